@@ -1,0 +1,3 @@
+from kiosk_app.cli import main
+
+raise SystemExit(main())

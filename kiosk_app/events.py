@@ -1,0 +1,114 @@
+"""Typed events from the pipeline to whoever listens (the Kivy UI, the CLI, tests).
+
+One frozen dataclass per event type; the pipeline calls ``on_event(event)`` from its worker thread.
+The UI marshals them onto its own thread (``Clock.schedule_once``) and never calls engines itself.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import ClassVar
+
+from kiosk_app.errors import ErrorCode
+from knowledge.types import Answer
+
+
+class EventType(StrEnum):
+    LISTENING = "listening"
+    AUDIO_LEVEL = "audio-level"
+    PARTIAL_TRANSCRIPT = "partial-transcript"
+    SPEECH_ENDED = "speech-ended"
+    TRANSCRIBED = "transcribed"
+    THINKING = "thinking"
+    ANSWER_READY = "answer-ready"
+    SPEAKING = "speaking"
+    SPEAKING_FINISHED = "speaking-finished"
+    FAILED = "failed"
+    IDLE = "idle"
+    MIC_STATUS = "mic-status"
+    BUNDLE_ACTIVATED = "bundle-activated"
+
+
+@dataclass(frozen=True, slots=True)
+class Listening:
+    type: ClassVar[EventType] = EventType.LISTENING
+
+
+@dataclass(frozen=True, slots=True)
+class AudioLevel:
+    level: float  # 0..1, for the level meter
+    type: ClassVar[EventType] = EventType.AUDIO_LEVEL
+
+
+@dataclass(frozen=True, slots=True)
+class PartialTranscript:
+    text: str
+    type: ClassVar[EventType] = EventType.PARTIAL_TRANSCRIPT
+
+
+@dataclass(frozen=True, slots=True)
+class SpeechEnded:
+    duration_s: float
+    type: ClassVar[EventType] = EventType.SPEECH_ENDED
+
+
+@dataclass(frozen=True, slots=True)
+class Transcribed:
+    text: str
+    confidence: float | None = None
+    language: str = "vi"
+    type: ClassVar[EventType] = EventType.TRANSCRIBED
+
+
+@dataclass(frozen=True, slots=True)
+class Thinking:
+    type: ClassVar[EventType] = EventType.THINKING
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerReady:
+    answer: Answer
+    type: ClassVar[EventType] = EventType.ANSWER_READY
+
+
+@dataclass(frozen=True, slots=True)
+class Speaking:
+    sentence: str
+    type: ClassVar[EventType] = EventType.SPEAKING
+
+
+@dataclass(frozen=True, slots=True)
+class SpeakingFinished:
+    interrupted: bool = False
+    type: ClassVar[EventType] = EventType.SPEAKING_FINISHED
+
+
+@dataclass(frozen=True, slots=True)
+class Failed:
+    code: ErrorCode
+    detail: str = ""  # English, for logs; the UI shows the Vietnamese sentence for ``code``
+    type: ClassVar[EventType] = EventType.FAILED
+
+
+@dataclass(frozen=True, slots=True)
+class Idle:
+    type: ClassVar[EventType] = EventType.IDLE
+
+
+@dataclass(frozen=True, slots=True)
+class MicStatus:
+    available: bool
+    device: str = ""
+    type: ClassVar[EventType] = EventType.MIC_STATUS
+
+
+@dataclass(frozen=True, slots=True)
+class BundleActivated:
+    label: str  # "<bundle_id>@<version>"
+    record_count: int
+    type: ClassVar[EventType] = EventType.BUNDLE_ACTIVATED
+
+
+Event = (Listening | AudioLevel | PartialTranscript | SpeechEnded | Transcribed | Thinking | AnswerReady
+         | Speaking | SpeakingFinished | Failed | Idle | MicStatus | BundleActivated)

@@ -1,0 +1,194 @@
+"""Kiosk settings: one frozen, validated object built once at the entry point.
+
+Sources, later wins: built-in defaults < TOML file < ``KIOSK_*`` environment variables.
+Environment keys: ``KIOSK_DATA_DIR`` for a top-level field, ``KIOSK_<SECTION>__<FIELD>`` for a
+section field (``KIOSK_ASR__ENGINE=vosk``). The documented default file is ``config/kiosk.toml``.
+Nothing else in the code base reads ``os.environ`` for settings; the object is passed down explicitly.
+"""
+
+from __future__ import annotations
+
+import os
+import tomllib
+from collections.abc import Mapping
+from enum import StrEnum
+from pathlib import Path
+from typing import Any
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from kiosk_app.errors import SettingsError
+
+ENV_PREFIX = "KIOSK_"
+SYSTEM_CONFIG = Path("/etc/ward-kiosk/kiosk.toml")
+
+
+class AsrEngine(StrEnum):
+    VIETASR = "vietasr"
+    VOSK = "vosk"
+    WHISPER = "whisper"
+
+
+class TtsEngine(StrEnum):
+    ESPEAK = "espeak"
+    PIPER = "piper"
+
+
+class VadEngine(StrEnum):
+    ENERGY = "energy"
+    SILERO = "silero"
+
+
+class AnswererKind(StrEnum):
+    TEMPLATE = "template"
+    LLM = "llm"
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AudioSettings(_Section):
+    input_device: str | int | None = None  # name substring or PortAudio index; None = system default
+    output_device: str | int | None = None
+    sample_rate: int = Field(16000, ge=8000, le=48000)  # pipeline rate; devices are resampled to it
+    volume: float = Field(1.0, ge=0.0, le=2.0)
+    record_audio: bool = False  # privacy: audio is only ever stored when a technician turns this on
+
+
+class EndpointSettings(_Section):
+    vad: VadEngine = VadEngine.ENERGY
+    hangover_s: float = Field(0.7, ge=0.2, le=3.0)  # silence after speech that ends the utterance
+    min_speech_s: float = Field(0.25, ge=0.05, le=2.0)  # shorter bursts (clicks, coughs) are ignored
+    max_utterance_s: float = Field(15.0, ge=2.0, le=60.0)
+    no_speech_timeout_s: float = Field(6.0, ge=1.0, le=30.0)  # after the button press
+    speech_threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+
+class AsrSettings(_Section):
+    engine: AsrEngine = AsrEngine.VIETASR
+    vosk_model: str = "vosk-vi"  # name in the model manifest
+    vosk_grammar: bool = False  # phrase mode built from the bundle vocabulary
+    english_engine: AsrEngine = AsrEngine.WHISPER
+
+
+class TtsSettings(_Section):
+    engine: TtsEngine = TtsEngine.ESPEAK
+    piper_voice: str = "piper-vi"  # name in the model manifest
+    english_voice: str = "piper-en"
+    rate: float = Field(1.0, ge=0.5, le=2.0)  # 1.0 normal; <1 slower
+    slower_factor: float = Field(0.8, ge=0.3, le=1.0)  # "Nói chậm hơn" multiplies the rate by this
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(5, ge=1, le=50)
+    min_confidence: float = Field(0.5, ge=0.0, le=1.0)
+    margin: float = Field(0.05, ge=0.0, le=1.0)
+    max_question_chars: int = Field(500, ge=50, le=10000)
+
+
+class AnswerSettings(_Section):
+    answerer: AnswererKind = AnswererKind.TEMPLATE
+    llm_model: str = "llm-vi"  # name in the model manifest
+    llm_first_sentence_timeout_s: float = Field(2.5, ge=0.1, le=60.0)
+    llm_total_timeout_s: float = Field(8.0, ge=0.5, le=120.0)
+    llm_threads: int = Field(2, ge=1, le=16)
+
+
+class UiSettings(_Section):
+    fullscreen: bool = True
+    idle_reset_s: float = Field(60.0, ge=10.0, le=600.0)
+    office_hours: str = ""  # set by the ward at provisioning; no source for Hà Nội hours exists
+    ward_name: str = "Phường (mẫu)"
+    languages: tuple[str, ...] = ("vi", "en")
+
+
+class StaffSettings(_Section):
+    pin_hash: str = ""  # scrypt hash written by provisioning; empty = staff screen disabled
+    usb_dir: Path = Path("/media")  # watched for *.wkb bundle files
+    require_signature: bool = True
+    max_bundle_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+
+
+class Settings(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    data_dir: Path = Field(default_factory=lambda: _default_data_dir())
+    models_dir: Path | None = None  # default: <data_dir>/models
+    kiosk_id: str = "kiosk-dev"
+    log_level: str = Field("INFO", pattern=r"^(DEBUG|INFO|WARNING|ERROR)$")
+    audio: AudioSettings = AudioSettings()
+    endpoint: EndpointSettings = EndpointSettings()
+    asr: AsrSettings = AsrSettings()
+    tts: TtsSettings = TtsSettings()
+    retrieval: RetrievalSettings = RetrievalSettings()
+    answer: AnswerSettings = AnswerSettings()
+    ui: UiSettings = UiSettings()
+    staff: StaffSettings = StaffSettings()
+
+    # ---- derived paths (never stored) ---------------------------------------------------------
+    @property
+    def models_path(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
+
+    @property
+    def bundles_dir(self) -> Path:
+        return self.data_dir / "bundles"
+
+    @property
+    def logs_dir(self) -> Path:
+        return self.data_dir / "logs"
+
+    @property
+    def keys_dir(self) -> Path:
+        return self.data_dir / "keys"
+
+    # ---- loading ------------------------------------------------------------------------------
+    @classmethod
+    def load(cls, path: Path | None = None, environ: Mapping[str, str] | None = None) -> Settings:
+        """Build settings from an optional TOML file plus ``KIOSK_*`` overrides.
+
+        ``path`` None: ``$KIOSK_CONFIG`` if set, else ``/etc/ward-kiosk/kiosk.toml`` if it exists.
+        """
+        env = dict(os.environ if environ is None else environ)
+        if path is None:
+            if env.get("KIOSK_CONFIG"):
+                path = Path(env["KIOSK_CONFIG"])
+            elif SYSTEM_CONFIG.is_file():
+                path = SYSTEM_CONFIG
+        data: dict[str, Any] = {}
+        if path is not None:
+            try:
+                data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+            except FileNotFoundError as err:
+                raise SettingsError(f"settings file not found: {path}") from err
+            except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
+                raise SettingsError(f"settings file {path} is not valid TOML: {err}") from err
+        _apply_env(data, env)
+        try:
+            return cls.model_validate(data)
+        except ValidationError as err:
+            where = f" in {path}" if path else ""
+            problems = "; ".join(
+                f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
+            )
+            raise SettingsError(f"invalid settings{where}: {problems}") from err
+
+
+def _default_data_dir() -> Path:
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "ward-kiosk"
+
+
+def _apply_env(data: dict[str, Any], env: Mapping[str, str]) -> None:
+    for key, value in env.items():
+        if not key.startswith(ENV_PREFIX) or key == "KIOSK_CONFIG":
+            continue
+        name = key[len(ENV_PREFIX) :].lower()
+        if "__" in name:
+            section, field = name.split("__", 1)
+            sect = data.setdefault(section, {})
+            if isinstance(sect, dict):
+                sect[field] = value
+        elif name in Settings.model_fields:
+            data[name] = value

@@ -1,0 +1,1 @@
+"""Knowledge bundles, the local vector store, retrieval and answers."""

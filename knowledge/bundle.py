@@ -1,0 +1,334 @@
+"""Bundle format v1: schema, reading, validation and writing. Pure: no Chroma, no network.
+
+A bundle is one zip file (extension ``.wkb``, "ward knowledge bundle") that ward staff copy::
+
+    manifest.json            Manifest: bundle id, version, created, schema version, record count,
+                             sha256 of every other member
+    manifest.sig             optional Ed25519 signature of manifest.json's bytes (see knowledge.signing)
+    records/<id>.yaml        one human-editable Record per procedure
+
+Every fact is a ``Fact`` carrying its sources and a ``status`` flag: ``sourced``, ``uncertain``
+(the research sheet says "chưa chắc chắn": spoken with a hedge, confirm at the counter) or
+``unsourced`` ("Chưa tìm được nguồn": never filled with a guess).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import re
+import zipfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from enum import StrEnum
+from pathlib import Path
+from typing import Any, Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from kiosk_app.errors import BundleError
+
+SCHEMA_VERSION = 1
+MANIFEST = "manifest.json"
+SIGNATURE = "manifest.sig"
+RECORDS_DIR = "records"
+BUNDLE_SUFFIX = ".wkb"
+SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_SOURCE_KEY = re.compile(r"^S\d+$")
+_NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
+
+
+class Status(StrEnum):
+    SOURCED = "sourced"
+    UNCERTAIN = "uncertain"  # "(chưa chắc chắn …)": hedge and ask to confirm at the counter
+    UNSOURCED = "unsourced"  # "Chưa tìm được nguồn": say we do not know; never guess
+
+
+class Group(StrEnum):
+    HO_TICH = "hộ tịch"
+    CHUNG_THUC = "chứng thực"
+    CU_TRU = "cư trú"
+    CHINH_SACH = "chính sách xã hội"
+    DAT_DAI = "đất đai - xây dựng"
+    KINH_DOANH = "kinh doanh"
+    HUONG_DAN = "hướng dẫn chung"
+
+
+class _Model(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+def numbers_in(text: str) -> set[str]:
+    """Digit groups in ``text`` with thousands separators removed: "2.000 đ" -> {"2000"}."""
+    return {re.sub(r"[.,]", "", m) for m in _NUMBER.findall(text)}
+
+
+class Fact(_Model):
+    """One statement from the research sheet, with where it comes from."""
+
+    text: str = Field(min_length=1)  # full wording for the screen, faithful to the source
+    say: str | None = None  # optional short spoken form; may only use numbers found in ``text``
+    status: Status = Status.SOURCED
+    note: str | None = None  # why it is uncertain, e.g. "nguồn thứ cấp"
+    sources: tuple[str, ...] = ()  # source keys ("S23") or legal citations ("Luật Hộ tịch 2014, Điều 16")
+    text_en: str | None = None
+    say_en: str | None = None
+
+    @model_validator(mode="after")
+    def _check(self) -> Fact:
+        if self.status is Status.SOURCED and not self.sources:
+            raise ValueError("a sourced fact needs at least one source (or status uncertain/unsourced)")
+        for spoken in (self.say, self.say_en):
+            if spoken:
+                extra = numbers_in(spoken) - numbers_in(self.text) - numbers_in(self.text_en or "")
+                if extra:
+                    raise ValueError(f"spoken form has numbers not in the text: {sorted(extra)}")
+        return self
+
+    @property
+    def spoken(self) -> str:
+        return self.say or self.text
+
+
+class Fee(Fact):
+    """The main fee statement plus further fee lines, each with its own status and sources."""
+
+    details: tuple[Fact, ...] = ()  # e.g. "Quá hạn: Hà Nội 5.000 đồng/việc" (uncertain)
+    exemptions: tuple[Fact, ...] = ()
+
+
+class Source(_Model):
+    key: str = Field(min_length=1)  # "S23" (research sheet key) or a short document name
+    title: str = Field(min_length=1)
+    url: str | None = None
+
+
+class Record(_Model):
+    """One procedure. Field names are the bundle contract (see docs/bundle-format.md)."""
+
+    id: str = Field(pattern=SLUG, max_length=80)
+    title: str = Field(min_length=1)
+    title_en: str | None = None
+    group: Group
+    aliases: tuple[str, ...] = Field(min_length=1)  # colloquial names people use
+    aliases_en: tuple[str, ...] = ()
+    summary: Fact
+    who: Fact | None = None  # who goes / who may submit
+    where: Fact  # which office handles it
+    documents: tuple[Fact, ...] = ()
+    steps: tuple[Fact, ...] = ()
+    processing_time: Fact
+    fee: Fee
+    online: Fact | None = None  # can it be done online, how
+    online_url: str | None = None
+    legal_basis: tuple[str, ...] = ()
+    notes: tuple[Fact, ...] = ()  # other facts worth showing (conditions, results, cautions)
+    sources: tuple[Source, ...] = Field(min_length=1)
+    updated: date
+
+    @field_validator("online_url")
+    @classmethod
+    def _url(cls, v: str | None) -> str | None:
+        if v is not None and not re.match(r"^https?://\S+$", v):
+            raise ValueError("must be an http(s) URL")
+        return v
+
+    @model_validator(mode="after")
+    def _sources_known(self) -> Record:
+        known = {s.key for s in self.sources}
+        for fact in self.facts():
+            for ref in fact.sources:
+                if _SOURCE_KEY.match(ref) and ref not in known:
+                    raise ValueError(f"source key {ref} is used but not listed in sources")
+        return self
+
+    def facts(self) -> Iterable[Fact]:
+        yield self.summary
+        if self.who:
+            yield self.who
+        yield self.where
+        yield from self.documents
+        yield from self.steps
+        yield self.processing_time
+        yield self.fee
+        yield from self.fee.details
+        yield from self.fee.exemptions
+        if self.online:
+            yield self.online
+        yield from self.notes
+
+    def all_text(self) -> str:
+        """Every piece of text in the record (for number checks and indexing)."""
+        parts = [self.title, *self.aliases, *self.legal_basis]
+        for f in self.facts():
+            parts += [f.text, f.say or "", f.note or "", f.text_en or "", f.say_en or ""]
+        return "\n".join(p for p in parts if p)
+
+
+class Manifest(_Model):
+    schema_version: Literal[1] = SCHEMA_VERSION
+    bundle_id: str = Field(pattern=SLUG, max_length=80)
+    version: str = Field(pattern=r"^[0-9A-Za-z][0-9A-Za-z.\-+]{0,40}$")
+    created: datetime
+    title: str = ""
+    sample: bool = False  # sample data, not the ward's real data
+    record_count: int = Field(ge=1)
+    files: dict[str, str]  # member path -> sha256 hex
+
+    @property
+    def label(self) -> str:
+        return f"{self.bundle_id}@{self.version}"
+
+
+# Vietnamese names of record fields, for the messages ward staff read.
+FIELD_VI: dict[str, str] = {
+    "id": "mã thủ tục", "title": "tên thủ tục", "group": "nhóm", "aliases": "tên gọi thường dùng",
+    "summary": "tóm tắt", "who": "người đi làm", "where": "nơi giải quyết", "documents": "giấy tờ",
+    "steps": "các bước", "processing_time": "thời hạn", "fee": "lệ phí", "online": "nộp trực tuyến",
+    "online_url": "địa chỉ trực tuyến", "legal_basis": "căn cứ pháp lý", "sources": "nguồn",
+    "updated": "ngày cập nhật", "text": "nội dung", "status": "mức chắc chắn",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Bundle:
+    manifest: Manifest
+    records: dict[str, Record]  # id -> record, in manifest order
+    signature: bytes | None = None
+    manifest_bytes: bytes = b""
+
+
+def sha256_bytes(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def parse_record(member: str, raw: bytes) -> Record:
+    """Parse one YAML record; errors name the member, record and field (English + Vietnamese)."""
+    try:
+        data = yaml.safe_load(raw.decode("utf-8"))
+    except (UnicodeDecodeError, yaml.YAMLError) as err:
+        raise BundleError(f"{member}: not valid UTF-8 YAML: {err}",
+                          f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+    if not isinstance(data, dict):
+        raise BundleError(f"{member}: a record must be a mapping", f"Tệp {member} không phải một bản ghi.")
+    rid = str(data.get("id", Path(member).stem))
+    try:
+        return Record.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        field = str(first["loc"][0]) if first["loc"] else "?"
+        missing = first["type"] == "missing"
+        en = f"{member}: record '{rid}': field {loc}: {first['msg']}"
+        if len(err.errors()) > 1:
+            en += f" (+{len(err.errors()) - 1} more)"
+        vi_field = FIELD_VI.get(field, field)
+        vi = (f"Bản ghi {rid} thiếu trường {vi_field}." if missing and "." not in loc
+              else f"Bản ghi {rid}: trường {vi_field} không hợp lệ ({loc}).")
+        raise BundleError(en, vi) from err
+
+
+def load_records_dir(src: Path) -> list[Record]:
+    """Read every ``*.yaml`` record in a folder (sorted by file name)."""
+    files = sorted(p for p in Path(src).glob("*.yaml") if p.is_file())
+    if not files:
+        raise BundleError(f"{src}: no *.yaml records found", f"Thư mục {src} không có bản ghi nào.")
+    records = [parse_record(p.name, p.read_bytes()) for p in files]
+    check_unique(records)
+    return records
+
+
+def check_unique(records: Iterable[Record]) -> None:
+    seen: set[str] = set()
+    for r in records:
+        if r.id in seen:
+            raise BundleError(f"duplicate procedure id '{r.id}'", f"Mã thủ tục {r.id} bị trùng.")
+        seen.add(r.id)
+
+
+def record_yaml(record: Record) -> bytes:
+    data = record.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
+    data = {"id": record.id, **data}
+    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).encode("utf-8")
+
+
+def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: str, title: str = "",
+                       sample: bool = False, created: datetime | None = None,
+                       signer: Any = None) -> bytes:
+    """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional."""
+    recs = list(records)
+    check_unique(recs)
+    members = {f"{RECORDS_DIR}/{r.id}.yaml": record_yaml(r) for r in recs}
+    manifest = Manifest(bundle_id=bundle_id, version=version, title=title, sample=sample,
+                        created=created or datetime.now(UTC).replace(microsecond=0),
+                        record_count=len(recs),
+                        files={name: sha256_bytes(data) for name, data in members.items()})
+    manifest_bytes = json.dumps(manifest.model_dump(mode="json"), ensure_ascii=False,
+                                indent=2).encode("utf-8")
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr(MANIFEST, manifest_bytes)
+        if signer is not None:
+            zf.writestr(SIGNATURE, signer(manifest_bytes))
+        for name, data in members.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def parse_manifest(raw: bytes) -> Manifest:
+    try:
+        return Manifest.model_validate(json.loads(raw.decode("utf-8")))
+    except (UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BundleError(f"{MANIFEST}: not valid JSON: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise BundleError(f"{MANIFEST}: field {loc}: {first['msg']}",
+                          f"Tệp mô tả gói dữ liệu sai ở trường {loc}.") from err
+
+
+def bundle_from_members(members: dict[str, bytes]) -> Bundle:
+    """Validate a bundle given its members (name -> bytes). Checks every checksum and record."""
+    if MANIFEST not in members:
+        raise BundleError(f"{MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
+    manifest_bytes = members[MANIFEST]
+    manifest = parse_manifest(manifest_bytes)
+    extra = set(members) - set(manifest.files) - {MANIFEST, SIGNATURE}
+    if extra:
+        name = sorted(extra)[0]
+        raise BundleError(f"member {name} is not listed in the manifest",
+                          f"Tệp {name} không có trong danh sách của gói.")
+    records: dict[str, Record] = {}
+    for name, digest in manifest.files.items():
+        if name not in members:
+            raise BundleError(f"{name} is listed in the manifest but missing",
+                              f"Gói dữ liệu thiếu tệp {name}.")
+        if sha256_bytes(members[name]) != digest:
+            raise BundleError(f"{name}: sha256 does not match the manifest",
+                              f"Tệp {name} bị thay đổi hoặc hỏng (sai mã kiểm tra).")
+        if name.startswith(f"{RECORDS_DIR}/") and name.endswith(".yaml"):
+            rec = parse_record(name, members[name])
+            if Path(name).stem != rec.id:
+                raise BundleError(f"{name}: file name does not match record id '{rec.id}'",
+                                  f"Tệp {name} không khớp mã thủ tục {rec.id}.")
+            if rec.id in records:
+                raise BundleError(f"duplicate procedure id '{rec.id}'", f"Mã thủ tục {rec.id} bị trùng.")
+            records[rec.id] = rec
+    if len(records) != manifest.record_count:
+        raise BundleError(f"manifest says {manifest.record_count} records, bundle has {len(records)}",
+                          "Số bản ghi trong gói không khớp với tệp mô tả.")
+    return Bundle(manifest=manifest, records=records, signature=members.get(SIGNATURE),
+                  manifest_bytes=manifest_bytes)
+
+
+def read_bundle_dir(path: Path) -> Bundle:
+    """Read an unpacked bundle directory (as activated under ``data_dir/bundles/<id>``)."""
+    path = Path(path)
+    members: dict[str, bytes] = {}
+    for p in [path / MANIFEST, path / SIGNATURE, *sorted((path / RECORDS_DIR).glob("*.yaml"))]:
+        if p.is_file():
+            members[p.relative_to(path).as_posix()] = p.read_bytes()
+    return bundle_from_members(members)

@@ -1,0 +1,1 @@
+"""Audio capture and playback, voice activity detection, speech recognition and synthesis."""

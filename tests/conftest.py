@@ -1,0 +1,27 @@
+"""Test environment: Kivy headless and isolated, no network, settings built explicitly."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+
+os.environ.setdefault("KIVY_NO_ARGS", "1")
+os.environ.setdefault("KIVY_HOME", tempfile.mkdtemp(prefix="kivyhome-"))
+os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
+os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
+os.environ["ANONYMIZED_TELEMETRY"] = "False"  # chromadb: never phone home
+
+from pathlib import Path  # noqa: E402
+
+import pytest  # noqa: E402
+
+from kiosk_app.settings import Settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    """Default settings with every path under a temp dir."""
+    return Settings(data_dir=tmp_path / "data")
