@@ -11,11 +11,11 @@ os.environ.setdefault("SDL_VIDEODRIVER", "offscreen")
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
 os.environ["ANONYMIZED_TELEMETRY"] = "False"  # chromadb: never phone home
 
-from pathlib import Path  # noqa: E402
+from pathlib import Path
 
-import pytest  # noqa: E402
+import pytest
 
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
