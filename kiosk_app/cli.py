@@ -23,6 +23,7 @@ log = logging.getLogger(__name__)
 
 # Each module defines ``register(subparsers)``; its parsers set ``run=<action>``.
 COMMAND_MODULES: tuple[str, ...] = (
+    "kiosk_app.commands.models",
 )
 
 EXIT_ERROR = 1

@@ -111,11 +111,12 @@ class ModelMissingError(KioskError):
 class ModelChecksumError(KioskError):
     code = ErrorCode.MODEL_CHECKSUM
 
-    def __init__(self, name: str, path: Path | str, expected: str, actual: str) -> None:
+    def __init__(self, name: str, path: Path | str, expected: str, actual: str,
+                 hint: str = "reinstall it with: kiosk models install <model pack>") -> None:
         self.name = name
         self.path = Path(path)
-        super().__init__(f"model '{name}' at {self.path} is corrupt: sha256 {actual[:12]}… "
-                         f"expected {expected[:12]}…; reinstall it with: kiosk models install")
+        super().__init__(f"model '{name}' at {self.path} is corrupt: {actual[:16]} where "
+                         f"{expected[:16]} was expected; {hint}")
 
 
 class StoreMissingError(KioskError):

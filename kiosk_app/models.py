@@ -1,7 +1,7 @@
 """Model registry: explicit paths, named errors, no downloads.
 
-Known models are listed in ``models/manifest.toml`` (shipped as ``kiosk_app/model_manifest.toml``
-when installed). A model is resolved in this order:
+Known models are listed in ``models/manifest.toml`` of the checkout (the kiosk runs from its
+checkout, installed editable). A model is resolved in this order:
 
 1. provisioned: ``<models_path>/<name>/`` holding ``model.json`` (written by ``kiosk models install``:
    the files with size and sha256). Start-up checks presence and size; ``verify`` checks sha256.
