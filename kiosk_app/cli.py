@@ -24,6 +24,7 @@ log = logging.getLogger(__name__)
 # Each module defines ``register(subparsers)``; its parsers set ``run=<action>``.
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk_app.commands.models",
+    "kiosk_app.commands.provision",
 )
 
 EXIT_ERROR = 1

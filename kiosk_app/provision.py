@@ -1,0 +1,185 @@
+"""Turn a machine with the software installed into a configured kiosk. Idempotent.
+
+Steps, each reporting whether it changed anything: settings file (kiosk id, ward, audio devices,
+engines, staff PIN hash), model pack, trusted bundle keys, sample bundle, systemd service, model
+verification. System packages and the Python environment are installed by ``scripts/provision.sh``
+(which runs ``scripts/install.sh`` first). ``root`` lets tests provision into a temp dir.
+"""
+
+from __future__ import annotations
+
+import getpass
+import json
+import logging
+import os
+import subprocess
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from kiosk_app.pin import hash_pin, verify_pin
+from kiosk_app.settings import Settings
+
+log = logging.getLogger(__name__)
+REPO = Path(__file__).resolve().parent.parent
+UNIT_NAME = "ward-kiosk.service"
+
+
+@dataclass(frozen=True, slots=True)
+class ProvisionOptions:
+    root: Path = Path("/")
+    kiosk_id: str | None = None
+    ward_name: str | None = None
+    office_hours: str | None = None
+    pin: str | None = None
+    input_device: str | None = None
+    output_device: str | None = None
+    asr_engine: str | None = None
+    tts_engine: str | None = None
+    answerer: str | None = None
+    models: Path | None = None  # model pack folder
+    trust: tuple[Path, ...] = ()
+    service: bool = True
+    user: str = field(default_factory=getpass.getuser)
+
+    @property
+    def config_path(self) -> Path:
+        return self.root / "etc" / "ward-kiosk" / "kiosk.toml"
+
+    @property
+    def data_dir(self) -> Path:
+        return self.root / "var" / "lib" / "ward-kiosk"
+
+    @property
+    def unit_path(self) -> Path:
+        return self.root / "etc" / "systemd" / "system" / UNIT_NAME
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    name: str
+    changed: bool
+    detail: str
+
+
+def render_toml(data: dict[str, Any]) -> str:
+    """Deterministic TOML for our flat settings shape (top-level keys, then one level of sections)."""
+    def value(v: Any) -> str:
+        if isinstance(v, bool):
+            return "true" if v else "false"
+        if isinstance(v, int | float):
+            return repr(v)
+        if isinstance(v, list | tuple):
+            return "[" + ", ".join(value(x) for x in v) + "]"
+        return json.dumps(str(v), ensure_ascii=False)
+
+    lines = ["# Written by `kiosk provision`; edit and re-run provisioning, or edit by hand.",
+             "# Every key is documented in config/kiosk.toml of the kiosk's checkout."]
+    for k, v in data.items():
+        if not isinstance(v, dict):
+            lines.append(f"{k} = {value(v)}")
+    for k, v in data.items():
+        if isinstance(v, dict):
+            lines += ["", f"[{k}]", *(f"{kk} = {value(vv)}" for kk, vv in v.items())]
+    return "\n".join(lines) + "\n"
+
+
+def _write_if_changed(path: Path, text: str, mode: int = 0o644) -> bool:
+    if path.is_file() and path.read_text(encoding="utf-8") == text:
+        return False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(text, encoding="utf-8")
+    os.chmod(tmp, mode)
+    os.replace(tmp, path)
+    return True
+
+
+def settings_step(opts: ProvisionOptions) -> Step:
+    path = opts.config_path
+    data: dict[str, Any] = tomllib.loads(path.read_text(encoding="utf-8")) if path.is_file() else {}
+    data.setdefault("data_dir", str(opts.data_dir))
+
+    def put(section: str | None, key: str, val: Any) -> None:
+        if val is None:
+            return
+        (data.setdefault(section, {}) if section else data)[key] = val
+
+    put(None, "kiosk_id", opts.kiosk_id)
+    put("ui", "ward_name", opts.ward_name)
+    put("ui", "office_hours", opts.office_hours)
+    put("audio", "input_device", opts.input_device)
+    put("audio", "output_device", opts.output_device)
+    put("asr", "engine", opts.asr_engine)
+    put("tts", "engine", opts.tts_engine)
+    put("answer", "answerer", opts.answerer)
+    if opts.pin is not None:
+        old = data.get("staff", {}).get("pin_hash", "")
+        if not verify_pin(opts.pin, old):  # keep the old salt when the PIN is unchanged (idempotent)
+            put("staff", "pin_hash", hash_pin(opts.pin))
+    text = render_toml(data)
+    tmp_check = path.with_name(path.name + ".check")
+    tmp_check.parent.mkdir(parents=True, exist_ok=True)
+    tmp_check.write_text(text, encoding="utf-8")
+    try:
+        Settings.load(tmp_check, environ={})  # refuse to write settings the kiosk could not start with
+    finally:
+        tmp_check.unlink(missing_ok=True)
+    changed = _write_if_changed(path, text, 0o640)  # holds the PIN hash: not world-readable
+    return Step("settings", changed, str(path))
+
+
+def unit_text(opts: ProvisionOptions) -> str:
+    template = (REPO / "scripts" / UNIT_NAME).read_text(encoding="utf-8")
+    return (template.replace("@USER@", opts.user).replace("@CONFIG@", str(opts.config_path))
+            .replace("@REPO@", str(REPO)))
+
+
+def service_step(opts: ProvisionOptions, run: Callable[[list[str]], None]) -> Step:
+    if not opts.service:
+        return Step("service", False, "skipped (--no-service)")
+    changed = _write_if_changed(opts.unit_path, unit_text(opts))
+    systemd_up = opts.root == Path("/") and Path("/run/systemd/system").is_dir()
+    if not systemd_up:
+        return Step("service", changed, f"{opts.unit_path} written; systemd is not running here, so it "
+                    f"starts at the next boot (or: systemctl enable --now {UNIT_NAME})")
+    if changed:
+        run(["systemctl", "daemon-reload"])
+    run(["systemctl", "enable", UNIT_NAME])
+    return Step("service", changed, f"{UNIT_NAME} enabled (starts at boot, restarts on crash)")
+
+
+def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None = None,
+              progress: Any = None) -> list[Step]:
+    runner = run or (lambda cmd: subprocess.run(cmd, check=True))
+    steps = [settings_step(opts)]
+    settings = Settings.load(opts.config_path, environ={})
+    if opts.models is not None:
+        from kiosk_app.modelpack import install_pack
+
+        done = install_pack(opts.models, settings, progress=progress)
+        steps.append(Step("models", any(d.changed for d in done),
+                          ", ".join(f"{d.name}{'' if d.changed else ' (unchanged)'}" for d in done)))
+    if opts.trust:
+        from knowledge.signing import trust_key, trusted_keys
+
+        before = {k.fingerprint for k in trusted_keys(settings)}
+        fps = [trust_key(settings, p).fingerprint for p in opts.trust]
+        steps.append(Step("keys", not set(fps) <= before, ", ".join(fps)))
+    from knowledge.importer import ensure_sample
+
+    activated = ensure_sample(settings)
+    steps.append(Step("bundle", bool(activated), "sample bundle activated" if activated
+                      else "a bundle is already active"))
+    steps.append(service_step(opts, runner))
+    from kiosk_app.models import verify
+
+    names = [n for n in {settings.asr.vosk_model if settings.asr.engine == "vosk" else "",
+                         settings.tts.piper_voice if settings.tts.engine == "piper" else "",
+                         settings.answer.llm_model if settings.answer.answerer == "llm" else ""} if n]
+    for name in sorted(names):
+        verify(settings, name)
+    steps.append(Step("verify", False, "configured models: " + (", ".join(sorted(names)) or "built-in only")))
+    return steps
