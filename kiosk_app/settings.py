@@ -108,6 +108,7 @@ class StaffSettings(_Section):
     usb_dir: Path = Path("/media")  # watched for *.wkb bundle files
     require_signature: bool = True
     max_bundle_bytes: int = Field(50 * 1024 * 1024, ge=1024)
+    keep_versions: int = Field(3, ge=1, le=20)  # previous bundle versions kept for rollback
 
 
 class Settings(BaseModel):
