@@ -25,6 +25,7 @@ log = logging.getLogger(__name__)
 COMMAND_MODULES: tuple[str, ...] = (
     "kiosk_app.commands.models",
     "kiosk_app.commands.provision",
+    "kiosk_app.commands.doctor",
 )
 
 EXIT_ERROR = 1

