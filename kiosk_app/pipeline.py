@@ -1,0 +1,320 @@
+"""One question through the kiosk: listen → transcribe → answer → speak, as typed events. No Kivy.
+
+The pipeline runs synchronously in the caller's thread (the worker thread in the app, the test thread
+in tests) and reports everything through ``on_event``. ``cancel()`` may be called from any thread;
+the current run then stops at the next check (capture, between stages, between played chunks).
+
+Event sequences (see tests/pipeline/):
+
+* voice:  Listening → AudioLevel*/PartialTranscript* → SpeechEnded → Transcribed → Thinking →
+  AnswerReady → Speaking* → SpeakingFinished → Idle
+* typed:  Transcribed → Thinking → AnswerReady → Speaking* → SpeakingFinished → Idle
+* replay: Speaking* → SpeakingFinished → Idle
+* any KioskError: … → Failed(code) → Idle (the answer stays on screen when only speaking failed)
+* cancel: … → SpeakingFinished(interrupted=True) → Idle while speaking, else … → Idle
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import threading
+import time
+from collections.abc import Callable, Iterator
+from typing import Any, Generic, Protocol, TypeVar
+
+from kiosk_app.errors import CancelledError, ErrorCode, KioskError, NoSpeechError
+from kiosk_app.events import (
+    AnswerReady,
+    AudioLevel,
+    Event,
+    Failed,
+    Idle,
+    Listening,
+    PartialTranscript,
+    SpeakingFinished,
+    SpeechEnded,
+    Thinking,
+    Transcribed,
+)
+from kiosk_app.events import Speaking as SpeakingEvent
+from kiosk_app.settings import EndpointSettings, Settings
+from knowledge.types import Answer, Verdict
+from speech.asr.base import Recognizer
+from speech.tts.base import AudioChunk, Synthesizer
+from speech.vad.base import VoiceDetector
+
+log = logging.getLogger(__name__)
+
+EventSink = Callable[[Event], None]
+T = TypeVar("T")
+
+
+class AudioSourceLike(Protocol):
+    def read(self, timeout: float) -> bytes | None: ...
+
+    def close(self) -> None: ...
+
+
+class KnowledgeLike(Protocol):
+    def ask(self, question: str, language: str = "vi") -> Answer: ...
+
+    def record(self, procedure_id: str) -> Any: ...
+
+
+class PlayerLike(Protocol):
+    def play(self, chunks: Any, *, cancel: threading.Event | None = None,
+             on_sentence: Callable[[str], None] | None = None) -> bool: ...
+
+    def stop(self) -> None: ...
+
+
+class UtteranceLike(Protocol):
+    @property
+    def transcript(self) -> Any: ...
+
+    @property
+    def speech_s(self) -> float: ...
+
+
+CaptureFn = Callable[..., UtteranceLike]
+Normalizer = Callable[[str, str], str]  # (text, language) -> text for the synthesizer
+
+
+class PerLanguage(Generic[T]):
+    """Engines built on first use per language ("vi", "en"); wiring passes one of these so the
+    English engines are only loaded when someone switches to English."""
+
+    def __init__(self, build: Callable[[str], T]) -> None:
+        self._build = build
+        self._built: dict[str, T] = {}
+        self._lock = threading.Lock()
+
+    def get(self, language: str) -> T:
+        with self._lock:
+            if language not in self._built:
+                self._built[language] = self._build(language)
+            return self._built[language]
+
+    def built(self) -> list[T]:
+        with self._lock:
+            return list(self._built.values())
+
+
+def _pick(engine: T | PerLanguage[T], language: str) -> T:
+    return engine.get(language) if isinstance(engine, PerLanguage) else engine
+
+
+def default_capture(*args: Any, **kwargs: Any) -> UtteranceLike:
+    from speech.capture import capture_utterance
+
+    return capture_utterance(*args, **kwargs)
+
+
+def default_normalizer(text: str, language: str) -> str:
+    if language != "vi":
+        return text
+    from speech.normalize_vi import normalize_for_speech
+
+    return normalize_for_speech(text)
+
+
+class Pipeline:
+    """Runs one question at a time. Thread-safe only for ``cancel()``."""
+
+    def __init__(self, settings: Settings, *,
+                 source_factory: Callable[[], AudioSourceLike],
+                 vad: VoiceDetector,
+                 recognizer: Recognizer | PerLanguage[Recognizer],
+                 knowledge: KnowledgeLike,
+                 synthesizer: Synthesizer | PerLanguage[Synthesizer],
+                 player: PlayerLike,
+                 on_event: EventSink,
+                 capture: CaptureFn = default_capture,
+                 normalizer: Normalizer = default_normalizer) -> None:
+        self.settings = settings
+        self.source_factory = source_factory
+        self.vad = vad
+        self.recognizer = recognizer
+        self.knowledge = knowledge
+        self.synthesizer = synthesizer
+        self.player = player
+        self.on_event = on_event
+        self.capture = capture
+        self.normalizer = normalizer
+        self._cancel = threading.Event()
+        self.last_timings: dict[str, float] = {}  # for benchmarks: monotonic stamps of the last run
+
+    # ---- control (any thread) -------------------------------------------------------------------
+    def cancel(self) -> None:
+        """Stop the current run: listening, thinking or speaking ("Dừng", barge-in, idle reset)."""
+        self._cancel.set()
+        stop = getattr(self.player, "stop", None)
+        if stop is not None:
+            try:
+                stop()
+            except Exception:  # the player is gone or never started; cancel must never raise
+                log.debug("player.stop() failed during cancel", exc_info=True)
+
+    @property
+    def cancelled(self) -> bool:
+        return self._cancel.is_set()
+
+    # ---- runs (the worker thread) ---------------------------------------------------------------
+    def run_once(self, language: str = "vi", cancel: threading.Event | None = None) -> Answer | None:
+        """Listen for one spoken question and answer it. Returns the answer shown, if any."""
+        return self._run(lambda: self._listen_and_answer(language), cancel)
+
+    def ask_text(self, text: str, language: str = "vi",
+                 cancel: threading.Event | None = None) -> Answer | None:
+        """A typed (or example-button) question: no listening."""
+        return self._run(lambda: self._answer_text(text, language), cancel)
+
+    def replay(self, answer: Answer, slower: bool = False, cancel: threading.Event | None = None) -> None:
+        """"Nghe lại" / "Nói chậm hơn": speak the answer again, slower by ``tts.slower_factor``."""
+        rate = self.settings.tts.rate * (self.settings.tts.slower_factor if slower else 1.0)
+        self._run(lambda: self._speak(answer, rate), cancel)
+
+    def explain(self, procedure_id: str, language: str = "vi",
+                cancel: threading.Event | None = None) -> Answer | None:
+        """Show and speak one procedure chosen on screen (browse list, "Chưa đúng ý tôi")."""
+        return self._run(lambda: self._answer_procedure(procedure_id, language), cancel)
+
+    # ---- stages ---------------------------------------------------------------------------------
+    def _run(self, body: Callable[[], Answer | None], cancel: threading.Event | None) -> Answer | None:
+        # A caller (the worker) may pass the run's cancel event, created before the run starts,
+        # so a "Dừng" pressed in between is never lost.
+        self._cancel = cancel if cancel is not None else threading.Event()
+        self.last_timings = {"start": time.monotonic()}
+        result: Answer | None = None
+        try:
+            result = body()
+        except CancelledError:
+            log.info("run cancelled")
+        except KioskError as exc:
+            log.warning("pipeline failed: [%s] %s", exc.code, exc)
+            self._emit(Failed(exc.code, str(exc)))
+        except Exception as exc:  # never crash the kiosk: report, log with traceback, go idle
+            log.exception("unexpected pipeline error")
+            self._emit(Failed(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
+        self._emit(Idle())
+        return result
+
+    def _listen_and_answer(self, language: str) -> Answer | None:
+        self._emit(Listening())
+        recognizer = _pick(self.recognizer, language)
+        source = self.source_factory()
+        last_partial = ""
+
+        def on_partial(text: str) -> None:
+            nonlocal last_partial
+            if text != last_partial:
+                last_partial = text
+                self._emit(PartialTranscript(text))
+
+        def on_level(level: float) -> None:
+            self._emit(AudioLevel(max(0.0, min(1.0, float(level)))))
+
+        try:
+            utt = self.capture(source, self.vad, recognizer, self._endpoint(),
+                               on_partial=on_partial, on_level=on_level, cancel=self._cancel)
+        finally:
+            try:
+                source.close()
+            except Exception:
+                log.warning("closing the audio source failed", exc_info=True)
+        self.last_timings["speech_ended"] = time.monotonic()
+        self._emit(SpeechEnded(float(utt.speech_s)))
+        text = (utt.transcript.text or "").strip()
+        if not text:
+            raise NoSpeechError("the recognizer returned no words")
+        log.debug("heard: %s", text)
+        self._emit(Transcribed(text, getattr(utt.transcript, "confidence", None), language))
+        return self._think_and_speak(text, language)
+
+    def _answer_text(self, text: str, language: str) -> Answer | None:
+        self._emit(Transcribed(text, None, language))
+        return self._think_and_speak(text, language)
+
+    def _think_and_speak(self, text: str, language: str) -> Answer | None:
+        self._check_cancel()
+        self._emit(Thinking())
+        answer = self.knowledge.ask(text, language)
+        self.last_timings["answer_ready"] = time.monotonic()
+        self._check_cancel()
+        self._emit(AnswerReady(answer))
+        self._speak(answer, self.settings.tts.rate)
+        return answer
+
+    def _answer_procedure(self, procedure_id: str, language: str) -> Answer | None:
+        record = self.knowledge.record(procedure_id)
+        self._emit(Thinking())
+        title = (getattr(record, "title_en", None) if language == "en" else None) or record.title
+        answer = self.knowledge.ask(title, language)
+        if answer.procedure_id != procedure_id or answer.verdict is not Verdict.ANSWER:
+            answer = summary_answer(record, language)
+        self._check_cancel()
+        self._emit(AnswerReady(answer))
+        self._speak(answer, self.settings.tts.rate)
+        return answer
+
+    def _speak(self, answer: Answer, rate: float) -> None:
+        sentences = [s for s in (answer.sentences or (answer.spoken,)) if s and s.strip()]
+        if not sentences:
+            self._emit(SpeakingFinished(interrupted=False))
+            return
+        language = answer.language or "vi"
+        synth = _pick(self.synthesizer, language)
+
+        def chunks() -> Iterator[AudioChunk]:
+            for sentence in sentences:
+                if self._cancel.is_set():
+                    return
+                spoken = self.normalizer(sentence, language)
+                for chunk in synth.synthesize(spoken, rate=rate):
+                    self.last_timings.setdefault("first_audio", time.monotonic())
+                    # the screen shows the written sentence, not its spoken-form spelling
+                    yield dataclasses.replace(chunk, text=sentence)
+
+        def on_sentence(sentence: str) -> None:
+            self._emit(SpeakingEvent(sentence))
+
+        interrupted = self.player.play(chunks(), cancel=self._cancel, on_sentence=on_sentence)
+        self._emit(SpeakingFinished(interrupted=bool(interrupted) or self._cancel.is_set()))
+
+    # ---- helpers --------------------------------------------------------------------------------
+    def _endpoint(self) -> EndpointSettings:
+        return self.settings.endpoint
+
+    def _check_cancel(self) -> None:
+        if self._cancel.is_set():
+            raise CancelledError("cancelled")
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self.on_event(event)
+        except Exception:  # a listener bug must not stop the question
+            log.exception("event listener failed on %s", event.type)
+
+
+def summary_answer(record: Any, language: str = "vi") -> Answer:
+    """The answer for a procedure picked on screen: its summary fact, straight from the record."""
+    from knowledge.bundle import Status
+    from knowledge.types import Aspect
+
+    fact = record.summary
+    if language == "en" and fact.text_en:
+        spoken = fact.say_en or fact.text_en
+        title = record.title_en or record.title
+        hedge = " This is not certain; please check with the staff at the counter."
+    else:
+        spoken, title, language = fact.spoken, record.title, "vi"
+        hedge = " Thông tin này chưa chắc chắn, xin hỏi lại cán bộ tại quầy."
+    sentences: tuple[str, ...] = (spoken,)
+    if fact.status is not Status.SOURCED:
+        sentences = (spoken, hedge.strip())
+        spoken += hedge
+    return Answer(verdict=Verdict.ANSWER, spoken=spoken, confidence=1.0, procedure_id=record.id,
+                  title=title, aspect=Aspect.GENERAL, hedged=fact.status is not Status.SOURCED,
+                  sources=tuple(fact.sources), language=language, reason="picked-on-screen",
+                  sentences=sentences)
