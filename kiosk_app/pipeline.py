@@ -39,7 +39,7 @@ from kiosk_app.events import (
 )
 from kiosk_app.events import Speaking as SpeakingEvent
 from kiosk_app.settings import EndpointSettings, Settings
-from knowledge.types import Answer, Verdict
+from knowledge.types import Answer
 from speech.asr.base import Recognizer
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.vad.base import VoiceDetector
@@ -247,12 +247,13 @@ class Pipeline:
         return answer
 
     def _answer_procedure(self, procedure_id: str, language: str) -> Answer | None:
+        from knowledge.answer import TemplateAnswerer  # pure text from the record's fields
+        from knowledge.types import Aspect
+
         record = self.knowledge.record(procedure_id)
         self._emit(Thinking())
-        title = (getattr(record, "title_en", None) if language == "en" else None) or record.title
-        answer = self.knowledge.ask(title, language)
-        if answer.procedure_id != procedure_id or answer.verdict is not Verdict.ANSWER:
-            answer = summary_answer(record, language)
+        title = (record.title_en if language == "en" else None) or record.title
+        answer = TemplateAnswerer().answer(title, record, Aspect.GENERAL, language=language)
         self._check_cancel()
         self._emit(AnswerReady(answer))
         self._speak(answer, self.settings.tts.rate)
@@ -296,25 +297,3 @@ class Pipeline:
         except Exception:  # a listener bug must not stop the question
             log.exception("event listener failed on %s", event.type)
 
-
-def summary_answer(record: Any, language: str = "vi") -> Answer:
-    """The answer for a procedure picked on screen: its summary fact, straight from the record."""
-    from knowledge.bundle import Status
-    from knowledge.types import Aspect
-
-    fact = record.summary
-    if language == "en" and fact.text_en:
-        spoken = fact.say_en or fact.text_en
-        title = record.title_en or record.title
-        hedge = " This is not certain; please check with the staff at the counter."
-    else:
-        spoken, title, language = fact.spoken, record.title, "vi"
-        hedge = " Thông tin này chưa chắc chắn, xin hỏi lại cán bộ tại quầy."
-    sentences: tuple[str, ...] = (spoken,)
-    if fact.status is not Status.SOURCED:
-        sentences = (spoken, hedge.strip())
-        spoken += hedge
-    return Answer(verdict=Verdict.ANSWER, spoken=spoken, confidence=1.0, procedure_id=record.id,
-                  title=title, aspect=Aspect.GENERAL, hedged=fact.status is not Status.SOURCED,
-                  sources=tuple(fact.sources), language=language, reason="picked-on-screen",
-                  sentences=sentences)

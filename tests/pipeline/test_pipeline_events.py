@@ -196,19 +196,14 @@ def test_kiosk_error_from_engine_keeps_its_code(rig: Callable[..., Rig]) -> None
     assert _core(r)[-2:] == ["failed", "idle"]
 
 
-def test_picked_procedure_is_shown_and_spoken(rig: Callable[..., Rig]) -> None:
-    r = rig(knowledge=FakeKnowledge(answers={"Đăng ký khai sinh": KHAI_SINH}))
-    answer = r.pipeline.explain("khai-sinh")
-    assert r.types() == ["thinking", "answer-ready", "speaking", "speaking", "speaking-finished", "idle"]
-    assert answer is not None and answer.procedure_id == "khai-sinh"
-
-
-def test_picked_procedure_falls_back_to_its_summary(rig: Callable[..., Rig]) -> None:
-    r = rig()  # the knowledge refers everything: the card's own summary is spoken
+def test_picked_procedure_is_shown_and_spoken_from_its_record(rig: Callable[..., Rig]) -> None:
+    r = rig()  # the knowledge would refer everything: a picked card never depends on retrieval
     answer = r.pipeline.explain("khai-tu")
-    assert answer is not None and answer.procedure_id == "khai-tu"
-    assert answer.spoken.startswith(RECS["khai-tu"].summary.spoken)
-    assert r.of(Speaking)[0].sentence == RECS["khai-tu"].summary.spoken
+    assert answer is not None and answer.procedure_id == "khai-tu" and answer.verdict is Verdict.ANSWER
+    assert r.types()[:2] == ["thinking", "answer-ready"] and r.types()[-2:] == ["speaking-finished", "idle"]
+    assert r.of(Speaking)[0].sentence in answer.sentences
+    assert r.knowledge.asked == []
+    assert RECS["khai-tu"].summary.spoken.rstrip(".").lower() in answer.spoken.lower()
 
 
 def test_english_engines_are_built_only_when_asked_in_english(rig: Callable[..., Rig]) -> None:
