@@ -1,0 +1,291 @@
+"""Atomic, reversible bundle import (STYLE rule 14). Folder layout and recovery: ``knowledge.versions``.
+
+``import_bundle``: safe read (``knowledge.safezip``) → signature (``knowledge.signing``) → schema and
+checksums (``bundle_from_members``) → lint (``knowledge.lint``) → write into ``.incoming-<uuid>/`` →
+build the index there (``knowledge.store.build_index``) → smoke test (sampled records' titles must
+find their own id in the new index) → ``os.sync`` → rename to ``<bundle_id>-<version>/`` → point
+``previous`` at the old target → swap ``current`` (``os.replace``) → prune old versions.
+Any failure removes the staging folder and leaves ``current`` untouched; each refusal carries an
+English message (logs/CLI) and ``message_vi`` for the screen. ENOSPC anywhere → ``DiskFullError``.
+
+Power loss: a version folder is renamed into place only when complete and synced, and ``current``
+only ever points at such a folder, so the kiosk always finds the old or the new bundle active.
+``ensure_sample`` (start-up) runs ``versions.recover`` and activates the built-in sample if nothing is.
+
+The built-in sample (``source=SAMPLE``) is built on the kiosk from package data
+(``knowledge/sample/records``): it never comes from a stick, so it is trusted without a signature.
+"""
+
+from __future__ import annotations
+
+import errno
+import json
+import logging
+import os
+import shutil
+import time
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from datetime import time as dtime
+from pathlib import Path
+
+from kiosk_app.errors import BundleError, DiskFullError, KioskError, NoRollbackError
+from kiosk_app.settings import Settings
+from knowledge import versions
+from knowledge.bundle import (
+    MANIFEST,
+    RECORDS_DIR,
+    Bundle,
+    build_bundle_bytes,
+    bundle_from_members,
+    load_records_dir,
+    sha256_bytes,
+)
+from knowledge.lint import LintReport, lint_records
+from knowledge.safezip import ZipLimits, read_bundle_zip, read_members
+from knowledge.versions import (  # re-exported: the importer is the API the CLI and the UI use
+    CURRENT,
+    INDEX_DIR,
+    BundleInfo,
+    BundleStatus,
+    recover,
+    rollback,
+    status,
+)
+
+__all__ = ["CURRENT", "SAMPLE", "BundleInfo", "BundleLintError", "BundleStatus", "ImportResult",
+           "check_bundle", "ensure_sample", "import_bundle", "message_vi", "recover", "rollback", "status"]
+
+log = logging.getLogger(__name__)
+
+SAMPLE = "sample"
+SAMPLE_DIR = Path(__file__).resolve().parent / "sample" / "records"
+SMOKE_MAX = 30  # titles queried by the smoke test (evenly spread over the bundle)
+PHASES = ("read", "copy", "index", "smoke", "activate")  # read = read + signature + schema + lint
+
+Progress = Callable[[str, int, int], None]  # phase, done, total
+Indexer = Callable[[Bundle, Path, Callable[[int, int], None] | None], None]
+Smoker = Callable[[Path, Bundle], None]
+
+DISK_FULL_VI = "Máy hết dung lượng ổ đĩa; gói dữ liệu chưa được nhập, dữ liệu cũ vẫn dùng bình thường."
+KEEP_OLD_VI = "dữ liệu cũ vẫn dùng bình thường"
+
+
+class BundleLintError(BundleError):
+    """The records break content rules (``report`` lists every issue)."""
+
+    def __init__(self, report: LintReport) -> None:
+        first = report.errors[0]
+        more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
+        super().__init__(f"{first}{more}", first.message_vi)
+        self.report = report
+
+
+@dataclass(frozen=True, slots=True)
+class ImportResult:
+    info: BundleInfo
+    previous: str | None  # label of the bundle active before, if any
+    unchanged: bool  # the very same bundle was already active: nothing changed
+    lint: LintReport
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
+
+
+def message_vi(exc: BaseException) -> str:
+    """The Vietnamese sentence for ward staff for any import/rollback failure."""
+    if isinstance(exc, BundleError):
+        return exc.message_vi
+    if isinstance(exc, DiskFullError):
+        return DISK_FULL_VI
+    if isinstance(exc, NoRollbackError):
+        return "Không có phiên bản trước để quay lại."
+    return f"Không nhập được gói dữ liệu; {KEEP_OLD_VI}. Xin mời liên hệ kỹ thuật viên."
+
+
+def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:
+    """Build the sample bundle from package data; deterministic, so re-importing it is a no-op."""
+    records = load_records_dir(records_dir)
+    digest = sha256_bytes(b"".join(p.read_bytes() for p in sorted(Path(records_dir).glob("*.yaml"))))
+    newest = max(r.updated for r in records)
+    return build_bundle_bytes(records, bundle_id=SAMPLE, version=f"{newest:%Y.%m.%d}-{digest[:8]}",
+                              title=f"Dữ liệu mẫu ({len(records)} thủ tục)", sample=True,
+                              created=datetime.combine(newest, dtime(0, 0), tzinfo=UTC))
+
+
+def _default_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int], None] | None) -> None:
+    from knowledge.store import build_index  # deferred: chromadb is heavy
+
+    build_index(bundle, index_dir, progress)
+
+
+def smoke_test(bundle_dir: Path, bundle: Bundle) -> None:
+    """Open the freshly built index; each sampled record's title must find that record (top 3 documents)."""
+    from knowledge.store import open_index
+
+    ids = list(bundle.records)
+    step = max(1, len(ids) // SMOKE_MAX)
+    index = open_index(bundle_dir / INDEX_DIR)
+    try:
+        for rid in ids[::step][:SMOKE_MAX]:
+            hits = index.query(bundle.records[rid].title, 3)
+            if rid not in {h.procedure_id for h in hits}:
+                raise BundleError(f"smoke test: the title of '{rid}' does not find it in the new index",
+                                  f"Kiểm tra thử thất bại: không tìm thấy thủ tục {rid} theo tên của nó.")
+    finally:
+        index.close()
+
+
+def _is_disk_full(exc: BaseException) -> bool:
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "disk is full" in str(seen) or "No space left" in str(seen):  # sqlite / chromadb wording
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with path.open("wb") as fh:
+        fh.write(data)
+
+
+def check_bundle(source: Path | str, settings: Settings
+                 ) -> tuple[dict[str, bytes], Bundle, str | None, LintReport]:
+    """Everything that happens before the disk changes: read, signature, schema, checksums, lint.
+
+    Returns (members, bundle, signing key fingerprint or None, lint report); raises on any refusal.
+    """
+    if isinstance(source, str) and source == SAMPLE:
+        members = read_members(sample_bundle_bytes(), label="sample")
+        bundle = bundle_from_members(members)
+        signed_by = None
+    else:
+        members = read_bundle_zip(Path(source), ZipLimits.from_settings(settings))
+        bundle = bundle_from_members(members)
+        from knowledge.signing import verify_bundle
+
+        signed_by = verify_bundle(bundle, settings)
+    lint = lint_records(bundle.records.values())
+    if not lint.ok:
+        raise BundleLintError(lint)
+    for issue in lint.warnings:
+        log.info("bundle %s: %s", bundle.manifest.label, issue)
+    return members, bundle, signed_by, lint
+
+
+def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bundle, signed_by: str | None,
+           lint: LintReport, indexer: Indexer, smoke: Smoker, report: Progress,
+           lap: Callable[[str], None]) -> str:
+    """Build the new version in a staging folder and give it its final name. Returns that name."""
+    staging = root / f"{versions.INCOMING}{uuid.uuid4().hex}"
+    try:
+        report("copy", 0, len(members))
+        (staging / RECORDS_DIR).mkdir(parents=True)
+        for name, data in members.items():
+            _write_file(staging / name, data)
+        meta = {"imported_at": datetime.now(UTC).isoformat(timespec="seconds"), "signed_by": signed_by,
+                "source": source if isinstance(source, str) else Path(source).name,
+                "manifest_sha256": sha256_bytes(members[MANIFEST]), "warnings": len(lint.warnings),
+                "uncertain_facts": lint.uncertain_count, "unsourced_facts": lint.unsourced_count}
+        _write_file(staging / versions.IMPORT_META, json.dumps(meta, indent=2).encode("utf-8"))
+        report("copy", len(members), len(members))
+        lap("copy")
+        report("index", 0, 1)
+        try:
+            indexer(bundle, staging / INDEX_DIR, lambda d, t: report("index", d, t))
+        except (KioskError, OSError):
+            raise
+        except Exception as err:  # stage boundary: chromadb / onnxruntime raise many types
+            if _is_disk_full(err):
+                raise
+            raise BundleError(f"building the search index failed: {type(err).__name__}: {err}",
+                              "Không tạo được chỉ mục tìm kiếm cho gói dữ liệu này.") from err
+        lap("index")
+        report("smoke", 0, 1)
+        smoke(staging, bundle)
+        report("smoke", 1, 1)
+        lap("smoke")
+        report("activate", 0, 1)
+        os.sync()  # everything in the staging folder is on disk before it gets its final name
+        name = versions.unique_name(root, f"{bundle.manifest.bundle_id}-{bundle.manifest.version}")
+        os.rename(staging, root / name)
+        versions.fsync_dir(root)
+        return name
+    except BaseException as err:
+        shutil.rmtree(staging, ignore_errors=True)
+        if isinstance(err, Exception) and _is_disk_full(err):
+            raise DiskFullError(f"no space left on the device holding {root} while importing "
+                                f"{bundle.manifest.label}; the active bundle is unchanged") from err
+        if isinstance(err, OSError):
+            raise BundleError(f"cannot write the bundle under {root}: {err}",
+                              f"Không ghi được dữ liệu lên máy; {KEEP_OLD_VI}.") from err
+        raise
+
+
+def _activate(root: Path, name: str, old: str | None, label: str) -> None:
+    try:
+        if old and versions.complete(root / old):
+            versions.point(root, versions.PREVIOUS, old)
+        versions.point(root, CURRENT, name)
+    except OSError as err:  # the new folder stays unused (pruned later); the old bundle stays active
+        if _is_disk_full(err):
+            raise DiskFullError(f"no space left under {root} while switching to {label}; "
+                                "the active bundle is unchanged") from err
+        raise BundleError(f"cannot switch the active bundle under {root}: {err}",
+                          f"Không chuyển được sang gói dữ liệu mới; {KEEP_OLD_VI}.") from err
+
+
+def import_bundle(source: Path | str, settings: Settings, progress: Progress | None = None, *,
+                  indexer: Indexer | None = None, smoke: Smoker | None = None) -> ImportResult:
+    """Import a ``.wkb`` file (or ``SAMPLE``) and make it the active bundle, atomically.
+
+    ``progress(phase, done, total)`` is called from this thread (phases: ``PHASES``).
+    """
+    report: Progress = progress or (lambda _p, _d, _t: None)
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+
+    def lap(phase: str) -> None:
+        nonlocal t0
+        now = time.perf_counter()
+        timings[phase] = round(now - t0, 3)
+        t0 = now
+
+    with versions.locked(settings) as root:
+        versions.recover_locked(root)
+        report("read", 0, 1)
+        members, bundle, signed_by, lint = check_bundle(source, settings)
+        report("read", 1, 1)
+        lap("read")
+        old = versions.target(root, CURRENT)
+        old_info = versions.read_info(root / old) if old else None
+        same = (old is not None and versions.complete(root / old)
+                and (root / old / MANIFEST).read_bytes() == members[MANIFEST])
+        if same:
+            log.info("bundle %s is already active; nothing to do", bundle.manifest.label)
+            assert old_info is not None
+            return ImportResult(old_info, None, True, lint, timings)
+        name = _stage(root, source, members, bundle, signed_by, lint, indexer or _default_indexer,
+                      smoke or smoke_test, report, lap)
+        _activate(root, name, old, bundle.manifest.label)
+        versions.prune(root, settings.staff.keep_versions)
+        lap("activate")
+        info = versions.read_info(root / name)
+        if info is None:  # cannot happen: the manifest was just written and validated
+            raise BundleError(f"activated folder {name} has no readable manifest")
+        report("activate", 1, 1)
+        log.info("bundle %s activated (%d procedures, folder %s; previous %s)", info.label,
+                 info.record_count, name, old_info.label if old_info else None)
+        return ImportResult(info, old_info.label if old_info else None, False, lint, timings)
+
+
+def ensure_sample(settings: Settings, progress: Progress | None = None) -> ImportResult | None:
+    """At start-up: recover from a crash, then activate the built-in sample if nothing is active."""
+    recover(settings)
+    if versions.active_dir(settings) is not None:
+        return None
+    log.info("no active bundle: activating the built-in sample")
+    return import_bundle(SAMPLE, settings, progress)

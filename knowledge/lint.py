@@ -1,0 +1,123 @@
+"""Content checks on bundle records beyond the schema: what a clerk would want flagged.
+
+Errors block a build or an import; warnings are reported and do not block. Pure (no I/O).
+
+Errors: duplicate procedure ids or titles, an empty fee text, a record whose fee is missing.
+Warnings: a fee with no amount and no "miễn"/"không thu" wording (suspicious), a processing time with
+no number and no "ngay"/"trong ngày", aliases shared by two procedures (the kiosk may confuse them),
+listed sources never cited, an ``updated`` date in the future; counts of uncertain and unsourced facts
+(these are spoken with a hedge, or "chưa có thông tin", never guessed).
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+
+from knowledge.bundle import Record, Status, numbers_in
+
+_FREE_WORDS = ("miễn", "không thu", "không mất", "không phải nộp", "không phải đóng", "không phải trả",
+               "không có lệ phí", "không có phí", "free", "no fee")
+_TIME_WORDS = ("ngay", "trong ngày", "tức thì", "immediately")
+
+
+class Severity(StrEnum):
+    ERROR = "error"
+    WARNING = "warning"
+
+
+@dataclass(frozen=True, slots=True)
+class Issue:
+    severity: Severity
+    record_id: str | None
+    message: str  # English, for logs and the CLI
+    message_vi: str  # for ward staff
+
+    def __str__(self) -> str:
+        where = f"{self.record_id}: " if self.record_id else ""
+        return f"{self.severity}: {where}{self.message}"
+
+
+@dataclass(frozen=True, slots=True)
+class LintReport:
+    issues: tuple[Issue, ...]
+    record_count: int
+    fact_count: int
+    uncertain_count: int
+    unsourced_count: int
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity is Severity.ERROR)
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.severity is Severity.WARNING)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+def _norm(text: str) -> str:
+    return re.sub(r"\s+", " ", text.strip().casefold())
+
+
+def lint_records(records: Iterable[Record], *, today: date | None = None) -> LintReport:
+    recs = list(records)
+    today = today or date.today()
+    issues: list[Issue] = []
+
+    def add(sev: Severity, rid: str | None, en: str, vi: str) -> None:
+        issues.append(Issue(sev, rid, en, vi))
+
+    for rid, n in Counter(r.id for r in recs).items():
+        if n > 1:
+            add(Severity.ERROR, rid, f"procedure id used by {n} records", f"Mã thủ tục {rid} bị trùng.")
+    titles = Counter(_norm(r.title) for r in recs)
+    for r in recs:
+        if titles[_norm(r.title)] > 1:
+            add(Severity.ERROR, r.id, f"title '{r.title}' is used by another record",
+                f"Bản ghi {r.id}: tên thủ tục \"{r.title}\" trùng với bản ghi khác.")
+    alias_owner: dict[str, str] = {}
+    for r in recs:
+        for a in {_norm(x) for x in (r.title, *r.aliases)}:
+            other = alias_owner.setdefault(a, r.id)
+            if other != r.id:
+                add(Severity.WARNING, r.id, f"alias '{a}' is also used by {other}",
+                    f"Bản ghi {r.id}: tên gọi \"{a}\" trùng với bản ghi {other}; máy có thể nhầm.")
+
+    facts = uncertain = unsourced = 0
+    for r in recs:
+        fee = r.fee.text.strip()
+        if not fee:
+            add(Severity.ERROR, r.id, "fee text is empty", f"Bản ghi {r.id} thiếu trường lệ phí.")
+        elif (r.fee.status is Status.SOURCED and not numbers_in(fee)
+              and not any(w in fee.casefold() for w in _FREE_WORDS)):
+            add(Severity.WARNING, r.id, f"fee '{fee[:60]}' states no amount and no exemption",
+                f"Bản ghi {r.id}: lệ phí không có số tiền cũng không ghi \"miễn\"; xin kiểm tra lại.")
+        for fact in r.facts():
+            if not fact.text.strip():
+                add(Severity.ERROR, r.id, "a fact has empty text", f"Bản ghi {r.id} có một mục để trống.")
+        pt = r.processing_time
+        if (pt.status is Status.SOURCED and not numbers_in(pt.text)
+                and not any(w in pt.text.casefold() for w in _TIME_WORDS)):
+            add(Severity.WARNING, r.id, "processing time states no duration",
+                f"Bản ghi {r.id}: thời hạn giải quyết không có số ngày; xin kiểm tra lại.")
+        cited = {s for f in r.facts() for s in f.sources} | set(r.legal_basis)
+        for src in r.sources:
+            if not any(c.startswith(src.key) for c in cited):
+                add(Severity.WARNING, r.id, f"source {src.key} is listed but never cited",
+                    f"Bản ghi {r.id}: nguồn {src.key} có trong danh sách nhưng không mục nào dùng.")
+        if r.updated > today:
+            add(Severity.WARNING, r.id, f"updated date {r.updated} is in the future",
+                f"Bản ghi {r.id}: ngày cập nhật {r.updated:%d/%m/%Y} ở tương lai.")
+        for fact in r.facts():
+            facts += 1
+            uncertain += fact.status is Status.UNCERTAIN
+            unsourced += fact.status is Status.UNSOURCED
+    return LintReport(tuple(issues), len(recs), facts, uncertain, unsourced)

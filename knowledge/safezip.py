@@ -1,0 +1,194 @@
+"""Read a bundle zip from an untrusted place (a USB stick) safely, before anything on disk changes.
+
+The whole file is read into memory once (size-limited), so a stick pulled out half-way, or a file
+changed while we read it, cannot mix two versions. Then every member is checked *before* it is
+decompressed, and decompression itself is capped:
+
+- file size ≤ ``settings.staff.max_bundle_bytes``; must be a readable, untruncated zip;
+- at most ``ZipLimits.max_members`` members; no duplicate names;
+- names: relative, ``/``-separated, ASCII ``[A-Za-z0-9._-]`` components only: no absolute paths,
+  drive letters, ``..``, backslashes, empty components (zip-slip);
+- only regular files (symlinks, devices, FIFOs in ``external_attr`` are refused) and ``records/``
+  directory entries; no encrypted members; only stored or deflated members;
+- per-member and total uncompressed size caps, and a compression-ratio cap (zip bombs); declared
+  sizes are not trusted: reading stops one byte past the cap, and the CRC is checked.
+
+Every refusal is a ``BundleUnsafeError`` (or ``BundleError`` for an unreadable file) with an English
+message for logs and ``message_vi`` for ward staff. The result is the ``members`` dict that
+``knowledge.bundle.bundle_from_members`` validates (schema, checksums).
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import re
+import stat
+import zipfile
+import zlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk_app.errors import BundleError, BundleUnsafeError
+
+log = logging.getLogger(__name__)
+
+_COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
+_ALLOWED_DIRS = frozenset({"records/"})
+_CHUNK = 64 * 1024
+
+
+@dataclass(frozen=True, slots=True)
+class ZipLimits:
+    """Caps for one bundle. The defaults fit a 1,000-procedure bundle many times over."""
+
+    max_file_bytes: int = 50 * 1024 * 1024  # settings.staff.max_bundle_bytes
+    max_members: int = 5000
+    max_member_bytes: int = 2 * 1024 * 1024  # one record YAML is ~10 kB
+    max_total_bytes: int = 200 * 1024 * 1024
+    max_ratio: float = 100.0  # uncompressed / compressed, checked above ratio_floor_bytes
+    ratio_floor_bytes: int = 256 * 1024
+
+    @classmethod
+    def from_settings(cls, settings: object) -> ZipLimits:
+        staff = getattr(settings, "staff", None)
+        return cls(max_file_bytes=int(getattr(staff, "max_bundle_bytes", cls.max_file_bytes)))
+
+
+def _mb(n: int) -> str:
+    return f"{n / (1024 * 1024):.1f} MB"
+
+
+def read_file_limited(path: Path, limits: ZipLimits) -> bytes:
+    """Read a bundle file into memory, refusing one larger than the limit (checked while reading)."""
+    path = Path(path)
+    try:
+        with path.open("rb") as fh:
+            data = fh.read(limits.max_file_bytes + 1)
+    except FileNotFoundError as err:
+        raise BundleError(f"{path}: file not found", f"Không tìm thấy tệp {path.name}.") from err
+    except IsADirectoryError as err:
+        raise BundleError(f"{path}: is a directory, not a bundle file",
+                          f"{path.name} là thư mục, không phải tệp gói dữ liệu.") from err
+    except OSError as err:
+        raise BundleError(f"{path}: cannot read: {err.strerror or err}",
+                          f"Không đọc được tệp {path.name} (USB bị rút ra hoặc hỏng?).") from err
+    if len(data) > limits.max_file_bytes:
+        raise BundleUnsafeError(
+            f"{path}: file is larger than the limit of {limits.max_file_bytes} bytes",
+            f"Tệp gói dữ liệu quá lớn (trên {_mb(limits.max_file_bytes)}).")
+    return data
+
+
+def check_member_name(name: str) -> None:
+    """Refuse names that could escape the target directory or clash on another file system."""
+    bad = (not name or "\\" in name or "\x00" in name or name.startswith("/")
+           or re.match(r"^[A-Za-z]:", name) is not None)
+    parts = name.rstrip("/").split("/")
+    if not bad:
+        bad = any(p in ("", ".", "..") or not _COMPONENT.match(p) for p in parts)
+    if bad:
+        raise BundleUnsafeError(f"unsafe member path {name!r} (absolute, '..', backslash or odd characters)",
+                                "Gói dữ liệu chứa đường dẫn tệp không an toàn; không nhập.")
+
+
+def _check_info(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
+    name = info.filename
+    check_member_name(name)
+    mode = info.external_attr >> 16
+    if info.create_system == 3 and mode and stat.S_IFMT(mode):  # unix attributes present
+        if stat.S_ISLNK(mode):
+            raise BundleUnsafeError(f"member {name!r} is a symbolic link",
+                                    "Gói dữ liệu chứa liên kết (symlink); không nhập.")
+        if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+            raise BundleUnsafeError(f"member {name!r} is not a regular file (mode {oct(mode)})",
+                                    "Gói dữ liệu chứa tệp đặc biệt không được phép; không nhập.")
+    if info.flag_bits & 0x1:
+        raise BundleUnsafeError(f"member {name!r} is encrypted", "Gói dữ liệu có tệp bị mã hoá; không nhập.")
+    if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
+        raise BundleUnsafeError(f"member {name!r} uses unsupported compression {info.compress_type}",
+                                "Gói dữ liệu dùng kiểu nén không hỗ trợ; không nhập.")
+    if info.file_size > limits.max_member_bytes:
+        raise BundleUnsafeError(
+            f"member {name!r} unpacks to {info.file_size} bytes (limit {limits.max_member_bytes})",
+            f"Tệp {name} trong gói quá lớn khi giải nén (nghi ngờ gói độc hại); không nhập.")
+    if (info.file_size > limits.ratio_floor_bytes
+            and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
+        raise BundleUnsafeError(
+            f"member {name!r} has compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1 "
+            f"(limit {limits.max_ratio:.0f}:1): zip bomb?",
+            "Gói dữ liệu có tỉ lệ nén bất thường (nghi ngờ zip bomb); không nhập.")
+
+
+def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
+    """Decompress one member, stopping one byte past ``cap`` whatever the header claims."""
+    buf = io.BytesIO()
+    with zf.open(info) as fh:
+        while True:
+            chunk = fh.read(_CHUNK)
+            if not chunk:
+                break
+            buf.write(chunk)
+            if buf.tell() > cap:
+                raise BundleUnsafeError(
+                    f"member {info.filename!r} unpacks past its limit of {cap} bytes "
+                    "(sizes in the header lie)",
+                    f"Tệp {info.filename} trong gói lớn bất thường khi giải nén (nghi ngờ zip bomb); "
+                    "không nhập.")
+    data = buf.getvalue()
+    if len(data) != info.file_size:
+        raise BundleUnsafeError(
+            f"member {info.filename!r} unpacked to {len(data)} bytes, header says {info.file_size}",
+            f"Tệp {info.filename} trong gói bị hỏng hoặc bị sửa; không nhập.")
+    return data
+
+
+def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> dict[str, bytes]:
+    """Check and unpack a bundle zip held in memory. Returns member name -> bytes (directories skipped)."""
+    try:
+        zf = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
+        raise BundleError(f"{label}: not a zip file or truncated ({err})",
+                          "Tệp không phải gói dữ liệu hợp lệ hoặc bị chép thiếu; không nhập.") from err
+    with zf:
+        infos = zf.infolist()
+        if len(infos) > limits.max_members:
+            raise BundleUnsafeError(f"{label}: {len(infos)} members (limit {limits.max_members})",
+                                    "Gói dữ liệu có quá nhiều tệp; không nhập.")
+        seen: set[str] = set()
+        for info in infos:
+            key = info.filename.rstrip("/").casefold()
+            if key in seen:
+                raise BundleUnsafeError(f"{label}: duplicate member {info.filename!r}",
+                                        f"Gói dữ liệu có hai tệp trùng tên {info.filename}; không nhập.")
+            seen.add(key)
+            _check_info(info, limits)
+            if info.is_dir() and info.filename not in _ALLOWED_DIRS:
+                raise BundleUnsafeError(f"{label}: unexpected directory {info.filename!r}",
+                                        f"Gói dữ liệu có thư mục lạ {info.filename}; không nhập.")
+        if sum(i.file_size for i in infos) > limits.max_total_bytes:
+            raise BundleUnsafeError(f"{label}: members unpack to more than {limits.max_total_bytes} bytes",
+                                    "Gói dữ liệu quá lớn khi giải nén (nghi ngờ zip bomb); không nhập.")
+        members: dict[str, bytes] = {}
+        total = 0
+        for info in infos:
+            if info.is_dir():
+                continue
+            try:
+                raw = _read_member(zf, info, min(limits.max_member_bytes, limits.max_total_bytes - total))
+            except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
+                    ValueError) as err:
+                # BadZipFile covers "Bad CRC-32"; a damaged deflate stream raises zlib.error
+                raise BundleError(f"{label}: member {info.filename!r} is corrupt ({err})",
+                                  f"Tệp {info.filename} trong gói bị hỏng; không nhập.") from err
+            total += len(raw)
+            members[info.filename] = raw
+    log.debug("%s: %d members, %d bytes unpacked", label, len(members), total)
+    return members
+
+
+def read_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> dict[str, bytes]:
+    """Read a ``.wkb`` file safely: size-limited read, then ``read_members``."""
+    path = Path(path)
+    data = read_file_limited(path, limits)
+    return read_members(data, limits, label=path.name)
