@@ -27,6 +27,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk_app.commands.provision",
     "kiosk_app.commands.doctor",
     "kiosk_app.commands.bundle",
+    "kiosk_app.commands.ask",
 )
 
 EXIT_ERROR = 1

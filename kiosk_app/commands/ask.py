@@ -1,0 +1,205 @@
+"""``kiosk ask`` and ``kiosk eval``: the knowledge core from the command line (no voice, no screen).
+
+    kiosk ask "làm giấy khai sinh mất bao nhiêu tiền" [--json] [--lang en]
+    kiosk ask --jsonl questions.jsonl          # {"id","text"} per line -> one JSON line per question
+    kiosk eval bench/eval/vi_part1.jsonl [--split heldout|tune|all] [--json]
+
+The active bundle (``<data_dir>/bundles/current``) is opened once per command; ``--bundle DIR``
+uses an unpacked bundle directory instead. Extension points: the voice-in helper adds ``--audio
+FILE`` (the question comes from a recording) in ``_add_question_inputs``/``_questions``; the LLM
+helper adds ``--llm`` in ``_add_answer_options``/``_answerer``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+from kiosk_app.commands.base import Subparsers, out, out_json
+from kiosk_app.settings import Settings
+
+
+def register(subparsers: Subparsers) -> None:
+    ask = subparsers.add_parser("ask", help="hỏi một câu (in câu trả lời) / ask one question",
+                                description="Answer a question from the active knowledge bundle.")
+    ask.add_argument("question", nargs="?", help="the question, in quotes")
+    _add_question_inputs(ask)
+    _add_answer_options(ask)
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON")
+    ask.add_argument("--lang", default="vi", choices=("vi", "en"), help="answer language (default vi)")
+    _add_bundle_option(ask)
+    ask.set_defaults(run=cmd_ask)
+
+    ev = subparsers.add_parser("eval", help="đánh giá bộ câu hỏi / evaluate a question set",
+                               description="Top-1 accuracy on in-scope questions, refusal rate on "
+                               "out-of-scope ones, and the confusions.")
+    ev.add_argument("files", nargs="+", type=Path, metavar="FILE", help="JSONL question file(s)")
+    ev.add_argument("--split", default="heldout", choices=("heldout", "tune", "all"),
+                    help="which rows to use (default heldout)")
+    ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    _add_bundle_option(ev)
+    ev.set_defaults(run=cmd_eval)
+
+
+def _add_bundle_option(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--bundle", type=Path, metavar="DIR",
+                   help="unpacked bundle directory (default: the active bundle)")
+
+
+def _add_question_inputs(p: argparse.ArgumentParser) -> None:
+    """Where questions come from. (Voice-in adds ``--audio FILE`` here.)"""
+    p.add_argument("--jsonl", type=Path, metavar="FILE",
+                   help='questions file, one {"id": ..., "text": ...} per line ("-" = stdin)')
+
+
+def _add_answer_options(p: argparse.ArgumentParser) -> None:
+    """How answers are composed. (The LLM helper adds ``--llm`` here.)"""
+
+
+def _answerer(args: argparse.Namespace, settings: Settings) -> Any:
+    """None = the template answerer. (The LLM helper returns its answerer for ``--llm``.)"""
+    return None
+
+
+def _open(args: argparse.Namespace, settings: Settings) -> Any:
+    from knowledge.service import Knowledge, open_current  # deferred: loads chromadb + E5
+
+    answerer = _answerer(args, settings)
+    if args.bundle is not None:
+        return Knowledge.open(args.bundle, settings, answerer=answerer)
+    kn = open_current(settings)
+    if answerer is not None:
+        kn.answerer = answerer
+    return kn
+
+
+def _questions(args: argparse.Namespace) -> Iterator[tuple[Any, str | None, str]]:
+    """(id, text or None, error) triples. (Voice-in adds ``--audio`` transcription here.)"""
+    if args.jsonl is not None:
+        stream = sys.stdin if str(args.jsonl) == "-" else args.jsonl.open(encoding="utf-8")
+        try:
+            for n, line in enumerate(stream, 1):
+                if not line.strip():
+                    continue
+                try:
+                    d = json.loads(line)
+                    if not isinstance(d, dict):
+                        raise ValueError("not an object")
+                except ValueError as err:
+                    yield n, None, f"line {n}: not a JSON object ({err})"
+                    continue
+                text = d.get("text")
+                qid = d.get("id", n)
+                if not isinstance(text, str):
+                    yield qid, None, f"line {n}: missing \"text\""
+                    continue
+                yield qid, text, ""
+        finally:
+            if stream is not sys.stdin:
+                stream.close()
+        return
+    yield None, args.question or "", ""
+
+
+def answer_json(answer: Any, qid: Any = None, *, full: bool = False) -> dict[str, Any]:
+    d: dict[str, Any] = {
+        "id": qid, "procedure_id": answer.procedure_id, "confidence": answer.confidence,
+        "refer_to_staff": answer.refer_to_staff, "aspect": answer.aspect.value, "answer": answer.spoken,
+        "sources": list(answer.sources),
+    }
+    if full:
+        d.update(title=answer.title, sentences=list(answer.sentences), hedged=answer.hedged,
+                 alternatives=list(answer.alternatives), reason=answer.reason, language=answer.language,
+                 answerer=answer.answerer)
+        d.pop("id")
+    return d
+
+
+def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    if args.jsonl is None and args.question is None:
+        from kiosk_app.commands.base import err
+
+        err('kiosk ask: give a question in quotes (kiosk ask "làm giấy khai sinh ở đâu") or --jsonl FILE')
+        return 2
+    if args.jsonl is not None and str(args.jsonl) != "-" and not args.jsonl.is_file():
+        from kiosk_app.commands.base import err
+
+        err(f"kiosk ask: no such file: {args.jsonl}")
+        return 2
+    kn = _open(args, settings)
+    try:
+        for qid, text, error in _questions(args):
+            if text is None:
+                out_json({"id": qid, "error": error})
+                continue
+            answer = kn.ask(text, language=args.lang)
+            if args.jsonl is not None:
+                out_json(answer_json(answer, qid))
+            elif args.json:
+                out_json({"question": text, **answer_json(answer, full=True)})
+            else:
+                _print_human(answer, kn)
+    finally:
+        kn.close()
+    return 0
+
+
+def _print_human(answer: Any, kn: Any) -> None:
+    out(answer.spoken)
+    if answer.refer_to_staff:
+        alts = ", ".join(answer.alternatives) or "-"
+        out(f"  -> chuyển cán bộ (refer to staff): {answer.reason}; confidence {answer.confidence:.2f}; "
+            f"nearest: {alts}")
+        return
+    out(f"  procedure: {answer.procedure_id} ({answer.title}) | confidence {answer.confidence:.2f} | "
+        f"aspect {answer.aspect.value}{' | hedged' if answer.hedged else ''}")
+    out(f"  sources: {'; '.join(answer.sources) or '-'}")
+    if answer.alternatives:
+        out(f"  also: {', '.join(answer.alternatives)}")
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.evaluation import evaluate, load_rows
+
+    missing = [str(f) for f in args.files if not f.is_file()]
+    if missing:
+        from kiosk_app.commands.base import err
+
+        err(f"kiosk eval: no such file: {', '.join(missing)}")
+        return 2
+    try:
+        rows = load_rows(args.files, args.split)
+    except ValueError as exc:
+        from kiosk_app.commands.base import err
+
+        err(f"kiosk eval: {exc}")
+        return 2
+    kn = _open(args, settings)
+    try:
+        report = evaluate(kn.decide, rows)
+    finally:
+        kn.close()
+    summary = {"split": args.split, **report.summary()}
+    if args.json:
+        out_json({**summary, "confusions": report.confusions()})
+        return 0
+    out(f"split {args.split}: {summary['questions']} questions "
+        f"({summary['in_scope']} in scope, {summary['out_of_scope']} out of scope)")
+    out(f"  top-1 accuracy (answered correctly): {_pct(report.top1_accuracy)} "
+        f"[retrieval top-1 {_pct(report.retrieval_top1)}; {report.in_scope_referred} referred]")
+    out(f"  out-of-scope refused: {_pct(report.refusal_rate)}")
+    out(f"  aspect detected: {_pct(report.aspect_accuracy)}")
+    conf = report.confusions()
+    out(f"  confusions: {len(conf)}")
+    for c in conf:
+        out(f"    {c['id']}: expect {c['expect'] or '(refer)'} got {c['got'] or '(refer)'} "
+            f"[top1 {c['top1']}, conf {c['confidence']:.2f}, {c['reason'] or 'answered'}] {c['text']}")
+    return 0
+
+
+def _pct(x: float) -> str:
+    return "n/a" if x != x else f"{100 * x:.1f}%"

@@ -1,0 +1,226 @@
+"""Pure decisions: which aspect was asked, is the question out of scope, answer or refer to staff.
+
+No I/O. ``decide`` turns retrieval hits into ANSWER / REFER with a calibrated confidence:
+``confidence = sigmoid(slope * (top - center) + margin_gain * (top - second))`` where ``top`` and
+``second`` are the fused scores of the two best procedures. The constants were fitted by logistic
+regression on the *tune* split of the evaluation questions only (``bench/bench_retrieval.py --tune``),
+so a confidence of 0.8 means roughly "right 8 times in 10" on questions like those.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.types import Aspect, Hit, Verdict
+
+
+@dataclass(frozen=True, slots=True)
+class Calibration:
+    slope: float = 14.0
+    center: float = 0.42
+    margin_gain: float = 6.0
+
+    def confidence(self, top: float, second: float) -> float:
+        z = self.slope * (top - self.center) + self.margin_gain * (top - second)
+        return 1.0 / (1.0 + math.exp(-max(-50.0, min(50.0, z))))
+
+
+@dataclass(frozen=True, slots=True)
+class Thresholds:
+    min_confidence: float = 0.5  # settings.retrieval.min_confidence
+    margin: float = 0.0  # refer as ambiguous when the two best fused scores are closer than this
+    oos_override: float = 0.62  # lexical score that outweighs an out-of-scope word ("lương hưu" in an alias)
+    calibration: Calibration = field(default_factory=Calibration)
+
+
+@dataclass(frozen=True, slots=True)
+class Decision:
+    verdict: Verdict
+    confidence: float
+    procedure_id: str | None = None
+    reason: str = ""
+    alternatives: tuple[str, ...] = ()
+
+
+def decide(hits: Sequence[Hit], thresholds: Thresholds, *, out_of_scope: str | None = None) -> Decision:
+    """ANSWER with the best procedure, or REFER (with a reason) when unsure or out of scope."""
+    if not hits:
+        return Decision(Verdict.REFER, 0.0, reason=f"out-of-scope:{out_of_scope}" if out_of_scope
+                        else "no-match")
+    top = hits[0]
+    second = hits[1].score if len(hits) > 1 else 0.0
+    conf = round(thresholds.calibration.confidence(top.score, second), 4)
+    alts = tuple(h.procedure_id for h in hits[1:4])
+    if out_of_scope and top.lexical < thresholds.oos_override:
+        return Decision(Verdict.REFER, round(min(conf, 0.2), 4), None, f"out-of-scope:{out_of_scope}",
+                        (top.procedure_id, *alts))
+    if conf < thresholds.min_confidence:
+        return Decision(Verdict.REFER, conf, None, "below-threshold", (top.procedure_id, *alts))
+    if top.score - second < thresholds.margin:
+        return Decision(Verdict.REFER, conf, None, "ambiguous", (top.procedure_id, *alts))
+    return Decision(Verdict.ANSWER, conf, top.procedure_id, "", alts)
+
+
+# ---- phrase tables --------------------------------------------------------------------------------
+# Matched as whole syllable sequences: on the normalised text when the question has diacritics,
+# on the folded text (folded phrases) when it has none. Phrases whose folded form collides with
+# common words are marked "diacritics only" by a leading "=".
+
+def _compile(phrases: Sequence[str]) -> tuple[re.Pattern[str], re.Pattern[str]]:
+    exact = sorted({normalize_vi(p.lstrip("=")) for p in phrases}, key=len, reverse=True)
+    folded = sorted({fold_diacritics(normalize_vi(p)) for p in phrases if not p.startswith("=")},
+                    key=len, reverse=True)
+
+    def pat(alts: list[str]) -> re.Pattern[str]:
+        if not alts:
+            return re.compile(r"(?!x)x")
+        return re.compile(r"(?<!\S)(?:" + "|".join(re.escape(a) for a in alts) + r")(?!\S)")
+
+    return pat(exact), pat(folded)
+
+
+def _find(table: tuple[re.Pattern[str], re.Pattern[str]], norm: str) -> re.Match[str] | None:
+    folded = fold_diacritics(norm)
+    return table[1].search(norm) if folded == norm else table[0].search(norm)
+
+
+ASPECT_PHRASES: dict[Aspect, tuple[str, ...]] = {
+    Aspect.FEE: (
+        "bao nhiêu tiền", "mất bao nhiêu", "hết bao nhiêu", "tốn bao nhiêu", "=tốn", "tốn tiền",
+        "lệ phí", "mất phí", "có phí", "phí gì", "phí bao nhiêu", "tiền phí", "phí không", "mất tiền",
+        "trả tiền", "đóng tiền", "nộp tiền", "thu tiền", "có thu", "=thu bao nhiêu", "tính tiền",
+        "mất đồng nào", "đồng nào", "rẻ hơn", "đắt", "có miễn phí không", "được miễn", "miễn phí không",
+        "giá bao nhiêu", "mấy nghìn", "mấy trăm", "how much", "fee", "fees", "cost", "pay", "free",
+    ),
+    Aspect.DOCUMENTS: (
+        "cần những gì", "cần gì", "giấy tờ gì", "giấy gì", "những giấy tờ", "giấy tờ cần", "cần giấy tờ",
+        "mang giấy tờ", "nộp giấy tờ", "mang theo", "mang gì", "mang những gì", "chuẩn bị gì",
+        "chuẩn bị những gì", "cần chuẩn bị", "hồ sơ gồm", "cần hồ sơ", "hồ sơ gì", "hồ sơ cần",
+        "cần mang", "phải mang", "đơn gì", "tờ khai gì", "thông tin gì", "cần công chứng", "phải công chứng",
+        "documents", "papers", "what do i need", "what should i bring", "bring",
+    ),
+    Aspect.TIME: (
+        "bao lâu", "mấy ngày", "mấy hôm", "bao nhiêu ngày", "khi nào lấy", "bao giờ lấy", "bao giờ có",
+        "khi nào có", "bao giờ xong", "khi nào xong", "lâu không", "có lâu không", "lấy ngay",
+        "trong ngày", "thời hạn", "mất mấy", "mấy giờ", "mở cửa", "đóng cửa", "giờ làm việc",
+        "làm việc không", "thứ bảy", "chủ nhật", "how long", "how many days", "when can i get",
+        "opening hours", "what time", "open on", "saturday", "sunday",
+    ),
+    Aspect.WHO: (
+        "ai", "ai đi", "ai làm", "ai được", "đi thay", "làm thay", "làm hộ", "nộp hộ", "nộp thay",
+        "xin hộ", "nhờ người", "ủy quyền", "người nhà", "có phải đi không", "phải có mặt", "có mặt",
+        "tự đi", "một mình", "đồng ý", "điều kiện", "có được nhận", "có được hưởng", "được hưởng",
+        "có được cấp", "có được làm", "thuộc diện", "đối tượng", "who", "on behalf", "instead of",
+        "eligible",
+    ),
+    Aspect.WHERE: (
+        "ở đâu", "chỗ nào", "nơi nào", "phòng nào", "quầy nào", "trang nào", "đi đâu", "tại đâu",
+        "lên đâu", "ra đâu", "vào đâu", "làm ở", "nộp ở", "đến đâu để", "phường hay", "hay lên",
+        "hay ra", "ở đây có được", "nơi khác", "where", "which office", "which website",
+    ),
+    Aspect.ONLINE: (
+        "trên mạng", "qua mạng", "online", "trực tuyến", "qua điện thoại", "bằng điện thoại",
+        "trên điện thoại", "=điện thoại", "không cần đến", "không phải đến", "ở nhà làm",
+        "tại nhà", "internet", "on the internet", "on my phone",
+    ),
+    Aspect.STEPS: (
+        "các bước", "từng bước", "trình tự", "quy trình", "cách làm", "làm lần lượt", "bước nào trước",
+        "bắt đầu từ đâu", "đăng nhập", "steps", "step by step", "how do i", "how can i", "how to",
+        "how do we",
+    ),
+}
+# Checked before the priority order: "mất bao nhiêu ngày" is about time, not money.
+_FIRST: tuple[tuple[Aspect, tuple[str, ...]], ...] = (
+    (Aspect.TIME, ("bao nhiêu ngày", "mất mấy ngày", "bao nhiêu hôm", "bao nhiêu lâu")),
+)
+# Weak hints only count when nothing else matched ("VNeID" is also a procedure's name).
+_WEAK_ONLINE = ("vneid", "dịch vụ công", "app", "ứng dụng")
+
+_ASPECT_TABLES = {a: _compile(p) for a, p in ASPECT_PHRASES.items()}
+_WEAK_ONLINE_TABLE = _compile(_WEAK_ONLINE)
+_FIRST_TABLES = tuple((a, _compile(p)) for a, p in _FIRST)
+_PRIORITY = (Aspect.FEE, Aspect.DOCUMENTS, Aspect.TIME, Aspect.WHERE, Aspect.WHO, Aspect.ONLINE,
+             Aspect.STEPS)
+
+
+def detect_aspect(question: str) -> Aspect:
+    """What is asked: "làm khai sinh mất bao nhiêu tiền" -> FEE. Default GENERAL."""
+    norm = normalize_vi(question)[:2000]
+    if not norm:
+        return Aspect.GENERAL
+    for aspect, table in _FIRST_TABLES:
+        if _find(table, norm):
+            return aspect
+    for aspect in _PRIORITY:
+        if _find(_ASPECT_TABLES[aspect], norm):
+            return aspect
+    if _find(_WEAK_ONLINE_TABLE, norm):
+        return Aspect.ONLINE
+    return Aspect.GENERAL
+
+
+# ---- out of scope ---------------------------------------------------------------------------------
+OUT_OF_SCOPE: dict[str, tuple[str, ...]] = {
+    "small-talk": (
+        "thời tiết", "mưa không", "nắng không", "mấy giờ rồi", "hôm nay thứ mấy", "hôm nay ngày",
+        "ăn cơm chưa", "ăn gì", "khỏe không", "có khỏe không", "tên là gì", "tên gì",
+        "hát một bài", "hát cho", "kể chuyện", "chuyện cười", "bóng đá", "xổ số", "giá vàng",
+        "chứng khoán", "cảm ơn",
+        "xin chào", "chào cháu", "chào em", "tạm biệt", "người yêu", "có vợ chưa", "có chồng chưa",
+        "nấu", "món", "phim", "bài hát", "con gì", "=đố", "buồn quá", "chán quá", "vui không",
+        "bạn là ai", "cháu là ai", "em là ai", "mày là ai", "ai làm ra", "robot", "máy này",
+        "weather", "joke", "hello", "thank",
+    ),
+    "medical": (
+        "=đau", "đau đầu", "đau bụng", "=ốm", "bị ốm", "sốt", "cảm cúm", "cúm", "ho khan", "thuốc",
+        "bác sĩ", "huyết áp", "tiểu đường",
+        "tiêm", "vắc xin", "chữa bệnh", "chữa trị", "khám mắt", "mắt mờ", "bệnh gì", "bị bệnh",
+        "xương khớp", "mất ngủ",
+        "đi ngoài", "táo bón", "nhà thuốc", "phòng khám", "medicine", "doctor", "headache",
+    ),
+    "other-authority": (
+        "hộ chiếu", "=chiếu", "visa", "thị thực", "xuất cảnh", "nhập cảnh", "bằng lái", "lái xe",
+        "đăng ký xe", "biển số", "đăng kiểm", "phạt nguội", "tòa án", "ra tòa", "đi kiện", "kiện cáo",
+        "khởi kiện",
+        "ly hôn", "ly dị", "thi hành án", "mã số thuế", "quyết toán thuế", "nộp thuế", "ngân hàng",
+        "vay tiền", "vay vốn", "lãi suất", "sổ tiết kiệm", "thẻ atm", "chuyển tiền", "rút tiền",
+        "lương hưu", "bảo hiểm xã hội một lần", "rút bảo hiểm", "bảo hiểm thất nghiệp", "tiền điện",
+        "tiền nước", "hóa đơn", "cắt điện", "mất điện", "quốc tịch", "lý lịch tư pháp",
+        "nghĩa vụ quân sự", "đi bộ đội", "nhập ngũ", "xuất khẩu lao động", "du học", "bằng đại học",
+        "tuyển sinh", "nhập học", "passport", "driving licence", "driver", "tax", "bank",
+        "court", "divorce",
+    ),
+    "personal-case": (
+        "hồ sơ của tôi", "hồ sơ của bác", "hồ sơ của bà", "hồ sơ của ông", "hồ sơ của cháu",
+        "hồ sơ của em", "hồ sơ nhà tôi", "sao chưa xong", "sao chưa có", "sao lâu thế", "bị từ chối",
+        "sao không được", "tại sao nhà tôi", "hàng xóm", "tranh chấp", "đánh nhau", "cãi nhau",
+        "bị lừa", "lừa đảo", "mất trộm", "bị trộm", "đòi nợ", "cán bộ tên", "số điện thoại của",
+    ),
+}
+_OOS_TABLES = {k: _compile(v) for k, v in OUT_OF_SCOPE.items()}
+
+
+def out_of_scope(question: str) -> str | None:
+    """The out-of-scope category a question clearly belongs to, or None."""
+    norm = normalize_vi(question)[:2000]
+    for category, table in _OOS_TABLES.items():
+        if _find(table, norm):
+            return category
+    return None
+
+
+def is_garbage(question: str) -> bool:
+    """Nothing a person could have asked: empty, no letters, or mostly non-Vietnamese symbols."""
+    norm = normalize_vi(question)
+    letters = [c for c in norm if c.isalpha()]
+    if len(letters) < 2:
+        return True
+    latin = sum(1 for c in letters if "a" <= fold_diacritics(c) <= "z")
+    if latin / len(letters) < 0.6:
+        return True
+    words = norm.split()
+    return bool(words) and sum(1 for w in words if len(w) > 12 and not w.isdigit()) / len(words) > 0.5

@@ -1,0 +1,149 @@
+"""Evaluation of retrieval + decision on question sets (``bench/eval/*.jsonl``).
+
+A row: ``{"id", "text", "expect": slug | null, "aspect", "split": "tune" | "heldout"}``;
+``expect`` null means out of scope (must be referred to staff). In-scope questions count as
+correct only when the kiosk *answers* with the expected procedure (a referral is a miss).
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from knowledge.decide import Decision
+from knowledge.types import Aspect, Hit, Verdict
+
+SPLITS = ("heldout", "tune", "all")
+
+
+@dataclass(frozen=True, slots=True)
+class EvalRow:
+    id: str
+    text: str
+    expect: str | None
+    aspect: str | None = None
+    split: str = "heldout"
+    source: str = ""
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    row: EvalRow
+    decision: Decision
+    aspect: Aspect
+    hits: tuple[Hit, ...]
+
+    @property
+    def answered(self) -> str | None:
+        return self.decision.procedure_id if self.decision.verdict is Verdict.ANSWER else None
+
+    @property
+    def correct(self) -> bool:
+        if self.row.expect is None:
+            return self.decision.verdict is Verdict.REFER
+        return self.answered == self.row.expect
+
+    @property
+    def top1(self) -> str | None:
+        return self.hits[0].procedure_id if self.hits else None
+
+
+@dataclass
+class EvalReport:
+    outcomes: list[Outcome] = field(default_factory=list)
+
+    @property
+    def in_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.row.expect is not None]
+
+    @property
+    def out_of_scope(self) -> list[Outcome]:
+        return [o for o in self.outcomes if o.row.expect is None]
+
+    @staticmethod
+    def _rate(n: int, d: int) -> float:
+        return n / d if d else float("nan")
+
+    @property
+    def top1_accuracy(self) -> float:
+        """In scope: answered with the expected procedure."""
+        return self._rate(sum(o.correct for o in self.in_scope), len(self.in_scope))
+
+    @property
+    def retrieval_top1(self) -> float:
+        """In scope: expected procedure ranked first, whatever the decision."""
+        return self._rate(sum(o.top1 == o.row.expect for o in self.in_scope), len(self.in_scope))
+
+    @property
+    def refusal_rate(self) -> float:
+        """Out of scope: referred to staff."""
+        return self._rate(sum(o.correct for o in self.out_of_scope), len(self.out_of_scope))
+
+    @property
+    def in_scope_referred(self) -> int:
+        return sum(o.decision.verdict is Verdict.REFER for o in self.in_scope)
+
+    @property
+    def aspect_accuracy(self) -> float:
+        rows = [o for o in self.in_scope if o.row.aspect]
+        return self._rate(sum(o.aspect.value == o.row.aspect for o in rows), len(rows))
+
+    def confusions(self) -> list[dict[str, Any]]:
+        out = []
+        for o in self.outcomes:
+            if o.correct:
+                continue
+            out.append({"id": o.row.id, "text": o.row.text, "expect": o.row.expect, "got": o.answered,
+                        "top1": o.top1, "confidence": o.decision.confidence,
+                        "reason": o.decision.reason, "split": o.row.split})
+        return out
+
+    def confusion_pairs(self) -> Counter[tuple[str | None, str | None]]:
+        return Counter((c["expect"], c["got"]) for c in self.confusions())
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "questions": len(self.outcomes), "in_scope": len(self.in_scope),
+            "out_of_scope": len(self.out_of_scope),
+            "top1_accuracy": round(self.top1_accuracy, 4), "retrieval_top1": round(self.retrieval_top1, 4),
+            "in_scope_referred": self.in_scope_referred,
+            "out_of_scope_refused": round(self.refusal_rate, 4),
+            "aspect_accuracy": round(self.aspect_accuracy, 4),
+        }
+
+
+def load_rows(paths: Iterable[Path], split: str = "all") -> list[EvalRow]:
+    """Read JSONL question files; ``split`` filters (``all`` keeps every row)."""
+    if split not in SPLITS:
+        raise ValueError(f"split must be one of {SPLITS}")
+    rows: list[EvalRow] = []
+    for path in paths:
+        for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+            if not line.strip():
+                continue
+            try:
+                d = json.loads(line)
+                row = EvalRow(id=str(d["id"]), text=str(d["text"]), expect=d.get("expect") or None,
+                              aspect=d.get("aspect") or None, split=str(d.get("split", "heldout")),
+                              source=Path(path).name)
+            except (json.JSONDecodeError, KeyError, TypeError) as err:
+                raise ValueError(f"{path}:{n}: not an evaluation row ({err})") from err
+            if split == "all" or row.split == split:
+                rows.append(row)
+    return rows
+
+
+Decider = Callable[[str], tuple[Decision, Aspect, Sequence[Hit]]]
+
+
+def evaluate(decider: Decider, rows: Iterable[EvalRow]) -> EvalReport:
+    """Run ``decider`` (e.g. ``Knowledge.decide``) over the rows."""
+    report = EvalReport()
+    for row in rows:
+        decision, aspect, hits = decider(row.text)
+        report.outcomes.append(Outcome(row, decision, aspect, tuple(hits)))
+    return report

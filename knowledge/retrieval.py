@@ -1,0 +1,265 @@
+"""Finding the procedure a question is about: lexical (Vietnamese-aware) + semantic (E5 in Chroma).
+
+* ``LexicalIndex``: diacritic-insensitive syllable unigrams, bigrams and joined bigrams over the
+  record's fields; IDF over records; alias/title fields weigh more than body text. A record's score
+  combines how much of the question it explains (IDF-weighted, field-weighted coverage) with how
+  much of its best name (title or alias) the question contains. 0..1.
+* semantic: cosine similarity of the question's E5 vector to the record's nearest document
+  (title, alias, summary) in the Chroma index, mapped to 0..1 over the useful band of E5 scores.
+* ``HybridRetriever``: weighted fusion of both; ``Mode.LEXICAL`` / ``Mode.SEMANTIC`` use one part
+  (the benchmark compares them).
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import TYPE_CHECKING, Protocol
+
+from knowledge.bundle import Record
+from knowledge.normalize import (
+    contains_phrase,
+    features,
+    fold,
+    normalize_query,
+    split_merged,
+    strip_fillers,
+    syllables,
+)
+from knowledge.types import Hit
+
+if TYPE_CHECKING:
+    from knowledge.store import Index
+
+log = logging.getLogger(__name__)
+
+
+class Retriever(Protocol):
+    def search(self, query: str, k: int = 5) -> list[Hit]: ...
+
+
+class Mode(StrEnum):
+    HYBRID = "hybrid"
+    LEXICAL = "lexical"
+    SEMANTIC = "semantic"
+
+
+# Function words and question words that say nothing about which procedure is meant. They still
+# count inside bigrams ("giay to", "o dau" are matched as pairs), never as unigrams.
+STOP_SYLLABLES: frozenset[str] = frozenset({
+    "a", "u", "o", "la", "thi", "ma", "cua", "va", "voi", "co", "khong", "gi", "nao", "nhu", "the",
+    "duoc", "di", "den", "nay", "do", "ay", "roi", "can", "phai", "toi", "tui", "bac", "chau", "em",
+    "anh", "chi", "ong", "ba", "con", "minh", "hoi", "muon", "oi", "nhe", "nhi", "vay", "cai", "nhung",
+    "cac", "mot", "bao", "nhieu", "may", "lau", "dau", "sao", "ai", "khi", "ha", "ho", "nha", "vao",
+    "ra", "len", "xuong", "lai", "cung", "se", "da", "dang", "neu", "hay", "hoac", "tu", "trong",
+    "ngoai", "tai", "ve", "sau", "truoc"
+})
+
+# Aspect phrases ("bao nhiêu tiền", "cần những gì") tell *what* is asked, not *which* procedure.
+ASPECT_PHRASES: tuple[str, ...] = tuple(
+    fold(p) for p in (
+        "mất bao nhiêu tiền", "hết bao nhiêu tiền", "tốn bao nhiêu tiền", "bao nhiêu tiền",
+        "mất bao nhiêu", "hết bao nhiêu", "tốn bao nhiêu", "có mất tiền không", "mất tiền không",
+        "có mất phí không", "lệ phí bao nhiêu", "phí bao nhiêu", "cần những gì", "cần giấy tờ gì",
+        "giấy tờ gì", "cần mang theo gì", "mang theo những gì", "mang theo gì", "cần gì",
+        "bao lâu", "mấy ngày", "bao giờ", "khi nào", "làm ở đâu", "ở đâu", "chỗ nào",
+        "như thế nào", "thế nào", "ra sao", "làm sao", "được không", "có được không",
+        "phải làm gì", "làm gì",
+    )
+)
+
+FIELD_WEIGHTS: dict[str, float] = {
+    "title": 1.0, "alias": 1.0, "title_en": 1.0, "alias_en": 1.0, "summary": 0.6, "body": 0.3,
+}
+_NAME_KINDS = frozenset({"title", "alias", "title_en", "alias_en"})
+
+
+@dataclass(frozen=True, slots=True)
+class LexicalWeights:
+    bigram: float = 1.5  # a matched syllable pair says more than two loose syllables
+    joined: float = 0.5  # joined bigrams ("khaisinh") are a fallback for merged words
+    oov: float = 0.5  # question features no record has: unexplained content, but often just noise
+    query_coverage: float = 0.55  # share of the question the record explains
+    name_coverage: float = 0.45  # share of the best title/alias the question contains
+
+
+@dataclass(frozen=True, slots=True)
+class _Field:
+    rec: int
+    kind: str
+    weight: float
+    feats: frozenset[str]
+
+
+def _record_fields(rec: Record) -> Iterable[tuple[str, str]]:
+    yield "title", rec.title
+    for a in rec.aliases:
+        yield "alias", a
+    if rec.title_en:
+        yield "title_en", rec.title_en
+    for a in rec.aliases_en:
+        yield "alias_en", a
+    yield "summary", rec.summary.text
+    for f in rec.facts():
+        if f is rec.summary:
+            continue
+        yield "body", f.text
+        if f.text_en:
+            yield "body", f.text_en
+
+
+def query_syllables(text: str, vocab: frozenset[str] | set[str] = frozenset()) -> list[str]:
+    """Folded question syllables without aspect phrases; merged words split if ``vocab`` knows both halves."""
+    q = normalize_query(text)
+    for phrase in ASPECT_PHRASES:
+        if contains_phrase(q, phrase):
+            q = f" {q} ".replace(f" {phrase} ", " ").strip()
+    out: list[str] = []
+    for s in syllables(q):
+        parts = split_merged(s, vocab) if vocab else None
+        out.extend(parts or [s])
+    return out
+
+
+class LexicalIndex:
+    """BM25-like, diacritic-insensitive scoring of records; pure Python, built in memory at open."""
+
+    def __init__(self, records: Iterable[Record], weights: LexicalWeights | None = None) -> None:
+        self.weights = weights or LexicalWeights()
+        self.ids: list[str] = []
+        self._fields: list[_Field] = []
+        vocab: set[str] = set()
+        df: dict[str, int] = defaultdict(int)
+        for i, rec in enumerate(records):
+            self.ids.append(rec.id)
+            rec_feats: set[str] = set()
+            for kind, text in _record_fields(rec):
+                sylls = syllables(fold(text))
+                vocab.update(sylls)
+                feats = frozenset(features(sylls, STOP_SYLLABLES))
+                if feats:
+                    self._fields.append(_Field(i, kind, FIELD_WEIGHTS[kind], feats))
+                    rec_feats |= feats
+            for f in rec_feats:
+                df[f] += 1
+        self.vocab = frozenset(vocab)
+        n = max(1, len(self.ids))
+        self._idf = {f: math.log1p((n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
+        self._idf_oov = math.log1p((n + 0.5) / 0.5)
+        # feature -> {record index: best field weight}; per record its name fields for name coverage
+        self._post: dict[str, dict[int, float]] = defaultdict(dict)
+        self._names: dict[int, list[tuple[frozenset[str], float]]] = defaultdict(list)
+        for fld in self._fields:
+            post = self._post
+            for f in fld.feats:
+                if post[f].get(fld.rec, 0.0) < fld.weight:
+                    post[f][fld.rec] = fld.weight
+            if fld.kind in _NAME_KINDS:
+                total = sum(self._feature_weight(f) for f in fld.feats)
+                self._names[fld.rec].append((fld.feats, total))
+
+    def idf(self, feature: str) -> float:
+        idf = self._idf.get(feature)
+        if idf is None and feature[0] in "uj":
+            idf = self._idf.get(("j:" if feature[0] == "u" else "u:") + feature[2:])
+        return self._idf_oov * self.weights.oov if idf is None else idf
+
+    def _feature_weight(self, f: str) -> float:
+        kind = f[0]
+        factor = self.weights.bigram if kind == "b" else self.weights.joined if kind == "j" else 1.0
+        return self.idf(f) * factor
+
+    def _postings(self, f: str) -> dict[int, float]:
+        post = self._post.get(f)
+        if post is None and f[0] in "uj":  # "khaisinh" as a word matches "khai sinh" and back
+            post = self._post.get(("j:" if f[0] == "u" else "u:") + f[2:])
+        return post or {}
+
+    def query_features(self, text: str) -> list[str]:
+        return list(dict.fromkeys(features(query_syllables(text, self.vocab), STOP_SYLLABLES)))
+
+    def score(self, text: str) -> dict[str, float]:
+        """procedure id -> lexical score in 0..1, for records sharing at least one feature."""
+        q = self.query_features(text)
+        if not q:
+            return {}
+        qw = {f: self._feature_weight(f) for f in q}
+        total = sum(qw.values())
+        cov: dict[int, float] = defaultdict(float)
+        for f, w in qw.items():
+            for rec, fw in self._postings(f).items():
+                cov[rec] += w * fw
+        qset = frozenset(q)
+        out: dict[str, float] = {}
+        wq, wn = self.weights.query_coverage, self.weights.name_coverage
+        for rec, c in cov.items():
+            name_cov = 0.0
+            for feats, ftotal in self._names.get(rec, ()):
+                if ftotal > 0:
+                    name_cov = max(name_cov, sum(self._feature_weight(f) for f in feats & qset) / ftotal)
+            out[self.ids[rec]] = wq * (c / total) + wn * name_cov
+        return out
+
+
+@dataclass(frozen=True, slots=True)
+class FusionWeights:
+    lexical: float = 0.5
+    semantic: float = 0.5
+    sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
+    sim_high: float = 0.95  # at or above -> 1
+    candidates: int = 60  # nearest documents asked from Chroma
+
+
+def semantic_scale(sim: float, w: FusionWeights) -> float:
+    return min(1.0, max(0.0, (sim - w.sim_low) / (w.sim_high - w.sim_low)))
+
+
+class HybridRetriever:
+    """Retriever over one bundle: lexical index in memory, semantic index in Chroma."""
+
+    def __init__(self, lexical: LexicalIndex, index: Index | None, mode: Mode = Mode.HYBRID,
+                 weights: FusionWeights | None = None) -> None:
+        if mode is not Mode.LEXICAL and index is None:
+            raise ValueError(f"mode {mode} needs a semantic index")
+        self.lexical = lexical
+        self.index = index
+        self.mode = mode
+        self.weights = weights or FusionWeights()
+
+    def semantic_scores(self, text: str) -> dict[str, float]:
+        """procedure id -> best cosine similarity of its documents (nearest documents only)."""
+        assert self.index is not None
+        q = " ".join(strip_fillers(text).split()[:64]) or text[:200]
+        best: dict[str, float] = {}
+        for h in self.index.query(q, self.weights.candidates):
+            if h.similarity > best.get(h.procedure_id, -1.0):
+                best[h.procedure_id] = h.similarity
+        return best
+
+    def search(self, query: str, k: int = 5) -> list[Hit]:
+        lex = self.lexical.score(query) if self.mode is not Mode.SEMANTIC else {}
+        sem = self.semantic_scores(query) if self.mode is not Mode.LEXICAL else {}
+        floor = min(sem.values(), default=0.0)
+        w = self.weights
+        hits: list[Hit] = []
+        for pid in set(lex) | set(sem):
+            lx = lex.get(pid, 0.0)
+            sim = sem.get(pid, floor)
+            s = semantic_scale(sim, w)
+            if self.mode is Mode.LEXICAL:
+                score = lx
+            elif self.mode is Mode.SEMANTIC:
+                score = s
+            else:
+                score = (w.lexical * lx + w.semantic * s) / (w.lexical + w.semantic)
+            hits.append(Hit(pid, round(score, 6), lexical=round(lx, 6), semantic=round(sim, 6)))
+        hits.sort(key=lambda h: (-h.score, h.procedure_id))
+        return hits[:k]
+
+
+def top_ids(hits: Sequence[Hit]) -> list[str]:
+    return [h.procedure_id for h in hits]

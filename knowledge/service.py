@@ -1,0 +1,169 @@
+"""``Knowledge``: the facade the pipeline, the UI and the CLI use. Opens one bundle once, answers questions.
+
+``ask`` never raises for bad input: empty, garbage, overlong or odd Unicode questions get the
+refer-to-staff answer. A missing or damaged bundle/index raises ``StoreMissingError`` /
+``StoreCorruptError`` naming the path and the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import io
+import logging
+import time
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+from kiosk_app.errors import BundleError, StoreCorruptError, StoreMissingError
+from kiosk_app.settings import Settings
+from knowledge.answer import Answerer, TemplateAnswerer, numbers_not_in_record, refer_answer
+from knowledge.bundle import Bundle, Record, build_bundle_bytes, read_bundle_dir
+from knowledge.decide import Decision, Thresholds, decide, detect_aspect, is_garbage, out_of_scope
+from knowledge.normalize import normalize_vi
+from knowledge.retrieval import HybridRetriever, LexicalIndex, Mode
+from knowledge.store import REBUILD_HINT, Index, build_index, open_index
+from knowledge.types import Answer, Aspect, Hit, Verdict
+
+log = logging.getLogger(__name__)
+
+CURRENT = "current"
+INDEX_DIR = "index"
+ACTIVATE_HINT = ("activate the sample with: kiosk bundle import --sample "
+                 "(or a ward bundle: kiosk bundle import FILE)")
+
+
+class Knowledge:
+    """One opened bundle: records, lexical index (memory) and semantic index (Chroma)."""
+
+    def __init__(self, bundle_dir: Path, bundle: Bundle, index: Index | None, settings: Settings, *,
+                 mode: Mode = Mode.HYBRID, answerer: Answerer | None = None,
+                 thresholds: Thresholds | None = None) -> None:
+        self.bundle_dir = bundle_dir
+        self._bundle = bundle
+        self._index = index
+        self.settings = settings
+        self.lexical = LexicalIndex(bundle.records.values())
+        self.retriever = HybridRetriever(self.lexical, index, mode)
+        self.answerer: Answerer = answerer or TemplateAnswerer()
+        self.thresholds = thresholds or Thresholds(min_confidence=settings.retrieval.min_confidence,
+                                                   margin=settings.retrieval.margin)
+        self.load_s = 0.0
+
+    # ---- opening ---------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, bundle_dir: Path, settings: Settings, *, mode: Mode = Mode.HYBRID,
+             answerer: Answerer | None = None, thresholds: Thresholds | None = None) -> Knowledge:
+        t0 = time.perf_counter()
+        bundle_dir = Path(bundle_dir)
+        if not bundle_dir.is_dir():
+            raise StoreMissingError(f"no knowledge bundle at {bundle_dir}; {REBUILD_HINT}")
+        try:
+            bundle = read_bundle_dir(bundle_dir)
+        except BundleError as err:
+            raise StoreCorruptError(f"knowledge bundle at {bundle_dir} is damaged: {err}; "
+                                    f"{REBUILD_HINT}") from err
+        index = open_index(bundle_dir / INDEX_DIR) if mode is not Mode.LEXICAL else None
+        kn = cls(bundle_dir, bundle, index, settings, mode=mode, answerer=answerer, thresholds=thresholds)
+        kn.load_s = time.perf_counter() - t0
+        log.info("knowledge bundle %s opened (%d procedures) in %.2f s", bundle.manifest.label,
+                 len(bundle.records), kn.load_s)
+        return kn
+
+    @property
+    def bundle(self) -> Bundle:
+        return self._bundle
+
+    def record(self, procedure_id: str) -> Record:
+        try:
+            return self._bundle.records[procedure_id]
+        except KeyError:
+            raise KeyError(f"unknown procedure id {procedure_id!r}") from None
+
+    def close(self) -> None:
+        if self._index is not None:
+            self._index.close()
+            self._index = None
+
+    def __enter__(self) -> Knowledge:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ---- asking ----------------------------------------------------------------------------------
+    def search(self, question: str, k: int | None = None) -> list[Hit]:
+        return self.retriever.search(question, k or self.settings.retrieval.top_k)
+
+    def decide(self, question: str) -> tuple[Decision, Aspect, list[Hit]]:
+        """Retrieval + decision without composing an answer (used by ``ask`` and the evaluation)."""
+        q = _clean(question)
+        aspect = detect_aspect(q) if q else Aspect.GENERAL
+        reason = self._bad_input(q)
+        if reason:
+            return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
+        hits = self.search(q)
+        return decide(hits, self.thresholds, out_of_scope=out_of_scope(q)), aspect, hits
+
+    def ask(self, question: str, language: str = "vi") -> Answer:
+        """Answer one question (never raises for bad input)."""
+        q = _clean(question)
+        log.debug("question: %r", q)
+        decision, aspect, _hits = self.decide(q)
+        if decision.verdict is Verdict.REFER or decision.procedure_id is None:
+            return refer_answer(decision.reason, language=language, confidence=decision.confidence,
+                                alternatives=decision.alternatives, aspect=aspect)
+        record = self._bundle.records[decision.procedure_id]
+        answer = self.answerer.answer(q, record, aspect, confidence=decision.confidence,
+                                      alternatives=decision.alternatives, language=language)
+        extra = numbers_not_in_record(answer.spoken, record)
+        if extra:  # cannot happen with the template answerer; guards any other answerer
+            log.error("answer for %s had numbers not in the record: %s; referring", record.id, sorted(extra))
+            return refer_answer("guard:number", language=language, confidence=decision.confidence,
+                                alternatives=(record.id, *decision.alternatives), aspect=aspect)
+        return answer
+
+    def _bad_input(self, q: str) -> str:
+        if not normalize_vi(q):
+            return "empty"
+        if len(q) > self.settings.retrieval.max_question_chars:
+            return "too-long"
+        if is_garbage(q):
+            return "garbage"
+        return ""
+
+
+def _clean(question: object) -> str:
+    """Any input to a safe str: lone surrogates and control characters removed."""
+    if not isinstance(question, str):
+        return ""
+    q = question.encode("utf-8", "replace").decode("utf-8", "replace")
+    return "".join(c if c.isprintable() or c in " \t\n" else " " for c in q).strip()
+
+
+def current_bundle_dir(settings: Settings) -> Path:
+    return settings.bundles_dir / CURRENT
+
+
+def open_current(settings: Settings, *, mode: Mode = Mode.HYBRID) -> Knowledge:
+    """Open the active bundle (``<data_dir>/bundles/current``)."""
+    current = current_bundle_dir(settings)
+    if not current.exists():
+        raise StoreMissingError(f"no active knowledge bundle at {current}; {ACTIVATE_HINT}")
+    return Knowledge.open(current.resolve(), settings, mode=mode)
+
+
+def prepare_bundle_dir(records: Iterable[Record], dest: Path, *, bundle_id: str = "sample",
+                       version: str = "0", sample: bool = True,
+                       progress: object = None) -> Path:
+    """Write an unpacked bundle (manifest + records) with its index into ``dest`` (tests, benchmarks).
+
+    The ward's real path is the staff importer (``kiosk bundle import``), which also validates
+    signatures and swaps the ``current`` link atomically.
+    """
+    data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, sample=sample)
+    dest = Path(dest)
+    dest.mkdir(parents=True, exist_ok=True)
+    with zipfile.ZipFile(io.BytesIO(data)) as zf:
+        zf.extractall(dest)
+    build_index(read_bundle_dir(dest), dest / INDEX_DIR, progress if callable(progress) else None)
+    return dest

