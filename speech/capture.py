@@ -1,0 +1,204 @@
+"""Capture one spoken question: audio source → VAD → endpointer → streaming recogniser.
+
+``capture_utterance`` reads chunks from an ``AudioSource`` from the button press on, scores each VAD
+frame, and streams the utterance (with ``PREROLL_S`` of audio before the onset, so the first syllable
+is not clipped) into a recogniser session, reporting partial text and the input level as it goes.
+
+Timings (seconds) in ``Utterance.timings`` are latencies as a live microphone would see them: audio
+time between two moments of the stream plus the processing lag at the later one. They are therefore
+meaningful for a file read faster than real time too (as long as processing keeps up):
+
+- ``speech_start_s``: onset of speech after the button press (audio time)
+- ``first_partial_s``: onset → first non-empty partial transcript
+- ``end_detected_s``: end of the last speech frame → end of utterance decided
+- ``final_s``: time the recogniser's ``final()`` took
+- ``asr_s`` / ``vad_s``: processing time spent in the recogniser / VAD; ``audio_s``: audio consumed
+"""
+
+from __future__ import annotations
+
+import collections
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from kiosk_app.errors import CancelledError, MicError, NoSpeechError
+from speech.asr.base import Recognizer, RecognizerSession, Transcript
+from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, WavSource, read_wav, seconds
+from speech.vad.base import VoiceDetector
+from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
+from speech.vad.energy import level_db, level_meter
+
+if TYPE_CHECKING:
+    from kiosk_app.settings import EndpointSettings, Settings
+
+log = logging.getLogger(__name__)
+
+PREROLL_S = 0.3  # audio before the onset fed to the recogniser; an engine may ask for more (preroll_s)
+READ_TIMEOUT_S = 0.1
+STALL_S = 2.0  # a source that delivers nothing for this long has failed
+
+
+@dataclass(frozen=True, slots=True)
+class Utterance:
+    transcript: Transcript
+    speech_s: float  # onset to end of the last speech frame
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+class _Clock:
+    """Latency bookkeeping: audio position plus the lag since the current data was read."""
+
+    def __init__(self) -> None:
+        self.audio_t = 0.0  # seconds of audio consumed (end of the current frame)
+        self.read_at = time.perf_counter()
+
+    def latency_since(self, audio_moment: float) -> float:
+        return max(0.0, self.audio_t - audio_moment) + (time.perf_counter() - self.read_at)
+
+
+def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recognizer,
+                      endpoint: EndpointSettings | EndpointConfig, *,
+                      on_partial: Callable[[str], None] | None = None,
+                      on_level: Callable[[float], None] | None = None,
+                      cancel: threading.Event | None = None) -> Utterance:
+    """Listen until the person stops speaking; return the final transcript.
+
+    Raises ``NoSpeechError`` (nothing but silence/noise before the timeout, or no words recognised),
+    ``CancelledError`` (``cancel`` set), ``MicError`` (the source failed or went silent).
+    """
+    cfg = endpoint if isinstance(endpoint, EndpointConfig) else EndpointConfig.from_settings(endpoint)
+    ep = Endpointer(cfg)
+    vad.reset()
+    frame_samples = int(vad.chunk_samples)
+    frame_bytes = frame_samples * SAMPLE_WIDTH
+    frame_s = frame_samples / SAMPLE_RATE
+    preroll_s = float(getattr(recognizer, "preroll_s", PREROLL_S))
+    preroll: collections.deque[bytes] = collections.deque(maxlen=max(1, round(preroll_s / frame_s)))
+    clock = _Clock()
+    timings: dict[str, float] = {"asr_s": 0.0, "vad_s": 0.0}
+    session: RecognizerSession | None = None
+    last_partial = ""
+    pending = b""
+    waited = 0.0
+
+    def feed(pcm: bytes) -> None:
+        nonlocal last_partial
+        assert session is not None
+        t0 = time.perf_counter()
+        session.accept(pcm)
+        text = session.partial()
+        timings["asr_s"] += time.perf_counter() - t0
+        if text and text != last_partial:
+            last_partial = text
+            timings.setdefault("first_partial_s", clock.latency_since(ep.onset))
+            if on_partial is not None:
+                on_partial(text)
+
+    def drop_session() -> None:
+        nonlocal session, last_partial
+        if session is not None:
+            closer: Any = getattr(session, "close", None)
+            if callable(closer):
+                closer()
+        session, last_partial = None, ""
+        timings.pop("first_partial_s", None)
+
+    def finish(end_t: float) -> Utterance:
+        assert session is not None
+        t0 = time.perf_counter()
+        transcript = session.final()
+        timings["final_s"] = time.perf_counter() - t0
+        timings["asr_s"] += timings["final_s"]
+        timings["audio_s"] = clock.audio_t
+        speech_s = max(0.0, end_t - ep.onset)
+        if not transcript.text.strip():
+            raise NoSpeechError(f"{speech_s:.1f} s of sound but no words recognised (noise?)")
+        log.debug("heard %.1f s: %s", speech_s, transcript.text)
+        return Utterance(transcript, speech_s, timings)
+
+    try:
+        while True:
+            if cancel is not None and cancel.is_set():
+                raise CancelledError("listening cancelled")
+            data = source.read(READ_TIMEOUT_S)
+            if data is None:
+                waited += READ_TIMEOUT_S
+                if waited >= STALL_S:
+                    raise MicError(f"audio source delivered nothing for {waited:.1f} s")
+                continue
+            waited = 0.0
+            if data == b"":  # the source ended (a file ran out)
+                if session is not None and ep.in_speech and ep.speech_s + 1e-9 >= cfg.min_speech_s:
+                    timings["end_detected_s"] = clock.latency_since(ep.now)
+                    return finish(ep.now)
+                raise NoSpeechError("the audio ended without speech")
+            clock.read_at = time.perf_counter()
+            pending += data
+            while len(pending) >= frame_bytes:
+                frame, pending = pending[:frame_bytes], pending[frame_bytes:]
+                clock.audio_t += frame_s
+                t0 = time.perf_counter()
+                prob = vad(frame)
+                timings["vad_s"] += time.perf_counter() - t0
+                if on_level is not None:
+                    on_level(level_meter(level_db(frame)))
+                ev = ep.process(frame_s, prob)
+                kind = ev.kind if ev is not None else None
+                if kind in (EndpointKind.ONSET, EndpointKind.START) and session is None:
+                    timings["speech_start_s"] = ep.onset
+                    session = recognizer.start(SAMPLE_RATE)
+                    feed(b"".join(preroll) + frame)
+                elif kind is EndpointKind.DISCARD:
+                    log.debug("ignored a %.2f s burst (click/cough)", ep.now - ep.onset)
+                    drop_session()
+                elif kind is EndpointKind.NO_SPEECH:
+                    raise NoSpeechError(f"no speech within {cfg.no_speech_timeout_s:.0f} s")
+                elif session is not None:
+                    feed(frame)
+                preroll.append(frame)
+                if kind in (EndpointKind.END, EndpointKind.MAX_LENGTH):
+                    assert ev is not None
+                    if kind is EndpointKind.MAX_LENGTH:
+                        log.info("utterance cut at the %.0f s maximum", cfg.max_utterance_s)
+                    timings["end_detected_s"] = clock.latency_since(ev.t)
+                    return finish(ev.t)
+    finally:
+        if session is not None and not ep.done:
+            drop_session()
+
+
+def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer | None = None,
+                    vad: VoiceDetector | None = None) -> tuple[Transcript, dict[str, float]]:
+    """A WAV file (any rate/channels) through the kiosk's own VAD → endpointing → ASR (for the CLI).
+
+    The button-press timeout and maximum length are stretched to the file's length; the hang-over is
+    the configured one, so a long pause ends the question exactly as it would at the kiosk.
+    Raises ``AudioInvalidError`` for non-audio files, ``NoSpeechError`` when nothing is said.
+    """
+    from kiosk_app.wiring import build_recognizer, build_vad
+
+    pcm, _ = read_wav(path)
+    duration = seconds(pcm)
+    ep = settings.endpoint
+    cfg = EndpointConfig(threshold=ep.speech_threshold, hangover_s=ep.hangover_s,
+                         min_speech_s=ep.min_speech_s,
+                         max_utterance_s=max(ep.max_utterance_s, duration + 1.0),
+                         no_speech_timeout_s=max(ep.no_speech_timeout_s, duration + 1.0))
+    own = recognizer is None
+    rec = recognizer or build_recognizer(settings)
+    try:
+        t0 = time.perf_counter()
+        utt = capture_utterance(WavSource(pcm16=pcm, tail_silence_s=ep.hangover_s + 0.2),
+                                vad or build_vad(settings), rec, cfg)
+        wall = time.perf_counter() - t0
+    finally:
+        if own:
+            rec.close()
+    timings = dict(utt.timings)
+    timings.update(file_s=duration, speech_s=utt.speech_s, wall_s=wall, rtf=wall / max(duration, 1e-6))
+    return utt.transcript, timings
