@@ -90,7 +90,7 @@ def test_silence_says_no_speech(rig: Callable[..., Rig]) -> None:
 def test_empty_transcript_says_no_speech(rig: Callable[..., Rig]) -> None:
     r = rig(recognizer=FakeRecognizer(""))
     r.pipeline.run_once()
-    assert _core(r) == ["listening", "speech-ended", "failed", "idle"]
+    assert _core(r) == ["listening", "failed", "idle"]
     assert r.of(Failed)[0].code is ErrorCode.NO_SPEECH
 
 
