@@ -282,10 +282,11 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         return ImportResult(info, old_info.label if old_info else None, False, lint, timings)
 
 
-def ensure_sample(settings: Settings, progress: Progress | None = None) -> ImportResult | None:
+def ensure_sample(settings: Settings, progress: Progress | None = None, *, indexer: Indexer | None = None,
+                  smoke: Smoker | None = None) -> ImportResult | None:
     """At start-up: recover from a crash, then activate the built-in sample if nothing is active."""
     recover(settings)
     if versions.active_dir(settings) is not None:
         return None
     log.info("no active bundle: activating the built-in sample")
-    return import_bundle(SAMPLE, settings, progress)
+    return import_bundle(SAMPLE, settings, progress, indexer=indexer, smoke=smoke)
