@@ -73,8 +73,8 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
 
     A missing or failing Piper voice never silences the kiosk: the result is a ``FallbackSynthesizer``
     onto espeak-ng whose ``degraded``/``reason`` the health check reports. English uses the Piper voice
-    ``[tts] english_voice`` (a registry package) with espeak-ng English behind it. Vietnamese text is
-    normalised for speech (numbers, dates, abbreviations) inside the engines.
+    ``[tts] english_voice`` (a registry package; empty = espeak-ng only) with espeak-ng English behind it.
+    Vietnamese text is normalised for speech (numbers, dates, abbreviations) inside the engines.
     """
     from kiosk_app.errors import KioskError
     from kiosk_app.models import require
@@ -93,7 +93,7 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
         espeak = EspeakSynthesizer(language, normalizer=normalizer)
     except KioskError as err:
         espeak_error = err
-    if language == "vi" and s.tts.engine is TtsEngine.ESPEAK:
+    if (s.tts.engine is TtsEngine.ESPEAK) if language == "vi" else not s.tts.english_voice:
         if espeak is None:
             raise espeak_error or RuntimeError("espeak-ng unavailable")
         return espeak
