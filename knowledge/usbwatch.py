@@ -63,6 +63,25 @@ def find_bundles(usb_dir: Path, *, max_depth: int = MAX_DEPTH, max_entries: int 
     return sorted(found, key=lambda f: f.mtime, reverse=True)
 
 
+def mounted_sticks(usb_dir: Path) -> list[Path]:
+    """Mount points one or two levels under ``usb_dir`` (``/media/<label>``, ``/media/<user>/<label>``)."""
+    sticks: list[Path] = []
+    for level1 in _subdirs(Path(usb_dir)):
+        if os.path.ismount(level1):
+            sticks.append(level1)
+            continue
+        sticks += [p for p in _subdirs(level1) if os.path.ismount(p)]
+    return sticks
+
+
+def _subdirs(folder: Path) -> list[Path]:
+    try:
+        return sorted(Path(e.path) for e in os.scandir(folder)
+                      if e.is_dir(follow_symlinks=False) and not e.name.startswith("."))
+    except OSError:
+        return []
+
+
 class UsbWatcher:
     """Call ``poll()`` periodically (e.g. every 2 s from a Kivy Clock); it says when the list changed."""
 

@@ -1,0 +1,143 @@
+"""The staff screen, headless: shows the active bundle, offers the stick's bundle, imports it in the
+background with progress, rolls back, lists unanswered questions and ratings, exports the CSV."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from staff_cases import fake_indexer, no_smoke
+
+from kiosk_app.feedback import FeedbackStore
+from kiosk_app.settings import Settings, StaffSettings
+from knowledge import importer
+
+
+class FakeApp:
+    def __init__(self) -> None:
+        self.went: list[str] = []
+        self.reloads = 0
+
+    def go(self, name: str) -> None:
+        self.went.append(name)
+
+    def reload_bundle(self) -> None:
+        self.reloads += 1
+
+
+@pytest.fixture
+def staff(tmp_path: Path, settings: Settings, key: Any) -> Any:
+    from kiosk_app.ui.screens.staff import StaffScreen
+
+    s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
+    fb = FeedbackStore(tmp_path / "fb.sqlite3")
+    screen = StaffScreen(name="staff", settings=s, feedback=fb)
+    screen.controller = FakeApp()
+    screen.import_kwargs = {"indexer": fake_indexer, "smoke": no_smoke}
+    screen.post = lambda fn: fn()  # run UI callbacks inline (no Clock loop in a unit test)
+    return screen
+
+
+def _stick(tmp_path: Path, bundle: Path) -> Path:
+    stick = tmp_path / "media" / "USB-PHUONG"
+    stick.mkdir(parents=True, exist_ok=True)
+    dest = stick / bundle.name
+    dest.write_bytes(bundle.read_bytes())
+    return dest
+
+
+def test_empty_kiosk_shows_what_is_missing(staff: Any) -> None:
+    staff.refresh()
+    assert staff.ids.bundle_label.text == "Chưa có gói dữ liệu nào đang dùng."
+    assert staff.ids.import_button.disabled and staff.ids.rollback_button.disabled
+    assert staff.ids.unanswered_list.text == "Chưa có câu hỏi nào."
+    assert staff.ids.ratings_list.text == "Chưa có đánh giá nào."
+    staff.on_export_press()
+    assert "Chưa thấy USB" in staff.status_text
+
+
+def test_import_from_stick_needs_a_second_tap_then_activates(
+        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("1"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    _stick(tmp_path, make_bundle("2"))
+    staff.refresh()
+    assert "phiên bản 1" in staff.ids.bundle_label.text and "3 thủ tục" in staff.ids.bundle_label.text
+    assert staff.ids.bundle_date.text.startswith("Tạo ngày")
+    assert "phuong-2.wkb" in staff.usb_text and not staff.ids.import_button.disabled
+    staff.on_import_press()  # first tap only asks
+    assert "Bấm lần nữa" in staff.ids.import_button.text
+    assert importer.status(staff.settings).current.version == "1"
+    real_start = staff.start_import
+    staff.start_import = lambda path, wait=False: real_start(path, wait=True)
+    staff.on_import_press()
+    assert importer.status(staff.settings).current.version == "2"
+    assert staff.status_text == "Đã nhập và dùng gói 2 (3 thủ tục)."
+    assert "phiên bản 2" in staff.ids.bundle_label.text
+    assert staff.progress == 1.0 and not staff.busy
+    assert staff.controller.reloads == 1
+    assert staff.ids.rollback_button.text == "Quay lại phiên bản trước (1)"
+
+
+def test_refused_bundle_is_explained_in_vietnamese_and_nothing_changes(
+        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("1"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    bad = _stick(tmp_path, make_bundle("2", signed=False))
+    staff.start_import(bad, wait=True)
+    assert staff.status_text == "Không nhập: Gói dữ liệu chưa được ký."
+    assert importer.status(staff.settings).current.version == "1"
+    assert staff.controller.reloads == 0 and not staff.busy
+
+
+def test_rollback_from_the_screen(staff: Any, make_bundle: Callable[..., Path]) -> None:
+    for v in ("1", "2"):
+        importer.import_bundle(make_bundle(v), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    staff.refresh()
+    staff.on_rollback_press()
+    assert importer.status(staff.settings).current.version == "2"  # first tap only asks
+    staff.on_rollback_press()
+    assert importer.status(staff.settings).current.version == "1"
+    assert "Đã quay lại gói 1" in staff.status_text and staff.controller.reloads == 1
+
+
+def test_feedback_lists_and_export_to_the_stick(staff: Any, tmp_path: Path,
+                                               make_bundle: Callable[..., Path]) -> None:
+    fb = staff.feedback
+    fb.add_rating("khai-sinh", "hai-long")
+    fb.add_rating("khai-sinh", "chua-hai-long")
+    fb.add_unanswered("nuôi chó có phải đăng ký không, gọi 0912345678", "no-match")
+    stick = _stick(tmp_path, make_bundle("1")).parent
+    staff.refresh()
+    listed = staff.ids.unanswered_list.text
+    assert "• nuôi chó có phải đăng ký không, gọi …  (không tìm thấy thủ tục" in listed
+    assert staff.ids.ratings_list.text == "• khai-sinh: Hài lòng 1 · Bình thường 0 · Chưa hài lòng 1"
+    staff.on_export_press()
+    assert len(list(stick.glob("phan-hoi-kiosk-*.csv"))) == 1
+    assert staff.status_text.startswith("Đã xuất phản hồi ra USB")
+
+
+def test_close_goes_home(staff: Any) -> None:
+    staff.on_close_press()
+    assert staff.controller.went == ["home"]
+
+
+def test_import_runs_in_a_background_thread_and_reports_through_the_clock(
+        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    import time
+
+    from kivy.clock import Clock
+
+    from kiosk_app.ui.screens.staff import StaffScreen
+
+    staff.post = StaffScreen(name="x", settings=staff.settings).post  # the real Clock-based hand-over
+    seen: list[str] = []
+    staff.bind(status_text=lambda _w, v: seen.append(v))
+    staff.start_import(_stick(tmp_path, make_bundle("1")))
+    assert staff.busy  # returned at once: the UI thread is free
+    deadline = time.monotonic() + 20
+    while staff.busy and time.monotonic() < deadline:
+        Clock.tick()
+    assert not staff.busy
+    assert staff.status_text == "Đã nhập và dùng gói 1 (3 thủ tục)."
+    assert "Đang tạo chỉ mục tìm kiếm…" in seen
