@@ -275,6 +275,8 @@ def _read_facts(row: dict[str, Any], col: Column, where: str) -> list[dict[str, 
     else:
         main = [" ".join(x for x in _lines(raw) if x)] if _text(raw) else []
     facts = [parse_fact_line(x) for x in main]
+    if not facts:  # an emptied field: the schema check names it; leftover side columns do not matter
+        return facts
     for side in _SIDE:
         vals = _lines(row.get(f"{col.key}.{side}"))
         while vals and not vals[-1]:
@@ -313,6 +315,8 @@ def _record_dict(row: dict[str, Any], where: str) -> dict[str, Any]:
             continue
         if value:
             data[col.key] = value
+    if "fee" in data and "text" not in data["fee"]:  # fee emptied but detail lines left: say "no fee"
+        del data["fee"]
     return data
 
 
@@ -353,7 +357,7 @@ def read_template(path: Path, errors: list[BundleError] | None = None) -> list[R
         if all(_text(v) is None for v in row.values()):
             continue
         rid = _text(row.get("id")) or "?"
-        where = f"dòng {ri} ({rid})"
+        where = f"Dòng {ri} ({rid})"
         try:
             data = _record_dict(row, where)
             raw = yaml.safe_dump(data, allow_unicode=True, sort_keys=False).encode("utf-8")
