@@ -28,6 +28,7 @@ COMMAND_MODULES: tuple[str, ...] = (
     "kiosk_app.commands.doctor",
     "kiosk_app.commands.bundle",
     "kiosk_app.commands.ask",
+    "kiosk_app.commands.listen",
     "kiosk_app.commands.say",
 )
 

@@ -41,6 +41,7 @@ log = logging.getLogger(__name__)
 PREROLL_S = 0.3  # audio before the onset fed to the recogniser; an engine may ask for more (preroll_s)
 READ_TIMEOUT_S = 0.1
 STALL_S = 2.0  # a source that delivers nothing for this long has failed
+LEAD_SILENCE_S = 0.5  # transcribe_file: recordings often start on the first word; a live mic never does
 
 
 @dataclass(frozen=True, slots=True)
@@ -177,13 +178,15 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
     """A WAV file (any rate/channels) through the kiosk's own VAD → endpointing → ASR (for the CLI).
 
     The button-press timeout and maximum length are stretched to the file's length; the hang-over is
-    the configured one, so a long pause ends the question exactly as it would at the kiosk.
+    the configured one, so a long pause ends the question exactly as it would at the kiosk. Half a
+    second of silence goes before the audio, so the pre-roll exists as it would at the kiosk.
     Raises ``AudioInvalidError`` for non-audio files, ``NoSpeechError`` when nothing is said.
     """
     from kiosk_app.wiring import build_recognizer, build_vad
 
     pcm, _ = read_wav(path)
     duration = seconds(pcm)
+    lead = b"\x00" * (round(LEAD_SILENCE_S * SAMPLE_RATE) * SAMPLE_WIDTH)  # room before the first word
     ep = settings.endpoint
     cfg = EndpointConfig(threshold=ep.speech_threshold, hangover_s=ep.hangover_s,
                          min_speech_s=ep.min_speech_s,
@@ -193,7 +196,7 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
     rec = recognizer or build_recognizer(settings)
     try:
         t0 = time.perf_counter()
-        utt = capture_utterance(WavSource(pcm16=pcm, tail_silence_s=ep.hangover_s + 0.2),
+        utt = capture_utterance(WavSource(pcm16=lead + pcm, tail_silence_s=ep.hangover_s + 0.2),
                                 vad or build_vad(settings), rec, cfg)
         wall = time.perf_counter() - t0
     finally:

@@ -54,6 +54,8 @@ def _add_question_inputs(p: argparse.ArgumentParser) -> None:
     """Where questions come from. (Voice-in adds ``--audio FILE`` here.)"""
     p.add_argument("--jsonl", type=Path, metavar="FILE",
                    help='questions file, one {"id": ..., "text": ...} per line ("-" = stdin)')
+    p.add_argument("--audio", type=Path, metavar="FILE.wav",
+                   help="the question as a recording (any WAV rate/channels): VAD → ASR → answer")
 
 
 def _add_answer_options(p: argparse.ArgumentParser) -> None:
@@ -120,6 +122,12 @@ def answer_json(answer: Any, qid: Any = None, *, full: bool = False) -> dict[str
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
+    heard: dict[str, Any] = {}
+    if getattr(args, "audio", None) is not None:  # voice in: transcribe first (fails fast, exit 1)
+        from kiosk_app.commands.listen import audio_question
+
+        heard = audio_question(args.audio, settings)
+        args.question = heard["transcript"]
     if args.jsonl is None and args.question is None:
         from kiosk_app.commands.base import err
 
@@ -140,8 +148,11 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             if args.jsonl is not None:
                 out_json(answer_json(answer, qid))
             elif args.json:
-                out_json({"question": text, **answer_json(answer, full=True)})
+                out_json({"question": text, **answer_json(answer, full=True), **heard})
             else:
+                if heard:
+                    out(f"(nghe được / heard: {text!r}; {heard['asr_engine']} {heard['asr_ms']:.0f} ms, "
+                        f"RTF {heard['rtf']:.2f})")
                 _print_human(answer, kn)
     finally:
         kn.close()

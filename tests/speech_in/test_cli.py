@@ -1,0 +1,72 @@
+"""The technician's commands: `kiosk listen` (no mic / a mic) and `kiosk ask --audio` with bad input."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from test_mic import FileMic
+from voice_in_signals import VIENEU, noise
+
+from kiosk_app.cli import main
+from speech.audio import read_wav, reinit_portaudio
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture
+def kiosk_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    monkeypatch.delenv("ALSA_CONFIG_PATH", raising=False)
+    reinit_portaudio()  # no sound card
+    yield tmp_path
+    reinit_portaudio()
+
+
+def test_listen_without_microphone_says_so(kiosk_env: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["listen", "--seconds", "1"]) == 1
+    err = capsys.readouterr().err
+    assert "no microphone" in err and "no audio input device found" in err and "arecord -l" in err
+
+
+def test_listen_unknown_device_lists_the_real_ones(kiosk_env: Path,
+                                                   capsys: pytest.CaptureFixture[str]) -> None:
+    FileMic(kiosk_env).plug()
+    try:
+        assert main(["listen", "--device", "Blue Yeti", "--seconds", "1"]) == 1
+    finally:
+        os.environ.pop("ALSA_CONFIG_PATH")
+    err = capsys.readouterr().err
+    assert "'Blue Yeti'" in err and "kiosk_file" in err
+
+
+@pytest.mark.engine
+def test_listen_prints_partials_and_levels(tmp_path: Path) -> None:
+    fm = FileMic(tmp_path)
+    fm.set_audio(noise(0.8) + read_wav(VIENEU / "Ly (nữ miền Bắc).wav")[0] + noise(1.5, seed=1))
+    env = {**os.environ, **fm.env, "KIOSK_DATA_DIR": str(tmp_path / "data")}
+    env.pop("KIOSK_CONFIG", None)
+    res = subprocess.run([sys.executable, "-m", "kiosk_app", "listen", "--seconds", "2.5"], cwd=REPO, env=env,
+                         capture_output=True, text=True, timeout=60)
+    assert res.returncode == 0, res.stderr
+    lines = res.stdout.splitlines()
+    assert lines[0].startswith("listening on 'default' (16000 Hz)")
+    assert any("… chúng ta" in line for line in lines)  # a partial while speaking
+    assert any("=> chúng ta có thể áp dụng" in line for line in lines)  # the final text
+    assert any("dBFS" in line and "[" in line for line in lines)  # the level bar
+
+
+@pytest.mark.parametrize("content", [b"cho toi hoi\n", b"\x00\xff" * 300])
+def test_ask_audio_refuses_non_audio(kiosk_env: Path, capsys: pytest.CaptureFixture[str],
+                                     content: bytes) -> None:
+    bad = kiosk_env / "question.wav"
+    bad.write_bytes(content)
+    assert main(["ask", "--audio", str(bad), "--json"]) == 1
+    captured = capsys.readouterr()
+    assert "[audio-invalid]" in captured.err and "question.wav" in captured.err
+    assert "not a WAV file" in captured.err and captured.out == ""
