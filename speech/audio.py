@@ -379,7 +379,7 @@ def mic_available(settings: Settings | AudioSettings, *, rescan: bool = True) ->
     ``rescan`` re-initialises PortAudio so a microphone plugged in after start-up is found; call it
     only while no stream is open (between questions).
     """
-    audio: AudioSettings = getattr(settings, "audio", settings)
+    audio: AudioSettings = settings.audio if hasattr(settings, "audio") else settings
     if rescan:
         reinit_portaudio()
     try:

@@ -85,7 +85,8 @@ class Resampler:
         if drop:
             self._buf = self._buf[drop:]
             self._buf_start += drop
-        return np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+        out: Int16Array = np.clip(np.rint(y), -32768, 32767).astype(np.int16)
+        return out
 
 
 def _kernel_table(phases: int, half: int, cutoff: float) -> FloatArray:
@@ -105,4 +106,5 @@ def resample(pcm: Int16Array, rate_in: int, rate_out: int) -> Int16Array:
     if rate_in == rate_out:
         return pcm.astype(np.int16, copy=False)
     r = Resampler(rate_in, rate_out)
-    return np.concatenate([r.process(pcm), r.flush()])
+    out: Int16Array = np.concatenate([r.process(pcm), r.flush()])
+    return out

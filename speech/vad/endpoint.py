@@ -57,11 +57,12 @@ class EndpointConfig:
     @classmethod
     def from_settings(cls, s: object) -> EndpointConfig:
         """From ``settings.endpoint`` (``EndpointSettings``) or anything with the same fields."""
-        return cls(threshold=float(getattr(s, "speech_threshold", cls.threshold)),
-                   hangover_s=float(getattr(s, "hangover_s", cls.hangover_s)),
-                   min_speech_s=float(getattr(s, "min_speech_s", cls.min_speech_s)),
-                   max_utterance_s=float(getattr(s, "max_utterance_s", cls.max_utterance_s)),
-                   no_speech_timeout_s=float(getattr(s, "no_speech_timeout_s", cls.no_speech_timeout_s)))
+        d = cls()
+        return cls(threshold=float(getattr(s, "speech_threshold", d.threshold)),
+                   hangover_s=float(getattr(s, "hangover_s", d.hangover_s)),
+                   min_speech_s=float(getattr(s, "min_speech_s", d.min_speech_s)),
+                   max_utterance_s=float(getattr(s, "max_utterance_s", d.max_utterance_s)),
+                   no_speech_timeout_s=float(getattr(s, "no_speech_timeout_s", d.no_speech_timeout_s)))
 
 
 class Endpointer:
