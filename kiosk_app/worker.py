@@ -223,7 +223,7 @@ def _close_pipeline(pipeline: Pipeline) -> None:
     """Close the engines a pipeline holds (knowledge store, recognizers, synthesizers)."""
     from kiosk_app.pipeline import PerLanguage
 
-    engines: list[object] = [pipeline.knowledge]
+    engines: list[object] = [pipeline.player, pipeline.knowledge]
     for eng in (pipeline.recognizer, pipeline.synthesizer):
         engines.extend(eng.built() if isinstance(eng, PerLanguage) else [eng])
     for eng in engines:
