@@ -403,6 +403,7 @@ class LlamaAnswerer:
                 continue  # the loop head sees the deadline
             op = msg.get("op")
             if op == "token":
+                timings.update(msg.get("timings") or {})
                 for sentence in splitter.feed(str(msg.get("text", ""))):
                     reason = accept(sentence)
                     if reason:

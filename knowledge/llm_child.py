@@ -217,8 +217,12 @@ class _Engine:
             text = decoder.decode(self.llm.detokenize([tok]))
             if first_ms is None:
                 first_ms = (time.perf_counter() - t0) * 1000
-            if text:
-                out.put({"op": "token", "id": rid, "text": text, "tok": tok})
+            if text or n_gen == 1:
+                msg: dict[str, Any] = {"op": "token", "id": rid, "text": text, "tok": tok}
+                if n_gen == 1:  # the parent learns the prompt-read times with the first token
+                    msg["timings"] = {**base, "question_ms": (t2 - t1) * 1000, "prompt_ms": (t2 - t0) * 1000,
+                                      "first_token_ms": first_ms}
+                out.put(msg)
             if self.llm.n_tokens + 1 >= self.n_ctx:
                 break
             self.llm.eval([tok])

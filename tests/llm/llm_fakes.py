@@ -1,0 +1,82 @@
+"""A scripted stand-in for ``knowledge.llm_child.LlmChild`` with a fake clock (no sleeping).
+
+Each request gets the next script: a list of steps ``(seconds, message)``; a step whose seconds
+exceed the caller's timeout advances the clock by the timeout and returns None (a time-out).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass, field
+from typing import Any
+
+
+@dataclass
+class FakeClock:
+    now: float = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def tokens(text: str, seconds_each: float = 0.05, chunk: int = 6) -> list[tuple[float, dict[str, Any]]]:
+    """``text`` streamed in pieces of ``chunk`` characters, then done."""
+    steps: list[tuple[float, dict[str, Any]]] = [
+        (seconds_each, {"op": "token", "text": text[i:i + chunk]}) for i in range(0, len(text), chunk)]
+    steps.append((0.0, {"op": "done", "stop": "eog", "timings": {"prompt_ms": 120.0, "state": "disk"}}))
+    return steps
+
+
+@dataclass
+class FakeChild:
+    scripts: deque[list[tuple[float, dict[str, Any]]]] = field(default_factory=deque)
+    clock: FakeClock = field(default_factory=FakeClock)
+    is_ready: bool = True
+    is_alive: bool = True
+    sent: list[dict[str, Any]] = field(default_factory=list)
+    cancelled: list[int] = field(default_factory=list)
+    delivered: int = 0  # messages handed out so far
+    starts: int = 0
+    closed: int = 0
+    _steps: deque[tuple[float, dict[str, Any]]] = field(default_factory=deque)
+    _rid: int = 0
+
+    @property
+    def ready(self) -> bool:
+        return self.is_ready and self.is_alive
+
+    @property
+    def alive(self) -> bool:
+        return self.is_alive
+
+    def start(self) -> None:
+        self.starts += 1
+
+    def wait_ready(self, timeout: float) -> bool:
+        return self.ready
+
+    def send(self, msg: dict[str, Any]) -> int:
+        self._rid += 1
+        self.sent.append({**msg, "id": self._rid})
+        self._steps = deque(self.scripts.popleft() if self.scripts else [])
+        return self._rid
+
+    def next_message(self, rid: int, timeout: float) -> dict[str, Any] | None:
+        if not self._steps:  # a hung child
+            self.clock.now += timeout
+            return None
+        seconds, msg = self._steps[0]
+        if seconds > timeout:
+            self.clock.now += timeout
+            self._steps[0] = (seconds - timeout, msg)
+            return None
+        self.clock.now += seconds
+        self._steps.popleft()
+        self.delivered += 1
+        return {**msg, "id": rid}
+
+    def cancel(self, rid: int) -> None:
+        self.cancelled.append(rid)
+
+    def close(self, timeout: float = 3.0) -> None:
+        self.closed += 1
