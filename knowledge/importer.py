@@ -284,8 +284,17 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
 
 def ensure_sample(settings: Settings, progress: Progress | None = None, *, indexer: Indexer | None = None,
                   smoke: Smoker | None = None) -> ImportResult | None:
-    """At start-up: recover from a crash, then activate the built-in sample if nothing is active."""
-    recover(settings)
+    """At start-up: recover from a crash, then activate the built-in sample if nothing is active.
+
+    If another process is importing right now, its own recovery has run: use what is active.
+    """
+    try:
+        recover(settings)
+    except versions.BundleBusyError:
+        if versions.active_dir(settings) is None:
+            raise
+        log.info("a bundle import is running in another process; using the active bundle")
+        return None
     if versions.active_dir(settings) is not None:
         return None
     log.info("no active bundle: activating the built-in sample")

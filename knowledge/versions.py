@@ -41,6 +41,10 @@ INDEX_DIR = "index"
 INDEX_DONE = "index.json"  # written by knowledge.store.build_index after the index is closed
 
 
+class BundleBusyError(BundleError):
+    """Another process holds the bundles folder's lock (an import or rollback is running)."""
+
+
 @dataclass(frozen=True, slots=True)
 class BundleInfo:
     name: str  # folder name under bundles_dir
@@ -78,7 +82,7 @@ def locked(settings: Settings) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:
-            raise BundleError("another bundle import or rollback is running",
+            raise BundleBusyError("another bundle import or rollback is running",
                               "Đang nhập một gói dữ liệu khác; xin chờ một chút.") from err
         yield root
     finally:

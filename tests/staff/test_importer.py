@@ -174,3 +174,15 @@ def test_sample_bundle_manifest_is_deterministic() -> None:
 
     first, second = (read_members(importer.sample_bundle_bytes()) for _ in range(2))
     assert first == second
+
+
+def test_start_up_while_another_process_imports_uses_the_active_bundle(
+        settings: Settings, make_bundle: Callable[..., Path], fast: dict[str, Any]) -> None:
+    importer.import_bundle(make_bundle("1"), settings, **fast)
+    fd = os.open(settings.bundles_dir / ".lock", os.O_RDWR)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX)
+        assert importer.ensure_sample(settings, **fast) is None
+        assert current(settings) == "phuong-1"
+    finally:
+        os.close(fd)
