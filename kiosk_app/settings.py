@@ -70,6 +70,7 @@ class AsrSettings(_Section):
     vosk_model: str = "vosk-vi"  # name in the model manifest
     vosk_grammar: bool = False  # phrase mode built from the bundle vocabulary
     english_engine: AsrEngine = AsrEngine.WHISPER
+    detect_english: bool = True  # Whisper spots English in the Vietnamese session and switches
 
 
 class TtsSettings(_Section):
