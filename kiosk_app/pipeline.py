@@ -229,6 +229,10 @@ class Pipeline:
         if not text:
             raise NoSpeechError("the recognizer returned no words")
         log.debug("heard: %s", text)
+        # issue 10: a Vietnamese session that heard English answers in English; the screen switches
+        # on Transcribed.language and stays English until the idle reset (never back on its own).
+        if language == "vi" and getattr(utt.transcript, "language", "vi") == "en":
+            language = "en"
         self._emit(Transcribed(text, getattr(utt.transcript, "confidence", None), language))
         return self._think_and_speak(text, language)
 

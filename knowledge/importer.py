@@ -279,7 +279,21 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         report("activate", 1, 1)
         log.info("bundle %s activated (%d procedures, folder %s; previous %s)", info.label,
                  info.record_count, name, old_info.label if old_info else None)
-        return ImportResult(info, old_info.label if old_info else None, False, lint, timings)
+        result = ImportResult(info, old_info.label if old_info else None, False, lint, timings)
+    _precompute_llm_states(settings, root / name, bundle)
+    return result
+
+
+def _precompute_llm_states(settings: Settings, bundle_dir: Path, bundle: Bundle) -> None:
+    """LLM answerer only (issue 11): save each record's prompt state next to the bundle, after the
+    swap and outside the lock (minutes on a Pi; states are an optimisation, made lazily otherwise)."""
+    from kiosk_app.settings import AnswererKind
+
+    if settings.answer.answerer is not AnswererKind.LLM:
+        return
+    from knowledge.llm_answerer import precompute_states  # llama_cpp runs in a child process
+
+    precompute_states(settings, bundle_dir, bundle.records.values())
 
 
 def ensure_sample(settings: Settings, progress: Progress | None = None, *, indexer: Indexer | None = None,

@@ -126,8 +126,10 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     if getattr(args, "audio", None) is not None:  # voice in: transcribe first (fails fast, exit 1)
         from kiosk_app.commands.listen import audio_question
 
-        heard = audio_question(args.audio, settings)
+        heard = audio_question(args.audio, settings, args.lang)
         args.question = heard["transcript"]
+        if heard.get("language") == "en":  # English heard in a Vietnamese session: answer in English
+            args.lang = "en"
     if args.jsonl is None and args.question is None:
         from kiosk_app.commands.base import err
 

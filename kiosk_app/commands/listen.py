@@ -120,13 +120,16 @@ def _bar(level: float) -> str:
     return "[" + "#" * n + "." * (BAR - n) + "]"
 
 
-def audio_question(path: Path, settings: Settings) -> dict[str, Any]:
-    """``kiosk ask --audio``: a WAV file through VAD → endpointing → ASR. Raises ``KioskError``s."""
+def audio_question(path: Path, settings: Settings, language: str = "vi") -> dict[str, Any]:
+    """``kiosk ask --audio``: a WAV file through VAD → endpointing → ASR. Raises ``KioskError``s.
+
+    ``language`` is the session's; "language" in the result is what was heard (a Vietnamese session
+    detects English speech, issue 10)."""
     from kiosk_app.wiring import build_recognizer
     from speech.capture import transcribe_file
 
     t0 = time.perf_counter()
-    rec = build_recognizer(settings)
+    rec = build_recognizer(settings, language)
     load_s = time.perf_counter() - t0
     try:
         transcript, timings = transcribe_file(path, settings, recognizer=rec)
@@ -138,6 +141,7 @@ def audio_question(path: Path, settings: Settings) -> dict[str, Any]:
         "rtf": round(timings["rtf"], 3),
         "asr_engine": rec.name,
         "asr_confidence": transcript.confidence,
+        "language": transcript.language,
         "audio_s": round(timings["file_s"], 2),
         "speech_s": round(timings["speech_s"], 2),
         "asr_load_ms": round(load_s * 1000, 1),
