@@ -11,7 +11,6 @@ import logging
 from collections.abc import Iterator
 
 from speech.tts.base import AudioChunk, Synthesizer
-from speech.tts.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
@@ -43,16 +42,19 @@ class FallbackSynthesizer:
         if self.degraded or self.primary is None:
             yield from self.fallback.synthesize(text, rate=rate)
             return
-        sentences = split_sentences(text)
-        for i, sentence in enumerate(sentences):
-            try:
-                chunks = list(self.primary.synthesize(sentence, rate=rate))
-            except Exception as err:  # any engine failure: the kiosk keeps speaking with espeak-ng
-                log.debug("primary synthesiser failed", exc_info=True)
-                self._degrade(f"{self.primary.name} failed: {err}")
-                yield from self.fallback.synthesize("\n".join(sentences[i:]), rate=rate)
-                return
-            yield from chunks
+        done = 0  # characters of ``text`` already spoken (chunk texts are slices of it)
+        try:
+            for chunk in self.primary.synthesize(text, rate=rate):
+                yield chunk
+                at = text.find(chunk.text, done) if chunk.text else -1
+                if at >= 0:
+                    done = at + len(chunk.text)
+        except Exception as err:  # any engine failure: the kiosk keeps speaking with espeak-ng
+            log.debug("primary synthesiser failed", exc_info=True)
+            self._degrade(f"{self.primary.name} failed: {err}")
+            rest = text[done:].strip()
+            if rest:
+                yield from self.fallback.synthesize(rest, rate=rate)
 
     def close(self) -> None:
         if self.primary is not None:

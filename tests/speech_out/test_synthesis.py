@@ -49,6 +49,15 @@ def test_split_sentences(text: str, want: list[str]) -> None:
     assert split_sentences(text) == want
 
 
+def test_first_sentence_can_be_cut_at_a_clause_for_fast_first_audio() -> None:
+    text = ("Đăng ký khai sinh làm tại Ủy ban nhân dân phường nơi cư trú của cha hoặc mẹ, trong 60 ngày "
+            "kể từ ngày sinh. Mang theo giấy chứng sinh, tờ khai.")
+    assert split_sentences(text, first_max_chars=60) == [
+        "Đăng ký khai sinh làm tại Ủy ban nhân dân phường nơi cư trú của cha hoặc mẹ,",
+        "trong 60 ngày kể từ ngày sinh.", "Mang theo giấy chứng sinh, tờ khai."]
+    assert split_sentences("Xin chào, bác. Vâng.", first_max_chars=5) == ["Xin chào, bác.", "Vâng."]
+
+
 def test_long_sentence_is_cut_at_a_pause() -> None:
     text = "; ".join(["mang theo giấy chứng sinh bản chính và tờ khai"] * 10) + "."
     parts = split_sentences(text, max_chars=120)
@@ -161,13 +170,14 @@ class BrokenAfter:
 
     def __init__(self, ok: int) -> None:
         self.ok = ok
-        self.calls = 0
+        self.spoken = 0
 
     def synthesize(self, text: str, *, rate: float = 1.0) -> Iterator[AudioChunk]:
-        self.calls += 1
-        if self.calls > self.ok:
-            raise TtsError("onnxruntime: invalid model")
-        yield AudioChunk(b"\x01\x00" * 2205, 22050, text)
+        for sentence in split_sentences(text):
+            if self.spoken >= self.ok:
+                raise TtsError("onnxruntime: invalid model")
+            self.spoken += 1
+            yield AudioChunk(b"\x01\x00" * 2205, 22050, sentence)
 
     def close(self) -> None:
         pass
