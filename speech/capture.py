@@ -12,7 +12,8 @@ meaningful for a file read faster than real time too (as long as processing keep
 - ``first_partial_s``: onset → first non-empty partial transcript
 - ``end_detected_s``: end of the last speech frame → end of utterance decided
 - ``final_s``: time the recogniser's ``final()`` took
-- ``asr_s`` / ``vad_s``: processing time spent in the recogniser / VAD; ``audio_s``: audio consumed
+- ``asr_s`` / ``vad_s``: processing time spent in the recogniser / VAD; ``audio_s``: audio consumed;
+  ``asr_audio_s``: audio fed to the recogniser (pre-roll + utterance + hang-over)
 """
 
 from __future__ import annotations
@@ -81,7 +82,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     preroll_s = float(getattr(recognizer, "preroll_s", PREROLL_S))
     preroll: collections.deque[bytes] = collections.deque(maxlen=max(1, round(preroll_s / frame_s)))
     clock = _Clock()
-    timings: dict[str, float] = {"asr_s": 0.0, "vad_s": 0.0}
+    timings: dict[str, float] = {"asr_s": 0.0, "asr_audio_s": 0.0, "vad_s": 0.0}
     session: RecognizerSession | None = None
     last_partial = ""
     pending = b""
@@ -94,6 +95,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         session.accept(pcm)
         text = session.partial()
         timings["asr_s"] += time.perf_counter() - t0
+        timings["asr_audio_s"] += seconds(pcm)
         if text and text != last_partial:
             last_partial = text
             timings.setdefault("first_partial_s", clock.latency_since(ep.onset))
@@ -108,6 +110,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
                 closer()
         session, last_partial = None, ""
         timings.pop("first_partial_s", None)
+        timings["asr_audio_s"] = 0.0
 
     def finish(end_t: float) -> Utterance:
         assert session is not None
