@@ -118,8 +118,12 @@ def _flip_payload(data: bytes) -> bytes:
     return bytes(buf)
 
 
-def make_cases(records: list[Record], key: Ed25519PrivateKey, *, version: str = "9.9.9") -> list[Case]:
-    """Bundles that must all be refused, given good records and the trusted signing key."""
+def make_cases(records: list[Record], key: Ed25519PrivateKey, *, version: str = "9.9.9",
+               max_bundle_bytes: int = SMALL_MAX_BYTES) -> list[Case]:
+    """Bundles that must all be refused, given good records and the trusted signing key.
+
+    ``max_bundle_bytes`` must equal the kiosk's ``settings.staff.max_bundle_bytes`` (the "too large" case).
+    """
     def good(**kw: object) -> bytes:
         return build_bundle_bytes(records, bundle_id="bad", version=version,
                                   signer=lambda m: sign(m, key), **kw)  # type: ignore[arg-type]
@@ -138,7 +142,7 @@ def make_cases(records: list[Record], key: Ed25519PrivateKey, *, version: str = 
     add(Case("empty-file", b"", ErrorCode.BUNDLE_INVALID, "not a zip"))
     add(Case("truncated", ok[: len(ok) // 2], ErrorCode.BUNDLE_INVALID, "not a zip"))
     add(Case("corrupt-payload", _flip_payload(ok), ErrorCode.BUNDLE_INVALID, "corrupt"))
-    add(Case("too-large", ok + b"\0" * (SMALL_MAX_BYTES + 1), ErrorCode.BUNDLE_UNSAFE, "larger than"))
+    add(Case("too-large", ok + b"\0" * (max_bundle_bytes + 1), ErrorCode.BUNDLE_UNSAFE, "larger than"))
     # --- zip tricks
     add(Case("zip-slip-dotdot", _zip([*members, ("records/../../evil.yaml", b"x")]),
              ErrorCode.BUNDLE_UNSAFE, "unsafe member path"))
