@@ -13,6 +13,7 @@ import time
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from kiosk_app.errors import BundleError, StoreCorruptError, StoreMissingError
 from kiosk_app.settings import Settings
@@ -23,6 +24,9 @@ from knowledge.normalize import normalize_vi
 from knowledge.retrieval import HybridRetriever, LexicalIndex, Mode
 from knowledge.store import REBUILD_HINT, Index, build_index, open_index
 from knowledge.types import Answer, Aspect, Hit, Verdict
+
+if TYPE_CHECKING:
+    from knowledge.english import EnglishDecider
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +52,7 @@ class Knowledge:
         self.thresholds = thresholds or Thresholds(min_confidence=settings.retrieval.min_confidence,
                                                    margin=settings.retrieval.margin)
         self.load_s = 0.0
+        self._english: EnglishDecider | None = None
 
     # ---- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -94,13 +99,15 @@ class Knowledge:
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(question, k or self.settings.retrieval.top_k)
 
-    def decide(self, question: str) -> tuple[Decision, Aspect, list[Hit]]:
+    def decide(self, question: str, language: str = "vi") -> tuple[Decision, Aspect, list[Hit]]:
         """Retrieval + decision without composing an answer (used by ``ask`` and the evaluation)."""
         q = _clean(question)
         aspect = detect_aspect(q) if q else Aspect.GENERAL
         reason = self._bad_input(q)
         if reason:
             return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
+        if language == "en":  # issue 10: English index, aspects, refusals (knowledge/english.py)
+            return self.english().decide(q)
         hits = self.search(q)
         return decide(hits, self.thresholds, out_of_scope=out_of_scope(q)), aspect, hits
 
@@ -108,7 +115,7 @@ class Knowledge:
         """Answer one question (never raises for bad input)."""
         q = _clean(question)
         log.debug("question: %r", q)
-        decision, aspect, _hits = self.decide(q)
+        decision, aspect, _hits = self.decide(q, language)
         if decision.verdict is Verdict.REFER or decision.procedure_id is None:
             return refer_answer(decision.reason, language=language, confidence=decision.confidence,
                                 alternatives=decision.alternatives, aspect=aspect)
@@ -121,6 +128,16 @@ class Knowledge:
             return refer_answer("guard:number", language=language, confidence=decision.confidence,
                                 alternatives=(record.id, *decision.alternatives), aspect=aspect)
         return answer
+
+    def english(self) -> EnglishDecider:
+        """The English retriever for this bundle, built on the first English question."""
+        if self._english is None:
+            from knowledge.english import EnglishDecider
+
+            semantic = self.retriever.semantic_scores if self.retriever.index is not None else None
+            self._english = EnglishDecider(self._bundle.records.values(), semantic,
+                                           top_k=self.settings.retrieval.top_k)
+        return self._english
 
     def _bad_input(self, q: str) -> str:
         if not normalize_vi(q):

@@ -41,6 +41,8 @@ def register(subparsers: Subparsers) -> None:
     ev.add_argument("--split", default="heldout", choices=("heldout", "tune", "all"),
                     help="which rows to use (default heldout)")
     ev.add_argument("--json", action="store_true", help="print the report as JSON")
+    ev.add_argument("--lang", default="vi", choices=("vi", "en"),
+                    help="question language (default vi; en uses the English index, issue 10)")
     _add_bundle_option(ev)
     ev.set_defaults(run=cmd_eval)
 
@@ -193,7 +195,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     kn = _open(args, settings)
     try:
-        report = evaluate(kn.decide, rows)
+        report = evaluate(lambda text: kn.decide(text, args.lang), rows)
     finally:
         kn.close()
     summary = {"split": args.split, **report.summary()}
