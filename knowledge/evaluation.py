@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.decide import Decision
+from knowledge.decide import Calibration, Decision
 from knowledge.types import Aspect, Hit, Verdict
 
 SPLITS = ("heldout", "tune", "all")
@@ -147,3 +147,46 @@ def evaluate(decider: Decider, rows: Iterable[EvalRow]) -> EvalReport:
         decision, aspect, hits = decider(row.text)
         report.outcomes.append(Outcome(row, decision, aspect, tuple(hits)))
     return report
+
+
+def calibration_points(outcomes: Iterable[Outcome]) -> list[tuple[float, float, bool]]:
+    """(top score, second score, top-1 is right) per question; out-of-scope rows count as wrong."""
+    pts = []
+    for o in outcomes:
+        if not o.hits:
+            continue
+        second = o.hits[1].score if len(o.hits) > 1 else 0.0
+        pts.append((o.hits[0].score, second, o.row.expect is not None and o.top1 == o.row.expect))
+    return pts
+
+
+def fit_calibration(points: Sequence[tuple[float, float, bool]], reg: float = 1e-3) -> Calibration:
+    """Logistic regression of "top-1 is right" on (top, top - second); Newton steps, small L2."""
+    import numpy as np
+
+    if len(points) < 3 or len({p[2] for p in points}) < 2:
+        raise ValueError("need right and wrong examples to fit a calibration")
+    x = np.array([[t, t - s, 1.0] for t, s, _ in points])
+    y = np.array([1.0 if ok else 0.0 for _, _, ok in points])
+    w = np.zeros(3)
+    penalty = np.diag([reg, reg, 0.0])
+    for _ in range(100):
+        p = 1.0 / (1.0 + np.exp(-(x @ w)))
+        grad = x.T @ (p - y) / len(y) + penalty @ w
+        hess = (x.T * (p * (1 - p))) @ x / len(y) + penalty + 1e-9 * np.eye(3)
+        step = np.linalg.solve(hess, grad)
+        w -= step
+        if float(np.abs(step).max()) < 1e-9:
+            break
+    slope, gain, bias = (float(v) for v in w)
+    return Calibration(slope=round(slope, 3), center=round(-bias / slope, 4), margin_gain=round(gain, 3))
+
+
+def log_loss(points: Sequence[tuple[float, float, bool]], cal: Calibration) -> float:
+    import math
+
+    total = 0.0
+    for t, s, ok in points:
+        p = min(1 - 1e-6, max(1e-6, cal.confidence(t, s)))
+        total -= math.log(p if ok else 1 - p)
+    return total / max(1, len(points))

@@ -56,7 +56,14 @@ STOP_SYLLABLES: frozenset[str] = frozenset({
     "anh", "chi", "ong", "ba", "con", "minh", "hoi", "muon", "oi", "nhe", "nhi", "vay", "cai", "nhung",
     "cac", "mot", "bao", "nhieu", "may", "lau", "dau", "sao", "ai", "khi", "ha", "ho", "nha", "vao",
     "ra", "len", "xuong", "lai", "cung", "se", "da", "dang", "neu", "hay", "hoac", "tu", "trong",
-    "ngoai", "tai", "ve", "sau", "truoc"
+    "ngoai", "tai", "ve", "sau", "truoc",
+    # English function words (questions in English go through the same scorer)
+    "i", "my", "we", "our", "you", "your", "he", "she", "it", "its", "they", "them", "their",
+    "is", "am", "are", "was", "were", "be", "been", "being", "does", "did", "have", "has", "had", "an",
+    "to", "of", "in", "on", "at", "for", "from", "with", "by", "about", "as", "or", "and", "if", "then",
+    "than", "could", "would", "should", "will", "shall", "might", "must", "need", "want", "get",
+    "got", "how", "what", "when", "where", "which", "who", "whom", "why", "this", "that", "these",
+    "there", "here", "please", "much", "many", "any", "some"
 })
 
 # Aspect phrases ("bao nhiêu tiền", "cần những gì") tell *what* is asked, not *which* procedure.
@@ -65,10 +72,12 @@ ASPECT_PHRASES: tuple[str, ...] = tuple(
         "mất bao nhiêu tiền", "hết bao nhiêu tiền", "tốn bao nhiêu tiền", "bao nhiêu tiền",
         "mất bao nhiêu", "hết bao nhiêu", "tốn bao nhiêu", "có mất tiền không", "mất tiền không",
         "có mất phí không", "lệ phí bao nhiêu", "phí bao nhiêu", "cần những gì", "cần giấy tờ gì",
-        "giấy tờ gì", "cần mang theo gì", "mang theo những gì", "mang theo gì", "cần gì",
+        "giấy tờ gì", "cần mang theo gì", "mang theo những gì", "mang theo gì", "cần mang gì",
+        "mang gì", "cần giấy gì", "giấy gì", "cần những giấy tờ gì", "cần gì",
         "bao lâu", "mấy ngày", "bao giờ", "khi nào", "làm ở đâu", "ở đâu", "chỗ nào",
         "như thế nào", "thế nào", "ra sao", "làm sao", "được không", "có được không",
-        "phải làm gì", "làm gì",
+        "phải làm gì", "làm gì", "how much", "how long", "how many days", "what documents",
+        "which documents", "do i need", "how do i", "how can i", "is it free",
     )
 )
 
@@ -80,11 +89,14 @@ _NAME_KINDS = frozenset({"title", "alias", "title_en", "alias_en"})
 
 @dataclass(frozen=True, slots=True)
 class LexicalWeights:
+    """Fitted on the tune split (``bench/bench_retrieval.py --tune``, lowest calibration log-loss)."""
+
     bigram: float = 1.5  # a matched syllable pair says more than two loose syllables
     joined: float = 0.5  # joined bigrams ("khaisinh") are a fallback for merged words
-    oov: float = 0.5  # question features no record has: unexplained content, but often just noise
-    query_coverage: float = 0.55  # share of the question the record explains
-    name_coverage: float = 0.45  # share of the best title/alias the question contains
+    oov: float = 0.1  # question features no record has: mostly personal context ("ông cụ nhà tôi")
+    stop_pair: float = 1.0  # factor for bigrams with a function word ("nha bac", "o que")
+    query_coverage: float = 0.4  # share of the question the record explains
+    name_coverage: float = 0.6  # share of the best title/alias the question contains
 
 
 @dataclass(frozen=True, slots=True)
@@ -171,6 +183,10 @@ class LexicalIndex:
     def _feature_weight(self, f: str) -> float:
         kind = f[0]
         factor = self.weights.bigram if kind == "b" else self.weights.joined if kind == "j" else 1.0
+        if kind == "b":
+            left, _, right = f[2:].partition("_")
+            if left in STOP_SYLLABLES or right in STOP_SYLLABLES:
+                factor *= self.weights.stop_pair
         return self.idf(f) * factor
 
     def _postings(self, f: str) -> dict[int, float]:
@@ -207,10 +223,12 @@ class LexicalIndex:
 
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
-    lexical: float = 0.5
-    semantic: float = 0.5
+    """Fitted on the tune split together with ``LexicalWeights``."""
+
+    lexical: float = 0.7
+    semantic: float = 0.3
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
-    sim_high: float = 0.95  # at or above -> 1
+    sim_high: float = 0.94  # at or above -> 1
     candidates: int = 60  # nearest documents asked from Chroma
 
 
