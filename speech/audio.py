@@ -319,6 +319,9 @@ class MicStream:
     def _callback(self, indata: Any, frames: int, time_info: Any, status: Any) -> None:
         if status:
             self.status_flags += 1
+        if self._q.full():  # cheaper than raising queue.Full on every dropped block
+            self.overruns += 1
+            return
         try:
             self._q.put_nowait(bytes(indata))
         except queue.Full:

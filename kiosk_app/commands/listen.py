@@ -58,7 +58,9 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     resampled = ", resampled to 16 kHz" if mic.rate != 16000 else ""
     out(f"listening on '{mic.device.name}' ({mic.rate} Hz{resampled}) for {args.seconds:.0f} s; "
         "speak now (Ctrl+C stops)")
-    rec = build_recognizer(settings)
+    # Vietnamese only: the technician checks the microphone, not the English detection (no Whisper load)
+    vi_only = settings.model_copy(update={"asr": settings.asr.model_copy(update={"detect_english": False})})
+    rec = build_recognizer(vi_only)
     vad = build_vad(settings)
     stop = threading.Event()
     deadline = time.monotonic() + args.seconds
