@@ -166,7 +166,7 @@ def _cell_value(record: Record, col: Column) -> str | None:
     if col.kind == "sources":
         return "\n".join(" | ".join(x for x in (s.key, s.title, s.url) if x) for s in value)
     if col.kind == "date":
-        return value.isoformat()
+        return str(value.isoformat())
     if col.kind == "group":
         return str(value.value)
     return None if value is None else str(value)

@@ -36,13 +36,14 @@ log = logging.getLogger(__name__)
 _COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
 _ALLOWED_DIRS = frozenset({"records/"})
 _CHUNK = 64 * 1024
+DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 
 
 @dataclass(frozen=True, slots=True)
 class ZipLimits:
     """Caps for one bundle. The defaults fit a 1,000-procedure bundle many times over."""
 
-    max_file_bytes: int = 50 * 1024 * 1024  # settings.staff.max_bundle_bytes
+    max_file_bytes: int = DEFAULT_MAX_FILE_BYTES  # settings.staff.max_bundle_bytes
     max_members: int = 5000
     max_member_bytes: int = 2 * 1024 * 1024  # one record YAML is ~10 kB
     max_total_bytes: int = 200 * 1024 * 1024
@@ -52,7 +53,7 @@ class ZipLimits:
     @classmethod
     def from_settings(cls, settings: object) -> ZipLimits:
         staff = getattr(settings, "staff", None)
-        return cls(max_file_bytes=int(getattr(staff, "max_bundle_bytes", cls.max_file_bytes)))
+        return cls(max_file_bytes=int(getattr(staff, "max_bundle_bytes", DEFAULT_MAX_FILE_BYTES)))
 
 
 def _mb(n: int) -> str:

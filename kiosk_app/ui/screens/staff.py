@@ -57,7 +57,7 @@ class StaffScreen(Screen):
     def __init__(self, settings: Settings | None = None, feedback: FeedbackStore | None = None,
                  **kwargs: Any) -> None:
         super().__init__(**kwargs)
-        self.settings = settings or Settings()
+        self.settings = settings or Settings.model_validate({})
         self.feedback = feedback
         self.usb_bundles: list[Any] = []
         self.import_kwargs: dict[str, Any] = {}  # tests pass a fast indexer here
