@@ -222,8 +222,10 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         return EXIT_REFUSED
     names = {"read": "Đọc gói", "copy": "Chép dữ liệu", "index": "Tạo chỉ mục", "smoke": "Kiểm tra thử",
              "activate": "Kích hoạt"}
+    from rich.console import Console
+
     with Progress(TextColumn("{task.description:<16}"), BarColumn(), MofNCompleteColumn(),
-                  TimeElapsedColumn(), transient=args.json) as bar:
+                  TimeElapsedColumn(), transient=args.json, console=Console(stderr=True)) as bar:
         tasks: dict[str, Any] = {}
 
         def progress(phase: str, done: int, total: int) -> None:
