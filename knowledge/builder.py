@@ -39,14 +39,15 @@ class BuildReport:
         return not self.errors
 
 
-def _issue(err: BundleError) -> Issue:
-    return Issue(Severity.ERROR, None, str(err), err.message_vi)
+def _issue(err: BundleError, record_id: str | None = None) -> Issue:
+    return Issue(Severity.ERROR, record_id, str(err), err.message_vi)
 
 
 def collect_records(src: Path) -> tuple[list[Record], list[Issue]]:
     """Read a folder of ``*.yaml`` records or an ``.xlsx`` workbook; bad records become issues."""
     src = Path(src)
     errors: list[BundleError] = []
+    issues: list[Issue] = []
     records: list[Record] = []
     if src.is_file() and src.suffix.lower() in (".xlsx", ".xlsm"):
         from knowledge.excel import read_template
@@ -60,11 +61,11 @@ def collect_records(src: Path) -> tuple[list[Record], list[Issue]]:
             try:
                 records.append(parse_record(p.name, p.read_bytes()))
             except BundleError as err:
-                errors.append(err)
+                issues.append(_issue(err, p.stem))
     else:
         raise BundleError(f"{src}: not a folder of records or an .xlsx workbook",
                           f"{src.name} không phải thư mục bản ghi hoặc tệp Excel (.xlsx).")
-    return records, [_issue(e) for e in errors]
+    return records, issues + [_issue(e) for e in errors]
 
 
 def default_version(now: datetime | None = None) -> str:

@@ -103,10 +103,10 @@ def _print_issues(issues: list[Any], title: str) -> None:
     _console().print(table)
 
 
-def _print_counts(lint: Any) -> None:
+def _print_counts(lint: Any, errors: int | None = None) -> None:
     out(f"Thủ tục: {lint.record_count} · mục nội dung: {lint.fact_count} · chưa chắc chắn: "
-        f"{lint.uncertain_count} · chưa có nguồn: {lint.unsourced_count} · lỗi: {len(lint.errors)} · "
-        f"cảnh báo: {len(lint.warnings)}")
+        f"{lint.uncertain_count} · chưa có nguồn: {lint.unsourced_count} · "
+        f"lỗi: {len(lint.errors) if errors is None else errors} · cảnh báo: {len(lint.warnings)}")
 
 
 # ---- actions -------------------------------------------------------------------------------------
@@ -138,7 +138,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
             exc = BundleError(f"cannot write {args.out}: {exc}", f"Không ghi được tệp {args.out}.")
         return _refuse(exc)
     _print_issues(list(rep.errors) + list(rep.lint.warnings), "Báo cáo kiểm tra")
-    _print_counts(rep.lint)
+    _print_counts(rep.lint, len(rep.errors))
     if not rep.ok or rep.out is None:
         err(f"kiosk: [bundle-invalid] {len(rep.errors)} error(s); no bundle written")
         err(f"  → Có {len(rep.errors)} lỗi; chưa tạo gói dữ liệu. Sửa các lỗi trên rồi chạy lại.")

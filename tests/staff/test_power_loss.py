@@ -14,6 +14,7 @@ import signal
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -44,7 +45,7 @@ def _assert_active_bundle_answers(settings: Settings) -> str:
 @pytest.mark.engine
 @pytest.mark.slow
 def test_sigkill_at_random_moments_never_breaks_the_active_bundle(
-        tmp_path: Path, sample_records: list[Record]) -> None:
+        tmp_path: Path, sample_records: list[Record], record_property: Callable[[str, object], None]) -> None:
     settings = Settings(data_dir=tmp_path / "data")
     priv, pub = generate_keypair(tmp_path / "keys")
     trust_key(settings, pub)
@@ -92,5 +93,8 @@ def test_sigkill_at_random_moments_never_breaks_the_active_bundle(
         versions.recover(settings)  # what the kiosk does at start-up: must not change what is active
         assert os.readlink(settings.bundles_dir / "current") == active
         assert not [p for p in settings.bundles_dir.iterdir() if p.name.startswith((".incoming-", ".trash-"))]
+    record_property("import_s", round(duration, 2))
+    record_property("killed", killed)
+    record_property("killed_mid_staging", killed_mid_staging)
     assert killed >= TRIALS // 2, f"only {killed} of {TRIALS} imports were interrupted"
     assert killed_mid_staging >= 1, "no kill landed while the new index was being built"
