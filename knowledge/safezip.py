@@ -64,6 +64,9 @@ def read_file_limited(path: Path, limits: ZipLimits) -> bytes:
     """Read a bundle file into memory, refusing one larger than the limit (checked while reading)."""
     path = Path(path)
     try:
+        if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
+            raise BundleUnsafeError(f"{path}: not a regular file (device, FIFO or socket)",
+                                    f"{path.name} không phải tệp gói dữ liệu thông thường; không nhập.")
         with path.open("rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)
     except FileNotFoundError as err:

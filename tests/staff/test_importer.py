@@ -186,3 +186,13 @@ def test_start_up_while_another_process_imports_uses_the_active_bundle(
         assert current(settings) == "phuong-1"
     finally:
         os.close(fd)
+
+
+def test_a_fifo_or_device_is_refused_without_blocking(settings: Settings, tmp_path: Path,
+                                                      fast: dict[str, Any]) -> None:
+    fifo = tmp_path / "pipe.wkb"
+    os.mkfifo(fifo)
+    with pytest.raises(BundleError, match="not a regular file"):
+        importer.import_bundle(fifo, settings, **fast)
+    with pytest.raises(BundleError, match="not a regular file"):
+        importer.import_bundle(Path("/dev/zero"), settings, **fast)
