@@ -88,6 +88,7 @@ class KioskApp(App):
         self.pin_pad: Any = None
         self.kiosk_mode = settings.ui.fullscreen
         self.staff_available = False
+        self._idle_event: Any = None
 
     # ---- building -------------------------------------------------------------------------------
     def build(self) -> ScreenManager:
@@ -102,7 +103,7 @@ class KioskApp(App):
         from kiosk_app.ui.screens.typing import TypingScreen
 
         THEME.update(*Window.size)
-        Window.bind(size=lambda _w, size: THEME.update(*size))
+        Window.bind(size=self._on_window_size)
         Window.clearcolor = tuple(THEME.bg)
         sm = ScreenManager(transition=NoTransition())
         for cls, name in ((HomeScreen, "home"), (ListeningScreen, "listening"), (AnswerScreen, "answer"),
@@ -118,10 +119,7 @@ class KioskApp(App):
         self.sm = sm
         Window.bind(on_touch_down=self._on_touch, on_keyboard=self._on_key,
                     on_request_close=self._on_request_close)
-        if self.kiosk_mode:
-            Window.fullscreen = "auto"
-            Window.show_cursor = False
-        Clock.schedule_interval(lambda _dt: self.check_idle(self.clock()), 1.0)
+        self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(self.clock()), 1.0)
         if self.worker_factory is not None:
             self.worker = self.worker_factory(self.post, self._on_pipeline_ready)
             self.worker.start(preload=True)
@@ -145,6 +143,24 @@ class KioskApp(App):
     def on_stop(self) -> None:
         if self.worker is not None:
             self.worker.stop(3.0)
+        self.detach()
+
+    def detach(self) -> None:
+        """Undo the window bindings and timers of ``build`` (app stopped, or a test is done)."""
+        from kivy.core.window import Window
+
+        Window.unbind(size=self._on_window_size, on_touch_down=self._on_touch, on_keyboard=self._on_key,
+                      on_request_close=self._on_request_close)
+        if self._idle_event is not None:
+            self._idle_event.cancel()
+            self._idle_event = None
+        if self.sm is not None:
+            for screen in self.sm.screens:  # break screen -> app references (Kivy's Cython cycles)
+                screen.controller = None
+
+    @staticmethod
+    def _on_window_size(_window: Any, size: tuple[int, int]) -> None:
+        THEME.update(*size)
 
     # ---- events from the worker thread ----------------------------------------------------------
     def post(self, ev: Event) -> None:
@@ -182,6 +198,8 @@ class KioskApp(App):
             sm.get_screen("listening").show(ev)
         elif isinstance(ev, Transcribed):
             self.last_question = ev.text
+            if ev.language in ("vi", "en") and ev.language != THEME.lang:
+                self.set_language(ev.language)  # spoke English: the session stays English until idle reset
             sm.get_screen("listening").show(ev)
             sm.get_screen("answer").show(ev)
             if current in ("typing", "home"):  # typed/example question: show "đang tìm câu trả lời…"

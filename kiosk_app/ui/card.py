@@ -45,6 +45,9 @@ def card_sections(record: Record, language: str = "vi") -> list[CardSection]:
 
     add("summary", [record.summary])
     add("documents", record.documents)
+    if language == "en" and record.documents:  # issue 10: the Vietnamese names, to show at the counter
+        out.append(CardSection("documents_vi", t["sec_documents_vi"],
+                               tuple(fact_line(f, "vi") for f in record.documents)))
     add("time", [record.processing_time])
     add("fee", [record.fee])
     add("fee_details", record.fee.details)

@@ -58,10 +58,10 @@ class ScrollPager(BoxLayout):
         if sv is None:
             return
         sv.bind(scroll_y=self._trigger, height=self._trigger)
-        sv.bind(children=lambda *_: self._bind_content())
+        sv.bind(children=self._bind_content)
         self._bind_content()
 
-    def _bind_content(self) -> None:
+    def _bind_content(self, *_args: object) -> None:
         sv = self.scroll
         for child in sv.children if sv is not None else []:
             if child not in self._bound:
@@ -105,8 +105,18 @@ class OnScreenKeyboard(GridLayout):
         super().__init__(**kwargs)
         self.keys: dict[str, Button] = {}
         self.rebuild()
-        THEME.bind(s=lambda *_: self.rebuild(), landscape=lambda *_: self.rebuild(),
-                   key=lambda *_: self.rebuild())
+        self._shape = THEME.landscape
+        THEME.bind(s=self._on_theme, landscape=self._on_theme, key=self._on_theme)  # weak (bound methods)
+
+    def _on_theme(self, *_args: object) -> None:
+        if THEME.landscape != self._shape:
+            self._shape = THEME.landscape
+            self.rebuild()
+            return
+        for name, btn in self.keys.items():  # same shape: relabel and resize in place
+            if name in ("delete", "clear", "space", "send"):
+                btn.text = THEME.s[name]
+            btn.font_size = THEME.key
 
     def rebuild(self) -> None:
         """10 keys a row in landscape, 6 in portrait (every key stays at least 15 mm wide)."""

@@ -243,3 +243,12 @@ def test_listener_bug_does_not_stop_the_question(rig: Callable[..., Rig]) -> Non
     r.pipeline.ask_text(QUESTION)
     assert seen[-1] == "idle" and "answer-ready" in seen
 
+
+
+def test_english_heard_in_a_vietnamese_session_is_answered_in_english(rig: Callable[..., Rig]) -> None:
+    from kiosk_app.events import Transcribed
+
+    r = rig(recognizer=FakeRecognizer("how do i register a birth", language="en"))
+    r.pipeline.run_once("vi")
+    assert r.of(Transcribed)[0].language == "en"
+    assert r.knowledge.asked == [("how do i register a birth", "en")]

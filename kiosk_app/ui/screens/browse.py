@@ -26,8 +26,12 @@ class BrowseScreen(Screen):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self.items: list[widgets.KButton] = []
-        self.bind(catalog=lambda *_: self.refresh(), group=lambda *_: self.refresh())
-        THEME.bind(lang=lambda *_: self.refresh())
+        self.bind(catalog=self._changed, group=self._changed)
+        THEME.bind(lang=self._changed)  # a bound method: Kivy keeps only a weak reference
+
+    def _changed(self, *_args: object) -> None:
+        if self.manager is None or self.manager.current == self.name:
+            self.refresh()  # otherwise on_pre_enter refreshes when the screen is shown
 
     def show(self, ev: Event) -> None:  # nothing in the pipeline changes this screen
         return None

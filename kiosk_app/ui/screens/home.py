@@ -25,9 +25,9 @@ class HomeScreen(Screen):
 
     def __init__(self, **kwargs: object) -> None:
         super().__init__(**kwargs)
-        THEME.bind(lang=lambda *_: self._relabel())
+        THEME.bind(lang=self._relabel)  # a bound method: Kivy keeps only a weak reference
 
-    def _relabel(self) -> None:
+    def _relabel(self, *_args: object) -> None:
         self.examples = list(EXAMPLES.get(THEME.lang, EXAMPLES["vi"]))
 
     def hours_text(self, hours: str, strings: dict[str, str]) -> str:
