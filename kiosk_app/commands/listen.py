@@ -128,8 +128,10 @@ def audio_question(path: Path, settings: Settings, language: str = "vi") -> dict
     ``language`` is the session's; "language" in the result is what was heard (a Vietnamese session
     detects English speech, issue 10)."""
     from kiosk_app.wiring import build_recognizer
+    from speech.audio import read_wav
     from speech.capture import transcribe_file
 
+    read_wav(path)  # AudioInvalidError before any model is loaded
     t0 = time.perf_counter()
     rec = build_recognizer(settings, language)
     load_s = time.perf_counter() - t0
