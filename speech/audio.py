@@ -364,14 +364,27 @@ class MicStream:
         self.close()
 
 
-def open_mic(audio: AudioSettings, **kwargs: Any) -> MicStream:
-    """Open the microphone named in ``settings.audio``; ``MicMissingError`` when there is none."""
+def open_mic(audio: AudioSettings, *, rescan: bool = True, **kwargs: Any) -> MicStream:
+    """Open the microphone named in ``settings.audio``; ``MicMissingError`` when there is none.
+
+    PortAudio lists devices only when it starts: if the microphone is not found and ``rescan`` is
+    set, the device list is refreshed once (a microphone plugged in since start-up is then used).
+    The refresh must not happen while another audio stream is open; the kiosk plays nothing while
+    it opens the microphone for a question.
+    """
     if audio.sample_rate != SAMPLE_RATE:
         log.warning("audio.sample_rate=%d ignored: the pipeline runs at %d Hz (devices are resampled)",
                     audio.sample_rate, SAMPLE_RATE)
     sd = _sd()
     try:
-        return MicStream(audio.input_device, **kwargs)
+        try:
+            return MicStream(audio.input_device, **kwargs)
+        except MicMissingError:
+            if not rescan:
+                raise
+            log.info("microphone not found; re-scanning audio devices")
+            reinit_portaudio()
+            return MicStream(audio.input_device, **kwargs)
     except sd.PortAudioError as err:
         raise MicMissingError(f"microphone unavailable: {err}") from err
 

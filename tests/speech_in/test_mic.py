@@ -97,6 +97,10 @@ def test_microphone_plugged_in_later_is_found_without_restart(no_sound_card: Non
         os.environ.update(fm.env)  # the technician plugs the microphone in
         probe = mic_available(AudioSettings())
         assert probe and probe.device == "default"
+        fm.unplug()
+        os.environ.update(fm.env)  # plugged in again: the next button press finds it by itself
+        with open_mic(AudioSettings()) as mic:
+            assert mic.read(1.0)
         os.environ.pop("ALSA_CONFIG_PATH")  # ... and pulls it out again
         assert not mic_available(AudioSettings())
     finally:
