@@ -25,3 +25,15 @@ SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
 def settings(tmp_path: Path) -> Settings:
     """Default settings with every path under a temp dir."""
     return Settings(data_dir=tmp_path / "data")
+
+
+VIENEU_DIR = REPO / "tests" / "fixtures" / "vieneu"
+
+
+@pytest.fixture(scope="session")
+def vieneu_wav() -> Path:
+    """A real Vietnamese recording (male, Northern accent), from the vieneu wheel's assets."""
+    wav = VIENEU_DIR / "Tuyên (nam miền Bắc).wav"
+    if not wav.is_file():
+        pytest.fail(f"{wav} missing: run .venv/bin/python scripts/fetch_fixtures.py (scripts/test.sh does)")
+    return wav
