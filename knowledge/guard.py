@@ -14,8 +14,11 @@ A reply is rejected (and the template answer speaks instead) when it
 * echoes injected instructions ("theo yêu cầu của bạn", "bỏ qua hướng dẫn", words copied from an
   instruction inside the question).
 
-Reasons are stable strings: ``empty too-long not-vietnamese not-english injection url phone
-other-procedure fee time number document``.
+* is not fluent: words that are not Vietnamese syllables ("nhữt", "nghđi"), or a phrase repeated
+  three times (a small model looping).
+
+Reasons are stable strings: ``empty too-long not-vietnamese not-english repetitive injection url
+phone other-procedure fee time number document``.
 """
 
 from __future__ import annotations
@@ -362,6 +365,68 @@ def _ngrams(words: Sequence[str], n: int) -> set[tuple[str, ...]]:
     return {tuple(words[i:i + n]) for i in range(len(words) - n + 1)}
 
 
+# ---- fluency: Vietnamese syllable shape and repetition --------------------------------------------
+_TONE_MARKS = {"\u0300": "huyền", "\u0301": "sắc", "\u0303": "ngã", "\u0309": "hỏi", "\u0323": "nặng"}
+_ONSETS = ("ngh", "ng", "gh", "gi", "kh", "nh", "ph", "th", "tr", "ch", "qu", "b", "c", "d", "đ", "g", "h",
+           "k", "l", "m", "n", "p", "r", "s", "t", "v", "x")
+_RHYMES = frozenset(_wordset("""
+a ă â e ê i o ô ơ u ư y ai ao au ay âu ây eo êu ia iu oa oai oao oay oe oi ôi ơi ua uây uê ui uơ uôi
+ưa ưi ươi ươu ưu uy uya uyu iêu yêu ya oo
+ac ach am an ang anh ap at ăc ăm ăn ăng ăp ăt âc âm ân âng âp ât ec em en eng ep et êch êm ên ênh êp êt
+ich im in inh ip it oc om on ong op ot ooc oong ôc ôm ôn ông ôp ôt ơm ơn ơp ơt uc um un ung up ut ưc ưng
+ưt ưn ưm iêc iêm iên iêng iêp iêt yêm yên yêt oac oach oan oang oanh oap oat oăc oăm oăn oăng oăt oen oet
+uân uâng uât uêch uênh uyên uyêt uyn uynh uyt uych uôc uôm uôn uông uôt ươc ươm ươn ương ươp ươt oem
+"""))
+_STOP_CODAS = ("c", "ch", "p", "t")
+
+
+def valid_syllable(word: str) -> bool:
+    """True if ``word`` (lowercase) has the shape of a Vietnamese syllable: onset + rhyme, and a
+    syllable ending in c/ch/p/t carries the sắc or nặng tone ("nhữt", "nghđi" are not Vietnamese)."""
+    decomposed = unicodedata.normalize("NFD", word)
+    tones = [_TONE_MARKS[c] for c in decomposed if c in _TONE_MARKS]
+    if len(tones) > 1:
+        return False
+    bare = unicodedata.normalize("NFC", "".join(c for c in decomposed if c not in _TONE_MARKS))
+    onset = next((o for o in _ONSETS if bare.startswith(o)), "")
+    rhyme = bare[len(onset):]
+    if onset == "gi" and rhyme not in _RHYMES:
+        rhyme = "i" + rhyme  # "gì", "gìn", "giếng": the i of "gi" is also the rhyme's
+    if not rhyme or rhyme not in _RHYMES:
+        return False
+    return not (rhyme.endswith(_STOP_CODAS) and tones and tones[0] not in ("sắc", "nặng"))
+
+
+def _malformed_words(reply: str) -> list[str]:
+    """Words with Vietnamese letters that are not Vietnamese syllables (abbreviations are skipped)."""
+    bad = []
+    for w in re.findall(r"[^\W\d_]+", _nfc(reply)):
+        if not any(c in _VI_LETTERS for c in w.lower()) or any(c.isupper() for c in w[1:]):
+            continue
+        if not valid_syllable(w.lower()):
+            bad.append(w)
+    return bad
+
+
+def _repetition(reply: str, corpus_norm: str) -> str:
+    """A looping reply: a sentence said twice, or words repeated that are not a phrase of the record
+    (procedure and document names legitimately recur): 6 words twice or 3 words four times."""
+    seen: set[str] = set()
+    for sentence in split_reply_sentences(reply):
+        key = _norm(sentence)
+        if len(key.split()) >= 3 and key in seen:
+            return key
+        seen.add(key)
+    words = _norm(reply).split()
+    for n, limit in ((6, 2), (3, 4)):
+        counts: dict[tuple[str, ...], int] = {}
+        for gram in (tuple(words[i:i + n]) for i in range(len(words) - n + 1)):
+            counts[gram] = counts.get(gram, 0) + 1
+            if counts[gram] >= limit and not _contains_phrase(corpus_norm, " ".join(gram)):
+                return " ".join(gram)
+    return ""
+
+
 # ---- the check ------------------------------------------------------------------------------------
 def check_reply(reply: str, record: Record, question: str = "", language: str = "vi", *,
                 others: Sequence[Record] = (), max_sentences: int = MAX_SENTENCES,
@@ -402,9 +467,16 @@ def check_reply(reply: str, record: Record, question: str = "", language: str = 
     problem = _language_problem(reply, language)
     if problem:
         return GuardResult(False, problem)
+    if language == "vi":
+        bad = _malformed_words(reply)
+        if len(bad) >= 2 or (bad and len(bad) * 10 > len(reply.split())):
+            return GuardResult(False, "not-vietnamese", " ".join(bad[:3]))
     sentences = split_reply_sentences(reply)
     if len(sentences) > max_sentences or len(reply) > max_chars:
         return GuardResult(False, "too-long", f"{len(sentences)} sentences, {len(reply)} chars")
+    repeated = _repetition(reply, corpus_norm)
+    if repeated:
+        return GuardResult(False, "repetitive", repeated)
 
     # other procedures
     for other in others:

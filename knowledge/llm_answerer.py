@@ -34,7 +34,7 @@ from typing import Any, Protocol
 from kiosk_app.errors import CancelledError
 from knowledge.answer import Answerer
 from knowledge.bundle import Fact, Record, Status
-from knowledge.guard import QUESTION_INJECTION_MARKERS, check_reply
+from knowledge.guard import QUESTION_INJECTION_MARKERS, check_reply, split_reply_sentences
 from knowledge.normalize import normalize_vi
 from knowledge.types import Answer, Aspect
 
@@ -160,24 +160,30 @@ def clean_sentence(text: str) -> str:
 class SentenceSplitter:
     """Feed streamed text; get back complete sentences (ended by . ! ? … then a space, or a newline).
 
-    "5.000 đồng" and "01/7/2025" never split (the dot is followed by a digit).
+    "5.000 đồng" and "01/7/2025" never split (the dot is followed by a digit). A sentence still
+    open after ``max_chars`` is cut after its last ";" "," or ":" so speech can start.
     """
 
     _END = re.compile(r"[.!?…]+(?=\s)|\n+")
+    _SOFT = re.compile(r"[;:,](?=\s)")
 
-    def __init__(self) -> None:
+    def __init__(self, max_chars: int = 110) -> None:
         self._buf = ""
+        self.max_chars = max_chars
 
     def feed(self, text: str) -> list[str]:
         self._buf += text
         out: list[str] = []
         while True:
             m = self._END.search(self._buf)
-            if m is None:
+            end = m.end() if m else 0
+            if m is None and len(self._buf) > self.max_chars:
+                soft = [s.end() for s in self._SOFT.finditer(self._buf) if s.end() >= 30]
+                end = soft[-1] if soft else 0
+            if not end:
                 return out
-            sentence = self._buf[:m.end()].strip()
-            self._buf = self._buf[m.end():]
-            sentence = clean_sentence(sentence)
+            sentence = clean_sentence(self._buf[:end].strip())
+            self._buf = self._buf[end:]
             if len(sentence) > 1:
                 out.append(sentence)
 
@@ -409,7 +415,7 @@ class LlamaAnswerer:
                     if reason:
                         self.child.cancel(rid)
                         return finish(f"llm-guard:{reason}", fallback=True, guard_reason=reason)
-                    if len(passed) >= MAX_SENTENCES:
+                    if len(split_reply_sentences(" ".join(passed))) >= MAX_SENTENCES:
                         self.child.cancel(rid)
                         return finish("llm", fallback=False)
             elif op == "done":
@@ -433,7 +439,7 @@ class LlamaAnswerer:
 
 
 # ---- construction (used by kiosk_app.wiring.build_answerer) --------------------------------------
-N_CTX = 2048
+N_CTX = 4096  # a long record in a Vietnamese-unfriendly tokenizer (SmolLM2) needs ~2600 tokens
 
 
 def find_gguf(settings: Any, name: str) -> Path:

@@ -44,7 +44,7 @@ PREFIX_BATCH = 64  # tokens per decode call while reading the prefix (cancel/pro
 @dataclass(frozen=True, slots=True)
 class ChildConfig:
     model_path: str
-    n_ctx: int = 2048
+    n_ctx: int = 4096
     n_threads: int = 2
     n_batch: int = 256
 
@@ -244,6 +244,8 @@ class _Engine:
 
     def prepare(self, req: dict[str, Any], out: Any, cancelled: Any) -> None:
         tokens, _suffix = self.render(req["system"])
+        if len(tokens) + 64 > self.n_ctx:
+            raise RuntimeError(f"prompt too long: {len(tokens)} tokens, n_ctx {self.n_ctx}")
         t0 = time.perf_counter()
         state = req["state"]
         if self._load(state, tokens):

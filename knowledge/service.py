@@ -49,6 +49,9 @@ class Knowledge:
         self.lexical = LexicalIndex(bundle.records.values())
         self.retriever = HybridRetriever(self.lexical, index, mode)
         self.answerer: Answerer = answerer or TemplateAnswerer()
+        bind = getattr(self.answerer, "bind", None)  # the LLM answerer: this bundle's prompt states
+        if callable(bind):
+            bind(bundle_dir, bundle.records.values())
         self.thresholds = thresholds or Thresholds(min_confidence=settings.retrieval.min_confidence,
                                                    margin=settings.retrieval.margin)
         self.load_s = 0.0
@@ -161,12 +164,13 @@ def current_bundle_dir(settings: Settings) -> Path:
     return settings.bundles_dir / CURRENT
 
 
-def open_current(settings: Settings, *, mode: Mode = Mode.HYBRID) -> Knowledge:
-    """Open the active bundle (``<data_dir>/bundles/current``)."""
+def open_current(settings: Settings, *, mode: Mode = Mode.HYBRID,
+                 answerer: Answerer | None = None) -> Knowledge:
+    """Open the active bundle (``<data_dir>/bundles/current``); ``answerer`` default: templates."""
     current = current_bundle_dir(settings)
     if not current.exists():
         raise StoreMissingError(f"no active knowledge bundle at {current}; {ACTIVATE_HINT}")
-    return Knowledge.open(current.resolve(), settings, mode=mode)
+    return Knowledge.open(current.resolve(), settings, mode=mode, answerer=answerer)
 
 
 def prepare_bundle_dir(records: Iterable[Record], dest: Path, *, bundle_id: str = "sample",

@@ -61,12 +61,36 @@ def _add_question_inputs(p: argparse.ArgumentParser) -> None:
 
 
 def _add_answer_options(p: argparse.ArgumentParser) -> None:
-    """How answers are composed. (The LLM helper adds ``--llm`` here.)"""
+    """How answers are composed."""
+    p.add_argument("--llm", action="store_true",
+                   help="let the local LLM answer yes/no and conditional questions (needs the [llm] "
+                   "extra and [answer] llm_model; JSON then says which answerer spoke, why, and timings)")
+    p.add_argument("--llm-model", metavar="NAME",
+                   help="model name from models/manifest.toml (default: [answer] llm_model)")
+    p.add_argument("--llm-prepare", action="store_true",
+                   help="first precompute the LLM prompt state of every record of the bundle (saved "
+                   "under <bundle>/llm_state/, as bundle import does when [answer] answerer = llm)")
 
 
 def _answerer(args: argparse.Namespace, settings: Settings) -> Any:
-    """None = the template answerer. (The LLM helper returns its answerer for ``--llm``.)"""
-    return None
+    """None = the template answerer; ``--llm``: the LLM answerer (templates if it cannot run here)."""
+    if not getattr(args, "llm", False):
+        return None
+    from kiosk_app.commands.base import err
+    from knowledge.answer import TemplateAnswerer
+    from knowledge.llm_answerer import build_llama_answerer, llm_unavailable
+
+    if args.llm_model:
+        settings = settings.model_copy(update={"answer": settings.answer.model_copy(
+            update={"llm_model": args.llm_model})})
+    why = llm_unavailable(settings)
+    if why:
+        err(f"kiosk ask: the LLM cannot run here, answering with templates: {why}")
+        return None
+    ans = build_llama_answerer(settings, TemplateAnswerer())
+    if not ans.child.wait_ready(120):  # the CLI waits for the model; the kiosk does not
+        err(f"kiosk ask: the LLM did not load: {getattr(ans.child, 'error', '')}")
+    return ans
 
 
 def _open(args: argparse.Namespace, settings: Settings) -> Any:
@@ -75,10 +99,7 @@ def _open(args: argparse.Namespace, settings: Settings) -> Any:
     answerer = _answerer(args, settings)
     if args.bundle is not None:
         return Knowledge.open(args.bundle, settings, answerer=answerer)
-    kn = open_current(settings)
-    if answerer is not None:
-        kn.answerer = answerer
-    return kn
+    return open_current(settings, answerer=answerer)
 
 
 def _questions(args: argparse.Namespace) -> Iterator[tuple[Any, str | None, str]]:
@@ -144,6 +165,13 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     kn = _open(args, settings)
     try:
+        if getattr(args, "llm_prepare", False) and hasattr(kn.answerer, "prepare"):
+            from kiosk_app.commands.base import err as say_err
+
+            stats = kn.answerer.prepare(kn.bundle.records.values())
+            say_err(f"kiosk ask: prompt states: {stats['computed']} computed, {stats['cached']} "
+                    f"already there, {stats['failed']} failed ({stats['ms'] / 1000:.1f} s, "
+                    f"{stats['bytes'] / 1e6:.0f} MB)")
         for qid, text, error in _questions(args):
             if text is None:
                 out_json({"id": qid, "error": error})
@@ -152,15 +180,34 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
             if args.jsonl is not None:
                 out_json(answer_json(answer, qid))
             elif args.json:
-                out_json({"question": text, **answer_json(answer, full=True), **heard})
+                out_json({"question": text, **answer_json(answer, full=True), **heard,
+                          **_llm_json(kn.answerer)})
             else:
                 if heard:
                     out(f"(nghe được / heard: {text!r}; {heard['asr_engine']} {heard['asr_ms']:.0f} ms, "
                         f"RTF {heard['rtf']:.2f})")
                 _print_human(answer, kn)
+                if getattr(args, "llm", False):
+                    out(f"  answerer: {answer.answerer} ({answer.reason or '-'}) "
+                        f"{_llm_json(kn.answerer).get('timings_ms', '')}")
     finally:
         kn.close()
+        close = getattr(kn.answerer, "close", None)
+        if callable(close):
+            close()
     return 0
+
+
+def _llm_json(answerer: Any) -> dict[str, Any]:
+    """``--llm``: the timings of the last answer (prompt read, first sentence, total) and the model."""
+    timings = getattr(answerer, "last_timings", None)
+    if timings is None:
+        return {}
+    keys = ("prompt_ms", "state", "prefix_tokens", "question_tokens", "state_load_ms", "prefix_ms",
+            "question_ms", "first_token_ms", "first_sentence_ms", "total_ms", "gen_tokens", "rss_peak_mb")
+    return {"llm_model": getattr(answerer, "model_key", ""), "route": timings.get("route", ""),
+            "timings_ms": {k: (round(v, 1) if isinstance(v, float) else v)
+                           for k, v in timings.items() if k in keys}}
 
 
 def _print_human(answer: Any, kn: Any) -> None:

