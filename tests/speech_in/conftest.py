@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from voice_in_signals import VIENEU
+from tests.speech_in.voice_in_signals import VIENEU
 
 
 @pytest.fixture(scope="session")

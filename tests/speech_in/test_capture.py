@@ -6,7 +6,7 @@ import sys
 import threading
 
 import pytest
-from voice_in_signals import VIENEU, noise, recordings, reference, silence, tone
+from tests.speech_in.voice_in_signals import VIENEU, noise, recordings, reference, silence, tone
 
 from kiosk_app.errors import CancelledError, MicError, NoSpeechError
 from kiosk_app.settings import EndpointSettings

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from voice_in_signals import noise, silence, tone
+from tests.speech_in.voice_in_signals import noise, silence, tone
 
 from speech.vad.energy import EnergyVad, level_db, level_meter
 

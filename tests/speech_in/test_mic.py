@@ -9,7 +9,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from voice_in_signals import VIENEU, noise, reference, silence, tone
+from tests.speech_in.voice_in_signals import VIENEU, noise, reference, silence, tone
 
 from kiosk_app.errors import MicError, MicMissingError
 from kiosk_app.settings import AudioSettings, EndpointSettings

@@ -7,7 +7,7 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from voice_in_signals import silence
+from tests.speech_in.voice_in_signals import silence
 
 from kiosk_app.errors import ModelMissingError
 from kiosk_app.models import require

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from staff_cases import fake_indexer, no_smoke
+from tests.staff.staff_cases import fake_indexer, no_smoke
 
 from kiosk_app.settings import Settings
 from knowledge.bundle import Record, build_bundle_bytes, load_records_dir

@@ -9,7 +9,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from staff_cases import fake_indexer, no_smoke
+from tests.staff.staff_cases import fake_indexer, no_smoke
 
 from kiosk_app.cli import main
 from knowledge import importer

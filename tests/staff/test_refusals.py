@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
-from staff_cases import CASE_NAMES, SMALL_MAX_BYTES, Case, fake_indexer, make_cases, no_smoke, write_cases
+from tests.staff.staff_cases import CASE_NAMES, SMALL_MAX_BYTES, Case, fake_indexer, make_cases, no_smoke, write_cases
 
 from kiosk_app.errors import BundleError
 from kiosk_app.settings import Settings, StaffSettings

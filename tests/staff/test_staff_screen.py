@@ -8,7 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from staff_cases import fake_indexer, no_smoke
+from tests.staff.staff_cases import fake_indexer, no_smoke
 
 from kiosk_app.feedback import FeedbackStore
 from kiosk_app.settings import Settings, StaffSettings
