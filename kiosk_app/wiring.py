@@ -179,7 +179,7 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         ensure_sample(s)
     from knowledge.service import open_current
 
-    knowledge = open_current(s)
+    knowledge = open_current(s, answerer=build_answerer(s))  # [answer] answerer: template or llm
     try:
         from speech.audio import mic_available, open_mic
 

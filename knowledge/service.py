@@ -91,6 +91,9 @@ class Knowledge:
         if self._index is not None:
             self._index.close()
             self._index = None
+        close_answerer = getattr(self.answerer, "close", None)  # the LLM answerer's child process
+        if callable(close_answerer):
+            close_answerer()
 
     def __enter__(self) -> Knowledge:
         return self
