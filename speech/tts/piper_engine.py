@@ -42,7 +42,8 @@ class PiperSynthesizer:
     name = "piper"
 
     def __init__(self, model_path: Path, config_path: Path | None = None, *, volume: float = 1.0,
-                 normalizer: Callable[[str], str] | None = None, language: str | None = None) -> None:
+                 normalizer: Callable[[str], str] | None = None, language: str | None = None,
+                 first_max_chars: int = FIRST_MAX_CHARS) -> None:
         model_path = Path(model_path)
         config_path = Path(config_path) if config_path else model_path.with_name(model_path.name + ".json")
         for path, what in ((model_path, "Piper voice model (.onnx)"), (config_path, "Piper voice config")):
@@ -66,6 +67,7 @@ class PiperSynthesizer:
         self.volume = volume
         self.model_path = model_path
         self._normalizer = normalizer
+        self.first_max_chars = first_max_chars  # the first piece is cut at a clause pause past this
         log.info("Piper voice %s loaded in %.2f s (%d Hz, espeak voice %s)", model_path.name,
                  time.perf_counter() - started, self.sample_rate, espeak_voice or "-")
 
@@ -73,7 +75,7 @@ class PiperSynthesizer:
         if rate <= 0:
             raise TtsError(f"speaking rate must be positive, got {rate}")
         config = self._config_cls(length_scale=self._default_length / rate, volume=self.volume)
-        for sentence in split_sentences(text, first_max_chars=FIRST_MAX_CHARS):
+        for sentence in split_sentences(text, first_max_chars=self.first_max_chars):
             spoken = self._normalizer(sentence) if self._normalizer else sentence
             if not spoken.strip():
                 continue
