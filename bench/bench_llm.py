@@ -112,9 +112,8 @@ def bench_model(short: str, gguf: Path, records: dict[str, Record], rows: list[d
         # 1. prompt read without a state: cold system+record+question (another record in memory first)
         used = list(dict.fromkeys(r["expect"] for r in rows))
         cold = []
-        for i, rid in enumerate(used[:3]):
-            other = records[used[(i + 1) % len(used)]]
-            ask_raw(child, system_prompt(other), "xin chào", None)
+        for rid in used[:3]:
+            ask_raw(child, "Bạn là trợ lý.", "xin chào", None)  # another prefix in the KV cache
             q = next(r["text"] for r in rows if r["expect"] == rid)
             d = ask_raw(child, system_prompt(records[rid]), q, None)
             cold.append(d.get("timings", {}))

@@ -110,7 +110,7 @@ class _Engine:
 
     # ---- KV cache -----------------------------------------------------------------------------
     def _clear(self) -> None:
-        self.llm.reset()
+        self.llm.reset()  # type: ignore[no-untyped-call]
         mem = self.lc.llama_get_memory(self.llm._ctx.ctx)
         if mem is not None:
             self.lc.llama_memory_clear(mem, True)
