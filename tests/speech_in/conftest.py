@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+
 from tests.speech_in.voice_in_signals import VIENEU
 
 

@@ -6,7 +6,6 @@ import sys
 import threading
 
 import pytest
-from tests.speech_in.voice_in_signals import VIENEU, noise, recordings, reference, silence, tone
 
 from kiosk_app.errors import CancelledError, MicError, NoSpeechError
 from kiosk_app.settings import EndpointSettings
@@ -15,6 +14,7 @@ from speech.audio import WavSource, read_wav
 from speech.capture import capture_utterance
 from speech.vad.endpoint import EndpointConfig
 from speech.vad.energy import EnergyVad
+from tests.speech_in.voice_in_signals import VIENEU, noise, recordings, reference, silence, tone
 
 pytestmark = pytest.mark.engine
 LY = VIENEU / "Ly (nữ miền Bắc).wav"

@@ -11,11 +11,11 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from tests.speech_in.test_mic import FileMic
-from tests.speech_in.voice_in_signals import VIENEU, noise
 
 from kiosk_app.cli import main
 from speech.audio import read_wav, reinit_portaudio
+from tests.speech_in.test_mic import FileMic
+from tests.speech_in.voice_in_signals import VIENEU, noise
 
 REPO = Path(__file__).resolve().parents[2]
 

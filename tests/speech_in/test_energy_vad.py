@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from tests.speech_in.voice_in_signals import noise, silence, tone
 
 from speech.vad.energy import EnergyVad, level_db, level_meter
+from tests.speech_in.voice_in_signals import noise, silence, tone
 
 
 def probs(vad: EnergyVad, pcm: bytes) -> list[float]:

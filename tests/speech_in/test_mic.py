@@ -9,7 +9,6 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from tests.speech_in.voice_in_signals import VIENEU, noise, reference, silence, tone
 
 from kiosk_app.errors import MicError, MicMissingError
 from kiosk_app.settings import AudioSettings, EndpointSettings
@@ -17,6 +16,7 @@ from speech.asr.wer import wer
 from speech.audio import MicStream, mic_available, open_mic, read_wav, reinit_portaudio
 from speech.capture import capture_utterance
 from speech.vad.energy import EnergyVad
+from tests.speech_in.voice_in_signals import VIENEU, noise, reference, silence, tone
 
 LY = VIENEU / "Ly (nữ miền Bắc).wav"
 PAD_S = 25.0  # the file device has no clock and repeats stale data after EOF: pad past the mic queue

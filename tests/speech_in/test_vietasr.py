@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from tests.speech_in.voice_in_signals import recordings, reference, silence
 
 from speech.asr.wer import normalize_words, wer, word_errors
 from speech.audio import SAMPLE_RATE, read_wav
+from tests.speech_in.voice_in_signals import recordings, reference, silence
 
 pytestmark = pytest.mark.engine
 

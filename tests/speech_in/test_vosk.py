@@ -7,7 +7,6 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from tests.speech_in.voice_in_signals import silence
 
 from kiosk_app.errors import ModelMissingError
 from kiosk_app.models import require
@@ -15,6 +14,7 @@ from kiosk_app.settings import Settings
 from speech.asr.grammar import grammar_phrases
 from speech.asr.vosk_engine import VoskRecognizer
 from speech.audio import SAMPLE_RATE, read_wav
+from tests.speech_in.voice_in_signals import silence
 
 pytestmark = pytest.mark.engine
 GRAMMAR = ["안녕하세요", "감사합니다", "학교", "사과"]
