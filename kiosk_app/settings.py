@@ -13,7 +13,7 @@ import tomllib
 from collections.abc import Mapping
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
@@ -51,7 +51,8 @@ class _Section(BaseModel):
 class AudioSettings(_Section):
     input_device: str | int | None = None  # name substring or PortAudio index; None = system default
     output_device: str | int | None = None
-    sample_rate: int = Field(16000, ge=8000, le=48000)  # pipeline rate; devices are resampled to it
+    # The pipeline runs at 16 kHz (every VAD/ASR engine expects it); devices are resampled to it.
+    sample_rate: Literal[16000] = 16000
     volume: float = Field(1.0, ge=0.0, le=2.0)
     record_audio: bool = False  # privacy: audio is only ever stored when a technician turns this on
 

@@ -372,9 +372,6 @@ def open_mic(audio: AudioSettings, *, rescan: bool = True, **kwargs: Any) -> Mic
     The refresh must not happen while another audio stream is open; the kiosk plays nothing while
     it opens the microphone for a question.
     """
-    if audio.sample_rate != SAMPLE_RATE:
-        log.warning("audio.sample_rate=%d ignored: the pipeline runs at %d Hz (devices are resampled)",
-                    audio.sample_rate, SAMPLE_RATE)
     sd = _sd()
     try:
         try:
