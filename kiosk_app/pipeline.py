@@ -224,6 +224,7 @@ class Pipeline:
             except Exception:
                 log.warning("closing the audio source failed", exc_info=True)
         self.last_timings["speech_ended"] = time.monotonic()
+        self.last_timings.update({f"capture_{k}": float(v) for k, v in getattr(utt, "timings", {}).items()})
         self._emit(SpeechEnded(float(utt.speech_s)))
         text = (utt.transcript.text or "").strip()
         if not text:

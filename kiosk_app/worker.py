@@ -41,6 +41,9 @@ class _Job:
 
 
 _STOP = object()  # sentinel: ends the thread
+# The worker (and every thread it starts: recogniser, synthesiser and player threads inherit it on
+# Linux) runs at a lower CPU priority than the UI thread, so the screen keeps drawing on 2 cores.
+WORKER_NICE = 5
 
 PipelineBuilder = Callable[[EventSink], Pipeline]
 
@@ -172,6 +175,7 @@ class PipelineWorker:
         return built
 
     def _loop(self) -> None:
+        _lower_priority(WORKER_NICE)
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -217,6 +221,17 @@ class PipelineWorker:
             pipeline.explain(job.text, job.language, cancel=cancel)
         elif job.command is Command.REPLAY and job.answer is not None:
             pipeline.replay(job.answer, slower=job.slower, cancel=cancel)
+
+
+def _lower_priority(nice: int) -> None:
+    """Raise this thread's nice value (Linux: per thread). Best effort: other systems keep the default."""
+    import os
+
+    try:
+        tid = threading.get_native_id()
+        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
+    except (AttributeError, OSError) as exc:
+        log.debug("could not lower the worker's priority: %s", exc)
 
 
 def _close_pipeline(pipeline: Pipeline) -> None:

@@ -151,3 +151,21 @@ def test_player_blocked_forever_still_cancellable(worker_rig: tuple[PipelineWork
     worker.ask_voice()
     events.until(lambda e: str(e.type) == "speaking")
     assert worker.stop(5.0)
+
+
+def test_worker_thread_runs_below_the_ui_priority(settings: Settings) -> None:
+    import os
+
+    seen: list[int] = []
+
+    def build(sink: EventSink) -> Pipeline:
+        seen.append(os.getpriority(os.PRIO_PROCESS, threading.get_native_id()))
+        rig = Rig(settings)
+        rig.pipeline.on_event = sink
+        return rig.pipeline
+
+    worker = PipelineWorker(build, Events())
+    worker.start()
+    assert worker.wait_idle(5.0)
+    assert seen and seen[0] > os.getpriority(os.PRIO_PROCESS, threading.get_native_id())
+    assert worker.stop(5.0)
