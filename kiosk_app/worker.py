@@ -239,8 +239,8 @@ def _close_pipeline(pipeline: Pipeline) -> None:
     from kiosk_app.pipeline import PerLanguage
 
     engines: list[object] = [pipeline.player, pipeline.knowledge]
-    for eng in (pipeline.recognizer, pipeline.synthesizer):
-        engines.extend(eng.built() if isinstance(eng, PerLanguage) else [eng])
+    for family in (pipeline.recognizer, pipeline.synthesizer):
+        engines.extend(family.built() if isinstance(family, PerLanguage) else [family])
     for eng in engines:
         close = getattr(eng, "close", None)
         if close is None:

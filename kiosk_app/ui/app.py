@@ -132,7 +132,8 @@ class KioskApp(App):
         try:
             from kiosk_app.ui.screens.staff import StaffScreen
 
-            screen = StaffScreen(name="staff", settings=self.settings, feedback=self.feedback)
+            screen = StaffScreen(name="staff", settings=self.settings,
+                                 feedback=self.feedback)  # type: ignore[arg-type]
         except Exception:  # a broken staff screen must never take the resident screens down
             log.exception("staff screen unavailable")
             return
@@ -247,7 +248,7 @@ class KioskApp(App):
     # ---- controller: what the buttons do (UI thread, never blocking) ---------------------------
     @property
     def language(self) -> str:
-        return THEME.lang
+        return str(THEME.lang)
 
     def ask_voice(self) -> None:
         self.last_answer = None

@@ -81,7 +81,7 @@ class AnswerScreen(Screen):
         self.speaking = False
         self.status = ""
         self.choosing = False
-        if self.refer:
+        if self.refer or record is None:
             self.title = THEME.s["refer_title"]
             self.online_url = ""
         else:
@@ -134,7 +134,7 @@ class AnswerScreen(Screen):
         self.card_lines.append(head)
         for i, pid in enumerate(ids):
             btn = widgets.KButton(text=card_title(self.catalog[pid], lang), font_size=THEME.body)
-            btn.procedure_id = pid  # type: ignore[attr-defined]
+            btn.procedure_id = pid
             btn.bind(on_release=lambda b, i=i: self.pick(i))
             box.add_widget(btn)
             self.alternative_buttons.append(btn)

@@ -41,7 +41,7 @@ class BrowseScreen(Screen):
         return [str(g) for g in Group if str(g) in present]  # the bundle format's order
 
     def heading(self) -> str:
-        s = THEME.s
+        s: dict[str, str] = THEME.s
         return s["procedures_in"] + group_name(self.group, THEME.lang).lower() if self.group else s["topics"]
 
     def refresh(self) -> None:
@@ -58,7 +58,7 @@ class BrowseScreen(Screen):
             for g in self.groups():
                 n = sum(1 for r in self.catalog.values() if str(r.group) == g)
                 btn = widgets.KButton(text=f"{group_name(g, lang)} ({n})", font_size=THEME.body)
-                btn.key = g  # type: ignore[attr-defined]
+                btn.key = g
                 btn.bind(on_release=lambda b: setattr(self, "group", b.key))
                 box.add_widget(btn)
                 self.items.append(btn)
@@ -67,7 +67,7 @@ class BrowseScreen(Screen):
                           key=lambda r: card_title(r, lang))
             for r in recs:
                 btn = widgets.KButton(text=card_title(r, lang), font_size=THEME.body)
-                btn.key = r.id  # type: ignore[attr-defined]
+                btn.key = r.id
                 btn.bind(on_release=lambda b: self.controller and self.controller.explain(b.key))
                 box.add_widget(btn)
                 self.items.append(btn)

@@ -1,0 +1,84 @@
+"""The app with the real PipelineWorker: events cross threads through Kivy's Clock; a missing store
+at start shows the maintenance screen instead of crashing, and a working pipeline answers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk_app.errors import StoreMissingError
+from kiosk_app.pipeline import Pipeline
+from kiosk_app.settings import Settings
+from kiosk_app.worker import PipelineWorker
+from tests.fakes import FakeKnowledge, Rig, answer_for, records
+
+
+def pump(until: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Run Kivy's clock (the UI thread's half of ``post``) until ``until()`` or the timeout."""
+    from kivy.clock import Clock
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        Clock.tick()
+        if until():
+            return True
+    return False
+
+
+@pytest.fixture
+def app_with(tmp_path: Path) -> Iterator[Callable[[Callable[[Any], Pipeline]], Any]]:
+    from kiosk_app.ui.app import KioskApp
+
+    apps: list[Any] = []
+
+    def make(build: Callable[[Any], Pipeline]) -> Any:
+        settings = Settings(data_dir=tmp_path / "data", ui={"fullscreen": False})
+        app = KioskApp(settings,
+                       worker_factory=lambda sink, ready: PipelineWorker(build, sink, on_ready=ready))
+        app.build()
+        apps.append(app)
+        return app
+
+    yield make
+    for app in apps:
+        app.on_stop()  # stops the worker thread, undoes window bindings
+
+
+def test_missing_store_at_start_shows_maintenance(app_with: Callable[..., Any]) -> None:
+    def build(sink: Any) -> Pipeline:
+        raise StoreMissingError("no active knowledge bundle at /x/bundles/current")
+
+    app = app_with(build)
+    assert pump(lambda: app.sm.current == "error")
+    err = app.sm.get_screen("error")
+    assert err.maintenance and err.ids.message.text.startswith("Máy đang bảo trì")
+
+
+def test_typed_question_answered_through_the_worker(app_with: Callable[..., Any], tmp_path: Path) -> None:
+    recs = records()
+    settings = Settings(data_dir=tmp_path / "d2")
+
+    class Knowing(FakeKnowledge):
+        @property
+        def bundle(self) -> Any:
+            from types import SimpleNamespace
+
+            manifest = SimpleNamespace(label="sample@1", sample=True)
+            return SimpleNamespace(records=self.recs, manifest=manifest)
+
+    def build(sink: Any) -> Pipeline:
+        rig = Rig(settings, knowledge=Knowing(answers={"khai sinh": answer_for(recs["khai-sinh"])}))
+        rig.pipeline.on_event = sink
+        return rig.pipeline
+
+    app = app_with(build)
+    home = app.sm.get_screen("home")
+    assert pump(lambda: home.ready)  # BundleActivated arrived: the big button works
+    assert app.catalog.keys() == recs.keys()
+    app.ask_text("khai sinh")
+    assert pump(lambda: app.sm.current == "answer" and not app.sm.get_screen("answer").speaking
+                and app.sm.get_screen("answer").title == "Đăng ký khai sinh")
