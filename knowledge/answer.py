@@ -117,15 +117,18 @@ class _Builder:
         self.sources.extend(s for s in fact.sources if s not in self.sources)
         return True
 
-    def add_list(self, facts: Iterable[Fact], *, lead: bool) -> bool:
+    def add_list(self, facts: Iterable[Fact], *, lead: bool, steps: bool = False) -> bool:
         """Several short facts (documents, steps) as one sentence; only facts with a short form."""
         usable = [f for f in facts if f.status is Status.SOURCED and _short(f, self.language)]
         if not usable or self.room() < 1:
             return False
         items = [_lower_first(_short(f, self.language) or "") for f in usable[:MAX_LIST_ITEMS]]
-        intro = "You need: " if self.en else "Cần mang: "
+        if self.en:
+            intro = "The steps: " if steps else "You need: "
+        else:
+            intro = "Các bước: " if steps else "Cần mang: "
         if lead and len(self.title) <= MAX_TITLE_PREFIX:
-            intro = f"{self.title}: " + intro[0].lower() + intro[1:]
+            intro = f"{self.title}, " + intro[0].lower() + intro[1:]
         self.sentences.append(_end(intro + "; ".join(i.rstrip(".") for i in items)))
         for f in usable[:MAX_LIST_ITEMS]:
             self.sources.extend(s for s in f.sources if s not in self.sources)
@@ -140,11 +143,14 @@ class _Builder:
                 self.sentences.append(text)
             return
         if self.en:
+            which = self.title if len(self.title) <= MAX_TITLE_PREFIX else "this procedure"
             text = (f"The kiosk has no official information about {ASPECT_EN[aspect]} "
-                    f"for {self.title}; please ask the staff at the counter.")
+                    f"for {which}; please ask the staff at the counter.")
         else:
-            text = (f"Máy chưa có thông tin chính thức về {ASPECT_VI[aspect]} của thủ tục "
-                    f"{_lower_first(self.title)}, xin mời hỏi cán bộ tại quầy.")
+            which = (f"thủ tục {_lower_first(self.title)}" if len(self.title) <= MAX_TITLE_PREFIX
+                     else "thủ tục này")
+            text = (f"Máy chưa có thông tin chính thức về {ASPECT_VI[aspect]} của {which}, "
+                    "xin mời hỏi cán bộ tại quầy.")
         if len(self.sentences) < MAX_SENTENCES:
             self.sentences.append(text)
         self.unsourced = True
@@ -175,9 +181,17 @@ def _first_sentence(text: str) -> str:
 
 
 def _lower_first(text: str) -> str:
-    if len(text) > 1 and text[0].isupper() and text[1].islower():
-        return text[0].lower() + text[1:]
-    return text
+    """Lower-case a sentence's first letter to continue it ("Ở phường, …" -> "ở phường, …"), but
+    never an acronym ("UBND", "VNeID") or a name of two capitalised words ("Hà Nội", "Cổng Dịch vụ")."""
+    words = text.split(maxsplit=2)
+    if not words or not words[0][:1].isupper():
+        return text
+    first = words[0]
+    if first[1:] != first[1:].lower():
+        return text
+    if len(words) > 1 and words[1][:1].isupper():
+        return text
+    return text[0].lower() + text[1:]
 
 
 def _end(text: str) -> str:
@@ -217,7 +231,7 @@ class TemplateAnswerer:
                 if first is None or not b.add(first, lead=True):
                     b.no_info(aspect)
         elif aspect is Aspect.STEPS:
-            if not b.add_list(record.steps, lead=True) and not b.add(record.summary, lead=True):
+            if not b.add_list(record.steps, lead=True, steps=True) and not b.add(record.summary, lead=True):
                 b.no_info(aspect)
         elif aspect is Aspect.GENERAL:
             if not b.add(record.summary, lead=True):

@@ -38,11 +38,23 @@ def normalize_vi(text: str) -> str:
     return _SPACES.sub(" ", s).strip()
 
 
+def _fold_table() -> dict[int, int | None]:
+    table: dict[int, int | None] = {ord("đ"): ord("d"), ord("Đ"): ord("D")}
+    for cp in [*range(0x00C0, 0x0250), *range(0x1E00, 0x1F00)]:
+        base = "".join(c for c in unicodedata.normalize("NFD", chr(cp)) if not unicodedata.combining(c))
+        if len(base) == 1 and base != chr(cp):
+            table[cp] = ord(base)
+    for cp in range(0x0300, 0x0370):  # combining marks left after NFC (unusual sequences)
+        table[cp] = None
+    return table
+
+
+_FOLD = _fold_table()
+
+
 def fold_diacritics(text: str) -> str:
     """Remove Vietnamese diacritics ("đ" -> "d" too): "Đăng ký khai sinh" -> "Dang ky khai sinh"."""
-    decomposed = unicodedata.normalize("NFD", text.replace("đ", "d").replace("Đ", "D"))
-    stripped = "".join(c for c in decomposed if not unicodedata.combining(c))
-    return unicodedata.normalize("NFC", stripped)
+    return unicodedata.normalize("NFC", text).translate(_FOLD)
 
 
 # Hesitations, politeness formulas and sentence particles of spoken (Northern and Southern)

@@ -99,14 +99,6 @@ class LexicalWeights:
     name_coverage: float = 0.6  # share of the best title/alias the question contains
 
 
-@dataclass(frozen=True, slots=True)
-class _Field:
-    rec: int
-    kind: str
-    weight: float
-    feats: frozenset[str]
-
-
 def _record_fields(rec: Record) -> Iterable[tuple[str, str]]:
     yield "title", rec.title
     for a in rec.aliases:
@@ -143,36 +135,34 @@ class LexicalIndex:
     def __init__(self, records: Iterable[Record], weights: LexicalWeights | None = None) -> None:
         self.weights = weights or LexicalWeights()
         self.ids: list[str] = []
-        self._fields: list[_Field] = []
         vocab: set[str] = set()
         df: dict[str, int] = defaultdict(int)
+        # feature -> {record index: best field weight}; per record its name fields for name coverage
+        self._post: dict[str, dict[int, float]] = defaultdict(dict)
+        names: list[tuple[int, frozenset[str]]] = []
         for i, rec in enumerate(records):
             self.ids.append(rec.id)
-            rec_feats: set[str] = set()
+            best: dict[str, float] = {}
             for kind, text in _record_fields(rec):
                 sylls = syllables(fold(text))
                 vocab.update(sylls)
-                feats = frozenset(features(sylls, STOP_SYLLABLES))
-                if feats:
-                    self._fields.append(_Field(i, kind, FIELD_WEIGHTS[kind], feats))
-                    rec_feats |= feats
-            for f in rec_feats:
+                feats = features(sylls, STOP_SYLLABLES)
+                w = FIELD_WEIGHTS[kind]
+                for f in feats:
+                    if best.get(f, 0.0) < w:
+                        best[f] = w
+                if kind in _NAME_KINDS and feats:
+                    names.append((i, frozenset(feats)))
+            for f, w in best.items():
                 df[f] += 1
+                self._post[f][i] = w
         self.vocab = frozenset(vocab)
         n = max(1, len(self.ids))
         self._idf = {f: math.log1p((n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
         self._idf_oov = math.log1p((n + 0.5) / 0.5)
-        # feature -> {record index: best field weight}; per record its name fields for name coverage
-        self._post: dict[str, dict[int, float]] = defaultdict(dict)
         self._names: dict[int, list[tuple[frozenset[str], float]]] = defaultdict(list)
-        for fld in self._fields:
-            post = self._post
-            for f in fld.feats:
-                if post[f].get(fld.rec, 0.0) < fld.weight:
-                    post[f][fld.rec] = fld.weight
-            if fld.kind in _NAME_KINDS:
-                total = sum(self._feature_weight(f) for f in fld.feats)
-                self._names[fld.rec].append((fld.feats, total))
+        for i, feats in names:
+            self._names[i].append((feats, sum(self._feature_weight(f) for f in feats)))
 
     def idf(self, feature: str) -> float:
         idf = self._idf.get(feature)

