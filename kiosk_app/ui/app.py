@@ -36,7 +36,7 @@ from kiosk_app.events import (
 )
 from kiosk_app.settings import Settings
 from kiosk_app.ui.admin import AdminGesture, PinGate
-from kiosk_app.ui.messages import MAINTENANCE, VOICE_ONLY
+from kiosk_app.ui.messages import VOICE_ONLY
 from kiosk_app.ui.theme import THEME
 from knowledge.types import Answer, Verdict
 
@@ -234,7 +234,7 @@ class KioskApp(App):
             self._note_unanswered("no-match")
         err = self.sm.get_screen("error")
         err.show(ev)
-        if ev.code in MAINTENANCE or self.sm.current != "staff":
+        if self.sm.current != "staff":  # staff at work (e.g. importing a bundle) are not interrupted
             self.sm.current = "error"
 
     def _note_unanswered(self, reason: str) -> None:

@@ -7,6 +7,7 @@ import os
 
 os.environ.setdefault("KIVY_CLIPBOARD", "dummy")
 
+import contextlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from functools import cache
@@ -57,16 +58,35 @@ class FakeWorker:
         return [c[0] for c in self.calls]
 
 
-@dataclass
-class FakeFeedback:
-    ratings: list[tuple[str | None, str]] = field(default_factory=list)
-    unanswered: list[tuple[str, str]] = field(default_factory=list)
+class Feedback:
+    """The real FeedbackStore (sqlite in a temp dir) with helpers to read back what the screen stored."""
 
-    def add_rating(self, procedure_id: str | None, rating: str) -> None:
-        self.ratings.append((procedure_id, rating))
+    def __init__(self, folder: Path) -> None:
+        from kiosk_app.feedback import FeedbackStore
 
-    def add_unanswered(self, question: str, reason: str) -> None:
-        self.unanswered.append((question, reason))
+        folder.mkdir(parents=True, exist_ok=True)
+        self.store = FeedbackStore(folder / "feedback.sqlite3")
+
+    def _rows(self, sql: str) -> list[tuple[Any, ...]]:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(self.store.path)) as db:
+            return [tuple(r) for r in db.execute(sql).fetchall()]
+
+    @property
+    def ratings(self) -> list[tuple[Any, ...]]:
+        return self._rows("SELECT procedure_id, rating FROM ratings ORDER BY id")
+
+    @property
+    def unanswered(self) -> list[tuple[Any, ...]]:
+        return self._rows("SELECT question, reason FROM unanswered ORDER BY id")
+
+    def clear(self) -> None:
+        import sqlite3
+
+        with contextlib.closing(sqlite3.connect(self.store.path)) as db, db:
+            db.execute("DELETE FROM ratings")
+            db.execute("DELETE FROM unanswered")
 
 
 class Clock:
@@ -81,7 +101,7 @@ class Clock:
 class Kiosk:
     app: Any
     worker: FakeWorker
-    feedback: FakeFeedback
+    feedback: Feedback
     clock: Clock
 
     def screen(self, name: str) -> Any:
@@ -103,8 +123,7 @@ class Kiosk:
         self.screen("browse").group = ""
         self.screen("answer").question = ""
         self.worker.calls.clear()
-        self.feedback.ratings.clear()
-        self.feedback.unanswered.clear()
+        self.feedback.clear()
         self.clock.now += 1.0
         self.app.last_activity = self.clock.now
         assert THEME.lang == "vi"
@@ -117,10 +136,10 @@ def make_kiosk(settings: Settings, *, attach: bool = False, size: tuple[int, int
     from kiosk_app.ui.app import KioskApp
     from kiosk_app.ui.theme import THEME
 
-    worker, feedback, clock = FakeWorker(), FakeFeedback(), Clock()
+    worker, feedback, clock = FakeWorker(), Feedback(settings.data_dir / "feedback"), Clock()
     if size is not None:
         Window.size = size
-    app = KioskApp(settings, worker_factory=lambda sink, ready: worker, feedback=feedback, clock=clock)
+    app = KioskApp(settings, worker_factory=lambda sink, ready: worker, feedback=feedback.store, clock=clock)
     sm = app.build()
     app.set_catalog(sample_records(), sample=True)
     if attach:
