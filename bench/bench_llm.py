@@ -200,8 +200,9 @@ def render(results: list[dict[str, Any]], skipped: list[str], red: tuple[int, in
         p = r["prepare"]
         reasons = Counter(x["reason"] for x in r["rows"])
         lines.append(f"- **{r['model']}**: precomputing {p['records']} record states took "
-                     f"{p['wall_s']:.0f} s ({p['bytes'] / 1e6 / max(p['records'], 1):.1f} MB per record on "
-                     f"disk); answer reasons: " + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
+                     f"{p['wall_s']:.0f} s ({p['computed']} computed, {p['cached']} already on disk; "
+                     f"{p['bytes'] / 1e6 / max(p['records'], 1):.1f} MB per record); answer reasons: "
+                     + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
     for name in skipped:
         lines.append(f"- {name}")
     best = next((r for r in reversed(results) if "rows" in r), None)
@@ -225,6 +226,8 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ap.add_argument("--no-write", action="store_true", help="print instead of writing docs/benchmarks.md")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--state-dir", type=Path, help="keep prompt states here (reused by the next run; "
+                    "default: a temporary folder, so every run precomputes them)")
     args = ap.parse_args(argv)
     settings = Settings.load()
     threads = args.threads or settings.answer.llm_threads
@@ -234,7 +237,8 @@ def main(argv: list[str] | None = None) -> int:
         rows = rows[:args.limit]
     overrides = dict(item.split("=", 1) for item in args.gguf)
     results, skipped = [], []
-    with tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp:
+    with tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp_dir:
+        tmp = str(args.state_dir) if args.state_dir else tmp_dir
         for short in [m.strip() for m in args.models.split(",") if m.strip()]:
             try:
                 gguf = Path(overrides[short]) if short in overrides else find_gguf(settings, MODELS[short])
