@@ -136,6 +136,18 @@ def smoke_test(bundle_dir: Path, bundle: Bundle) -> None:
         index.close()
 
 
+def _index_opens(bundle_dir: Path) -> bool:
+    """False when the bundle's search index is damaged (``StoreCorruptError``/``StoreMissingError``)."""
+    from knowledge.store import open_index  # deferred: chromadb is heavy
+
+    try:
+        open_index(bundle_dir / INDEX_DIR).close()
+    except KioskError as err:
+        log.warning("index of %s cannot be opened: %s", bundle_dir.name, err)
+        return False
+    return True
+
+
 def _is_disk_full(exc: BaseException) -> bool:
     seen: BaseException | None = exc
     while seen is not None:
@@ -264,13 +276,16 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         old_info = versions.read_info(root / old) if old else None
         same = (old is not None and versions.complete(root / old)
                 and (root / old / MANIFEST).read_bytes() == members[MANIFEST])
-        if same:
+        damaged = same and old is not None and indexer is None and not _index_opens(root / old)
+        if same and not damaged:
             log.info("bundle %s is already active; nothing to do", bundle.manifest.label)
             assert old_info is not None
             return ImportResult(old_info, None, True, lint, timings)
+        if damaged:  # the fix StoreCorruptError names: import the same bundle again to rebuild it
+            log.warning("bundle %s is active but its index is damaged; rebuilding it", bundle.manifest.label)
         name = _stage(root, source, members, bundle, signed_by, lint, indexer or _default_indexer,
                       smoke or smoke_test, report, lap)
-        _activate(root, name, old, bundle.manifest.label)
+        _activate(root, name, None if damaged else old, bundle.manifest.label)
         versions.prune(root, settings.staff.keep_versions)
         lap("activate")
         info = versions.read_info(root / name)
