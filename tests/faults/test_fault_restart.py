@@ -55,7 +55,8 @@ def wait_up(proc: subprocess.Popen[bytes], log: Path, count: int, timeout: float
     raise AssertionError(f"kiosk not up after {timeout:.0f} s; log:\n{log.read_text()[-3000:]}")
 
 
-def test_killed_kiosk_restarts_with_same_bundle_settings_and_logs(ward_copy: Settings, tmp_path: Path) -> None:
+def test_killed_kiosk_restarts_with_same_bundle_settings_and_logs(ward_copy: Settings,
+                                                                  tmp_path: Path) -> None:
     data = ward_copy.data_dir
     config = tmp_path / "kiosk.toml"
     config.write_text(SETTINGS_TOML, encoding="utf-8")
