@@ -153,9 +153,24 @@ def pct_s(x: float) -> str:
     return "n/a" if x != x else f"{100 * x:.1f}%"
 
 
+class _CachedIndex:
+    """The open index with query results memoised (the grid re-asks the same questions)."""
+
+    def __init__(self, index: object) -> None:
+        self._index = index
+        self._cache: dict[tuple[str, int], object] = {}
+
+    def query(self, text: str, n: int) -> object:
+        key = (text, n)
+        if key not in self._cache:
+            self._cache[key] = self._index.query(text, n)  # type: ignore[attr-defined]
+        return self._cache[key]
+
+
 def tune(kn: Knowledge, rows_tune: list) -> None:
     """Grid over lexical weights and fusion; pick the lowest calibration log-loss on split=tune."""
     records = list(kn.bundle.records.values())
+    cached = _CachedIndex(kn._index)
     best = None
     for oov, bigram, qcov in itertools.product((0.5, 0.25, 0.1), (1.0, 1.5), (0.55, 0.4, 0.7)):
         lex = LexicalIndex(records, LexicalWeights(bigram=bigram, oov=oov, query_coverage=qcov,
@@ -165,7 +180,7 @@ def tune(kn: Knowledge, rows_tune: list) -> None:
             km = with_mode(kn, Mode.HYBRID)
             km.lexical = lex
             fusion = FusionWeights(lexical=wl, semantic=1 - wl, sim_low=lo, sim_high=hi)
-            km.retriever = HybridRetriever(lex, kn._index, Mode.HYBRID, fusion)
+            km.retriever = HybridRetriever(lex, cached, Mode.HYBRID, fusion)  # type: ignore[arg-type]
             pts = calibration_points(evaluate(km.decide, rows_tune).outcomes)
             cal = fit_calibration(pts)
             loss = log_loss(pts, cal)

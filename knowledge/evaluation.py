@@ -150,10 +150,14 @@ def evaluate(decider: Decider, rows: Iterable[EvalRow]) -> EvalReport:
 
 
 def calibration_points(outcomes: Iterable[Outcome]) -> list[tuple[float, float, bool]]:
-    """(top score, second score, top-1 is right) per question; out-of-scope rows count as wrong."""
+    """(top score, second score, top-1 is right) per question; out-of-scope rows count as wrong.
+
+    Only questions that reach the confidence test are used: those already referred by the
+    out-of-scope lexicon (or as empty/garbage) never see the calibration, so they must not shape it.
+    """
     pts = []
     for o in outcomes:
-        if not o.hits:
+        if not o.hits or o.decision.reason.startswith("out-of-scope"):
             continue
         second = o.hits[1].score if len(o.hits) > 1 else 0.0
         pts.append((o.hits[0].score, second, o.row.expect is not None and o.top1 == o.row.expect))

@@ -95,8 +95,8 @@ class LexicalWeights:
     joined: float = 0.5  # joined bigrams ("khaisinh") are a fallback for merged words
     oov: float = 0.1  # question features no record has: mostly personal context ("ông cụ nhà tôi")
     stop_pair: float = 1.0  # factor for bigrams with a function word ("nha bac", "o que")
-    query_coverage: float = 0.4  # share of the question the record explains
-    name_coverage: float = 0.6  # share of the best title/alias the question contains
+    query_coverage: float = 0.55  # share of the question the record explains
+    name_coverage: float = 0.45  # share of the best title/alias the question contains
 
 
 def _record_fields(rec: Record) -> Iterable[tuple[str, str]]:
