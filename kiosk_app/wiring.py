@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -194,10 +194,10 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         recognizers: PerLanguage[Recognizer] = PerLanguage(
             lambda lang: build_recognizer(s, lang, english=lambda: recognizers.get("en")))
         recognizers.get("vi")  # load the Vietnamese model now, not at the first question
-        synthesizers: PerLanguage[Synthesizer] = PerLanguage(lambda lang: build_synthesizer(s, lang))
+        synthesizers: PerLanguage[Synthesizer] = PerLanguage(lambda lang: build_kiosk_voice(s, lang))
         synthesizers.get("vi")
-        if "en" in s.ui.languages:  # issue 10: English voice loaded and warmed up in the background
-            threading.Thread(target=_warm_up, args=(synthesizers, "en", "Hello."), name="english-voice",
+        if "en" in s.ui.languages:  # issue 10: English voice loaded, warmed up, openings cached
+            threading.Thread(target=_warm_up, args=(synthesizers, "en", knowledge), name="english-voice",
                              daemon=True).start()
         return Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
                         recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
@@ -207,13 +207,29 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         raise
 
 
-def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, text: str) -> None:
-    """Build a voice and synthesize once (the first ONNX run is several times slower than the next)."""
+def build_kiosk_voice(s: Settings, language: str) -> Synthesizer:
+    """The kiosk's voice: English keeps the openings of its answers synthesised ahead of time."""
+    voice = build_synthesizer(s, language)
+    if language != "en":
+        return voice
+    from speech.phrase_cache import PhraseCache
+
+    return PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS)
+
+
+def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: Any) -> None:
+    """Build a voice, synthesize once (the first ONNX run is several times slower than the next) and
+    synthesise the openings of the bundle's answers ahead of time (``speech.phrase_cache``)."""
     from kiosk_app.errors import KioskError
+    from knowledge.english import english_openers
 
     try:
-        for _chunk in synthesizers.get(language).synthesize(text):
+        voice = synthesizers.get(language)
+        for _chunk in voice.synthesize("Hello."):
             break
+        prefill = getattr(voice, "prefill", None)
+        if callable(prefill):
+            prefill(english_openers(knowledge.bundle.records.values()))
     except KioskError as err:
         log.warning("%s voice not ready: %s", language, err)
 

@@ -291,10 +291,10 @@ class EnglishIndex:
         self._post: dict[str, dict[int, float]] = defaultdict(dict)
         self._names: dict[int, list[tuple[frozenset[str], float]]] = defaultdict(list)
         for rec_i, kind, feats in fields:
-            w = FIELD_WEIGHTS_EN[kind]
+            fw = FIELD_WEIGHTS_EN[kind]
             for f in feats:
-                if self._post[f].get(rec_i, 0.0) < w:
-                    self._post[f][rec_i] = w
+                if self._post[f].get(rec_i, 0.0) < fw:
+                    self._post[f][rec_i] = fw
             if kind in ("name", "name_vi") and feats:
                 self._names[rec_i].append((feats, sum(self._weight(f) for f in feats)))
 
@@ -313,9 +313,9 @@ class EnglishIndex:
         qw = {f: self._weight(f) for f in q}
         total = sum(qw.values())
         cov: dict[int, float] = defaultdict(float)
-        for f, w in qw.items():
+        for f, qf in qw.items():
             for rec_i, fw in self._post.get(f, {}).items():
-                cov[rec_i] += w * fw
+                cov[rec_i] += qf * fw
         qset = frozenset(q)
         out: dict[str, float] = {}
         for rec_i, c in cov.items():
@@ -366,3 +366,18 @@ class EnglishDecider:
             reason = f"out-of-scope:{oos}" if oos else "no-match"
             return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
         return decide(hits, self.thresholds, out_of_scope=oos), aspect, hits
+
+
+def english_openers(records: Iterable[Record]) -> list[str]:
+    """The first sentence of every English answer the template answerer can give for these records,
+    plus the English refusals (what ``speech.phrase_cache`` synthesises ahead of time)."""
+    from knowledge.answer import REFER_EN, TemplateAnswerer
+
+    answerer = TemplateAnswerer()
+    out: dict[str, None] = dict.fromkeys(REFER_EN.values())
+    for rec in records:
+        for aspect in Aspect:
+            answer = answerer.answer("", rec, aspect, language="en")
+            if answer.sentences:
+                out[answer.sentences[0]] = None
+    return list(out)
