@@ -208,13 +208,15 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
 
 
 def build_kiosk_voice(s: Settings, language: str) -> Synthesizer:
-    """The kiosk's voice: English keeps the openings of its answers synthesised ahead of time."""
+    """The kiosk's voice. English: Vietnamese asides left out of the spoken form, and the openings of
+    its answers synthesised ahead of time."""
     voice = build_synthesizer(s, language)
     if language != "en":
         return voice
+    from speech.normalize_en import spoken_english
     from speech.phrase_cache import PhraseCache
 
-    return PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS)
+    return PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS, normalizer=spoken_english)
 
 
 def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: Any) -> None:

@@ -1,4 +1,4 @@
-"""Answer openings synthesised ahead of time, so a neural voice starts speaking at once.
+"""The kiosk's English voice: answer openings synthesised ahead of time, so it starts speaking at once.
 
 Piper needs 0.1–0.5 s (2 cores) to synthesise the first piece of an answer; espeak-ng ~20 ms. Most
 English answers open with one of a few dozen pieces ("Birth registration:", "According to reference
@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from speech.tts.base import AudioChunk, Synthesizer
@@ -28,9 +28,10 @@ MAX_PIECE_CHARS = 60  # longer first pieces are rare and would cost memory for l
 
 
 class PhraseCache:
-    def __init__(self, inner: Synthesizer, *, first_max_chars: int, max_piece_chars: int = MAX_PIECE_CHARS
-                 ) -> None:
+    def __init__(self, inner: Synthesizer, *, first_max_chars: int, max_piece_chars: int = MAX_PIECE_CHARS,
+                 normalizer: Callable[[str], str] | None = None) -> None:
         self.inner = inner
+        self.normalizer = normalizer  # the spoken form (applied before cutting and caching)
         self.language = inner.language
         self.first_max_chars = first_max_chars
         self.max_piece_chars = max_piece_chars
@@ -45,6 +46,9 @@ class PhraseCache:
     def __getattr__(self, attr: str) -> Any:  # degraded, reason, ... of the wrapped engine
         return getattr(self.inner, attr)
 
+    def _spoken(self, text: str) -> str:
+        return self.normalizer(text) if self.normalizer is not None else text
+
     def first_piece(self, text: str) -> str:
         pieces = split_sentences(text, first_max_chars=self.first_max_chars)
         return pieces[0] if pieces else ""
@@ -55,7 +59,7 @@ class PhraseCache:
         for text in texts:
             if cancel is not None and cancel.is_set():
                 break
-            piece = self.first_piece(text)
+            piece = self.first_piece(self._spoken(text))
             if not piece or len(piece) > self.max_piece_chars:
                 continue
             with self._lock:
@@ -73,6 +77,7 @@ class PhraseCache:
             return len(self._cache)
 
     def synthesize(self, text: str, *, rate: float = 1.0) -> Iterator[AudioChunk]:
+        text = self._spoken(text)
         piece = self.first_piece(text) if rate == 1.0 else ""
         with self._lock:
             cached = self._cache.get(piece) if piece else None

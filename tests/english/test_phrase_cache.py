@@ -4,8 +4,11 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
+import pytest
+
 from knowledge.bundle import Record
 from knowledge.english import english_openers
+from speech.normalize_en import spoken_english
 from speech.phrase_cache import PhraseCache
 from speech.tts.base import AudioChunk
 from tests.fakes import RATE, silence
@@ -66,3 +69,21 @@ def test_openings_cover_every_procedure_and_the_refusals(sample_records: list[Re
     assert len(openers) > len(sample_records)  # several aspects per procedure
     assert any(o.startswith("Birth registration: ") for o in openers)
     assert any(o.startswith("Sorry, I can only answer") for o in openers)
+
+
+@pytest.mark.parametrize(("written", "spoken"), [
+    ("Marriage registration declaration form (Tờ khai đăng ký kết hôn); both parties may fill in one form.",
+     "Marriage registration declaration form; both parties may fill in one form."),
+    ("Identity card (thẻ căn cước): 03 working days.", "Identity card: 03 working days."),
+    ("Apply online (dichvucong.gov.vn).", "Apply online (dichvucong.gov.vn)."),  # not Vietnamese: kept
+    ("8,000 VND per copy.", "8,000 VND per copy."),
+])
+def test_vietnamese_asides_are_shown_but_not_spoken(written: str, spoken: str) -> None:
+    assert spoken_english(written) == spoken
+
+
+def test_the_cache_speaks_the_spoken_form() -> None:
+    inner = CountingSynth()
+    cache = PhraseCache(inner, first_max_chars=32, normalizer=spoken_english)
+    list(cache.synthesize("Declaration form (Tờ khai đăng ký khai tử)."))
+    assert inner.texts == [("Declaration form.", 1.0)]
