@@ -78,7 +78,8 @@ def build_recognizer(s: Settings, language: str = "vi", *,
             return WhisperRecognizer(whisper_model_dir(s), language="en")
 
         shared = english is not None and s.asr.english_engine is AsrEngine.WHISPER
-        return AutoLanguageRecognizer(vi, (english if shared else None) or own_whisper)  # type: ignore[arg-type]
+        return AutoLanguageRecognizer(vi, (english if shared else None) or own_whisper,  # type: ignore[arg-type]
+                                      owns_whisper=not shared)
     raise ModelMissingError(f"asr-{engine}-{language}", s.models_path / f"asr-{engine}-{language}",
                             f"an ASR engine for language '{language}' ({engine} is not available here)")
 

@@ -64,8 +64,10 @@ class AutoLanguageRecognizer:
     """The Vietnamese recognizer plus English detection; same ``Recognizer`` interface."""
 
     def __init__(self, primary: Recognizer, whisper: Callable[[], Analyser], *,
-                 rule: LanguageRule = LanguageRule(), preload: bool = True) -> None:
+                 rule: LanguageRule = LanguageRule(), preload: bool = True,
+                 owns_whisper: bool = False) -> None:
         self.primary = primary
+        self.owns_whisper = owns_whisper  # False: shared with the English session, closed by its owner
         self.name = f"{primary.name}+auto-en"
         self.rule = rule
         self._provider = whisper
@@ -96,7 +98,12 @@ class AutoLanguageRecognizer:
         return session.final()
 
     def close(self) -> None:
-        self.primary.close()  # Whisper belongs to whoever built it (shared with the English session)
+        self.primary.close()
+        if self._loader is not None:
+            self._loader.join(timeout=30.0)
+        closer = getattr(self._whisper, "close", None)
+        if self.owns_whisper and callable(closer):
+            closer()
 
 
 class AutoLanguageSession:
