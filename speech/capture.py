@@ -180,8 +180,9 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
                     vad: VoiceDetector | None = None) -> tuple[Transcript, dict[str, float]]:
     """A WAV file (any rate/channels) through the kiosk's own VAD → endpointing → ASR (for the CLI).
 
-    The button-press timeout and maximum length are stretched to the file's length; the hang-over is
-    the configured one, so a long pause ends the question exactly as it would at the kiosk. Half a
+    The button-press timeout is stretched to the file's length; the hang-over and the maximum length
+    are the configured ones, so a long pause ends the question and endless talk (a 10-minute file) is
+    cut exactly as at the kiosk, in bounded time and memory. Half a
     second of silence goes before the audio, so the pre-roll exists as it would at the kiosk.
     Raises ``AudioInvalidError`` for non-audio files, ``NoSpeechError`` when nothing is said.
     """
@@ -193,7 +194,7 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
     ep = settings.endpoint
     cfg = EndpointConfig(threshold=ep.speech_threshold, hangover_s=ep.hangover_s,
                          min_speech_s=ep.min_speech_s,
-                         max_utterance_s=max(ep.max_utterance_s, duration + 1.0),
+                         max_utterance_s=ep.max_utterance_s,
                          no_speech_timeout_s=max(ep.no_speech_timeout_s, duration + 1.0))
     own = recognizer is None
     rec = recognizer or build_recognizer(settings)
