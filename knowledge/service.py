@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import logging
 import time
+import unicodedata
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -156,11 +157,14 @@ class Knowledge:
 
 
 def _clean(question: object) -> str:
-    """Any input to a safe str: lone surrogates and control characters removed."""
+    """Any input to a safe str: lone surrogates and control characters become spaces; invisible format
+    characters (zero-width space/joiners, BOM, soft hyphen, bidi marks) are dropped, so "kh\u200bai"
+    is still "khai"."""
     if not isinstance(question, str):
         return ""
     q = question.encode("utf-8", "replace").decode("utf-8", "replace")
-    return "".join(c if c.isprintable() or c in " \t\n" else " " for c in q).strip()
+    return "".join("" if unicodedata.category(c) == "Cf" else c if c.isprintable() or c in " \t\n" else " "
+                   for c in q).strip()
 
 
 def current_bundle_dir(settings: Settings) -> Path:
