@@ -161,16 +161,32 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
         got.replace(target)  # Kivy appends a counter to the name
         written.append(target)
 
+    plan = list(names)
+    state = {"phase": "act", "frames": 0, "since": 0.0}
+
+    def step(_dt: float) -> None:
+        """One state per frame: act, let at least 4 frames and 0.4 s pass (layout + draw), shoot."""
+        import time as _time
+
+        if not plan:
+            app.stop()
+            return
+        name = plan[0]
+        if state["phase"] == "act":
+            reset()
+            actions[name]()
+            state.update(phase="wait", frames=0, since=_time.monotonic())
+        elif state["phase"] == "wait":
+            state["frames"] += 1
+            if state["frames"] >= 4 and _time.monotonic() - state["since"] >= 0.4:
+                take(name)
+                plan.pop(0)
+                state["phase"] = "act"
+
     def start(_dt: float) -> None:
         app.set_catalog(records, sample=True)
         app.handle(BundleActivated("sample@1", len(records)))
-        t = 0.2
-        for name in names:
-            Clock.schedule_once(lambda _dt: reset(), t)
-            Clock.schedule_once(lambda _dt, n=name: actions[n](), t + 0.05)
-            Clock.schedule_once(lambda _dt, n=name: take(n), t + 0.45)
-            t += 0.6
-        Clock.schedule_once(lambda _dt: app.stop(), t + 0.1)
+        Clock.schedule_interval(step, 0)
 
     Clock.schedule_once(start, 0.2)
     app.run()

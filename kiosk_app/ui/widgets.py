@@ -30,6 +30,10 @@ class KButton(Button):
     bg_down = ColorProperty((0.70, 0.76, 0.88, 1))
 
 
+class TileButton(KButton):
+    """A grid tile: a fixed two-line height so the tiles of one row line up."""
+
+
 class PrimaryButton(KButton):
     """Main action: yellow with black text, main-button font size."""
 

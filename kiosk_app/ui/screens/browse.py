@@ -57,7 +57,7 @@ class BrowseScreen(Screen):
         elif not self.group:
             for g in self.groups():
                 n = sum(1 for r in self.catalog.values() if str(r.group) == g)
-                btn = widgets.KButton(text=f"{group_name(g, lang)} ({n})", font_size=THEME.body)
+                btn = widgets.TileButton(text=f"{group_name(g, lang)} ({n})")  # rows stay aligned
                 btn.key = g
                 btn.bind(on_release=lambda b: setattr(self, "group", b.key))
                 box.add_widget(btn)
