@@ -14,7 +14,6 @@ from typing import Any, Protocol
 
 from kivy.app import App
 from kivy.clock import Clock
-from kivy.config import Config
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk_app.errors import ErrorCode
@@ -36,6 +35,7 @@ from kiosk_app.events import (
 )
 from kiosk_app.settings import Settings
 from kiosk_app.ui.admin import AdminGesture, PinGate
+from kiosk_app.ui.kiosk_mode import KioskModeMixin, configure_kivy
 from kiosk_app.ui.messages import VOICE_ONLY
 from kiosk_app.ui.theme import THEME
 from knowledge.types import Answer, Verdict
@@ -43,7 +43,6 @@ from knowledge.types import Answer, Verdict
 log = logging.getLogger(__name__)
 
 SCREENS = ("home", "listening", "answer", "browse", "typing", "feedback", "error")
-KEY_ESCAPE, KEY_BACK = 27, 1001
 
 
 class WorkerLike(Protocol):
@@ -66,7 +65,7 @@ class FeedbackLike(Protocol):
 WorkerFactory = Callable[[Callable[[Event], None], Callable[[Any], None]], WorkerLike]
 
 
-class KioskApp(App):
+class KioskApp(KioskModeMixin, App):
     title = "Ward Kiosk"
 
     def __init__(self, settings: Settings, *, worker_factory: WorkerFactory | None = None,
@@ -348,59 +347,6 @@ class KioskApp(App):
         self.go("home")
         self.last_activity = now
         return True
-
-    # ---- kiosk mode: touches, keys, admin gesture -----------------------------------------------
-    def _on_touch(self, window: Any, touch: Any) -> bool:
-        now = self.clock()
-        self.last_activity = now
-        if self.pin_gate.enabled and self.staff_available and self.gesture.tap(
-                touch.x, touch.y, window.width, window.height, now):
-            self.open_pin_pad()
-        return False  # never swallow the touch
-
-    def open_pin_pad(self) -> None:
-        from kiosk_app.ui.widgets import PinPad
-
-        pad = PinPad()
-        pad.verify = self._check_pin
-        pad.bind(on_dismiss=lambda *_: setattr(self, "pin_pad", None))
-        self.pin_pad = pad
-        pad.open()
-
-    def _check_pin(self, pin: str) -> bool:
-        now = self.clock()
-        pad = self.pin_pad
-        if self.pin_gate.locked(now):
-            if pad is not None:
-                pad.message = THEME.s["pin_locked"]
-            return False
-        if self.pin_gate.check(pin, now):
-            log.info("staff screen opened")
-            if self.worker is not None:
-                self.worker.cancel()
-            self.go("staff")
-            return True
-        log.warning("wrong staff PIN")
-        if pad is not None:
-            pad.message = THEME.s["pin_locked"] if self.pin_gate.locked(now) else THEME.s["pin_wrong"]
-        return False
-
-    def _on_key(self, window: Any, key: int, *args: Any) -> bool:
-        if key in (KEY_ESCAPE, KEY_BACK):
-            return self.kiosk_mode  # swallowed in kiosk mode: no way out without the admin gesture
-        return False
-
-    def _on_request_close(self, *args: Any) -> bool:
-        return self.kiosk_mode
-
-
-def configure_kivy(settings: Settings) -> None:
-    """Before the window exists: no Escape exit, no multitouch emulation dots, full screen."""
-    Config.set("kivy", "exit_on_escape", "0")
-    Config.set("input", "mouse", "mouse,disable_multitouch")
-    if settings.ui.fullscreen:
-        Config.set("graphics", "fullscreen", "auto")
-        Config.set("graphics", "show_cursor", "0")
 
 
 def run_ui(settings: Settings) -> int:
