@@ -147,14 +147,11 @@ class Pipeline:
 
     # ---- control (any thread) -------------------------------------------------------------------
     def cancel(self) -> None:
-        """Stop the current run: listening, thinking or speaking ("Dừng", barge-in, idle reset)."""
+        """Stop the current run: listening, thinking or speaking ("Dừng", barge-in, idle reset).
+
+        Only sets the run's event, so it never blocks the caller (the UI thread): capture checks it
+        every chunk and the player between 30 ms blocks, then aborts its stream."""
         self._cancel.set()
-        stop = getattr(self.player, "stop", None)
-        if stop is not None:
-            try:
-                stop()
-            except Exception:  # the player is gone or never started; cancel must never raise
-                log.debug("player.stop() failed during cancel", exc_info=True)
 
     @property
     def cancelled(self) -> bool:
