@@ -196,6 +196,8 @@ class KioskApp(KioskModeMixin, App):
             sm.current = "listening"
         elif isinstance(ev, (AudioLevel, PartialTranscript, SpeechEnded, Thinking)):
             sm.get_screen("listening").show(ev)
+            if isinstance(ev, AudioLevel):
+                sm.get_screen("home").mic_ok = True  # sound arrives: the microphone works (again)
         elif isinstance(ev, Transcribed):
             self.last_question = ev.text
             if ev.language in ("vi", "en") and ev.language != THEME.lang:
@@ -231,6 +233,8 @@ class KioskApp(KioskModeMixin, App):
             return
         if ev.code is ErrorCode.NO_MATCH:
             self._note_unanswered("no-match")
+        if ev.code is ErrorCode.MIC_MISSING:
+            self.sm.get_screen("home").mic_ok = False
         err = self.sm.get_screen("error")
         err.show(ev)
         if self.sm.current != "staff":  # staff at work (e.g. importing a bundle) are not interrupted
