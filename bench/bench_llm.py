@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -95,7 +96,8 @@ def ask_raw(child: LlmChild, system: str, question: str, state: str | None) -> d
 
 def bench_model(short: str, gguf: Path, records: dict[str, Record], rows: list[dict[str, Any]],
                 threads: int, workdir: Path, first_limit: float) -> dict[str, Any]:
-    res: dict[str, Any] = {"model": short, "file": gguf.name, "size_mb": gguf.stat().st_size / 1e6}
+    res: dict[str, Any] = {"model": short, "file": gguf.name, "size_mb": gguf.stat().st_size / 1e6,
+                           "threads": threads, "load_avg": os.getloadavg()[0]}
     child = LlmChild(ChildConfig(model_path=str(gguf), n_ctx=N_CTX, n_threads=threads))
     t0 = time.perf_counter()
     child.start()
@@ -158,13 +160,34 @@ def _int(x: float) -> str:
     return "-" if x != x else str(int(x))
 
 
+NOTES = """
+**What the numbers say** (read the replies below before enabling the LLM):
+
+- *Precomputed state is what makes it usable*: without it every question re-reads the system prompt
+  and the record (≈ 900 Qwen tokens, ≈ 2 600 SmolLM2 tokens for a long record); with it only the
+  question's 15–45 tokens are read. The state files are ≈ 10 MB (0.5B), ≈ 25 MB (1.5B), ≈ 60 MB
+  (SmolLM2, poor Vietnamese tokenizer) per record.
+- *Threads*: llama.cpp with 2 threads on 2 cores collapses when anything else runs (its threads
+  spin-wait for each other): on this shared machine a 2-thread 135M prompt took 14 s where 1 thread
+  took 0.8 s. On the kiosk the first sentence is synthesised while the rest is generated, so
+  `[answer] llm_threads = 1` may be the better setting there; measure on the device.
+- *Replies*: the only 0.5B/1.5B Qwen GGUFs on the registries are Qwen2.5-**Coder**-Instruct. They
+  stay grounded (the guard passes most replies) but start almost every yes/no answer with "Được",
+  sometimes apply a fact to the wrong case (a note about the old district-level office, "ngay trong
+  ngày" for an afternoon filing) or say little ("Được" alone, 0.5B). The guard checks facts (numbers,
+  fees, time limits, documents, other procedures, links, fluency); it cannot check that "Được" is
+  the right answer. Keep `[answer] answerer = "template"` (the default) unless a stronger Vietnamese
+  instruct model is provisioned and its replies here have been reviewed.
+"""
+
+
 def render(results: list[dict[str, Any]], skipped: list[str], red: tuple[int, int, int, int],
            threads: int, nq: int) -> str:
     rej, n_bad, good, n_good = red
     lines = [
         f"In-scope yes/no and conditional questions: `bench/eval/llm_questions.jsonl` ({nq}; the "
         "retrieved record is given, retrieval is benchmarked separately). Greedy decoding, "
-        f"`n_threads={threads}`, `n_ctx={N_CTX}`, the kiosk's system prompt and guard. *Prompt read* = "
+        f"`n_ctx={N_CTX}`, threads per row, the kiosk's system prompt and guard. *Prompt read* = "
         "everything before the first generated token. *First sentence* = question text in → first "
         "guard-checked sentence ready for speech (what the kiosk starts speaking; TTS time not "
         "included). Time limits lifted while measuring.",
@@ -187,12 +210,23 @@ def render(results: list[dict[str, Any]], skipped: list[str], red: tuple[int, in
         spoke = sum(1 for x in rows if x["answerer"] in ("llm", "llm+template"))
         full = sum(1 for x in rows if x["answerer"] == "llm")
         lines.append(
-            f"| {r['model']} ({r['size_mb']:.0f} MB) | {r['load_s']:.1f} s "
+            f"| {r['model']} ({r['size_mb']:.0f} MB, {r.get('threads', threads)} thr) | {r['load_s']:.1f} s "
             f"| {_med(r['cold_prompt_ms']) / 1000:.2f} s ({_int(_med(r['cold_prefix_tokens']))}) "
             f"| {_med(warm) / 1000:.2f} s (p50, n={len(warm)}) "
             f"| {_med(firsts):.2f} / {max(firsts or [float('nan')]):.2f} s | {fast}/{len(firsts)} "
             f"| {_med([x['total_s'] for x in rows]):.2f} s "
             f"| {spoke}/{len(rows)} ({full} whole reply) | {r['rss_peak_mb']:.0f} MiB |")
+    lines.append("")
+    for r in results:
+        if "rows" not in r or not r["model"].startswith("qwen1.5"):
+            continue
+        firsts = [x["first_s"] for x in r["rows"] if x["first_s"] is not None and x["answerer"] != "template"]
+        fast = sum(1 for x in firsts if x <= TARGET_FIRST_S)
+        load = r.get("load_avg")
+        lines.append(f"**Target** (1.5B Q4, 2 cores, precomputed state: first spoken sentence "
+                     f"≤ {TARGET_FIRST_S} s) with {r.get('threads', threads)} thread(s)"
+                     f"{f', load avg {load:.1f} when the model started' if load is not None else ''}: "
+                     f"p50 {_med(firsts):.2f} s, {fast}/{len(firsts)} within the limit.")
     lines.append("")
     for r in results:
         if "error" in r:
@@ -205,7 +239,9 @@ def render(results: list[dict[str, Any]], skipped: list[str], red: tuple[int, in
                      + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
     for name in skipped:
         lines.append(f"- {name}")
-    best = next((r for r in reversed(results) if "rows" in r), None)
+    lines.append(NOTES)
+    best = next((r for r in results if "rows" in r and r["model"].startswith("qwen1.5")),
+                next((r for r in results if "rows" in r), None))
     if best is not None:
         lines += ["", f"<details><summary>Replies of {best['model']} (what the kiosk spoke)</summary>", "",
                   "| question | answerer (reason) | first sentence | spoken |", "|---|---|---|---|"]
@@ -226,6 +262,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--limit", type=int, default=0, help="only the first N questions")
     ap.add_argument("--no-write", action="store_true", help="print instead of writing docs/benchmarks.md")
     ap.add_argument("--json", type=Path, help="also write the raw results here")
+    ap.add_argument("--from-json", type=Path, action="append", default=[], metavar="FILE",
+                    help="do not run: render the section from results saved with --json (several files: "
+                    "their models are listed in order)")
     ap.add_argument("--state-dir", type=Path, help="keep prompt states here (reused by the next run; "
                     "default: a temporary folder, so every run precomputes them)")
     args = ap.parse_args(argv)
@@ -237,6 +276,19 @@ def main(argv: list[str] | None = None) -> int:
         rows = rows[:args.limit]
     overrides = dict(item.split("=", 1) for item in args.gguf)
     results, skipped = [], []
+    for saved in args.from_json:
+        data = json.loads(saved.read_text(encoding="utf-8"))
+        for r in data["results"]:
+            r.setdefault("threads", data.get("threads", threads))
+        results += data["results"]
+        skipped += data["skipped"]
+    if args.from_json:
+        body = render(results, skipped, redteam(records), threads, len(rows))
+        if args.no_write:
+            sys.stdout.write(body + "\n")
+        else:
+            write_section("Local LLM", body)
+        return 0
     with tempfile.TemporaryDirectory(prefix="bench-llm-") as tmp_dir:
         tmp = str(args.state_dir) if args.state_dir else tmp_dir
         for short in [m.strip() for m in args.models.split(",") if m.strip()]:
@@ -257,7 +309,8 @@ def main(argv: list[str] | None = None) -> int:
             sys.stdout.flush()
     body = render(results, skipped, redteam(records), threads, len(rows))
     if args.json:
-        args.json.write_text(json.dumps({"results": results, "skipped": skipped}, ensure_ascii=False,
+        args.json.write_text(json.dumps({"results": results, "skipped": skipped, "threads": threads},
+                                        ensure_ascii=False,
                                         indent=1, default=str), encoding="utf-8")
     if args.no_write:
         sys.stdout.write(body + "\n")
