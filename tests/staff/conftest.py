@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from tests.staff.staff_cases import fake_indexer, no_smoke
 
 from kiosk_app.settings import Settings
 from knowledge.bundle import Record, build_bundle_bytes, load_records_dir
 from knowledge.signing import generate_keypair, load_private_key, sign, trust_key
+from tests.staff.staff_cases import fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"

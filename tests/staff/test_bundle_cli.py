@@ -9,10 +9,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
-from tests.staff.staff_cases import fake_indexer, no_smoke
 
 from kiosk_app.cli import main
 from knowledge import importer
+from tests.staff.staff_cases import fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "knowledge" / "sample" / "records"

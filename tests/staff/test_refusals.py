@@ -6,13 +6,21 @@ import os
 from pathlib import Path
 
 import pytest
-from tests.staff.staff_cases import CASE_NAMES, SMALL_MAX_BYTES, Case, fake_indexer, make_cases, no_smoke, write_cases
 
 from kiosk_app.errors import BundleError
 from kiosk_app.settings import Settings, StaffSettings
 from knowledge import importer
 from knowledge.bundle import Record, build_bundle_bytes
 from knowledge.signing import generate_keypair, load_private_key, sign, trust_key
+from tests.staff.staff_cases import (
+    CASE_NAMES,
+    SMALL_MAX_BYTES,
+    Case,
+    fake_indexer,
+    make_cases,
+    no_smoke,
+    write_cases,
+)
 
 
 class Env:

@@ -8,11 +8,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from tests.staff.staff_cases import fake_indexer, no_smoke
 
 from kiosk_app.feedback import FeedbackStore
 from kiosk_app.settings import Settings, StaffSettings
 from knowledge import importer
+from tests.staff.staff_cases import fake_indexer, no_smoke
 
 
 class FakeApp:
