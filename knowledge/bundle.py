@@ -31,6 +31,11 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from kiosk_app.errors import BundleError
 
+try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
+    _YamlLoader: type[yaml.SafeLoader] = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _YamlLoader = yaml.SafeLoader
+
 SCHEMA_VERSION = 1
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
@@ -208,7 +213,7 @@ def sha256_bytes(data: bytes) -> str:
 def parse_record(member: str, raw: bytes) -> Record:
     """Parse one YAML record; errors name the member, record and field (English + Vietnamese)."""
     try:
-        data = yaml.safe_load(raw.decode("utf-8"))
+        data = yaml.load(raw.decode("utf-8"), Loader=_YamlLoader)  # CSafeLoader/SafeLoader: safe
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         raise BundleError(f"{member}: not valid UTF-8 YAML: {err}",
                           f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
