@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -66,3 +67,23 @@ class EventQueue:
     def wait_for(self, pred: Callable[[list[Event]], bool], timeout: float = 60.0) -> bool:
         with self._cond:
             return self._cond.wait_for(lambda: pred(self.events), timeout)
+
+
+def run_cli(argv: list[str]) -> int:
+    """``kiosk ARGV`` in this process; the logging set-up it does is undone afterwards (pytest's
+    capture handlers stay in place for the tests that follow)."""
+    from kiosk_app.cli import main
+
+    root = logging.getLogger()
+    handlers, level = list(root.handlers), root.level
+    try:
+        return main(argv)
+    finally:
+        for h in list(root.handlers):
+            if h not in handlers:
+                root.removeHandler(h)
+                h.close()
+        for h in handlers:
+            if h not in root.handlers:
+                root.addHandler(h)
+        root.setLevel(level)

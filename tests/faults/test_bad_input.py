@@ -17,14 +17,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk_app.cli import main
 from kiosk_app.errors import AudioInvalidError
 from kiosk_app.events import AnswerReady, Failed, SpeechEnded
 from kiosk_app.settings import Settings
 from knowledge.types import Verdict
 from speech.audio import SAMPLE_RATE, WavSource, read_wav, write_wav
 from tests.faults.conftest import Engines, Run
-from tests.faults.fault_kit import IN_SCOPE, VIENEU
+from tests.faults.fault_kit import IN_SCOPE, VIENEU, run_cli
 
 
 def rss_mb() -> float:
@@ -38,7 +37,7 @@ def cli(settings: Settings, monkeypatch: pytest.MonkeyPatch, *argv: str) -> int:
     monkeypatch.setenv("KIOSK_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("KIOSK_ASR__DETECT_ENGLISH", "false")
     monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    return main(list(argv))
+    return run_cli(list(argv))
 
 
 # ---- random bytes as audio -------------------------------------------------------------------------

@@ -7,18 +7,19 @@ device is simulated (a real recording that stops with the ``MicError`` the real 
 from __future__ import annotations
 
 from collections.abc import Callable
-from pathlib import Path
 
+from kiosk_app import wiring
 from kiosk_app.errors import ErrorCode
 from kiosk_app.events import AnswerReady, Failed, Idle, Listening, SpeakingFinished, SpeechEnded
 from kiosk_app.ui.messages import ERRORS
 from kiosk_app.worker import PipelineWorker
+from knowledge.service import open_current
 from speech.audio import WavSource
-from tests.faults.conftest import Run
+from tests.faults.conftest import Engines, Run
 from tests.faults.fault_kit import EventQueue, UnpluggedMic, recording
 
 
-def test_mic_removed_mid_utterance_then_back(make_run: Callable[..., Run], tmp_path: Path) -> None:
+def test_mic_removed_mid_utterance_then_back(make_run: Callable[..., Run], engines: Engines) -> None:
     mics: list[object] = []
     plugged = {"in": False}
 
@@ -29,7 +30,10 @@ def test_mic_removed_mid_utterance_then_back(make_run: Callable[..., Run], tmp_p
         return mic
 
     q = EventQueue()
-    run = make_run(source_factory=open_mic, on_event=q)
+    # the worker closes its pipeline's engines when it stops: give it its own (the kiosk's wiring)
+    s = engines.settings
+    run = make_run(source_factory=open_mic, on_event=q, knowledge=open_current(s),
+                   recognizer=wiring.build_recognizer(s), synthesizer=wiring.build_synthesizer(s))
     worker = PipelineWorker(lambda _sink: run.pipeline, q)
     worker.start(preload=False)
     try:

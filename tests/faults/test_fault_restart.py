@@ -39,6 +39,10 @@ def start(env: dict[str, str]) -> subprocess.Popen[bytes]:
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
+def ups(log: Path) -> int:
+    return log.read_text(encoding="utf-8", errors="replace").count(UP) if log.is_file() else 0
+
+
 def wait_up(proc: subprocess.Popen[bytes], log: Path, count: int, timeout: float = 120.0) -> None:
     """Until the ``count``-th start has opened its bundle; fails at once if the process dies."""
     waited = 0.0
@@ -47,7 +51,7 @@ def wait_up(proc: subprocess.Popen[bytes], log: Path, count: int, timeout: float
             proc.wait(timeout=0.25)  # the wait primitive: returns early only if the kiosk exited
         except subprocess.TimeoutExpired:
             waited += 0.25
-            if log.is_file() and log.read_text(encoding="utf-8", errors="replace").count(UP) >= count:
+            if ups(log) >= count:
                 return
             continue
         err = proc.stderr.read().decode("utf-8", "replace")[-3000:] if proc.stderr else ""
@@ -65,11 +69,12 @@ def test_killed_kiosk_restarts_with_same_bundle_settings_and_logs(ward_copy: Set
                SDL_VIDEODRIVER="offscreen", KIVY_HOME=str(tmp_path / "kivy"), ANONYMIZED_TELEMETRY="False",
                PYTHONPATH=str(REPO))
     log = data / "logs" / "kiosk.log"
+    seen = ups(log)  # the copied folder may hold log lines of earlier runs
     bundle_before = os.readlink(data / "bundles" / "current")
 
     first = start(env)
     try:
-        wait_up(first, log, 1)
+        wait_up(first, log, seen + 1)
         first_lines = log.read_text(encoding="utf-8").splitlines()
         first.send_signal(signal.SIGKILL)
         assert first.wait(timeout=30) == -signal.SIGKILL
@@ -79,7 +84,7 @@ def test_killed_kiosk_restarts_with_same_bundle_settings_and_logs(ward_copy: Set
 
     second = start(env)  # what systemd does after RestartSec
     try:
-        wait_up(second, log, 2)
+        wait_up(second, log, seen + 2)
         assert second.poll() is None  # still running: the restart is healthy
     finally:
         second.terminate()
@@ -101,7 +106,7 @@ def test_killed_kiosk_restarts_with_same_bundle_settings_and_logs(ward_copy: Set
     # logs: everything the first run wrote is still there, the second run appended after it
     lines = log.read_text(encoding="utf-8").splitlines()
     assert lines[:len(first_lines)] == first_lines
-    assert sum(UP in line for line in lines) == 2
+    assert sum(UP in line for line in lines) == seen + 2
     # the feedback database survived the kill (SQLite journal) and is consistent
     with sqlite3.connect(data / "feedback.sqlite3") as con:
         assert con.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
