@@ -161,8 +161,9 @@ class LexicalIndex:
         self._idf = {f: math.log1p((n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
         self._idf_oov = math.log1p((n + 0.5) / 0.5)
         self._names: dict[int, list[tuple[frozenset[str], float]]] = defaultdict(list)
-        for i, feats in names:
-            self._names[i].append((feats, sum(self._feature_weight(f) for f in feats)))
+        for i, name_feats in names:
+            total = float(sum(self._feature_weight(f) for f in name_feats))
+            self._names[i].append((name_feats, total))
 
     def idf(self, feature: str) -> float:
         idf = self._idf.get(feature)

