@@ -456,7 +456,8 @@ def check_reply(reply: str, record: Record, question: str = "", language: str = 
     # links and phone numbers
     for m in _URL.finditer(reply):
         url = m.group(0).rstrip(".,;:)!?").lower()
-        if url not in corpus_low:
+        bare = re.sub(r"^(?:https?://)?(?:www\.)?", "", url).rstrip("/")  # "https://x.gov.vn/" = "x.gov.vn"
+        if bare not in corpus_low:
             return GuardResult(False, "url", url)
     corpus_digits = re.sub(r"\D", "", corpus)
     for m in _PHONE.finditer(reply):
