@@ -327,7 +327,7 @@ End of speech (endpoint decided) → first audio ready; real pipeline, audio fed
 English / Vietnamese (medians): **{_ratio(ms['en'], ms['vi']):.2f}×** as the kiosk runs (target ≤ 1.5×);
 {_ratio(ms['en_cold'], ms['vi']):.2f}× with nothing cached; {_ratio(ms['en_espeak'], ms['vi']):.2f}× with the
 same kind of voice on both sides (espeak-ng). The English voice caches the first piece of every answer
-the bundle can give ({lat['cached']} openings of ≤ 60 characters, synthesised in {lat['prefill_s']:.1f} s
+the bundle can give ({lat['cached']} openings of ≤ 80 characters, synthesised in {lat['prefill_s']:.1f} s
 in the background at start-up; {lat['hits']} cache hits in the cached runs).
 Answers: {langs_en} (English runs), {langs_vi} (Vietnamese runs). Whisper decodes speculatively in the
 background once the speaker pauses, so the endpointer's 0.7 s hang-over hides the decode (the
