@@ -53,6 +53,8 @@ from kiosk_app.models import require  # noqa: E402
 from kiosk_app.settings import Settings  # noqa: E402
 from knowledge.bundle import load_records_dir  # noqa: E402
 from knowledge.types import Aspect  # noqa: E402
+from speech.asr.wer import edit_distance  # noqa: E402
+from speech.asr.wer import normalize_words as words  # noqa: E402
 from speech.normalize_vi import normalize_for_speech  # noqa: E402
 from speech.playback import Player, WavFilePlayer  # noqa: E402
 from speech.tts.base import AudioChunk, Synthesizer  # noqa: E402
@@ -80,22 +82,6 @@ def sample_answers(limit: int | None) -> list[tuple[str, str]]:
 
 
 # ---- metrics -----------------------------------------------------------------------------------
-def words(text: str) -> list[str]:
-    import re
-
-    return re.sub(r"[^\w\s]", " ", text.lower()).split()
-
-
-def edit_distance(ref: list[str], hyp: list[str]) -> int:
-    prev = list(range(len(hyp) + 1))
-    for i, r in enumerate(ref, 1):
-        cur = [i] + [0] * len(hyp)
-        for j, h in enumerate(hyp, 1):
-            cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (r != h))
-        prev = cur
-    return prev[-1]
-
-
 def write_wav(path: Path, chunks: list[AudioChunk]) -> None:
     WavFilePlayer(path).play(chunks)
 
