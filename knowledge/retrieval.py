@@ -160,10 +160,16 @@ class LexicalIndex:
         n = max(1, len(self.ids))
         self._idf = {f: math.log1p((n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
         self._idf_oov = math.log1p((n + 0.5) / 0.5)
-        self._names: dict[int, list[tuple[frozenset[str], float]]] = defaultdict(list)
+        # name fields (title/aliases): feature -> name ids, so name coverage costs only the postings
+        self._name_rec: list[int] = []
+        self._name_total: list[float] = []
+        self._name_post: dict[str, list[int]] = defaultdict(list)
         for i, name_feats in names:
-            total = float(sum(self._feature_weight(f) for f in name_feats))
-            self._names[i].append((name_feats, total))
+            nid = len(self._name_rec)
+            self._name_rec.append(i)
+            self._name_total.append(float(sum(self._feature_weight(f) for f in name_feats)))
+            for f in name_feats:
+                self._name_post[f].append(nid)
 
     def idf(self, feature: str) -> float:
         idf = self._idf.get(feature)
@@ -200,16 +206,18 @@ class LexicalIndex:
         for f, w in qw.items():
             for rec, fw in self._postings(f).items():
                 cov[rec] += w * fw
-        qset = frozenset(q)
-        out: dict[str, float] = {}
+        matched: dict[int, float] = defaultdict(float)
+        for f, w in qw.items():
+            for nid in self._name_post.get(f, ()):
+                matched[nid] += w
+        name_cov: dict[int, float] = defaultdict(float)
+        for nid, m in matched.items():
+            ftotal = self._name_total[nid]
+            rec = self._name_rec[nid]
+            if ftotal > 0 and m / ftotal > name_cov[rec]:
+                name_cov[rec] = m / ftotal
         wq, wn = self.weights.query_coverage, self.weights.name_coverage
-        for rec, c in cov.items():
-            name_cov = 0.0
-            for feats, ftotal in self._names.get(rec, ()):
-                if ftotal > 0:
-                    name_cov = max(name_cov, sum(self._feature_weight(f) for f in feats & qset) / ftotal)
-            out[self.ids[rec]] = wq * (c / total) + wn * name_cov
-        return out
+        return {self.ids[rec]: wq * (c / total) + wn * name_cov.get(rec, 0.0) for rec, c in cov.items()}
 
 
 @dataclass(frozen=True, slots=True)
