@@ -386,11 +386,12 @@ def p50p95(xs: list[float], unit: str = "ms") -> str:
     if not xs:
         return "n/a"
     k = 1000.0 if unit == "ms" else 1.0
-    return f"{statistics.median(xs) * k:.0f} / {pct(xs, 95) * k:.0f}"
+    a, b = statistics.median(xs) * k, pct(xs, 95) * k
+    return f"{a:.1f} / {b:.1f}" if b < 10 else f"{a:.0f} / {b:.0f}"
 
 
 def ratio(a: list[float], b: list[float]) -> str:
-    if not a or not b or statistics.median(b) == 0:
+    if not a or not b or statistics.median(b) < 0.001:
         return "n/a"
     return f"{statistics.median(a) / statistics.median(b):.2f}×"
 
@@ -415,7 +416,7 @@ def plots(res: dict[str, Any]) -> list[str]:
             labels.append(name)
     data.append([x * 1000 for x in vals(typed, "e2e_s")])
     labels.append("typed: question → first audio")
-    ax.boxplot(data, vert=False, showfliers=True)
+    ax.boxplot(data, orientation="horizontal", showfliers=True)
     ax.set_yticks(range(1, len(labels) + 1), labels)
     ax.set_xscale("log")
     ax.set_xlabel("ms (log scale)")
@@ -552,16 +553,17 @@ def report(res: dict[str, Any], images: list[str]) -> str:
             "(`bench/eval/llm_questions.jsonl`, the 3 most-asked procedures; p50 / p95 ms):",
             "",
             "| answerer | answer stage | first audio | end to end | who spoke (reason) "
-            "| ratio answer stage |",
+            "| ratio end to end |",
             "|---|---|---|---|---|---|",
         ]
         for name, rows in ans.items():
-            who = Counter(f"{r.get('answerer')} ({r.get('reason')})" for r in rows if "error" not in r)
+            who = Counter(f"{r.get('answerer')} ({r.get('reason')})" if r.get("reason")
+                          else str(r.get("answerer")) for r in rows if "error" not in r)
             lines.append(f"| {name} | {p50p95(vals(rows, 'answer_s'))} "
                          f"| {p50p95(vals(rows, 'first_audio_s'))} "
                          f"| {p50p95(vals(rows, 'e2e_s'))} "
                          f"| {', '.join(f'{k} ×{v}' for k, v in who.most_common())} "
-                         f"| {ratio(vals(rows, 'answer_s'), vals(tpl, 'answer_s'))} |")
+                         f"| {ratio(vals(rows, 'e2e_s'), vals(tpl, 'e2e_s'))} |")
         lines += [
             "",
             f"LLM child: loaded in {info['load_s']:.1f} s; {info['prepared']} prompt states precomputed in "

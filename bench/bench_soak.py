@@ -107,6 +107,19 @@ def texts() -> tuple[list[str], list[str]]:
     return vi, en
 
 
+def schedule(n: int, voice_every: int, english_every: int) -> list[tuple[str, int]]:
+    """(kind, index) of every question: kind "voice" (clip index) or "vi"/"en" (index into that pool)."""
+    out: list[tuple[str, int]] = []
+    n_text = 0
+    for i in range(1, n + 1):
+        if i % voice_every == 0:
+            out.append(("voice", i // voice_every))
+        else:
+            n_text += 1
+            out.append(("en" if n_text % english_every == 0 else "vi", n_text * 7))
+    return out
+
+
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from kiosk_app import wiring
     from kiosk_app.events import Event, Failed
@@ -134,20 +147,17 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     tenth = max(1, args.n // 10)
     t_start = time.monotonic()
     cpu0 = time.process_time()
-    n_text = 0
-    for i in range(1, args.n + 1):
+    res.update(voice_every=args.voice_every, english_every=args.english_every)
+    for i, (kind, k) in enumerate(schedule(args.n, args.voice_every, args.english_every), 1):
         events.clear()
         t0 = time.monotonic()
         try:
-            if i % args.voice_every == 0:
-                kind = "voice"
-                current["pcm"] = voice_clips[(i // args.voice_every) % len(voice_clips)]
+            if kind == "voice":
+                current["pcm"] = voice_clips[k % len(voice_clips)]
                 answer = pipeline.run_once("vi")
             else:
-                n_text += 1
-                kind = "en" if n_text % args.english_every == 0 else "vi"
                 pool = en if kind == "en" else vi
-                answer = pipeline.ask_text(pool[(n_text * 7) % len(pool)], kind)
+                answer = pipeline.ask_text(pool[k % len(pool)], kind)
         except Exception as err:  # the pipeline must never raise; count it and go on
             res["exceptions"].append(f"{i}: {type(err).__name__}: {err}\n{traceback.format_exc()[-800:]}")
             continue
@@ -215,6 +225,21 @@ def ms(xs: list[float]) -> str:
     return f"{statistics.median(xs) * 1000:.0f} / {pct(xs, 95) * 1000:.0f}"
 
 
+def rss_steps(res: dict[str, Any], min_mb: float = 10.0) -> list[tuple[int, int, float, str]]:
+    """(first question, last question, MiB, what was asked) for every jump of RSS between two samples."""
+    plan = schedule(res["n"], res.get("voice_every", 10), res.get("english_every", 20))
+    out = []
+    prev = res["samples"][0]
+    for s in res["samples"][1:]:
+        delta = s["rss_mb"] - prev["rss_mb"]
+        if delta >= min_mb:
+            kinds = Counter(k for k, _ in plan[prev["i"]:s["i"]])
+            names = {"voice": "spoken", "vi": "typed Vietnamese", "en": "typed English"}
+            out.append((prev["i"] + 1, s["i"], delta, ", ".join(f"{n} {names[k]}" for k, n in kinds.items())))
+        prev = s
+    return out
+
+
 def report(res: dict[str, Any], image: str) -> str:
     a, b, start, closed = res["tenth"], res["end"], res["start"], res["closed"]
     growth = (b["rss_mb"] - a["rss_mb"]) / a["rss_mb"] * 100
@@ -254,6 +279,18 @@ def report(res: dict[str, Any], image: str) -> str:
         f"{ms(res['iter_s']['vi'])}, typed English {ms(res['iter_s']['en'])} (including synthesising the "
         "whole answer; the sound card takes audio instantly).",
     ]
+    steps = rss_steps(res)
+    if steps:
+        lines += ["", "Resident memory did not grow steadily but in steps; each step's window of questions "
+                  "(between two samples) and what was asked in it:", ""]
+        lines += [f"- questions {lo}–{hi}: {delta:+.0f} MiB ({kinds})" for lo, hi, delta, kinds in steps]
+    if res.get("kind_runs"):
+        lines += ["", "One kind of question only (same script, `--voice-every` / `--english-every`), RSS "
+                  "after warm-up (10 %) → end:", ""]
+        for name, r in res["kind_runs"].items():
+            grew = (r["end"] - r["tenth"]) / r["tenth"] * 100
+            note = f", {r['note']}" if r.get("note") else ""
+            lines.append(f"- {name}: {r['tenth']:.0f} → {r['end']:.0f} MiB ({grew:+.1f} %){note}")
     if res["errors"]:
         lines += ["", "Failed events: " + ", ".join(f"{c} ×{n}" for c, n in res["errors"].most_common())]
     if res["exceptions"]:

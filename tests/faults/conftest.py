@@ -55,7 +55,8 @@ class Ward:
 
 @pytest.fixture(scope="session")
 def ward(tmp_path_factory: pytest.TempPathFactory) -> Ward:
-    """phuong-1 then phuong-2 imported for real (signature, index, smoke test): current = 2, previous = 1."""
+    """phuong-1 (5 procedures) then phuong-2 (3) imported for real (signature, index, smoke test):
+    current = 2, previous = 1."""
     from knowledge.importer import import_bundle
     from knowledge.signing import generate_keypair, trust_key
 
@@ -64,8 +65,8 @@ def ward(tmp_path_factory: pytest.TempPathFactory) -> Ward:
     w = Ward(root / "data", priv)
     s = w.settings()
     trust_key(s, pub)
-    for version in ("1", "2"):
-        import_bundle(w.bundle_file(root / "usb", version), s)
+    import_bundle(w.bundle_file(root / "usb", "1"), s)
+    import_bundle(w.bundle_file(root / "usb", "2", WARD_IDS[:3]), s)  # smaller: a faster real index
     return w
 
 
