@@ -147,6 +147,7 @@ def measure(data: Path) -> dict[str, Any]:
     p.run_once()  # warm-up: Whisper detection and the ASR load on the first spoken question
     p.ask_text(IN_SCOPE)
     p.source_factory = mic
+    events.clear()
     before = rss_mb()
     t0 = time.perf_counter()
     p.run_once()
