@@ -473,7 +473,7 @@ def report(res: dict[str, Any], images: list[str]) -> str:
         f"**{len(hybrid)} typed held-out eval questions** give real procedure answers. Alternatives ran "
         "interleaved question by question in this same run (one warm-up question each, not counted); "
         "the machine is shared and was busy, so compare the ratios, not absolute times. "
-        "Script: `bench/bench_pipeline.py`.",
+        f"Run on: {res['machine']}. Script: `bench/bench_pipeline.py`.",
         "",
         "**Per stage, kiosk default engines** (p50 / p95 ms):",
         "",
@@ -569,8 +569,9 @@ def report(res: dict[str, Any], images: list[str]) -> str:
             f"LLM child: loaded in {info['load_s']:.1f} s; {info['prepared']} prompt states precomputed in "
             f"{info['prepare_s']:.0f} s (what bundle import does); child RSS "
             f"{info.get('child_rss_mb', float('nan')):.0f} MiB (its own process, not in the peak above). "
-            "SmolLM2 writes poor Vietnamese, so the guard often rejects it and the template speaks after "
-            "it; what matters here is the time the LLM path costs. The LLM's own numbers: `## Local LLM`.",
+            "Who spoke and why is in the table: when the model misses the first-sentence limit "
+            "(`[answer] llm_first_sentence_timeout_s`, 2.5 s) or the guard rejects its sentence, the template "
+            "speaks, so the LLM path costs at most that limit. The LLM's own numbers: `## Local LLM`.",
         ]
     elif res.get("llm_error"):
         lines += ["", f"Template vs LLM: not measured ({res['llm_error']})."]

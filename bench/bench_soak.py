@@ -255,7 +255,7 @@ def report(res: dict[str, Any], image: str) -> str:
         f"and {k['en']} typed English questions from `bench/eval`), default engines, the real `Player` "
         f"threads on a sound card that discards audio. Wall time {res['wall_s'] / 60:.1f} min "
         f"({res['wall_s'] / res['n'] * 1000:.0f} ms per question), CPU {res['cpu_s'] / 60:.1f} min. "
-        "Script: `bench/bench_soak.py`.",
+        f"Run on: {res['machine']}. Script: `bench/bench_soak.py`.",
         "",
         f"| check | after warm-up (question {a['i']:,}) | end (question {b['i']:,}) | change | target |",
         "|---|---|---|---|---|",
