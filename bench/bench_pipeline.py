@@ -570,8 +570,9 @@ def report(res: dict[str, Any], images: list[str]) -> str:
             f"{info['prepare_s']:.0f} s (what bundle import does); child RSS "
             f"{info.get('child_rss_mb', float('nan')):.0f} MiB (its own process, not in the peak above). "
             "Who spoke and why is in the table: when the model misses the first-sentence limit "
-            "(`[answer] llm_first_sentence_timeout_s`, 2.5 s) or the guard rejects its sentence, the template "
-            "speaks, so the LLM path costs at most that limit. The LLM's own numbers: `## Local LLM`.",
+            "(`[answer] llm_first_sentence_timeout_s`, 2.5 s) or the guard rejects its sentence, the "
+            "template speaks, so the LLM path costs at most that limit. The LLM's own numbers: "
+            "`## Local LLM`.",
         ]
     elif res.get("llm_error"):
         lines += ["", f"Template vs LLM: not measured ({res['llm_error']})."]
