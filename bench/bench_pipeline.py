@@ -578,6 +578,8 @@ def report(res: dict[str, Any], images: list[str]) -> str:
         lines += ["", f"Template vs LLM: not measured ({res['llm_error']})."]
     if errors:
         lines += ["", "Runs without audio: " + "; ".join(f"{k}: {dict(v)}" for k, v in errors.items())]
+    if res.get("note"):
+        lines += ["", str(res["note"])]
     lines += ["", *[f"![{img}](bench/{img})" for img in images]]
     return "\n".join(lines)
 
