@@ -571,7 +571,8 @@ def report(res: dict[str, Any], images: list[str]) -> str:
             f"{info.get('child_rss_mb', float('nan')):.0f} MiB (its own process, not in the peak above). "
             "Who spoke and why is in the table: when the model misses the first-sentence limit "
             "(`[answer] llm_first_sentence_timeout_s`, 2.5 s) or the guard rejects its sentence, the "
-            "template speaks, so the LLM path costs at most that limit. The LLM's own numbers: "
+            "template speaks: the LLM path costs about that limit (the p95 shows how far it overshoots). "
+            "The LLM's own numbers: "
             "`## Local LLM`.",
         ]
     elif res.get("llm_error"):
