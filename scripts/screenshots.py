@@ -104,6 +104,7 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
         app.go("home")
         app.handle(Transcribed(q))
         app.handle(AnswerReady(a))  # type: ignore[arg-type]
+        app.sm.get_screen("answer").finish_card()  # type: ignore[union-attr]
 
     def scroll_card() -> None:
         answer(docs, question)

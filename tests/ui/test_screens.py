@@ -121,6 +121,7 @@ def test_uncertain_facts_are_marked_on_screen(kiosk: Kiosk) -> None:
     assert uncertain  # the sample record has some
     kiosk.app.handle(AnswerReady(khai_sinh()))  # type: ignore[arg-type]
     scr = kiosk.screen("answer")
+    scr.finish_card()
     hedged = [lbl for lbl in scr.card_lines if "(chưa chắc chắn — xin hỏi cán bộ)" in lbl.text]
     assert len(hedged) == len(uncertain)
     assert all(tuple(lbl.color) != (1, 1, 1, 1) for lbl in hedged)  # shown in the warning colour

@@ -7,6 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+from kivy.clock import Clock
 from kivy.graphics.texture import Texture
 from kivy.lang import Builder
 from kivy.properties import (
@@ -30,6 +31,8 @@ from kiosk_app.ui.theme import THEME
 from knowledge.bundle import Status
 from knowledge.types import Answer, Verdict
 
+CARD_SECTIONS_PER_FRAME = 2
+
 
 class AnswerScreen(Screen):
     controller = ObjectProperty(None, allownone=True)
@@ -51,6 +54,8 @@ class AnswerScreen(Screen):
         self.card_lines: list[Label] = []  # the card's labels in order (tests read them)
         self.alternative_buttons: list[widgets.KButton] = []
         self._qr: tuple[str, Texture] | None = None
+        self._card_todo: list[Any] = []  # sections still to add (a few per frame)
+        self._card_event: Any = None
 
     # ---- events ---------------------------------------------------------------------------------
     def show(self, ev: Event) -> None:
@@ -92,13 +97,20 @@ class AnswerScreen(Screen):
 
     # ---- card -----------------------------------------------------------------------------------
     def _fill_card(self, record: Any, lang: str) -> None:
+        """Fill the card a few sections per frame: rendering ~50 wrapped labels in one frame would
+        freeze the screen for a noticeable moment on a small CPU (target: every frame < 50 ms)."""
         box = self.ids.card
         box.clear_widgets()
         self.card_lines = []
         self.alternative_buttons = []
-        if record is None:
-            return
-        for section in card_sections(record, lang):
+        self._card_todo = list(card_sections(record, lang)) if record is not None else []
+        if self._card_todo and self._card_event is None:
+            self._card_event = Clock.schedule_interval(self._card_step, 0)
+
+    def _card_step(self, _dt: float = 0.0, sections_per_frame: int = CARD_SECTIONS_PER_FRAME) -> bool:
+        """Add the next sections; returns False (stops the interval) when the card is complete."""
+        box = self.ids.card
+        for section in self._card_todo[:sections_per_frame]:
             if section.heading:
                 head = widgets.KLabel(text=section.heading, bold=True, color=THEME.accent)
                 box.add_widget(head)
@@ -113,13 +125,27 @@ class AnswerScreen(Screen):
                     lbl.color = THEME.muted
                 box.add_widget(lbl)
                 self.card_lines.append(lbl)
+        del self._card_todo[:sections_per_frame]
+        if self._card_todo:
+            return True
+        if self._card_event is not None:
+            self._card_event.cancel()
+            self._card_event = None
+        return False
+
+    def finish_card(self) -> None:
+        """Add whatever is still pending at once (tests, screenshots)."""
+        if self._card_todo:
+            self._card_step(sections_per_frame=len(self._card_todo))
 
     def card_texts(self) -> list[str]:
+        self.finish_card()
         return [lbl.text for lbl in self.card_lines]
 
     # ---- "Chưa đúng ý tôi" ------------------------------------------------------------------------
     def show_alternatives(self) -> None:
         """Replace the card with buttons for the next best procedures (titles from the catalog)."""
+        self._card_todo = []
         box = self.ids.card
         box.clear_widgets()
         self.card_lines = []
