@@ -291,6 +291,8 @@ def report(res: dict[str, Any], image: str) -> str:
             grew = (r["end"] - r["tenth"]) / r["tenth"] * 100
             note = f", {r['note']}" if r.get("note") else ""
             lines.append(f"- {name}: {r['tenth']:.0f} → {r['end']:.0f} MiB ({grew:+.1f} %){note}")
+    if res.get("note"):
+        lines += ["", str(res["note"])]
     if res["errors"]:
         lines += ["", "Failed events: " + ", ".join(f"{c} ×{n}" for c, n in res["errors"].most_common())]
     if res["exceptions"]:
