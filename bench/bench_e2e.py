@@ -151,9 +151,8 @@ def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
             continue
         typed.append({"q": q, "procedure": answer.procedure_id, "first_audio_s": stamps["first_audio"] - t0,
                       "answer_s": pipeline.last_timings["answer_ready"] - t0})
-    from kiosk_app.worker import _close_pipeline
 
-    _close_pipeline(pipeline)
+    pipeline.close()
     return {"voice": rows, "typed": typed}
 
 

@@ -182,9 +182,8 @@ def measure(data: Path) -> dict[str, Any]:
     same = sum(p.knowledge.ask(q).spoken == plain.spoken for q in odd)
     res["odd_ms"] = (time.perf_counter() - t0) * 1000 / len(odd)
     res["odd_same"] = f"{same}/{len(odd)}"
-    from kiosk_app.worker import _close_pipeline
 
-    _close_pipeline(p)
+    p.close()
     return res
 
 

@@ -182,9 +182,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     res["wall_s"] = time.monotonic() - t_start
     res["cpu_s"] = time.process_time() - cpu0
     res["peak_rss_mb"] = peak_rss_mb()
-    from kiosk_app.worker import _close_pipeline
 
-    _close_pipeline(pipeline)
+    pipeline.close()
     res["closed"] = snapshot(args.n)
     return res
 

@@ -143,7 +143,40 @@ class Pipeline:
         self.capture = capture
         self.normalizer = normalizer
         self._cancel = threading.Event()
+        self._closing = threading.Event()
+        self._background: list[threading.Thread] = []
         self.last_timings: dict[str, float] = {}  # for benchmarks: monotonic stamps of the last run
+
+    # ---- lifetime -------------------------------------------------------------------------------
+    def start_background(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        """Run ``target(stop)`` in a thread the pipeline owns (e.g. warming up the English voice).
+
+        ``close()`` sets ``stop`` and joins the thread before it closes the engines: a thread still
+        inside ONNX Runtime at interpreter exit aborts the process ("terminate called without an
+        active exception", exit 134), and an engine must not be closed under a running synthesis."""
+        thread = threading.Thread(target=target, args=(self._closing,), name=name, daemon=True)
+        self._background.append(thread)
+        thread.start()
+
+    def close(self, join_timeout: float = 30.0) -> None:
+        """Stop background work, then close every engine the pipeline holds. Idempotent."""
+        self._closing.set()
+        self._cancel.set()
+        for thread in self._background:
+            thread.join(join_timeout)
+            if thread.is_alive():
+                log.warning("background thread %s did not stop within %.0f s", thread.name, join_timeout)
+        engines: list[object] = [self.player, self.knowledge]
+        for family in (self.recognizer, self.synthesizer):
+            engines.extend(family.built() if isinstance(family, PerLanguage) else [family])
+        for eng in engines:
+            close = getattr(eng, "close", None)
+            if close is None:
+                continue
+            try:
+                close()
+            except Exception:
+                log.warning("closing %s failed", type(eng).__name__, exc_info=True)
 
     # ---- control (any thread) -------------------------------------------------------------------
     def cancel(self) -> None:

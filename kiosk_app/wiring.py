@@ -197,12 +197,13 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         recognizers.get("vi")  # load the Vietnamese model now, not at the first question
         synthesizers: PerLanguage[Synthesizer] = PerLanguage(lambda lang: build_kiosk_voice(s, lang))
         synthesizers.get("vi")
+        pipeline = Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
+                            recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
+                            player=build_player(s), on_event=on_event)
         if "en" in s.ui.languages:  # issue 10: English voice loaded, warmed up, openings cached
-            threading.Thread(target=_warm_up, args=(synthesizers, "en", knowledge), name="english-voice",
-                             daemon=True).start()
-        return Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
-                        recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
-                        player=build_player(s), on_event=on_event)
+            pipeline.start_background(
+                "english-voice", lambda stop: _warm_up(synthesizers, "en", knowledge, stop))
+        return pipeline
     except BaseException:
         knowledge.close()
         raise
@@ -220,19 +221,23 @@ def build_kiosk_voice(s: Settings, language: str) -> Synthesizer:
     return PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS, normalizer=spoken_english)
 
 
-def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: Any) -> None:
+def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: Any,
+             stop: threading.Event) -> None:
     """Build a voice, synthesize once (the first ONNX run is several times slower than the next) and
-    synthesise the openings of the bundle's answers ahead of time (``speech.phrase_cache``)."""
+    synthesise the openings of the bundle's answers ahead of time (``speech.phrase_cache``); returns
+    early once ``stop`` is set (the pipeline is closing)."""
     from kiosk_app.errors import KioskError
     from knowledge.english import english_openers
 
     try:
+        if stop.is_set():
+            return
         voice = synthesizers.get(language)
         for _chunk in voice.synthesize("Hello."):
             break
         prefill = getattr(voice, "prefill", None)
-        if callable(prefill):
-            prefill(english_openers(knowledge.bundle.records.values()))
+        if callable(prefill) and not stop.is_set():
+            prefill(english_openers(knowledge.bundle.records.values()), cancel=stop)
     except KioskError as err:
         log.warning("%s voice not ready: %s", language, err)
 

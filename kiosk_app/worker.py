@@ -154,7 +154,7 @@ class PipelineWorker:
         if current is not None and not rebuild:
             return current
         if current is not None:
-            _close_pipeline(current)
+            current.close()
         try:
             built = self._build(self._emit)
         except KioskError as exc:
@@ -201,7 +201,7 @@ class PipelineWorker:
         with self._lock:
             pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
-            _close_pipeline(pipeline)
+            pipeline.close()
 
     def _run(self, job: _Job, cancel: threading.Event) -> None:
         if job.command is Command.RELOAD:
@@ -232,20 +232,3 @@ def _lower_priority(nice: int) -> None:
         os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
     except (AttributeError, OSError) as exc:
         log.debug("could not lower the worker's priority: %s", exc)
-
-
-def _close_pipeline(pipeline: Pipeline) -> None:
-    """Close the engines a pipeline holds (knowledge store, recognizers, synthesizers)."""
-    from kiosk_app.pipeline import PerLanguage
-
-    engines: list[object] = [pipeline.player, pipeline.knowledge]
-    for family in (pipeline.recognizer, pipeline.synthesizer):
-        engines.extend(family.built() if isinstance(family, PerLanguage) else [family])
-    for eng in engines:
-        close = getattr(eng, "close", None)
-        if close is None:
-            continue
-        try:
-            close()
-        except Exception:
-            log.warning("closing %s failed", type(eng).__name__, exc_info=True)

@@ -1,0 +1,57 @@
+"""Closing the pipeline: background work stops first, then the engines close, and the process exits cleanly."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from kiosk_app.settings import Settings
+from tests.fakes import Rig
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def test_close_stops_background_work_before_closing_engines(settings: Settings) -> None:
+    rig = Rig(settings)
+    order: list[str] = []
+    started = threading.Event()
+
+    def warm_up(stop: threading.Event) -> None:  # like the English voice's prefill: piece by piece
+        started.set()
+        while not stop.wait(0.01):
+            pass
+        order.append("warm-up stopped")
+
+    rig.synth.close = lambda: order.append("synthesizer closed")  # type: ignore[method-assign]
+    rig.pipeline.start_background("warm-up", warm_up)
+    assert started.wait(2)
+    rig.pipeline.close()
+    assert order == ["warm-up stopped", "synthesizer closed"]
+    assert not any(t.name == "warm-up" for t in threading.enumerate())
+    rig.pipeline.close()  # idempotent: a second close (worker stop after a reload) is harmless
+
+
+CHILD = """
+import sys
+from kiosk_app.settings import Settings
+from kiosk_app.wiring import build_kiosk_pipeline
+s = Settings(data_dir=sys.argv[1])
+p = build_kiosk_pipeline(s, lambda e: None)
+p.close()  # at once: the English voice is still warming up in the background
+print("closed", flush=True)
+"""
+
+
+@pytest.mark.engine
+def test_kiosk_exits_cleanly_when_closed_during_english_warm_up(tmp_path: Path) -> None:
+    # Before the fix the process aborted at exit (C++ "terminate called without an active exception",
+    # exit 134): the warm-up thread was still inside ONNX Runtime when the interpreter shut down.
+    proc = subprocess.run([sys.executable, "-c", CHILD, str(tmp_path / "data")], cwd=REPO,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "closed" in proc.stdout
+    assert "terminate called" not in proc.stderr
