@@ -41,6 +41,7 @@ class ErrorCode(StrEnum):
     BUNDLE_UNSAFE = "bundle-unsafe"
     DISK_FULL = "disk-full"
     NO_ROLLBACK = "no-rollback"
+    BUNDLE_DAMAGED = "bundle-damaged"
 
 
 class KioskError(Exception):
@@ -149,9 +150,21 @@ class BundleUnsafeError(BundleError):
     code = ErrorCode.BUNDLE_UNSAFE
 
 
+class BundleDamagedError(BundleError):
+    """A bundle version kept on the kiosk fails its checks (checksums, manifest, index): never activated."""
+
+    code = ErrorCode.BUNDLE_DAMAGED
+
+
 class DiskFullError(KioskError):
     code = ErrorCode.DISK_FULL
 
 
 class NoRollbackError(KioskError):
+    """Nothing to roll back to (no previous version, or no kept version of that name)."""
+
     code = ErrorCode.NO_ROLLBACK
+
+    def __init__(self, message: str, message_vi: str = "Không có phiên bản trước để quay lại.") -> None:
+        super().__init__(message)
+        self.message_vi = message_vi

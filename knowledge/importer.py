@@ -50,13 +50,16 @@ from knowledge.versions import (  # re-exported: the importer is the API the CLI
     INDEX_DIR,
     BundleInfo,
     BundleStatus,
+    KeptVersion,
+    plan_rollback,
     recover,
     rollback,
     status,
 )
 
 __all__ = ["CURRENT", "SAMPLE", "BundleInfo", "BundleLintError", "BundleStatus", "ImportResult",
-           "check_bundle", "ensure_sample", "import_bundle", "message_vi", "recover", "rollback", "status"]
+           "KeptVersion", "check_bundle", "ensure_sample", "import_bundle", "message_vi", "plan_rollback",
+           "recover", "rollback", "status"]
 
 log = logging.getLogger(__name__)
 
@@ -99,7 +102,7 @@ def message_vi(exc: BaseException) -> str:
     if isinstance(exc, DiskFullError):
         return DISK_FULL_VI
     if isinstance(exc, NoRollbackError):
-        return "Không có phiên bản trước để quay lại."
+        return exc.message_vi
     return f"Không nhập được gói dữ liệu; {KEEP_OLD_VI}. Xin mời liên hệ kỹ thuật viên."
 
 
@@ -138,10 +141,8 @@ def smoke_test(bundle_dir: Path, bundle: Bundle) -> None:
 
 def _index_opens(bundle_dir: Path) -> bool:
     """False when the bundle's search index is damaged (``StoreCorruptError``/``StoreMissingError``)."""
-    from knowledge.store import open_index  # deferred: chromadb is heavy
-
     try:
-        open_index(bundle_dir / INDEX_DIR).close()
+        versions.open_index_check(bundle_dir / INDEX_DIR)
     except KioskError as err:
         log.warning("index of %s cannot be opened: %s", bundle_dir.name, err)
         return False

@@ -56,10 +56,12 @@ def register(groups: Subparsers) -> None:
     im.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     im.add_argument("--json", action="store_true", help="print the result as JSON")
     im.set_defaults(run=cmd_import)
-    rb = acts.add_parser("rollback", help="make the previous bundle active again")
+    rb = acts.add_parser("rollback", help="make the previous (or a kept) bundle version active again")
+    rb.add_argument("--to", metavar="VERSION", default=None,
+                    help="a kept version (see kiosk bundle status): 2, phuong@2 or its folder phuong-2")
     rb.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     rb.set_defaults(run=cmd_rollback)
-    st = acts.add_parser("status", help="active bundle, previous bundle, kept versions")
+    st = acts.add_parser("status", help="active bundle, previous bundle, kept versions and their state")
     st.add_argument("--json", action="store_true")
     st.set_defaults(run=cmd_status)
 
@@ -253,38 +255,56 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.importer import rollback, status
+    from knowledge.importer import plan_rollback, rollback
 
-    st = status(settings)
-    if st.previous is None:
-        from kiosk_app.errors import NoRollbackError
-
-        return _refuse(NoRollbackError("there is no previous bundle version to roll back to"))
-    out(f"Đang dùng: {st.current.label if st.current else '(không có)'} → quay lại: {st.previous.label}")
-    if not args.yes and not _confirm("Quay lại phiên bản trước? / Roll back?"):
+    try:  # checks the target (checksums, index) before asking; rollback() checks again under the lock
+        cur, target = plan_rollback(settings, args.to)
+    except KioskError as exc:
+        return _refuse(exc)
+    if cur is not None and target.name == cur.name:
+        out(f"Gói {target.label} đang được dùng rồi; không thay đổi gì.")
+        return EXIT_OK
+    out(f"Đang dùng: {f'{cur.label} ({cur.name})' if cur else '(không có)'} → quay lại: {target.label} "
+        f"({target.name})")
+    if not args.yes and not _confirm(f"Quay lại {target.label}? / Roll back?"):
         err("kiosk: cancelled; nothing changed")
         return EXIT_REFUSED
     try:
-        info = rollback(settings)
+        info = rollback(settings, args.to)
     except KioskError as exc:
         return _refuse(exc)
     out(f"Đã quay lại {info.label} ({info.record_count} thủ tục).")
     return EXIT_OK
 
 
+STATE_VI = {"ok": "ok (dùng được)", "damaged": "damaged (HỎNG)", "unchecked": "unchecked (chưa kiểm tra)"}
+
+
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.importer import status
 
-    st = status(settings)
+    st = status(settings, verify=True)
+    cur, prev = st.current, st.previous
+    cur_ok = cur is not None and all(v.state == "ok" for v in st.versions if v.name == cur.name)
     if args.json:
         out_json(st.to_json())
-        return EXIT_OK if st.current else EXIT_REFUSED
-    cur, prev = st.current, st.previous
+        return EXIT_OK if cur_ok else EXIT_REFUSED
     out(f"Đang dùng: {cur.label if cur else '(chưa có gói nào)'}"
         + (f" · {cur.record_count} thủ tục · nhập lúc {cur.imported_at} · "
            + (f"ký bởi {cur.signed_by}" if cur.signed_by else "không ký") if cur else ""))
-    out(f"Phiên bản trước: {prev.label if prev else '(không có)'}")
-    out(f"Các phiên bản lưu trên máy: {', '.join(v.name for v in st.versions) or '(không có)'}")
+    prev_bad = prev is not None and any(v.state == "damaged" for v in st.versions if v.name == prev.name)
+    out(f"Phiên bản trước: {prev.label if prev else '(không có)'}"
+        + (" · HỎNG, không quay lại được" if prev_bad else ""))
+    out("Các phiên bản lưu trên máy (mới nhập trước; quay lại bản nào: kiosk bundle rollback --to THƯ_MỤC):"
+        if st.versions else "Các phiên bản lưu trên máy: (không có)")
+    for v in st.versions:
+        role = (" · đang dùng" if cur and v.name == cur.name
+                else " · bản trước" if prev and v.name == prev.name else "")
+        i = v.info
+        detail = (f"{i.label} · {i.record_count} thủ tục · nhập {i.imported_at[:16].replace('T', ' ')}"
+                  if i else "(không đọc được tệp mô tả)")
+        out(f"  {v.name}  {detail}{role} · {STATE_VI.get(v.state, v.state)}"
+            + (f": {v.problem_vi}" if v.problem_vi else ""))
     for p in st.problems:
         err(f"problem: {p}")
-    return EXIT_OK if cur else EXIT_REFUSED
+    return EXIT_OK if cur_ok else EXIT_REFUSED

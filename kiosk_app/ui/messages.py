@@ -52,6 +52,8 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.BUNDLE_UNSAFE: "Tệp trên USB không an toàn. Máy vẫn dùng dữ liệu cũ.",
         ErrorCode.DISK_FULL: "Bộ nhớ máy đã đầy. Máy vẫn dùng dữ liệu cũ. Xin mời báo kỹ thuật viên.",
         ErrorCode.NO_ROLLBACK: "Không có phiên bản dữ liệu cũ để quay lại.",
+        ErrorCode.BUNDLE_DAMAGED: "Phiên bản dữ liệu đó trên máy bị hỏng nên không dùng được. "
+                                  "Máy vẫn dùng dữ liệu hiện tại.",
     },
     "en": {
         ErrorCode.NO_SPEECH: "Sorry, I did not hear a question. Please press the button and speak again, "
@@ -83,6 +85,8 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.BUNDLE_UNSAFE: "The file on the USB stick is not safe. The kiosk keeps the old data.",
         ErrorCode.DISK_FULL: "The kiosk's storage is full. The kiosk keeps the old data.",
         ErrorCode.NO_ROLLBACK: "There is no older data version to go back to.",
+        ErrorCode.BUNDLE_DAMAGED: "That data version on the kiosk is damaged. "
+                                  "The kiosk keeps the current data.",
     },
 }
 

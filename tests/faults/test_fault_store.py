@@ -92,6 +92,25 @@ def test_corrupt_store_at_start_is_named_reported_and_rolled_back(
     assert check_bundle(s).level is not Level.FAIL
 
 
+def test_rollback_to_a_previous_with_a_corrupt_index_is_refused_and_the_kiosk_keeps_answering(
+        ward_copy: Settings, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """A bad sector in the *previous* version's index: rollback must not switch to it (it used to, and
+    the kiosk then stopped answering with store-corrupt)."""
+    s = ward_copy
+    garble(s.bundles_dir / "phuong-1" / "index")
+    capsys.readouterr()
+    assert cli(s, monkeypatch, "bundle", "rollback", "--yes") == 1
+    err = capsys.readouterr().err
+    assert "[bundle-damaged]" in err and "phuong-1 (phuong@1) is damaged: search index" in err
+    assert "Chỉ mục tìm kiếm của phiên bản này bị hỏng." in err and "Máy vẫn dùng phuong@2" in err
+    assert current(s) == "phuong-2"
+    with open_current(s) as kn:
+        assert kn.ask(IN_SCOPE).procedure_id == "khai-sinh"
+    assert cli(s, monkeypatch, "bundle", "status") == 0  # the active bundle is fine
+    printed = capsys.readouterr()
+    assert "HỎNG" in printed.out and "phuong-1 (previous) is damaged" in printed.err
+
+
 def test_corrupt_store_without_previous_is_rebuilt_by_the_named_command(
         ward: Ward, ward_copy: Settings, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """The error says "rebuild it with: kiosk bundle import FILE": importing the same file again must

@@ -9,9 +9,10 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk_app.settings import Settings
+from knowledge import versions
 from knowledge.bundle import Record, build_bundle_bytes, load_records_dir
 from knowledge.signing import generate_keypair, load_private_key, sign, trust_key
-from tests.staff.staff_cases import fake_indexer, no_smoke
+from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
@@ -57,6 +58,8 @@ def make_bundle(tmp_path: Path, small_records: list[Record], key: Ed25519Private
 
 
 @pytest.fixture
-def fast() -> dict[str, object]:
-    """Keyword arguments for import_bundle that skip the real (slow) index."""
+def fast(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    """Keyword arguments for import_bundle that skip the real (slow) index. Rollback and status check
+    a version's index before switching to it: with the fake index, that check is the fake one too."""
+    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
     return {"indexer": fake_indexer, "smoke": no_smoke}

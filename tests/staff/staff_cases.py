@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk_app.errors import ErrorCode
+from kiosk_app.errors import ErrorCode, StoreCorruptError
 from knowledge.bundle import Bundle, Record, build_bundle_bytes, record_yaml, sha256_bytes
 from knowledge.signing import sign
 
@@ -231,3 +231,11 @@ def fake_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int],
 
 def no_smoke(bundle_dir: Path, bundle: Bundle) -> None:
     assert (bundle_dir / "index" / "index.json").is_file()
+
+
+def fake_index_check(index_dir: Path) -> None:
+    """Stands in for knowledge.versions.open_index_check on an index made by ``fake_indexer``."""
+    try:
+        json.loads((index_dir / "index.json").read_text(encoding="utf-8"))["records"]
+    except (OSError, ValueError, KeyError) as err:
+        raise StoreCorruptError(f"knowledge index at {index_dir} is damaged ({err})") from err

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from knowledge import importer
-from tests.staff.staff_cases import fake_indexer, no_smoke
+from knowledge import importer, versions
+from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE = REPO / "knowledge" / "sample" / "records"
@@ -25,6 +25,7 @@ def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setenv("KIOSK_CONFIG", "")
     monkeypatch.setattr(importer, "_default_indexer", fake_indexer)  # the real index: test_import_real.py
     monkeypatch.setattr(importer, "smoke_test", no_smoke)
+    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
 
     def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))
@@ -101,3 +102,41 @@ def test_refusals_exit_non_zero_with_the_reason(kiosk: Kiosk, tmp_path: Path) ->
     assert kiosk("import", "--sample", "--yes")[0] == 0
     code, out, _ = kiosk("status")
     assert code == 0 and "Đang dùng: sample@" in out
+
+
+def _three_versions(kiosk: Kiosk, tmp_path: Path) -> Path:
+    keys, usb = tmp_path / "office", tmp_path / "usb"
+    kiosk("keygen", "--out", str(keys))
+    kiosk("trust", str(keys / "bundle-signing.pub"))
+    for v in ("1", "2", "3"):
+        kiosk("build", str(SAMPLE), "--out", str(usb / f"v{v}.wkb"), "--sign",
+              str(keys / "bundle-signing.key"), "--version", v, "--bundle-id", "phuong")
+        assert kiosk("import", str(usb / f"v{v}.wkb"), "--yes")[0] == 0
+    return tmp_path / "kiosk" / "bundles"
+
+
+def test_rollback_to_a_damaged_previous_is_refused_and_status_shows_it(kiosk: Kiosk, tmp_path: Path) -> None:
+    bundles = _three_versions(kiosk, tmp_path)
+    rec = bundles / "phuong-2" / "records" / "khai-sinh.yaml"
+    rec.write_bytes(rec.read_bytes() + b"\n# edited by hand\n")
+    code, out, err = kiosk("rollback", "--yes")
+    assert code == 1
+    assert "[bundle-damaged]" in err and "records/khai-sinh.yaml: sha256 does not match" in err
+    assert "Phiên bản phuong@2 trên máy bị hỏng" in err and "Máy vẫn dùng phuong@3" in err
+    assert "Đã quay lại" not in out
+    assert (bundles / "current").readlink().name == "phuong-3"
+    code, out, err = kiosk("status")
+    assert code == 0
+    lines = {ln.split()[0]: ln for ln in out.splitlines() if ln.startswith("  ")}
+    assert "ok" in lines["phuong-3"] and "đang dùng" in lines["phuong-3"]
+    assert "damaged" in lines["phuong-2"] and "HỎNG" in lines["phuong-2"]
+    assert "ok" in lines["phuong-1"]
+    st = json.loads(kiosk("status", "--json")[1])
+    assert [(v["name"], v["state"]) for v in st["versions"]] == [
+        ("phuong-3", "ok"), ("phuong-2", "damaged"), ("phuong-1", "ok")]
+    # the clerk picks the older, intact version instead
+    code, out, _ = kiosk("rollback", "--to", "1", "--yes")
+    assert code == 0 and "Đã quay lại phuong@1" in out
+    assert (bundles / "current").readlink().name == "phuong-1"
+    code, _, err = kiosk("rollback", "--to", "9", "--yes")
+    assert code == 1 and "[no-rollback]" in err and "Không có phiên bản 9" in err

@@ -11,8 +11,8 @@ import pytest
 
 from kiosk_app.feedback import FeedbackStore
 from kiosk_app.settings import Settings, StaffSettings
-from knowledge import importer
-from tests.staff.staff_cases import fake_indexer, no_smoke
+from knowledge import importer, versions
+from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 
 class FakeApp:
@@ -28,8 +28,10 @@ class FakeApp:
 
 
 @pytest.fixture
-def staff(tmp_path: Path, settings: Settings, key: Any) -> Any:
+def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     from kiosk_app.ui.screens.staff import StaffScreen
+
+    monkeypatch.setattr(versions, "open_index_check", fake_index_check)  # the index is the fake one
 
     s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
     fb = FeedbackStore(tmp_path / "fb.sqlite3")
@@ -99,6 +101,19 @@ def test_rollback_from_the_screen(staff: Any, make_bundle: Callable[..., Path]) 
     staff.on_rollback_press()
     assert importer.status(staff.settings).current.version == "1"
     assert "Đã quay lại gói 1" in staff.status_text and staff.controller.reloads == 1
+
+
+def test_rollback_to_a_damaged_previous_is_refused_on_the_screen(staff: Any, make_bundle: Callable[..., Path]
+                                                                ) -> None:
+    for v in ("1", "2"):
+        importer.import_bundle(make_bundle(v), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    (staff.settings.bundles_dir / "phuong-1" / "records" / "ket-hon.yaml").unlink()
+    staff.refresh()
+    staff.on_rollback_press()
+    staff.on_rollback_press()
+    assert staff.status_text.startswith("Không quay lại được: Phiên bản phuong@1 trên máy bị hỏng.")
+    assert "Gói dữ liệu thiếu tệp records/ket-hon.yaml." in staff.status_text
+    assert importer.status(staff.settings).current.version == "2" and staff.controller.reloads == 0
 
 
 def test_feedback_lists_and_export_to_the_stick(staff: Any, tmp_path: Path,
