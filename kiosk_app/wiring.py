@@ -43,9 +43,9 @@ def build_recognizer(s: Settings, language: str = "vi", *,
                      english: Callable[[], Recognizer] | None = None) -> Recognizer:
     """``[asr] engine``: vietasr (default, built in) or vosk (provisioned model; missing → ModelMissingError).
 
-    English (``language="en"``) uses ``[asr] english_engine``: whisper (Whisper base rebuilt from its
-    registry packages into ``<models>/whisper-base`` at first use). With ``[asr] detect_english`` the
-    Vietnamese viet-asr recognizer is wrapped so English speech is detected and transcribed (issue 10);
+    English (``language="en"``) uses ``[asr] english_engine``: whisper (Whisper base, assembled into
+    ``<models>/whisper-base`` by ``kiosk provision``). With ``[asr] detect_english`` the Vietnamese
+    viet-asr recognizer is wrapped so English speech is detected and transcribed (issue 10);
     ``english`` returns the English recognizer to share its Whisper model (else one is built on use).
     """
     from kiosk_app.errors import ModelMissingError
@@ -84,8 +84,19 @@ def build_recognizer(s: Settings, language: str = "vi", *,
                             f"an ASR engine for language '{language}' ({engine} is not available here)")
 
 
+def uses_whisper(s: Settings) -> bool:
+    """Whether this configuration loads Whisper base: English questions or English detection."""
+    from kiosk_app.settings import AsrEngine
+
+    if s.asr.engine is AsrEngine.WHISPER:
+        return True
+    detects = s.asr.detect_english and s.asr.engine is AsrEngine.VIETASR
+    return "en" in s.ui.languages and (s.asr.english_engine is AsrEngine.WHISPER or detects)
+
+
 def whisper_model_dir(s: Settings) -> Path:
-    """``<models>/whisper-base``: provisioned, or rebuilt now from the two registry packages (no download)."""
+    """``<models>/whisper-base``, assembled by ``kiosk provision``. Missing (a device provisioned
+    before that step existed): rebuilt now from the two registry packages, with a warning."""
     from kiosk_app.errors import ModelMissingError
     from kiosk_app.models import require
 
@@ -94,6 +105,8 @@ def whisper_model_dir(s: Settings) -> Path:
     except ModelMissingError:
         from speech.asr.whisper_model import assemble
 
+        log.warning("whisper-base is not provisioned under %s; assembling it now (run kiosk provision "
+                    "so the kiosk never does this at start)", s.models_path)
         return assemble(s.models_path)
 
 

