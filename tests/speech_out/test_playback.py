@@ -101,7 +101,47 @@ def test_volume_from_settings_scales_the_samples(fake_device: Any) -> None:
     assert np.abs(played - samples // 2).max() <= 1
     Player(volume=2.0, stream_factory=fake_device).play([AudioChunk(samples.tobytes(), 22050, "tone")])
     loud = np.frombuffer(bytes(fake_device.streams[-1].written), dtype="<i2")
-    assert loud.max() == 32767  # clipped, not wrapped around
+    assert 0 < np.abs(loud.astype(np.int32)).max() <= CEILING  # limited to -1 dBFS: never clipped
+    assert _rms_db(loud) > _rms_db(samples) + 1.0  # but louder than at volume 1.0
+
+
+CEILING = round(32767 * 10 ** (-1 / 20))  # -1 dBFS
+
+
+def _rms_db(x: np.ndarray) -> float:
+    return float(20 * np.log10(np.sqrt(np.mean(x.astype(np.float64) ** 2)) / 32768))
+
+
+@pytest.mark.parametrize("volume", [1.2, 1.5, 2.0])
+def test_real_speech_never_clips_above_volume_one(espeak_vi: Any, tmp_path: Path, volume: float) -> None:
+    """espeak-ng peaks at about -0.03 dBFS: any gain above 1.0 used to flatten its peaks at full scale."""
+    text = "Lệ phí đăng ký khai sinh là 5.000 đồng."
+    base = tmp_path / "base.wav"
+    WavFilePlayer(base, volume=1.0).play(espeak_vi.synthesize(text))
+    out = tmp_path / f"v{volume}.wav"
+    WavFilePlayer(out, volume=volume).play(espeak_vi.synthesize(text))
+    x, ref = _read(out), _read(base)
+    assert np.abs(ref.astype(np.int32)).max() > CEILING  # espeak itself is this hot
+    assert np.abs(x.astype(np.int32)).max() <= CEILING  # peak <= -1 dBFS: no clipped sample
+    # the limiter only tames peaks: the speech as a whole gets louder (>= 60 % of the asked gain in dB)
+    assert _rms_db(x) > _rms_db(ref) + 0.6 * 20 * np.log10(volume)
+    # its gain moves smoothly: no run of identical loud samples (hard clipping flattens peaks)
+    assert _longest_flat_run(x) < 4
+
+
+def _read(path: Path) -> np.ndarray:
+    with wave.open(str(path)) as w:
+        return np.frombuffer(w.readframes(w.getnframes()), dtype="<i2")
+
+
+def _longest_flat_run(x: np.ndarray) -> int:
+    loud = np.abs(x.astype(np.int32)) > CEILING // 2
+    same = np.concatenate([[False], (np.diff(x) == 0) & loud[1:]])
+    best = run = 0
+    for s in same:
+        run = run + 1 if s else 0
+        best = max(best, run)
+    return best + 1 if best else 0
 
 
 def test_synthesis_failure_reaches_the_caller(fake_device: Any) -> None:

@@ -39,6 +39,17 @@ def test_say_to_a_wav_file(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -
     assert rms > 1000 and np.abs(samples.astype(np.int32)).max() < 32767  # audible, not clipped
 
 
+def test_louder_volume_from_settings_never_clips(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """[audio] volume = 2.0 on a weak speaker: louder, and no sample at full scale (it used to clip)."""
+    assert main(["say", FEE, "--out", str(tmp_path / "n.wav")]) == 0
+    monkeypatch.setenv("KIOSK_AUDIO__VOLUME", "2.0")
+    assert main(["say", FEE, "--out", str(tmp_path / "loud.wav")]) == 0
+    normal = _wav(tmp_path / "n.wav")[1].astype(np.float64)
+    loud = _wav(tmp_path / "loud.wav")[1].astype(np.float64)
+    assert np.abs(loud).max() <= 32767 * 10 ** (-1 / 20)  # peak <= -1 dBFS
+    assert 20 * np.log10(np.sqrt(np.mean(loud**2)) / np.sqrt(np.mean(normal**2))) > 3.0  # dB louder
+
+
 def test_slower_rate_makes_it_longer(tmp_path: Path) -> None:
     assert main(["say", FEE, "--out", str(tmp_path / "n.wav")]) == 0
     assert main(["say", FEE, "--out", str(tmp_path / "s.wav"), "--rate", "0.8"]) == 0
