@@ -19,12 +19,12 @@ import io
 import json
 import re
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Literal
+from typing import Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -36,7 +36,7 @@ try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,0
 except AttributeError:  # PyYAML built without libyaml
     _YamlLoader = yaml.SafeLoader
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION: Final = 1  # Final: a literal, so it types as the manifest's Literal[1]
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 RECORDS_DIR = "records"
@@ -257,12 +257,13 @@ def check_unique(records: Iterable[Record]) -> None:
 def record_yaml(record: Record) -> bytes:
     data = record.model_dump(mode="json", exclude_none=True, exclude_defaults=True)
     data = {"id": record.id, **data}
-    return yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100).encode("utf-8")
+    text: str = yaml.safe_dump(data, allow_unicode=True, sort_keys=False, width=100)  # no stream: a str
+    return text.encode("utf-8")
 
 
 def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: str, title: str = "",
                        sample: bool = False, created: datetime | None = None,
-                       signer: Any = None) -> bytes:
+                       signer: Callable[[bytes], bytes] | None = None) -> bytes:
     """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional."""
     recs = list(records)
     check_unique(recs)
