@@ -127,10 +127,10 @@ def timed_decide(kn: Any, marks: dict[str, float]) -> None:
     """Wrap ``Knowledge.decide`` on this instance so retrieval time is measured inside ``ask``."""
     real = type(kn).decide.__get__(kn)
 
-    def decide(question: str, language: str = "vi") -> Any:
+    def decide(question: str, language: str = "vi", context: Any = None) -> Any:
         t0 = time.monotonic()
         try:
-            return real(question, language)
+            return real(question, language, context)
         finally:
             marks["retrieval_s"] = marks.get("retrieval_s", 0.0) + time.monotonic() - t0
     kn.decide = decide

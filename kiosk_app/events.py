@@ -22,6 +22,7 @@ class EventType(StrEnum):
     TRANSCRIBED = "transcribed"
     THINKING = "thinking"
     ANSWER_READY = "answer-ready"
+    ANSWER_FINAL = "answer-final"
     SPEAKING = "speaking"
     SPEAKING_FINISHED = "speaking-finished"
     FAILED = "failed"
@@ -68,8 +69,22 @@ class Thinking:
 
 @dataclass(frozen=True, slots=True)
 class AnswerReady:
+    """The answer card, as soon as the procedure is known. ``live``: the local LLM is phrasing the
+    spoken answer; its sentences arrive as ``Speaking`` events (they may differ from
+    ``answer.sentences``, the template's) and ``AnswerFinal`` follows with what was said."""
+
     answer: Answer
+    live: bool = False
     type: ClassVar[EventType] = EventType.ANSWER_READY
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerFinal:
+    """After a live answer: every sentence said, who said it (``answer.answerer`` "llm" /
+    "template" / "llm+template") and why (``answer.reason``). Not sent when it was cancelled."""
+
+    answer: Answer
+    type: ClassVar[EventType] = EventType.ANSWER_FINAL
 
 
 @dataclass(frozen=True, slots=True)
@@ -111,4 +126,4 @@ class BundleActivated:
 
 
 Event = (Listening | AudioLevel | PartialTranscript | SpeechEnded | Transcribed | Thinking | AnswerReady
-         | Speaking | SpeakingFinished | Failed | Idle | MicStatus | BundleActivated)
+         | AnswerFinal | Speaking | SpeakingFinished | Failed | Idle | MicStatus | BundleActivated)

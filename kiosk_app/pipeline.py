@@ -9,6 +9,8 @@ Event sequences (see tests/pipeline/):
 * voice:  Listening → AudioLevel*/PartialTranscript* → SpeechEnded → Transcribed → Thinking →
   AnswerReady → Speaking* → SpeakingFinished → Idle
 * typed:  Transcribed → Thinking → AnswerReady → Speaking* → SpeakingFinished → Idle
+* LLM answer (``AnswerReady.live``): … → AnswerReady(card) → Speaking* (each sentence as soon as
+  the model has written it and the guard passed it) → AnswerFinal → SpeakingFinished → Idle
 * replay: Speaking* → SpeakingFinished → Idle
 * any KioskError: … → Failed(code) → Idle (the answer stays on screen when only speaking failed)
 * cancel: … → SpeakingFinished(interrupted=True) → Idle while speaking, else … → Idle
@@ -18,13 +20,16 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import queue
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any, Generic, Protocol, TypeVar
 
+from kiosk_app.conversation import ConversationMemory
 from kiosk_app.errors import CancelledError, ErrorCode, KioskError, NoSpeechError
 from kiosk_app.events import (
+    AnswerFinal,
     AnswerReady,
     AudioLevel,
     Event,
@@ -39,7 +44,7 @@ from kiosk_app.events import (
 )
 from kiosk_app.events import Speaking as SpeakingEvent
 from kiosk_app.settings import EndpointSettings, Settings
-from knowledge.types import Answer
+from knowledge.types import Answer, AnswerStream, Conversation
 from speech.asr.base import Recognizer
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.vad.base import VoiceDetector
@@ -48,6 +53,8 @@ log = logging.getLogger(__name__)
 
 EventSink = Callable[[Event], None]
 T = TypeVar("T")
+LIVE_POLL_S = 0.05  # the player side of a live answer checks "Dừng" this often while it waits
+LIVE_JOIN_S = 2.0  # wait for the LLM thread to end after speaking (it stops within ~0.1 s)
 
 
 class AudioSourceLike(Protocol):
@@ -57,6 +64,10 @@ class AudioSourceLike(Protocol):
 
 
 class KnowledgeLike(Protocol):
+    """``knowledge.service.Knowledge``. Optional: ``ask_stream(question, language, context)`` →
+    ``AnswerStream`` (LLM sentences spoken as they come, follow-up context); without it the pipeline
+    uses ``ask`` and speaks the whole answer."""
+
     def ask(self, question: str, language: str = "vi") -> Answer: ...
 
     def record(self, procedure_id: str) -> Any: ...
@@ -146,6 +157,7 @@ class Pipeline:
         self._closing = threading.Event()
         self._background: list[threading.Thread] = []
         self.last_timings: dict[str, float] = {}  # for benchmarks: monotonic stamps of the last run
+        self._conversation = ConversationMemory(settings.ui.idle_reset_s)  # follow-up questions
 
     # ---- lifetime -------------------------------------------------------------------------------
     def start_background(self, name: str, target: Callable[[threading.Event], None]) -> None:
@@ -189,6 +201,15 @@ class Pipeline:
     @property
     def cancelled(self) -> bool:
         return self._cancel.is_set()
+
+    def new_conversation(self) -> None:
+        """Forget the last procedure ("Hỏi câu khác", idle reset, language button): the next question
+        is not taken as a follow-up. Never blocks."""
+        self._conversation.new()
+
+    @property
+    def conversation(self) -> Conversation | None:
+        return self._conversation.last
 
     # ---- runs (the worker thread) ---------------------------------------------------------------
     def run_once(self, language: str = "vi", cancel: threading.Event | None = None) -> Answer | None:
@@ -274,11 +295,19 @@ class Pipeline:
     def _think_and_speak(self, text: str, language: str) -> Answer | None:
         self._check_cancel()
         self._emit(Thinking())
-        answer = self.knowledge.ask(text, language)
+        epoch, context = self._conversation.context(language)
+        ask_stream = getattr(self.knowledge, "ask_stream", None)
+        stream: AnswerStream = (ask_stream(text, language, context) if ask_stream is not None
+                                else AnswerStream(self.knowledge.ask(text, language)))
         self.last_timings["answer_ready"] = time.monotonic()
         self._check_cancel()
-        self._emit(AnswerReady(answer))
-        self._speak(answer, self.settings.tts.rate)
+        self._emit(AnswerReady(stream.card, live=stream.live))
+        if stream.live:
+            answer = self._speak_live(stream, self.settings.tts.rate)
+        else:
+            answer = stream.card
+            self._speak(answer, self.settings.tts.rate)
+        self._conversation.remember(answer, epoch)
         return answer
 
     def _answer_procedure(self, procedure_id: str, language: str) -> Answer | None:
@@ -289,9 +318,11 @@ class Pipeline:
         self._emit(Thinking())
         title = (record.title_en if language == "en" else None) or record.title
         answer = TemplateAnswerer().answer(title, record, Aspect.GENERAL, language=language)
+        epoch, _context = self._conversation.context(language)
         self._check_cancel()
         self._emit(AnswerReady(answer))
         self._speak(answer, self.settings.tts.rate)
+        self._conversation.remember(answer, epoch)  # picked on screen: follow-ups are about it
         return answer
 
     def _speak(self, answer: Answer, rate: float) -> None:
@@ -299,7 +330,57 @@ class Pipeline:
         if not sentences:
             self._emit(SpeakingFinished(interrupted=False))
             return
-        language = answer.language or "vi"
+        interrupted = self._play(sentences, answer.language or "vi", rate)
+        self._emit(SpeakingFinished(interrupted=interrupted))
+
+    def _speak_live(self, stream: AnswerStream, rate: float) -> Answer:
+        """Speak an answer while the local LLM writes it: the model runs in its own thread and hands
+        each guard-passed sentence through a queue to the player, which synthesises and plays it at
+        once (the template answer, when the model is too slow or rejected, arrives the same way).
+        "Dừng" stops the playback and the model's request. Returns the final answer (the card if it
+        was cancelled before the model finished)."""
+        said: queue.Queue[str | None] = queue.Queue()
+        stop = threading.Event()  # ends the LLM request (cancel, or speaking ended early)
+        outcome: list[Answer | BaseException] = []
+
+        def generate() -> None:
+            try:
+                outcome.append(stream.run(said.put, stop))
+            except BaseException as exc:  # handed over to the pipeline thread below
+                outcome.append(exc)
+            finally:
+                said.put(None)
+
+        def sentences() -> Iterator[str]:
+            while not self._cancel.is_set():
+                try:
+                    sentence = said.get(timeout=LIVE_POLL_S)
+                except queue.Empty:
+                    continue
+                if sentence is None:
+                    return
+                yield sentence
+
+        writer = threading.Thread(target=generate, name="kiosk-llm-answer", daemon=True)
+        writer.start()
+        try:
+            interrupted = self._play(sentences(), stream.card.language or "vi", rate)
+        finally:
+            if writer.is_alive():
+                stop.set()
+            writer.join(LIVE_JOIN_S)
+        result = outcome[0] if outcome else None
+        if isinstance(result, BaseException) and not isinstance(result, CancelledError):
+            raise result
+        if isinstance(result, Answer):
+            self._emit(AnswerFinal(result))
+        elif not interrupted:
+            log.warning("the LLM answer did not finish within %.0f s after speaking", LIVE_JOIN_S)
+        self._emit(SpeakingFinished(interrupted=interrupted))
+        return result if isinstance(result, Answer) else stream.card
+
+    def _play(self, sentences: Iterable[str], language: str, rate: float) -> bool:
+        """Synthesise and play ``sentences`` (consumed as the player needs them); True if interrupted."""
         synth = _pick(self.synthesizer, language)
 
         def chunks() -> Iterator[AudioChunk]:
@@ -316,7 +397,7 @@ class Pipeline:
             self._emit(SpeakingEvent(sentence))
 
         interrupted = self.player.play(chunks(), cancel=self._cancel, on_sentence=on_sentence)
-        self._emit(SpeakingFinished(interrupted=bool(interrupted) or self._cancel.is_set()))
+        return bool(interrupted) or self._cancel.is_set()
 
     # ---- helpers --------------------------------------------------------------------------------
     def _endpoint(self) -> EndpointSettings:

@@ -91,6 +91,13 @@ class PipelineWorker:
         self._drain()
         self._cancel_current()
 
+    def new_conversation(self) -> None:
+        """"Hỏi câu khác", idle reset, language button: the next question is not a follow-up."""
+        with self._lock:
+            pipeline = self._pipeline
+        if pipeline is not None:
+            pipeline.new_conversation()
+
     def stop(self, timeout: float = 5.0) -> bool:
         """End the thread (after cancelling); True when it ended within ``timeout``."""
         self._drain()

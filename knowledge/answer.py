@@ -10,9 +10,10 @@ never a guess. ``numbers_not_in_record`` is the check tests and the benchmark us
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from knowledge.bundle import Fact, Record, Status, numbers_in
 from knowledge.normalize import fold
@@ -56,6 +57,19 @@ _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ỹ0-9Đ])")
 class Answerer(Protocol):
     def answer(self, question: str, record: Record, aspect: Aspect, *, confidence: float = 1.0,
                alternatives: Sequence[str] = (), language: str = "vi") -> Answer: ...
+
+
+@runtime_checkable
+class StreamingAnswerer(Answerer, Protocol):
+    """An answerer whose sentences come over seconds (the local LLM): ``streams`` says whether this
+    question goes that way; ``answer_stream`` calls ``on_sentence`` per sentence as it may be spoken."""
+
+    def streams(self, question: str, aspect: Aspect, language: str = "vi") -> bool: ...
+
+    def answer_stream(self, question: str, record: Record, aspect: Aspect, *, confidence: float = 1.0,
+                      alternatives: Sequence[str] = (), language: str = "vi",
+                      on_sentence: Callable[[str], None] | None = None,
+                      cancel: threading.Event | None = None) -> Answer: ...
 
 
 def refer_answer(reason: str, *, language: str = "vi", confidence: float = 0.0,

@@ -66,6 +66,46 @@ def decide(hits: Sequence[Hit], thresholds: Thresholds, *, out_of_scope: str | N
     return Decision(Verdict.ANSWER, conf, top.procedure_id, "", alts)
 
 
+# ---- follow-up questions --------------------------------------------------------------------------
+@dataclass(frozen=True, slots=True)
+class FollowUpRule:
+    """When a question continues the last answer ("thế còn lệ phí bao nhiêu?", "ông bà đi thay được
+    không?"): short, names no other procedure, and retrieval alone is weak. Checked on the sample
+    bundle (tests/knowledge/test_follow_up.py): questions naming a procedure reach a name coverage of
+    0.5–1.0, follow-ups 0–0.35; a short question's lexical score is mostly how much of it one record
+    happens to cover ("mất bao lâu" → căn cước 0.57), descriptions of a new case score ≥ 0.6."""
+
+    max_words: int = 10
+    named: float = 0.45  # name coverage at which the question names a procedure (title or alias)
+    strong_lexical: float = 0.6  # retrieval trusted over the conversation from this lexical score
+
+
+# REFER reasons a conversation never overrides: the question is out of scope or not a question.
+_KEEP_REFER = ("out-of-scope", "empty", "garbage", "too-long")
+
+
+def follow_up(decision: Decision, hits: Sequence[Hit], *, previous: str, words: int,
+              named: dict[str, float], thresholds: Thresholds,
+              rule: FollowUpRule = FollowUpRule()) -> Decision:
+    """The decision for a question asked right after an answer about ``previous``: that procedure
+    again (reason "follow-up") when the question is clearly a follow-up, else ``decision`` unchanged.
+
+    ``words``: the question's length in words; ``named``: its name coverage per procedure
+    (``LexicalIndex.name_coverage``). Used as a tie-breaker only: an out-of-scope question, a long
+    one, one naming another procedure or one retrieval answers with confidence keeps its decision.
+    """
+    if decision.procedure_id == previous or decision.reason.startswith(_KEEP_REFER):
+        return decision
+    if words > rule.max_words or any(cov >= rule.named for pid, cov in named.items() if pid != previous):
+        return decision
+    if decision.verdict is Verdict.ANSWER and hits and hits[0].lexical >= rule.strong_lexical:
+        return decision
+    others = (decision.procedure_id, *decision.alternatives, *(h.procedure_id for h in hits))
+    alts = tuple(dict.fromkeys(p for p in others if p and p != previous))[:3]
+    return Decision(Verdict.ANSWER, max(decision.confidence, thresholds.min_confidence), previous,
+                    "follow-up", alts)
+
+
 # ---- phrase tables --------------------------------------------------------------------------------
 # Matched as whole syllable sequences: on the normalised text when the question has diacritics,
 # on the folded text (folded phrases) when it has none. Phrases whose folded form collides with

@@ -42,6 +42,7 @@ log = logging.getLogger(__name__)
 
 STATE_DIR = "llm_state"
 MAX_SENTENCES = 3
+POLL_S = 0.1  # longest wait for a child message before cancel and deadline are checked again
 NO_INFO_VI = "Máy chưa có thông tin về việc này, xin mời hỏi cán bộ tại quầy."
 
 SYSTEM_PROMPT_VI = (
@@ -297,6 +298,11 @@ class LlamaAnswerer:
         self.child.close()
 
     # ---- answering ------------------------------------------------------------------------------
+    def streams(self, question: str, aspect: Aspect, language: str = "vi") -> bool:
+        """Whether ``answer_stream`` would ask the model now (its sentences then come over seconds);
+        False means the template answers at once (direct question, English, model not loaded)."""
+        return language == "vi" and route_question(question, aspect).use_llm and self.child.ready
+
     def answer(self, question: str, record: Record, aspect: Aspect, *, confidence: float = 1.0,
                alternatives: Sequence[str] = (), language: str = "vi") -> Answer:
         return self.answer_stream(question, record, aspect, confidence=confidence,
@@ -404,9 +410,11 @@ class LlamaAnswerer:
                 if passed:
                     return finish("llm-timeout-total", fallback=False)
                 return finish("llm-timeout", fallback=True)
-            msg = self.child.next_message(rid, deadline - now)
+            # Short waits: a cancel ("Dừng") is seen within POLL_S even while the child is silent
+            # (reading the prompt), and the deadline within POLL_S of passing.
+            msg = self.child.next_message(rid, min(deadline - now, POLL_S))
             if msg is None:
-                continue  # the loop head sees the deadline
+                continue  # the loop head sees the deadline and the cancel
             op = msg.get("op")
             if op == "token":
                 timings.update(msg.get("timings") or {})

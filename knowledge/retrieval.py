@@ -206,6 +206,17 @@ class LexicalIndex:
         for f, w in qw.items():
             for rec, fw in self._postings(f).items():
                 cov[rec] += w * fw
+        name_cov = self._name_coverage(qw)
+        wq, wn = self.weights.query_coverage, self.weights.name_coverage
+        return {self.ids[rec]: wq * (c / total) + wn * name_cov.get(rec, 0.0) for rec, c in cov.items()}
+
+    def name_coverage(self, text: str) -> dict[str, float]:
+        """procedure id -> share (0..1) of its best-covered title/alias that the question contains:
+        how clearly the question *names* the procedure ("còn khai tử thì sao" → khai-tu)."""
+        qw = {f: self._feature_weight(f) for f in self.query_features(text)}
+        return {self.ids[rec]: c for rec, c in self._name_coverage(qw).items()}
+
+    def _name_coverage(self, qw: dict[str, float]) -> dict[int, float]:
         matched: dict[int, float] = defaultdict(float)
         for f, w in qw.items():
             for nid in self._name_post.get(f, ()):
@@ -216,8 +227,7 @@ class LexicalIndex:
             rec = self._name_rec[nid]
             if ftotal > 0 and m / ftotal > name_cov[rec]:
                 name_cov[rec] = m / ftotal
-        wq, wn = self.weights.query_coverage, self.weights.name_coverage
-        return {self.ids[rec]: wq * (c / total) + wn * name_cov.get(rec, 0.0) for rec, c in cov.items()}
+        return name_cov
 
 
 @dataclass(frozen=True, slots=True)

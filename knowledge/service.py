@@ -9,22 +9,30 @@ from __future__ import annotations
 
 import io
 import logging
+import threading
 import time
 import unicodedata
 import zipfile
 from collections.abc import Iterable
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk_app.errors import BundleError, StoreCorruptError, StoreMissingError
+from kiosk_app.errors import BundleError, CancelledError, StoreCorruptError, StoreMissingError
 from kiosk_app.settings import Settings
-from knowledge.answer import Answerer, TemplateAnswerer, numbers_not_in_record, refer_answer
+from knowledge.answer import (
+    Answerer,
+    StreamingAnswerer,
+    TemplateAnswerer,
+    numbers_not_in_record,
+    refer_answer,
+)
 from knowledge.bundle import Bundle, Record, build_bundle_bytes, read_bundle_dir
-from knowledge.decide import Decision, Thresholds, decide, detect_aspect, is_garbage, out_of_scope
+from knowledge.decide import Decision, Thresholds, decide, detect_aspect, follow_up, is_garbage, out_of_scope
 from knowledge.normalize import normalize_vi
 from knowledge.retrieval import HybridRetriever, LexicalIndex, Mode
 from knowledge.store import REBUILD_HINT, Index, build_index, open_index
-from knowledge.types import Answer, Aspect, Hit, Verdict
+from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Hit, SentenceSink, Verdict
 
 if TYPE_CHECKING:
     from knowledge.english import EnglishDecider
@@ -50,6 +58,7 @@ class Knowledge:
         self.lexical = LexicalIndex(bundle.records.values())
         self.retriever = HybridRetriever(self.lexical, index, mode)
         self.answerer: Answerer = answerer or TemplateAnswerer()
+        self._template = TemplateAnswerer()  # the card shown while the LLM answerer speaks
         bind = getattr(self.answerer, "bind", None)  # the LLM answerer: this bundle's prompt states
         if callable(bind):
             bind(bundle_dir, bundle.records.values())
@@ -106,35 +115,75 @@ class Knowledge:
     def search(self, question: str, k: int | None = None) -> list[Hit]:
         return self.retriever.search(question, k or self.settings.retrieval.top_k)
 
-    def decide(self, question: str, language: str = "vi") -> tuple[Decision, Aspect, list[Hit]]:
-        """Retrieval + decision without composing an answer (used by ``ask`` and the evaluation)."""
+    def decide(self, question: str, language: str = "vi",
+               context: Conversation | None = None) -> tuple[Decision, Aspect, list[Hit]]:
+        """Retrieval + decision without composing an answer (used by ``ask`` and the evaluation).
+
+        ``context``: the procedure answered just before; a short question that names no other
+        procedure and that retrieval answers only weakly stays on it (``decide.follow_up``)."""
         q = _clean(question)
         aspect = detect_aspect(q) if q else Aspect.GENERAL
         reason = self._bad_input(q)
         if reason:
             return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
         if language == "en":  # issue 10: English index, aspects, refusals (knowledge/english.py)
-            return self.english().decide(q)
-        hits = self.search(q)
-        return decide(hits, self.thresholds, out_of_scope=out_of_scope(q)), aspect, hits
+            decision, aspect, hits = self.english().decide(q)
+        else:
+            hits = self.search(q)
+            decision = decide(hits, self.thresholds, out_of_scope=out_of_scope(q))
+        if (context is not None and context.language == language
+                and context.procedure_id in self._bundle.records):
+            decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
+                                 named=self.lexical.name_coverage(q), thresholds=self.thresholds)
+        return decision, aspect, hits
 
-    def ask(self, question: str, language: str = "vi") -> Answer:
+    def ask(self, question: str, language: str = "vi", context: Conversation | None = None) -> Answer:
         """Answer one question (never raises for bad input)."""
+        return self.ask_stream(question, language, context, live=False).card
+
+    def ask_stream(self, question: str, language: str = "vi", context: Conversation | None = None, *,
+                   live: bool = True) -> AnswerStream:
+        """Decide now; the answer's sentences may come later (the pipeline speaks them as they come).
+
+        With the template answerer (or a question the LLM answerer leaves to templates) the result
+        holds the final answer; with the LLM answering, ``card`` is the template answer (shown at
+        once) and ``run(on_sentence, cancel)`` streams the model's guarded sentences."""
         q = _clean(question)
         log.debug("question: %r", q)
-        decision, aspect, _hits = self.decide(q, language)
+        decision, aspect, _hits = self.decide(q, language, context)
         if decision.verdict is Verdict.REFER or decision.procedure_id is None:
-            return refer_answer(decision.reason, language=language, confidence=decision.confidence,
-                                alternatives=decision.alternatives, aspect=aspect)
+            return AnswerStream(refer_answer(decision.reason, language=language,
+                                             confidence=decision.confidence,
+                                             alternatives=decision.alternatives, aspect=aspect))
         record = self._bundle.records[decision.procedure_id]
-        answer = self.answerer.answer(q, record, aspect, confidence=decision.confidence,
-                                      alternatives=decision.alternatives, language=language)
+        conf, alts = decision.confidence, decision.alternatives
+        ans = self.answerer
+        if live and isinstance(ans, StreamingAnswerer) and ans.streams(q, aspect, language):
+            card = self._template.answer(q, record, aspect, confidence=conf, alternatives=alts,
+                                         language=language)
+
+            def generate(on_sentence: SentenceSink, cancel: threading.Event | None) -> Answer:
+                try:
+                    return ans.answer_stream(q, record, aspect, confidence=conf, alternatives=alts,
+                                             language=language, on_sentence=on_sentence, cancel=cancel)
+                except CancelledError:
+                    raise
+                except Exception:  # the answerer handles its child's failures; this is a last resort
+                    log.exception("LLM answer for %s failed; the template answer speaks", record.id)
+                    for sentence in card.sentences:
+                        on_sentence(sentence)
+                    return replace(card, reason="llm-failed")
+
+            return AnswerStream(card, generate)
+        answer = ans.answer(q, record, aspect, confidence=conf, alternatives=alts, language=language)
+        if decision.reason == "follow-up" and not answer.reason:
+            answer = replace(answer, reason="follow-up")
         extra = numbers_not_in_record(answer.spoken, record)
         if extra:  # cannot happen with the template answerer; guards any other answerer
             log.error("answer for %s had numbers not in the record: %s; referring", record.id, sorted(extra))
-            return refer_answer("guard:number", language=language, confidence=decision.confidence,
-                                alternatives=(record.id, *decision.alternatives), aspect=aspect)
-        return answer
+            answer = refer_answer("guard:number", language=language, confidence=decision.confidence,
+                                  alternatives=(record.id, *decision.alternatives), aspect=aspect)
+        return AnswerStream(answer)
 
     def english(self) -> EnglishDecider:
         """The English retriever for this bundle, built on the first English question."""

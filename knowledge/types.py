@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
 
@@ -55,3 +57,47 @@ class Answer:
     @property
     def refer_to_staff(self) -> bool:
         return self.verdict is Verdict.REFER
+
+
+SentenceSink = Callable[[str], None]
+Generate = Callable[[SentenceSink, "threading.Event | None"], Answer]
+
+
+@dataclass(frozen=True, slots=True)
+class AnswerStream:
+    """A decided question: the card to show at once and how its sentences come.
+
+    ``card`` is the template answer for the record (documents, fee, time… for the screen) or the
+    refer answer. Without ``generate`` (template answerer, direct questions) ``card`` is the final
+    answer and ``run`` just hands its sentences over. With ``generate`` (the local LLM) sentences
+    arrive one by one as they are generated and pass the guard, and ``run`` returns the final
+    answer (``answerer`` "llm" / "template" / "llm+template", ``reason``); it blocks meanwhile and
+    raises ``CancelledError`` when ``cancel`` is set.
+    """
+
+    card: Answer
+    generate: Generate | None = None
+
+    @property
+    def live(self) -> bool:
+        return self.generate is not None
+
+    def run(self, on_sentence: SentenceSink, cancel: threading.Event | None = None) -> Answer:
+        if self.generate is None:
+            for sentence in self.card.sentences or (self.card.spoken,):
+                on_sentence(sentence)
+            return self.card
+        return self.generate(on_sentence, cancel)
+
+
+@dataclass(frozen=True, slots=True)
+class Conversation:
+    """What the kiosk answered last, so a follow-up ("thế còn lệ phí?") stays on that procedure.
+
+    Kept by the pipeline (``at``: monotonic time the answer finished) and cleared on the idle reset,
+    "Hỏi câu khác" and a language change; the knowledge service only reads it.
+    """
+
+    procedure_id: str
+    language: str = "vi"
+    at: float = 0.0

@@ -18,6 +18,7 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk_app.errors import ErrorCode
 from kiosk_app.events import (
+    AnswerFinal,
     AnswerReady,
     AudioLevel,
     BundleActivated,
@@ -52,6 +53,7 @@ class WorkerLike(Protocol):
     def explain(self, procedure_id: str, language: str = "vi") -> None: ...
     def replay(self, answer: Answer, slower: bool = False) -> None: ...
     def cancel(self) -> None: ...
+    def new_conversation(self) -> None: ...
     def reload(self) -> None: ...
     def stop(self, timeout: float = 5.0) -> bool: ...
 
@@ -201,7 +203,7 @@ class KioskApp(KioskModeMixin, App):
         elif isinstance(ev, Transcribed):
             self.last_question = ev.text
             if ev.language in ("vi", "en") and ev.language != THEME.lang:
-                self.set_language(ev.language)  # spoke English: the session stays English until idle reset
+                self._show_language(ev.language)  # spoke English: the session stays English until idle reset
             sm.get_screen("listening").show(ev)
             sm.get_screen("answer").show(ev)
             if current in ("typing", "home"):  # typed/example question: show "đang tìm câu trả lời…"
@@ -212,6 +214,9 @@ class KioskApp(KioskModeMixin, App):
                 self._note_unanswered(ev.answer.reason or "refer")
             sm.get_screen("answer").show(ev)
             sm.current = "answer"
+        elif isinstance(ev, AnswerFinal):  # a live (LLM) answer: what was said, by whom, why
+            self.last_answer = ev.answer  # "Nghe lại" repeats what was said
+            sm.get_screen("answer").show(ev)
         elif isinstance(ev, (Speaking, SpeakingFinished)):
             sm.get_screen("answer").show(ev)
         elif isinstance(ev, Failed):
@@ -293,6 +298,7 @@ class KioskApp(KioskModeMixin, App):
         """"Hỏi câu khác": stop reading, ask for a one-tap rating, then home."""
         assert self.sm is not None
         if self.worker is not None:
+            self.worker.new_conversation()  # the next question is not a follow-up of this one
             self.worker.cancel()
         fb = self.sm.get_screen("feedback")
         fb.procedure_id = (self.last_answer.procedure_id if self.last_answer else None) or ""
@@ -323,6 +329,12 @@ class KioskApp(KioskModeMixin, App):
             self.sm.current = name
 
     def set_language(self, language: str) -> None:
+        """The language button (and the idle reset): a new conversation in that language."""
+        if self.worker is not None:
+            self.worker.new_conversation()
+        self._show_language(language)
+
+    def _show_language(self, language: str) -> None:
         THEME.set_language(language)
         if self.sm is not None:
             self.sm.get_screen("error").refresh_language()
@@ -344,10 +356,11 @@ class KioskApp(KioskModeMixin, App):
             return False
         log.info("idle for %.0f s: back to the home screen", now - self.last_activity)
         if self.worker is not None:
+            self.worker.new_conversation()
             self.worker.cancel()
         if self.pin_pad is not None:
             self.pin_pad.dismiss()
-        self.set_language("vi")
+        self._show_language("vi")
         self.go("home")
         self.last_activity = now
         return True

@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.events import AnswerReady, Failed, Speaking, SpeakingFinished
+from kiosk_app.events import AnswerFinal, AnswerReady, Failed, Speaking, SpeakingFinished
 from kiosk_app.settings import Settings
 from knowledge.answer import TemplateAnswerer
 from tests.faults.conftest import Engines, Run
@@ -45,8 +45,9 @@ def test_llm_timeout_speaks_the_template_answer(make_run: Callable[..., Run], sl
     run = make_run(knowledge=slow_llm_knowledge)
     run.pipeline.ask_text(YES_NO)
     assert run.types()[:3] == ["transcribed", "thinking", "answer-ready"]
-    assert run.types()[-2:] == ["speaking-finished", "idle"] and not run.of(Failed)
-    answer = run.of(AnswerReady)[0].answer
+    assert run.types()[-3:] == ["answer-final", "speaking-finished", "idle"] and not run.of(Failed)
+    assert run.of(AnswerReady)[0].live  # the card at once; who spoke and why comes with AnswerFinal
+    answer = run.of(AnswerFinal)[0].answer
     assert answer.reason == "llm-timeout" and answer.answerer == "template"
     record = slow_llm_knowledge.record("khai-sinh")
     template = TemplateAnswerer().answer(YES_NO, record, answer.aspect)

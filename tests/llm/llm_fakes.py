@@ -80,3 +80,79 @@ class FakeChild:
 
     def close(self, timeout: float = 3.0) -> None:
         self.closed += 1
+
+
+class RealtimeChild:
+    """A scripted child on the real clock: each request's steps ``(seconds after the previous step,
+    message)`` are put on a queue by a thread, as the spawned child's messages arrive, so deadlines,
+    cancels and the kiosk pipeline's threads are exercised for real. An empty script hangs; a cancel
+    ends the script with ``done``/``cancelled`` like the real child."""
+
+    def __init__(self, *scripts: list[tuple[float, dict[str, Any]]]) -> None:
+        import queue
+        import threading
+
+        self.scripts = deque(scripts)
+        self.sent: list[dict[str, Any]] = []
+        self.cancelled: list[tuple[int, float]] = []  # (request id, time.monotonic() of the cancel)
+        self.closed = 0
+        self._out: queue.Queue[dict[str, Any]] = queue.Queue()
+        self._cancel: dict[int, threading.Event] = {}
+        self._threads: list[threading.Thread] = []
+        self._rid = 0
+
+    ready = True
+    alive = True
+
+    def start(self) -> None:
+        return None
+
+    def wait_ready(self, timeout: float) -> bool:
+        return True
+
+    def send(self, msg: dict[str, Any]) -> int:
+        import threading
+
+        self._rid += 1
+        rid = self._rid
+        self.sent.append({**msg, "id": rid})
+        stop = self._cancel[rid] = threading.Event()
+        steps = self.scripts.popleft() if self.scripts else []
+
+        def feed() -> None:
+            for seconds, step in steps or [(3600.0, {"op": "done", "stop": "eog"})]:
+                if stop.wait(seconds):
+                    break
+                self._out.put({**step, "id": rid})
+            if stop.is_set():
+                self._out.put({"op": "done", "id": rid, "stop": "cancelled", "timings": {}})
+
+        t = threading.Thread(target=feed, daemon=True)
+        t.start()
+        self._threads.append(t)
+        return rid
+
+    def next_message(self, rid: int, timeout: float) -> dict[str, Any] | None:
+        import queue
+        import time
+
+        deadline = time.monotonic() + max(0.0, timeout)
+        while True:
+            try:
+                msg = self._out.get(timeout=max(0.0, deadline - time.monotonic()))
+            except queue.Empty:
+                return None
+            if msg["id"] == rid:
+                return msg
+
+    def cancel(self, rid: int) -> None:
+        import time
+
+        self.cancelled.append((rid, time.monotonic()))
+        if rid in self._cancel:
+            self._cancel[rid].set()
+
+    def close(self, timeout: float = 3.0) -> None:
+        self.closed += 1
+        for ev in self._cancel.values():
+            ev.set()

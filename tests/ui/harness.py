@@ -47,6 +47,9 @@ class FakeWorker:
     def cancel(self) -> None:
         self.calls.append(("cancel",))
 
+    def new_conversation(self) -> None:
+        self.calls.append(("new_conversation",))
+
     def reload(self) -> None:
         self.calls.append(("reload",))
 

@@ -22,7 +22,7 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.utils import escape_markup
 
-from kiosk_app.events import AnswerReady, Event, Failed, Speaking, SpeakingFinished, Transcribed
+from kiosk_app.events import AnswerFinal, AnswerReady, Event, Failed, Speaking, SpeakingFinished, Transcribed
 from kiosk_app.ui import widgets
 from kiosk_app.ui.card import card_sections, card_title
 from kiosk_app.ui.messages import VOICE_ONLY, error_message
@@ -48,6 +48,7 @@ class AnswerScreen(Screen):
     status = StringProperty("")  # e.g. the voice failed: "xin mời đọc trên màn hình"
     online_url = StringProperty("")
     choosing = BooleanProperty(False)  # "Chưa đúng ý tôi": alternatives are shown
+    live = BooleanProperty(False)  # the local LLM is phrasing the spoken answer (AnswerReady.live)
 
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
@@ -56,6 +57,7 @@ class AnswerScreen(Screen):
         self._qr: tuple[str, Texture] | None = None
         self._card_todo: list[Any] = []  # sections still to add (a few per frame)
         self._card_event: Any = None
+        self._said: list[str] = []  # sentences spoken so far of a live answer
 
     # ---- events ---------------------------------------------------------------------------------
     def show(self, ev: Event) -> None:
@@ -63,8 +65,18 @@ class AnswerScreen(Screen):
             self.question = ev.text
         elif isinstance(ev, AnswerReady):
             self.show_answer(ev.answer)
+            self.live = ev.live
+        elif isinstance(ev, AnswerFinal):
+            self.answer = ev.answer
+            self.sentences = list(ev.answer.sentences or (ev.answer.spoken,))
+            self.live = False
         elif isinstance(ev, Speaking):
             self.speaking = True
+            if self.live:
+                self._said.append(ev.sentence)
+                if ev.sentence not in self.sentences:
+                    # the model's words replace the template's short answer: show what is said
+                    self.sentences = list(self._said)
             if ev.sentence in self.sentences:
                 self.current = self.sentences.index(ev.sentence)
         elif isinstance(ev, SpeakingFinished):
@@ -82,6 +94,8 @@ class AnswerScreen(Screen):
         self.refer = answer.verdict is Verdict.REFER or record is None
         self.hedged = bool(answer.hedged)
         self.sentences = list(answer.sentences or (answer.spoken,))
+        self._said = []
+        self.live = False
         self.current = -1
         self.speaking = False
         self.status = ""

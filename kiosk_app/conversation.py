@@ -1,0 +1,50 @@
+"""What the kiosk answered last, so a follow-up question ("thế còn lệ phí?") stays on that procedure.
+
+The pipeline asks ``context(language)`` before a question and ``remember(answer, epoch)`` after it;
+the UI starts a new conversation ("Hỏi câu khác", the language button, the idle reset) through the
+worker. Thread-safe: the UI thread may start a new conversation while the pipeline thread answers,
+and an answer that began before it never becomes the context afterwards (the epoch changed).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable
+
+from knowledge.types import Answer, Conversation, Verdict
+
+
+class ConversationMemory:
+    def __init__(self, max_age_s: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.max_age_s = max_age_s  # older answers are not followed up (the kiosk's idle reset time)
+        self.clock = clock
+        self._last: Conversation | None = None
+        self._epoch = 0
+        self._lock = threading.Lock()
+
+    @property
+    def last(self) -> Conversation | None:
+        return self._last
+
+    def new(self) -> None:
+        """Forget the last procedure: the next question is not a follow-up."""
+        with self._lock:
+            self._last = None
+            self._epoch += 1
+
+    def context(self, language: str) -> tuple[int, Conversation | None]:
+        """(epoch, the last answered procedure if it is recent and in this language)."""
+        with self._lock:
+            last, epoch = self._last, self._epoch
+        if last is None or last.language != language or self.clock() - last.at > self.max_age_s:
+            return epoch, None
+        return epoch, last
+
+    def remember(self, answer: Answer, epoch: int) -> None:
+        """After an answer about a procedure (a referral keeps the earlier one)."""
+        if answer.verdict is not Verdict.ANSWER or not answer.procedure_id:
+            return
+        with self._lock:
+            if epoch == self._epoch:  # no new conversation since the question began
+                self._last = Conversation(answer.procedure_id, answer.language or "vi", self.clock())
