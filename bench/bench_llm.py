@@ -14,6 +14,12 @@ models/manifest.toml and scripts/assemble_qwen.py):
     .venv/bin/python bench/bench_llm.py                       # models found via settings
     KIOSK_DATA_DIR=/var/lib/ward-kiosk .venv/bin/python bench/bench_llm.py --models qwen1.5,qwen0.5
     .venv/bin/python bench/bench_llm.py --gguf qwen1.5=/tmp/q.gguf --no-write
+    .venv/bin/python bench/bench_llm.py --models qwen1.5 --pipeline   # + through the kiosk pipeline
+    .venv/bin/python bench/bench_llm.py --models qwen1.5 --quick      # 3 questions, pipeline, no write
+
+``--pipeline`` also asks every question through the kiosk pipeline (``bench/llm_pipeline.py``):
+question text → first audio at the sound card, with the precomputed record states and without
+them, the kiosk's time limits, who spoke first, guard pass rate, peak RSS of the child and kiosk.
 
 Runs the model in the same spawned child as the kiosk, with the kiosk's system prompt and guard.
 The time limits are lifted while measuring (so a slow first sentence is measured, not cut) and
@@ -35,6 +41,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from bench import llm_pipeline
 from bench.report import REPO, write_section
 from kiosk_app.errors import KioskError
 from kiosk_app.settings import Settings
@@ -95,7 +102,8 @@ def ask_raw(child: LlmChild, system: str, question: str, state: str | None) -> d
 
 
 def bench_model(short: str, gguf: Path, records: dict[str, Record], rows: list[dict[str, Any]],
-                threads: int, workdir: Path, first_limit: float) -> dict[str, Any]:
+                threads: int, workdir: Path, first_limit: float, *, cold_records: int = 3,
+                pipeline: dict[str, Any] | None = None) -> dict[str, Any]:
     res: dict[str, Any] = {"model": short, "file": gguf.name, "size_mb": gguf.stat().st_size / 1e6,
                            "threads": threads, "load_avg": os.getloadavg()[0]}
     child = LlmChild(ChildConfig(model_path=str(gguf), n_ctx=N_CTX, n_threads=threads))
@@ -114,7 +122,7 @@ def bench_model(short: str, gguf: Path, records: dict[str, Record], rows: list[d
         # 1. prompt read without a state: cold system+record+question (another record in memory first)
         used = list(dict.fromkeys(r["expect"] for r in rows))
         cold = []
-        for rid in used[:3]:
+        for rid in used[:cold_records]:
             ask_raw(child, "Bạn là trợ lý.", "xin chào", None)  # another prefix in the KV cache
             q = next(r["text"] for r in rows if r["expect"] == rid)
             d = ask_raw(child, system_prompt(records[rid]), q, None)
@@ -146,10 +154,33 @@ def bench_model(short: str, gguf: Path, records: dict[str, Record], rows: list[d
                 "state": t.get("state"), "question_tokens": t.get("question_tokens"),
                 "first_sentence_ms": t.get("first_sentence_ms"), "rss": t.get("rss_peak_mb")})
         res["rss_peak_mb"] = max([r["rss"] for r in res["rows"] if r["rss"]] or [0.0])
+
+        # 4. through the kiosk pipeline, with and without the precomputed states
+        if pipeline is not None:
+            settings = pipeline["settings"]
+            llm_pipeline.kiosk_bundle(bundle, list(records.values()))
+
+            def answerer_for(with_state: bool) -> LlamaAnswerer:
+                return LlamaAnswerer(child, template=TemplateAnswerer(), model_key=key if with_state else "",
+                                     bundle_dir=bundle, records=records.values(),
+                                     first_sentence_timeout_s=pipeline["first_limit"],
+                                     total_timeout_s=settings.answer.llm_total_timeout_s)
+
+            def evict() -> None:
+                ask_raw(child, "Bạn là trợ lý.", "xin chào", None)
+
+            res["pipeline"] = llm_pipeline.run(answerer_for, settings, bundle, records, rows,
+                                               fake_tts=pipeline["fake_tts"], evict=evict, log=_log,
+                                               child_pid=getattr(child._proc, "pid", None))
     finally:
         child.close()
     res["first_limit"] = first_limit
     return res
+
+
+def _log(msg: str) -> None:
+    sys.stdout.write(msg + "\n")
+    sys.stdout.flush()
 
 
 def _med(xs: list[float]) -> float:
@@ -243,6 +274,9 @@ def render(results: list[dict[str, Any]], skipped: list[str], red: tuple[int, in
                      + ", ".join(f"{k} {v}" for k, v in reasons.most_common()))
     for name in skipped:
         lines.append(f"- {name}")
+    pipe = llm_pipeline.render(results)
+    if pipe:
+        lines += ["", *pipe]
     lines.append(NOTES)
     best = next((r for r in results if "rows" in r and r["model"].startswith("qwen1.5")),
                 next((r for r in results if "rows" in r), None))
@@ -271,7 +305,17 @@ def main(argv: list[str] | None = None) -> int:
                     "their models are listed in order)")
     ap.add_argument("--state-dir", type=Path, help="keep prompt states here (reused by the next run; "
                     "default: a temporary folder, so every run precomputes them)")
+    ap.add_argument("--pipeline", action="store_true",
+                    help="also ask every question through the kiosk pipeline (bench/llm_pipeline.py)")
+    ap.add_argument("--fake-tts", action="store_true", help="pipeline: a silent synthesiser, not espeak-ng")
+    ap.add_argument("--first-limit", type=float, default=None,
+                    help="pipeline: first-sentence limit in seconds (default: [answer] "
+                    "llm_first_sentence_timeout_s, as the kiosk runs)")
+    ap.add_argument("--quick", action="store_true",
+                    help="check that the script works: 3 questions, one cold prompt, --pipeline, --no-write")
     args = ap.parse_args(argv)
+    if args.quick:
+        args.limit, args.pipeline, args.no_write = args.limit or 3, True, True
     settings = Settings.load()
     threads = args.threads or settings.answer.llm_threads
     records = {r.id: r for r in load_records_dir(RECORDS)}
@@ -303,8 +347,13 @@ def main(argv: list[str] | None = None) -> int:
                 continue
             sys.stdout.write(f"== {short}: {gguf}\n")
             sys.stdout.flush()
+            pipe = None
+            if args.pipeline:
+                pipe = {"settings": settings, "fake_tts": args.fake_tts,
+                        "first_limit": args.first_limit or settings.answer.llm_first_sentence_timeout_s}
             r = bench_model(short, gguf, records, rows, threads, Path(tmp), settings.answer.
-                            llm_first_sentence_timeout_s)
+                            llm_first_sentence_timeout_s, cold_records=1 if args.quick else 3,
+                            pipeline=pipe)
             results.append(r)
             for x in r.get("rows", []):
                 sys.stdout.write(f"  {x['id']} {x['answerer']:12} {x['reason']:22} first "
