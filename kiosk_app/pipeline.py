@@ -361,14 +361,14 @@ class Pipeline:
                     return
                 yield sentence
 
-        writer = threading.Thread(target=generate, name="kiosk-llm-answer", daemon=True)
-        writer.start()
+        llm = threading.Thread(target=generate, name="kiosk-llm-answer", daemon=True)
+        llm.start()
         try:
             interrupted = self._play(sentences(), stream.card.language or "vi", rate)
         finally:
-            if writer.is_alive():
+            if llm.is_alive():
                 stop.set()
-            writer.join(LIVE_JOIN_S)
+            llm.join(LIVE_JOIN_S)
         result = outcome[0] if outcome else None
         if isinstance(result, BaseException) and not isinstance(result, CancelledError):
             raise result

@@ -12,6 +12,8 @@
   spoken. A rejected first sentence, no first sentence within
   ``answer.llm_first_sentence_timeout_s``, an error or a dead child → the template answer speaks.
   A rejected later sentence is dropped and the template answer follows what was already said.
+  The kiosk pipeline speaks each sentence as it arrives (``Knowledge.ask_stream``; ``streams()`` says
+  whether a question goes to the model), so the resident hears the first one while the rest is written.
 * ``Answer.answerer`` says who spoke ("llm", "template", "llm+template"), ``Answer.reason`` why
   ("llm", "llm-guard:number", "llm-timeout", "template-direct-question", ...). ``last_timings`` has
   the prompt-read / first-sentence / total times of the last question.

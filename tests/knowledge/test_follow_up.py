@@ -94,3 +94,12 @@ def test_follow_up_rule(decision: Decision, hits: list[Hit], words: int, named: 
         assert "khai-sinh" not in got.alternatives
     else:
         assert got == decision
+
+
+def test_english_follow_ups_work_the_same_way(knowledge: Knowledge) -> None:
+    after = Conversation("khai-sinh", "en")
+    for q in ("how much is it", "can grandparents go instead"):
+        assert knowledge.ask(q, "en").procedure_id is None
+        a = knowledge.ask(q, "en", after)
+        assert (a.procedure_id, a.reason, a.language) == ("khai-sinh", "follow-up", "en")
+    assert knowledge.ask("and marriage registration?", "en", after).procedure_id == "ket-hon"
