@@ -223,3 +223,17 @@ def test_new_conversation_during_an_answer_wins(bundle_dir: Path, settings: Sett
     r.player.during(0, r.pipeline.new_conversation)  # "Hỏi câu khác" pressed while it speaks
     r.pipeline.ask_text("làm giấy khai sinh cho cháu cần những gì")
     assert r.pipeline.conversation is None
+
+
+def test_follow_up_goes_to_the_model_with_the_procedure_just_answered(bundle_dir: Path,
+                                                                      settings: Settings) -> None:
+    from knowledge.llm_answerer import system_prompt
+
+    child = FakeChild(deque([tokens("Được. Ông hoặc bà có thể đi thay.")]))
+    r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))
+    assert r.pipeline.ask_text("đăng ký kết hôn").procedure_id == "ket-hon"  # direct: the template
+    assert child.sent == []
+    r.pipeline.ask_text("ông bà đi thay được không?")  # alone, retrieval picks guardianship
+    ket_hon = r.pipeline.knowledge.record("ket-hon")  # type: ignore[attr-defined]
+    assert child.sent[0]["system"] == system_prompt(ket_hon)
+    assert r.of(AnswerReady)[-1].live and r.of(AnswerFinal)[0].answer.procedure_id == "ket-hon"
