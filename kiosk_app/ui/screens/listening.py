@@ -23,12 +23,28 @@ from kiosk_app.ui.messages import status_line
 from kiosk_app.ui.theme import THEME
 
 
+TAIL_CHARS = 90  # about three lines of large type at 800×480: a long question shows its last words
+
+
+def transcript_tail(text: str, limit: int = TAIL_CHARS) -> str:
+    """The end of a long transcript, cut at a word boundary and marked with "…"."""
+    if len(text) <= limit:
+        return text
+    tail = text[-limit:]
+    space = tail.find(" ")
+    return "…" + (tail[space + 1:] if 0 <= space < limit // 3 else tail)
+
+
 class ListeningScreen(Screen):
     controller = ObjectProperty(None, allownone=True)
     status = StringProperty("")
     transcript = StringProperty("")
+    shown = StringProperty("")  # what fits on the screen: the transcript's last words
     level = NumericProperty(0.0)
     thinking = BooleanProperty(False)  # speech ended: the meter goes away, "đang tìm câu trả lời…"
+
+    def on_transcript(self, _inst: object, text: str) -> None:
+        self.shown = transcript_tail(text)
 
     def reset(self) -> None:
         self.status = status_line(EventType.LISTENING, THEME.lang)
