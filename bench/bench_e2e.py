@@ -188,11 +188,15 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
         return p
 
     frames: list[tuple[float, bool]] = []  # (interval, during a question)
+    slow: list[str] = []  # the events just before each frame over 50 ms
+    recent: list[str] = []
     state = {"busy": False, "last": time.perf_counter(), "done": 0, "ready": False}
     result: dict[str, Any] = {}
 
     class BenchApp(KioskApp):
         def handle(self, ev: Event) -> None:
+            recent.append(type(ev).__name__)
+            del recent[:-3]
             super().handle(ev)
             if isinstance(ev, Listening):
                 state["busy"] = True
@@ -218,6 +222,8 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     def tick(_dt: float) -> None:
         now = time.perf_counter()
         frames.append((now - state["last"], bool(state["busy"])))
+        if now - state["last"] > 0.05 and len(frames) > 5:
+            slow.append(f"{(now - state['last']) * 1000:.0f} ms after {'/'.join(recent)}")
         state["last"] = now
 
     # A real display's buffer swap makes the GPU finish each frame. The SDL offscreen window's swap
@@ -236,7 +242,7 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     idle = [f for f, b in frames[5:] if not b]
     from resource import RUSAGE_SELF, getrusage
 
-    result.update(busy_frames=busy, idle_frames=idle, questions=state["done"],
+    result.update(slow_frames=slow, busy_frames=busy, idle_frames=idle, questions=state["done"],
                   wall_s=time.perf_counter() - t0, peak_rss_mb=getrusage(RUSAGE_SELF).ru_maxrss / 1024)
     return result
 

@@ -126,6 +126,28 @@ class KioskApp(KioskModeMixin, App):
             self.worker.start(preload=True)
         return sm
 
+    def on_start(self) -> None:
+        Clock.schedule_once(lambda _dt: self.warm_up_screens(), 0.5)
+
+    def warm_up_screens(self) -> None:
+        """Draw the listening and answer screens once off screen while the engines load, so the
+        first question does not pay for font, texture and (software GL) shader set-up: 135 ms
+        frame on the first switch to "listening" without it (bench/bench_e2e.py)."""
+        from kivy.core.window import Window
+
+        for name in ("listening", "answer", "feedback"):
+            screen = self.sm.get_screen(name) if self.sm is not None else None
+            if screen is None or screen is self.sm.current_screen:
+                continue
+            reset = getattr(screen, "reset", None)
+            if callable(reset):
+                reset()
+            screen.size = Window.size
+            try:
+                screen.export_as_image()
+            except Exception:  # best effort: a failed warm-up only costs one slow frame later
+                log.debug("warm-up of %s failed", name, exc_info=True)
+
     def _add_staff_screen(self, sm: ScreenManager) -> None:
         if not self.pin_gate.enabled:
             log.info("staff screen disabled (no staff PIN provisioned)")
