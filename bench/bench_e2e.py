@@ -315,6 +315,9 @@ def report(runs: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> str:
             f"{ui.get('questions', 0)}.",
             "",
         ]
+        if ui.get("slow_frames"):
+            lines += [f"Frames over 50 ms ({len(ui['slow_frames'])} of {len(busy) + len(idle)}): "
+                      + "; ".join(ui["slow_frames"]) + ".", ""]
         if errors:
             lines += [f"Runs without audio: {len(errors)} ({', '.join(r['error'] for r in errors)}).", ""]
     lines += [

@@ -8,6 +8,7 @@ while one is running cancels the running one first (barge-in); ``cancel()`` stop
 
 from __future__ import annotations
 
+import gc
 import logging
 import queue
 import threading
@@ -162,6 +163,7 @@ class PipelineWorker:
             return current
         if current is not None:
             current.close()
+            gc.unfreeze()  # the old pipeline's objects may be collected again
         try:
             built = self._build(self._emit)
         except KioskError as exc:
@@ -174,6 +176,12 @@ class PipelineWorker:
             built = None
         with self._lock:
             self._pipeline = built
+        if built is not None:
+            # The knowledge (indexes, vocabularies) is millions of long-lived references: every full
+            # collection walked them for ~0.25-0.5 s holding the GIL, a frozen screen for the resident.
+            # Frozen, collections only see the objects of the questions.
+            gc.collect()
+            gc.freeze()
         if built is not None and self._on_ready is not None:
             try:
                 self._on_ready(built)
