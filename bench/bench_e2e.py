@@ -326,8 +326,9 @@ def report(runs: dict[str, tuple[dict[str, Any], dict[str, Any]]]) -> str:
         "the interval, and `glFinish` after every frame makes llvmpipe draw each frame inside its own "
         "interval, as a displayed window's buffer swap does (without it the offscreen window defers "
         "the drawing of many frames and charges it to the next changed label: 150–450 ms stalls that "
-        "are an artefact of the offscreen driver, found with py-spy and strace). The worker thread runs at nice +5 (its engine threads inherit it) so the screen "
-        "keeps its CPU share. espeak-ng runs as a short child process and is not in the memory figure. "
+        "are an artefact of the offscreen driver, found with py-spy and strace). The worker thread "
+        "runs at nice +5 (its engine threads inherit it) so the screen keeps its CPU share. espeak-ng "
+        "runs as a short child process and is not in the memory figure. "
         "Other benchmarks shared the 2 cores during some runs (see the load average above); rerun on an "
         "idle kiosk before trusting absolute numbers.",
     ]

@@ -40,10 +40,9 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audio_test(args: argparse.Namespace, settings: Settings) -> int:
     """Record from the microphone (kept in memory only), report the level, play it back."""
-    from speech.audio import SAMPLE_RATE, open_mic
-
     from kiosk_app.doctor import _level_dbfs
     from kiosk_app.wiring import build_player
+    from speech.audio import SAMPLE_RATE, open_mic
     from speech.tts.base import AudioChunk
 
     mic = open_mic(settings.audio)

@@ -1,4 +1,4 @@
-"""Closing the pipeline: background work stops first, then the engines close, and the process exits cleanly."""
+"""Closing the pipeline: background work stops first, then the engines close; the process exits cleanly."""
 
 from __future__ import annotations
 

@@ -22,7 +22,6 @@ from kiosk_app.ui import widgets  # noqa: F401
 from kiosk_app.ui.messages import status_line
 from kiosk_app.ui.theme import THEME
 
-
 TAIL_CHARS = 90  # about three lines of large type at 800×480: a long question shows its last words
 
 
