@@ -53,36 +53,6 @@ TYPED = [  # in-scope questions as residents type or speak them (from bench/eval
 ]
 
 
-class ClockedStream:
-    """A sound card stand-in: consumes audio in real time; remembers when the first block came."""
-
-    def __init__(self, rate: int, stamps: dict[str, float]) -> None:
-        self.rate = rate
-        self.stamps = stamps
-
-    def start(self) -> None:
-        return None
-
-    def write(self, data: bytes) -> None:
-        self.stamps.setdefault("first_audio", time.monotonic())
-        time.sleep(len(data) / 2 / self.rate)
-
-    def stop(self) -> None:
-        return None
-
-    def abort(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
-def clocked_player(stamps: dict[str, float]) -> Any:
-    from speech.playback import Player
-
-    return Player(stream_factory=lambda rate: ClockedStream(rate, stamps))
-
-
 def clips() -> list[Path]:
     found = sorted(FIXTURES.glob("*.wav"))
     if not found:
@@ -108,6 +78,7 @@ def prepared_settings(tmp: Path, detect_english: bool = True) -> Any:
 
 # ---- 1. latency ---------------------------------------------------------------------------------
 def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
+    from bench.sound_card import bench_player
     from kiosk_app import wiring
     from kiosk_app.events import Event, Failed
     from speech.audio import WavSource
@@ -117,7 +88,7 @@ def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     stamps: dict[str, float] = {}
     events: list[Event] = []
     pipeline = wiring.build_kiosk_pipeline(settings, events.append)
-    pipeline.player = clocked_player(stamps)
+    pipeline.player = bench_player(stamps, realtime=True)
     rows: list[dict[str, Any]] = []
     current = {"pcm": b""}
     pipeline.source_factory = lambda: WavSource(pcm16=current["pcm"], realtime=True, tail_silence_s=2.0)
@@ -129,16 +100,16 @@ def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
             answer = pipeline.run_once("vi")
             t = pipeline.last_timings
             failed = [e for e in events if isinstance(e, Failed)]
-            if failed or "first_audio" not in stamps or answer is None:
+            if failed or "first_write" not in stamps or answer is None:
                 rows.append({"clip": clip.stem, "error": str(failed[0].code) if failed else "no audio"})
                 continue
             end_to_capture = t.get("capture_end_detected_s", 0.0) + t.get("capture_final_s", 0.0)
-            after = stamps["first_audio"] - t["speech_ended"]
+            after = stamps["first_write"] - t["speech_ended"]
             rows.append({"clip": clip.stem, "e2e_s": end_to_capture + after,
                          "endpoint_s": t.get("capture_end_detected_s", 0.0),
                          "final_s": t.get("capture_final_s", 0.0),
                          "answer_s": t["answer_ready"] - t["speech_ended"],
-                         "to_audio_s": stamps["first_audio"] - t["answer_ready"],
+                         "to_audio_s": stamps["first_write"] - t["answer_ready"],
                          "verdict": str(answer.verdict), "language": answer.language})
     typed: list[dict[str, Any]] = []
     for q in TYPED:
@@ -146,10 +117,10 @@ def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
         events.clear()
         t0 = time.monotonic()
         answer = pipeline.ask_text(q, "vi")
-        if answer is None or "first_audio" not in stamps:
+        if answer is None or "first_write" not in stamps:
             typed.append({"q": q, "error": "no audio"})
             continue
-        typed.append({"q": q, "procedure": answer.procedure_id, "first_audio_s": stamps["first_audio"] - t0,
+        typed.append({"q": q, "procedure": answer.procedure_id, "first_audio_s": stamps["first_write"] - t0,
                       "answer_s": pipeline.last_timings["answer_ready"] - t0})
 
     pipeline.close()
@@ -169,6 +140,7 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     from kivy.clock import Clock
 
     from bench.report import rss_mb
+    from bench.sound_card import bench_player
     from kiosk_app import wiring
     from kiosk_app.events import Event, Idle, Listening
     from kiosk_app.ui.app import KioskApp
@@ -184,7 +156,7 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     def build(sink: Any) -> Any:
         p = wiring.build_kiosk_pipeline(settings, sink)
         p.source_factory = lambda: WavSource(pcm16=current["pcm"], realtime=True, tail_silence_s=2.0)
-        p.player = clocked_player(stamps)
+        p.player = bench_player(stamps, realtime=True)
         return p
 
     frames: list[tuple[float, bool]] = []  # (interval, during a question)

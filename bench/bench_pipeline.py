@@ -99,30 +99,6 @@ def llm_questions(limit: int, records: int) -> list[dict[str, Any]]:
 
 
 # ---- instrumentation ------------------------------------------------------------------------------
-class CardStream:
-    """The sound card: accepts audio at once, remembers when the first block came and how much."""
-
-    def __init__(self, rate: int, marks: dict[str, float]) -> None:
-        self.rate = rate
-        self.marks = marks
-
-    def start(self) -> None:
-        return None
-
-    def write(self, data: bytes) -> None:
-        self.marks.setdefault("first_write", time.monotonic())
-        self.marks["audio_s"] = self.marks.get("audio_s", 0.0) + len(data) / 2 / self.rate
-
-    def stop(self) -> None:
-        return None
-
-    def abort(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 def timed_decide(kn: Any, marks: dict[str, float]) -> None:
     """Wrap ``Knowledge.decide`` on this instance so retrieval time is measured inside ``ask``."""
     real = type(kn).decide.__get__(kn)
@@ -146,16 +122,16 @@ class Rig:
     """The kiosk pipeline with swappable recogniser / knowledge / synthesiser and stage marks."""
 
     def __init__(self, settings: Any) -> None:
+        from bench.sound_card import bench_player
         from kiosk_app import wiring
         from kiosk_app.events import Event
-        from speech.playback import Player
 
         self.events: list[Event] = []
         self.marks: dict[str, float] = {}
         t0 = time.perf_counter()
         self.pipeline = wiring.build_kiosk_pipeline(settings, self.events.append)
         self.build_s = time.perf_counter() - t0
-        self.pipeline.player = Player(stream_factory=lambda rate: CardStream(rate, self.marks))
+        self.pipeline.player = bench_player(self.marks)
         self.default_recognizer = self.pipeline.recognizer
         self.default_synthesizer = self.pipeline.synthesizer
         self.default_knowledge = self.pipeline.knowledge

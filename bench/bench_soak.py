@@ -48,29 +48,6 @@ def log(msg: str) -> None:
     sys.stderr.flush()
 
 
-class NullCard:
-    """A sound card that takes audio at once and drops it."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self.samples = 0
-
-    def start(self) -> None:
-        return None
-
-    def write(self, data: bytes) -> None:
-        self.samples += len(data) // 2
-
-    def stop(self) -> None:
-        return None
-
-    def abort(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 def native_threads() -> int:
     return len(os.listdir("/proc/self/task"))
 
@@ -121,19 +98,19 @@ def schedule(n: int, voice_every: int, english_every: int) -> list[tuple[str, in
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
+    from bench.sound_card import bench_player
     from kiosk_app import wiring
     from kiosk_app.events import Event, Failed
     from kiosk_app.settings import Settings
     from knowledge.importer import ensure_sample
     from speech.audio import WavSource
-    from speech.playback import Player
 
     data = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench-soak-"))
     settings = Settings(data_dir=data, ui={"fullscreen": False})
     ensure_sample(settings)
     events: list[Event] = []
     pipeline = wiring.build_kiosk_pipeline(settings, events.append)
-    pipeline.player = Player(stream_factory=NullCard)
+    pipeline.player = bench_player()
     voice_clips = clips(args.clip_s)
     vi, en = texts()
     current = {"pcm": b""}

@@ -49,6 +49,7 @@ else:
     ALSA_DIR = None
 
 from bench.report import summary_ms, write_section  # noqa: E402
+from bench.sound_card import bench_player  # noqa: E402
 from kiosk_app.models import require  # noqa: E402
 from kiosk_app.settings import Settings  # noqa: E402
 from knowledge.bundle import load_records_dir  # noqa: E402
@@ -84,29 +85,6 @@ def sample_answers(limit: int | None) -> list[tuple[str, str]]:
 # ---- metrics -----------------------------------------------------------------------------------
 def write_wav(path: Path, chunks: list[AudioChunk]) -> None:
     WavFilePlayer(path).play(chunks)
-
-
-class PacedStream:
-    """A device that consumes audio in real time (PortAudio blocking-write semantics)."""
-
-    def __init__(self, rate: int) -> None:
-        self.rate = rate
-        self._clock = threading.Event()
-
-    def start(self) -> None:
-        pass
-
-    def write(self, data: bytes) -> None:
-        self._clock.wait(len(data) / 2 / self.rate)
-
-    def stop(self) -> None:
-        pass
-
-    def abort(self) -> None:
-        pass
-
-    def close(self) -> None:
-        pass
 
 
 # ---- measurements ------------------------------------------------------------------------------
@@ -177,7 +155,7 @@ def asr_ceiling(asr: object) -> tuple[float, int] | None:
 
 def stop_latency(synth: Synthesizer, text: str, repeats: int) -> list[float]:
     """stop() → player thread gone, mid-sentence, on a real-time device."""
-    player = Player(stream_factory=PacedStream, block_ms=30)
+    player = bench_player(realtime=True, block_ms=30)
     out: list[float] = []
     for i in range(repeats):
         started = threading.Event()

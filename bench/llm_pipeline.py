@@ -29,28 +29,6 @@ from bench.report import pct
 TARGET_FIRST_S = 2.5
 
 
-class SoundCard:
-    """Output stream for ``speech.playback.Player``: accepts audio at once, notes the first block."""
-
-    def __init__(self, marks: dict[str, float]) -> None:
-        self.marks = marks
-
-    def start(self) -> None:
-        return None
-
-    def write(self, data: bytes) -> None:
-        self.marks.setdefault("first_write", time.monotonic())
-
-    def stop(self) -> None:
-        return None
-
-    def abort(self) -> None:
-        return None
-
-    def close(self) -> None:
-        return None
-
-
 class SilentVoice:
     """``--fake-tts``: 0.2 s of silence per sentence, synthesised instantly."""
 
@@ -83,9 +61,9 @@ class KioskRig:
     """A kiosk pipeline around one ``Knowledge`` (with the LLM answerer); see the module docstring."""
 
     def __init__(self, settings: Any, knowledge: Any, *, fake_tts: bool = False) -> None:
+        from bench.sound_card import bench_player
         from kiosk_app.pipeline import Pipeline
         from kiosk_app.wiring import build_synthesizer, build_vad
-        from speech.playback import Player
 
         self.events: list[Any] = []
         self.marks: dict[str, float] = {}
@@ -94,7 +72,7 @@ class KioskRig:
         self.pipeline = Pipeline(settings, source_factory=self._no_mic, vad=build_vad(settings),
                                  recognizer=_NoRecognizer(),  # type: ignore[arg-type]
                                  knowledge=knowledge, synthesizer=voice,
-                                 player=Player(stream_factory=lambda rate: SoundCard(self.marks)),
+                                 player=bench_player(self.marks),
                                  on_event=self.events.append)
 
     @staticmethod
