@@ -29,9 +29,8 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.report import rss_mb, write_section  # noqa: E402
+from bench.report import FIXTURES, rss_mb, write_section  # noqa: E402
 
-FIXTURES = REPO / "tests" / "fixtures" / "vieneu"
 IN_SCOPE = "làm giấy khai sinh cho cháu cần những giấy tờ gì"
 
 F = "tests/faults/"

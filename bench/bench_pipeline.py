@@ -49,11 +49,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
-from bench.report import machine, pct, peak_rss_mb, rss_mb, write_section  # noqa: E402
+from bench.report import EVAL, FIXTURES, PLOTS, machine, pct, peak_rss_mb, rss_mb, write_section  # noqa: E402
 
-FIXTURES = REPO / "tests" / "fixtures" / "vieneu"
-EVAL = REPO / "bench" / "eval"
-PLOTS = REPO / "docs" / "bench"
 LEAD_S, TAIL_S, JOIN_S = 0.5, 2.0, 0.3
 
 

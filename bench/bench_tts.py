@@ -48,7 +48,7 @@ if "--real-device" not in sys.argv:
 else:
     ALSA_DIR = None
 
-from bench.report import summary_ms, write_section  # noqa: E402
+from bench.report import FIXTURES, summary_ms, write_section  # noqa: E402
 from bench.sound_card import bench_player  # noqa: E402
 from kiosk_app.models import require  # noqa: E402
 from kiosk_app.settings import Settings  # noqa: E402
@@ -63,7 +63,6 @@ from speech.tts.espeak_engine import BASE_WPM, EspeakSynthesizer  # noqa: E402
 from speech.tts.piper_engine import PiperSynthesizer, find_voice  # noqa: E402
 
 RECORDS = REPO / "knowledge" / "sample" / "records"
-FIXTURES = REPO / "tests" / "fixtures" / "vieneu"
 ASPECTS = (Aspect.GENERAL, Aspect.FEE, Aspect.TIME)
 
 

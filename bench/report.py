@@ -15,6 +15,9 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
+FIXTURES = REPO / "tests" / "fixtures" / "vieneu"  # real Vietnamese recordings (scripts/fetch_fixtures.py)
+EVAL = REPO / "bench" / "eval"  # evaluation questions
+PLOTS = REPO / "docs" / "bench"  # plots the sections link to
 HEADER = """# Benchmarks
 
 Measured by the scripts in `bench/` (`python bench/run_all.py` runs them all). Targets from the issues
