@@ -68,12 +68,9 @@ def padded(path: Path) -> bytes:
 
 
 def prepared_settings(tmp: Path, detect_english: bool = True) -> Any:
-    from kiosk_app.settings import Settings
-    from knowledge.importer import ensure_sample
+    from bench.report import kiosk_settings
 
-    settings = Settings(data_dir=tmp, ui={"fullscreen": False}, asr={"detect_english": detect_english})
-    ensure_sample(settings)
-    return settings
+    return kiosk_settings(tmp, asr={"detect_english": detect_english})
 
 
 # ---- 1. latency ---------------------------------------------------------------------------------

@@ -29,7 +29,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench.report import FIXTURES, rss_mb, write_section  # noqa: E402
+from bench.report import FIXTURES, kiosk_settings, rss_mb, write_section  # noqa: E402
 
 IN_SCOPE = "làm giấy khai sinh cho cháu cần những giấy tờ gì"
 
@@ -123,13 +123,10 @@ def ten_minutes() -> bytes:
 def measure(data: Path) -> dict[str, Any]:
     from kiosk_app import wiring
     from kiosk_app.events import Event, SpeechEnded
-    from kiosk_app.settings import Settings
-    from knowledge.importer import ensure_sample
     from speech.audio import SAMPLE_RATE, WavSource, write_wav
     from speech.playback import WavFilePlayer
 
-    s = Settings(data_dir=data, ui={"fullscreen": False})
-    ensure_sample(s)
+    s = kiosk_settings(data)
     events: list[Event] = []
     p = wiring.build_kiosk_pipeline(s, events.append)
     tmp = Path(tempfile.mkdtemp(prefix="bench-faults-"))

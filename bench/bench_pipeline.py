@@ -49,7 +49,17 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
-from bench.report import EVAL, FIXTURES, PLOTS, machine, pct, peak_rss_mb, rss_mb, write_section  # noqa: E402
+from bench.report import (  # noqa: E402
+    EVAL,
+    FIXTURES,
+    PLOTS,
+    kiosk_settings,
+    machine,
+    pct,
+    peak_rss_mb,
+    rss_mb,
+    write_section,
+)
 
 LEAD_S, TAIL_S, JOIN_S = 0.5, 2.0, 0.3
 
@@ -264,14 +274,10 @@ def interleaved(items: list[Any], configs: dict[str, Callable[[Any], dict[str, A
 
 
 def run(args: argparse.Namespace) -> dict[str, Any]:
-    from kiosk_app.settings import Settings
-    from knowledge.importer import ensure_sample
-
     res: dict[str, Any] = {"machine": machine(), "rss": {}}
     data = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench-pipeline-"))
-    settings = Settings(data_dir=data, ui={"fullscreen": False})
     t0 = time.perf_counter()
-    ensure_sample(settings)
+    settings = kiosk_settings(data)
     res["bundle_s"] = time.perf_counter() - t0
     rig = Rig(settings)
     timed_decide(rig.default_knowledge, rig.marks)

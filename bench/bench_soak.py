@@ -35,7 +35,17 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 os.environ.setdefault("KIVY_NO_ARGS", "1")
 
-from bench.report import EVAL, FIXTURES, PLOTS, machine, pct, peak_rss_mb, rss_mb, write_section  # noqa: E402
+from bench.report import (  # noqa: E402
+    EVAL,
+    FIXTURES,
+    PLOTS,
+    kiosk_settings,
+    machine,
+    pct,
+    peak_rss_mb,
+    rss_mb,
+    write_section,
+)
 
 TARGET_GROWTH = 5.0  # percent
 
@@ -98,13 +108,10 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.sound_card import bench_player
     from kiosk_app import wiring
     from kiosk_app.events import Event, Failed
-    from kiosk_app.settings import Settings
-    from knowledge.importer import ensure_sample
     from speech.audio import WavSource
 
     data = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench-soak-"))
-    settings = Settings(data_dir=data, ui={"fullscreen": False})
-    ensure_sample(settings)
+    settings = kiosk_settings(data)
     events: list[Event] = []
     pipeline = wiring.build_kiosk_pipeline(settings, events.append)
     pipeline.player = bench_player()
