@@ -14,6 +14,10 @@ from the writer thread when a sentence starts playing.
 
 ``WavFilePlayer`` has the same interface and writes what would have been played to a WAV file
 (``kiosk say --out``, tests, benchmarks). sounddevice is imported only when a ``Player`` opens a stream.
+
+This module owns the players (threads, stop, timings). The samples' volume, limiter and rate
+conversion live in ``speech.output_dsp``, the sound device in ``speech.output_device``; their public
+names are re-exported here.
 """
 
 from __future__ import annotations
@@ -25,164 +29,58 @@ import time
 import wave
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
-from typing import Any, Protocol
-
-import numpy as np
 
 from kiosk_app.errors import KioskError, PlaybackError, TtsError
+from speech.output_device import (
+    LATENCY_S,
+    OutputStream,
+    StreamFactory,
+    default_output_rate,
+    output_devices,
+    resolve_output_device,
+    sounddevice_stream_factory,
+)
+from speech.output_dsp import (
+    CEILING_DBFS,
+    LIMIT_FRAME_S,
+    LIMIT_HOLD,
+    LIMIT_SMOOTH,
+    limit_peaks,
+    resample,
+    scale_volume,
+)
 from speech.tts.base import AudioChunk
+
+__all__ = [
+    "BLOCK_MS",
+    "CEILING_DBFS",
+    "LATENCY_S",
+    "LIMIT_FRAME_S",
+    "LIMIT_HOLD",
+    "LIMIT_SMOOTH",
+    "STOP_JOIN_S",
+    "OutputStream",
+    "Player",
+    "StreamFactory",
+    "WavFilePlayer",
+    "limit_peaks",
+    "output_devices",
+    "resample",
+    "resolve_output_device",
+    "scale_volume",
+    "sounddevice_stream_factory",
+]
 
 log = logging.getLogger(__name__)
 
 BLOCK_MS = 30  # writer granularity: bounds the stop latency
-LATENCY_S = 0.1  # PortAudio output latency (buffered audio that an abort drops)
 STOP_JOIN_S = 1.0
 _END = object()
-
-
-class OutputStream(Protocol):
-    """The part of ``sounddevice.RawOutputStream`` the player uses (the device boundary)."""
-
-    def start(self) -> None: ...
-
-    def write(self, data: bytes) -> Any: ...
-
-    def stop(self) -> None: ...  # plays out what is buffered
-
-    def abort(self) -> None: ...  # drops what is buffered
-
-    def close(self) -> None: ...
-
-
-StreamFactory = Callable[[int], OutputStream]  # sample rate -> an open (not started) stream
-
-
-CEILING_DBFS = -1.0  # output peak limit: headroom for the DAC (inter-sample peaks) and any gain
-LIMIT_FRAME_S = 0.0025  # the limiter's gain is computed per 2.5 ms frame ...
-LIMIT_HOLD = 4  # ... held for ±4 frames (10 ms) around a peak ...
-LIMIT_SMOOTH = LIMIT_HOLD - 1  # ... and averaged over ±3 frames: smooth, yet never above what a peak needs
-
-
-def scale_volume(pcm16: bytes, volume: float, sample_rate: int = 22050) -> bytes:
-    """Multiply int16 samples by ``volume``; peaks that would pass ``CEILING_DBFS`` are limited.
-
-    espeak-ng peaks at about -0.03 dBFS, so any gain above 1.0 used to clip. Above 1.0 the gain is
-    reduced only around peaks (``limit_peaks``), so speech still gets louder and is never clipped.
-    At 1.0 or below nothing can clip: plain scaling (1.0: the engine's bytes, unchanged).
-    """
-    if not pcm16:
-        return pcm16
-    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float32)
-    ceiling = 32767 * 10 ** (CEILING_DBFS / 20)
-    if volume <= 1.0:  # cannot clip: plain scaling (1.0: the engine's bytes, unchanged)
-        return pcm16 if volume == 1.0 else bytes(np.rint(x * volume).astype("<i2").tobytes())
-    y = limit_peaks(x * volume, ceiling, max(1, round(sample_rate * LIMIT_FRAME_S)))
-    return bytes(np.clip(np.rint(y), -ceiling, ceiling).astype("<i2").tobytes())
-
-
-def limit_peaks(y: np.ndarray, ceiling: float, frame: int) -> np.ndarray:
-    """A look-ahead peak limiter: ``|result| <= ceiling`` with a gain that changes over milliseconds.
-
-    Per frame, the gain its loudest sample needs; the minimum over ±``LIMIT_HOLD`` frames; a moving
-    average over ±``LIMIT_SMOOTH`` frames (each averaged value still covers the frame, so it is never
-    above that frame's need); linear interpolation between frame centres (both ends cover the frame).
-    """
-    n = len(y)
-    frames = -(-n // frame)
-    peaks = np.abs(np.pad(y, (0, frames * frame - n))).reshape(frames, frame).max(axis=1)
-    need = np.minimum(1.0, ceiling / np.maximum(peaks, 1e-9))
-    if need.min() >= 1.0:
-        return y
-    padded = np.pad(need, LIMIT_HOLD, constant_values=1.0)
-    held = np.min([padded[i:i + frames] for i in range(2 * LIMIT_HOLD + 1)], axis=0)
-    padded = np.pad(held, LIMIT_SMOOTH, mode="edge")
-    smooth = np.mean([padded[i:i + frames] for i in range(2 * LIMIT_SMOOTH + 1)], axis=0)
-    centres = np.arange(frames) * frame + (frame - 1) / 2
-    gain = np.interp(np.arange(n), centres, smooth)
-    return y * gain
-
-
-def resample(pcm16: bytes, src_rate: int, dst_rate: int) -> bytes:
-    """Linear-interpolation resampling of int16 mono (speech only; good enough for a kiosk speaker)."""
-    if src_rate == dst_rate or not pcm16:
-        return pcm16
-    x = np.frombuffer(pcm16, dtype="<i2").astype(np.float32)
-    n_out = max(1, round(len(x) * dst_rate / src_rate))
-    t = np.linspace(0, len(x) - 1, n_out, dtype=np.float64)
-    return np.interp(t, np.arange(len(x)), x).round().astype("<i2").tobytes()
 
 
 def _iter_blocks(pcm16: bytes, block_bytes: int) -> Iterator[bytes]:
     for i in range(0, len(pcm16), block_bytes):
         yield pcm16[i:i + block_bytes]
-
-
-# ------------------------------------------------------------------------------------------------
-# device selection (sounddevice imported here only)
-
-
-def _sounddevice() -> Any:
-    try:
-        import sounddevice as sd
-    except (ImportError, OSError) as err:
-        raise PlaybackError(f"sound output unavailable: {err}; install the PortAudio library "
-                            "(sudo apt-get install libportaudio2)") from err
-    return sd
-
-
-def output_devices() -> list[tuple[int, str]]:
-    """(index, name) of every PortAudio device with output channels."""
-    sd = _sounddevice()
-    return [(i, str(d["name"])) for i, d in enumerate(sd.query_devices()) if d["max_output_channels"] > 0]
-
-
-def resolve_output_device(spec: str | int | None) -> tuple[int, str]:
-    """PortAudio index and name of the output device ``spec`` (None = system default, str = name part).
-
-    Raises ``PlaybackError`` saying what is missing and what exists.
-    """
-    sd = _sounddevice()
-    outputs = output_devices()
-    if not outputs:
-        raise PlaybackError("no audio output device: PortAudio lists no device with output channels "
-                            "(is the speaker or USB sound card connected? check `aplay -l`)")
-    listing = ", ".join(f"{i}: {n}" for i, n in outputs)
-    if spec is None or spec == "":
-        default = sd.default.device[1]
-        for i, name in outputs:
-            if i == default:
-                return i, name
-        return outputs[0]
-    if isinstance(spec, int) or str(spec).isdigit():
-        index = int(spec)
-        for i, name in outputs:
-            if i == index:
-                return i, name
-        raise PlaybackError(f"audio output device {index} does not exist or has no output; "
-                            f"outputs: {listing}")
-    for i, name in outputs:
-        if str(spec).lower() in name.lower():
-            return i, name
-    raise PlaybackError(f"no audio output device named like '{spec}' "
-                        f"(settings audio.output_device); outputs: {listing}")
-
-
-def sounddevice_stream_factory(device: str | int | None, latency: float = LATENCY_S) -> StreamFactory:
-    def open_stream(sample_rate: int) -> OutputStream:
-        sd = _sounddevice()
-        index, name = resolve_output_device(device)
-        try:
-            stream = sd.RawOutputStream(samplerate=sample_rate, channels=1, dtype="int16", device=index,
-                                        latency=latency)
-        except sd.PortAudioError as err:
-            raise PlaybackError(f"cannot open audio output '{name}' at {sample_rate} Hz: {err}") from err
-        log.debug("output stream open on %s at %d Hz", name, sample_rate)
-        return stream  # type: ignore[no-any-return]
-    return open_stream
-
-
-# ------------------------------------------------------------------------------------------------
-# players
 
 
 class _Run:
@@ -374,9 +272,7 @@ class Player:
         return self._stream, pcm, rate
 
     def _default_rate(self) -> int:
-        sd = _sounddevice()
-        index, _name = resolve_output_device(self.device)
-        return int(sd.query_devices(index)["default_samplerate"])
+        return default_output_rate(self.device)
 
     def _drop_stream(self) -> None:
         if self._stream is not None:

@@ -96,11 +96,11 @@ def fast_clocked_device() -> FakeDevice:
 @pytest.fixture
 def no_sound_card(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[dict[str, Any]]], None]:
     """PortAudio with no output devices (as on this machine), or with the given devices."""
-    import speech.playback as playback
+    import speech.output_device as output_device
 
     def install(devices: list[dict[str, Any]]) -> None:
         fake = FakeSoundDevice(devices)
-        monkeypatch.setattr(playback, "_sounddevice", lambda: fake)
+        monkeypatch.setattr(output_device, "_sounddevice", lambda: fake)
 
     install([])
     return install
