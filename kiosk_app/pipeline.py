@@ -14,22 +14,24 @@ Event sequences (see tests/pipeline/):
 * replay: Speaking* → SpeakingFinished → Idle
 * any KioskError: … → Failed(code) → Idle (the answer stays on screen when only speaking failed)
 * cancel: … → SpeakingFinished(interrupted=True) → Idle while speaking, else … → Idle
+
+This module owns the run itself: ``Pipeline`` with its entry points (``run_once``, ``ask_text``,
+``replay``, ``explain``), the stages from listening to the answer card, the cancel and conversation
+controls, and event emission. The engines' protocols and defaults live in ``pipeline_ports``,
+background threads and ``close()`` in ``pipeline_lifetime``, speaking and live (LLM) streaming in
+``pipeline_speaking``; their public names stay importable from here.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import logging
-import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
-from typing import Any, Generic, Protocol, TypeVar
+from collections.abc import Callable
 
 from kiosk_app.conversation import ConversationMemory
 from kiosk_app.errors import CancelledError, ErrorCode, KioskError, NoSpeechError
 from kiosk_app.events import (
-    AnswerFinal,
     AnswerReady,
     AudioLevel,
     Event,
@@ -37,100 +39,51 @@ from kiosk_app.events import (
     Idle,
     Listening,
     PartialTranscript,
-    SpeakingFinished,
     SpeechEnded,
     Thinking,
     Transcribed,
 )
-from kiosk_app.events import Speaking as SpeakingEvent
+from kiosk_app.pipeline_lifetime import PipelineLifetime
+from kiosk_app.pipeline_ports import (
+    AudioSourceLike,
+    CaptureFn,
+    EventSink,
+    KnowledgeLike,
+    Normalizer,
+    PerLanguage,
+    PlayerLike,
+    UtteranceLike,
+    default_capture,
+    default_normalizer,
+    pick_engine,
+)
+from kiosk_app.pipeline_speaking import LIVE_JOIN_S, LIVE_POLL_S, SpeakingMixin
 from kiosk_app.settings import EndpointSettings, Settings
 from knowledge.types import Answer, AnswerStream, Conversation
 from speech.asr.base import Recognizer
-from speech.tts.base import AudioChunk, Synthesizer
+from speech.tts.base import Synthesizer
 from speech.vad.base import VoiceDetector
+
+__all__ = [  # the pieces that moved out stay importable from here
+    "LIVE_JOIN_S",
+    "LIVE_POLL_S",
+    "AudioSourceLike",
+    "CaptureFn",
+    "EventSink",
+    "KnowledgeLike",
+    "Normalizer",
+    "PerLanguage",
+    "Pipeline",
+    "PlayerLike",
+    "UtteranceLike",
+    "default_capture",
+    "default_normalizer",
+]
 
 log = logging.getLogger(__name__)
 
-EventSink = Callable[[Event], None]
-T = TypeVar("T")
-LIVE_POLL_S = 0.05  # the player side of a live answer checks "Dừng" this often while it waits
-LIVE_JOIN_S = 2.0  # wait for the LLM thread to end after speaking (it stops within ~0.1 s)
 
-
-class AudioSourceLike(Protocol):
-    def read(self, timeout: float) -> bytes | None: ...
-
-    def close(self) -> None: ...
-
-
-class KnowledgeLike(Protocol):
-    """``knowledge.service.Knowledge``. Optional: ``ask_stream(question, language, context)`` →
-    ``AnswerStream`` (LLM sentences spoken as they come, follow-up context); without it the pipeline
-    uses ``ask`` and speaks the whole answer."""
-
-    def ask(self, question: str, language: str = "vi") -> Answer: ...
-
-    def record(self, procedure_id: str) -> Any: ...
-
-
-class PlayerLike(Protocol):
-    def play(self, chunks: Any, *, cancel: threading.Event | None = None,
-             on_sentence: Callable[[str], None] | None = None) -> bool: ...
-
-    def stop(self) -> None: ...
-
-
-class UtteranceLike(Protocol):
-    @property
-    def transcript(self) -> Any: ...
-
-    @property
-    def speech_s(self) -> float: ...
-
-
-CaptureFn = Callable[..., UtteranceLike]
-Normalizer = Callable[[str, str], str]  # (text, language) -> text for the synthesizer
-
-
-class PerLanguage(Generic[T]):
-    """Engines built on first use per language ("vi", "en"); wiring passes one of these so the
-    English engines are only loaded when someone switches to English."""
-
-    def __init__(self, build: Callable[[str], T]) -> None:
-        self._build = build
-        self._built: dict[str, T] = {}
-        self._lock = threading.Lock()
-
-    def get(self, language: str) -> T:
-        with self._lock:
-            if language not in self._built:
-                self._built[language] = self._build(language)
-            return self._built[language]
-
-    def built(self) -> list[T]:
-        with self._lock:
-            return list(self._built.values())
-
-
-def _pick(engine: T | PerLanguage[T], language: str) -> T:
-    return engine.get(language) if isinstance(engine, PerLanguage) else engine
-
-
-def default_capture(*args: Any, **kwargs: Any) -> UtteranceLike:
-    from speech.capture import capture_utterance
-
-    return capture_utterance(*args, **kwargs)
-
-
-def default_normalizer(text: str, language: str) -> str:
-    if language != "vi":
-        return text
-    from speech.normalize_vi import normalize_for_speech
-
-    return normalize_for_speech(text)
-
-
-class Pipeline:
+class Pipeline(PipelineLifetime, SpeakingMixin):
     """Runs one question at a time. Thread-safe only for ``cancel()``."""
 
     def __init__(self, settings: Settings, *,
@@ -158,37 +111,6 @@ class Pipeline:
         self._background: list[threading.Thread] = []
         self.last_timings: dict[str, float] = {}  # for benchmarks: monotonic stamps of the last run
         self._conversation = ConversationMemory(settings.ui.idle_reset_s)  # follow-up questions
-
-    # ---- lifetime -------------------------------------------------------------------------------
-    def start_background(self, name: str, target: Callable[[threading.Event], None]) -> None:
-        """Run ``target(stop)`` in a thread the pipeline owns (e.g. warming up the English voice).
-
-        ``close()`` sets ``stop`` and joins the thread before it closes the engines: a thread still
-        inside ONNX Runtime at interpreter exit aborts the process ("terminate called without an
-        active exception", exit 134), and an engine must not be closed under a running synthesis."""
-        thread = threading.Thread(target=target, args=(self._closing,), name=name, daemon=True)
-        self._background.append(thread)
-        thread.start()
-
-    def close(self, join_timeout: float = 30.0) -> None:
-        """Stop background work, then close every engine the pipeline holds. Idempotent."""
-        self._closing.set()
-        self._cancel.set()
-        for thread in self._background:
-            thread.join(join_timeout)
-            if thread.is_alive():
-                log.warning("background thread %s did not stop within %.0f s", thread.name, join_timeout)
-        engines: list[object] = [self.player, self.knowledge]
-        for family in (self.recognizer, self.synthesizer):
-            engines.extend(family.built() if isinstance(family, PerLanguage) else [family])
-        for eng in engines:
-            close = getattr(eng, "close", None)
-            if close is None:
-                continue
-            try:
-                close()
-            except Exception:
-                log.warning("closing %s failed", type(eng).__name__, exc_info=True)
 
     # ---- control (any thread) -------------------------------------------------------------------
     def cancel(self) -> None:
@@ -253,7 +175,7 @@ class Pipeline:
 
     def _listen_and_answer(self, language: str) -> Answer | None:
         self._emit(Listening())
-        recognizer = _pick(self.recognizer, language)
+        recognizer = pick_engine(self.recognizer, language)
         source = self.source_factory()
         last_partial = ""
 
@@ -324,80 +246,6 @@ class Pipeline:
         self._speak(answer, self.settings.tts.rate)
         self._conversation.remember(answer, epoch)  # picked on screen: follow-ups are about it
         return answer
-
-    def _speak(self, answer: Answer, rate: float) -> None:
-        sentences = [s for s in (answer.sentences or (answer.spoken,)) if s and s.strip()]
-        if not sentences:
-            self._emit(SpeakingFinished(interrupted=False))
-            return
-        interrupted = self._play(sentences, answer.language or "vi", rate)
-        self._emit(SpeakingFinished(interrupted=interrupted))
-
-    def _speak_live(self, stream: AnswerStream, rate: float) -> Answer:
-        """Speak an answer while the local LLM writes it: the model runs in its own thread and hands
-        each guard-passed sentence through a queue to the player, which synthesises and plays it at
-        once (the template answer, when the model is too slow or rejected, arrives the same way).
-        "Dừng" stops the playback and the model's request. Returns the final answer (the card if it
-        was cancelled before the model finished)."""
-        said: queue.Queue[str | None] = queue.Queue()
-        stop = threading.Event()  # ends the LLM request (cancel, or speaking ended early)
-        outcome: list[Answer | BaseException] = []
-
-        def generate() -> None:
-            try:
-                outcome.append(stream.run(said.put, stop))
-            except BaseException as exc:  # handed over to the pipeline thread below
-                outcome.append(exc)
-            finally:
-                said.put(None)
-
-        def sentences() -> Iterator[str]:
-            while not self._cancel.is_set():
-                try:
-                    sentence = said.get(timeout=LIVE_POLL_S)
-                except queue.Empty:
-                    continue
-                if sentence is None:
-                    return
-                yield sentence
-
-        llm = threading.Thread(target=generate, name="kiosk-llm-answer", daemon=True)
-        llm.start()
-        try:
-            interrupted = self._play(sentences(), stream.card.language or "vi", rate)
-        finally:
-            if llm.is_alive():
-                stop.set()
-            llm.join(LIVE_JOIN_S)
-        result = outcome[0] if outcome else None
-        if isinstance(result, BaseException) and not isinstance(result, CancelledError):
-            raise result
-        if isinstance(result, Answer):
-            self._emit(AnswerFinal(result))
-        elif not interrupted:
-            log.warning("the LLM answer did not finish within %.0f s after speaking", LIVE_JOIN_S)
-        self._emit(SpeakingFinished(interrupted=interrupted))
-        return result if isinstance(result, Answer) else stream.card
-
-    def _play(self, sentences: Iterable[str], language: str, rate: float) -> bool:
-        """Synthesise and play ``sentences`` (consumed as the player needs them); True if interrupted."""
-        synth = _pick(self.synthesizer, language)
-
-        def chunks() -> Iterator[AudioChunk]:
-            for sentence in sentences:
-                if self._cancel.is_set():
-                    return
-                spoken = self.normalizer(sentence, language)
-                for chunk in synth.synthesize(spoken, rate=rate):
-                    self.last_timings.setdefault("first_audio", time.monotonic())
-                    # the screen shows the written sentence, not its spoken-form spelling
-                    yield dataclasses.replace(chunk, text=sentence)
-
-        def on_sentence(sentence: str) -> None:
-            self._emit(SpeakingEvent(sentence))
-
-        interrupted = self.player.play(chunks(), cancel=self._cancel, on_sentence=on_sentence)
-        return bool(interrupted) or self._cancel.is_set()
 
     # ---- helpers --------------------------------------------------------------------------------
     def _endpoint(self) -> EndpointSettings:

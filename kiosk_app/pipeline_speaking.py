@@ -1,0 +1,115 @@
+"""Speaking an answer: synthesise and play its sentences, or stream a live (LLM) answer as it is written.
+
+``SpeakingMixin`` is mixed into ``kiosk_app.pipeline.Pipeline``, which sets the attributes declared
+below and provides ``_emit``. It owns the speaking end of a run: ``_speak`` (a finished answer, or
+a replay), ``_speak_live`` (the model writes in its own thread and hands each guard-passed sentence
+through a queue to the player; "Dừng" stops both) and ``_play`` (normalise → synthesise → play,
+emitting ``Speaking`` per sentence and stamping ``first_audio``). Every path ends with
+``SpeakingFinished``. No Kivy.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import logging
+import queue
+import threading
+import time
+from collections.abc import Iterable, Iterator
+
+from kiosk_app.errors import CancelledError
+from kiosk_app.events import AnswerFinal, Event, SpeakingFinished
+from kiosk_app.events import Speaking as SpeakingEvent
+from kiosk_app.pipeline_ports import Normalizer, PerLanguage, PlayerLike, pick_engine
+from knowledge.types import Answer, AnswerStream
+from speech.tts.base import AudioChunk, Synthesizer
+
+log = logging.getLogger(__name__)
+
+LIVE_POLL_S = 0.05  # the player side of a live answer checks "Dừng" this often while it waits
+LIVE_JOIN_S = 2.0  # wait for the LLM thread to end after speaking (it stops within ~0.1 s)
+
+
+class SpeakingMixin:
+    synthesizer: Synthesizer | PerLanguage[Synthesizer]
+    player: PlayerLike
+    normalizer: Normalizer
+    last_timings: dict[str, float]
+    _cancel: threading.Event  # the current run's cancel event
+
+    def _emit(self, event: Event) -> None:
+        raise NotImplementedError  # Pipeline._emit
+
+    def _speak(self, answer: Answer, rate: float) -> None:
+        sentences = [s for s in (answer.sentences or (answer.spoken,)) if s and s.strip()]
+        if not sentences:
+            self._emit(SpeakingFinished(interrupted=False))
+            return
+        interrupted = self._play(sentences, answer.language or "vi", rate)
+        self._emit(SpeakingFinished(interrupted=interrupted))
+
+    def _speak_live(self, stream: AnswerStream, rate: float) -> Answer:
+        """Speak an answer while the local LLM writes it: the model runs in its own thread and hands
+        each guard-passed sentence through a queue to the player, which synthesises and plays it at
+        once (the template answer, when the model is too slow or rejected, arrives the same way).
+        "Dừng" stops the playback and the model's request. Returns the final answer (the card if it
+        was cancelled before the model finished)."""
+        said: queue.Queue[str | None] = queue.Queue()
+        stop = threading.Event()  # ends the LLM request (cancel, or speaking ended early)
+        outcome: list[Answer | BaseException] = []
+
+        def generate() -> None:
+            try:
+                outcome.append(stream.run(said.put, stop))
+            except BaseException as exc:  # handed over to the pipeline thread below
+                outcome.append(exc)
+            finally:
+                said.put(None)
+
+        def sentences() -> Iterator[str]:
+            while not self._cancel.is_set():
+                try:
+                    sentence = said.get(timeout=LIVE_POLL_S)
+                except queue.Empty:
+                    continue
+                if sentence is None:
+                    return
+                yield sentence
+
+        llm = threading.Thread(target=generate, name="kiosk-llm-answer", daemon=True)
+        llm.start()
+        try:
+            interrupted = self._play(sentences(), stream.card.language or "vi", rate)
+        finally:
+            if llm.is_alive():
+                stop.set()
+            llm.join(LIVE_JOIN_S)
+        result = outcome[0] if outcome else None
+        if isinstance(result, BaseException) and not isinstance(result, CancelledError):
+            raise result
+        if isinstance(result, Answer):
+            self._emit(AnswerFinal(result))
+        elif not interrupted:
+            log.warning("the LLM answer did not finish within %.0f s after speaking", LIVE_JOIN_S)
+        self._emit(SpeakingFinished(interrupted=interrupted))
+        return result if isinstance(result, Answer) else stream.card
+
+    def _play(self, sentences: Iterable[str], language: str, rate: float) -> bool:
+        """Synthesise and play ``sentences`` (consumed as the player needs them); True if interrupted."""
+        synth = pick_engine(self.synthesizer, language)
+
+        def chunks() -> Iterator[AudioChunk]:
+            for sentence in sentences:
+                if self._cancel.is_set():
+                    return
+                spoken = self.normalizer(sentence, language)
+                for chunk in synth.synthesize(spoken, rate=rate):
+                    self.last_timings.setdefault("first_audio", time.monotonic())
+                    # the screen shows the written sentence, not its spoken-form spelling
+                    yield dataclasses.replace(chunk, text=sentence)
+
+        def on_sentence(sentence: str) -> None:
+            self._emit(SpeakingEvent(sentence))
+
+        interrupted = self.player.play(chunks(), cancel=self._cancel, on_sentence=on_sentence)
+        return bool(interrupted) or self._cancel.is_set()
