@@ -1,8 +1,13 @@
-"""KioskApp: the screen manager, the event router and the actions behind every button.
+"""KioskApp: the Kivy App that builds the screens and ties the kiosk's parts together.
 
-Pipeline events arrive from the worker thread through ``post`` → ``Clock.schedule_once`` → ``handle``
-(widgets are only touched on the UI thread). Buttons call the controller methods below, which only
-enqueue work for the worker: the UI thread never waits for an engine.
+This module owns the screen wiring: ``KioskApp.__init__`` (the state the mixins share), ``build``
+(theme, one screen per name, the staff screen only with a provisioned PIN, window bindings, the idle
+timer, the worker), the off-screen warm-up of the heavy screens, ``on_stop``/``detach``, and
+``run_ui`` (the ``kiosk`` entry point). The rest is mixed in: ``event_router.EventRouterMixin``
+(worker events → ``Clock.schedule_once`` → screens), ``controller.ControllerMixin`` (the buttons;
+they only enqueue work for the worker, the UI thread never waits for an engine) and
+``kiosk_mode.KioskModeMixin`` (admin gesture, staff PIN, swallowed exits, idle reset). Every name
+that moved out stays importable from here.
 """
 
 from __future__ import annotations
@@ -10,64 +15,32 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 from kivy.app import App
 from kivy.clock import Clock
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import (
-    AnswerFinal,
-    AnswerReady,
-    AudioLevel,
-    BundleActivated,
-    Event,
-    Failed,
-    Idle,
-    Listening,
-    MicStatus,
-    PartialTranscript,
-    Speaking,
-    SpeakingFinished,
-    SpeechEnded,
-    Thinking,
-    Transcribed,
-)
+from kiosk_app.events import Event
 from kiosk_app.settings import Settings
 from kiosk_app.ui.admin import AdminGesture, PinGate
+from kiosk_app.ui.controller import ControllerMixin, FeedbackLike, WorkerLike
+from kiosk_app.ui.event_router import EventRouterMixin
 from kiosk_app.ui.kiosk_mode import KioskModeMixin, configure_kivy
-from kiosk_app.ui.messages import VOICE_ONLY
 from kiosk_app.ui.theme import THEME
-from knowledge.types import Answer, Verdict
+from knowledge.types import Answer
+
+__all__ = ["SCREENS", "FeedbackLike", "KioskApp", "WorkerFactory", "WorkerLike", "run_ui"]
 
 log = logging.getLogger(__name__)
 
 SCREENS = ("home", "listening", "answer", "browse", "typing", "feedback", "error")
 
-
-class WorkerLike(Protocol):
-    def start(self, *, preload: bool = True) -> None: ...
-    def ask_voice(self, language: str = "vi") -> None: ...
-    def ask_text(self, text: str, language: str = "vi") -> None: ...
-    def explain(self, procedure_id: str, language: str = "vi") -> None: ...
-    def replay(self, answer: Answer, slower: bool = False) -> None: ...
-    def cancel(self) -> None: ...
-    def new_conversation(self) -> None: ...
-    def reload(self) -> None: ...
-    def stop(self, timeout: float = 5.0) -> bool: ...
-
-
-class FeedbackLike(Protocol):
-    def add_rating(self, procedure_id: str | None, rating: str) -> Any: ...
-    def add_unanswered(self, question: str, reason: str) -> Any: ...
-
-
 # (event sink, on_ready(pipeline)) -> worker
 WorkerFactory = Callable[[Callable[[Event], None], Callable[[Any], None]], WorkerLike]
 
 
-class KioskApp(KioskModeMixin, App):
+class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
     title = "Ward Kiosk"
 
     def __init__(self, settings: Settings, *, worker_factory: WorkerFactory | None = None,
@@ -185,207 +158,6 @@ class KioskApp(KioskModeMixin, App):
     @staticmethod
     def _on_window_size(_window: Any, size: tuple[int, int]) -> None:
         THEME.update(*size)
-
-    # ---- events from the worker thread ----------------------------------------------------------
-    def post(self, ev: Event) -> None:
-        """Any thread: hand an event to the UI thread."""
-        Clock.schedule_once(lambda _dt: self.handle(ev), 0)
-
-    def _on_pipeline_ready(self, pipeline: Any) -> None:
-        """Worker thread, after the pipeline (and its knowledge bundle) is loaded."""
-        bundle = getattr(pipeline.knowledge, "bundle", None)
-        if bundle is None:
-            return
-        records = dict(bundle.records)
-        sample = bool(getattr(bundle.manifest, "sample", False))
-        Clock.schedule_once(lambda _dt: self.set_catalog(records, sample), 0)
-        self.post(BundleActivated(bundle.manifest.label, len(records)))
-
-    def set_catalog(self, records: dict[str, Any], sample: bool = False) -> None:
-        self.catalog = records
-        assert self.sm is not None
-        self.sm.get_screen("answer").catalog = records
-        self.sm.get_screen("browse").catalog = records
-        self.sm.get_screen("home").sample = sample
-
-    def handle(self, ev: Event) -> None:
-        """UI thread: route one pipeline event to the screens."""
-        sm = self.sm
-        if sm is None:
-            return
-        self.last_activity = self.clock()
-        current = sm.current
-        if isinstance(ev, Listening):
-            sm.get_screen("listening").show(ev)
-            sm.current = "listening"
-        elif isinstance(ev, (AudioLevel, PartialTranscript, SpeechEnded, Thinking)):
-            sm.get_screen("listening").show(ev)
-            if isinstance(ev, AudioLevel):
-                sm.get_screen("home").mic_ok = True  # sound arrives: the microphone works (again)
-        elif isinstance(ev, Transcribed):
-            self.last_question = ev.text
-            if ev.language in ("vi", "en") and ev.language != THEME.lang:
-                self._show_language(ev.language)  # spoke English: the session stays English until idle reset
-            sm.get_screen("listening").show(ev)
-            sm.get_screen("answer").show(ev)
-            if current in ("typing", "home"):  # typed/example question: show "đang tìm câu trả lời…"
-                sm.current = "listening"
-        elif isinstance(ev, AnswerReady):
-            self.last_answer = ev.answer
-            if ev.answer.verdict is Verdict.REFER:
-                self._note_unanswered(ev.answer.reason or "refer")
-            sm.get_screen("answer").show(ev)
-            sm.current = "answer"
-        elif isinstance(ev, AnswerFinal):  # a live (LLM) answer: what was said, by whom, why
-            self.last_answer = ev.answer  # "Nghe lại" repeats what was said
-            sm.get_screen("answer").show(ev)
-        elif isinstance(ev, (Speaking, SpeakingFinished)):
-            sm.get_screen("answer").show(ev)
-        elif isinstance(ev, Failed):
-            self._show_failure(ev)
-        elif isinstance(ev, Idle):
-            if current == "listening":  # the run ended without an answer or an error to show
-                sm.current = "home"
-        elif isinstance(ev, (BundleActivated, MicStatus)):
-            sm.get_screen("home").show(ev)
-            if isinstance(ev, BundleActivated) and current == "error" and sm.get_screen("error").maintenance:
-                sm.current = "home"
-
-    def _show_failure(self, ev: Failed) -> None:
-        assert self.sm is not None
-        if ev.code is ErrorCode.CANCELLED:
-            return
-        if ev.code in VOICE_ONLY and self.sm.current == "answer":
-            self.sm.get_screen("answer").show(ev)  # the answer stays readable on screen
-            return
-        if ev.code is ErrorCode.NO_MATCH:
-            self._note_unanswered("no-match")
-        if ev.code is ErrorCode.MIC_MISSING:
-            self.sm.get_screen("home").mic_ok = False
-        err = self.sm.get_screen("error")
-        err.show(ev)
-        if self.sm.current != "staff":  # staff at work (e.g. importing a bundle) are not interrupted
-            self.sm.current = "error"
-
-    def _note_unanswered(self, reason: str) -> None:
-        if self.feedback is None or not self.last_question:
-            return
-        try:
-            self.feedback.add_unanswered(self.last_question, reason)
-        except Exception:  # feedback is a nice-to-have: never break the answer for it
-            log.exception("could not store an unanswered question")
-
-    # ---- controller: what the buttons do (UI thread, never blocking) ---------------------------
-    @property
-    def language(self) -> str:
-        return str(THEME.lang)
-
-    def ask_voice(self) -> None:
-        self.last_answer = None
-        self.last_question = ""
-        if self.worker is not None:
-            self.worker.ask_voice(self.language)
-
-    def ask_text(self, text: str) -> None:
-        self.last_answer = None
-        if self.worker is not None and text.strip():
-            self.worker.ask_text(text.strip(), self.language)
-
-    def explain(self, procedure_id: str) -> None:
-        if self.worker is not None:
-            self.worker.explain(procedure_id, self.language)
-
-    def replay(self, slower: bool = False) -> None:
-        if self.worker is not None and self.last_answer is not None:
-            self.worker.replay(self.last_answer, slower)
-
-    def stop_speaking(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
-
-    def cancel(self) -> None:
-        """"Dừng" on the listening screen: stop and go back to the start."""
-        if self.worker is not None:
-            self.worker.cancel()
-        self.go("home")
-
-    def not_right(self) -> None:
-        assert self.sm is not None
-        if self.worker is not None:
-            self.worker.cancel()  # stop reading the wrong answer
-        self._note_unanswered("not-what-i-meant")
-        self.sm.get_screen("answer").show_alternatives()
-
-    def new_question(self) -> None:
-        """"Hỏi câu khác": stop reading, ask for a one-tap rating, then home."""
-        assert self.sm is not None
-        if self.worker is not None:
-            self.worker.new_conversation()  # the next question is not a follow-up of this one
-            self.worker.cancel()
-        fb = self.sm.get_screen("feedback")
-        fb.procedure_id = (self.last_answer.procedure_id if self.last_answer else None) or ""
-        self.go("feedback")
-
-    def rate(self, rating: str) -> None:
-        assert self.sm is not None
-        pid = self.sm.get_screen("feedback").procedure_id or None
-        if self.feedback is not None:
-            try:
-                self.feedback.add_rating(pid, rating)
-            except Exception:
-                log.exception("could not store a rating")
-        if rating == "chua-hai-long":
-            self._note_unanswered("chua-hai-long")
-        Clock.schedule_once(lambda _dt: self._home_if("feedback"), 2.5)
-
-    def _home_if(self, screen: str) -> None:
-        if self.sm is not None and self.sm.current == screen:
-            self.go("home")
-
-    def go(self, name: str) -> None:
-        assert self.sm is not None
-        if name == "home":
-            self.last_answer = None
-            self.last_question = ""
-        if self.sm.has_screen(name):
-            self.sm.current = name
-
-    def set_language(self, language: str) -> None:
-        """The language button (and the idle reset): a new conversation in that language."""
-        if self.worker is not None:
-            self.worker.new_conversation()
-        self._show_language(language)
-
-    def _show_language(self, language: str) -> None:
-        THEME.set_language(language)
-        if self.sm is not None:
-            self.sm.get_screen("error").refresh_language()
-
-    def reload_bundle(self) -> None:
-        """After the staff screen activated a new bundle: reopen the store between questions."""
-        if self.worker is not None:
-            self.worker.reload()
-
-    # ---- idle reset -----------------------------------------------------------------------------
-    def check_idle(self, now: float) -> bool:
-        """Back to the start (and Vietnamese) after ``ui.idle_reset_s`` without a touch or event."""
-        sm = self.sm
-        if sm is None or now - self.last_activity < self.settings.ui.idle_reset_s:
-            return False
-        if sm.current == "error" and sm.get_screen("error").maintenance:
-            return False
-        if sm.current == "home" and THEME.lang == "vi":
-            return False
-        log.info("idle for %.0f s: back to the home screen", now - self.last_activity)
-        if self.worker is not None:
-            self.worker.new_conversation()
-            self.worker.cancel()
-        if self.pin_pad is not None:
-            self.pin_pad.dismiss()
-        self._show_language("vi")
-        self.go("home")
-        self.last_activity = now
-        return True
 
 
 def run_ui(settings: Settings) -> int:

@@ -1,6 +1,8 @@
 """Kiosk mode: no way out without the admin gesture and the staff PIN; Escape/back and window close
-are swallowed; full screen. Mixed into ``KioskApp`` (which provides ``settings``, ``clock``,
-``gesture``, ``pin_gate``, ``pin_pad``, ``staff_available``, ``kiosk_mode``, ``worker`` and ``go``)."""
+are swallowed; full screen; after ``ui.idle_reset_s`` without a touch or event the kiosk goes back
+to the start in Vietnamese. Mixed into ``KioskApp`` (which provides ``settings``, ``clock``, ``sm``,
+``gesture``, ``pin_gate``, ``pin_pad``, ``staff_available``, ``kiosk_mode``, ``worker``, ``go`` and
+``_show_language``)."""
 
 from __future__ import annotations
 
@@ -28,7 +30,9 @@ class KioskModeMixin:
     kiosk_mode: bool
     worker: Any
     last_activity: float
+    sm: Any  # the ScreenManager, None before build()
     go: Callable[[str], None]  # KioskApp.go: show a screen
+    _show_language: Callable[[str], None]  # KioskApp._show_language: switch the screens' language
 
     def _on_touch(self, window: Any, touch: Any) -> bool:
         now = self.clock()
@@ -72,6 +76,26 @@ class KioskModeMixin:
 
     def _on_request_close(self, *args: Any) -> bool:
         return self.kiosk_mode
+
+    def check_idle(self, now: float) -> bool:
+        """Back to the start (and Vietnamese) after ``ui.idle_reset_s`` without a touch or event."""
+        sm = self.sm
+        if sm is None or now - self.last_activity < self.settings.ui.idle_reset_s:
+            return False
+        if sm.current == "error" and sm.get_screen("error").maintenance:
+            return False
+        if sm.current == "home" and THEME.lang == "vi":
+            return False
+        log.info("idle for %.0f s: back to the home screen", now - self.last_activity)
+        if self.worker is not None:
+            self.worker.new_conversation()
+            self.worker.cancel()
+        if self.pin_pad is not None:
+            self.pin_pad.dismiss()
+        self._show_language("vi")
+        self.go("home")
+        self.last_activity = now
+        return True
 
 
 def configure_kivy(settings: Settings) -> None:
