@@ -30,7 +30,6 @@ _PHONE_CONTEXT = (r"tổng đài|đường dây nóng|đường dây|hotline|g�
 # Units that make "3-5 <unit>" a range and "≥14 <unit>" read "từ ... trở lên".
 _UNITS = (r"ngày|tháng|năm|tuần|giờ|phút|tuổi|lần|bản|trang|người|đồng|nghìn|triệu|tỷ|NLV|ngày làm việc"
           r"|bộ|hồ sơ|việc|km|kg|m2|mét|cm|%")
-_DATE_CONTEXT = r"(?:ngày|từ|đến|tới|trước|sau|hết|kể từ|hạn|hôm)"
 _FRACTION_CONTEXT = r"(?:giảm|bằng|còn|chiếm|thu|nộp|mức)"
 
 LETTER = r"[^\W\d_]"  # a letter (Unicode), used in look-arounds
