@@ -1,0 +1,127 @@
+"""Is a kept bundle version usable? Reading a version folder's identity and finding its damage.
+
+Owns ``BundleInfo`` (what a version folder is: id, version, title, records, signer, import time,
+``read_info``), ``KeptVersion`` (a folder with its state ``OK`` / ``DAMAGED`` / ``UNCHECKED`` and the
+problem in English and in Vietnamese for ward staff) and ``check_version``: the cheap check (folder
+complete, manifest readable) or the deep one (every checksum, manifest unchanged since import, the
+search index opens via ``open_index_check``). Rollback and status (``knowledge.versions``) use it.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+from kiosk_app.errors import BundleError, KioskError
+from knowledge.bundle import MANIFEST, RECORDS_DIR, parse_manifest, read_bundle_dir, sha256_bytes
+from knowledge.version_folders import IMPORT_META, INDEX_DIR, INDEX_DONE, complete
+
+OK, DAMAGED, UNCHECKED = "ok", "damaged", "unchecked"  # states of a kept version
+
+IndexCheck = Callable[[Path], None]  # raises a KioskError when the index folder cannot be used
+
+
+@dataclass(frozen=True, slots=True)
+class BundleInfo:
+    name: str  # folder name under bundles_dir
+    label: str  # "<bundle_id>@<version>"
+    bundle_id: str
+    version: str
+    title: str
+    created: str
+    record_count: int
+    sample: bool
+    signed_by: str | None  # fingerprint of the trusted key, None for unsigned / the built-in sample
+    imported_at: str
+
+
+@dataclass(frozen=True, slots=True)
+class KeptVersion:
+    """One version folder and whether the kiosk could switch to it (``check_version``)."""
+
+    name: str  # folder name under bundles_dir
+    info: BundleInfo | None  # None: the manifest cannot be read
+    state: str  # OK, DAMAGED, or UNCHECKED (only the cheap checks ran)
+    problem: str = ""  # English, for logs and technicians
+    problem_vi: str = ""  # the sentence for ward staff
+
+    @property
+    def label(self) -> str:
+        return self.info.label if self.info else self.name
+
+    def to_json(self) -> dict[str, Any]:
+        base = asdict(self.info) if self.info else {"name": self.name, "label": None}
+        return {**base, "state": self.state, "problem": self.problem, "problem_vi": self.problem_vi}
+
+
+def read_info(path: Path) -> BundleInfo | None:
+    """What the version folder ``path`` holds; None when its manifest cannot be read."""
+    try:
+        m = parse_manifest((path / MANIFEST).read_bytes())
+    except (OSError, BundleError):
+        return None
+    meta: dict[str, Any] = {}
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads((path / IMPORT_META).read_text(encoding="utf-8"))
+    return BundleInfo(name=path.name, label=m.label, bundle_id=m.bundle_id, version=m.version, title=m.title,
+                      created=m.created.isoformat(), record_count=m.record_count, sample=m.sample,
+                      signed_by=meta.get("signed_by"), imported_at=str(meta.get("imported_at", "")))
+
+
+def open_index_check(index_dir: Path) -> None:
+    """The real index check: ``StoreMissingError``/``StoreCorruptError`` unless the index opens."""
+    from knowledge.store import open_index  # deferred: chromadb is heavy
+
+    open_index(index_dir).close()
+
+
+def _read_meta(path: Path) -> dict[str, Any]:
+    with contextlib.suppress(OSError, ValueError):
+        meta = json.loads((path / IMPORT_META).read_text(encoding="utf-8"))
+        if isinstance(meta, dict):
+            return meta
+    return {}
+
+
+def _damage(path: Path, index_check: IndexCheck | None) -> tuple[str, str]:
+    """(English problem, Vietnamese sentence) for a version folder, ("", "") when it is usable.
+
+    ``index_check`` None runs only the cheap checks (folder complete, manifest readable)."""
+    if not path.is_dir():
+        return "the version folder is missing", "Thư mục của phiên bản này không còn trên máy."
+    if not complete(path):
+        missing = [n for n in (MANIFEST, RECORDS_DIR, f"{INDEX_DIR}/{INDEX_DONE}") if not (path / n).exists()]
+        return (f"incomplete folder ({', '.join(missing)} missing)",
+                "Phiên bản này thiếu tệp (nhập chưa xong hoặc mất chỉ mục tìm kiếm).")
+    try:
+        if index_check is None:
+            parse_manifest((path / MANIFEST).read_bytes())
+            return "", ""
+        manifest = (path / MANIFEST).read_bytes()
+        read_bundle_dir(path)  # manifest schema, sha256 of every member, every record parses
+    except BundleError as err:
+        return str(err), err.message_vi
+    except OSError as err:
+        return (f"cannot read {err.filename or path}: {err.strerror or err}",
+                "Không đọc được dữ liệu của phiên bản này trên thẻ nhớ của máy.")
+    expected = _read_meta(path).get("manifest_sha256")
+    if expected and sha256_bytes(manifest) != expected:
+        return (f"{MANIFEST} changed after the import (sha256 differs from {IMPORT_META})",
+                "Tệp mô tả gói (manifest.json) đã bị thay đổi sau khi nhập.")
+    try:
+        index_check(path / INDEX_DIR)
+    except (KioskError, OSError) as err:
+        return (f"search index: {err}", "Chỉ mục tìm kiếm của phiên bản này bị hỏng.")
+    return "", ""
+
+
+def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bool = True) -> KeptVersion:
+    """Can the kiosk switch to this version folder? ``deep``: every checksum and the index opening
+    (what ``Knowledge.open`` needs); otherwise only whether the folder is complete and readable."""
+    problem, vi = _damage(path, (index_check or open_index_check) if deep else None)
+    state = DAMAGED if problem else (OK if deep else UNCHECKED)
+    return KeptVersion(path.name, read_info(path) if path.is_dir() else None, state, problem, vi)
