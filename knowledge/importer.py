@@ -1,4 +1,4 @@
-"""Atomic, reversible bundle import (STYLE rule 14). Folder layout and recovery: ``knowledge.version_folders``.
+"""Atomic, reversible bundle import (STYLE rule 14). Folder layout, recovery: ``knowledge.version_folders``.
 
 ``import_bundle``: safe read (``knowledge.safezip``) → signature (``knowledge.signing``) → schema and
 checksums (``bundle_from_members``) → lint (``knowledge.lint``) → write into ``.incoming-<uuid>/`` →
