@@ -213,9 +213,10 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         pipeline = Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
                             recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
                             player=build_player(s), on_event=on_event)
-        if "en" in s.ui.languages:  # issue 10: English voice loaded, warmed up, openings cached
+        if "en" in s.ui.languages:  # issue 10: English engines loaded, voice warmed up, openings cached
+            detect = recognizers if s.asr.detect_english else None  # detection runs on every question
             pipeline.start_background(
-                "english-voice", lambda stop: _warm_up(synthesizers, "en", knowledge, stop))
+                "english-engines", lambda stop: _warm_up(synthesizers, "en", knowledge, stop, detect))
         return pipeline
     except BaseException:
         knowledge.close()
@@ -235,13 +236,20 @@ def build_kiosk_voice(s: Settings, language: str) -> Synthesizer:
 
 
 def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: Any,
-             stop: threading.Event) -> None:
-    """Build a voice, synthesize once (the first ONNX run is several times slower than the next) and
-    synthesise the openings of the bundle's answers ahead of time (``speech.phrase_cache``); returns
-    early once ``stop`` is set (the pipeline is closing)."""
+             stop: threading.Event, recognizers: PerLanguage[Recognizer] | None = None) -> None:
+    """Load the language's recognizer (when given: Whisper also detects English in Vietnamese
+    questions, so the first question should not wait for it to load), build the voice, synthesize
+    once (the first ONNX run is several times slower than the next) and synthesise the openings of
+    the bundle's answers ahead of time (``speech.phrase_cache``); returns early once ``stop`` is set
+    (the pipeline is closing)."""
     from kiosk_app.errors import KioskError
     from knowledge.english import english_openers
 
+    try:
+        if recognizers is not None and not stop.is_set():
+            recognizers.get(language)
+    except KioskError as err:
+        log.warning("%s recognizer not ready: %s", language, err)
     try:
         if stop.is_set():
             return

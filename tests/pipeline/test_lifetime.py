@@ -55,3 +55,52 @@ def test_kiosk_exits_cleanly_when_closed_during_english_warm_up(tmp_path: Path) 
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "closed" in proc.stdout
     assert "terminate called" not in proc.stderr
+
+
+@pytest.mark.parametrize("detect", [True, False])
+def test_english_detection_model_loads_at_start_not_at_the_first_question(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, detect: bool) -> None:
+    # With English detection on, every Vietnamese question runs Whisper: loading it at the first
+    # question made that question slower and the screen stutter. It now loads in the background at
+    # start; with detection off it stays unloaded until someone switches to English.
+    import knowledge.importer
+    import knowledge.service
+    import speech.audio
+    from kiosk_app import wiring
+
+    built: list[str] = []
+
+    def recognizer(_s: Settings, language: str, **_kw: object) -> object:
+        built.append(f"asr-{language}")
+        return object()
+
+    class Voice:
+        def synthesize(self, _text: str) -> list[bytes]:
+            return []
+
+    def voice(_s: Settings, language: str) -> Voice:
+        built.append(f"tts-{language}")
+        return Voice()
+
+    class Knowledge:
+        bundle = type("B", (), {"records": {}})()
+
+        def close(self) -> None:
+            pass
+
+    monkeypatch.setattr(knowledge.importer, "ensure_sample", lambda _s: None)
+    monkeypatch.setattr(knowledge.service, "open_current", lambda _s, answerer=None: Knowledge())
+    monkeypatch.setattr(speech.audio, "mic_available", lambda _s: None)
+    monkeypatch.setattr(wiring, "build_recognizer", recognizer)
+    monkeypatch.setattr(wiring, "build_kiosk_voice", voice)
+    s = Settings(data_dir=tmp_path, asr={"detect_english": detect})
+    pipeline = wiring.build_kiosk_pipeline(s, lambda _e: None)
+    try:
+        assert built[:2] == ["asr-vi", "tts-vi"]  # the Vietnamese engines: before the kiosk is ready
+        for thread in threading.enumerate():  # the English warm-up, left to finish on its own
+            if thread.name == "english-engines":
+                thread.join(10)
+        assert ("asr-en" in built) is detect
+        assert "tts-en" in built
+    finally:
+        pipeline.close()
