@@ -184,9 +184,9 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
     """Everything the kiosk screen needs, built in the worker thread (issue 6).
 
     Activates the built-in sample bundle when none is active, opens the knowledge, builds the
-    Vietnamese engines now and the English ones on first use, and reports whether a microphone is
-    there (``MicStatus``). Raises ``StoreMissingError``/``ModelMissingError`` etc. for the screen's
-    "máy đang bảo trì" state.
+    Vietnamese engines now and the English ones in the background (voice; Whisper when it detects
+    English), and reports whether a microphone is there (``MicStatus``). Raises
+    ``StoreMissingError``/``ModelMissingError`` etc. for the screen's "máy đang bảo trì" state.
     """
     from kiosk_app.events import MicStatus
     from kiosk_app.pipeline import PerLanguage, Pipeline
