@@ -43,6 +43,7 @@ from kiosk_app.events import (
     Thinking,
     Transcribed,
 )
+from kiosk_app.memory import release_memory
 from kiosk_app.pipeline_lifetime import PipelineLifetime
 from kiosk_app.pipeline_ports import (
     AudioSourceLike,
@@ -171,6 +172,7 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
             log.exception("unexpected pipeline error")
             self._emit(Failed(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
         self._emit(Idle())
+        release_memory()  # this question's freed engine buffers back to the system (kiosk_app.memory)
         return result
 
     def _listen_and_answer(self, language: str) -> Answer | None:

@@ -5,23 +5,56 @@ provisioned by a technician (Vietnamese) or shipped in a registry package (the E
 Rate: ``length_scale = voice default / rate`` (rate 0.8 -> phonemes 25 % longer).
 Piper synthesises a sentence in one go (RTF 0.07 idle, 0.2+ on a loaded 2-core machine), so a long
 first sentence is cut at its first clause pause (``FIRST_MAX_CHARS``) to start speaking sooner.
+
+Memory. One ONNX run's buffers grow with the phonemes it is given: about 1.7 MiB per phoneme (33 MiB
+per second of speech) with the joe voice, so a 250-phoneme sentence took 300–350 MiB for a moment and
+made the whole kiosk's peak (docs/benchmarks.md, ## Soak). Each run gets at most ``MAX_PHONEMES``
+(``cut_phonemes``: after a clause pause where one falls in the window, else between words), so a run
+stays under ~140 MiB whatever the sentence; the runs of one sentence are joined into one chunk. Runs
+take turns (the start-up prefill of English answer openings and an answer never run at once).
 """
 
 from __future__ import annotations
 
 import logging
+import math
+import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
+
 from kiosk_app.errors import ModelMissingError, TtsError
+from kiosk_app.memory import release_memory
 from speech.tts.base import AudioChunk
 from speech.tts.sentences import split_sentences
 
 log = logging.getLogger(__name__)
 
 FIRST_MAX_CHARS = 60  # about 3 s of speech: under 300 ms of synthesis even at RTF 0.1
+MAX_PHONEMES = 80  # per ONNX run: ~5 s of speech, ~140 MiB of buffers (1.7 MiB per phoneme, joe voice)
+_PAUSES = frozenset(",;:")
+
+
+def cut_phonemes(phonemes: Sequence[str], limit: int = MAX_PHONEMES) -> list[list[str]]:
+    """One Piper sentence's phonemes in pieces of at most ``limit``, one ONNX run each: cut after the
+    last clause pause (``, ; :`` then a space) in the window if it leaves at least a third of it,
+    else at the word boundary that makes the pieces most even (no one-word tail), else (one
+    endless word) at the limit."""
+    pieces: list[list[str]] = []
+    rest = list(phonemes)
+    while len(rest) > limit:
+        even = len(rest) / math.ceil(len(rest) / limit)
+        spaces = [i for i in range(1, limit + 1) if rest[i] == " "]
+        pauses = [i for i in spaces if rest[i - 1] in _PAUSES and i >= limit // 3]
+        cut = pauses[-1] if pauses else min(spaces or [limit], key=lambda i: abs(i - even))
+        pieces.append(rest[:cut])
+        rest = rest[cut + 1:] if rest[cut] == " " else rest[cut:]
+    pieces.append(rest)
+    return [p for p in pieces if "".join(p).strip()]
 
 
 def find_voice(model_dir: Path) -> tuple[Path, Path]:
@@ -55,24 +88,11 @@ def _load_voice(voice_cls: Any, model_path: Path, config_path: Path) -> Any:
     return voice_cls(config=config, session=session)
 
 
-def _release_memory() -> None:
-    """Give freed synthesis buffers back to the system (glibc keeps them in its heap otherwise)."""
-    if _LIBC is not None:
-        _LIBC.malloc_trim(0)
-
-
-def _libc() -> Any:
-    import ctypes
-    import ctypes.util
-
-    try:
-        lib = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-        return lib if hasattr(lib, "malloc_trim") else None
-    except OSError:  # not glibc: nothing to trim
-        return None
-
-
-_LIBC = _libc()
+def _to_pcm16(audio: npt.NDArray[np.float32], volume: float) -> bytes:
+    peak = float(np.max(np.abs(audio))) if audio.size else 0.0
+    audio = audio / peak if peak >= 1e-8 else np.zeros_like(audio)
+    pcm: npt.NDArray[np.int16] = (np.clip(audio * volume, -1.0, 1.0) * 32767.0).astype(np.int16)
+    return pcm.tobytes()
 
 
 class PiperSynthesizer:
@@ -82,7 +102,7 @@ class PiperSynthesizer:
 
     def __init__(self, model_path: Path, config_path: Path | None = None, *, volume: float = 1.0,
                  normalizer: Callable[[str], str] | None = None, language: str | None = None,
-                 first_max_chars: int = FIRST_MAX_CHARS) -> None:
+                 first_max_chars: int = FIRST_MAX_CHARS, max_phonemes: int = MAX_PHONEMES) -> None:
         model_path = Path(model_path)
         config_path = Path(config_path) if config_path else model_path.with_name(model_path.name + ".json")
         for path, what in ((model_path, "Piper voice model (.onnx)"), (config_path, "Piper voice config")):
@@ -107,6 +127,9 @@ class PiperSynthesizer:
         self.model_path = model_path
         self._normalizer = normalizer
         self.first_max_chars = first_max_chars  # the first piece is cut at a clause pause past this
+        self.max_phonemes = max_phonemes  # per ONNX run (memory grows with it)
+        self._run_lock = threading.Lock()  # one ONNX run at a time: the start-up prefill of answer
+        # openings and an answer would otherwise hold two runs' buffers at once (and thrash 2 cores)
         log.info("Piper voice %s loaded in %.2f s (%d Hz, espeak voice %s)", model_path.name,
                  time.perf_counter() - started, self.sample_rate, espeak_voice or "-")
 
@@ -120,12 +143,27 @@ class PiperSynthesizer:
                 continue
             try:
                 # Piper may split further; one AudioChunk per sentence of ours keeps on_sentence exact
-                pcm = b"".join(c.audio_int16_bytes for c in self._voice.synthesize(spoken, config))
+                pcm = self._speak(spoken, config)
             except Exception as err:  # onnxruntime / phonemizer failures at the stage boundary
                 raise TtsError(f"Piper synthesis failed with {self.model_path.name}: {err}") from err
-            _release_memory()
+            release_memory()  # the run's freed buffers back to the system (glibc keeps them otherwise)
             if pcm:
                 yield AudioChunk(pcm, self.sample_rate, text=sentence)
+
+    def _speak(self, text: str, config: Any) -> bytes:
+        """16-bit PCM of ``text``: each of Piper's sentences in runs of at most ``max_phonemes``,
+        post-processed as ``PiperVoice.synthesize`` does (peak-normalised per sentence, volume, clip)."""
+        voice = self._voice
+        pcm: list[bytes] = []
+        for phonemes in voice.phonemize(text):
+            runs = []
+            for piece in cut_phonemes(phonemes, self.max_phonemes):
+                with self._run_lock:
+                    audio = voice.phoneme_ids_to_audio(voice.phonemes_to_ids(piece), config)
+                runs.append(audio.reshape(-1))
+            if runs:
+                pcm.append(_to_pcm16(np.concatenate(runs), config.volume))
+        return b"".join(pcm)
 
     def close(self) -> None:
         self._voice = None

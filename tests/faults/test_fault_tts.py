@@ -68,7 +68,7 @@ def joe() -> Iterator[Any]:
 def test_piper_crashes_mid_answer_espeak_finishes_it(make_run: Callable[..., Run], joe: Any,
                                                     monkeypatch: pytest.MonkeyPatch) -> None:
     """The neural voice speaks the first sentence, then onnxruntime fails: espeak-ng says the rest."""
-    real = joe._voice.synthesize
+    real = joe._voice.phoneme_ids_to_audio  # the ONNX Runtime call
     calls = {"n": 0}
 
     def flaky(*args: Any, **kwargs: Any) -> Any:
@@ -77,7 +77,7 @@ def test_piper_crashes_mid_answer_espeak_finishes_it(make_run: Callable[..., Run
             raise RuntimeError("[ONNXRuntimeError] : 6 : RUNTIME_EXCEPTION : Non-zero status code")
         return real(*args, **kwargs)
 
-    monkeypatch.setattr(joe._voice, "synthesize", flaky)
+    monkeypatch.setattr(joe._voice, "phoneme_ids_to_audio", flaky)
     fallback = FallbackSynthesizer(joe, EspeakSynthesizer("en"))
     run = make_run(synthesizer=fallback)
     answer = run.pipeline.ask_text("How much does a birth certificate cost?", "en")

@@ -151,6 +151,43 @@ def test_piper_rate_and_volume(joe: object) -> None:
     assert _peak(quiet) < 0.6 * _peak(normal)
 
 
+@pytest.mark.parametrize(("text", "limit", "want"), [
+    ("one two, three", 20, ["one two, three"]),  # fits: one run
+    ("one two, three four five six", 20, ["one two,", "three four five six"]),  # after the clause pause
+    ("a, bbbbb ccccc ddddd eeeee", 15, ["a, bbbbb ccccc", "ddddd eeeee"]),  # pause too early: even halves
+    ("aaa bbb ccc ddd eee fff ggg", 24, ["aaa bbb ccc ddd", "eee fff ggg"]),  # no one-word tail
+    ("abcdefghij", 4, ["abcd", "efgh", "ij"]),  # one endless word: cut at the limit
+])
+def test_piper_runs_are_cut_at_pauses_then_words(text: str, limit: int, want: list[str]) -> None:
+    from speech.tts.piper_engine import cut_phonemes
+
+    assert ["".join(p) for p in cut_phonemes(list(text), limit)] == want
+
+
+@pytest.mark.engine
+def test_piper_speaks_a_long_sentence_whole_in_bounded_runs(joe: object,
+                                                            monkeypatch: pytest.MonkeyPatch) -> None:
+    """One ONNX run's memory grows ~1.7 MiB per phoneme: a 200-phoneme sentence took 350 MiB at once."""
+    from speech.tts.piper_engine import MAX_PHONEMES
+
+    voice = joe._voice  # type: ignore[attr-defined]
+    runs: list[int] = []
+    real = voice.phonemes_to_ids
+
+    def counted(phonemes: list[str]) -> list[int]:
+        runs.append(len(phonemes))
+        return real(phonemes)  # type: ignore[no-any-return]
+
+    monkeypatch.setattr(voice, "phonemes_to_ids", counted)
+    sentence = ("Applications received after fifteen hours are returned on the next working day; if "
+                "verification is needed, the answer comes in no more than five working days.")
+    chunks = list(joe.synthesize("Bring your ID card. " + sentence))  # type: ignore[attr-defined]
+    assert [c.text for c in chunks] == ["Bring your ID card.", sentence]  # one chunk per sentence still
+    assert len(runs) >= 3 and max(runs) <= MAX_PHONEMES and sum(runs) > 1.5 * MAX_PHONEMES
+    assert len(chunks[1].pcm16) / 2 / chunks[1].sample_rate > 7.0  # every word of it spoken
+    assert _rms(chunks[1]) > 300
+
+
 def test_missing_piper_voice_names_the_path(tmp_path: Path) -> None:
     from speech.tts.piper_engine import PiperSynthesizer, find_voice
 
