@@ -4,11 +4,11 @@ The engines (ONNX Runtime in Piper and the E5 embedder, CTranslate2 in Whisper, 
 allocate and free buffers of 1–30 MiB on every question. glibc keeps freed blocks in its heaps (its
 mmap threshold rises to the largest block freed, up to 32 MiB, so later blocks of that size come
 from the heap too) and gives them back only when asked: between two English answers (Piper trims
-after each sentence) the kiosk's resident memory drifted up by 3–100 MiB a question, 590 → 830 MiB,
-and a long synthesis on top of that made the peak. ``release_memory`` at the end of each question
-and after each Piper sentence keeps it near 610 MiB; it takes 0.7 ms (p50, at most 17 ms) and runs
-after ``Idle``, off the answer's path (measured with /tmp scripts on bench_soak's question mix).
-Not glibc (musl, macOS): nothing to trim, a no-op.
+after each sentence) the headless kiosk's resident memory drifted between 590 and 830 MiB (a trim
+after a question freed 3 MiB at the median, 99 MiB at most), and a long synthesis on top of that made
+the peak. ``release_memory`` at the end of each question and after each Piper sentence keeps it at
+590–685 MiB (bench_soak --n 300); it takes 0.7 ms (p50, at most 17 ms) and runs after ``Idle``, off
+the answer's path. Not glibc (musl, macOS): nothing to trim, a no-op.
 """
 
 from __future__ import annotations
