@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import gc
+import weakref
 from pathlib import Path
 
 from kiosk_app.errors import ErrorCode
@@ -215,6 +217,33 @@ def test_not_what_i_meant_offers_the_next_best_procedures(kiosk: Kiosk) -> None:
     assert kiosk.feedback.unanswered == [(Q, "not-what-i-meant")]
     press(scr.alternative_buttons[1])
     assert kiosk.worker.calls[-1] == ("explain", "trich-luc-ho-tich", "vi")
+
+
+def test_answer_after_answer_keeps_one_card_and_releases_the_old_widgets(kiosk: Kiosk) -> None:
+    """A kiosk answers hundreds of questions a day: each answer replaces the card (and the
+    "Chưa đúng ý tôi" buttons); nothing may keep the old labels and their textures alive."""
+    alts = ("dang-ky-lai-khai-sinh", "trich-luc-ho-tich")
+    scr = kiosk.screen("answer")
+
+    def one_question() -> list[object]:
+        kiosk.app.handle(Transcribed(Q))
+        kiosk.app.handle(AnswerReady(khai_sinh(alternatives=alts)))  # type: ignore[arg-type]
+        scr.card_texts()
+        shown = list(scr.card_lines)
+        sizes.append(len(scr.ids.card.children))
+        press(scr.ids.not_right_button)
+        shown += scr.card_lines + scr.alternative_buttons
+        kiosk.app.handle(AnswerReady(refer_answer("out-of-scope")))
+        return shown
+
+    sizes: list[int] = []
+    first = [weakref.ref(w) for w in one_question()]
+    for _ in range(20):
+        one_question()
+    assert sizes == [sizes[0]] * 21 and sizes[0] > 20  # the whole card each time, nothing left over
+    assert scr.ids.card.children == []  # the refer answer has no card
+    gc.collect()
+    assert [r for r in first if r() is not None] == []
 
 
 def test_refer_answer_sends_to_the_counter_without_a_card(kiosk: Kiosk) -> None:
