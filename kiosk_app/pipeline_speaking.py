@@ -15,7 +15,7 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from kiosk_app.errors import CancelledError
 from kiosk_app.events import AnswerFinal, Event, SpeakingFinished
@@ -36,9 +36,7 @@ class SpeakingMixin:
     normalizer: Normalizer
     last_timings: dict[str, float]
     _cancel: threading.Event  # the current run's cancel event
-
-    def _emit(self, event: Event) -> None:
-        raise NotImplementedError  # Pipeline._emit
+    _emit: Callable[[Event], None]  # Pipeline._emit
 
     def _speak(self, answer: Answer, rate: float) -> None:
         sentences = [s for s in (answer.sentences or (answer.spoken,)) if s and s.strip()]
