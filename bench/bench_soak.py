@@ -63,11 +63,27 @@ def open_fds() -> int:
     return len(os.listdir("/proc/self/fd"))
 
 
+def sqlite_pool() -> int:
+    """Connections in Chroma's SQLite pool (Rust sqlx): one worker thread and one database fd each.
+    The pool opens connections on demand and closes them with the store, so it is counted apart from
+    the threads and fds that would be leaks."""
+    n = 0
+    for task in os.listdir("/proc/self/task"):
+        try:
+            with open(f"/proc/self/task/{task}/comm", encoding="utf-8") as f:
+                n += f.read().startswith("sqlx-sqlite-wor")
+        except OSError:  # the thread ended meanwhile
+            pass
+    return n
+
+
 def snapshot(i: int) -> dict[str, float]:
     import threading
 
+    pool = sqlite_pool()
     return {"i": i, "rss_mb": rss_mb(), "threads": threading.active_count(),
-            "native_threads": native_threads(), "fds": open_fds(), "t": time.monotonic()}
+            "native_threads": native_threads() - pool, "fds": open_fds() - pool, "pool": pool,
+            "t": time.monotonic()}
 
 
 def clips(seconds: float) -> list[bytes]:
@@ -186,6 +202,7 @@ def plot(res: dict[str, Any]) -> str:
     ax2 = ax.twinx()
     ax2.plot(xs, [x["native_threads"] for x in s], label="native threads", color="tab:orange")
     ax2.plot(xs, [x["fds"] for x in s], label="open file descriptors", color="tab:green")
+    ax2.plot(xs, [x.get("pool", 0) for x in s], label="Chroma SQLite pool connections", color="tab:purple")
     ax2.set_ylabel("count")
     lines = ax.get_legend_handles_labels()[0] + ax2.get_legend_handles_labels()[0]
     labels = ax.get_legend_handles_labels()[1] + ax2.get_legend_handles_labels()[1]
@@ -245,13 +262,16 @@ def report(res: dict[str, Any], image: str) -> str:
         f"| native threads (/proc/self/task) | {a['native_threads']} | {b['native_threads']} | {leak_t:+d} | "
         f"no leak: {ok(leak_t <= 0)} |",
         f"| open file descriptors | {a['fds']} | {b['fds']} | {leak_fd:+d} | no leak: {ok(leak_fd <= 0)} |",
+        f"| Chroma SQLite pool connections (a thread + a fd each, not counted above) | {a.get('pool', 0)} | "
+        f"{b.get('pool', 0)} | {b.get('pool', 0) - a.get('pool', 0):+d} | closed with the pipeline: "
+        f"{ok(closed.get('pool', 0) == 0)} |",
         f"| errors (`Failed` events + exceptions) | | {errors} | | none: {ok(errors == 0)} |",
         "",
         f"Before the first question: RSS {start['rss_mb']:.0f} MiB, {start['threads']} Python / "
-        f"{start['native_threads']} native threads, {start['fds']} fds (the first questions load Whisper "
-        "detection and the English engines, hence the warm-up baseline at 10 %). After closing the "
-        f"pipeline: {closed['threads']} Python / {closed['native_threads']} native threads, "
-        f"{closed['fds']} fds. "
+        f"{start['native_threads']} native threads, {start['fds']} fds (Whisper detection and the English "
+        "voice load and warm up in the background after start, hence the warm-up baseline at 10 %). "
+        f"After closing the pipeline: {closed['threads']} Python / {closed['native_threads']} native "
+        f"threads, {closed['fds']} fds. "
         f"Peak RSS {res['peak_rss_mb']:.0f} MiB. Answers: {res['answers']['answered']} answered, "
         f"{res['answers']['refer']} referred to staff (recordings and out-of-scope questions are referred).",
         "",
@@ -311,7 +331,7 @@ def main(argv: list[str] | None = None) -> int:
     a, b = res["tenth"], res["end"]
     growth = (b["rss_mb"] - a["rss_mb"]) / a["rss_mb"] * 100
     bad = (growth >= TARGET_GROWTH or b["native_threads"] > a["native_threads"] or b["fds"] > a["fds"]
-           or res["errors"] or res["exceptions"])
+           or res["closed"].get("pool", 0) or res["errors"] or res["exceptions"])
     return 1 if bad else 0
 
 
