@@ -67,6 +67,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", text.strip().casefold())
 
 
+MIN_EXAMPLES = 8  # example questions per record below which the builder warns
+
+
 def lint_records(records: Iterable[Record], *, today: date | None = None) -> LintReport:
     recs = list(records)
     today = today or date.today()
@@ -90,6 +93,12 @@ def lint_records(records: Iterable[Record], *, today: date | None = None) -> Lin
             if other != r.id:
                 add(Severity.WARNING, r.id, f"alias '{a}' is also used by {other}",
                     f"Bản ghi {r.id}: tên gọi \"{a}\" trùng với bản ghi {other}; máy có thể nhầm.")
+
+    for r in recs:
+        if len(r.examples) < MIN_EXAMPLES:
+            add(Severity.WARNING, r.id, f"only {len(r.examples)} example questions (want {MIN_EXAMPLES}+)",
+                f"Bản ghi {r.id} chỉ có {len(r.examples)} câu hỏi mẫu; nên có ít nhất {MIN_EXAMPLES} "
+                "câu người dân hay hỏi để máy nhận ra thủ tục.")
 
     facts = uncertain = unsourced = 0
     for r in recs:
