@@ -7,6 +7,8 @@ A bundle is one zip file (extension ``.wkb``, "ward knowledge bundle") that ward
     manifest.sig             optional Ed25519 signature of manifest.json's bytes (see knowledge.signing)
     records/<id>.yaml        one human-editable Record per procedure
     out_of_scope.yaml        optional: example questions per refusal kind (``OutOfScope``)
+    vectors.npz              optional: the index documents' E5 vectors (``knowledge.vectors``), made
+                             by the model named in the manifest's ``embedding``
 
 Every fact is a ``Fact`` carrying its sources and a ``status`` flag: ``sourced``, ``uncertain``
 (the research sheet says "chưa chắc chắn": spoken with a hedge, confirm at the counter) or
@@ -31,6 +33,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk_app.errors import BundleError
+from knowledge.vectors import VECTORS
 
 try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
     _YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
@@ -208,6 +211,7 @@ class Manifest(_Model):
     sample: bool = False  # sample data, not the ward's real data
     record_count: int = Field(ge=1)
     files: dict[str, str]  # member path -> sha256 hex
+    embedding: str | None = Field(None, max_length=80)  # model fingerprint of vectors.npz
 
     @property
     def label(self) -> str:
@@ -231,6 +235,7 @@ class Bundle:
     signature: bytes | None = None
     manifest_bytes: bytes = b""
     out_of_scope: OutOfScope = field(default_factory=OutOfScope)
+    vectors: bytes | None = None  # raw vectors.npz (knowledge.vectors.unpack)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -312,8 +317,10 @@ def record_yaml(record: Record) -> bytes:
 def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: str, title: str = "",
                        sample: bool = False, created: datetime | None = None,
                        signer: Callable[[bytes], bytes] | None = None,
-                       out_of_scope: OutOfScope | None = None) -> bytes:
-    """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional."""
+                       out_of_scope: OutOfScope | None = None,
+                       vectors: tuple[str, bytes] | None = None) -> bytes:
+    """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional;
+    ``vectors``: (embedding model fingerprint, ``vectors.npz`` bytes) to ship precomputed vectors."""
     recs = list(records)
     check_unique(recs)
     members = {f"{RECORDS_DIR}/{r.id}.yaml": record_yaml(r) for r in recs}
@@ -321,11 +328,13 @@ def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: st
         oos = out_of_scope.model_dump(mode="json", exclude_defaults=True)
         members[OUT_OF_SCOPE] = yaml.safe_dump(oos, allow_unicode=True, sort_keys=False,
                                                width=100).encode("utf-8")
+    if vectors is not None:
+        members[VECTORS] = vectors[1]
     manifest = Manifest(bundle_id=bundle_id, version=version, title=title, sample=sample,
                         created=created or datetime.now(UTC).replace(microsecond=0),
-                        record_count=len(recs),
+                        record_count=len(recs), embedding=vectors[0] if vectors else None,
                         files={name: sha256_bytes(data) for name, data in members.items()})
-    manifest_bytes = json.dumps(manifest.model_dump(mode="json"), ensure_ascii=False,
+    manifest_bytes = json.dumps(manifest.model_dump(mode="json", exclude_none=True), ensure_ascii=False,
                                 indent=2).encode("utf-8")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -383,14 +392,15 @@ def bundle_from_members(members: dict[str, bytes]) -> Bundle:
         raise BundleError(f"manifest says {manifest.record_count} records, bundle has {len(records)}",
                           "Số bản ghi trong gói không khớp với tệp mô tả.")
     return Bundle(manifest=manifest, records=records, signature=members.get(SIGNATURE),
-                  manifest_bytes=manifest_bytes, out_of_scope=out_of_scope)
+                  manifest_bytes=manifest_bytes, out_of_scope=out_of_scope,
+                  vectors=members.get(VECTORS) if VECTORS in manifest.files else None)
 
 
 def read_bundle_dir(path: Path) -> Bundle:
     """Read an unpacked bundle directory (as activated under ``data_dir/bundles/<id>``)."""
     path = Path(path)
     members: dict[str, bytes] = {}
-    for p in [path / MANIFEST, path / SIGNATURE, path / OUT_OF_SCOPE,
+    for p in [path / MANIFEST, path / SIGNATURE, path / OUT_OF_SCOPE, path / VECTORS,
               *sorted((path / RECORDS_DIR).glob("*.yaml"))]:
         if p.is_file():
             members[p.relative_to(path).as_posix()] = p.read_bytes()

