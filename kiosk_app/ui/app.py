@@ -42,6 +42,7 @@ WorkerFactory = Callable[[Callable[[Event], None], Callable[[Any], None]], Worke
 
 class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
     title = "Ward Kiosk"
+    use_kivy_settings = False  # F1 must not open Kivy's settings panel (no PIN, persists to config.ini)
 
     def __init__(self, settings: Settings, *, worker_factory: WorkerFactory | None = None,
                  feedback: FeedbackLike | None = None, clock: Callable[[], float] = time.monotonic,
@@ -58,7 +59,11 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         self.last_question = ""
         self.last_activity = clock()
         self.gesture = AdminGesture()
-        self.pin_gate = PinGate(settings.staff.pin_hash)
+        self.pin_gate = PinGate(settings.staff.pin_hash,
+                                state_path=settings.data_dir / "staff" / "pin-state.json")
+        self._pin_checking = False
+        self.stopping: Any = None  # StopSignals in the real kiosk: a requested stop may close the window
+        self.stop_budget_s = 3.0  # on_stop waits at most this long for the worker (SIGTERM: less)
         self.pin_pad: Any = None
         self.kiosk_mode = settings.ui.fullscreen
         self.staff_available = False
@@ -138,9 +143,30 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         self.staff_available = True
 
     def on_stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop(3.0)
+        """Orderly stop (SIGTERM/SIGINT, or the staff screen): the worker closes the pipeline (LLM
+        child, audio streams, knowledge store), then the feedback store is closed."""
+        if self.worker is not None and not self.worker.stop(self.stop_budget_s):
+            log.warning("the worker did not stop within %.1f s", self.stop_budget_s)
+        close = getattr(self.feedback, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing the feedback store failed")
         self.detach()
+
+    # ---- Kivy's own settings panel and config file: never ---------------------------------------
+    def open_settings(self, *largs: Any) -> bool:
+        return False  # F1 / the menu key: no settings panel without the staff PIN
+
+    def load_config(self) -> Any:
+        """An in-memory config: nothing of Kivy's per-app ini file is read or written."""
+        from kivy.config import ConfigParser
+
+        config = ConfigParser(name="ward-kiosk-app")
+        self.build_config(config)
+        self.config = config
+        return config
 
     def detach(self) -> None:
         """Undo the window bindings and timers of ``build`` (app stopped, or a test is done)."""
@@ -162,6 +188,19 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
 
 def run_ui(settings: Settings) -> int:
     """``kiosk`` with no arguments: build everything through wiring and run the kiosk screen."""
+    from kiosk_app.ui.session import StopSignals
+
+    app_ref: list[KioskApp] = []
+
+    def stop_app() -> None:  # in the signal handler, on the main (UI) thread between bytecodes
+        from kivy.clock import Clock
+
+        if app_ref:
+            app_ref[0].stop_budget_s = max(0.1, signals.remaining() - 0.4)
+            Clock.schedule_once(lambda _dt: app_ref[0].stop(), 0)
+
+    signals = StopSignals(stop_app)
+    signals.install()  # before SDL starts: it would turn SIGTERM into a (swallowed) close request
     configure_kivy(settings)
     from kiosk_app import wiring
     from kiosk_app.worker import PipelineWorker
@@ -174,5 +213,15 @@ def run_ui(settings: Settings) -> int:
         feedback = wiring.build_feedback_store(settings)
     except Exception:  # no feedback store: the kiosk still answers
         log.exception("feedback store unavailable")
-    KioskApp(settings, worker_factory=make_worker, feedback=feedback).run()
+    app = KioskApp(settings, worker_factory=make_worker, feedback=feedback)
+    app.stopping = signals
+    app_ref.append(app)
+    app.run()
+    if signals.requested:
+        worker = app.worker
+        log.info("kiosk stopped (%s) in %.2f s", signals.signal_name, signals.elapsed())
+        if worker is not None and getattr(worker, "alive", False):
+            # a thread still inside a native engine at interpreter exit aborts the process (core)
+            log.warning("worker still busy at exit: leaving without interpreter teardown")
+            signals.hard_exit()
     return 0
