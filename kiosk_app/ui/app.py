@@ -63,6 +63,7 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
                                 state_path=settings.data_dir / "staff" / "pin-state.json")
         self._pin_checking = False
         self.stopping: Any = None  # StopSignals in the real kiosk: a requested stop may close the window
+        self.pipeline_ready = False
         self.stop_budget_s = 3.0  # on_stop waits at most this long for the worker (SIGTERM: less)
         self.pin_pad: Any = None
         self.kiosk_mode = settings.ui.fullscreen
@@ -100,9 +101,16 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
                     on_request_close=self._on_request_close)
         self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(self.clock()), 1.0)
         if self.worker_factory is not None:
-            self.worker = self.worker_factory(self.post, self._on_pipeline_ready)
+            self.worker = self.worker_factory(self.post, self._pipeline_loaded)
             self.worker.start(preload=True)
         return sm
+
+    def _pipeline_loaded(self, pipeline: Any) -> None:
+        """Worker thread: every engine is loaded (before this, a stop cannot wait for the worker:
+        loading a model is not interruptible, and nothing is written while loading)."""
+        self.pipeline_ready = True
+        log.info("pipeline ready")
+        self._on_pipeline_ready(pipeline)
 
     def on_start(self) -> None:
         Clock.schedule_once(lambda _dt: self.warm_up_screens(), 0.5)
@@ -196,7 +204,9 @@ def run_ui(settings: Settings) -> int:
         from kivy.clock import Clock
 
         if app_ref:
-            app_ref[0].stop_budget_s = max(0.1, signals.remaining() - 0.4)
+            # engines still loading: nothing to close orderly yet, do not wait for the loader
+            loading = app_ref[0].worker is not None and not app_ref[0].pipeline_ready
+            app_ref[0].stop_budget_s = 0.2 if loading else max(0.1, signals.remaining() - 0.4)
             Clock.schedule_once(lambda _dt: app_ref[0].stop(), 0)
 
     signals = StopSignals(stop_app)
@@ -219,9 +229,11 @@ def run_ui(settings: Settings) -> int:
     app.run()
     if signals.requested:
         worker = app.worker
-        log.info("kiosk stopped (%s) in %.2f s", signals.signal_name, signals.elapsed())
         if worker is not None and getattr(worker, "alive", False):
-            # a thread still inside a native engine at interpreter exit aborts the process (core)
             log.warning("worker still busy at exit: leaving without interpreter teardown")
-            signals.hard_exit()
+        log.info("kiosk stopped (%s) in %.2f s", signals.signal_name, signals.elapsed())
+        # Everything that holds data is closed (pipeline, LLM child, audio, stores, logs flushed by
+        # hard_exit). Tearing the interpreter down would add ~1.7 s of freeing the knowledge and
+        # native engines, and a thread still inside a native engine would abort it (core dump).
+        signals.hard_exit()
     return 0
