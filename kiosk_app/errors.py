@@ -210,6 +210,29 @@ def storage_error(err: OSError, path: Path | str, what: str, user: str = "") -> 
                              f"restore it or remove it so it is created again")
 
 
+def storage_failure(exc: BaseException, path: Path | str, what: str) -> KioskError:
+    """``storage_error`` for any exception of a file or SQLite store: full disk, permission, or a
+    damaged store (sqlite3 reports the first two as OperationalError text, not errno)."""
+    import sqlite3
+
+    if isinstance(exc, KioskError):
+        return exc
+    if isinstance(exc, OSError):
+        return storage_error(exc, path, what)
+    if isinstance(exc, sqlite3.Error):
+        import errno
+
+        text = str(exc).lower()
+        if "disk is full" in text or "database or disk is full" in text:
+            return storage_error(OSError(errno.ENOSPC, "No space left on device"), path, what)
+        if "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text:
+            return storage_error(OSError(errno.EACCES, str(exc)), path, what)
+        if isinstance(exc, sqlite3.DatabaseError):  # "file is not a database", "malformed"
+            return StoreCorruptError(f"the {what} {path} is damaged ({exc}): move it aside "
+                                     f"(mv {path} {path}.damaged); the kiosk creates a new one at start")
+    return KioskError(f"the {what} {path} failed: {type(exc).__name__}: {exc}")
+
+
 def _current_user() -> str:
     import os
     import pwd

@@ -119,9 +119,11 @@ def user_commands(user: str, data_dir: Path, account: Account | None, groups: li
 
 
 def readable_by(path: Path, account: Account) -> list[Path]:
-    """The folders on the way to ``path`` that ``account`` cannot enter (empty: it can)."""
-    blocked = []
-    for p in [*reversed(path.parents), path]:
+    """The folders on the way to ``path`` (and to the file a symlink points to: a venv's python
+    lives in the interpreter's install) that ``account`` cannot enter (empty: it can)."""
+    blocked: list[Path] = []
+    real = path.resolve()
+    for p in dict.fromkeys([*reversed(path.parents), path, *reversed(real.parents), real]):
         try:
             st = p.stat()
         except OSError:

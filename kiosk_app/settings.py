@@ -199,10 +199,11 @@ def _unreadable(path: Path) -> PermissionDeniedError:
             group = str(st.st_gid)
         what = f"{owner}:{group} {st.st_mode & 0o777:04o}"
     except OSError:
-        what = "its folder is not readable"
+        what = f"its folder {path.parent} is closed to it"
     return PermissionDeniedError(
-        f"settings file {path} is not readable by user {me} ({what}); fix: sudo chgrp {me} {path} "
-        f"&& sudo chmod 0640 {path} (or re-run: sudo kiosk provision --user {me})")
+        f"settings file {path} is not readable by user {me} ({what}); fix: re-run provisioning for "
+        f"this user (sudo kiosk provision --user {me}), or: sudo chgrp {me} {path.parent} {path} && "
+        f"sudo chmod 0750 {path.parent} && sudo chmod 0640 {path}")
 
 
 def _has_uid(uid: int) -> bool:

@@ -34,6 +34,8 @@ __all__ = ["SCREENS", "FeedbackLike", "KioskApp", "WorkerFactory", "WorkerLike",
 
 log = logging.getLogger(__name__)
 
+WORKER_STOP_S = 1.5  # on SIGTERM: how long the worker may take to close the pipeline
+
 SCREENS = ("home", "listening", "answer", "browse", "typing", "feedback", "error")
 
 # (event sink, on_ready(pipeline)) -> worker
@@ -121,9 +123,10 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         frame on the first switch to "listening" without it (bench/bench_e2e.py)."""
         from kivy.core.window import Window
 
+        sm = self.sm
         for name in ("listening", "answer", "feedback"):
-            screen = self.sm.get_screen(name) if self.sm is not None else None
-            if screen is None or screen is self.sm.current_screen:
+            screen = sm.get_screen(name) if sm is not None else None
+            if sm is None or screen is None or screen is sm.current_screen:
                 continue
             reset = getattr(screen, "reset", None)
             if callable(reset):
@@ -204,10 +207,21 @@ def run_ui(settings: Settings) -> int:
         from kivy.clock import Clock
 
         if app_ref:
-            # engines still loading: nothing to close orderly yet, do not wait for the loader
+            # Engines still loading (the Vietnamese ones before "ready", the English ones after):
+            # loading a model cannot be interrupted and writes nothing, so the worker gets at most
+            # WORKER_STOP_S to close what it holds, then the process leaves.
             loading = app_ref[0].worker is not None and not app_ref[0].pipeline_ready
-            app_ref[0].stop_budget_s = 0.2 if loading else max(0.1, signals.remaining() - 0.4)
-            Clock.schedule_once(lambda _dt: app_ref[0].stop(), 0)
+            budget = min(WORKER_STOP_S, max(0.1, signals.remaining() - 0.8))
+            app_ref[0].stop_budget_s = 0.2 if loading else budget
+            Clock.schedule_once(lambda _dt: finish(app_ref[0]), 0)
+
+    def finish(app: KioskApp) -> None:
+        app.stop()  # on_stop: worker (pipeline, LLM child, audio), feedback store, window bindings
+        log.info("kiosk stopped (%s) in %.2f s", signals.signal_name, signals.elapsed())
+        # Everything that holds data is closed and hard_exit flushes the logs. Tearing Kivy and the
+        # interpreter down would add 0.5-2 s (freeing the knowledge and native engines), and a thread
+        # still inside a native engine would abort it (core dump).
+        signals.hard_exit()
 
     signals = StopSignals(stop_app)
     signals.install()  # before SDL starts: it would turn SIGTERM into a (swallowed) close request
@@ -221,19 +235,13 @@ def run_ui(settings: Settings) -> int:
     feedback = None
     try:
         feedback = wiring.build_feedback_store(settings)
-    except Exception:  # no feedback store: the kiosk still answers
-        log.exception("feedback store unavailable")
+    except Exception as exc:  # no feedback store: the kiosk still answers
+        from kiosk_app.errors import storage_failure
+
+        problem = storage_failure(exc, settings.data_dir / "feedback.sqlite3", "feedback database")
+        log.error("feedback store unavailable (the kiosk answers without it): [%s] %s", problem.code, problem)
     app = KioskApp(settings, worker_factory=make_worker, feedback=feedback)
     app.stopping = signals
     app_ref.append(app)
     app.run()
-    if signals.requested:
-        worker = app.worker
-        if worker is not None and getattr(worker, "alive", False):
-            log.warning("worker still busy at exit: leaving without interpreter teardown")
-        log.info("kiosk stopped (%s) in %.2f s", signals.signal_name, signals.elapsed())
-        # Everything that holds data is closed (pipeline, LLM child, audio, stores, logs flushed by
-        # hard_exit). Tearing the interpreter down would add ~1.7 s of freeing the knowledge and
-        # native engines, and a thread still inside a native engine would abort it (core dump).
-        signals.hard_exit()
     return 0

@@ -99,7 +99,10 @@ def test_kiosk_provision_assembles_whisper_once_and_rebuilds_a_damaged_copy(
     monkeypatch.setenv("KIOSK_CONFIG", "")
     monkeypatch.setattr(importer, "_default_indexer", fake_indexer)  # the sample's index is not the point
     monkeypatch.setattr(importer, "smoke_test", no_smoke)
-    argv = ["provision", "--root", str(tmp_path), "--no-service", "--kiosk-id", "cg-01", "--pin", "2468"]
+    pin_file = tmp_path / "pin.txt"
+    pin_file.write_text("246813\n")
+    argv = ["provision", "--root", str(tmp_path), "--no-service", "--kiosk-id", "cg-01", "--pin-file",
+            str(pin_file)]
     model = tmp_path / "var" / "lib" / "ward-kiosk" / "models" / "whisper-base"
 
     assert main(argv) == 0
