@@ -188,11 +188,12 @@ def own_config(config_path: Path, gid: int) -> bool:
 
 def unit_text(opts: Options, usb_dir: Path, *, repo: Path = REPO,
               groups: list[str] | None = None) -> str:
-    """The unit for ``opts.session`` with every placeholder filled in."""
+    """The unit for ``opts.session`` with every placeholder filled in (``repo``: the checkout the
+    service runs from; the template is always this checkout's)."""
     session = SESSIONS.get(opts.session)
     if session is None:
         raise SettingsError(f"unknown display session {opts.session!r}; one of: {', '.join(SESSIONS)}")
-    template = (repo / "scripts" / UNIT_NAME).read_text(encoding="utf-8")
+    template = (REPO / "scripts" / UNIT_NAME).read_text(encoding="utf-8")
     kiosk = f"{repo}/.venv/bin/kiosk"
     in_home = any(repo.is_relative_to(h) for h in (Path("/home"), Path("/root")))
     account = lookup_account(opts.user)
