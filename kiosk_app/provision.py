@@ -65,6 +65,7 @@ class ProvisionOptions:
     service: bool = True
     user: str = "kiosk"
     session: str = "cage"
+    usb_writable: bool = False  # the unit lets the kiosk write to the USB stick (feedback CSV export)
     groups: tuple[str, ...] = field(default=DEVICE_GROUPS)
 
     @property

@@ -207,6 +207,7 @@ def unit_text(opts: Options, usb_dir: Path, *, repo: Path = REPO,
         "@SESSION_ENV@": env, "@EXEC@": session.exec_start.format(kiosk=kiosk, vt=TTY.removeprefix("tty")),
         "@PROTECT_HOME@": "tmpfs" if in_home else "yes",
         "@BIND_REPO@": f"BindReadOnlyPaths={repo}" if in_home else "",
+        "@USB_ACCESS@": "ReadWritePaths" if getattr(opts, "usb_writable", False) else "ReadOnlyPaths",
         "@USB@": str(usb_dir), "@REPO@": str(repo),
     }
     for key, value in values.items():

@@ -35,6 +35,8 @@ def register(groups: Subparsers) -> None:
     p.add_argument("--models", type=Path, help="model pack folder (pack.toml) to install")
     p.add_argument("--trust", type=Path, action="append", default=[], help="bundle public key (repeat)")
     p.add_argument("--no-service", action="store_true", help="do not install the systemd service")
+    p.add_argument("--usb-writable", action="store_true", help="let the service write to the USB stick "
+                   "(staff screen: export feedback as CSV); default read-only")
     p.add_argument("--root", type=Path, default=Path("/"), help="filesystem root (testing)")
     p.add_argument("--user", default="kiosk", help="dedicated service user, created if missing "
                    "(default: kiosk; never root)")
@@ -98,7 +100,8 @@ def cmd_provision(args: argparse.Namespace, settings: Settings) -> int:
     kw = {k: getattr(args, k) for k in ("kiosk_id", "ward_name", "office_hours", "input_device",
                                         "output_device", "asr_engine", "tts_engine", "answerer", "models")}
     opts = ProvisionOptions(root=args.root, trust=tuple(args.trust), service=not args.no_service,
-                            user=args.user, session=args.session, pin=pin, **kw)
+                            user=args.user, session=args.session, pin=pin, usb_writable=args.usb_writable,
+                            **kw)
     for step in provision(opts):
         out(f"{step.name:9} {'changed  ' if step.changed else 'unchanged'} {step.detail}")
     out(f"settings: {opts.config_path}  (start the kiosk: KIOSK_CONFIG={opts.config_path} kiosk)")

@@ -71,6 +71,12 @@ def test_unit_is_hardened_for_each_display_session(session: str, tmp_path: Path,
     assert score <= MAX_EXPOSURE
 
 
+def test_usb_stick_is_read_only_unless_export_is_wanted(tmp_path: Path) -> None:
+    assert "\nReadOnlyPaths=-/media\n" in unit_text(_opts(tmp_path), Path("/media"))
+    writable = unit_text(_opts(tmp_path, usb_writable=True), Path("/media"))
+    assert "\nReadWritePaths=-/media\n" in writable and "ReadOnlyPaths=-/media" not in writable
+
+
 def test_checkout_in_a_home_folder_is_bound_read_only(tmp_path: Path) -> None:
     unit = unit_text(_opts(tmp_path), Path("/media"), repo=Path("/home/pi/ward-kiosk"))
     assert "ProtectHome=tmpfs" in unit and "BindReadOnlyPaths=/home/pi/ward-kiosk" in unit
