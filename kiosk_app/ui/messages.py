@@ -54,6 +54,10 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.NO_ROLLBACK: "Không có phiên bản dữ liệu cũ để quay lại.",
         ErrorCode.BUNDLE_DAMAGED: "Phiên bản dữ liệu đó trên máy bị hỏng nên không dùng được. "
                                   "Máy vẫn dùng dữ liệu hiện tại.",
+        ErrorCode.PERMISSION_DENIED: "Máy đang bảo trì do lỗi cài đặt quyền truy cập. "
+                                     "Xin mời hỏi cán bộ tại quầy, xin cảm ơn.",
+        ErrorCode.PIN_HASH_INVALID: "Mã PIN cán bộ trên máy bị hỏng. Xin mời báo kỹ thuật viên đặt lại.",
+        ErrorCode.PIN_WEAK: "Mã PIN quá dễ đoán. Xin chọn mã khác (ít nhất 6 chữ số).",
     },
     "en": {
         ErrorCode.NO_SPEECH: "Sorry, I did not hear a question. Please press the button and speak again, "
@@ -87,13 +91,18 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.NO_ROLLBACK: "There is no older data version to go back to.",
         ErrorCode.BUNDLE_DAMAGED: "That data version on the kiosk is damaged. "
                                   "The kiosk keeps the current data.",
+        ErrorCode.PERMISSION_DENIED: "This kiosk is under maintenance (a set-up problem). "
+                                     "Please ask the staff at the counter. Thank you.",
+        ErrorCode.PIN_HASH_INVALID: "The staff PIN on this kiosk is damaged. Please ask a technician "
+                                    "to set it again.",
+        ErrorCode.PIN_WEAK: "That PIN is too easy to guess. Please choose another (at least 6 digits).",
     },
 }
 
 # Errors that mean the kiosk cannot answer anyone until a technician or staff acts.
 MAINTENANCE: frozenset[ErrorCode] = frozenset({
     ErrorCode.SETTINGS_INVALID, ErrorCode.MODEL_MISSING, ErrorCode.MODEL_CHECKSUM,
-    ErrorCode.STORE_MISSING, ErrorCode.STORE_CORRUPT,
+    ErrorCode.STORE_MISSING, ErrorCode.STORE_CORRUPT, ErrorCode.PERMISSION_DENIED,
 })
 # Errors after which the answer is still on screen; only the voice failed.
 VOICE_ONLY: frozenset[ErrorCode] = frozenset({
@@ -202,6 +211,8 @@ UI: dict[str, dict[str, str]] = {
         "pin_title": "Mã PIN cán bộ",
         "pin_wrong": "Mã PIN không đúng.",
         "pin_locked": "Nhập sai nhiều lần. Xin chờ một phút.",
+        "pin_locked_min": "Nhập sai nhiều lần. Xin chờ {n} phút rồi thử lại.",
+        "pin_checking": "Đang kiểm tra…",
         "ok": "Đồng ý",
         "cancel": "Huỷ",
     },
@@ -271,6 +282,8 @@ UI: dict[str, dict[str, str]] = {
         "pin_title": "Staff PIN",
         "pin_wrong": "Wrong PIN.",
         "pin_locked": "Too many wrong PINs. Please wait a minute.",
+        "pin_locked_min": "Too many wrong PINs. Please wait {n} min and try again.",
+        "pin_checking": "Checking…",
         "ok": "OK",
         "cancel": "Cancel",
     },
