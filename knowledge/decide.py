@@ -22,9 +22,9 @@ from knowledge.types import Aspect, Hit, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 6.423
-    center: float = 0.3995
-    margin_gain: float = 4.408
+    slope: float = 6.059
+    center: float = 0.3221
+    margin_gain: float = 4.841
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)
