@@ -80,6 +80,9 @@ class FollowUpRule:
     max_words: int = 10
     named: float = 0.45  # name coverage at which the question names a procedure (title or alias)
     strong_lexical: float = 0.6  # retrieval trusted over the conversation from this lexical score
+    # typical-words score (knowledge.examples) a refusal kind needs to end the conversation: "hộ chiếu"
+    # scores 2.4 for other_authority, "thời tiết" 5.5 for chit-chat, "làm ở đâu" 0.1
+    topic_words: float = 1.0
 
 
 # REFER reasons a conversation never overrides: the question is out of scope or not a question.
