@@ -1,3 +1,4 @@
+# ruff: noqa  (kept exactly as the independent red-team helper wrote it)
 """Generate BAD Ward Kiosk bundles (.wkb) for red-team testing.
 
 Written by an independent red-team helper who never read the kiosk's code (only the public bundle
