@@ -26,6 +26,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -147,15 +148,29 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     return data
 
 
-def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> dict[str, bytes]:
-    """Check and unpack a bundle zip held in memory. Returns member name -> bytes (directories skipped)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
-        raise BundleError(f"{label}: not a zip file or truncated ({err})",
-                          "Tệp không phải gói dữ liệu hợp lệ hoặc bị chép thiếu; không nhập.") from err
-    with zf:
-        infos = zf.infolist()
+class BundleZip:
+    """A bundle zip held in memory whose directory passed every check; members are unpacked on
+    demand, each capped, so the manifest and signature can be read (and the signature checked)
+    before anything else is decompressed or parsed. Use as a context manager."""
+
+    def __init__(self, data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> None:
+        self.label = label
+        self.limits = limits
+        try:
+            self._zf = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
+            raise BundleError(f"{label}: not a zip file or truncated ({err})",
+                              "Tệp không phải gói dữ liệu hợp lệ hoặc bị chép thiếu; không nhập.") from err
+        try:
+            self._infos = self._check_directory()
+        except BaseException:
+            self._zf.close()
+            raise
+        self._total = 0
+
+    def _check_directory(self) -> dict[str, zipfile.ZipInfo]:
+        label, limits = self.label, self.limits
+        infos = self._zf.infolist()
         if len(infos) > limits.max_members:
             raise BundleUnsafeError(f"{label}: {len(infos)} members (limit {limits.max_members})",
                                     "Gói dữ liệu có quá nhiều tệp; không nhập.")
@@ -173,22 +188,56 @@ def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "
         if sum(i.file_size for i in infos) > limits.max_total_bytes:
             raise BundleUnsafeError(f"{label}: members unpack to more than {limits.max_total_bytes} bytes",
                                     "Gói dữ liệu quá lớn khi giải nén (nghi ngờ zip bomb); không nhập.")
-        members: dict[str, bytes] = {}
-        total = 0
-        for info in infos:
-            if info.is_dir():
-                continue
-            try:
-                raw = _read_member(zf, info, min(limits.max_member_bytes, limits.max_total_bytes - total))
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
-                    ValueError) as err:
-                # BadZipFile covers "Bad CRC-32"; a damaged deflate stream raises zlib.error
-                raise BundleError(f"{label}: member {info.filename!r} is corrupt ({err})",
-                                  f"Tệp {info.filename} trong gói bị hỏng; không nhập.") from err
-            total += len(raw)
-            members[info.filename] = raw
-    log.debug("%s: %d members, %d bytes unpacked", label, len(members), total)
+        return {i.filename: i for i in infos if not i.is_dir()}
+
+    @property
+    def names(self) -> list[str]:
+        """Member file names (directory entries left out), in zip order."""
+        return list(self._infos)
+
+    def read(self, name: str, cap: int | None = None) -> bytes:
+        """Unpack one member, stopping one byte past ``cap`` (default: the per-member limit)."""
+        info = self._infos[name]
+        limit = min(cap or self.limits.max_member_bytes, self.limits.max_member_bytes,
+                    self.limits.max_total_bytes - self._total)
+        if info.file_size > limit:
+            raise BundleUnsafeError(f"{self.label}: member {name!r} is {info.file_size:,} bytes "
+                                    f"(limit {limit:,})", f"Tệp {name} trong gói quá lớn; không nhập.")
+        try:
+            raw = _read_member(self._zf, info, limit)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError) as err:
+            # BadZipFile covers "Bad CRC-32"; a damaged deflate stream raises zlib.error
+            raise BundleError(f"{self.label}: member {name!r} is corrupt ({err})",
+                              f"Tệp {name} trong gói bị hỏng; không nhập.") from err
+        self._total += len(raw)
+        return raw
+
+    def read_all(self, skip: Iterable[str] = ()) -> dict[str, bytes]:
+        done = set(skip)
+        return {name: self.read(name) for name in self._infos if name not in done}
+
+    def close(self) -> None:
+        self._zf.close()
+
+    def __enter__(self) -> BundleZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> dict[str, bytes]:
+    """Check and unpack a bundle zip held in memory. Returns member name -> bytes (directories skipped)."""
+    with BundleZip(data, limits, label=label) as bz:
+        members = bz.read_all()
+    log.debug("%s: %d members, %d bytes unpacked", label, len(members), sum(map(len, members.values())))
     return members
+
+
+def open_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> BundleZip:
+    """Read a ``.wkb`` file safely (size-limited) and check its zip directory; nothing is unpacked."""
+    path = Path(path)
+    return BundleZip(read_file_limited(path, limits), limits, label=path.name)
 
 
 def read_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> dict[str, bytes]:

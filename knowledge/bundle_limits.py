@@ -1,0 +1,309 @@
+"""Bounded reading of bundle content from an untrusted stick: limits, YAML pre-scan, text and URL rules.
+
+Pure (no I/O). ``knowledge.bundle`` calls these before it builds any Python object from a member:
+
+- ``load_manifest_json``: size cap, UTF-8, JSON nesting depth checked by a scan (no RecursionError);
+- ``scan_yaml``: one pass over libyaml's *event* stream (flat, no recursion, no object built) that
+  refuses anchors and aliases (alias bombs), explicit tags, more than one document, complex or
+  duplicate mapping keys, nesting deeper than ``max_depth``, more than ``max_nodes`` nodes or
+  ``max_list_items`` items in a list, a scalar longer than its field's limit (title, aliases, texts,
+  URLs), more than ``max_record_text_chars`` of text in one record, and record text carrying
+  invisible/bidi control characters or chat-template tokens (``<|im_start|>``, ``[INST]`` …) that the
+  LLM answerer would read as instructions. Only then is the YAML loaded (``yaml.load``);
+- ``check_url``: ``https`` only, no user-info or port, host equal to or under an allowed domain.
+
+Every refusal is a ``BundleError`` naming the member and the field (English) with a Vietnamese
+sentence for ward staff.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from urllib.parse import urlsplit
+
+import yaml
+
+from kiosk_app.errors import BundleError, BundleUnsafeError
+
+try:
+    _Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
+except AttributeError:  # PyYAML built without libyaml
+    _Loader = yaml.SafeLoader
+
+
+@dataclass(frozen=True, slots=True)
+class ReadLimits:
+    """Caps for what one bundle may hold. A real record is ~10 kB, depth 4, ~300 nodes."""
+
+    max_manifest_bytes: int = 1024 * 1024  # 5,000 members x ~100 bytes, with room
+    max_signature_bytes: int = 512  # base64 of 64 bytes is 88
+    max_record_bytes: int = 256 * 1024
+    max_records: int = 3000
+    max_depth: int = 8  # record > fee > details > [i] > sources > [j] is 6
+    max_nodes: int = 20_000  # per YAML member
+    max_list_items: int = 500
+    max_key_chars: int = 64
+    max_title_chars: int = 300
+    max_alias_chars: int = 300  # aliases, aliases_en, examples, examples_en items
+    max_text_chars: int = 5000  # any other text value
+    max_url_chars: int = 1000  # a QR code holds 2,331 bytes at level M
+    max_record_text_chars: int = 100_000
+    max_bundle_text_chars: int = 30_000_000
+
+
+LIMITS = ReadLimits()
+DEFAULT_URL_HOSTS = ("gov.vn",)
+
+_SHORT_LISTS = frozenset({"aliases", "aliases_en", "examples", "examples_en"})
+_TITLES = frozenset({"title", "title_en"})
+_URL_KEYS = frozenset({"url", "online_url"})
+# Chat-template control tokens of the model families an answerer could run (ChatML/Qwen, Llama 2/3,
+# Mistral, Gemma, Phi, Alpaca-style headings). Matched case-insensitively in every text value.
+_CHAT_TOKENS = re.compile(
+    r"<\|[A-Za-z0-9_ ]{1,40}\|>"  # <|im_start|> <|endoftext|> <|eot_id|> <|system|> ...
+    r"|\[/?INST\]|<</?SYS>>|</?s>|<(?:start|end)_of_turn>|<\|?(?:begin|end)_of_text\|?>"
+    r"|^\s*#{2,}\s*(?:instruction|response|system|input|user|assistant)\b",
+    re.IGNORECASE | re.MULTILINE)
+_ALLOWED_CONTROL = frozenset("\n\t")
+
+
+def _refuse(member: str, en: str, vi: str, *, unsafe: bool = False) -> BundleError:
+    cls = BundleUnsafeError if unsafe else BundleError
+    return cls(f"{member}: {en}", vi)
+
+
+def bad_character(text: str) -> str | None:
+    """The first invisible, bidi-control, private-use or control character in ``text`` (as U+XXXX)."""
+    for ch in text:
+        if ch in _ALLOWED_CONTROL:
+            continue
+        cat = unicodedata.category(ch)
+        if cat in ("Cf", "Cc", "Co", "Cs", "Zl", "Zp"):
+            return f"U+{ord(ch):04X} ({unicodedata.name(ch, cat)})"
+    return None
+
+
+def chat_token(text: str) -> str | None:
+    m = _CHAT_TOKENS.search(text)
+    return m.group(0).strip() if m else None
+
+
+def check_text(member: str, where: str, text: str) -> None:
+    """Refuse text a resident would not see as written, or that an LLM would read as a turn marker."""
+    bad = bad_character(text)
+    if bad:
+        raise _refuse(member, f"{where}: invisible or direction-changing character {bad}",
+                      f"Tệp {member}, mục {where}: có ký tự ẩn hoặc ký tự đảo chiều chữ ({bad}); "
+                      "xin gõ lại đoạn này.", unsafe=True)
+    tok = chat_token(text)
+    if tok:
+        raise _refuse(member, f"{where}: chat-template control token {tok!r} in record text",
+                      f"Tệp {member}, mục {where}: có chuỗi điều khiển mô hình ngôn ngữ ({tok}); "
+                      "không được phép trong nội dung.", unsafe=True)
+
+
+def check_url(url: str, hosts: tuple[str, ...], where: str) -> str | None:
+    """Why ``url`` is refused (English), or None: https, no user-info/port, host = or under ``hosts``."""
+    if len(url) > LIMITS.max_url_chars:
+        return f"{where}: URL is {len(url)} characters (limit {LIMITS.max_url_chars})"
+    if any(c.isspace() for c in url) or bad_character(url):
+        return f"{where}: URL contains spaces or control characters"
+    try:
+        parts = urlsplit(url)
+        port = parts.port
+    except ValueError as err:
+        return f"{where}: malformed URL ({err})"
+    if parts.scheme.lower() != "https":
+        return f"{where}: only https:// addresses are allowed, not {parts.scheme or 'no scheme'}:"
+    host = (parts.hostname or "").rstrip(".").lower()
+    if not host or parts.username is not None or parts.password is not None or port is not None:
+        return f"{where}: URL must be https://host/path without user name, password or port"
+    if not any(host == h or host.endswith("." + h) for h in (d.lower().strip(".") for d in hosts)):
+        return f"{where}: host {host} is not on the allowed list ({', '.join(hosts)})"
+    return None
+
+
+def load_manifest_json(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> object:
+    """``json.loads`` with a size cap and a nesting scan first (a 2 MB ``[[[…`` is a clear refusal)."""
+    import json
+
+    if len(raw) > limits.max_manifest_bytes:
+        raise _refuse(member, f"is {len(raw):,} bytes (limit {limits.max_manifest_bytes:,})",
+                      "Tệp mô tả gói dữ liệu quá lớn (nghi ngờ gói độc hại); không nhập.", unsafe=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _refuse(member, f"not UTF-8: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+    depth = deepest = 0
+    in_str = esc = False
+    for ch in text:  # ~30 ms per MB; JSON strings cannot hide brackets from this scan
+        if in_str:
+            if esc:
+                esc = False
+            elif ch == "\\":
+                esc = True
+            elif ch == '"':
+                in_str = False
+        elif ch == '"':
+            in_str = True
+        elif ch in "[{":
+            depth += 1
+            if depth > 16:
+                raise _refuse(member, "JSON nested deeper than 16 levels", "Tệp mô tả gói dữ liệu bị hỏng "
+                              "(cấu trúc lồng nhau bất thường); không nhập.", unsafe=True)
+            deepest = max(deepest, depth)
+        elif ch in "]}":
+            depth -= 1
+    try:
+        return json.loads(text)
+    except (json.JSONDecodeError, RecursionError) as err:
+        raise _refuse(member, f"not valid JSON: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+
+
+class _Frame:
+    """One open mapping or sequence while scanning events."""
+
+    __slots__ = ("is_map", "items", "keys", "name", "value_key", "want_key")
+
+    def __init__(self, is_map: bool, name: str | None) -> None:
+        self.is_map = is_map
+        self.name = name  # the key (or list name) this container is the value of
+        self.want_key = True
+        self.keys: set[str] = set()
+        self.value_key: str | None = None  # mapping: the key whose value comes next
+        self.items = 0
+
+    def field(self) -> str | None:
+        """The field name a value at this position belongs to."""
+        return self.value_key if self.is_map else self.name
+
+
+def _where(stack: list[_Frame]) -> str:
+    parts: list[str] = []
+    for f in stack:
+        parts.append(f"{f.value_key}" if f.is_map and f.value_key and not f.want_key else
+                     (f"[{f.items}]" if not f.is_map else ""))
+    return ".".join(p for p in parts if p).replace(".[", "[") or "(root)"
+
+
+def _field_limit(stack: list[_Frame], limits: ReadLimits) -> tuple[int, str]:
+    """(limit, kind) for a scalar value at the top of ``stack``."""
+    name = stack[-1].field() or ""
+    top_level = len(stack) == 1 or (len(stack) == 2 and not stack[-1].is_map)
+    if name in _URL_KEYS:
+        return limits.max_url_chars, "URL"
+    if top_level and name in _TITLES:
+        return limits.max_title_chars, "title"
+    if top_level and name in _SHORT_LISTS:
+        return limits.max_alias_chars, name
+    return limits.max_text_chars, "text"
+
+
+def _explicit_tag(ev: yaml.Event) -> str | None:
+    tag = getattr(ev, "tag", None)
+    if tag is None:
+        return None
+    implicit = getattr(ev, "implicit", False)
+    if implicit is True or (isinstance(implicit, tuple) and any(implicit)):
+        return None  # a plain or quoted scalar / an untagged collection
+    return str(tag)
+
+
+def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
+    """Check a YAML member from its event stream before it is loaded; returns its text length."""
+    if len(raw) > limits.max_record_bytes:
+        raise _refuse(member, f"is {len(raw):,} bytes (limit {limits.max_record_bytes:,})",
+                      f"Tệp {member} quá lớn; không nhập.", unsafe=True)
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        raise _refuse(member, f"not valid UTF-8: {err}",
+                      f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+    stack: list[_Frame] = []
+    nodes = docs = total = 0
+    try:
+        for ev in yaml.parse(text, Loader=_Loader):
+            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
+                raise _refuse(member, f"{_where(stack)}: YAML anchors/aliases (&, *) are not allowed",
+                              f"Tệp {member} dùng tham chiếu YAML (& hoặc *), không được phép; không nhập.",
+                              unsafe=True)
+            if isinstance(ev, yaml.DocumentStartEvent):
+                docs += 1
+                if docs > 1:
+                    raise _refuse(member, "more than one YAML document", f"Tệp {member} chứa nhiều bản ghi.")
+                continue
+            if isinstance(ev, yaml.CollectionEndEvent):
+                stack.pop()
+                if stack:
+                    _consumed(stack[-1], member, limits)
+                continue
+            if not isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
+                continue
+            nodes += 1
+            if nodes > limits.max_nodes:
+                raise _refuse(member, f"more than {limits.max_nodes:,} YAML nodes",
+                              f"Tệp {member} quá phức tạp (nghi ngờ gói độc hại); không nhập.", unsafe=True)
+            tag = _explicit_tag(ev)
+            if tag:
+                raise _refuse(member, f"{_where(stack)}: explicit YAML tag {tag} is not allowed",
+                              f"Tệp {member} dùng kiểu YAML đặc biệt ({tag}); không nhập.", unsafe=True)
+            parent = stack[-1] if stack else None
+            if parent is not None and parent.is_map and parent.want_key:
+                if not isinstance(ev, yaml.ScalarEvent):
+                    raise _refuse(member, f"{_where(stack)}: a mapping key must be plain text",
+                                  f"Tệp {member} có khóa YAML không hợp lệ.")
+                _key(parent, ev.value, member, limits)
+                continue
+            if isinstance(ev, yaml.ScalarEvent):
+                if parent is None:
+                    continue  # a bare scalar document: the schema refuses it
+                total += _value(stack, ev.value, member, limits)
+                if total > limits.max_record_text_chars:
+                    raise _refuse(member, f"more than {limits.max_record_text_chars:,} characters of text",
+                                  f"Tệp {member} có quá nhiều chữ (trên {limits.max_record_text_chars:,} "
+                                  "ký tự); không nhập.")
+                _consumed(parent, member, limits)
+                continue
+            if len(stack) >= limits.max_depth:
+                raise _refuse(member, f"{_where(stack)}: nested deeper than {limits.max_depth} levels",
+                              f"Tệp {member} lồng nhau quá sâu (nghi ngờ gói độc hại); không nhập.",
+                              unsafe=True)
+            stack.append(_Frame(isinstance(ev, yaml.MappingStartEvent), parent.field() if parent else None))
+    except yaml.YAMLError as err:
+        raise _refuse(member, f"not valid YAML: {err}",
+                      f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+    return total
+
+
+def _key(frame: _Frame, key: str, member: str, limits: ReadLimits) -> None:
+    if len(key) > limits.max_key_chars:
+        raise _refuse(member, f"a key of {len(key)} characters", f"Tệp {member} có khóa YAML quá dài.")
+    if key in frame.keys:
+        raise _refuse(member, f"duplicate key '{key}' (YAML would silently keep the last one)",
+                      f"Tệp {member}: trường \"{key}\" được ghi hai lần; xin chỉ ghi một lần.")
+    frame.keys.add(key)
+    frame.value_key = key
+    frame.want_key = False
+
+
+def _value(stack: list[_Frame], value: str, member: str, limits: ReadLimits) -> int:
+    limit, kind = _field_limit(stack, limits)
+    where = _where(stack)
+    if len(value) > limit:
+        raise _refuse(member, f"{where}: {kind} is {len(value):,} characters (limit {limit:,})",
+                      f"Tệp {member}, mục {where}: nội dung quá dài ({len(value):,} ký tự, "
+                      f"tối đa {limit:,}).")
+    check_text(member, where, value)
+    return len(value)
+
+
+def _consumed(frame: _Frame, member: str, limits: ReadLimits) -> None:
+    if frame.is_map:
+        frame.want_key = True
+        return
+    frame.items += 1
+    if frame.items > limits.max_list_items:
+        raise _refuse(member, f"list '{frame.name}' has more than {limits.max_list_items} items",
+                      f"Tệp {member}: danh sách {frame.name} quá dài; không nhập.", unsafe=True)
