@@ -50,7 +50,7 @@ from knowledge.bundle import (
 )
 from knowledge.bundle_limits import LIMITS
 from knowledge.lint import LintReport, lint_records
-from knowledge.safezip import ZipLimits, open_bundle_zip, read_members
+from knowledge.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
 from knowledge.versions import (  # re-exported: the importer is the API the CLI and the UI use
     CURRENT,
     INDEX_DIR,
@@ -239,6 +239,12 @@ def _read_verified(path: Path, settings: Settings) -> tuple[dict[str, bytes], st
         if signature is not None:
             members[SIGNATURE] = signature
     return members, signed_by
+
+
+def peek_manifest(path: Path) -> Manifest:
+    """The manifest of a bundle file, read cheaply and unverified (what the staff screen shows before
+    the import checks everything). Raises ``BundleError`` when it cannot be read."""
+    return parse_manifest(peek_member(Path(path), MANIFEST, LIMITS.max_manifest_bytes))
 
 
 def downgrade_problem(new: Manifest, active: BundleInfo | None) -> str | None:

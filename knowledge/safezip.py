@@ -234,6 +234,22 @@ def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "
     return members
 
 
+def peek_member(path: Path, name: str, cap: int) -> bytes:
+    """One member read straight from the file (its central directory and that member only, at most
+    ``cap`` bytes): the staff screen's preview of a stick's bundle. Nothing is trusted from it."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(name)
+            if info.file_size > cap:
+                raise BundleUnsafeError(f"{path.name}: {name} is {info.file_size:,} bytes (limit {cap:,})",
+                                        f"Tệp {name} trong gói quá lớn.")
+            return _read_member(zf, info, cap)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, zlib.error, EOFError, OSError,
+            ValueError) as err:
+        raise BundleError(f"{path.name}: cannot read {name} ({err})",
+                          "Không đọc được tệp gói dữ liệu.") from err
+
+
 def open_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> BundleZip:
     """Read a ``.wkb`` file safely (size-limited) and check its zip directory; nothing is unpacked."""
     path = Path(path)
