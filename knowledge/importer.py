@@ -18,11 +18,9 @@ The built-in sample (``source=SAMPLE``) is built on the kiosk from package data
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
-import re
 import shutil
 import time
 import uuid
@@ -51,6 +49,8 @@ from knowledge.bundle import (
 from knowledge.bundle_limits import LIMITS
 from knowledge.lint import LintReport, lint_records
 from knowledge.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
+from knowledge.version_check import downgrade_problem, version_key
+from knowledge.version_folders import is_disk_full
 from knowledge.versions import (  # re-exported: the importer is the API the CLI and the UI use
     CURRENT,
     INDEX_DIR,
@@ -146,7 +146,7 @@ def smoke_test(bundle_dir: Path, bundle: Bundle, settings: Settings | None = Non
     try:
         kn = Knowledge.open(bundle_dir, settings or Settings(data_dir=bundle_dir.parent.parent))
     except KioskError as err:
-        if _is_disk_full(err):
+        if is_disk_full(err):
             raise
         raise BundleError(f"smoke test: the kiosk cannot open the imported bundle: {err}",
                           "Kiểm tra thử thất bại: máy không mở được gói dữ liệu vừa nhập; "
@@ -164,7 +164,7 @@ def smoke_test(bundle_dir: Path, bundle: Bundle, settings: Settings | None = Non
                                       f"({answer.reason or answer.verdict})",
                                       "Kiểm tra thử thất bại: máy không trả lời được câu hỏi thử.")
     except KioskError as err:
-        if isinstance(err, BundleError) or _is_disk_full(err):
+        if isinstance(err, BundleError) or is_disk_full(err):
             raise
         raise BundleError(f"smoke test: a question to the imported bundle failed: {err}",
                           f"Kiểm tra thử thất bại: máy lỗi khi trả lời câu hỏi thử; {KEEP_OLD_VI}.") from err
@@ -180,17 +180,6 @@ def _index_opens(bundle_dir: Path) -> bool:
         log.warning("index of %s cannot be opened: %s", bundle_dir.name, err)
         return False
     return True
-
-
-def _is_disk_full(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if "disk is full" in str(seen) or "No space left" in str(seen):  # sqlite / chromadb wording
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -247,29 +236,6 @@ def peek_manifest(path: Path) -> Manifest:
     return parse_manifest(peek_member(Path(path), MANIFEST, LIMITS.max_manifest_bytes))
 
 
-def downgrade_problem(new: Manifest, active: BundleInfo | None) -> str | None:
-    """Why importing ``new`` over ``active`` is a downgrade (same bundle id, older version or older
-    ``created``), or None. Versions compare by number runs: "2026.11.2" < "2026.11.10"."""
-    if active is None or active.bundle_id != new.bundle_id:
-        return None
-    older_version = version_key(new.version) < version_key(active.version)
-    try:
-        older_date = new.created < datetime.fromisoformat(active.created)
-    except (ValueError, TypeError):  # an unreadable date on the active side: compare versions only
-        older_date = False
-    if not (older_version or older_date):
-        return None
-    what = " and ".join(w for w, bad in (("version", older_version), ("creation date", older_date)) if bad)
-    return (f"{new.label} (created {new.created.isoformat()}) is older than the active "
-            f"{active.label} (created {active.created}) by {what}")
-
-
-def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
-    """Natural order of version labels: digit runs compare as numbers, other runs as text."""
-    parts = re.findall(r"\d+|[A-Za-z]+", version)
-    return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts)
-
-
 def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bundle, signed_by: str | None,
            lint: LintReport, indexer: Indexer, smoke: Smoker, report: Progress,
            lap: Callable[[str], None]) -> str:
@@ -293,7 +259,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
         except (KioskError, OSError):
             raise
         except Exception as err:  # stage boundary: chromadb / onnxruntime raise many types
-            if _is_disk_full(err):
+            if is_disk_full(err):
                 raise
             raise BundleError(f"building the search index failed: {type(err).__name__}: {err}",
                               "Không tạo được chỉ mục tìm kiếm cho gói dữ liệu này.") from err
@@ -310,7 +276,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
         return name
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(err, Exception) and _is_disk_full(err):
+        if isinstance(err, Exception) and is_disk_full(err):
             raise DiskFullError(f"no space left on the device holding {root} while importing "
                                 f"{bundle.manifest.label}; the active bundle is unchanged") from err
         if isinstance(err, OSError):
@@ -325,7 +291,7 @@ def _activate(root: Path, name: str, old: str | None, label: str) -> None:
             versions.point(root, versions.PREVIOUS, old)
         versions.point(root, CURRENT, name)
     except OSError as err:  # the new folder stays unused (pruned later); the old bundle stays active
-        if _is_disk_full(err):
+        if is_disk_full(err):
             raise DiskFullError(f"no space left under {root} while switching to {label}; "
                                 "the active bundle is unchanged") from err
         raise BundleError(f"cannot switch the active bundle under {root}: {err}",
@@ -429,7 +395,7 @@ def ensure_sample(settings: Settings, progress: Progress | None = None, *, index
         log.info("no active bundle: activating the built-in sample")
         return import_bundle(SAMPLE, settings, progress, indexer=indexer, smoke=smoke)
     except OSError as err:
-        if _is_disk_full(err):
+        if is_disk_full(err):
             raise DiskFullError(f"no space left under {settings.bundles_dir} at start-up; free space on the "
                                 "SD card (logs, old versions); the bundles themselves are fine") from err
         raise

@@ -11,14 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk_app.errors import BundleError, KioskError
 from kiosk_app.settings import Settings
-from knowledge.bundle import MANIFEST, RECORDS_DIR, SIGNATURE, parse_manifest, read_bundle_dir, sha256_bytes
+from knowledge.bundle import (
+    MANIFEST,
+    RECORDS_DIR,
+    SIGNATURE,
+    Manifest,
+    parse_manifest,
+    read_bundle_dir,
+    sha256_bytes,
+)
 from knowledge.version_folders import IMPORT_META, INDEX_DIR, INDEX_DONE, complete
 
 OK, DAMAGED, UNCHECKED = "ok", "damaged", "unchecked"  # states of a kept version
@@ -171,3 +181,26 @@ def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bo
     problem, vi = _damage(path, check, settings if deep else None)
     state = DAMAGED if problem else (OK if deep else UNCHECKED)
     return KeptVersion(path.name, read_info(path) if path.is_dir() else None, state, problem, vi)
+
+
+def downgrade_problem(new: Manifest, active: BundleInfo | None) -> str | None:
+    """Why importing ``new`` over ``active`` is a downgrade (same bundle id, older version or older
+    ``created``), or None. Versions compare by number runs: "2026.11.2" < "2026.11.10"."""
+    if active is None or active.bundle_id != new.bundle_id:
+        return None
+    older_version = version_key(new.version) < version_key(active.version)
+    try:
+        older_date = new.created < datetime.fromisoformat(active.created)
+    except (ValueError, TypeError):  # an unreadable date on the active side: compare versions only
+        older_date = False
+    if not (older_version or older_date):
+        return None
+    what = " and ".join(w for w, bad in (("version", older_version), ("creation date", older_date)) if bad)
+    return (f"{new.label} (created {new.created.isoformat()}) is older than the active "
+            f"{active.label} (created {active.created}) by {what}")
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of version labels: digit runs compare as numbers, other runs as text."""
+    parts = re.findall(r"\d+|[A-Za-z]+", version)
+    return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts)
