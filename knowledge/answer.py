@@ -42,12 +42,22 @@ ASPECT_EN: dict[Aspect, str] = {
 REFER_VI: dict[str, str] = {
     "out-of-scope": "Xin lỗi, máy chỉ trả lời về thủ tục hành chính của phường, "
                     "xin mời hỏi cán bộ tại quầy để được hướng dẫn.",
+    "out-of-scope:personal_data": "Máy không tra cứu hồ sơ hay thông tin của từng người. Xin mời mang "
+                                  "giấy tờ tùy thân đến hỏi cán bộ tại quầy.",
+    "out-of-scope:harmful": "Xin lỗi, máy không hướng dẫn việc này.",
+    "out-of-scope:other_authority": "Việc này không thuộc các thủ tục máy hướng dẫn ở phường. Xin mời "
+                                    "hỏi cán bộ tại quầy để được chỉ nơi làm.",
     "unclear": "Xin lỗi, máy chưa hiểu câu hỏi, xin mời hỏi cán bộ tại quầy để được hướng dẫn.",
     "default": "Xin lỗi, máy chưa tìm được thủ tục phù hợp, xin mời hỏi cán bộ tại quầy để được hướng dẫn.",
 }
 REFER_EN: dict[str, str] = {
     "out-of-scope": "Sorry, I can only answer questions about the ward's administrative procedures; "
                     "please ask the staff at the counter.",
+    "out-of-scope:personal_data": "This kiosk does not look up anyone's file or personal information. "
+                                  "Please bring your ID and ask the staff at the counter.",
+    "out-of-scope:harmful": "Sorry, I cannot help with that.",
+    "out-of-scope:other_authority": "This is not one of the ward procedures I can explain. Please ask "
+                                    "the staff at the counter where to go.",
     "unclear": "Sorry, I did not understand the question; please ask the staff at the counter.",
     "default": "Sorry, I could not find the right procedure; please ask the staff at the counter.",
 }
@@ -76,7 +86,8 @@ def refer_answer(reason: str, *, language: str = "vi", confidence: float = 0.0,
                  alternatives: Sequence[str] = (), aspect: Aspect = Aspect.GENERAL) -> Answer:
     """One polite sentence referring the person to the counter staff."""
     table = REFER_EN if language == "en" else REFER_VI
-    key = ("out-of-scope" if reason.startswith("out-of-scope")
+    key = (reason if reason in table
+           else "out-of-scope" if reason.startswith("out-of-scope")
            else "unclear" if reason in ("empty", "garbage") else "default")
     text = table[key]
     return Answer(verdict=Verdict.REFER, spoken=text, confidence=round(confidence, 4), aspect=aspect,

@@ -13,7 +13,15 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from kiosk_app.errors import BundleError
-from knowledge.bundle import BUNDLE_SUFFIX, Record, build_bundle_bytes, parse_record, sha256_bytes
+from knowledge.bundle import (
+    BUNDLE_SUFFIX,
+    OUT_OF_SCOPE,
+    OutOfScope,
+    Record,
+    build_bundle_bytes,
+    parse_record,
+    sha256_bytes,
+)
 from knowledge.lint import Issue, LintReport, Severity, lint_records
 
 log = logging.getLogger(__name__)
@@ -54,7 +62,7 @@ def collect_records(src: Path) -> tuple[list[Record], list[Issue]]:
 
         records = read_template(src, errors)
     elif src.is_dir():
-        files = sorted(p for p in src.glob("*.yaml") if p.is_file())
+        files = sorted(p for p in src.glob("*.yaml") if p.is_file() and p.name != OUT_OF_SCOPE)
         if not files:
             raise BundleError(f"{src}: no *.yaml records found", f"Thư mục {src} không có bản ghi nào.")
         for p in files:
@@ -74,7 +82,7 @@ def default_version(now: datetime | None = None) -> str:
 
 def build_bundle_file(records: list[Record], schema_errors: list[Issue], out: Path, *, bundle_id: str,
                       version: str, title: str = "", sample: bool = False,
-                      sign_key: Path | None = None) -> BuildReport:
+                      sign_key: Path | None = None, out_of_scope: OutOfScope | None = None) -> BuildReport:
     """Lint, then (only if there is no error) write the bundle file atomically, signed if asked."""
     lint = lint_records(records)
     report = BuildReport(tuple(records), lint, tuple(schema_errors), None)
@@ -92,7 +100,7 @@ def build_bundle_file(records: list[Record], schema_errors: list[Issue], out: Pa
             return sign(manifest_bytes, key)
 
     data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, title=title, sample=sample,
-                              signer=signer)
+                              signer=signer, out_of_scope=out_of_scope)
     out = Path(out)
     if out.suffix != BUNDLE_SUFFIX:
         log.warning("bundle file %s does not end in %s; the kiosk only offers *%s files from a stick",

@@ -6,6 +6,7 @@ A bundle is one zip file (extension ``.wkb``, "ward knowledge bundle") that ward
                              sha256 of every other member
     manifest.sig             optional Ed25519 signature of manifest.json's bytes (see knowledge.signing)
     records/<id>.yaml        one human-editable Record per procedure
+    out_of_scope.yaml        optional: example questions per refusal kind (``OutOfScope``)
 
 Every fact is a ``Fact`` carrying its sources and a ``status`` flag: ``sourced``, ``uncertain``
 (the research sheet says "chưa chắc chắn": spoken with a hedge, confirm at the counter) or
@@ -20,7 +21,7 @@ import json
 import re
 import zipfile
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
@@ -41,8 +42,9 @@ SCHEMA_VERSION: Final = 1  # Final: a literal, so it types as the manifest's Lit
 MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 RECORDS_DIR = "records"
+OUT_OF_SCOPE = "out_of_scope.yaml"  # bundle member, and its file name in a folder of records
+OPTIONAL_MEMBERS: frozenset[str] = frozenset({OUT_OF_SCOPE})  # further members the reader reads, if listed
 BUNDLE_SUFFIX = ".wkb"
-OPTIONAL_MEMBERS: frozenset[str] = frozenset()  # further top-level members the reader reads, if present
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _RECORD_MEMBER = re.compile(r"^records/[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
 _SOURCE_KEY = re.compile(r"^S\d+$")
@@ -136,6 +138,10 @@ class Record(_Model):
     notes: tuple[Fact, ...] = ()  # other facts worth showing (conditions, results, cautions)
     sources: tuple[Source, ...] = Field(min_length=1)
     updated: date
+    # Questions residents ask about this procedure, in their own words (the kiosk learns the
+    # procedure from them; staff add phrasings from the unanswered-questions log).
+    examples: tuple[str, ...] = ()
+    examples_en: tuple[str, ...] = ()
 
     @field_validator("online_url")
     @classmethod
@@ -176,6 +182,26 @@ class Record(_Model):
         return "\n".join(p for p in parts if p)
 
 
+class RefusalKind(StrEnum):
+    """Questions the kiosk must not answer with a procedure, each with its own fixed refusal."""
+
+    PERSONAL_DATA = "personal_data"  # someone's file, case status, ID number, address
+    HARMFUL = "harmful"  # cheating, forging, bribing: refused without explaining any procedure
+    OTHER_AUTHORITY = "other_authority"  # a real errand handled elsewhere (passport, tax, court...)
+    CHITCHAT = "chitchat_advice"  # weather, jokes, health or legal advice
+
+
+class RefusalExamples(_Model):
+    examples: tuple[str, ...] = ()
+    examples_en: tuple[str, ...] = ()
+
+
+class OutOfScope(_Model):
+    """``out_of_scope.yaml``: example questions per refusal kind (all optional)."""
+
+    kinds: dict[RefusalKind, RefusalExamples] = Field(default_factory=dict)
+
+
 class Manifest(_Model):
     schema_version: Literal[1] = SCHEMA_VERSION
     bundle_id: str = Field(pattern=SLUG, max_length=80)
@@ -207,23 +233,39 @@ class Bundle:
     records: dict[str, Record]  # id -> record, in manifest order
     signature: bytes | None = None
     manifest_bytes: bytes = b""
+    out_of_scope: OutOfScope = field(default_factory=OutOfScope)
 
 
 def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def parse_record(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> Record:
-    """Parse one YAML record; errors name the member, record and field (English + Vietnamese).
-
-    ``scan_yaml`` checks the member's event stream first (size, anchors/aliases, duplicate keys,
+def _load_yaml(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> object:
+    """``scan_yaml`` checks the member's event stream first (size, anchors/aliases, duplicate keys,
     depth, field lengths, hidden characters, chat-template tokens): nothing is built before that."""
     scan_yaml(raw, member, limits)
     try:
-        data = yaml.load(raw.decode("utf-8"), Loader=_YamlLoader)  # CSafeLoader/SafeLoader: safe
+        return yaml.load(raw.decode("utf-8"), Loader=_YamlLoader)  # CSafeLoader/SafeLoader: safe
     except (UnicodeDecodeError, yaml.YAMLError) as err:
         raise BundleError(f"{member}: not valid UTF-8 YAML: {err}",
                           f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+
+
+def parse_out_of_scope(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> OutOfScope:
+    data = _load_yaml(member, raw, limits)
+    try:
+        return OutOfScope.model_validate(data)
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"])
+        raise BundleError(f"{member}: field {loc}: {first['msg']}",
+                          f"Tệp {member} (câu hỏi ngoài phạm vi) sai ở trường {loc}.") from err
+
+
+def parse_record(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> Record:
+    """Parse one YAML record (bounded: ``_load_yaml``); errors name the member, record and field
+    (English + Vietnamese)."""
+    data = _load_yaml(member, raw, limits)
     if not isinstance(data, dict):
         raise BundleError(f"{member}: a record must be a mapping", f"Tệp {member} không phải một bản ghi.")
     rid = str(data.get("id", Path(member).stem))
@@ -245,12 +287,18 @@ def parse_record(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> Record
 
 def load_records_dir(src: Path) -> list[Record]:
     """Read every ``*.yaml`` record in a folder (sorted by file name)."""
-    files = sorted(p for p in Path(src).glob("*.yaml") if p.is_file())
+    files = sorted(p for p in Path(src).glob("*.yaml") if p.is_file() and p.name != OUT_OF_SCOPE)
     if not files:
         raise BundleError(f"{src}: no *.yaml records found", f"Thư mục {src} không có bản ghi nào.")
     records = [parse_record(p.name, p.read_bytes()) for p in files]
     check_unique(records)
     return records
+
+
+def load_out_of_scope_dir(src: Path) -> OutOfScope:
+    """The folder's ``out_of_scope.yaml`` beside the records, or no examples."""
+    path = Path(src) / OUT_OF_SCOPE
+    return parse_out_of_scope(path.name, path.read_bytes()) if path.is_file() else OutOfScope()
 
 
 def check_unique(records: Iterable[Record]) -> None:
@@ -270,11 +318,16 @@ def record_yaml(record: Record) -> bytes:
 
 def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: str, title: str = "",
                        sample: bool = False, created: datetime | None = None,
-                       signer: Callable[[bytes], bytes] | None = None) -> bytes:
+                       signer: Callable[[bytes], bytes] | None = None,
+                       out_of_scope: OutOfScope | None = None) -> bytes:
     """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional."""
     recs = list(records)
     check_unique(recs)
     members = {f"{RECORDS_DIR}/{r.id}.yaml": record_yaml(r) for r in recs}
+    if out_of_scope is not None and out_of_scope.kinds:
+        oos = out_of_scope.model_dump(mode="json", exclude_defaults=True)
+        members[OUT_OF_SCOPE] = yaml.safe_dump(oos, allow_unicode=True, sort_keys=False,
+                                               width=100).encode("utf-8")
     manifest = Manifest(bundle_id=bundle_id, version=version, title=title, sample=sample,
                         created=created or datetime.now(UTC).replace(microsecond=0),
                         record_count=len(recs),
@@ -337,6 +390,7 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
     manifest = parse_manifest(manifest_bytes, limits)
     check_member_set(members, manifest)
     records: dict[str, Record] = {}
+    out_of_scope = OutOfScope()
     for name, digest in manifest.files.items():
         if sha256_bytes(members[name]) != digest:
             raise BundleError(f"{name}: sha256 does not match the manifest",
@@ -351,15 +405,17 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
             if rec.id in records:
                 raise BundleError(f"duplicate procedure id '{rec.id}'", f"Mã thủ tục {rec.id} bị trùng.")
             records[rec.id] = rec
-            text += len(members[name])
-            if text > limits.max_bundle_text_chars:
-                raise BundleUnsafeError(f"records hold more than {limits.max_bundle_text_chars:,} bytes",
-                                        "Gói dữ liệu có quá nhiều chữ; không nhập.")
+        elif name == OUT_OF_SCOPE:
+            out_of_scope = parse_out_of_scope(name, members[name], limits)
+        text += len(members[name])
+        if text > limits.max_bundle_text_chars:
+            raise BundleUnsafeError(f"records hold more than {limits.max_bundle_text_chars:,} bytes",
+                                    "Gói dữ liệu có quá nhiều chữ; không nhập.")
     if len(records) != manifest.record_count:
         raise BundleError(f"manifest says {manifest.record_count} records, bundle has {len(records)}",
                           "Số bản ghi trong gói không khớp với tệp mô tả.")
     return Bundle(manifest=manifest, records=records, signature=members.get(SIGNATURE),
-                  manifest_bytes=manifest_bytes)
+                  manifest_bytes=manifest_bytes, out_of_scope=out_of_scope)
 
 
 def check_member_set(members: Iterable[str], manifest: Manifest) -> None:

@@ -196,7 +196,7 @@ def _field_limit(stack: list[_Frame], limits: ReadLimits) -> tuple[int, str]:
         return limits.max_url_chars, "URL"
     if top_level and name in _TITLES:
         return limits.max_title_chars, "title"
-    if top_level and name in _SHORT_LISTS:
+    if name in _SHORT_LISTS:  # aliases (top level), examples (records and out_of_scope.yaml kinds)
         return limits.max_alias_chars, name
     return limits.max_text_chars, "text"
 

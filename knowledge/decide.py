@@ -21,9 +21,9 @@ from knowledge.types import Aspect, Hit, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 6.461
-    center: float = 0.3523
-    margin_gain: float = 5.682
+    slope: float = 9.379
+    center: float = 0.3819
+    margin_gain: float = 6.688
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)
@@ -34,7 +34,6 @@ class Calibration:
 class Thresholds:
     min_confidence: float = 0.5  # settings.retrieval.min_confidence
     margin: float = 0.0  # refer as ambiguous when the two best fused scores are closer (0 = off)
-    oos_override: float = 0.5  # lexical score that outweighs an out-of-scope word ("lương hưu" in an alias)
     calibration: Calibration = field(default_factory=Calibration)
 
 
@@ -56,9 +55,11 @@ def decide(hits: Sequence[Hit], thresholds: Thresholds, *, out_of_scope: str | N
     second = hits[1].score if len(hits) > 1 else 0.0
     conf = round(thresholds.calibration.confidence(top.score, second), 4)
     alts = tuple(h.procedure_id for h in hits[1:4])
-    if out_of_scope and top.lexical < thresholds.oos_override:
+    if out_of_scope:  # the ranking already weighed the procedures' words against the kind's examples
+        # Someone who asked how to cheat is not shown any procedure, not even as "Chưa đúng ý tôi".
+        offered = () if out_of_scope == "harmful" else (top.procedure_id, *alts)
         return Decision(Verdict.REFER, round(min(conf, 0.2), 4), None, f"out-of-scope:{out_of_scope}",
-                        (top.procedure_id, *alts))
+                        offered)
     if conf < thresholds.min_confidence:
         return Decision(Verdict.REFER, conf, None, "below-threshold", (top.procedure_id, *alts))
     if top.score - second < thresholds.margin:

@@ -3,6 +3,9 @@
 A row: ``{"id", "text", "expect": slug | null, "aspect", "split": "tune" | "heldout"}``;
 ``expect`` null means out of scope (must be referred to staff). In-scope questions count as
 correct only when the kiosk *answers* with the expected procedure (a referral is a miss).
+Optional fields (the blind sets): ``also`` (a second acceptable procedure of a two-procedure
+question), ``oos`` (the out-of-scope kind), ``kind`` (the question's style), ``context`` (earlier
+questions of the same conversation, asked first).
 """
 
 from __future__ import annotations
@@ -28,6 +31,10 @@ class EvalRow:
     aspect: str | None = None
     split: str = "heldout"
     source: str = ""
+    also: tuple[str, ...] = ()
+    oos: str | None = None
+    kind: str = ""
+    context: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)
@@ -45,7 +52,7 @@ class Outcome:
     def correct(self) -> bool:
         if self.row.expect is None:
             return self.decision.verdict is Verdict.REFER
-        return self.answered == self.row.expect
+        return self.answered in (self.row.expect, *self.row.also)
 
     @property
     def top1(self) -> str | None:
@@ -129,7 +136,9 @@ def load_rows(paths: Iterable[Path], split: str = "all") -> list[EvalRow]:
                 d = json.loads(line)
                 row = EvalRow(id=str(d["id"]), text=str(d["text"]), expect=d.get("expect") or None,
                               aspect=d.get("aspect") or None, split=str(d.get("split", "heldout")),
-                              source=Path(path).name)
+                              source=Path(path).name, also=tuple(d.get("also") or ()),
+                              oos=d.get("oos") or None, kind=str(d.get("kind") or ""),
+                              context=tuple(d.get("context") or ()))
             except (json.JSONDecodeError, KeyError, TypeError) as err:
                 raise ValueError(f"{path}:{n}: not an evaluation row ({err})") from err
             if split == "all" or row.split == split:
@@ -138,15 +147,37 @@ def load_rows(paths: Iterable[Path], split: str = "all") -> list[EvalRow]:
 
 
 Decider = Callable[[str], tuple[Decision, Aspect, Sequence[Hit]]]
+Converser = Callable[[str, Sequence[str]], tuple[Decision, Aspect, Sequence[Hit]]]
 
 
-def evaluate(decider: Decider, rows: Iterable[EvalRow]) -> EvalReport:
-    """Run ``decider`` (e.g. ``Knowledge.decide``) over the rows."""
+def evaluate(decider: Decider, rows: Iterable[EvalRow], converse: Converser | None = None) -> EvalReport:
+    """Run ``decider`` (e.g. ``Knowledge.decide``) over the rows; rows with earlier questions go
+    through ``converse(text, context)`` when given (see ``in_conversation``)."""
     report = EvalReport()
     for row in rows:
-        decision, aspect, hits = decider(row.text)
+        if row.context and converse is not None:
+            decision, aspect, hits = converse(row.text, row.context)
+        else:
+            decision, aspect, hits = decider(row.text)
         report.outcomes.append(Outcome(row, decision, aspect, tuple(hits)))
     return report
+
+
+def in_conversation(decide: Callable[..., tuple[Decision, Aspect, Sequence[Hit]]],
+                    language: str = "vi") -> Converser:
+    """A ``Converser`` over ``Knowledge.decide``: the earlier questions are asked first, and the last
+    answered procedure is the conversation the question continues (as the pipeline keeps it)."""
+    from knowledge.types import Conversation
+
+    def converse(text: str, context: Sequence[str]) -> tuple[Decision, Aspect, Sequence[Hit]]:
+        conv: Conversation | None = None
+        for earlier in context:
+            d, _aspect, _hits = decide(earlier, language, conv)
+            if d.verdict is Verdict.ANSWER and d.procedure_id:
+                conv = Conversation(d.procedure_id, language)
+        return decide(text, language, conv)
+
+    return converse
 
 
 def calibration_points(outcomes: Iterable[Outcome]) -> list[tuple[float, float, bool]]:

@@ -42,6 +42,7 @@ from knowledge.bundle import (
     build_bundle_bytes,
     bundle_from_members,
     check_member_set,
+    load_out_of_scope_dir,
     load_records_dir,
     parse_manifest,
     sha256_bytes,
@@ -119,7 +120,8 @@ def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:
     newest = max(r.updated for r in records)
     return build_bundle_bytes(records, bundle_id=SAMPLE, version=f"{newest:%Y.%m.%d}-{digest[:8]}",
                               title=f"Dữ liệu mẫu ({len(records)} thủ tục)", sample=True,
-                              created=datetime.combine(newest, dtime(0, 0), tzinfo=UTC))
+                              created=datetime.combine(newest, dtime(0, 0), tzinfo=UTC),
+                              out_of_scope=load_out_of_scope_dir(records_dir))
 
 
 def sample_manifest_bytes() -> bytes:

