@@ -21,6 +21,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Any
 from urllib.parse import urlsplit
 
 import yaml
@@ -76,6 +77,8 @@ def _refuse(member: str, en: str, vi: str, *, unsafe: bool = False) -> BundleErr
 
 def bad_character(text: str) -> str | None:
     """The first invisible, bidi-control, private-use or control character in ``text`` (as U+XXXX)."""
+    if text.replace("\n", " ").replace("\t", " ").isprintable():  # C speed; the usual case
+        return None  # isprintable() is False for every category refused below (and for NBSP etc.)
     for ch in text:
         if ch in _ALLOWED_CONTROL:
             continue
@@ -90,18 +93,25 @@ def chat_token(text: str) -> str | None:
     return m.group(0).strip() if m else None
 
 
-def check_text(member: str, where: str, text: str) -> None:
-    """Refuse text a resident would not see as written, or that an LLM would read as a turn marker."""
+def text_problem(member: str, where: str, text: str) -> BundleError | None:
+    """Text a resident would not see as written, or that an LLM would read as a turn marker."""
     bad = bad_character(text)
     if bad:
-        raise _refuse(member, f"{where}: invisible or direction-changing character {bad}",
-                      f"Tệp {member}, mục {where}: có ký tự ẩn hoặc ký tự đảo chiều chữ ({bad}); "
-                      "xin gõ lại đoạn này.", unsafe=True)
+        return _refuse(member, f"{where}: invisible or direction-changing character {bad}",
+                       f"Tệp {member}, mục {where}: có ký tự ẩn hoặc ký tự đảo chiều chữ ({bad}); "
+                       "xin gõ lại đoạn này.", unsafe=True)
     tok = chat_token(text)
     if tok:
-        raise _refuse(member, f"{where}: chat-template control token {tok!r} in record text",
-                      f"Tệp {member}, mục {where}: có chuỗi điều khiển mô hình ngôn ngữ ({tok}); "
-                      "không được phép trong nội dung.", unsafe=True)
+        return _refuse(member, f"{where}: chat-template control token {tok!r} in record text",
+                       f"Tệp {member}, mục {where}: có chuỗi điều khiển mô hình ngôn ngữ ({tok}); "
+                       "không được phép trong nội dung.", unsafe=True)
+    return None
+
+
+def check_text(member: str, where: str, text: str) -> None:
+    err = text_problem(member, where, text)
+    if err is not None:
+        raise err
 
 
 def check_url(url: str, hosts: tuple[str, ...], where: str) -> str | None:
@@ -223,58 +233,74 @@ def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
                       f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
     stack: list[_Frame] = []
     nodes = docs = total = 0
+    loader = _Loader(text)
     try:
-        for ev in yaml.parse(text, Loader=_Loader):
-            if isinstance(ev, yaml.AliasEvent) or getattr(ev, "anchor", None):
-                raise _refuse(member, f"{_where(stack)}: YAML anchors/aliases (&, *) are not allowed",
-                              f"Tệp {member} dùng tham chiếu YAML (& hoặc *), không được phép; không nhập.",
-                              unsafe=True)
-            if isinstance(ev, yaml.DocumentStartEvent):
-                docs += 1
-                if docs > 1:
-                    raise _refuse(member, "more than one YAML document", f"Tệp {member} chứa nhiều bản ghi.")
-                continue
-            if isinstance(ev, yaml.CollectionEndEvent):
+        while loader.check_event():  # yaml.parse without its generator: ~170 events per record
+            ev: Any = loader.get_event()
+            kind = type(ev)
+            if kind is _SCALAR or kind is _MAP_START or kind is _SEQ_START:
+                if ev.anchor is not None:
+                    raise _alias(member, stack)
+                nodes += 1
+                if nodes > limits.max_nodes:
+                    raise _refuse(member, f"more than {limits.max_nodes:,} YAML nodes",
+                                  f"Tệp {member} quá phức tạp (nghi ngờ gói độc hại); không nhập.",
+                                  unsafe=True)
+                if ev.tag is not None and _explicit_tag(ev):
+                    raise _refuse(member, f"{_where(stack)}: explicit YAML tag {ev.tag} is not allowed",
+                                  f"Tệp {member} dùng kiểu YAML đặc biệt ({ev.tag}); không nhập.",
+                                  unsafe=True)
+                parent = stack[-1] if stack else None
+                if parent is not None and parent.want_key and parent.is_map:
+                    if kind is not _SCALAR:
+                        raise _refuse(member, f"{_where(stack)}: a mapping key must be plain text",
+                                      f"Tệp {member} có khóa YAML không hợp lệ.")
+                    _key(parent, ev.value, member, limits)
+                elif kind is _SCALAR:
+                    if parent is None:
+                        continue  # a bare scalar document: the schema refuses it
+                    total += _value(stack, ev.value, member, limits)
+                    if total > limits.max_record_text_chars:
+                        raise _too_much_text(member, limits)
+                    _consumed(parent, member, limits)
+                else:
+                    if len(stack) >= limits.max_depth:
+                        raise _refuse(member, f"{_where(stack)}: nested deeper than {limits.max_depth} "
+                                      "levels", f"Tệp {member} lồng nhau quá sâu (nghi ngờ gói độc hại); "
+                                      "không nhập.", unsafe=True)
+                    stack.append(_Frame(kind is _MAP_START, parent.field() if parent else None))
+            elif kind is _MAP_END or kind is _SEQ_END:
                 stack.pop()
                 if stack:
                     _consumed(stack[-1], member, limits)
-                continue
-            if not isinstance(ev, (yaml.ScalarEvent, yaml.CollectionStartEvent)):
-                continue
-            nodes += 1
-            if nodes > limits.max_nodes:
-                raise _refuse(member, f"more than {limits.max_nodes:,} YAML nodes",
-                              f"Tệp {member} quá phức tạp (nghi ngờ gói độc hại); không nhập.", unsafe=True)
-            tag = _explicit_tag(ev)
-            if tag:
-                raise _refuse(member, f"{_where(stack)}: explicit YAML tag {tag} is not allowed",
-                              f"Tệp {member} dùng kiểu YAML đặc biệt ({tag}); không nhập.", unsafe=True)
-            parent = stack[-1] if stack else None
-            if parent is not None and parent.is_map and parent.want_key:
-                if not isinstance(ev, yaml.ScalarEvent):
-                    raise _refuse(member, f"{_where(stack)}: a mapping key must be plain text",
-                                  f"Tệp {member} có khóa YAML không hợp lệ.")
-                _key(parent, ev.value, member, limits)
-                continue
-            if isinstance(ev, yaml.ScalarEvent):
-                if parent is None:
-                    continue  # a bare scalar document: the schema refuses it
-                total += _value(stack, ev.value, member, limits)
-                if total > limits.max_record_text_chars:
-                    raise _refuse(member, f"more than {limits.max_record_text_chars:,} characters of text",
-                                  f"Tệp {member} có quá nhiều chữ (trên {limits.max_record_text_chars:,} "
-                                  "ký tự); không nhập.")
-                _consumed(parent, member, limits)
-                continue
-            if len(stack) >= limits.max_depth:
-                raise _refuse(member, f"{_where(stack)}: nested deeper than {limits.max_depth} levels",
-                              f"Tệp {member} lồng nhau quá sâu (nghi ngờ gói độc hại); không nhập.",
-                              unsafe=True)
-            stack.append(_Frame(isinstance(ev, yaml.MappingStartEvent), parent.field() if parent else None))
+            elif kind is _ALIAS:
+                raise _alias(member, stack)
+            elif kind is _DOC_START:
+                docs += 1
+                if docs > 1:
+                    raise _refuse(member, "more than one YAML document", f"Tệp {member} chứa nhiều bản ghi.")
     except yaml.YAMLError as err:
         raise _refuse(member, f"not valid YAML: {err}",
                       f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+    finally:
+        loader.dispose()
     return total
+
+
+_SCALAR, _ALIAS, _DOC_START = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
+_MAP_START, _SEQ_START = yaml.MappingStartEvent, yaml.SequenceStartEvent
+_MAP_END, _SEQ_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
+
+
+def _too_much_text(member: str, limits: ReadLimits) -> BundleError:
+    return _refuse(member, f"more than {limits.max_record_text_chars:,} characters of text",
+                   f"Tệp {member} có quá nhiều chữ (trên {limits.max_record_text_chars:,} ký tự); "
+                   "không nhập.")
+
+
+def _alias(member: str, stack: list[_Frame]) -> BundleError:
+    return _refuse(member, f"{_where(stack)}: YAML anchors/aliases (&, *) are not allowed",
+                   f"Tệp {member} dùng tham chiếu YAML (& hoặc *), không được phép; không nhập.", unsafe=True)
 
 
 def _key(frame: _Frame, key: str, member: str, limits: ReadLimits) -> None:
@@ -290,13 +316,22 @@ def _key(frame: _Frame, key: str, member: str, limits: ReadLimits) -> None:
 
 def _value(stack: list[_Frame], value: str, member: str, limits: ReadLimits) -> int:
     limit, kind = _field_limit(stack, limits)
-    where = _where(stack)
     if len(value) > limit:
+        where = _where(stack)
         raise _refuse(member, f"{where}: {kind} is {len(value):,} characters (limit {limit:,})",
                       f"Tệp {member}, mục {where}: nội dung quá dài ({len(value):,} ký tự, "
                       f"tối đa {limit:,}).")
-    check_text(member, where, value)
+    if not _clean(value):  # the path is built only for a refusal
+        err = text_problem(member, _where(stack), value)
+        if err is not None:
+            raise err
     return len(value)
+
+
+def _clean(value: str) -> bool:
+    """Fast pre-check: printable and free of '<', '[' and '#' (every chat token needs one of them)."""
+    return (value.replace("\n", " ").replace("\t", " ").isprintable()
+            and "<" not in value and "[" not in value and "#" not in value)
 
 
 def _consumed(frame: _Frame, member: str, limits: ReadLimits) -> None:
