@@ -31,7 +31,7 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk_app.errors import BundleError, BundleUnsafeError
-from knowledge.bundle_limits import LIMITS, ReadLimits, load_manifest_json, scan_yaml
+from knowledge.bundle_limits import LIMITS, ReadLimits, load_manifest_json, load_yaml
 
 try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
     _YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
@@ -241,14 +241,10 @@ def sha256_bytes(data: bytes) -> str:
 
 
 def _load_yaml(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> object:
-    """``scan_yaml`` checks the member's event stream first (size, anchors/aliases, duplicate keys,
-    depth, field lengths, hidden characters, chat-template tokens): nothing is built before that."""
-    scan_yaml(raw, member, limits)
-    try:
-        return yaml.load(raw.decode("utf-8"), Loader=_YamlLoader)  # CSafeLoader/SafeLoader: safe
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        raise BundleError(f"{member}: not valid UTF-8 YAML: {err}",
-                          f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+    """``load_yaml`` checks every event of the member before it is used (size, anchors/aliases,
+    duplicate keys, depth, field lengths, hidden characters, chat-template tokens) and builds the data
+    in the same pass (libyaml's parser, SafeLoader's scalar types)."""
+    return load_yaml(raw, member, limits)[0]
 
 
 def parse_out_of_scope(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> OutOfScope:

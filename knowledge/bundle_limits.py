@@ -175,10 +175,12 @@ def load_manifest_json(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> 
 class _Frame:
     """One open mapping or sequence while scanning events."""
 
-    __slots__ = ("is_map", "items", "keys", "name", "value_key", "want_key")
+    __slots__ = ("data", "is_map", "items", "key", "keys", "name", "value_key", "want_key")
 
     def __init__(self, is_map: bool, name: str | None) -> None:
         self.is_map = is_map
+        self.data: dict[object, object] | list[object] = {} if is_map else []
+        self.key: object = None  # mapping: the constructed key whose value comes next
         self.name = name  # the key (or list name) this container is the value of
         self.want_key = True
         self.keys: set[str] = set()
@@ -222,7 +224,14 @@ def _explicit_tag(ev: yaml.Event) -> str | None:
 
 
 def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
-    """Check a YAML member from its event stream before it is loaded; returns its text length."""
+    """Check a YAML member (``load_yaml``); returns its text length."""
+    return load_yaml(raw, member, limits)[1]
+
+
+def load_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> tuple[object, int]:
+    """Load a YAML member from libyaml's event stream, checking every event before it is used:
+    (data as ``yaml.safe_load`` would give it, text length). One pass; no node graph is built, so an
+    alias can never be expanded (it is refused, as is every anchor)."""
     if len(raw) > limits.max_record_bytes:
         raise _refuse(member, f"is {len(raw):,} bytes (limit {limits.max_record_bytes:,})",
                       f"Tệp {member} quá lớn; không nhập.", unsafe=True)
@@ -233,6 +242,7 @@ def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
                       f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
     stack: list[_Frame] = []
     nodes = docs = total = 0
+    root: object = None
     loader = _Loader(text)
     try:
         while loader.check_event():  # yaml.parse without its generator: ~170 events per record
@@ -256,12 +266,15 @@ def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
                         raise _refuse(member, f"{_where(stack)}: a mapping key must be plain text",
                                       f"Tệp {member} có khóa YAML không hợp lệ.")
                     _key(parent, ev.value, member, limits)
+                    parent.key = _construct(loader, ev)
                 elif kind is _SCALAR:
                     if parent is None:
-                        continue  # a bare scalar document: the schema refuses it
+                        root = _construct(loader, ev)  # a bare scalar document: the schema refuses it
+                        continue
                     total += _value(stack, ev.value, member, limits)
                     if total > limits.max_record_text_chars:
                         raise _too_much_text(member, limits)
+                    _attach(parent, _construct(loader, ev))
                     _consumed(parent, member, limits)
                 else:
                     if len(stack) >= limits.max_depth:
@@ -270,9 +283,12 @@ def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
                                       "không nhập.", unsafe=True)
                     stack.append(_Frame(kind is _MAP_START, parent.field() if parent else None))
             elif kind is _MAP_END or kind is _SEQ_END:
-                stack.pop()
+                done = stack.pop()
                 if stack:
+                    _attach(stack[-1], done.data)
                     _consumed(stack[-1], member, limits)
+                else:
+                    root = done.data
             elif kind is _ALIAS:
                 raise _alias(member, stack)
             elif kind is _DOC_START:
@@ -282,9 +298,31 @@ def scan_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> int:
     except yaml.YAMLError as err:
         raise _refuse(member, f"not valid YAML: {err}",
                       f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+    except (ValueError, TypeError) as err:  # a plain scalar that resolves to a bad int/date/…
+        raise _refuse(member, f"{_where(stack)}: bad value: {err}",
+                      f"Tệp {member} có giá trị không đọc được.") from err
     finally:
         loader.dispose()
-    return total
+    return root, total
+
+
+_STR_TAG = "tag:yaml.org,2002:str"
+
+
+def _construct(loader: Any, ev: Any) -> object:
+    """A scalar as SafeLoader constructs it (int, float, bool, None, date/datetime, str)."""
+    tag = loader.resolve(yaml.ScalarNode, ev.value, ev.implicit) if ev.tag in (None, "!") else ev.tag
+    if tag == _STR_TAG:
+        return ev.value
+    node = yaml.ScalarNode(tag, ev.value, style=ev.style)
+    return loader.yaml_constructors[tag](loader, node)
+
+
+def _attach(frame: _Frame, value: object) -> None:
+    if isinstance(frame.data, dict):
+        frame.data[frame.key] = value
+    else:
+        frame.data.append(value)
 
 
 _SCALAR, _ALIAS, _DOC_START = yaml.ScalarEvent, yaml.AliasEvent, yaml.DocumentStartEvent
