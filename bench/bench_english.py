@@ -1,13 +1,13 @@
 """English (issue 10) benchmark → ``## English`` in docs/benchmarks.md.
 
     .venv/bin/python bench/bench_english.py              # everything (~2 min on 2 cores)
-    .venv/bin/python bench/bench_english.py --tune       # refit English weights + calibration on split=tune
     .venv/bin/python bench/bench_english.py --no-write   # print only
 
 Measures:
 
 * retrieval on the English questions (bench/eval/en_*.jsonl): held-out top-1 (answered with the
-  expected procedure) and out-of-scope refusal; constants come from ``--tune`` on split=tune only;
+  expected procedure) and out-of-scope refusal (these are dev data: weights and calibration are
+  fitted on them by bench/tune_understand.py; blind figures come from bench/bench_understand.py);
 * Whisper base: load time, real-time factor and word error rate on English questions spoken by Piper's
   joe voice, and the language rule's accuracy on those plus the real Vietnamese recordings
   (tests/fixtures/vieneu) through viet-asr + Whisper detection (``AutoLanguageRecognizer``);
@@ -20,12 +20,10 @@ Measures:
 from __future__ import annotations
 
 import argparse
-import itertools
 import statistics
 import sys
 import tempfile
 import time
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -34,16 +32,11 @@ sys.path.insert(0, str(REPO))
 
 from bench.report import summary_ms, write_section  # noqa: E402
 from kiosk_app.settings import Settings  # noqa: E402
-from knowledge.bundle import load_records_dir  # noqa: E402
-from knowledge.decide import Thresholds  # noqa: E402
-from knowledge.english import EnglishDecider, EnglishWeights  # noqa: E402
+from knowledge.bundle import load_out_of_scope_dir, load_records_dir  # noqa: E402
 from knowledge.evaluation import (  # noqa: E402
     EvalReport,
-    calibration_points,
     evaluate,
-    fit_calibration,
     load_rows,
-    log_loss,
 )
 
 EVAL = sorted((REPO / "bench" / "eval").glob("en_*.jsonl"))
@@ -71,7 +64,8 @@ def open_knowledge(tmp: Path) -> Any:
     from knowledge.service import Knowledge, prepare_bundle_dir
 
     recs = load_records_dir(REPO / "knowledge" / "sample" / "records")
-    bundle = prepare_bundle_dir(recs, tmp / "bundle", bundle_id="sample", version="bench")
+    bundle = prepare_bundle_dir(recs, tmp / "bundle", bundle_id="sample", version="bench",
+                                out_of_scope=load_out_of_scope_dir(REPO / "knowledge" / "sample" / "records"))
     return Knowledge.open(bundle, Settings(data_dir=tmp / "data"))
 
 
@@ -84,37 +78,6 @@ def retrieval(kn: Any) -> tuple[EvalReport, EvalReport, float]:
         kn.decide(row.text, "en")
         n += 1
     return held, tune, (time.perf_counter() - t0) / max(1, n)
-
-
-def tune(kn: Any) -> None:
-    """Grid over the English weights on split=tune; calibration fitted for the best; prints constants."""
-    rows = load_rows(EVAL, "tune")
-    sem_cache = {r.text: kn.retriever.semantic_scores(r.text) for r in rows}
-    records = list(kn.bundle.records.values())
-    best: tuple[float, float, EnglishWeights] | None = None
-    grid = itertools.product((0.5, 0.6, 0.7, 0.8), (0.45, 0.55, 0.65), (0.1, 0.3, 0.5),
-                             (0.75, 0.78, 0.81), (0.9, 0.93))
-    for lex, name, oov, lo, hi in grid:
-        w = replace(EnglishWeights(), lexical=lex, semantic=1 - lex, name_coverage=name,
-                    query_coverage=1 - name, oov=oov, sim_low=lo, sim_high=hi)
-        dec = EnglishDecider(records, lambda q: sem_cache[q], weights=w)
-        rep = evaluate(dec.decide, rows)
-        pts = calibration_points(rep.outcomes)
-        cal = fit_calibration(pts)
-        key = (rep.retrieval_top1, -log_loss(pts, cal))
-        if best is None or key > best[:2]:
-            best = (key[0], key[1], w)
-    assert best is not None
-    w = best[2]
-    dec = EnglishDecider(records, lambda q: sem_cache[q], weights=w)
-    rep = evaluate(dec.decide, rows)
-    cal = fit_calibration(calibration_points(rep.outcomes))
-    dec.thresholds = Thresholds(calibration=cal)
-    final = evaluate(dec.decide, rows)
-    print(f"best on tune: retrieval top-1 {pct(best[0])}, log-loss {-best[1]:.3f}")
-    print(f"  {w}")
-    print(f"  CALIBRATION_EN = {cal}")
-    print(f"  with it on tune: top-1 answered {pct(final.top1_accuracy)}, refused {pct(final.refusal_rate)}")
 
 
 # ---- speech ----------------------------------------------------------------------------------------
@@ -294,8 +257,9 @@ def render(held: EvalReport, tuned: EvalReport, per_q: float, sp: dict[str, Any]
     return f"""
 Retrieval on the English questions (`bench/eval/en_*.jsonl`: {len(rows)} questions, learner English
 and typos, {oos} out of scope). English index (`knowledge/english.py`: English fields + Vietnamese
-names, typo correction, truncation stems) fused with E5; weights and calibration fitted on
-split=tune only (`bench/bench_english.py --tune`). Targets: top-1 ≥ 90%, refused ≥ 90% (held-out).
+names, typo correction, truncation stems) fused with the nearest examples and the E5 head; these are
+dev data now (weights and calibration fitted on them, `bench/tune_understand.py`), so the blind
+figures are in "Understanding: blind test".
 
 | split | in / out of scope | top-1 answered correctly | retrieval top-1 | out-of-scope refused | aspect |
 |---|---|---|---|---|---|
@@ -339,7 +303,6 @@ English side is Piper synthesising the first piece ("Birth registration:"), whic
 
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--tune", action="store_true", help="refit English weights + calibration (split=tune)")
     ap.add_argument("--no-write", action="store_true", help="print only")
     ap.add_argument("--runs", type=int, default=4, help="latency runs per language (default 4)")
     args = ap.parse_args(argv)
@@ -347,9 +310,6 @@ def main(argv: list[str] | None = None) -> int:
         tmp = Path(d)
         kn = open_knowledge(tmp)
         try:
-            if args.tune:
-                tune(kn)
-                return 0
             held, tuned, per_q = retrieval(kn)
             print(f"held-out: top-1 {pct(held.top1_accuracy)}, refused {pct(held.refusal_rate)}")
             voice = piper_en()

@@ -30,7 +30,7 @@ from report import REPO, machine, pct, write_section
 
 from kiosk_app.settings import Settings
 from knowledge.answer import TemplateAnswerer, numbers_not_in_record
-from knowledge.bundle import Record, load_records_dir
+from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
 from knowledge.decide import Thresholds
 from knowledge.evaluation import (
     EvalReport,
@@ -223,7 +223,8 @@ def main(argv: list[str]) -> int:
         settings = Settings(data_dir=tmpd / "data")
         log(f"indexing {len(records)} sample records ...")
         t0 = time.perf_counter()
-        sample_dir = prepare_bundle_dir(records, tmpd / "sample", bundle_id="sample", version="bench")
+        sample_dir = prepare_bundle_dir(records, tmpd / "sample", bundle_id="sample", version="bench",
+                                        out_of_scope=load_out_of_scope_dir(RECORDS))
         index_sample_s = time.perf_counter() - t0
         kn = Knowledge.open(sample_dir, settings)
         if args.tune:

@@ -3,8 +3,8 @@
     .venv/bin/python bench/tune_understand.py          # prints the best weights and calibrations
 
 For each dev question the lexical scores (Vietnamese or English index), the nearness of every
-target's examples and the linear head's scores are computed once; a grid over the fusion weights
-(lexical / semantic / head, similarity band, out-of-scope bias) is then scored with numpy: a
+target's examples, the linear head's and the typical words' scores are computed once; a grid over
+the fusion weights (lexical / semantic / head / words, out-of-scope bias) is then scored with numpy: a
 question counts as right when its expected procedure ranks first and no out-of-scope kind beats it,
 an out-of-scope question when a kind wins or the top score is under the threshold. The best
 weights (both languages together: one stack) are printed with the calibration fitted per language
@@ -37,7 +37,7 @@ def features(kn: Knowledge, rows: list, lang: str, targets: list[str]) -> tuple[
     lexicon = kn.english().index if lang == "en" else kn.lexical
     col = {t: j for j, t in enumerate(targets)}
     n = len(rows)
-    lex, near, head = np.zeros((n, len(targets))), np.zeros((n, len(targets))), np.zeros((n, len(targets)))
+    lex, near, head, words = (np.zeros((n, len(targets))) for _ in range(4))
     want = np.full(n, -1)
     for i, row in enumerate(rows):
         for t, v in lexicon.score(row.text).items():
@@ -47,15 +47,51 @@ def features(kn: Knowledge, rows: list, lang: str, targets: list[str]) -> tuple[
             near[i, col[t]] = v
         for t, v in sem.head.items():
             head[i, col[t]] = v
+        for t, v in sem.words.items():
+            words[i, col[t]] = v
         if row.expect:
             want[i] = col[row.expect]
-    return lex, near, head, want
+    return lex, near, head, words, want
+
+
+def examples_cv(kn: Knowledge, targets: list[str], folds: int = 5) -> tuple[np.ndarray, ...]:
+    """Features of the example questions, each scored by an index built without its fold: how the
+    refusal kinds and procedures fare on phrasings the index has not seen (the dev sets have no
+    harmful or personal-data questions, so they cannot weigh the refusal kinds alone)."""
+    from knowledge.examples import ExampleIndex
+
+    assert kn.retriever.index is not None
+    res = kn.retriever.index._col.get(include=["embeddings", "metadatas", "documents"])
+    ids = list(res["ids"])
+    metas, texts = res["metadatas"] or [], [str(t) for t in res["documents"] or []]
+    tg = [str(m["procedure_id"]) for m in metas]
+    matrix = np.asarray(res["embeddings"], dtype=np.float32)
+    col = {t: j for j, t in enumerate(targets)}
+    is_example = np.array(["#example" in i for i in ids])
+    fold = np.random.default_rng(0).integers(0, folds, len(ids))
+    rows = []
+    for f in range(folds):
+        train = ~((fold == f) & is_example)
+        keep = np.where(train)[0]
+        idx = ExampleIndex([tg[i] for i in keep], matrix[keep], k=kn.retriever.weights.nearest,
+                           texts=[texts[i] for i in keep])
+        for i in np.where(~train)[0]:
+            lexicon = kn.english().index if "#example_en" in ids[i] else kn.lexical
+            r = np.zeros((4, len(targets)))
+            parts = (lexicon.score(texts[i]), idx.nearness(matrix[i]), idx.head(matrix[i]),
+                     idx.words(texts[i]))
+            for j, part in enumerate(parts):
+                for t, v in part.items():
+                    r[j, col[t]] = v
+            rows.append((r, -1 if is_out_of_scope(tg[i]) else col[tg[i]]))
+    return (*(np.stack([r[j] for r, _ in rows]) for j in range(4)), np.array([w for _, w in rows]))
 
 
 def score(data: tuple[np.ndarray, ...], oos_mask: np.ndarray, w: tuple[float, ...], tau: float) -> float:
-    lex, near, head, want = data
-    a, b, c, lo, hi, bias = w
-    s = (a * lex + b * np.clip((near - lo) / (hi - lo), 0, 1) + c * head) / (a + b + c)
+    lex, near, head, words, want = data
+    a, b, c, d, scale, lo, hi, bias = w
+    typical = np.maximum(0.0, np.tanh(words / scale))
+    s = (a * lex + b * np.clip((near - lo) / (hi - lo), 0, 1) + c * head + d * typical) / (a + b + c + d)
     s = s + bias * oos_mask
     s_proc = np.where(oos_mask, -np.inf, s)
     best = s_proc.argmax(1)
@@ -79,16 +115,20 @@ def main() -> int:
         sets = {"vi": load_rows(sorted(DEV.glob("vi_*.jsonl")), "all"),
                 "en": load_rows(sorted(DEV.glob("en_*.jsonl")), "all")}
         data = {lang: features(kn, rows, lang, targets) for lang, rows in sets.items()}
-        grid = itertools.product((0.35, 0.5, 0.7, 1.0), (0.1, 0.2, 0.35, 0.5), (0.0, 0.4, 0.7, 1.0, 1.4),
-                                 (0.78, 0.8, 0.82), (0.9, 0.92, 0.94), (-0.2, -0.15, -0.1, -0.05, 0.0),
-                                 (0.15, 0.2, 0.25, 0.3, 0.35))
-        best = max(((score(data["vi"], oos_mask, w[:6], w[6]) + score(data["en"], oos_mask, w[:6], w[6]),
-                     w) for w in grid), key=lambda x: x[0])
-        a, b, c, lo, hi, bias, tau = best[1]
-        print(f"best dev balanced accuracy (vi + en) {best[0]:.4f}: lexical={a} semantic={b} head={c} "
-              f"sim_low={lo} sim_high={hi} oos_bias={bias} (tau={tau})")
-        kn.retriever.weights = FusionWeights(lexical=a, semantic=b, head=c, sim_low=lo, sim_high=hi,
-                                             oos_bias=bias)
+        data["cv"] = examples_cv(kn, targets)
+        grid = itertools.product((0.35, 0.5, 0.7, 1.0), (0.1, 0.2, 0.35), (0.0, 0.35, 0.7, 1.0),
+                                 (0.0, 0.2, 0.4, 0.7), (1.0, 2.0, 4.0), (0.8,), (0.92,),
+                                 (-0.2, -0.1, -0.05, 0.0, 0.05), (0.15, 0.2, 0.25, 0.3, 0.35))
+        best = max(((sum(score(data[k], oos_mask, w[:8], w[8]) for k in ("vi", "en", "cv")), w)
+                    for w in grid), key=lambda x: x[0])
+        a, b, c, d, scale, lo, hi, bias, tau = best[1]
+        cv = score(data["cv"], oos_mask, best[1][:8], best[1][8])
+        print(f"cv examples balanced accuracy {cv:.4f}")
+        print(f"best balanced accuracy (dev vi + dev en + examples cv) {best[0]:.4f}: lexical={a} "
+              f"semantic={b} head={c} words={d} words_scale={scale} sim_low={lo} sim_high={hi} "
+              f"oos_bias={bias} (tau={tau})")
+        kn.retriever.weights = FusionWeights(lexical=a, semantic=b, head=c, words=d, words_scale=scale,
+                                             sim_low=lo, sim_high=hi, oos_bias=bias)
         for lang, rows in sets.items():
             th = kn.english().thresholds if lang == "en" else kn.thresholds
             pts = calibration_points(evaluate(lambda q, lang=lang: kn.decide(q, lang), rows).outcomes)

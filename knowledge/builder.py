@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import logging
 import os
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -82,8 +83,10 @@ def default_version(now: datetime | None = None) -> str:
 
 def build_bundle_file(records: list[Record], schema_errors: list[Issue], out: Path, *, bundle_id: str,
                       version: str, title: str = "", sample: bool = False,
-                      sign_key: Path | None = None, out_of_scope: OutOfScope | None = None) -> BuildReport:
-    """Lint, then (only if there is no error) write the bundle file atomically, signed if asked."""
+                      sign_key: Path | None = None, out_of_scope: OutOfScope | None = None,
+                      vectors: Callable[[], tuple[str, bytes]] | None = None) -> BuildReport:
+    """Lint, then (only if there is no error) write the bundle file atomically, signed if asked.
+    ``vectors``: computes the precomputed vectors to ship (``knowledge.store.compute_vectors``)."""
     lint = lint_records(records)
     report = BuildReport(tuple(records), lint, tuple(schema_errors), None)
     if not report.ok or not records:
@@ -100,7 +103,8 @@ def build_bundle_file(records: list[Record], schema_errors: list[Issue], out: Pa
             return sign(manifest_bytes, key)
 
     data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, title=title, sample=sample,
-                              signer=signer, out_of_scope=out_of_scope)
+                              signer=signer, out_of_scope=out_of_scope,
+                              vectors=vectors() if vectors is not None else None)
     out = Path(out)
     if out.suffix != BUNDLE_SUFFIX:
         log.warning("bundle file %s does not end in %s; the kiosk only offers *%s files from a stick",

@@ -7,6 +7,8 @@ A bundle is one zip file (extension ``.wkb``, "ward knowledge bundle") that ward
     manifest.sig             optional Ed25519 signature of manifest.json's bytes (see knowledge.signing)
     records/<id>.yaml        one human-editable Record per procedure
     out_of_scope.yaml        optional: example questions per refusal kind (``OutOfScope``)
+    vectors.npz              optional: the index documents' E5 vectors (``knowledge.vectors``), made
+                             by the model named in the manifest's ``embedding``
 
 Every fact is a ``Fact`` carrying its sources and a ``status`` flag: ``sourced``, ``uncertain``
 (the research sheet says "chưa chắc chắn": spoken with a hedge, confirm at the counter) or
@@ -31,7 +33,8 @@ import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from kiosk_app.errors import BundleError, BundleUnsafeError
-from knowledge.bundle_limits import LIMITS, ReadLimits, load_manifest_json, load_yaml
+from knowledge.bundle_limits import LIMITS, ReadLimits, check_npz, load_manifest_json, load_yaml
+from knowledge.vectors import VECTORS
 
 try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
     _YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
@@ -43,7 +46,7 @@ MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 RECORDS_DIR = "records"
 OUT_OF_SCOPE = "out_of_scope.yaml"  # bundle member, and its file name in a folder of records
-OPTIONAL_MEMBERS: frozenset[str] = frozenset({OUT_OF_SCOPE})  # further members the reader reads, if listed
+OPTIONAL_MEMBERS: frozenset[str] = frozenset({OUT_OF_SCOPE, VECTORS})  # further members read if listed
 BUNDLE_SUFFIX = ".wkb"
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _RECORD_MEMBER = re.compile(r"^records/[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
@@ -211,6 +214,7 @@ class Manifest(_Model):
     sample: bool = False  # sample data, not the ward's real data
     record_count: int = Field(ge=1)
     files: dict[str, str]  # member path -> sha256 hex
+    embedding: str | None = Field(None, max_length=80)  # model fingerprint of vectors.npz
 
     @property
     def label(self) -> str:
@@ -234,6 +238,7 @@ class Bundle:
     signature: bytes | None = None
     manifest_bytes: bytes = b""
     out_of_scope: OutOfScope = field(default_factory=OutOfScope)
+    vectors: bytes | None = None  # raw vectors.npz (knowledge.vectors.unpack)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -315,8 +320,10 @@ def record_yaml(record: Record) -> bytes:
 def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: str, title: str = "",
                        sample: bool = False, created: datetime | None = None,
                        signer: Callable[[bytes], bytes] | None = None,
-                       out_of_scope: OutOfScope | None = None) -> bytes:
-    """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional."""
+                       out_of_scope: OutOfScope | None = None,
+                       vectors: tuple[str, bytes] | None = None) -> bytes:
+    """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional;
+    ``vectors``: (embedding model fingerprint, ``vectors.npz`` bytes) to ship precomputed vectors."""
     recs = list(records)
     check_unique(recs)
     members = {f"{RECORDS_DIR}/{r.id}.yaml": record_yaml(r) for r in recs}
@@ -324,11 +331,13 @@ def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: st
         oos = out_of_scope.model_dump(mode="json", exclude_defaults=True)
         members[OUT_OF_SCOPE] = yaml.safe_dump(oos, allow_unicode=True, sort_keys=False,
                                                width=100).encode("utf-8")
+    if vectors is not None:
+        members[VECTORS] = vectors[1]
     manifest = Manifest(bundle_id=bundle_id, version=version, title=title, sample=sample,
                         created=created or datetime.now(UTC).replace(microsecond=0),
-                        record_count=len(recs),
+                        record_count=len(recs), embedding=vectors[0] if vectors else None,
                         files={name: sha256_bytes(data) for name, data in members.items()})
-    manifest_bytes = json.dumps(manifest.model_dump(mode="json"), ensure_ascii=False,
+    manifest_bytes = json.dumps(manifest.model_dump(mode="json", exclude_none=True), ensure_ascii=False,
                                 indent=2).encode("utf-8")
     buf = io.BytesIO()
     with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
@@ -403,6 +412,9 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
             records[rec.id] = rec
         elif name == OUT_OF_SCOPE:
             out_of_scope = parse_out_of_scope(name, members[name], limits)
+        elif name == VECTORS:
+            check_npz(members[name], name, limits)  # bounded before anything np.load()s it
+            continue
         text += len(members[name])
         if text > limits.max_bundle_text_chars:
             raise BundleUnsafeError(f"records hold more than {limits.max_bundle_text_chars:,} bytes",
@@ -411,7 +423,8 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
         raise BundleError(f"manifest says {manifest.record_count} records, bundle has {len(records)}",
                           "Số bản ghi trong gói không khớp với tệp mô tả.")
     return Bundle(manifest=manifest, records=records, signature=members.get(SIGNATURE),
-                  manifest_bytes=manifest_bytes, out_of_scope=out_of_scope)
+                  manifest_bytes=manifest_bytes, out_of_scope=out_of_scope,
+                  vectors=members.get(VECTORS) if VECTORS in manifest.files else None)
 
 
 def check_member_set(members: Iterable[str], manifest: Manifest) -> None:

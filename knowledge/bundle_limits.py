@@ -52,6 +52,7 @@ class ReadLimits:
     max_url_chars: int = 1000  # a QR code holds 2,331 bytes at level M
     max_record_text_chars: int = 100_000
     max_bundle_text_chars: int = 30_000_000
+    max_npz_unpacked_bytes: int = 256 * 1024 * 1024  # vectors.npz: 3 arrays, unpacked by np.load
 
 
 LIMITS = ReadLimits()
@@ -170,6 +171,69 @@ def load_manifest_json(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> 
         return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as err:
         raise _refuse(member, f"not valid JSON: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+
+
+_NPZ_ARRAYS = frozenset({"ids.npy", "sha.npy", "vectors.npy"})
+
+
+def check_npz(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> None:
+    """A ``.npz`` member (a zip of ``.npy`` arrays) before ``np.load`` touches it: only the expected
+    arrays, stored or deflated, unpacking to at most ``max_npz_unpacked_bytes`` (a small member
+    could otherwise inflate to gigabytes when loaded)."""
+    import io
+    import zipfile
+
+    try:
+        with zipfile.ZipFile(io.BytesIO(raw)) as zf:
+            infos = zf.infolist()
+    except (zipfile.BadZipFile, ValueError, EOFError) as err:
+        raise _refuse(member, f"not a .npz archive: {err}", f"Tệp {member} trong gói bị hỏng.") from err
+    names = {i.filename for i in infos}
+    if names != _NPZ_ARRAYS or len(infos) != len(_NPZ_ARRAYS):
+        raise _refuse(member, f"holds {sorted(names)[:5]}, expected {sorted(_NPZ_ARRAYS)}",
+                      f"Tệp {member} trong gói có nội dung lạ; không nhập.", unsafe=True)
+    size = sum(i.file_size for i in infos)
+    if size > limits.max_npz_unpacked_bytes or any(
+            i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos):
+        raise _refuse(member, f"unpacks to {size:,} bytes (limit {limits.max_npz_unpacked_bytes:,}) or uses "
+                      "an unsupported compression", f"Tệp {member} trong gói lớn bất thường; không nhập.",
+                      unsafe=True)
+    for info in infos:
+        problem = _npy_problem(zf_open(raw, info.filename), info.file_size)
+        if problem:
+            raise _refuse(member, f"{info.filename}: {problem}",
+                          f"Tệp {member} trong gói có nội dung lạ; không nhập.", unsafe=True)
+
+
+def zf_open(raw: bytes, name: str) -> bytes:
+    """The first 4 KiB of one array in a .npz (its .npy header lives there)."""
+    import io
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(raw)) as zf, zf.open(name) as fh:
+        return fh.read(4096)
+
+
+def _npy_problem(head: bytes, file_size: int) -> str | None:
+    """A .npy header that declares object data (pickles) or more data than the member holds."""
+    import io
+
+    import numpy as np
+    from numpy.lib import format as npy
+
+    try:
+        fh = io.BytesIO(head)
+        version = npy.read_magic(fh)
+        shape, _fortran, dtype = (npy.read_array_header_1_0(fh) if version == (1, 0)
+                                  else npy.read_array_header_2_0(fh))
+    except (ValueError, OSError, EOFError) as err:
+        return f"not a .npy array ({err})"
+    if dtype.hasobject:
+        return "object array (would need pickle)"
+    need = int(np.prod(shape, dtype=np.int64)) * dtype.itemsize
+    if need != file_size - fh.tell():
+        return f"header declares {need:,} bytes of data, the member holds {file_size - fh.tell():,}"
+    return None
 
 
 class _Frame:

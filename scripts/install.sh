@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 START=1; [ "${1:-}" = "--no-start" ] && START=0
 SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-APT_PKGS="python3-venv python3-dev build-essential cmake libportaudio2 libmtdev1 espeak-ng sox alsa-utils libgl1 libegl1 xvfb strace"
+APT_PKGS="python3-venv python3-dev build-essential cmake libportaudio2 libmtdev1 espeak-ng sox alsa-utils libgl1 libegl1 xvfb libx11-6 libxtst6 strace"
 if ! dpkg -s $APT_PKGS >/dev/null 2>&1; then
   echo "==> system packages"
   $SUDO apt-get update -qq

@@ -9,11 +9,14 @@ from __future__ import annotations
 import argparse
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kiosk_app.commands.base import Subparsers, err, out, out_json
 from kiosk_app.errors import BundleError, KioskError
 from kiosk_app.settings import Settings
+
+if TYPE_CHECKING:
+    from knowledge.bundle import OutOfScope, Record
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -36,6 +39,8 @@ def register(groups: Subparsers) -> None:
     b.add_argument("--version", dest="bundle_version", default=None,
                    help="version label (default: UTC date-time, e.g. 2026.11.23-1030)")
     b.add_argument("--title", default="", help="free text shown on the staff screen")
+    b.add_argument("--no-vectors", action="store_true",
+                   help="do not ship the examples' E5 vectors (each kiosk then computes them at import)")
     b.set_defaults(run=cmd_build)
     t = acts.add_parser("template", help="write the Excel template, pre-filled with records")
     t.add_argument("--out", type=Path, required=True, metavar="FILE.xlsx")
@@ -139,7 +144,8 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         bundle_id = args.bundle_id or (SAMPLE if args.sample else "ward")
         rep = build_bundle_file(records, schema_errors, args.out, bundle_id=bundle_id,
                                 version=args.bundle_version or default_version(), title=args.title,
-                                sample=args.sample, sign_key=args.sign, out_of_scope=oos)
+                                sample=args.sample, sign_key=args.sign, out_of_scope=oos,
+                                vectors=None if args.no_vectors else lambda: _vectors(records, oos))
     except (BundleError, OSError) as exc:
         if isinstance(exc, OSError):
             exc = BundleError(f"cannot write {args.out}: {exc}", f"Không ghi được tệp {args.out}.")
@@ -154,6 +160,18 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     out(f"signed by key {rep.signed_by}" if rep.signed_by else
         "NOT signed: kiosks that require signatures will refuse it (use --sign KEY)")
     return EXIT_OK
+
+
+def _vectors(records: list[Record], oos: OutOfScope) -> tuple[str, bytes]:
+    """The E5 vectors of every example and name, computed here once instead of on each kiosk."""
+    from rich.progress import Progress
+
+    from knowledge.store import compute_vectors
+
+    with Progress(transient=True) as bar:
+        task = bar.add_task("Tính véc-tơ câu hỏi mẫu / embedding examples", total=None)
+        return compute_vectors(records, oos,
+                               lambda done, total: bar.update(task, completed=done, total=total))
 
 
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:

@@ -34,6 +34,8 @@ __all__ = ["SCREENS", "FeedbackLike", "KioskApp", "WorkerFactory", "WorkerLike",
 
 log = logging.getLogger(__name__)
 
+WORKER_STOP_S = 1.5  # on SIGTERM: how long the worker may take to close the pipeline
+
 SCREENS = ("home", "listening", "answer", "browse", "typing", "feedback", "error")
 
 # (event sink, on_ready(pipeline)) -> worker
@@ -42,6 +44,7 @@ WorkerFactory = Callable[[Callable[[Event], None], Callable[[Any], None]], Worke
 
 class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
     title = "Ward Kiosk"
+    use_kivy_settings = False  # F1 must not open Kivy's settings panel (no PIN, persists to config.ini)
 
     def __init__(self, settings: Settings, *, worker_factory: WorkerFactory | None = None,
                  feedback: FeedbackLike | None = None, clock: Callable[[], float] = time.monotonic,
@@ -58,7 +61,12 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         self.last_question = ""
         self.last_activity = clock()
         self.gesture = AdminGesture()
-        self.pin_gate = PinGate(settings.staff.pin_hash)
+        self.pin_gate = PinGate(settings.staff.pin_hash,
+                                state_path=settings.data_dir / "staff" / "pin-state.json")
+        self._pin_checking = False
+        self.stopping: Any = None  # StopSignals in the real kiosk: a requested stop may close the window
+        self.pipeline_ready = False
+        self.stop_budget_s = 3.0  # on_stop waits at most this long for the worker (SIGTERM: less)
         self.pin_pad: Any = None
         self.kiosk_mode = settings.ui.fullscreen
         self.staff_available = False
@@ -95,9 +103,16 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
                     on_request_close=self._on_request_close)
         self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(self.clock()), 1.0)
         if self.worker_factory is not None:
-            self.worker = self.worker_factory(self.post, self._on_pipeline_ready)
+            self.worker = self.worker_factory(self.post, self._pipeline_loaded)
             self.worker.start(preload=True)
         return sm
+
+    def _pipeline_loaded(self, pipeline: Any) -> None:
+        """Worker thread: every engine is loaded (before this, a stop cannot wait for the worker:
+        loading a model is not interruptible, and nothing is written while loading)."""
+        self.pipeline_ready = True
+        log.info("pipeline ready")
+        self._on_pipeline_ready(pipeline)
 
     def on_start(self) -> None:
         Clock.schedule_once(lambda _dt: self.warm_up_screens(), 0.5)
@@ -108,9 +123,10 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         frame on the first switch to "listening" without it (bench/bench_e2e.py)."""
         from kivy.core.window import Window
 
+        sm = self.sm
         for name in ("listening", "answer", "feedback"):
-            screen = self.sm.get_screen(name) if self.sm is not None else None
-            if screen is None or screen is self.sm.current_screen:
+            screen = sm.get_screen(name) if sm is not None else None
+            if sm is None or screen is None or screen is sm.current_screen:
                 continue
             reset = getattr(screen, "reset", None)
             if callable(reset):
@@ -138,9 +154,30 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         self.staff_available = True
 
     def on_stop(self) -> None:
-        if self.worker is not None:
-            self.worker.stop(3.0)
+        """Orderly stop (SIGTERM/SIGINT, or the staff screen): the worker closes the pipeline (LLM
+        child, audio streams, knowledge store), then the feedback store is closed."""
+        if self.worker is not None and not self.worker.stop(self.stop_budget_s):
+            log.warning("the worker did not stop within %.1f s", self.stop_budget_s)
+        close = getattr(self.feedback, "close", None)
+        if callable(close):
+            try:
+                close()
+            except Exception:
+                log.exception("closing the feedback store failed")
         self.detach()
+
+    # ---- Kivy's own settings panel and config file: never ---------------------------------------
+    def open_settings(self, *largs: Any) -> bool:
+        return False  # F1 / the menu key: no settings panel without the staff PIN
+
+    def load_config(self) -> Any:
+        """An in-memory config: nothing of Kivy's per-app ini file is read or written."""
+        from kivy.config import ConfigParser
+
+        config = ConfigParser(name="ward-kiosk-app")
+        self.build_config(config)
+        self.config = config
+        return config
 
     def detach(self) -> None:
         """Undo the window bindings and timers of ``build`` (app stopped, or a test is done)."""
@@ -162,6 +199,32 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
 
 def run_ui(settings: Settings) -> int:
     """``kiosk`` with no arguments: build everything through wiring and run the kiosk screen."""
+    from kiosk_app.ui.session import StopSignals
+
+    app_ref: list[KioskApp] = []
+
+    def stop_app() -> None:  # in the signal handler, on the main (UI) thread between bytecodes
+        from kivy.clock import Clock
+
+        if app_ref:
+            # Engines still loading (the Vietnamese ones before "ready", the English ones after):
+            # loading a model cannot be interrupted and writes nothing, so the worker gets at most
+            # WORKER_STOP_S to close what it holds, then the process leaves.
+            loading = app_ref[0].worker is not None and not app_ref[0].pipeline_ready
+            budget = min(WORKER_STOP_S, max(0.1, signals.remaining() - 0.8))
+            app_ref[0].stop_budget_s = 0.2 if loading else budget
+            Clock.schedule_once(lambda _dt: finish(app_ref[0]), 0)
+
+    def finish(app: KioskApp) -> None:
+        app.stop()  # on_stop: worker (pipeline, LLM child, audio), feedback store, window bindings
+        log.info("kiosk stopped (%s) in %.2f s", signals.signal_name, signals.elapsed())
+        # Everything that holds data is closed and hard_exit flushes the logs. Tearing Kivy and the
+        # interpreter down would add 0.5-2 s (freeing the knowledge and native engines), and a thread
+        # still inside a native engine would abort it (core dump).
+        signals.hard_exit()
+
+    signals = StopSignals(stop_app)
+    signals.install()  # before SDL starts: it would turn SIGTERM into a (swallowed) close request
     configure_kivy(settings)
     from kiosk_app import wiring
     from kiosk_app.worker import PipelineWorker
@@ -172,7 +235,13 @@ def run_ui(settings: Settings) -> int:
     feedback = None
     try:
         feedback = wiring.build_feedback_store(settings)
-    except Exception:  # no feedback store: the kiosk still answers
-        log.exception("feedback store unavailable")
-    KioskApp(settings, worker_factory=make_worker, feedback=feedback).run()
+    except Exception as exc:  # no feedback store: the kiosk still answers
+        from kiosk_app.errors import storage_failure
+
+        problem = storage_failure(exc, settings.data_dir / "feedback.sqlite3", "feedback database")
+        log.error("feedback store unavailable (the kiosk answers without it): [%s] %s", problem.code, problem)
+    app = KioskApp(settings, worker_factory=make_worker, feedback=feedback)
+    app.stopping = signals
+    app_ref.append(app)
+    app.run()
     return 0

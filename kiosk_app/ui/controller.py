@@ -101,8 +101,8 @@ class ControllerMixin:
         if self.feedback is not None:
             try:
                 self.feedback.add_rating(pid, rating)
-            except Exception:
-                log.exception("could not store a rating")
+            except Exception as exc:  # full disk, permission, damaged file: one precise line
+                _store_failed(self.feedback, exc, "could not store a rating")
         if rating == "chua-hai-long":
             self._note_unanswered("chua-hai-long")
         Clock.schedule_once(lambda _dt: self._home_if("feedback"), 2.5)
@@ -140,5 +140,12 @@ class ControllerMixin:
             return
         try:
             self.feedback.add_unanswered(self.last_question, reason)
-        except Exception:  # feedback is a nice-to-have: never break the answer for it
-            log.exception("could not store an unanswered question")
+        except Exception as exc:  # feedback is a nice-to-have: never break the answer for it
+            _store_failed(self.feedback, exc, "could not store an unanswered question")
+
+
+def _store_failed(store: object, exc: Exception, what: str) -> None:
+    from kiosk_app.errors import storage_failure
+
+    problem = storage_failure(exc, getattr(store, "path", "feedback store"), "feedback database")
+    log.error("%s: [%s] %s", what, problem.code, problem)

@@ -7,12 +7,17 @@ to the start in Vietnamese. Mixed into ``KioskApp`` (which provides ``settings``
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+import math
+import os
+import threading
+import time
+from collections.abc import Callable, MutableMapping
 from typing import Any
 
 from kivy.config import Config
 
 from kiosk_app.settings import Settings
+from kiosk_app.ui.session import DisplayPlan, apply_display_plan, plan_display, probe_x11
 from kiosk_app.ui.theme import THEME
 
 log = logging.getLogger(__name__)
@@ -26,6 +31,7 @@ class KioskModeMixin:
     gesture: Any
     pin_gate: Any
     pin_pad: Any
+    _pin_checking: bool
     staff_available: bool
     kiosk_mode: bool
     worker: Any
@@ -52,29 +58,61 @@ class KioskModeMixin:
         pad.open()
 
     def _check_pin(self, pin: str) -> bool:
-        now = self.clock()
+        """PinPad's OK. The memory-hard hash takes ~0.5-1 s on a Pi: it runs on a thread and the
+        answer comes back through the Clock (``_pin_checked``); the pad shows "checking" meanwhile.
+        The lockout uses wall-clock time, so it survives a restart."""
+        now = time.time()
         pad = self.pin_pad
+        if self._pin_checking:
+            return False
         if self.pin_gate.locked(now):
             if pad is not None:
-                pad.message = THEME.s["pin_locked"]
+                pad.message = _locked_message(self.pin_gate.remaining(now))
             return False
-        if self.pin_gate.check(pin, now):
+        self._pin_checking = True
+        if pad is not None:
+            pad.message = THEME.s.get("pin_checking", "…")
+        threading.Thread(target=self._verify_pin_off_ui, args=(pin,), name="pin-check", daemon=True).start()
+        return False
+
+    def _verify_pin_off_ui(self, pin: str) -> None:
+        from kivy.clock import Clock
+
+        try:
+            ok = self.pin_gate.check(pin, time.time())
+        except Exception:  # never leave the pad "checking"
+            log.exception("staff PIN check failed")
+            ok = False
+        Clock.schedule_once(lambda _dt: self._pin_checked(ok), 0)
+
+    def _pin_checked(self, ok: bool) -> None:
+        self._pin_checking = False
+        pad = self.pin_pad
+        if ok:
             log.info("staff screen opened")
             if self.worker is not None:
                 self.worker.cancel()
+            if pad is not None:
+                pad.dismiss()
             self.go("staff")
-            return True
+            return
         log.warning("wrong staff PIN")
+        now = time.time()
         if pad is not None:
-            pad.message = THEME.s["pin_locked"] if self.pin_gate.locked(now) else THEME.s["pin_wrong"]
-        return False
+            pad.message = (_locked_message(self.pin_gate.remaining(now)) if self.pin_gate.locked(now)
+                           else THEME.s["pin_wrong"])
 
     def _on_key(self, window: Any, key: int, *args: Any) -> bool:
         if key in (KEY_ESCAPE, KEY_BACK):
             return self.kiosk_mode  # swallowed in kiosk mode: no way out without the admin gesture
         return False
 
-    def _on_request_close(self, *args: Any) -> bool:
+    def _on_request_close(self, *args: Any, **kwargs: Any) -> bool:
+        """Window close (window manager's close button, Alt+F4): swallowed in kiosk mode, unless the
+        service asked the kiosk to stop (SIGTERM/SIGINT, ``kiosk_app.ui.session.StopSignals``)."""
+        stopping = getattr(self, "stopping", None)
+        if stopping is not None and stopping.requested:
+            return False
         return self.kiosk_mode
 
     def check_idle(self, now: float) -> bool:
@@ -98,10 +136,19 @@ class KioskModeMixin:
         return True
 
 
-def configure_kivy(settings: Settings) -> None:
-    """Before the window exists: no Escape exit, no multitouch emulation dots, full screen."""
+def _locked_message(seconds: float) -> str:
+    minutes = max(1, math.ceil(seconds / 60))
+    return str(THEME.s.get("pin_locked_min", THEME.s["pin_locked"])).format(n=minutes)
+
+
+def configure_kivy(settings: Settings, environ: MutableMapping[str, str] | None = None) -> DisplayPlan:
+    """Before the window exists: no Escape exit, no multitouch emulation dots, and a window that
+    fills the real display in this session (``kiosk_app.ui.session.plan_display``)."""
+    env = os.environ if environ is None else environ
     Config.set("kivy", "exit_on_escape", "0")
     Config.set("input", "mouse", "mouse,disable_multitouch")
+    plan = plan_display(env, settings.ui.fullscreen, probe_x11)
+    apply_display_plan(plan, Config, env)
     if settings.ui.fullscreen:
-        Config.set("graphics", "fullscreen", "auto")
         Config.set("graphics", "show_cursor", "0")
+    return plan

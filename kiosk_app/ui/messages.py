@@ -56,6 +56,10 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
                                   "Máy vẫn dùng dữ liệu hiện tại.",
         ErrorCode.BUNDLE_DOWNGRADE: "Gói dữ liệu trên USB cũ hơn gói đang dùng. Máy vẫn dùng dữ liệu "
                                     "hiện tại; cán bộ cần xác nhận nếu muốn dùng gói cũ.",
+        ErrorCode.PERMISSION_DENIED: "Máy đang bảo trì do lỗi cài đặt quyền truy cập. "
+                                     "Xin mời hỏi cán bộ tại quầy, xin cảm ơn.",
+        ErrorCode.PIN_HASH_INVALID: "Mã PIN cán bộ trên máy bị hỏng. Xin mời báo kỹ thuật viên đặt lại.",
+        ErrorCode.PIN_WEAK: "Mã PIN quá dễ đoán. Xin chọn mã khác (ít nhất 6 chữ số).",
     },
     "en": {
         ErrorCode.NO_SPEECH: "Sorry, I did not hear a question. Please press the button and speak again, "
@@ -91,13 +95,18 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
                                   "The kiosk keeps the current data.",
         ErrorCode.BUNDLE_DOWNGRADE: "The data bundle on the USB stick is older than the one in use. "
                                     "The kiosk keeps the current data.",
+        ErrorCode.PERMISSION_DENIED: "This kiosk is under maintenance (a set-up problem). "
+                                     "Please ask the staff at the counter. Thank you.",
+        ErrorCode.PIN_HASH_INVALID: "The staff PIN on this kiosk is damaged. Please ask a technician "
+                                    "to set it again.",
+        ErrorCode.PIN_WEAK: "That PIN is too easy to guess. Please choose another (at least 6 digits).",
     },
 }
 
 # Errors that mean the kiosk cannot answer anyone until a technician or staff acts.
 MAINTENANCE: frozenset[ErrorCode] = frozenset({
     ErrorCode.SETTINGS_INVALID, ErrorCode.MODEL_MISSING, ErrorCode.MODEL_CHECKSUM,
-    ErrorCode.STORE_MISSING, ErrorCode.STORE_CORRUPT,
+    ErrorCode.STORE_MISSING, ErrorCode.STORE_CORRUPT, ErrorCode.PERMISSION_DENIED,
 })
 # Errors after which the answer is still on screen; only the voice failed.
 VOICE_ONLY: frozenset[ErrorCode] = frozenset({
@@ -206,6 +215,8 @@ UI: dict[str, dict[str, str]] = {
         "pin_title": "Mã PIN cán bộ",
         "pin_wrong": "Mã PIN không đúng.",
         "pin_locked": "Nhập sai nhiều lần. Xin chờ một phút.",
+        "pin_locked_min": "Nhập sai nhiều lần. Xin chờ {n} phút rồi thử lại.",
+        "pin_checking": "Đang kiểm tra…",
         "ok": "Đồng ý",
         "cancel": "Huỷ",
     },
@@ -275,6 +286,8 @@ UI: dict[str, dict[str, str]] = {
         "pin_title": "Staff PIN",
         "pin_wrong": "Wrong PIN.",
         "pin_locked": "Too many wrong PINs. Please wait a minute.",
+        "pin_locked_min": "Too many wrong PINs. Please wait {n} min and try again.",
+        "pin_checking": "Checking…",
         "ok": "OK",
         "cancel": "Cancel",
     },

@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from kiosk_app.settings import Settings
-from knowledge.bundle import Record, load_records_dir
+from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
@@ -88,7 +88,8 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory, sample_records: list[Rec
     from knowledge.service import Knowledge, prepare_bundle_dir
 
     bundle_dir = prepare_bundle_dir(sample_records, tmp_path_factory.mktemp("bundle") / "sample-en",
-                                    bundle_id="sample", version="1")
+                                    bundle_id="sample", version="1",
+                                    out_of_scope=load_out_of_scope_dir(SAMPLE_RECORDS))
     kn = Knowledge.open(bundle_dir, en_settings)
     yield kn
     kn.close()

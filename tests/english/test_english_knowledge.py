@@ -13,7 +13,6 @@ from knowledge.english import (
     EnglishIndex,
     correct,
     detect_aspect_en,
-    out_of_scope_en,
     stem,
     words,
 )
@@ -56,15 +55,21 @@ def test_english_aspects(question: str, aspect: Aspect) -> None:
     assert detect_aspect_en(question) is aspect
 
 
-@pytest.mark.parametrize(("question", "category"), [
-    ("Where can I renew my passport?", "other-authority"),
-    ("I have a headache, what medicine should I take?", "medical"),
-    ("What's the weather like today?", "small-talk"),
+@pytest.mark.parametrize(("question", "kind"), [
+    ("Where can I renew my passport?", "other_authority"),
+    ("How can I make a fake birth certificate for my son?", "harmful"),
+    ("Has Mr Tran Van Nam's residence application been approved yet?", "personal_data"),
+    ("What's the weather like today?", "chitchat_advice"),
     ("How do I register my marriage?", None),
     ("I rent a room in Hanoi, how do I register temporary residence?", None),
 ])
-def test_english_out_of_scope_phrases(question: str, category: str | None) -> None:
-    assert out_of_scope_en(question) == category
+def test_english_out_of_scope_kinds(knowledge: Any, question: str, kind: str | None) -> None:
+    """The shared stack refuses English questions by kind, from the bundle's out-of-scope examples."""
+    decision, _aspect, hits = knowledge.decide(question, "en")
+    if kind is None:
+        assert decision.verdict is Verdict.ANSWER, hits[:3]
+    else:
+        assert decision.reason == f"out-of-scope:{kind}", (decision, hits[:3])
 
 
 def test_words_fold_vietnamese_names() -> None:
@@ -84,7 +89,7 @@ def test_english_questions_find_the_procedure(knowledge: Any, question: str, pro
 
 
 def test_heldout_english_questions_meet_the_targets(knowledge: Any) -> None:
-    """Issue 10 targets on the held-out split (never used for tuning): top-1 ≥ 90%, refusals ≥ 90%."""
+    """Issue 10 targets on the old held-out split (now dev data, used for fitting the weights)."""
     rows = load_rows(sorted(EVAL_DIR.glob("en_*.jsonl")), "heldout")
     report = evaluate(lambda text: knowledge.decide(text, "en"), rows)
     assert len(report.in_scope) >= 40 and len(report.out_of_scope) >= 15

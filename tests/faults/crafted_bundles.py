@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+import numpy as np
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
@@ -87,6 +88,40 @@ def alias_bomb(levels: int = 9, width: int = 9, pad_kb: int = 300) -> str:
     rnd = random.Random(17)  # incompressible padding: the file is as big on the stick as unpacked
     pad = ["# " + "".join(rnd.choice(string.ascii_letters) for _ in range(1000)) for _ in range(pad_kb)]
     return "\n".join(lines + pad) + "\n"
+
+
+def npz(arrays: dict[str, bytes]) -> bytes:
+    buf = io.BytesIO()
+    with zipfile.ZipFile(buf, "w", compression=zipfile.ZIP_DEFLATED) as zf:
+        for name, data in arrays.items():
+            zf.writestr(name, data)
+    return buf.getvalue()
+
+
+def npy(array: np.ndarray[Any, Any], *, declared_shape: tuple[int, ...] | None = None) -> bytes:
+    """One .npy file; ``declared_shape`` makes its header claim another (larger) shape."""
+    buf = io.BytesIO()
+    if declared_shape is None:
+        np.save(buf, array, allow_pickle=True)
+        return buf.getvalue()
+    np.lib.format.write_array_header_1_0(buf, {"descr": np.lib.format.dtype_to_descr(array.dtype),
+                                               "fortran_order": False, "shape": declared_shape})
+    return buf.getvalue() + array.tobytes()
+
+
+def vectors_cases() -> list[tuple[str, bytes, ErrorCode, str]]:
+    ids, sha = npy(np.asarray(["khai-sinh#title"])), npy(np.asarray(["0" * 64]))
+    vec = np.zeros((1, 384), dtype=np.float16)
+    return [
+        ("vectors:lying-header", npz({"ids.npy": ids, "sha.npy": sha,
+                                      "vectors.npy": npy(vec, declared_shape=(100_000_000, 384))}),
+         ErrorCode.BUNDLE_UNSAFE, "header declares"),
+        ("vectors:object-array", npz({"ids.npy": npy(np.asarray([{"x": 1}], dtype=object)), "sha.npy": sha,
+                                      "vectors.npy": npy(vec)}), ErrorCode.BUNDLE_UNSAFE, "object array"),
+        ("vectors:extra-array", npz({"ids.npy": ids, "sha.npy": sha, "vectors.npy": npy(vec),
+                                     "run.npy": npy(vec)}), ErrorCode.BUNDLE_UNSAFE, "expected"),
+        ("vectors:not-npz", b"PK\x03\x04 not really a zip" * 10, ErrorCode.BUNDLE_INVALID, "not a .npz"),
+    ]
 
 
 def crafted_cases(records: list[Record], key: Ed25519PrivateKey) -> list[Crafted]:
@@ -192,6 +227,9 @@ def crafted_cases(records: list[Record], key: Ed25519PrivateKey) -> list[Crafted
 
         add(f"source-url:{label}", signed(_edit(records, rid, source)), ErrorCode.BUNDLE_INVALID,
             "source URL")
+    # --- the precomputed vectors member is checked before numpy loads it
+    for label, data, code, needle in vectors_cases():
+        add(label, signed({**good, "vectors.npz": data}), code, needle)
     # --- downgrade: older version, or a newer label but an older date
     add("downgrade-version", signed(good, version="2026.10.01-0800", created=NEW), ErrorCode.BUNDLE_DOWNGRADE,
         "older than the active")

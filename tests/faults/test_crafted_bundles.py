@@ -124,6 +124,25 @@ def test_every_crafted_bundle_is_refused_fast_precisely_and_the_old_one_answers(
           + ", ".join(f"{n} {t * 1000:.0f} ms" for n, t in timings.items()))
 
 
+def test_the_optional_members_pass_when_well_formed(kiosk: Kiosk, records: list[Record]) -> None:
+    """Room for the format's additions: out_of_scope.yaml and a real vectors.npz are read, not refused."""
+    import numpy as np
+
+    from knowledge.signing import load_private_key
+    from knowledge.vectors import pack as pack_vectors
+
+    key = load_private_key(kiosk.settings.data_dir.parent / "office-keys" / "bundle-signing.key")
+    oos = "kinds:\n  chitchat_advice:\n    examples: [hôm nay trời thế nào]\n"
+    members = {**good_members(records), "out_of_scope.yaml": oos.encode(),
+               "vectors.npz": pack_vectors(["khai-sinh#title"], ["Đăng ký khai sinh"],
+                                           np.ones((1, 384), dtype=np.float32))}
+    path = kiosk.usb / "with-extras.wkb"
+    path.write_bytes(pack(members, key))
+    _m, bundle, signed_by, _lint = importer.check_bundle(path, kiosk.settings)
+    assert signed_by and bundle.vectors == members["vectors.npz"]
+    assert bundle.out_of_scope.kinds
+
+
 def test_an_unsigned_alias_bomb_is_refused_in_milliseconds_by_verify_too(kiosk: Kiosk) -> None:
     t0 = time.perf_counter()
     with pytest.raises(BundleError, match="not signed"):

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.settings import Settings
-from knowledge.bundle import Record, load_records_dir
+from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
@@ -26,7 +26,8 @@ def sample_bundle_dir(tmp_path_factory: pytest.TempPathFactory, sample_records: 
     from knowledge.service import prepare_bundle_dir
 
     return prepare_bundle_dir(sample_records, tmp_path_factory.mktemp("bundle") / "sample-1",
-                              bundle_id="sample", version="1")
+                              bundle_id="sample", version="1",
+                              out_of_scope=load_out_of_scope_dir(SAMPLE_RECORDS))
 
 
 @pytest.fixture(scope="session")

@@ -1,10 +1,10 @@
-"""Pure decisions: aspect asked, out-of-scope words, answer or refer (tables, no index)."""
+"""Pure decisions: aspect asked, answer, refuse or refer (tables, no index)."""
 
 from __future__ import annotations
 
 import pytest
 
-from knowledge.decide import Calibration, Thresholds, decide, detect_aspect, is_garbage, out_of_scope
+from knowledge.decide import Calibration, Thresholds, decide, detect_aspect, is_garbage
 from knowledge.types import Aspect, Hit, Verdict
 
 
@@ -38,28 +38,6 @@ def test_detect_aspect(question: str, aspect: Aspect) -> None:
     assert detect_aspect(question) is aspect
 
 
-@pytest.mark.parametrize(("question", "category"), [
-    ("hôm nay trời có mưa không", "small-talk"),
-    ("cháu tên là gì", "small-talk"),
-    ("bác bị đau lưng uống thuốc gì", "medical"),
-    ("dau dau chong mat thi uong thuoc gi", "medical"),
-    ("làm hộ chiếu ở đâu", "other-authority"),
-    ("xin visa đi Mỹ", "other-authority"),
-    ("đổi bằng lái xe máy", "other-authority"),
-    ("ly hôn nộp đơn ở tòa án nào", "other-authority"),
-    ("vay ngân hàng ở đâu", "other-authority"),
-    ("sao chưa xong hồ sơ", "personal-case"),
-    ("tranh chấp đất với hàng xóm", "personal-case"),
-    ("làm khai sinh ở đâu", None),
-    ("lam khai sinh o dau", None),  # "dau" (= "đâu") is not "đau"
-    ("ai đi làm khai tử", None),
-    ("điều kiện nhận cha con", None),  # "kiện" inside "điều kiện" is not a lawsuit
-    ("xin phép sửa chữa nhà", None),  # "chữa" in "sửa chữa" is not medical
-])
-def test_out_of_scope(question: str, category: str | None) -> None:
-    assert out_of_scope(question) == category
-
-
 @pytest.mark.parametrize(("text", "garbage"), [
     ("", True), ("   ", True), ("?!?!", True), ("12345", True), ("ㅋㅋㅋㅋ ㅎㅎ", True),
     ("ذهب الطالب", True), ("a" * 60, True),
@@ -79,15 +57,15 @@ def hits(*scores: float, lexical: float = 0.8) -> list[Hit]:
 @pytest.mark.parametrize(("scores", "oos", "thresholds", "verdict", "reason"), [
     ((0.9, 0.3), None, Thresholds(calibration=CAL), Verdict.ANSWER, ""),
     ((0.3, 0.25), None, Thresholds(calibration=CAL), Verdict.REFER, "below-threshold"),
-    ((0.9, 0.3), "medical", Thresholds(calibration=CAL, oos_override=0.95), Verdict.REFER,
-     "out-of-scope:medical"),
-    # an out-of-scope word inside a question that names a procedure ("lương hưu" in an alias)
-    ((0.9, 0.3), "other-authority", Thresholds(calibration=CAL, oos_override=0.5), Verdict.ANSWER, ""),
+    # the ranking found an out-of-scope kind above every procedure: refused, however sure the top is
+    ((0.9, 0.3), "other_authority", Thresholds(calibration=CAL), Verdict.REFER,
+     "out-of-scope:other_authority"),
+    ((0.9, 0.3), "harmful", Thresholds(calibration=CAL), Verdict.REFER, "out-of-scope:harmful"),
     ((0.70, 0.69), None, Thresholds(calibration=CAL, margin=0.05), Verdict.REFER, "ambiguous"),
     ((0.70, 0.69), None, Thresholds(calibration=CAL, margin=0.0), Verdict.ANSWER, ""),
     ((0.9,), None, Thresholds(calibration=CAL), Verdict.ANSWER, ""),
     ((), None, Thresholds(calibration=CAL), Verdict.REFER, "no-match"),
-    ((), "small-talk", Thresholds(calibration=CAL), Verdict.REFER, "out-of-scope:small-talk"),
+    ((), "chitchat_advice", Thresholds(calibration=CAL), Verdict.REFER, "out-of-scope:chitchat_advice"),
 ])
 def test_decide(scores: tuple[float, ...], oos: str | None, thresholds: Thresholds, verdict: Verdict,
                 reason: str) -> None:
@@ -107,3 +85,10 @@ def test_confidence_grows_with_score_and_margin() -> None:
 def test_referral_keeps_the_nearest_procedures_for_the_screen() -> None:
     d = decide(hits(0.3, 0.25, 0.2), Thresholds(calibration=CAL))
     assert d.verdict is Verdict.REFER and d.alternatives[:2] == ("p0", "p1")
+
+
+def test_harmful_refusal_offers_no_procedure() -> None:
+    """Someone who asked how to cheat is not shown any procedure, not even under "Chưa đúng ý tôi"."""
+    assert decide(hits(0.9, 0.5), Thresholds(calibration=CAL), out_of_scope="harmful").alternatives == ()
+    assert decide(hits(0.9, 0.5), Thresholds(calibration=CAL),
+                  out_of_scope="other_authority").alternatives == ("p0", "p1")

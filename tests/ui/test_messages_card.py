@@ -100,9 +100,9 @@ def test_admin_gesture_needs_five_quick_taps_in_the_corner() -> None:
 
 
 def test_pin_gate_checks_scrypt_hash_and_locks_after_three_wrong_pins() -> None:
-    gate = PinGate(hash_pin("2468"))
-    assert gate.enabled and gate.check("2468", 0.0)
+    gate = PinGate(hash_pin("246813"))
+    assert gate.enabled and gate.check("246813", 0.0)
     assert not gate.check("1111", 1.0) and not gate.check("1112", 2.0) and not gate.check("1113", 3.0)
-    assert gate.locked(4.0) and not gate.check("2468", 4.0)  # even the right PIN waits
-    assert gate.check("2468", 64.0)
+    assert gate.locked(4.0) and not gate.check("246813", 4.0)  # even the right PIN waits
+    assert gate.check("246813", 64.0)
     assert not PinGate("").enabled and not PinGate("").check("", 0.0)

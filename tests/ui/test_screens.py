@@ -5,6 +5,7 @@ from __future__ import annotations
 import gc
 import weakref
 from pathlib import Path
+from typing import Any
 
 from kiosk_app.errors import ErrorCode
 from kiosk_app.events import (
@@ -376,7 +377,7 @@ def test_admin_gesture_and_pin_open_the_staff_screen(tmp_path: Path) -> None:
 
     from kiosk_app.pin import hash_pin
 
-    s = Settings(data_dir=tmp_path, staff={"pin_hash": hash_pin("2468")})
+    s = Settings(data_dir=tmp_path, staff={"pin_hash": hash_pin("246813")})
     for k in make_kiosk(s):
         if not k.app.sm.has_screen("staff"):  # the staff screen module is another issue's; its absence
             assert not k.app.staff_available  # must simply disable the gesture
@@ -392,13 +393,28 @@ def test_admin_gesture_and_pin_open_the_staff_screen(tmp_path: Path) -> None:
         for d in "1111":
             pad.press(d)
         pad.press("ok")
+        assert pad.message == "Đang kiểm tra…"  # the memory-hard hash runs off the UI thread
+        _wait_pin_check(k.app)
         assert pad.message == "Mã PIN không đúng." and k.current == "home"
-        for d in "2468":
+        for d in "246813":
             pad.press(d)
         pad.press("ok")
-        assert k.current == "staff" and ("cancel",) in k.worker.calls
+        _wait_pin_check(k.app)
+        assert k.current == "staff" and ("cancel",) in k.worker.calls and k.app.pin_pad is None
         k.app.handle(Failed(ErrorCode.NO_SPEECH))  # a late pipeline event does not pull staff away
         assert k.current == "staff"
+
+
+def _wait_pin_check(app: Any, timeout: float = 10.0) -> None:
+    import time
+
+    from kivy.clock import Clock
+
+    deadline = time.monotonic() + timeout
+    while app._pin_checking and time.monotonic() < deadline:
+        time.sleep(0.02)
+        Clock.tick()
+    assert not app._pin_checking, "the PIN check never came back to the UI thread"
 
 
 def test_staff_screen_absent_without_pin(kiosk: Kiosk) -> None:

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import SettingsError
+from kiosk_app.errors import PinHashError, PinWeakError, SettingsError
 from kiosk_app.pin import hash_pin, verify_pin
 from kiosk_app.provision import ProvisionOptions, render_toml, service_step, settings_step
 from kiosk_app.settings import Settings
 
 
 def _opts(root: Path, **kw: object) -> ProvisionOptions:
-    base = {"root": root, "kiosk_id": "cg-01", "ward_name": "Phường Cầu Giấy", "pin": "2468",
+    base = {"root": root, "kiosk_id": "cg-01", "ward_name": "Phường Cầu Giấy", "pin": "246813",
             "asr_engine": "vietasr", "user": "kiosk"}
     return ProvisionOptions(**{**base, **kw})  # type: ignore[arg-type]
 
@@ -25,11 +25,11 @@ def test_settings_written_valid_private_and_idempotent(tmp_path: Path) -> None:
     s = Settings.load(opts.config_path, environ={})
     assert s.kiosk_id == "cg-01" and s.ui.ward_name == "Phường Cầu Giấy"
     assert s.data_dir == tmp_path / "var" / "lib" / "ward-kiosk"
-    assert verify_pin("2468", s.staff.pin_hash) and not verify_pin("2469", s.staff.pin_hash)
-    assert "2468" not in opts.config_path.read_text()
+    assert verify_pin("246813", s.staff.pin_hash) and not verify_pin("246814", s.staff.pin_hash)
+    assert "246813" not in opts.config_path.read_text()
     assert stat.S_IMODE(opts.config_path.stat().st_mode) == 0o640
     assert not settings_step(opts).changed  # same PIN keeps its hash: nothing rewritten
-    assert settings_step(_opts(tmp_path, pin="1357")).changed
+    assert settings_step(_opts(tmp_path, pin="135792")).changed
 
 
 def test_hand_edits_survive_reprovisioning(tmp_path: Path) -> None:
@@ -71,9 +71,11 @@ def test_render_toml_round_trips() -> None:
 
 
 def test_pin_rules() -> None:
-    with pytest.raises(ValueError):
+    with pytest.raises(PinWeakError):
         hash_pin("12")
-    assert not verify_pin("1234", "") and not verify_pin("1234", "md5$x$y")
+    assert not verify_pin("1234", "")
+    with pytest.raises(PinHashError, match="unknown scheme"):
+        verify_pin("1234", "md5$x$y")
 
 
 def _flip_byte(path: Path, offset: int) -> None:
@@ -97,7 +99,10 @@ def test_kiosk_provision_assembles_whisper_once_and_rebuilds_a_damaged_copy(
     monkeypatch.setenv("KIOSK_CONFIG", "")
     monkeypatch.setattr(importer, "_default_indexer", fake_indexer)  # the sample's index is not the point
     monkeypatch.setattr(importer, "smoke_test", no_smoke)
-    argv = ["provision", "--root", str(tmp_path), "--no-service", "--kiosk-id", "cg-01", "--pin", "2468"]
+    pin_file = tmp_path / "pin.txt"
+    pin_file.write_text("246813\n")
+    argv = ["provision", "--root", str(tmp_path), "--no-service", "--kiosk-id", "cg-01", "--pin-file",
+            str(pin_file)]
     model = tmp_path / "var" / "lib" / "ward-kiosk" / "models" / "whisper-base"
 
     assert main(argv) == 0
