@@ -83,24 +83,30 @@ def examples_cv(kn: Knowledge, targets: list[str], folds: int = 5) -> tuple[np.n
             for j, part in enumerate(parts):
                 for t, v in part.items():
                     r[j, col[t]] = v
-            rows.append((r, -1 if is_out_of_scope(tg[i]) else col[tg[i]]))
-    return (*(np.stack([r[j] for r, _ in rows]) for j in range(4)), np.array([w for _, w in rows]))
+            rows.append((r, -1 if is_out_of_scope(tg[i]) else col[tg[i]],
+                         2.0 if tg[i] in ("oos:harmful", "oos:personal_data") else 1.0))
+    return (*(np.stack([r[j] for r, _, _ in rows]) for j in range(4)), np.array([w for _, w, _ in rows]),
+            np.array([x for _, _, x in rows]))
 
 
-def score(data: tuple[np.ndarray, ...], oos_mask: np.ndarray, w: tuple[float, ...], tau: float) -> float:
-    lex, near, head, words, want = data
-    a, b, c, d, scale, lo, hi, bias = w
+def score(data: tuple[np.ndarray, ...], oos_mask: np.ndarray, w: tuple[float, ...], tau: float,
+          guard_mask: np.ndarray | None = None) -> float:
+    lex, near, head, words, want = data[:5]
+    a, b, c, d, scale, lo, hi, bias, guard = w
     typical = np.maximum(0.0, np.tanh(words / scale))
     s = (a * lex + b * np.clip((near - lo) / (hi - lo), 0, 1) + c * head + d * typical) / (a + b + c + d)
-    s = s + bias * oos_mask
     s_proc = np.where(oos_mask, -np.inf, s)
     best = s_proc.argmax(1)
     top = s_proc.max(1)
-    oos_top = np.where(oos_mask, s, -np.inf).max(1)
-    refused = (oos_top > top) | (top < tau)
+    oos_top = np.where(oos_mask, s + bias, -np.inf).max(1)
+    guarded = np.where(guard_mask, s, -np.inf).max(1) if guard_mask is not None else -np.inf
+    refused = (oos_top > top) | (guarded >= guard) | (top < tau)
     ins = want >= 0
     right_in = ((best == want) & ~refused & ins).sum() / max(1, ins.sum())
-    right_out = (refused & ~ins).sum() / max(1, (~ins).sum())
+    # harmful and personal-data questions count twice: they must always be refused
+    weight = data[5] if len(data) > 5 else np.ones(len(want))
+    out = ~ins
+    right_out = (refused & out) @ weight / max(1e-9, out @ weight)
     return float(0.5 * right_in + 0.5 * right_out)
 
 
@@ -116,19 +122,21 @@ def main() -> int:
                 "en": load_rows(sorted(DEV.glob("en_*.jsonl")), "all")}
         data = {lang: features(kn, rows, lang, targets) for lang, rows in sets.items()}
         data["cv"] = examples_cv(kn, targets)
-        grid = itertools.product((0.35, 0.5, 0.7, 1.0), (0.1, 0.2, 0.35), (0.0, 0.35, 0.7, 1.0),
-                                 (0.0, 0.2, 0.4, 0.7), (1.0, 2.0, 4.0), (0.8,), (0.92,),
-                                 (-0.2, -0.1, -0.05, 0.0, 0.05), (0.15, 0.2, 0.25, 0.3, 0.35))
-        best = max(((sum(score(data[k], oos_mask, w[:8], w[8]) for k in ("vi", "en", "cv")), w)
+        guard_mask = np.array([t in ("oos:harmful", "oos:personal_data") for t in targets])
+        grid = itertools.product((0.35, 0.5, 0.7, 1.0), (0.1, 0.2, 0.35), (0.35, 0.7, 1.0),
+                                 (0.2, 0.4, 0.7, 1.0), (2.0, 4.0), (0.8,), (0.92,),
+                                 (-0.1, -0.05, 0.0, 0.05), (0.25, 0.3, 0.35, 0.4, 0.5, 9.0),
+                                 (0.25, 0.3, 0.35))
+        best = max(((sum(score(data[k], oos_mask, w[:9], w[9], guard_mask) for k in ("vi", "en", "cv")), w)
                     for w in grid), key=lambda x: x[0])
-        a, b, c, d, scale, lo, hi, bias, tau = best[1]
-        cv = score(data["cv"], oos_mask, best[1][:8], best[1][8])
+        a, b, c, d, scale, lo, hi, bias, guard, tau = best[1]
+        cv = score(data["cv"], oos_mask, best[1][:9], best[1][9], guard_mask)
         print(f"cv examples balanced accuracy {cv:.4f}")
         print(f"best balanced accuracy (dev vi + dev en + examples cv) {best[0]:.4f}: lexical={a} "
               f"semantic={b} head={c} words={d} words_scale={scale} sim_low={lo} sim_high={hi} "
-              f"oos_bias={bias} (tau={tau})")
+              f"oos_bias={bias} guard={guard} (tau={tau})")
         kn.retriever.weights = FusionWeights(lexical=a, semantic=b, head=c, words=d, words_scale=scale,
-                                             sim_low=lo, sim_high=hi, oos_bias=bias)
+                                             sim_low=lo, sim_high=hi, oos_bias=bias, guard=guard)
         for lang, rows in sets.items():
             th = kn.english().thresholds if lang == "en" else kn.thresholds
             pts = calibration_points(evaluate(lambda q, lang=lang: kn.decide(q, lang), rows).outcomes)

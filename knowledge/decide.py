@@ -22,9 +22,9 @@ from knowledge.types import Aspect, Hit, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 6.423
-    center: float = 0.3995
-    margin_gain: float = 4.408
+    slope: float = 6.059
+    center: float = 0.3221
+    margin_gain: float = 4.841
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)
@@ -80,6 +80,9 @@ class FollowUpRule:
     max_words: int = 10
     named: float = 0.45  # name coverage at which the question names a procedure (title or alias)
     strong_lexical: float = 0.6  # retrieval trusted over the conversation from this lexical score
+    # typical-words score (knowledge.examples) a refusal kind needs to end the conversation: "hộ chiếu"
+    # scores 2.4 for other_authority, "thời tiết" 5.5 for chit-chat, "làm ở đâu" 0.1
+    topic_words: float = 1.0
 
 
 # REFER reasons a conversation never overrides: the question is out of scope or not a question.

@@ -134,10 +134,17 @@ def _word_ratios(targets: Sequence[str], texts: Sequence[str],
     for c in count.values():
         total.update(c)
     n = sum(docs.values())
+    spread: Counter[str] = Counter()  # in how many targets' documents each feature occurs
+    for c in count.values():
+        spread.update(c.keys())
+    n_targets = max(2, len(count))
     ratios: dict[str, list[tuple[str, float]]] = defaultdict(list)
     for t, c in count.items():
         for f, k in c.items():
             inside = (k + alpha) / (docs[t] + 2 * alpha)
             outside = (total[f] - k + alpha) / (n - docs[t] + 2 * alpha)
-            ratios[f].append((t, math.log(inside / outside)))
+            # Words many targets use ("ở đâu", "làm", "thay") say how, not what: weighed down by
+            # their spread, so a large class (the refusal kinds) cannot own them.
+            specific = math.log(n_targets / spread[f]) / math.log(n_targets)
+            ratios[f].append((t, math.log(inside / outside) * specific))
     return dict(ratios)

@@ -244,15 +244,19 @@ class LexicalScorer(Protocol):
 class FusionWeights:
     """How the parts of a target's score are mixed (fitted on the dev sets, bench/tune_understand.py)."""
 
-    lexical: float = 0.35
-    semantic: float = 0.2  # nearness of the target's nearest documents, scaled by sim_low..sim_high
+    lexical: float = 0.5
+    semantic: float = 0.1  # nearness of the target's nearest documents, scaled by sim_low..sim_high
     head: float = 1.0  # the linear head over E5 vectors
-    words: float = 0.7  # the target's typical words, tanh(ratio / words_scale), 0 when none
+    words: float = 0.4  # the target's typical words, tanh(ratio / words_scale), 0 when none
     words_scale: float = 4.0
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
     sim_high: float = 0.92  # at or above -> 1
     nearest: int = 3  # a target's nearness: mean similarity of this many of its nearest documents
     oos_bias: float = 0.05  # added to out-of-scope targets (which have no lexical part)
+    # A question whose harmful or personal-data score reaches this is refused even when a procedure
+    # scores higher: it names the procedure it wants to cheat or the file it wants looked up.
+    guard: float = 0.25
+    guarded: tuple[str, ...] = ("harmful", "personal_data")
 
 
 def semantic_scale(sim: float, w: FusionWeights) -> float:
@@ -321,6 +325,7 @@ class HybridRetriever:
         floor = min(sem.near.values(), default=0.0)
         hits: list[Hit] = []
         oos: tuple[float, str] = (-1.0, "")
+        guarded: tuple[float, str] = (-1.0, "")
         for t in set(lex) | set(sem.near):
             lx = lex.get(t, 0.0)
             sim = sem.near.get(t, floor)
@@ -329,12 +334,17 @@ class HybridRetriever:
                      + parts[3] * typical) / total
             if is_out_of_scope(t):
                 oos = max(oos, (score + w.oos_bias, t))
+                if t.removeprefix(OOS_PREFIX) in w.guarded:
+                    guarded = max(guarded, (score, t))
             else:
                 hits.append(Hit(t, round(score, 6), lexical=round(lx, 6), semantic=round(sim, 6)))
         hits.sort(key=lambda h: (-h.score, h.procedure_id))
         best = hits[0].score if hits else 0.0
-        kind = oos[1].removeprefix(OOS_PREFIX) if oos[1] and oos[0] > best else None
-        return hits, kind
+        if oos[1] and oos[0] > best:
+            return hits, oos[1].removeprefix(OOS_PREFIX)
+        if guarded[1] and guarded[0] >= w.guard:
+            return hits, guarded[1].removeprefix(OOS_PREFIX)
+        return hits, None
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         return self.rank(query)[0][:k]

