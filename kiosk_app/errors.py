@@ -42,6 +42,7 @@ class ErrorCode(StrEnum):
     DISK_FULL = "disk-full"
     NO_ROLLBACK = "no-rollback"
     BUNDLE_DAMAGED = "bundle-damaged"
+    BUNDLE_DOWNGRADE = "bundle-downgrade"
     # set-up and service (issue 17)
     PERMISSION_DENIED = "permission-denied"
     PIN_HASH_INVALID = "pin-hash-invalid"
@@ -158,6 +159,12 @@ class BundleDamagedError(BundleError):
     """A bundle version kept on the kiosk fails its checks (checksums, manifest, index): never activated."""
 
     code = ErrorCode.BUNDLE_DAMAGED
+
+
+class BundleDowngradeError(BundleError):
+    """The bundle is older (version or date) than the active one of the same id; staff must confirm."""
+
+    code = ErrorCode.BUNDLE_DOWNGRADE
 
 
 class DiskFullError(KioskError):

@@ -13,10 +13,17 @@ A pack is a folder with ``pack.toml`` and the model files::
     sha256 = "…"
     size = 63201294
 
-``install_pack`` verifies every file's size and sha256 before anything changes, copies the model
-into ``<models_path>/.incoming-<name>/`` on the same filesystem, writes ``model.json`` and renames it
-into place (the previous version is kept as ``<name>.previous`` until the new one is in place).
-``make_pack`` writes a pack from model folders (for whoever prepares the sticks).
+``pack.sig`` (next to ``pack.toml``) is signed like a bundle (``knowledge.signing``, the same keys):
+an Ed25519 signature, base64, of ``pack.toml``'s exact bytes; since ``pack.toml`` holds every file's
+size and sha256, one signature covers the pack. The policy is the bundles' one
+(``staff.require_signature``, default true): an unsigned pack is refused (``bundle-unsigned``), a
+signature that matches no trusted key always (``bundle-signature``). The signature is checked on
+the bytes read once, before ``pack.toml`` is parsed.
+
+``install_pack`` verifies the signature, then every file's size and sha256, before anything changes,
+copies the model into ``<models_path>/.incoming-<name>/`` on the same filesystem, writes ``model.json``
+and renames it into place (the previous version is kept as ``<name>.previous`` until the new one is in
+place). ``make_pack`` writes (and with ``sign_key`` signs) a pack from model folders.
 """
 
 from __future__ import annotations
@@ -36,6 +43,8 @@ from kiosk_app.models import INSTALLED_FILE, sha256_file
 from kiosk_app.settings import Settings
 
 PACK_FILE = "pack.toml"
+PACK_SIG = "pack.sig"
+MAX_PACK_FILE_BYTES = 1024 * 1024
 Progress = Callable[[str, int, int], None]  # (file, bytes done, bytes total)
 
 
@@ -71,12 +80,32 @@ class Installed:
     changed: bool  # False when the identical model was already installed (idempotent)
 
 
-def read_pack(pack_dir: Path) -> list[PackModel]:
+def read_pack(pack_dir: Path, settings: Settings | None = None) -> list[PackModel]:
+    """Parse ``pack.toml``; with ``settings``, verify ``pack.sig`` on the same bytes first."""
     f = Path(pack_dir) / PACK_FILE
     if not f.is_file():
         raise PackError(f"{f} not found: a model pack is a folder with {PACK_FILE} and the model files")
+    with f.open("rb") as fh:
+        raw = fh.read(MAX_PACK_FILE_BYTES + 1)
+    if len(raw) > MAX_PACK_FILE_BYTES:
+        raise PackError(f"{f} is larger than {MAX_PACK_FILE_BYTES} bytes")
+    if settings is not None:
+        verify_pack_signature(Path(pack_dir), raw, settings)
+    return _parse_pack(f, raw)
+
+
+def verify_pack_signature(pack_dir: Path, raw: bytes, settings: Settings) -> str | None:
+    """The bundles' signature policy on ``pack.toml``'s bytes; returns the key fingerprint or None."""
+    from knowledge.signing import verify_manifest
+
+    sig_path = pack_dir / PACK_SIG
+    sig = sig_path.read_bytes()[:4096] if sig_path.is_file() else None
+    return verify_manifest(str(pack_dir / PACK_FILE), raw, sig, settings, kind="model pack")
+
+
+def _parse_pack(f: Path, raw: bytes) -> list[PackModel]:
     try:
-        data = tomllib.loads(f.read_text(encoding="utf-8"))
+        data = tomllib.loads(raw.decode("utf-8"))
         models = [PackModel.model_validate(m) for m in data.get("model", [])]
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as err:
         raise PackError(f"{f} is not valid TOML: {err}") from err
@@ -116,7 +145,7 @@ def install_pack(pack_dir: Path, settings: Settings, *, only: Iterable[str] = ()
     """Verify then install every model of a pack (or only the named ones). Idempotent."""
     pack_dir = Path(pack_dir)
     wanted = set(only)
-    models = [m for m in read_pack(pack_dir) if not wanted or m.name in wanted]
+    models = [m for m in read_pack(pack_dir, settings) if not wanted or m.name in wanted]
     if wanted - {m.name for m in models}:
         raise PackError(f"not in the pack: {', '.join(sorted(wanted - {m.name for m in models}))}")
     # 1. verify everything before changing anything
@@ -197,8 +226,9 @@ class PackEntry:
     source: str = ""
 
 
-def make_pack(out_dir: Path, entries: Iterable[PackEntry]) -> Path:
-    """Write ``pack.toml`` for model folders already copied to ``out_dir/<name>/``."""
+def make_pack(out_dir: Path, entries: Iterable[PackEntry], sign_key: Path | None = None) -> Path:
+    """Write ``pack.toml`` for model folders already copied to ``out_dir/<name>/``; with ``sign_key``
+    (a private key made by ``kiosk bundle keygen``) also ``pack.sig``."""
     lines: list[str] = []
     for spec in entries:
         folder = Path(out_dir) / spec.name
@@ -213,6 +243,13 @@ def make_pack(out_dir: Path, entries: Iterable[PackEntry]) -> Path:
                       f"size = {f.stat().st_size}"]
         lines.append("")
     out = Path(out_dir) / PACK_FILE
-    out.write_text("\n".join(lines), encoding="utf-8")
+    data = "\n".join(lines).encode("utf-8")
+    out.write_bytes(data)
+    sig = Path(out_dir) / PACK_SIG
+    sig.unlink(missing_ok=True)  # a stale signature of an older pack.toml would only confuse
+    if sign_key is not None:
+        from knowledge.signing import signer_from_file
+
+        sig.write_bytes(signer_from_file(sign_key)(data))
     read_pack(out_dir)  # what we wrote must read back
     return out

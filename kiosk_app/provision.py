@@ -232,6 +232,12 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
     runner = run or default_run
     steps = [user_step(opts, runner), settings_step(opts)]
     settings = Settings.load(opts.config_path, environ={})
+    if opts.trust:  # first: model packs are signed with these keys
+        from knowledge.signing import trust_key, trusted_keys
+
+        before = {k.fingerprint for k in trusted_keys(settings)}
+        fps = [trust_key(settings, p).fingerprint for p in opts.trust]
+        steps.append(Step("keys", not set(fps) <= before, ", ".join(fps)))
     if opts.models is not None:
         from kiosk_app.modelpack import install_pack
 
@@ -239,12 +245,6 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
         steps.append(Step("models", any(d.changed for d in done),
                           ", ".join(f"{d.name}{'' if d.changed else ' (unchanged)'}" for d in done)))
     steps.append(whisper_step(settings))
-    if opts.trust:
-        from knowledge.signing import trust_key, trusted_keys
-
-        before = {k.fingerprint for k in trusted_keys(settings)}
-        fps = [trust_key(settings, p).fingerprint for p in opts.trust]
-        steps.append(Step("keys", not set(fps) <= before, ", ".join(fps)))
     from knowledge.importer import ensure_sample
 
     activated = ensure_sample(settings)

@@ -111,6 +111,7 @@ class StaffSettings(_Section):
     require_signature: bool = True
     max_bundle_bytes: int = Field(50 * 1024 * 1024, ge=1024)
     keep_versions: int = Field(3, ge=1, le=20)  # previous bundle versions kept for rollback
+    url_hosts: tuple[str, ...] = ("gov.vn",)  # hosts (and subdomains) a record's online_url may name
 
 
 class Settings(BaseModel):

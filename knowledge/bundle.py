@@ -32,7 +32,8 @@ from typing import Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kiosk_app.errors import BundleError
+from kiosk_app.errors import BundleError, BundleUnsafeError
+from knowledge.bundle_limits import LIMITS, ReadLimits, check_npz, load_manifest_json, load_yaml
 from knowledge.vectors import VECTORS
 
 try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
@@ -45,8 +46,10 @@ MANIFEST = "manifest.json"
 SIGNATURE = "manifest.sig"
 RECORDS_DIR = "records"
 OUT_OF_SCOPE = "out_of_scope.yaml"  # bundle member, and its file name in a folder of records
+OPTIONAL_MEMBERS: frozenset[str] = frozenset({OUT_OF_SCOPE, VECTORS})  # further members read if listed
 BUNDLE_SUFFIX = ".wkb"
 SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
+_RECORD_MEMBER = re.compile(r"^records/[a-z0-9]+(?:-[a-z0-9]+)*\.yaml$")
 _SOURCE_KEY = re.compile(r"^S\d+$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
@@ -242,16 +245,15 @@ def sha256_bytes(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _load_yaml(member: str, raw: bytes) -> object:
-    try:
-        return yaml.load(raw.decode("utf-8"), Loader=_YamlLoader)  # CSafeLoader/SafeLoader: safe
-    except (UnicodeDecodeError, yaml.YAMLError) as err:
-        raise BundleError(f"{member}: not valid UTF-8 YAML: {err}",
-                          f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+def _load_yaml(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> object:
+    """``load_yaml`` checks every event of the member before it is used (size, anchors/aliases,
+    duplicate keys, depth, field lengths, hidden characters, chat-template tokens) and builds the data
+    in the same pass (libyaml's parser, SafeLoader's scalar types)."""
+    return load_yaml(raw, member, limits)[0]
 
 
-def parse_out_of_scope(member: str, raw: bytes) -> OutOfScope:
-    data = _load_yaml(member, raw)
+def parse_out_of_scope(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> OutOfScope:
+    data = _load_yaml(member, raw, limits)
     try:
         return OutOfScope.model_validate(data)
     except ValidationError as err:
@@ -261,9 +263,10 @@ def parse_out_of_scope(member: str, raw: bytes) -> OutOfScope:
                           f"Tệp {member} (câu hỏi ngoài phạm vi) sai ở trường {loc}.") from err
 
 
-def parse_record(member: str, raw: bytes) -> Record:
-    """Parse one YAML record; errors name the member, record and field (English + Vietnamese)."""
-    data = _load_yaml(member, raw)
+def parse_record(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> Record:
+    """Parse one YAML record (bounded: ``_load_yaml``); errors name the member, record and field
+    (English + Vietnamese)."""
+    data = _load_yaml(member, raw, limits)
     if not isinstance(data, dict):
         raise BundleError(f"{member}: a record must be a mapping", f"Tệp {member} không phải một bản ghi.")
     rid = str(data.get("id", Path(member).stem))
@@ -346,40 +349,61 @@ def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: st
     return buf.getvalue()
 
 
-def parse_manifest(raw: bytes) -> Manifest:
+def parse_manifest(raw: bytes, limits: ReadLimits = LIMITS) -> Manifest:
+    """Bounded: size cap and nesting scan before ``json.loads`` (``load_manifest_json``)."""
+    data = load_manifest_json(raw, MANIFEST, limits)
     try:
-        return Manifest.model_validate(json.loads(raw.decode("utf-8")))
-    except (UnicodeDecodeError, json.JSONDecodeError) as err:
-        raise BundleError(f"{MANIFEST}: not valid JSON: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+        manifest = Manifest.model_validate(data)
     except ValidationError as err:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise BundleError(f"{MANIFEST}: field {loc}: {first['msg']}",
                           f"Tệp mô tả gói dữ liệu sai ở trường {loc}.") from err
+    for name in manifest.files:
+        problem = member_problem(name)
+        if problem:
+            raise BundleUnsafeError(f"{MANIFEST} lists {name!r}: {problem}",
+                                    f"Gói dữ liệu có tệp {name[:80]} mà máy không dùng tới; không nhập.")
+    if manifest.record_count > limits.max_records:
+        raise BundleUnsafeError(f"{MANIFEST}: {manifest.record_count} records (limit {limits.max_records})",
+                                "Gói dữ liệu có quá nhiều thủ tục; không nhập.")
+    return manifest
 
 
-def bundle_from_members(members: dict[str, bytes]) -> Bundle:
-    """Validate a bundle given its members (name -> bytes). Checks every checksum and record."""
+def member_problem(name: str) -> str | None:
+    """Why a member listed in the manifest is not one the kiosk reads (None: it is read).
+
+    The member set must equal what ``read_bundle_dir`` and ``Knowledge.open`` read: a listed file the
+    reader skips (``records/README.txt``, ``LICENSE``, ``records/x.YAML``) or one that clashes with
+    what the importer writes next to the bundle (``import.json``, ``index/``) would pass the import and
+    then make the kiosk report a damaged bundle."""
+    if name in (MANIFEST, SIGNATURE):
+        return "the manifest cannot list itself or its signature"
+    if _RECORD_MEMBER.match(name) or name in OPTIONAL_MEMBERS:
+        return None
+    return (f"not a member the kiosk reads (allowed: {RECORDS_DIR}/<id>.yaml with a lower-case id"
+            + (f", {', '.join(sorted(OPTIONAL_MEMBERS))}" if OPTIONAL_MEMBERS else "") + ")")
+
+
+def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) -> Bundle:
+    """Validate a bundle given its members (name -> bytes). Checks every checksum and record.
+
+    The members must be exactly the manifest, its optional signature and the files it lists."""
     if MANIFEST not in members:
         raise BundleError(f"{MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
     manifest_bytes = members[MANIFEST]
-    manifest = parse_manifest(manifest_bytes)
-    extra = set(members) - set(manifest.files) - {MANIFEST, SIGNATURE}
-    if extra:
-        name = sorted(extra)[0]
-        raise BundleError(f"member {name} is not listed in the manifest",
-                          f"Tệp {name} không có trong danh sách của gói.")
+    manifest = parse_manifest(manifest_bytes, limits)
+    check_member_set(members, manifest)
     records: dict[str, Record] = {}
     out_of_scope = OutOfScope()
     for name, digest in manifest.files.items():
-        if name not in members:
-            raise BundleError(f"{name} is listed in the manifest but missing",
-                              f"Gói dữ liệu thiếu tệp {name}.")
         if sha256_bytes(members[name]) != digest:
             raise BundleError(f"{name}: sha256 does not match the manifest",
                               f"Tệp {name} bị thay đổi hoặc hỏng (sai mã kiểm tra).")
-        if name.startswith(f"{RECORDS_DIR}/") and name.endswith(".yaml"):
-            rec = parse_record(name, members[name])
+    text = 0
+    for name in manifest.files:
+        if name.startswith(f"{RECORDS_DIR}/"):
+            rec = parse_record(name, members[name], limits)
             if Path(name).stem != rec.id:
                 raise BundleError(f"{name}: file name does not match record id '{rec.id}'",
                                   f"Tệp {name} không khớp mã thủ tục {rec.id}.")
@@ -387,7 +411,14 @@ def bundle_from_members(members: dict[str, bytes]) -> Bundle:
                 raise BundleError(f"duplicate procedure id '{rec.id}'", f"Mã thủ tục {rec.id} bị trùng.")
             records[rec.id] = rec
         elif name == OUT_OF_SCOPE:
-            out_of_scope = parse_out_of_scope(name, members[name])
+            out_of_scope = parse_out_of_scope(name, members[name], limits)
+        elif name == VECTORS:
+            check_npz(members[name], name, limits)  # bounded before anything np.load()s it
+            continue
+        text += len(members[name])
+        if text > limits.max_bundle_text_chars:
+            raise BundleUnsafeError(f"records hold more than {limits.max_bundle_text_chars:,} bytes",
+                                    "Gói dữ liệu có quá nhiều chữ; không nhập.")
     if len(records) != manifest.record_count:
         raise BundleError(f"manifest says {manifest.record_count} records, bundle has {len(records)}",
                           "Số bản ghi trong gói không khớp với tệp mô tả.")
@@ -396,12 +427,35 @@ def bundle_from_members(members: dict[str, bytes]) -> Bundle:
                   vectors=members.get(VECTORS) if VECTORS in manifest.files else None)
 
 
-def read_bundle_dir(path: Path) -> Bundle:
-    """Read an unpacked bundle directory (as activated under ``data_dir/bundles/<id>``)."""
+def check_member_set(members: Iterable[str], manifest: Manifest) -> None:
+    """The members must equal manifest + optional signature + the files the manifest lists."""
+    names = set(members)
+    extra = names - set(manifest.files) - {MANIFEST, SIGNATURE}
+    if extra:
+        name = sorted(extra)[0]
+        raise BundleError(f"member {name} is not listed in the manifest",
+                          f"Tệp {name} không có trong danh sách của gói.")
+    missing = set(manifest.files) - names
+    if missing:
+        name = sorted(missing)[0]
+        raise BundleError(f"{name} is listed in the manifest but missing", f"Gói dữ liệu thiếu tệp {name}.")
+
+
+def read_bundle_dir(path: Path, limits: ReadLimits = LIMITS) -> Bundle:
+    """Read an unpacked bundle directory (as activated under ``data_dir/bundles/<id>``).
+
+    Reads exactly what the manifest lists (plus the manifest and its signature), nothing found by
+    globbing: the importer's member-set check and this reader agree by construction."""
     path = Path(path)
-    members: dict[str, bytes] = {}
-    for p in [path / MANIFEST, path / SIGNATURE, path / OUT_OF_SCOPE, path / VECTORS,
-              *sorted((path / RECORDS_DIR).glob("*.yaml"))]:
+    manifest_bytes = (path / MANIFEST).read_bytes() if (path / MANIFEST).is_file() else None
+    if manifest_bytes is None:
+        raise BundleError(f"{path / MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
+    manifest = parse_manifest(manifest_bytes, limits)
+    members: dict[str, bytes] = {MANIFEST: manifest_bytes}
+    if (path / SIGNATURE).is_file():
+        members[SIGNATURE] = (path / SIGNATURE).read_bytes()
+    for name in manifest.files:  # names passed member_problem: no "..", no absolute path
+        p = path / name
         if p.is_file():
-            members[p.relative_to(path).as_posix()] = p.read_bytes()
-    return bundle_from_members(members)
+            members[name] = p.read_bytes()
+    return bundle_from_members(members, limits)

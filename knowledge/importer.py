@@ -18,7 +18,6 @@ The built-in sample (``source=SAMPLE``) is built on the kiosk from package data
 
 from __future__ import annotations
 
-import errno
 import json
 import logging
 import os
@@ -31,21 +30,28 @@ from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from kiosk_app.errors import BundleError, DiskFullError, KioskError, NoRollbackError
+from kiosk_app.errors import BundleDowngradeError, BundleError, DiskFullError, KioskError, NoRollbackError
 from kiosk_app.settings import Settings
 from knowledge import versions
 from knowledge.bundle import (
     MANIFEST,
     RECORDS_DIR,
+    SIGNATURE,
     Bundle,
+    Manifest,
     build_bundle_bytes,
     bundle_from_members,
+    check_member_set,
     load_out_of_scope_dir,
     load_records_dir,
+    parse_manifest,
     sha256_bytes,
 )
+from knowledge.bundle_limits import LIMITS
 from knowledge.lint import LintReport, lint_records
-from knowledge.safezip import ZipLimits, read_bundle_zip, read_members
+from knowledge.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
+from knowledge.version_check import downgrade_problem, version_key
+from knowledge.version_folders import is_disk_full
 from knowledge.versions import (  # re-exported: the importer is the API the CLI and the UI use
     CURRENT,
     INDEX_DIR,
@@ -59,8 +65,8 @@ from knowledge.versions import (  # re-exported: the importer is the API the CLI
 )
 
 __all__ = ["CURRENT", "SAMPLE", "BundleInfo", "BundleLintError", "BundleStatus", "ImportResult",
-           "KeptVersion", "check_bundle", "ensure_sample", "import_bundle", "message_vi", "plan_rollback",
-           "recover", "rollback", "status"]
+           "KeptVersion", "check_bundle", "downgrade_problem", "ensure_sample", "import_bundle", "message_vi",
+           "plan_rollback", "recover", "rollback", "status", "version_key"]
 
 log = logging.getLogger(__name__)
 
@@ -118,27 +124,54 @@ def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:
                               out_of_scope=load_out_of_scope_dir(records_dir))
 
 
+def sample_manifest_bytes() -> bytes:
+    """``manifest.json`` of the built-in sample as this software builds it (start-up re-check)."""
+    return read_members(sample_bundle_bytes(), label="sample")[MANIFEST]
+
+
 def _default_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int], None] | None) -> None:
     from knowledge.store import build_index  # deferred: chromadb is heavy
 
     build_index(bundle, index_dir, progress)
 
 
-def smoke_test(bundle_dir: Path, bundle: Bundle) -> None:
-    """Open the freshly built index; each sampled record's title must find that record (top 3 documents)."""
-    from knowledge.store import open_index
+def smoke_test(bundle_dir: Path, bundle: Bundle, settings: Settings | None = None) -> None:
+    """Open the staged folder exactly as the kiosk does (``Knowledge.open``: the manifest and the
+    members it lists, read from disk, and the index) and ask it questions: each sampled record's
+    title must find that record (top 3), and the first must give an answer. A bundle that would
+    make the kiosk fail is refused here, while the old one keeps answering."""
+    from knowledge.service import Knowledge
+    from knowledge.types import Verdict
 
     ids = list(bundle.records)
     step = max(1, len(ids) // SMOKE_MAX)
-    index = open_index(bundle_dir / INDEX_DIR)
     try:
-        for rid in ids[::step][:SMOKE_MAX]:
-            hits = index.query(bundle.records[rid].title, 3)
-            if rid not in {h.procedure_id for h in hits}:
-                raise BundleError(f"smoke test: the title of '{rid}' does not find it in the new index",
+        kn = Knowledge.open(bundle_dir, settings or Settings(data_dir=bundle_dir.parent.parent))
+    except KioskError as err:
+        if is_disk_full(err):
+            raise
+        raise BundleError(f"smoke test: the kiosk cannot open the imported bundle: {err}",
+                          "Kiểm tra thử thất bại: máy không mở được gói dữ liệu vừa nhập; "
+                          f"{KEEP_OLD_VI}.") from err
+    try:
+        for i, rid in enumerate(ids[::step][:SMOKE_MAX]):
+            title = bundle.records[rid].title
+            if rid not in {h.procedure_id for h in kn.search(title, 3)}:
+                raise BundleError(f"smoke test: the title of '{rid}' does not find it in the new bundle",
                                   f"Kiểm tra thử thất bại: không tìm thấy thủ tục {rid} theo tên của nó.")
+            if i == 0:
+                answer = kn.ask(title)
+                if answer.verdict is not Verdict.ANSWER or not answer.spoken:
+                    raise BundleError(f"smoke test: asking '{title[:60]}' gives no answer "
+                                      f"({answer.reason or answer.verdict})",
+                                      "Kiểm tra thử thất bại: máy không trả lời được câu hỏi thử.")
+    except KioskError as err:
+        if isinstance(err, BundleError) or is_disk_full(err):
+            raise
+        raise BundleError(f"smoke test: a question to the imported bundle failed: {err}",
+                          f"Kiểm tra thử thất bại: máy lỗi khi trả lời câu hỏi thử; {KEEP_OLD_VI}.") from err
     finally:
-        index.close()
+        kn.close()
 
 
 def _index_opens(bundle_dir: Path) -> bool:
@@ -151,17 +184,6 @@ def _index_opens(bundle_dir: Path) -> bool:
     return True
 
 
-def _is_disk_full(exc: BaseException) -> bool:
-    seen: BaseException | None = exc
-    while seen is not None:
-        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
-            return True
-        if "disk is full" in str(seen) or "No space left" in str(seen):  # sqlite / chromadb wording
-            return True
-        seen = seen.__cause__ or seen.__context__
-    return False
-
-
 def _write_file(path: Path, data: bytes) -> None:
     with path.open("wb") as fh:
         fh.write(data)
@@ -171,6 +193,10 @@ def check_bundle(source: Path | str, settings: Settings
                  ) -> tuple[dict[str, bytes], Bundle, str | None, LintReport]:
     """Everything that happens before the disk changes: read, signature, schema, checksums, lint.
 
+    Order (docs/bundle-format.md §3): the zip directory; then only ``manifest.json`` and
+    ``manifest.sig`` are unpacked (size-capped) and the signature is checked on the manifest's raw
+    bytes; nothing else is unpacked or parsed unless that passes. Then the bounded manifest, the
+    member set (= what the reader reads), every checksum, every record (``scan_yaml`` limits), lint.
     Returns (members, bundle, signing key fingerprint or None, lint report); raises on any refusal.
     """
     if isinstance(source, str) and source == SAMPLE:
@@ -178,17 +204,38 @@ def check_bundle(source: Path | str, settings: Settings
         bundle = bundle_from_members(members)
         signed_by = None
     else:
-        members = read_bundle_zip(Path(source), ZipLimits.from_settings(settings))
+        members, signed_by = _read_verified(Path(source), settings)
         bundle = bundle_from_members(members)
-        from knowledge.signing import verify_bundle
-
-        signed_by = verify_bundle(bundle, settings)
-    lint = lint_records(bundle.records.values())
+    lint = lint_records(bundle.records.values(), url_hosts=settings.staff.url_hosts)
     if not lint.ok:
         raise BundleLintError(lint)
     for issue in lint.warnings:
         log.info("bundle %s: %s", bundle.manifest.label, issue)
     return members, bundle, signed_by, lint
+
+
+def _read_verified(path: Path, settings: Settings) -> tuple[dict[str, bytes], str | None]:
+    """Unpack a bundle file's members, the signature checked before anything but the manifest is read."""
+    from knowledge.signing import verify_manifest
+
+    with open_bundle_zip(path, ZipLimits.from_settings(settings)) as bz:
+        if MANIFEST not in bz.names:
+            raise BundleError(f"{MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
+        manifest_bytes = bz.read(MANIFEST, LIMITS.max_manifest_bytes)
+        signature = bz.read(SIGNATURE, LIMITS.max_signature_bytes) if SIGNATURE in bz.names else None
+        signed_by = verify_manifest(path.name, manifest_bytes, signature, settings)
+        manifest = parse_manifest(manifest_bytes)  # bounded; lists only members the reader reads
+        check_member_set(bz.names, manifest)
+        members = {MANIFEST: manifest_bytes, **bz.read_all(skip=(MANIFEST, SIGNATURE))}
+        if signature is not None:
+            members[SIGNATURE] = signature
+    return members, signed_by
+
+
+def peek_manifest(path: Path) -> Manifest:
+    """The manifest of a bundle file, read cheaply and unverified (what the staff screen shows before
+    the import checks everything). Raises ``BundleError`` when it cannot be read."""
+    return parse_manifest(peek_member(Path(path), MANIFEST, LIMITS.max_manifest_bytes))
 
 
 def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bundle, signed_by: str | None,
@@ -214,7 +261,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
         except (KioskError, OSError):
             raise
         except Exception as err:  # stage boundary: chromadb / onnxruntime raise many types
-            if _is_disk_full(err):
+            if is_disk_full(err):
                 raise
             raise BundleError(f"building the search index failed: {type(err).__name__}: {err}",
                               "Không tạo được chỉ mục tìm kiếm cho gói dữ liệu này.") from err
@@ -231,7 +278,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
         return name
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
-        if isinstance(err, Exception) and _is_disk_full(err):
+        if isinstance(err, Exception) and is_disk_full(err):
             raise DiskFullError(f"no space left on the device holding {root} while importing "
                                 f"{bundle.manifest.label}; the active bundle is unchanged") from err
         if isinstance(err, OSError):
@@ -246,7 +293,7 @@ def _activate(root: Path, name: str, old: str | None, label: str) -> None:
             versions.point(root, versions.PREVIOUS, old)
         versions.point(root, CURRENT, name)
     except OSError as err:  # the new folder stays unused (pruned later); the old bundle stays active
-        if _is_disk_full(err):
+        if is_disk_full(err):
             raise DiskFullError(f"no space left under {root} while switching to {label}; "
                                 "the active bundle is unchanged") from err
         raise BundleError(f"cannot switch the active bundle under {root}: {err}",
@@ -254,10 +301,13 @@ def _activate(root: Path, name: str, old: str | None, label: str) -> None:
 
 
 def import_bundle(source: Path | str, settings: Settings, progress: Progress | None = None, *,
-                  indexer: Indexer | None = None, smoke: Smoker | None = None) -> ImportResult:
+                  indexer: Indexer | None = None, smoke: Smoker | None = None,
+                  allow_downgrade: bool = False) -> ImportResult:
     """Import a ``.wkb`` file (or ``SAMPLE``) and make it the active bundle, atomically.
 
-    ``progress(phase, done, total)`` is called from this thread (phases: ``PHASES``).
+    ``progress(phase, done, total)`` is called from this thread (phases: ``PHASES``). A bundle older
+    than the active one of the same id raises ``BundleDowngradeError`` unless ``allow_downgrade``
+    (staff confirmed it on the screen, or ``kiosk bundle import --allow-downgrade``).
     """
     report: Progress = progress or (lambda _p, _d, _t: None)
     timings: dict[str, float] = {}
@@ -277,6 +327,15 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         lap("read")
         old = versions.target(root, CURRENT)
         old_info = versions.read_info(root / old) if old else None
+        down = downgrade_problem(bundle.manifest, old_info if old and versions.complete(root / old) else None)
+        if down and not allow_downgrade:
+            raise BundleDowngradeError(
+                f"{down}; refusing a downgrade (confirm it on the staff screen or pass --allow-downgrade)",
+                f"Gói {bundle.manifest.version} (tạo ngày {bundle.manifest.created:%d/%m/%Y}) cũ hơn "
+                f"gói đang dùng {old_info.version if old_info else ''}; chưa nhập. Nếu đúng là muốn quay "
+                "về gói cũ, xin xác nhận lại.")
+        if down:
+            log.warning("downgrade confirmed by staff: %s", down)
         same = (old is not None and versions.complete(root / old)
                 and (root / old / MANIFEST).read_bytes() == members[MANIFEST])
         damaged = same and old is not None and indexer is None and not _index_opens(root / old)
@@ -286,8 +345,9 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
             return ImportResult(old_info, None, True, lint, timings)
         if damaged:  # the fix StoreCorruptError names: import the same bundle again to rebuild it
             log.warning("bundle %s is active but its index is damaged; rebuilding it", bundle.manifest.label)
+        smoker = smoke or (lambda d, b: smoke_test(d, b, settings))
         name = _stage(root, source, members, bundle, signed_by, lint, indexer or _default_indexer,
-                      smoke or smoke_test, report, lap)
+                      smoker, report, lap)
         _activate(root, name, None if damaged else old, bundle.manifest.label)
         versions.prune(root, settings.staff.keep_versions)
         lap("activate")
@@ -316,18 +376,28 @@ def _precompute_llm_states(settings: Settings, bundle_dir: Path, bundle: Bundle)
 
 def ensure_sample(settings: Settings, progress: Progress | None = None, *, indexer: Indexer | None = None,
                   smoke: Smoker | None = None) -> ImportResult | None:
-    """At start-up: recover from a crash, then activate the built-in sample if nothing is active.
+    """At start-up: recover from a crash, re-check the active bundle's signature and hashes
+    (``versions.check_active``: a tampered one is replaced by the previous good version), then
+    activate the built-in sample if nothing is active.
 
     If another process is importing right now, its own recovery has run: use what is active.
+    A full disk is ``DiskFullError`` (not a damaged bundle: nothing needs re-importing).
     """
     try:
-        recover(settings)
-    except versions.BundleBusyError:
-        if versions.active_dir(settings) is None:
-            raise
-        log.info("a bundle import is running in another process; using the active bundle")
-        return None
-    if versions.active_dir(settings) is not None:
-        return None
-    log.info("no active bundle: activating the built-in sample")
-    return import_bundle(SAMPLE, settings, progress, indexer=indexer, smoke=smoke)
+        try:
+            recover(settings)
+        except versions.BundleBusyError:
+            if versions.active_dir(settings) is None:
+                raise
+            log.info("a bundle import is running in another process; using the active bundle")
+            return None
+        versions.check_active(settings)
+        if versions.active_dir(settings) is not None:
+            return None
+        log.info("no active bundle: activating the built-in sample")
+        return import_bundle(SAMPLE, settings, progress, indexer=indexer, smoke=smoke)
+    except OSError as err:
+        if is_disk_full(err):
+            raise DiskFullError(f"no space left under {settings.bundles_dir} at start-up; free space on the "
+                                "SD card (logs, old versions); the bundles themselves are fine") from err
+        raise

@@ -2,7 +2,10 @@
 
 Errors block a build or an import; warnings are reported and do not block. Pure (no I/O).
 
-Errors: duplicate procedure ids or titles, an empty fee text, a record whose fee is missing.
+Errors: duplicate procedure ids or titles (compared after NFC normalisation and case folding, so an
+NFD copy of a title is a duplicate), an empty fee text, a record whose fee is missing, an
+``online_url`` (the QR code residents scan) that is not https on an allowed host (``url_hosts``,
+default gov.vn and its subdomains), a source URL that is not an http(s) address of a named host.
 Warnings: a fee with no amount and no "miễn"/"không thu" wording (suspicious), a processing time with
 no number and no "ngay"/"trong ngày", aliases shared by two procedures (the kiosk may confuse them),
 listed sources never cited, an ``updated`` date in the future; counts of uncertain and unsourced facts
@@ -12,6 +15,7 @@ listed sources never cited, an ``updated`` date in the future; counts of uncerta
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -19,6 +23,7 @@ from datetime import date
 from enum import StrEnum
 
 from knowledge.bundle import Record, Status, numbers_in
+from knowledge.bundle_limits import DEFAULT_URL_HOSTS, check_url
 
 _FREE_WORDS = ("miễn", "không thu", "không mất", "không phải nộp", "không phải đóng", "không phải trả",
                "không có lệ phí", "không có phí", "free", "no fee")
@@ -64,13 +69,22 @@ class LintReport:
 
 
 def _norm(text: str) -> str:
-    return re.sub(r"\s+", " ", text.strip().casefold())
+    return re.sub(r"\s+", " ", unicodedata.normalize("NFC", text).strip().casefold())
 
 
 MIN_EXAMPLES = 8  # example questions per record below which the builder warns
 
 
-def lint_records(records: Iterable[Record], *, today: date | None = None) -> LintReport:
+def source_url_problem(url: str) -> str | None:
+    """A source URL (never shown to residents) must be an http(s) address of a named host."""
+    m = re.match(r"^(https?)://([A-Za-z0-9.-]+)(?:[/?#]\S*)?$", url)
+    if m is None or "." not in m.group(2):
+        return "source URL must be http(s)://host/... (no javascript:, data:, file:, user name or port)"
+    return None
+
+
+def lint_records(records: Iterable[Record], *, today: date | None = None,
+                 url_hosts: tuple[str, ...] = DEFAULT_URL_HOSTS) -> LintReport:
     recs = list(records)
     today = today or date.today()
     issues: list[Issue] = []
@@ -99,6 +113,16 @@ def lint_records(records: Iterable[Record], *, today: date | None = None) -> Lin
             add(Severity.WARNING, r.id, f"only {len(r.examples)} example questions (want {MIN_EXAMPLES}+)",
                 f"Bản ghi {r.id} chỉ có {len(r.examples)} câu hỏi mẫu; nên có ít nhất {MIN_EXAMPLES} "
                 "câu người dân hay hỏi để máy nhận ra thủ tục.")
+        if r.online_url:
+            problem = check_url(r.online_url, url_hosts, "online_url")
+            if problem:
+                add(Severity.ERROR, r.id, problem, f"Bản ghi {r.id}: địa chỉ trực tuyến (mã QR) không được "
+                    f"phép: phải là https:// trên trang {', '.join(url_hosts)}.")
+        for src in r.sources:
+            problem = source_url_problem(src.url) if src.url else None
+            if problem:
+                add(Severity.ERROR, r.id, f"source {src.key}: {problem}",
+                    f"Bản ghi {r.id}: địa chỉ của nguồn {src.key} không hợp lệ.")
 
     facts = uncertain = unsourced = 0
     for r in recs:

@@ -26,6 +26,7 @@ import re
 import stat
 import zipfile
 import zlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -49,6 +50,12 @@ class ZipLimits:
     max_total_bytes: int = 200 * 1024 * 1024
     max_ratio: float = 100.0  # uncompressed / compressed, checked above ratio_floor_bytes
     ratio_floor_bytes: int = 256 * 1024
+    # members allowed to be larger than max_member_bytes: the precomputed vectors (float16 arrays,
+    # ~15 MB for 1,000 procedures with their example questions)
+    large_members: tuple[tuple[str, int], ...] = (("vectors.npz", 64 * 1024 * 1024),)
+
+    def member_cap(self, name: str) -> int:
+        return next((cap for n, cap in self.large_members if n == name), self.max_member_bytes)
 
     @classmethod
     def from_settings(cls, settings: object) -> ZipLimits:
@@ -112,9 +119,9 @@ def _check_info(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise BundleUnsafeError(f"member {name!r} uses unsupported compression {info.compress_type}",
                                 "Gói dữ liệu dùng kiểu nén không hỗ trợ; không nhập.")
-    if info.file_size > limits.max_member_bytes:
+    if info.file_size > limits.member_cap(name):
         raise BundleUnsafeError(
-            f"member {name!r} unpacks to {info.file_size} bytes (limit {limits.max_member_bytes})",
+            f"member {name!r} unpacks to {info.file_size} bytes (limit {limits.member_cap(name)})",
             f"Tệp {name} trong gói quá lớn khi giải nén (nghi ngờ gói độc hại); không nhập.")
     if (info.file_size > limits.ratio_floor_bytes
             and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
@@ -147,15 +154,29 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
     return data
 
 
-def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> dict[str, bytes]:
-    """Check and unpack a bundle zip held in memory. Returns member name -> bytes (directories skipped)."""
-    try:
-        zf = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
-        raise BundleError(f"{label}: not a zip file or truncated ({err})",
-                          "Tệp không phải gói dữ liệu hợp lệ hoặc bị chép thiếu; không nhập.") from err
-    with zf:
-        infos = zf.infolist()
+class BundleZip:
+    """A bundle zip held in memory whose directory passed every check; members are unpacked on
+    demand, each capped, so the manifest and signature can be read (and the signature checked)
+    before anything else is decompressed or parsed. Use as a context manager."""
+
+    def __init__(self, data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> None:
+        self.label = label
+        self.limits = limits
+        try:
+            self._zf = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
+            raise BundleError(f"{label}: not a zip file or truncated ({err})",
+                              "Tệp không phải gói dữ liệu hợp lệ hoặc bị chép thiếu; không nhập.") from err
+        try:
+            self._infos = self._check_directory()
+        except BaseException:
+            self._zf.close()
+            raise
+        self._total = 0
+
+    def _check_directory(self) -> dict[str, zipfile.ZipInfo]:
+        label, limits = self.label, self.limits
+        infos = self._zf.infolist()
         if len(infos) > limits.max_members:
             raise BundleUnsafeError(f"{label}: {len(infos)} members (limit {limits.max_members})",
                                     "Gói dữ liệu có quá nhiều tệp; không nhập.")
@@ -173,22 +194,72 @@ def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "
         if sum(i.file_size for i in infos) > limits.max_total_bytes:
             raise BundleUnsafeError(f"{label}: members unpack to more than {limits.max_total_bytes} bytes",
                                     "Gói dữ liệu quá lớn khi giải nén (nghi ngờ zip bomb); không nhập.")
-        members: dict[str, bytes] = {}
-        total = 0
-        for info in infos:
-            if info.is_dir():
-                continue
-            try:
-                raw = _read_member(zf, info, min(limits.max_member_bytes, limits.max_total_bytes - total))
-            except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError,
-                    ValueError) as err:
-                # BadZipFile covers "Bad CRC-32"; a damaged deflate stream raises zlib.error
-                raise BundleError(f"{label}: member {info.filename!r} is corrupt ({err})",
-                                  f"Tệp {info.filename} trong gói bị hỏng; không nhập.") from err
-            total += len(raw)
-            members[info.filename] = raw
-    log.debug("%s: %d members, %d bytes unpacked", label, len(members), total)
+        return {i.filename: i for i in infos if not i.is_dir()}
+
+    @property
+    def names(self) -> list[str]:
+        """Member file names (directory entries left out), in zip order."""
+        return list(self._infos)
+
+    def read(self, name: str, cap: int | None = None) -> bytes:
+        """Unpack one member, stopping one byte past ``cap`` (default: the per-member limit)."""
+        info = self._infos[name]
+        member_cap = self.limits.member_cap(name)
+        limit = min(cap or member_cap, member_cap, self.limits.max_total_bytes - self._total)
+        if info.file_size > limit:
+            raise BundleUnsafeError(f"{self.label}: member {name!r} is {info.file_size:,} bytes "
+                                    f"(limit {limit:,})", f"Tệp {name} trong gói quá lớn; không nhập.")
+        try:
+            raw = _read_member(self._zf, info, limit)
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError) as err:
+            # BadZipFile covers "Bad CRC-32"; a damaged deflate stream raises zlib.error
+            raise BundleError(f"{self.label}: member {name!r} is corrupt ({err})",
+                              f"Tệp {name} trong gói bị hỏng; không nhập.") from err
+        self._total += len(raw)
+        return raw
+
+    def read_all(self, skip: Iterable[str] = ()) -> dict[str, bytes]:
+        done = set(skip)
+        return {name: self.read(name) for name in self._infos if name not in done}
+
+    def close(self) -> None:
+        self._zf.close()
+
+    def __enter__(self) -> BundleZip:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def read_members(data: bytes, limits: ZipLimits = ZipLimits(), *, label: str = "bundle") -> dict[str, bytes]:
+    """Check and unpack a bundle zip held in memory. Returns member name -> bytes (directories skipped)."""
+    with BundleZip(data, limits, label=label) as bz:
+        members = bz.read_all()
+    log.debug("%s: %d members, %d bytes unpacked", label, len(members), sum(map(len, members.values())))
     return members
+
+
+def peek_member(path: Path, name: str, cap: int) -> bytes:
+    """One member read straight from the file (its central directory and that member only, at most
+    ``cap`` bytes): the staff screen's preview of a stick's bundle. Nothing is trusted from it."""
+    try:
+        with zipfile.ZipFile(path) as zf:
+            info = zf.getinfo(name)
+            if info.file_size > cap:
+                raise BundleUnsafeError(f"{path.name}: {name} is {info.file_size:,} bytes (limit {cap:,})",
+                                        f"Tệp {name} trong gói quá lớn.")
+            return _read_member(zf, info, cap)
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, zlib.error, EOFError, OSError,
+            ValueError) as err:
+        raise BundleError(f"{path.name}: cannot read {name} ({err})",
+                          "Không đọc được tệp gói dữ liệu.") from err
+
+
+def open_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> BundleZip:
+    """Read a ``.wkb`` file safely (size-limited) and check its zip directory; nothing is unpacked."""
+    path = Path(path)
+    return BundleZip(read_file_limited(path, limits), limits, label=path.name)
 
 
 def read_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> dict[str, bytes]:

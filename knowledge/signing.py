@@ -176,15 +176,27 @@ def verify_signature(manifest_bytes: bytes, signature: bytes, keys: list[Trusted
         "Chữ ký của gói dữ liệu không hợp lệ (gói đã bị sửa hoặc ký bằng khóa khác); không nhập.")
 
 
-def verify_bundle(bundle: Bundle, settings: Settings) -> str | None:
-    """Apply the signature policy. Returns the signing key's fingerprint, or None if unsigned (allowed)."""
-    if bundle.signature is None:
+def verify_manifest(label: str, manifest_bytes: bytes, signature: bytes | None,
+                    settings: Settings, *, kind: str = "bundle") -> str | None:
+    """Apply the signature policy to a manifest's exact bytes (nothing else needs to be read first).
+
+    Returns the signing key's fingerprint, or None if unsigned (allowed by the settings). ``kind``
+    names what is signed in messages ("bundle", "model pack": packs use the same keys and policy)."""
+    if signature is None:
         if settings.staff.require_signature:
-            raise BundleUnsignedError(f"bundle {bundle.manifest.label} is not signed and this kiosk "
-                                      "requires signed bundles", "Gói dữ liệu chưa được ký.")
-        log.warning("bundle %s is not signed (signatures are optional in the settings)",
-                    bundle.manifest.label)
+            vi = "Gói dữ liệu chưa được ký." if kind == "bundle" else "Gói mô hình chưa được ký."
+            raise BundleUnsignedError(f"{kind} {label} is not signed and this kiosk requires signed "
+                                      f"{kind}s", vi)
+        log.warning("%s %s is not signed (signatures are optional in the settings)", kind, label)
         return None
-    tk = verify_signature(bundle.manifest_bytes, bundle.signature, trusted_keys(settings))
-    log.info("bundle %s signed by trusted key %s", bundle.manifest.label, tk.fingerprint)
+    if len(signature) > 4096:
+        raise BundleSignatureError(f"{kind} {label}: signature file of {len(signature)} bytes",
+                                   "Chữ ký bị hỏng.")
+    tk = verify_signature(manifest_bytes, signature, trusted_keys(settings))
+    log.info("%s %s signed by trusted key %s", kind, label, tk.fingerprint)
     return tk.fingerprint
+
+
+def verify_bundle(bundle: Bundle, settings: Settings) -> str | None:
+    """``verify_manifest`` for a parsed bundle."""
+    return verify_manifest(bundle.manifest.label, bundle.manifest_bytes, bundle.signature, settings)

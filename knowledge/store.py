@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from kiosk_app.errors import StoreCorruptError, StoreMissingError
+from kiosk_app.errors import DiskFullError, StoreCorruptError, StoreMissingError
 from knowledge import vectors
 from knowledge.bundle import Bundle, OutOfScope, Record
 
@@ -239,6 +239,11 @@ def open_index(index_dir: Path) -> Index:
     except Exception as err:  # any chromadb/sqlite failure means the store cannot be used
         if client is not None:
             client.close()
+        from knowledge.version_folders import is_disk_full
+
+        if is_disk_full(err):  # not damage: re-importing would not help, freeing space does
+            raise DiskFullError(f"no space left on the device holding {index_dir}: the index cannot be "
+                                f"opened ({type(err).__name__}: {err}); free space on the SD card") from err
         raise StoreCorruptError(f"knowledge index at {index_dir} is damaged ({type(err).__name__}: {err}); "
                                 f"{REBUILD_HINT}") from err
     return Index(index_dir, client, col, meta)

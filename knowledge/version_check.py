@@ -11,13 +11,24 @@ from __future__ import annotations
 
 import contextlib
 import json
+import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from kiosk_app.errors import BundleError, KioskError
-from knowledge.bundle import MANIFEST, RECORDS_DIR, parse_manifest, read_bundle_dir, sha256_bytes
+from kiosk_app.settings import Settings
+from knowledge.bundle import (
+    MANIFEST,
+    RECORDS_DIR,
+    SIGNATURE,
+    Manifest,
+    parse_manifest,
+    read_bundle_dir,
+    sha256_bytes,
+)
 from knowledge.version_folders import IMPORT_META, INDEX_DIR, INDEX_DONE, complete
 
 OK, DAMAGED, UNCHECKED = "ok", "damaged", "unchecked"  # states of a kept version
@@ -87,10 +98,48 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return {}
 
 
-def _damage(path: Path, index_check: IndexCheck | None) -> tuple[str, str]:
+def trust_problem(path: Path, settings: Settings) -> tuple[str, str]:
+    """Is the version folder still what was imported and trusted? ("", "") when it is.
+
+    Cheap (no record is parsed): ``manifest.json`` must still carry a valid signature of a trusted key
+    (the built-in sample: be byte-identical to the one built from package data), and every member it
+    lists must exist with its sha256. So a record edited on the SD card together with its hash in the
+    manifest is caught at start, not only at import."""
+    from knowledge.signing import verify_manifest
+
+    try:
+        raw = (path / MANIFEST).read_bytes()
+        manifest = parse_manifest(raw)
+        meta = _read_meta(path)
+        if manifest.sample and manifest.bundle_id == "sample" and meta.get("signed_by") is None:
+            from knowledge.importer import sample_manifest_bytes  # deferred: importer imports this module
+
+            if raw != sample_manifest_bytes():
+                return (f"{MANIFEST} of the built-in sample differs from the package data",
+                        "Dữ liệu mẫu trên máy đã bị thay đổi.")
+        else:
+            sig = (path / SIGNATURE).read_bytes() if (path / SIGNATURE).is_file() else None
+            if sig is None and meta.get("signed_by"):
+                return (f"{SIGNATURE} is missing but the bundle was signed when imported",
+                        "Chữ ký của gói dữ liệu trên máy đã bị xoá.")
+            verify_manifest(manifest.label, raw, sig, settings)
+        for name, digest in manifest.files.items():
+            if sha256_bytes((path / name).read_bytes()) != digest:
+                return (f"{name}: sha256 does not match {MANIFEST}",
+                        f"Tệp {name} trên máy đã bị thay đổi hoặc hỏng.")
+    except BundleError as err:
+        return f"signature/manifest check: {err}", err.message_vi
+    except OSError as err:
+        return (f"cannot read {err.filename or path}: {err.strerror or err}",
+                "Không đọc được dữ liệu của phiên bản này trên thẻ nhớ của máy.")
+    return "", ""
+
+
+def _damage(path: Path, index_check: IndexCheck | None, settings: Settings | None = None) -> tuple[str, str]:
     """(English problem, Vietnamese sentence) for a version folder, ("", "") when it is usable.
 
-    ``index_check`` None runs only the cheap checks (folder complete, manifest readable)."""
+    ``index_check`` None runs only the cheap checks (folder complete, manifest readable);
+    ``settings`` given: the signature and member hashes too (``trust_problem``)."""
     if not path.is_dir():
         return "the version folder is missing", "Thư mục của phiên bản này không còn trên máy."
     if not complete(path):
@@ -108,6 +157,10 @@ def _damage(path: Path, index_check: IndexCheck | None) -> tuple[str, str]:
     except OSError as err:
         return (f"cannot read {err.filename or path}: {err.strerror or err}",
                 "Không đọc được dữ liệu của phiên bản này trên thẻ nhớ của máy.")
+    if settings is not None:
+        problem, vi = trust_problem(path, settings)
+        if problem:
+            return problem, vi
     expected = _read_meta(path).get("manifest_sha256")
     if expected and sha256_bytes(manifest) != expected:
         return (f"{MANIFEST} changed after the import (sha256 differs from {IMPORT_META})",
@@ -119,9 +172,35 @@ def _damage(path: Path, index_check: IndexCheck | None) -> tuple[str, str]:
     return "", ""
 
 
-def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bool = True) -> KeptVersion:
+def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bool = True,
+                  settings: Settings | None = None) -> KeptVersion:
     """Can the kiosk switch to this version folder? ``deep``: every checksum and the index opening
-    (what ``Knowledge.open`` needs); otherwise only whether the folder is complete and readable."""
-    problem, vi = _damage(path, (index_check or open_index_check) if deep else None)
+    (what ``Knowledge.open`` needs), and with ``settings`` the signature; otherwise only whether
+    the folder is complete and readable."""
+    check = (index_check or open_index_check) if deep else None
+    problem, vi = _damage(path, check, settings if deep else None)
     state = DAMAGED if problem else (OK if deep else UNCHECKED)
     return KeptVersion(path.name, read_info(path) if path.is_dir() else None, state, problem, vi)
+
+
+def downgrade_problem(new: Manifest, active: BundleInfo | None) -> str | None:
+    """Why importing ``new`` over ``active`` is a downgrade (same bundle id, older version or older
+    ``created``), or None. Versions compare by number runs: "2026.11.2" < "2026.11.10"."""
+    if active is None or active.bundle_id != new.bundle_id:
+        return None
+    older_version = version_key(new.version) < version_key(active.version)
+    try:
+        older_date = new.created < datetime.fromisoformat(active.created)
+    except (ValueError, TypeError):  # an unreadable date on the active side: compare versions only
+        older_date = False
+    if not (older_version or older_date):
+        return None
+    what = " and ".join(w for w, bad in (("version", older_version), ("creation date", older_date)) if bad)
+    return (f"{new.label} (created {new.created.isoformat()}) is older than the active "
+            f"{active.label} (created {active.created}) by {what}")
+
+
+def version_key(version: str) -> tuple[tuple[int, int | str], ...]:
+    """Natural order of version labels: digit runs compare as numbers, other runs as text."""
+    parts = re.findall(r"\d+|[A-Za-z]+", version)
+    return tuple((0, int(p)) if p.isdigit() else (1, p.lower()) for p in parts)

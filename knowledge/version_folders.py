@@ -19,6 +19,7 @@ Writers (import, rollback, recover) hold ``.lock`` (``locked``).
 from __future__ import annotations
 
 import contextlib
+import errno
 import fcntl
 import logging
 import os
@@ -38,6 +39,18 @@ INCOMING, TRASH = ".incoming-", ".trash-"
 IMPORT_META = "import.json"
 INDEX_DIR = "index"
 INDEX_DONE = "index.json"  # written by knowledge.store.build_index after the index is closed
+
+
+def is_disk_full(exc: BaseException) -> bool:
+    """ENOSPC/EDQUOT anywhere in the exception chain, or SQLite's / Chroma's wording of it."""
+    seen: BaseException | None = exc
+    while seen is not None:
+        if isinstance(seen, OSError) and seen.errno in (errno.ENOSPC, errno.EDQUOT):
+            return True
+        if "disk is full" in str(seen) or "No space left" in str(seen):
+            return True
+        seen = seen.__cause__ or seen.__context__
+    return False
 
 
 class BundleBusyError(BundleError):

@@ -54,11 +54,43 @@ from knowledge.version_folders import (
     version_dirs,
 )
 
-__all__ = ["CURRENT", "DAMAGED", "IMPORT_META", "INCOMING", "INDEX_DIR", "INDEX_DONE", "OK", "PREVIOUS",
-           "TRASH", "UNCHECKED", "BundleBusyError", "BundleInfo", "BundleStatus", "IndexCheck", "KeptVersion",
-           "active_dir", "check_version", "complete", "fsync_dir", "locked", "open_index_check",
-           "plan_rollback", "point", "prune", "read_info", "recover", "recover_locked", "remove_tree",
-           "resolve_version", "rollback", "status", "target", "unique_name", "version_dirs"]
+__all__ = [
+    "CURRENT",
+    "DAMAGED",
+    "IMPORT_META",
+    "INCOMING",
+    "INDEX_DIR",
+    "INDEX_DONE",
+    "OK",
+    "PREVIOUS",
+    "TRASH",
+    "UNCHECKED",
+    "BundleBusyError",
+    "BundleInfo",
+    "BundleStatus",
+    "IndexCheck",
+    "KeptVersion",
+    "active_dir",
+    "check_active",
+    "check_version",
+    "complete",
+    "fsync_dir",
+    "locked",
+    "open_index_check",
+    "plan_rollback",
+    "point",
+    "prune",
+    "read_info",
+    "recover",
+    "recover_locked",
+    "remove_tree",
+    "resolve_version",
+    "rollback",
+    "status",
+    "target",
+    "unique_name",
+    "version_dirs",
+]
 
 log = logging.getLogger(__name__)
 
@@ -106,7 +138,8 @@ def resolve_version(root: Path, wanted: str) -> str:
 
 
 def _choose(root: Path, to: str | None, remembered: str | None,
-            index_check: IndexCheck | None) -> tuple[str | None, KeptVersion]:
+            index_check: IndexCheck | None, settings: Settings | None = None
+            ) -> tuple[str | None, KeptVersion]:
     """(current folder, checked rollback target); raises when there is none or it is damaged.
 
     ``remembered``: what ``previous`` pointed to before recovery (which drops a link to an
@@ -118,7 +151,7 @@ def _choose(root: Path, to: str | None, remembered: str | None,
             raise NoRollbackError("there is no previous bundle version to roll back to")
     else:
         name = resolve_version(root, to)
-    check = check_version(root / name, _index_check(index_check))
+    check = check_version(root / name, _index_check(index_check), settings=settings)
     if check.state != OK:
         cur_info = read_info(root / cur) if cur else None
         which = "the previous bundle version" if to is None else "bundle version"
@@ -135,7 +168,7 @@ def plan_rollback(settings: Settings, to: str | None = None, *,
                   index_check: IndexCheck | None = None) -> tuple[BundleInfo | None, KeptVersion]:
     """What ``rollback`` would do, changing nothing: (active bundle, checked target). Raises as it would."""
     root = settings.bundles_dir
-    cur, check = _choose(root, to, target(root, PREVIOUS), index_check)
+    cur, check = _choose(root, to, target(root, PREVIOUS), index_check, settings)
     return (read_info(root / cur) if cur else None), check
 
 
@@ -147,7 +180,7 @@ def rollback(settings: Settings, to: str | None = None, *, index_check: IndexChe
     with locked(settings) as root:
         remembered = target(root, PREVIOUS)
         recover_locked(root)
-        cur, check = _choose(root, to, remembered, index_check)
+        cur, check = _choose(root, to, remembered, index_check, settings)
         assert check.info is not None  # a version that passed check_version has a readable manifest
         if check.name == cur:
             log.info("bundle %s is already active; rollback changes nothing", check.info.label)
@@ -175,7 +208,8 @@ def status(settings: Settings, *, verify: bool = False, index_check: IndexCheck 
     leftovers = sorted(p.name for p in root.iterdir() if p.name.startswith(INCOMING)) if root.is_dir() else []
     if leftovers:
         problems.append(f"unfinished import folder(s): {', '.join(leftovers)}")
-    kept = tuple(check_version(p, _index_check(index_check), deep=verify) for p in _kept(root))
+    kept = tuple(check_version(p, _index_check(index_check), deep=verify, settings=settings)
+                 for p in _kept(root))
     for v in kept:
         if v.state == DAMAGED:
             role = " (current)" if v.name == cur else " (previous)" if v.name == prev else ""
@@ -183,3 +217,40 @@ def status(settings: Settings, *, verify: bool = False, index_check: IndexCheck 
     return BundleStatus(current=read_info(root / cur) if cur and complete(root / cur) else None,
                         previous=read_info(root / prev) if prev and complete(root / prev) else None,
                         versions=kept, problems=tuple(problems))
+
+
+def check_active(settings: Settings, *, index_check: IndexCheck | None = None) -> KeptVersion | None:
+    """At start: re-check the active bundle's signature and member hashes (``trust_problem``: cheap).
+
+    A failing one is not used: ``current`` moves to ``previous`` or the newest kept version that
+    passes every check (signature, hashes, index); the failure is logged precisely. Returns the
+    version switched to, None when the active one is fine (or none is active). Raises
+    ``BundleDamagedError`` naming the problem when no kept version passes."""
+    from knowledge.version_check import trust_problem
+
+    root = settings.bundles_dir
+    cur = target(root, CURRENT)
+    if cur is None or not complete(root / cur):
+        return None
+    problem, vi = trust_problem(root / cur, settings)
+    if not problem:
+        return None
+    log.error("active bundle %s fails its start-up check: %s", cur, problem)
+    with locked(settings) as root:
+        prev = target(root, PREVIOUS)
+        names = [prev] if prev and prev != cur else []
+        names += [p.name for p in _kept(root) if p.name not in (cur, prev)]
+        for name in names:
+            check = check_version(root / name, _index_check(index_check), settings=settings)
+            if check.state == OK:
+                point(root, CURRENT, name)
+                if prev == name:
+                    (root / PREVIOUS).unlink(missing_ok=True)
+                log.error("switched the active bundle from %s to %s (%s)", cur, name, check.label)
+                return check
+            log.warning("kept version %s cannot replace it: %s", name, check.problem)
+    raise BundleDamagedError(
+        f"the active bundle {cur} fails its start-up check ({problem}) and no kept version passes; "
+        "import a signed bundle again: kiosk bundle import FILE",
+        f"Gói dữ liệu đang dùng trên máy đã bị thay đổi ({vi}) và không có phiên bản cũ nào dùng được. "
+        "Xin mời nhập lại gói dữ liệu có chữ ký từ USB.")

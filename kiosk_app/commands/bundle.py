@@ -59,6 +59,8 @@ def register(groups: Subparsers) -> None:
     isrc.add_argument("file", nargs="?", type=Path, metavar="FILE")
     isrc.add_argument("--sample", action="store_true", help="the built-in sample bundle")
     im.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
+    im.add_argument("--allow-downgrade", action="store_true",
+                    help="accept a bundle older (version or date) than the active one of the same id")
     im.add_argument("--json", action="store_true", help="print the result as JSON")
     im.set_defaults(run=cmd_import)
     rb = acts.add_parser("rollback", help="make the previous (or a kept) bundle version active again")
@@ -224,7 +226,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from knowledge.importer import SAMPLE, check_bundle, import_bundle, status
+    from knowledge.importer import SAMPLE, check_bundle, downgrade_problem, import_bundle, status
 
     source: Path | str = SAMPLE if args.sample else args.file
     try:
@@ -240,6 +242,15 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         out(f"Gói mới: {m.label} ({m.record_count} thủ tục, tạo {m.created:%d/%m/%Y %H:%M}, "
             + (f"ký bởi {signed_by})" if signed_by else "không ký)"))
         out(f"Đang dùng: {cur.label if cur else '(chưa có)'}")
+    down = downgrade_problem(m, cur)
+    if down and not args.allow_downgrade:
+        from kiosk_app.errors import BundleDowngradeError
+
+        return _refuse(BundleDowngradeError(
+            f"{down}; to import it anyway pass --allow-downgrade",
+            "Gói này cũ hơn gói đang dùng; chưa nhập. Muốn quay về gói cũ: thêm --allow-downgrade."))
+    if down:
+        err(f"kiosk: warning: {down}; importing it because of --allow-downgrade")
     if not args.yes and not _confirm("Nhập gói này và dùng ngay? / Import and activate?"):
         err("kiosk: cancelled; nothing changed")
         return EXIT_REFUSED
@@ -257,7 +268,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(tasks[phase], completed=done, total=max(total, 1))
 
         try:
-            res = import_bundle(source, settings, progress)
+            res = import_bundle(source, settings, progress, allow_downgrade=args.allow_downgrade)
         except KioskError as exc:
             bar.stop()
             return _refuse(exc)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 from kiosk_app.commands.base import Subparsers, out, out_json
 from kiosk_app.errors import KioskError
@@ -29,6 +30,8 @@ def register(groups: Subparsers) -> None:
     pk.add_argument("dir", type=Path)
     pk.add_argument("--model", action="append", required=True, metavar="NAME:KIND:LANG:LICENCE",
                     help="e.g. piper-vi:tts:vi:CC-BY-4.0 (repeat per model)")
+    pk.add_argument("--sign", type=Path, metavar="PRIVATE_KEY",
+                    help="write pack.sig with this key (kiosk bundle keygen); kiosks refuse unsigned packs")
     pk.set_defaults(run=cmd_pack)
 
 
@@ -77,7 +80,7 @@ def cmd_install(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk_app.modelpack import install_pack
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn()) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, Any] = {}
 
         def progress(name: str, done: int, total: int) -> None:
             if name not in tasks:
@@ -118,5 +121,6 @@ def cmd_pack(args: argparse.Namespace, settings: Settings) -> int:
         if len(parts) != 4:
             raise PackError(f"--model {spec!r}: expected NAME:KIND:LANG:LICENCE")
         entries.append(PackEntry(*parts))
-    out(f"wrote {make_pack(args.dir, entries)}")
+    out(f"wrote {make_pack(args.dir, entries, sign_key=args.sign)}"
+        + ("" if args.sign else " (NOT signed: kiosks requiring signatures refuse it; use --sign KEY)"))
     return 0

@@ -54,6 +54,8 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.NO_ROLLBACK: "Không có phiên bản dữ liệu cũ để quay lại.",
         ErrorCode.BUNDLE_DAMAGED: "Phiên bản dữ liệu đó trên máy bị hỏng nên không dùng được. "
                                   "Máy vẫn dùng dữ liệu hiện tại.",
+        ErrorCode.BUNDLE_DOWNGRADE: "Gói dữ liệu trên USB cũ hơn gói đang dùng. Máy vẫn dùng dữ liệu "
+                                    "hiện tại; cán bộ cần xác nhận nếu muốn dùng gói cũ.",
         ErrorCode.PERMISSION_DENIED: "Máy đang bảo trì do lỗi cài đặt quyền truy cập. "
                                      "Xin mời hỏi cán bộ tại quầy, xin cảm ơn.",
         ErrorCode.PIN_HASH_INVALID: "Mã PIN cán bộ trên máy bị hỏng. Xin mời báo kỹ thuật viên đặt lại.",
@@ -91,6 +93,8 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.NO_ROLLBACK: "There is no older data version to go back to.",
         ErrorCode.BUNDLE_DAMAGED: "That data version on the kiosk is damaged. "
                                   "The kiosk keeps the current data.",
+        ErrorCode.BUNDLE_DOWNGRADE: "The data bundle on the USB stick is older than the one in use. "
+                                    "The kiosk keeps the current data.",
         ErrorCode.PERMISSION_DENIED: "This kiosk is under maintenance (a set-up problem). "
                                      "Please ask the staff at the counter. Thank you.",
         ErrorCode.PIN_HASH_INVALID: "The staff PIN on this kiosk is damaged. Please ask a technician "

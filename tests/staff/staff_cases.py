@@ -229,7 +229,7 @@ def fake_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int],
     (index_dir / "index.json").write_text(json.dumps({"records": list(bundle.records)}), encoding="utf-8")
 
 
-def no_smoke(bundle_dir: Path, bundle: Bundle) -> None:
+def no_smoke(bundle_dir: Path, bundle: Bundle, settings: object = None) -> None:
     assert (bundle_dir / "index" / "index.json").is_file()
 
 

@@ -7,18 +7,25 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_app.errors import ModelChecksumError
+from kiosk_app.errors import BundleUnsignedError, ModelChecksumError
 from kiosk_app.modelpack import PackEntry, PackError, install_pack, make_pack
 from kiosk_app.models import require, verify
-from kiosk_app.settings import Settings
+from kiosk_app.settings import Settings, StaffSettings
+from knowledge.signing import generate_keypair, trust_key
 
 
 def _pack(tmp_path: Path) -> Path:
+    """A pack signed with the office key, whose public half the kiosk under ``tmp_path/data`` trusts."""
     pack = tmp_path / "stick"
     (pack / "piper-vi").mkdir(parents=True)
     (pack / "piper-vi" / "vi.onnx").write_bytes(b"\x01" * 5000)
     (pack / "piper-vi" / "vi.onnx.json").write_text('{"audio": {"sample_rate": 22050}}')
-    make_pack(pack, [PackEntry("piper-vi", "tts", "vi", "CC-BY-4.0", "test")])
+    keys = tmp_path / "office-keys"
+    if not keys.exists():
+        priv, pub = generate_keypair(keys)
+        trust_key(Settings(data_dir=tmp_path / "data"), pub)
+    make_pack(pack, [PackEntry("piper-vi", "tts", "vi", "CC-BY-4.0", "test")],
+              sign_key=keys / "bundle-signing.key")
     return pack
 
 
@@ -50,7 +57,10 @@ UNSAFE = ('[[model]]\nname = "x"\nkind = "tts"\nlanguage = "vi"\nlicence = "l"\n
 @pytest.mark.parametrize("bad", ['[[model]]\nname = "x"\n', "not toml [", UNSAFE])
 def test_malformed_pack_is_refused_with_reason(tmp_path: Path, settings: Settings, bad: str) -> None:
     (tmp_path / "pack.toml").write_text(bad)
-    with pytest.raises(PackError, match=r"pack\.toml"):
+    relaxed = settings.model_copy(update={"staff": StaffSettings(require_signature=False)})
+    with pytest.raises(PackError, match=r"pack\.toml"):  # parsed only when signatures are optional
+        install_pack(tmp_path, relaxed)
+    with pytest.raises(BundleUnsignedError, match="not signed"):  # else refused before it is parsed
         install_pack(tmp_path, settings)
 
 

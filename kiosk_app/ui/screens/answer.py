@@ -4,6 +4,7 @@ the full card from the record with hedges, a QR code to the online service, and 
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -31,6 +32,8 @@ from kiosk_app.ui.theme import THEME
 from knowledge.bundle import Status
 from knowledge.types import Answer, Verdict
 
+log = logging.getLogger(__name__)
+
 CARD_SECTIONS_PER_FRAME = 2
 
 
@@ -54,7 +57,7 @@ class AnswerScreen(Screen):
         super().__init__(**kwargs)
         self.card_lines: list[Label] = []  # the card's labels in order (tests read them)
         self.alternative_buttons: list[widgets.KButton] = []
-        self._qr: tuple[str, Texture] | None = None
+        self._qr: tuple[str, Texture | None] | None = None
         self._card_todo: list[Any] = []  # sections still to add (a few per frame)
         self._card_event: Any = None
         self._said: list[str] = []  # sentences spoken so far of a live answer
@@ -105,7 +108,8 @@ class AnswerScreen(Screen):
             self.online_url = ""
         else:
             self.title = answer.title or card_title(record, lang)
-            self.online_url = record.online_url or ""
+            url = record.online_url or ""
+            self.online_url = url if url and self.qr_texture(url) is not None else ""  # no code: no box
         self._fill_card(record if not self.refer else None, lang)
         self.ids.card_scroll.scroll_y = 1
 
@@ -131,13 +135,17 @@ class AnswerScreen(Screen):
                 self.card_lines.append(head)
             for line in section.lines:
                 bullet = "• " if section.key not in ("summary", "time", "fee", "where", "updated") else ""
-                lbl = widgets.KLabel(text=bullet + line.text)
-                if line.status is not Status.SOURCED:
-                    lbl.color = THEME.hedge
-                    lbl.italic = True
-                elif section.key in ("updated", "sources", "legal"):
-                    lbl.color = THEME.muted
-                box.add_widget(lbl)
+                try:  # widget boundary: one line that cannot be drawn is left out, the card still shows
+                    lbl = widgets.KLabel(text=bullet + line.text)
+                    if line.status is not Status.SOURCED:
+                        lbl.color = THEME.hedge
+                        lbl.italic = True
+                    elif section.key in ("updated", "sources", "legal"):
+                        lbl.color = THEME.muted
+                    box.add_widget(lbl)
+                except Exception:
+                    log.exception("cannot draw a line of card section %s; shown without it", section.key)
+                    continue
                 self.card_lines.append(lbl)
         del self._card_todo[:sections_per_frame]
         if self._card_todo:

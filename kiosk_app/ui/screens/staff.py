@@ -3,12 +3,17 @@ stick, rollback, the questions the kiosk could not answer, satisfaction per proc
 
 The import runs in a background thread (``knowledge.importer``); progress and the result come back to
 the UI thread through ``post`` (``Clock.schedule_once``). Nothing is imported without a tap here, and
-the first tap on "Nhập" / "Quay lại" only asks for confirmation. Text is Vietnamese (ward staff).
+the first tap on "Nhập" / "Quay lại" only asks for confirmation. The stick's bundle is shown with its
+version and creation date (read from its manifest, unverified until the import checks it); of several,
+the newest by that date is offered. One older than the active bundle (a downgrade) is imported only
+after a confirmation that says so. A feedback store that cannot be read (sqlite errors) is reported on
+the screen, never raised. Text is Vietnamese (ward staff).
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
 import threading
 from collections.abc import Callable
 from datetime import datetime
@@ -20,7 +25,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.errors import KioskError
+from kiosk_app.errors import ErrorCode, KioskError
 from kiosk_app.events import Event
 from kiosk_app.feedback import RATING_VI, REASONS_VI, FeedbackStore
 from kiosk_app.settings import Settings
@@ -31,6 +36,10 @@ log = logging.getLogger(__name__)
 PHASE_VI = {"read": "Đang đọc và kiểm tra gói…", "copy": "Đang chép dữ liệu…",
             "index": "Đang tạo chỉ mục tìm kiếm…", "smoke": "Đang kiểm tra thử…",
             "activate": "Đang chuyển sang gói mới…"}
+
+
+FEEDBACK_BROKEN_VI = ("Không đọc được dữ liệu phản hồi trên máy (tệp bị khóa hoặc hỏng). "
+                      "Xin báo kỹ thuật viên.")
 
 
 def _when(iso: str) -> str:
@@ -52,7 +61,7 @@ class StaffScreen(Screen):
     ratings_text = StringProperty("")
     can_import = BooleanProperty(False)
     can_rollback = BooleanProperty(False)
-    confirm = StringProperty("")  # "", "import" or "rollback": waiting for the second tap
+    confirm = StringProperty("")  # "", "import", "downgrade" or "rollback": waiting for the next tap
 
     def __init__(self, settings: Settings | None = None, feedback: FeedbackStore | None = None,
                  **kwargs: Any) -> None:
@@ -60,6 +69,7 @@ class StaffScreen(Screen):
         self.settings = settings or Settings.model_validate({})
         self.feedback = feedback
         self.usb_bundles: list[Any] = []
+        self._peeks: dict[tuple[str, int, float], Any] = {}  # (path, size, mtime) -> Manifest | str
         self.import_kwargs: dict[str, Any] = {}  # tests pass a fast indexer here
         self.post: Callable[[Callable[[], None]], None] = lambda fn: Clock.schedule_once(lambda _dt: fn(), 0)
         self._poll_event: Any = None
@@ -82,7 +92,7 @@ class StaffScreen(Screen):
         if self.feedback is None:
             try:
                 self.feedback = FeedbackStore(self.settings.data_dir)
-            except OSError as exc:
+            except (OSError, sqlite3.Error) as exc:
                 log.warning("feedback store unavailable: %s", exc)
         return self.feedback
 
@@ -106,53 +116,106 @@ class StaffScreen(Screen):
                                          else "Không có phiên bản trước")
         self.poll_usb()
         fb = self._feedback()
-        if fb is not None:
+        if fb is None:
+            return
+        try:
             rows = fb.unanswered(limit=30)
-            self.unanswered_text = "\n".join(
-                f"• {u.question}  ({REASONS_VI.get(u.reason, u.reason)}, {_when(u.at)})" for u in rows
-            ) or "Chưa có câu hỏi nào."
             counts = fb.ratings_by_procedure()
-            self.ratings_text = "\n".join(
-                f"• {c.procedure_id or '(không rõ thủ tục)'}: {RATING_VI['hai-long']} {c.hai_long} · "
-                f"{RATING_VI['binh-thuong']} {c.binh_thuong} · {RATING_VI['chua-hai-long']} {c.chua_hai_long}"
-                for c in counts) or "Chưa có đánh giá nào."
+        except (OSError, sqlite3.Error) as exc:  # locked, corrupt or unreadable database file
+            log.warning("feedback store cannot be read: %s: %s", type(exc).__name__, exc)
+            self.unanswered_text = self.ratings_text = FEEDBACK_BROKEN_VI
+            return
+        self.unanswered_text = "\n".join(
+            f"• {u.question}  ({REASONS_VI.get(u.reason, u.reason)}, {_when(u.at)})" for u in rows
+        ) or "Chưa có câu hỏi nào."
+        self.ratings_text = "\n".join(
+            f"• {c.procedure_id or '(không rõ thủ tục)'}: {RATING_VI['hai-long']} {c.hai_long} · "
+            f"{RATING_VI['binh-thuong']} {c.binh_thuong} · {RATING_VI['chua-hai-long']} {c.chua_hai_long}"
+            for c in counts) or "Chưa có đánh giá nào."
 
     def poll_usb(self) -> None:
         from knowledge.usbwatch import find_bundles
 
-        self.usb_bundles = find_bundles(self.settings.staff.usb_dir)
+        found = find_bundles(self.settings.staff.usb_dir)
+        self.usb_bundles = sorted(found, key=lambda b: self._created(b) or "", reverse=True)  # stable: mtime
         if self.usb_bundles:
             b = self.usb_bundles[0]
             more = f" (và {len(self.usb_bundles) - 1} tệp khác)" if len(self.usb_bundles) > 1 else ""
-            self.usb_text = f"Trên USB: {b.name}{more}"
+            self.usb_text = f"Trên USB: {b.name} · {self.describe(b)}{more}"
         else:
             self.usb_text = f"Chưa thấy tệp .wkb trên USB (thư mục {self.settings.staff.usb_dir})."
         self.can_import = bool(self.usb_bundles) and not self.busy
-        if self.confirm != "import":
+        if self.confirm not in ("import", "downgrade"):
             self.ids.import_button.text = "Nhập gói từ USB" if self.usb_bundles else "Chưa có USB"
+
+    def _peek(self, b: Any) -> Any:
+        """The bundle file's manifest (cached per path, size and mtime), or the reason it cannot be read."""
+        from kiosk_app.errors import BundleError
+        from knowledge.importer import peek_manifest
+
+        key = (str(b.path), b.size, b.mtime)
+        if key not in self._peeks:
+            try:
+                self._peeks[key] = peek_manifest(b.path)
+            except BundleError as exc:
+                log.info("cannot preview %s: %s", b.name, exc)
+                self._peeks[key] = "không đọc được phiên bản (tệp hỏng?)"
+        return self._peeks[key]
+
+    def _created(self, b: Any) -> str:
+        m = self._peek(b)
+        return m.created.isoformat() if not isinstance(m, str) else ""
+
+    def _downgrade(self, b: Any) -> str | None:
+        from knowledge.importer import downgrade_problem
+        from knowledge.versions import status
+
+        m = self._peek(b)
+        return None if isinstance(m, str) else downgrade_problem(m, status(self.settings).current)
+
+    def describe(self, b: Any) -> str:
+        """"phiên bản 2 · tạo 01/12/2026 10:30 · 3 thủ tục" (+ "CŨ HƠN gói đang dùng") for a found file."""
+        m = self._peek(b)
+        if isinstance(m, str):
+            return m
+        older = " · CŨ HƠN gói đang dùng" if self._downgrade(b) else ""
+        return (f"phiên bản {m.version} · tạo {_when(m.created.isoformat())} · "
+                f"{m.record_count} thủ tục{older}")
 
     # ---- actions --------------------------------------------------------------------------------
     def on_import_press(self) -> None:
         if self.busy or not self.usb_bundles:
             return
+        b = self.usb_bundles[0]
+        if self.confirm == "downgrade":
+            self.confirm = ""
+            self.start_import(b.path, allow_downgrade=True)
+            return
         if self.confirm != "import":
             self.confirm = "import"
-            self.ids.import_button.text = f"Bấm lần nữa để nhập {self.usb_bundles[0].name}"
+            if self._downgrade(b):
+                self.confirm = "downgrade"
+                self.ids.import_button.text = (f"Gói {b.name} CŨ HƠN gói đang dùng. "
+                                               "Bấm lần nữa để VẪN nhập bản cũ")
+            else:
+                self.ids.import_button.text = f"Bấm lần nữa để nhập {b.name}"
+            self.status_text = f"Gói trên USB: {b.name} · {self.describe(b)}"
             return
         self.confirm = ""
-        self.start_import(self.usb_bundles[0].path)
+        self.start_import(b.path)
 
-    def start_import(self, path: Path | str, *, wait: bool = False) -> None:
+    def start_import(self, path: Path | str, *, wait: bool = False, allow_downgrade: bool = False) -> None:
         """Import in a background thread (``wait=True``: in this thread, for tests)."""
         self.busy, self.can_import, self.can_rollback = True, False, False
         self.progress = 0.0
         self.status_text = "Đang bắt đầu nhập…"
         if wait:
-            self._run_import(path)
+            self._run_import(path, allow_downgrade)
         else:
-            threading.Thread(target=self._run_import, args=(path,), name="bundle-import", daemon=True).start()
+            threading.Thread(target=self._run_import, args=(path, allow_downgrade), name="bundle-import",
+                             daemon=True).start()
 
-    def _run_import(self, path: Path | str) -> None:
+    def _run_import(self, path: Path | str, allow_downgrade: bool = False) -> None:
         from knowledge.importer import PHASES, import_bundle, message_vi
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -161,11 +224,13 @@ class StaffScreen(Screen):
             self.post(lambda: self._on_progress(phase, frac))
 
         try:
-            res = import_bundle(path, self.settings, progress, **self.import_kwargs)
+            res = import_bundle(path, self.settings, progress, allow_downgrade=allow_downgrade,
+                                **self.import_kwargs)
         except KioskError as exc:
             log.warning("bundle import from the staff screen refused: %s", exc)
             text = message_vi(exc)
-            self.post(lambda: self._on_done(f"Không nhập: {text}", ok=False))
+            downgrade = exc.code is ErrorCode.BUNDLE_DOWNGRADE
+            self.post(lambda: self._on_done(f"Không nhập: {text}", ok=False, downgrade=downgrade))
             return
         except Exception as exc:  # thread boundary: never die silently in the background
             log.exception("bundle import crashed")
@@ -180,11 +245,14 @@ class StaffScreen(Screen):
         self.progress = max(self.progress, min(1.0, frac))
         self.status_text = PHASE_VI.get(phase, phase)
 
-    def _on_done(self, message: str, *, ok: bool) -> None:
+    def _on_done(self, message: str, *, ok: bool, downgrade: bool = False) -> None:
         self.busy = False
         self.progress = 1.0 if ok else 0.0
         self.status_text = message
         self.refresh()
+        if downgrade and self.usb_bundles:  # the next tap confirms the downgrade
+            self.confirm = "downgrade"
+            self.ids.import_button.text = "Bấm để xác nhận nhập gói CŨ HƠN"
         if ok and self.controller is not None and hasattr(self.controller, "reload_bundle"):
             self.controller.reload_bundle()
 
@@ -225,6 +293,10 @@ class StaffScreen(Screen):
             return
         try:
             path = fb.export_csv(dest)
+        except sqlite3.Error as exc:
+            log.warning("feedback store cannot be read for export: %s: %s", type(exc).__name__, exc)
+            self.status_text = FEEDBACK_BROKEN_VI
+            return
         except OSError as exc:
             log.warning("feedback export to %s failed: %s", dest, exc)
             self.status_text = "Không ghi được lên USB (USB đầy hoặc chỉ đọc?)."

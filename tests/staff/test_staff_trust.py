@@ -1,0 +1,130 @@
+"""Issue 17 on the staff screen: the stick's bundle is shown with its version and date, the newest by
+date is offered, a downgrade needs a confirmation that says so, and a broken feedback database is
+reported instead of crashing the screen."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from kiosk_app.feedback import FeedbackStore
+from kiosk_app.settings import Settings, StaffSettings
+from knowledge import importer, versions
+from knowledge.bundle import Record, build_bundle_bytes
+from knowledge.signing import sign
+from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
+
+
+class FakeApp:
+    def __init__(self) -> None:
+        self.reloads = 0
+
+    def go(self, name: str) -> None:
+        pass
+
+    def reload_bundle(self) -> None:
+        self.reloads += 1
+
+
+@pytest.fixture
+def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
+    from kiosk_app.ui.screens.staff import StaffScreen
+
+    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
+    screen = StaffScreen(name="staff", settings=s, feedback=FeedbackStore(tmp_path / "fb.sqlite3"))
+    screen.controller = FakeApp()
+    screen.import_kwargs = {"indexer": fake_indexer, "smoke": no_smoke}
+    screen.post = lambda fn: fn()
+    screen.start_import = lambda path, wait=False, allow_downgrade=False, _real=screen.start_import: _real(
+        path, wait=True, allow_downgrade=allow_downgrade)
+    return screen
+
+
+def _on_stick(tmp_path: Path, name: str, data: bytes, mtime: float | None = None) -> Path:
+    stick = tmp_path / "media" / "USB"
+    stick.mkdir(parents=True, exist_ok=True)
+    path = stick / name
+    path.write_bytes(data)
+    if mtime is not None:
+        os.utime(path, (mtime, mtime))
+    return path
+
+
+def _bundle(records: list[Record], key: Any, version: str, created: datetime) -> bytes:
+    return build_bundle_bytes(records, bundle_id="phuong", version=version, created=created,
+                              signer=lambda m: sign(m, key))
+
+
+def test_stick_bundle_shows_version_and_date_and_the_newest_by_date_is_offered(
+        staff: Any, tmp_path: Path, small_records: list[Record], key: Any) -> None:
+    newer = _bundle(small_records, key, "2026.12.01-1030", datetime(2026, 12, 1, 10, 30, tzinfo=UTC))
+    older = _bundle(small_records, key, "2026.11.01-0900", datetime(2026, 11, 1, 9, 0, tzinfo=UTC))
+    _on_stick(tmp_path, "phuong-moi.wkb", newer, mtime=1_000_000)
+    _on_stick(tmp_path, "phuong-cu-chep-sau.wkb", older, mtime=2_000_000)  # copied later: newest mtime
+    staff.refresh()
+    assert staff.usb_bundles[0].name == "phuong-moi.wkb"
+    assert "phuong-moi.wkb · phiên bản 2026.12.01-1030 · tạo " in staff.usb_text
+    assert "3 thủ tục" in staff.usb_text and "(và 1 tệp khác)" in staff.usb_text
+    staff.on_import_press()
+    assert "phiên bản 2026.12.01-1030" in staff.status_text
+    assert "Bấm lần nữa để nhập" in staff.ids.import_button.text
+
+
+def test_a_downgrade_needs_a_confirmation_that_says_so(staff: Any, tmp_path: Path,
+                                                      make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    _on_stick(tmp_path, "phuong-4.wkb", make_bundle("4").read_bytes())
+    staff.refresh()
+    assert "phiên bản 4" in staff.usb_text and "CŨ HƠN gói đang dùng" in staff.usb_text
+    staff.on_import_press()
+    assert staff.confirm == "downgrade" and "CŨ HƠN" in staff.ids.import_button.text
+    assert importer.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
+    staff.on_import_press()  # the confirmation
+    assert importer.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
+    assert staff.status_text == "Đã nhập và dùng gói 4 (3 thủ tục)."
+
+
+def test_a_downgrade_found_only_by_the_import_asks_for_the_confirmation(
+        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    older = _on_stick(tmp_path, "phuong-4.wkb", make_bundle("4").read_bytes())
+    staff.refresh()
+    staff.start_import(older)  # e.g. started before the preview knew
+    assert staff.status_text.startswith("Không nhập: Gói 4") and "cũ hơn gói đang dùng 5" in staff.status_text
+    assert staff.confirm == "downgrade"
+    assert importer.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
+    staff.on_import_press()
+    assert importer.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("damage", ["garbage", "unopenable"])
+def test_a_broken_feedback_database_is_reported_not_raised(
+        tmp_path: Path, settings: Settings, make_bundle: Callable[..., Path], damage: str) -> None:
+    import sqlite3
+
+    from kiosk_app.ui.screens.staff import FEEDBACK_BROKEN_VI, StaffScreen
+
+    db = tmp_path / "fb.sqlite3"
+    store = FeedbackStore(db)
+    store.add_rating("khai-sinh", "hai-long")
+    if damage == "garbage":  # a damaged SD card sector, a half-written file: sqlite3.DatabaseError
+        db.write_bytes(b"this is not a database" * 100)
+    else:  # the file replaced by a folder: sqlite3.OperationalError "unable to open database file"
+        db.unlink()
+        db.mkdir()
+        with pytest.raises(sqlite3.OperationalError):
+            store.unanswered()
+    s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
+    screen = StaffScreen(name="staff", settings=s, feedback=store)
+    screen.refresh()  # before issue 17: sqlite3.DatabaseError escaped the screen
+    assert screen.unanswered_text == FEEDBACK_BROKEN_VI and screen.ratings_text == FEEDBACK_BROKEN_VI
+    _on_stick(tmp_path, "phuong-1.wkb", make_bundle("1").read_bytes())
+    screen.poll_usb()
+    screen.on_export_press()
+    assert screen.status_text == FEEDBACK_BROKEN_VI
