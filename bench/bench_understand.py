@@ -31,6 +31,7 @@ from report import REPO, machine, pct, write_section
 from kiosk_app.settings import Settings
 from knowledge.bundle import OutOfScope, load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import EvalReport, evaluate, in_conversation, load_rows
+from knowledge.importer import sample_vectors
 from knowledge.retrieval import Mode
 from knowledge.service import Knowledge, prepare_bundle_dir
 
@@ -45,7 +46,7 @@ def run(files: list[Path], lang: str, mode: Mode, examples: bool,
         records = [r.model_copy(update={"examples": (), "examples_en": ()}) for r in records]
         oos = OutOfScope()
     dest = tmp / f"{mode}-{examples}"
-    prepare_bundle_dir(records, dest, out_of_scope=oos)
+    prepare_bundle_dir(records, dest, out_of_scope=oos, vectors=sample_vectors())
     settings = Settings(data_dir=tmp / "data")
     times: list[float] = []
     with Knowledge.open(dest, settings, mode=mode) as kn:

@@ -26,6 +26,7 @@ from knowledge.bundle import load_out_of_scope_dir, load_records_dir
 from knowledge.decide import Thresholds
 from knowledge.evaluation import calibration_points, evaluate, fit_calibration, load_rows
 from knowledge.examples import is_out_of_scope
+from knowledge.importer import sample_vectors
 from knowledge.retrieval import FusionWeights
 from knowledge.service import Knowledge, prepare_bundle_dir
 
@@ -113,7 +114,7 @@ def score(data: tuple[np.ndarray, ...], oos_mask: np.ndarray, w: tuple[float, ..
 def main() -> int:
     with tempfile.TemporaryDirectory() as tmp:
         dest = prepare_bundle_dir(load_records_dir(RECORDS), Path(tmp) / "b",
-                                  out_of_scope=load_out_of_scope_dir(RECORDS))
+                                  out_of_scope=load_out_of_scope_dir(RECORDS), vectors=sample_vectors())
         kn = Knowledge.open(dest, Settings(data_dir=Path(tmp) / "data"))
         assert kn.retriever.examples is not None
         targets = list(kn.retriever.examples.targets)

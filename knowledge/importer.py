@@ -72,6 +72,8 @@ log = logging.getLogger(__name__)
 
 SAMPLE = "sample"
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample" / "records"
+SAMPLE_VECTORS = "vectors.npz"  # beside records/: the sample's precomputed vectors
+SAMPLE_VECTORS_MODEL = "vectors.model"  # the embedding model fingerprint that made them
 SMOKE_MAX = 30  # titles queried by the smoke test (evenly spread over the bundle)
 PHASES = ("read", "copy", "index", "smoke", "activate")  # read = read + signature + schema + lint
 
@@ -113,6 +115,17 @@ def message_vi(exc: BaseException) -> str:
     return f"Không nhập được gói dữ liệu; {KEEP_OLD_VI}. Xin mời liên hệ kỹ thuật viên."
 
 
+def sample_vectors(records_dir: Path = SAMPLE_DIR) -> tuple[str, bytes] | None:
+    """The sample's precomputed E5 vectors (``sample/vectors.npz`` + the model that made them), so the
+    first start does not embed ~3,600 example questions on the kiosk (about 2 minutes on 2 cores).
+    Rebuilt by ``scripts/sample_vectors.py``; a vector whose text changed since is re-embedded."""
+    folder = Path(records_dir).parent
+    npz, model = folder / SAMPLE_VECTORS, folder / SAMPLE_VECTORS_MODEL
+    if not (npz.is_file() and model.is_file()):
+        return None
+    return model.read_text(encoding="utf-8").strip(), npz.read_bytes()
+
+
 def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:
     """Build the sample bundle from package data; deterministic, so re-importing it is a no-op."""
     records = load_records_dir(records_dir)
@@ -121,7 +134,8 @@ def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:
     return build_bundle_bytes(records, bundle_id=SAMPLE, version=f"{newest:%Y.%m.%d}-{digest[:8]}",
                               title=f"Dữ liệu mẫu ({len(records)} thủ tục)", sample=True,
                               created=datetime.combine(newest, dtime(0, 0), tzinfo=UTC),
-                              out_of_scope=load_out_of_scope_dir(records_dir))
+                              out_of_scope=load_out_of_scope_dir(records_dir),
+                              vectors=sample_vectors(records_dir))
 
 
 def sample_manifest_bytes() -> bytes:

@@ -244,14 +244,15 @@ def open_current(settings: Settings, *, mode: Mode = Mode.HYBRID,
 
 def prepare_bundle_dir(records: Iterable[Record], dest: Path, *, bundle_id: str = "sample",
                        version: str = "0", sample: bool = True,
-                       progress: object = None, out_of_scope: OutOfScope | None = None) -> Path:
+                       progress: object = None, out_of_scope: OutOfScope | None = None,
+                       vectors: tuple[str, bytes] | None = None) -> Path:
     """Write an unpacked bundle (manifest + records) with its index into ``dest`` (tests, benchmarks).
 
     The ward's real path is the staff importer (``kiosk bundle import``), which also validates
     signatures and swaps the ``current`` link atomically.
     """
     data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, sample=sample,
-                              out_of_scope=out_of_scope)
+                              out_of_scope=out_of_scope, vectors=vectors)
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:

@@ -12,6 +12,7 @@ import pytest
 
 from kiosk_app.settings import Settings
 from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
+from knowledge.importer import sample_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
@@ -89,7 +90,8 @@ def knowledge(tmp_path_factory: pytest.TempPathFactory, sample_records: list[Rec
 
     bundle_dir = prepare_bundle_dir(sample_records, tmp_path_factory.mktemp("bundle") / "sample-en",
                                     bundle_id="sample", version="1",
-                                    out_of_scope=load_out_of_scope_dir(SAMPLE_RECORDS))
+                                    out_of_scope=load_out_of_scope_dir(SAMPLE_RECORDS),
+                                    vectors=sample_vectors())
     kn = Knowledge.open(bundle_dir, en_settings)
     yield kn
     kn.close()

@@ -9,6 +9,7 @@ import pytest
 
 from kiosk_app.settings import Settings
 from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
+from knowledge.importer import sample_vectors
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
@@ -27,7 +28,8 @@ def sample_bundle_dir(tmp_path_factory: pytest.TempPathFactory, sample_records: 
 
     return prepare_bundle_dir(sample_records, tmp_path_factory.mktemp("bundle") / "sample-1",
                               bundle_id="sample", version="1",
-                              out_of_scope=load_out_of_scope_dir(SAMPLE_RECORDS))
+                              out_of_scope=load_out_of_scope_dir(SAMPLE_RECORDS),
+                              vectors=sample_vectors())
 
 
 @pytest.fixture(scope="session")

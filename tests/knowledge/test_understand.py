@@ -180,3 +180,20 @@ def test_vectors_of_another_model_are_recomputed(sample_records: list[Record], t
 
     # every document embedded again, and the import still succeeds
     assert sum(calls) == len(bundle_docs(records, OutOfScope()))
+
+
+def test_the_sample_ships_a_fresh_vector_for_every_document() -> None:
+    """The first start reuses them instead of embedding every example on the kiosk; after editing the
+    sample's names or examples run scripts/sample_vectors.py."""
+    from knowledge import vectors
+    from knowledge.bundle import load_out_of_scope_dir, load_records_dir
+    from knowledge.embedding import fingerprint
+    from knowledge.importer import SAMPLE_DIR, sample_vectors
+    from knowledge.store import bundle_docs
+
+    shipped = sample_vectors()
+    assert shipped is not None and shipped[0] == fingerprint()
+    have = vectors.unpack(shipped[1])
+    docs = bundle_docs(load_records_dir(SAMPLE_DIR), load_out_of_scope_dir(SAMPLE_DIR))
+    stale = [d.id for d in docs if have.get(d.id, ("", None))[0] != vectors.text_sha(d.text)]
+    assert not stale, f"{len(stale)} documents without a fresh vector: run scripts/sample_vectors.py"

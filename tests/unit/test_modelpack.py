@@ -22,7 +22,7 @@ def _pack(tmp_path: Path) -> Path:
     (pack / "piper-vi" / "vi.onnx.json").write_text('{"audio": {"sample_rate": 22050}}')
     keys = tmp_path / "office-keys"
     if not keys.exists():
-        priv, pub = generate_keypair(keys)
+        _priv, pub = generate_keypair(keys)
         trust_key(Settings(data_dir=tmp_path / "data"), pub)
     make_pack(pack, [PackEntry("piper-vi", "tts", "vi", "CC-BY-4.0", "test")],
               sign_key=keys / "bundle-signing.key")
