@@ -150,6 +150,35 @@ class LlamaEngine:
             how = "cold-saved"
         return how, {"state_load_ms": (t1 - t0) * 1000, "prefix_ms": (t2 - t1) * 1000}
 
+    def _sample_loop(self, rid: int, out: Any, cancelled: Any, max_tokens: int, decoder: Any,
+                     gen_tokens: list[int], base: dict[str, Any], t0: float, t1: float,
+                     t2: float) -> tuple[str, int, float | None]:
+        """Sample greedily until end of generation, ``max_tokens`` or cancel; streams tokens."""
+        n_gen, first_ms, stop = 0, None, "length"
+        while n_gen < max_tokens:
+            if cancelled():
+                stop = "cancelled"
+                break
+            tok = self.llm.sample(temp=0.0)  # greedy: the same question gives the same reply
+            if self.lc.llama_vocab_is_eog(self.vocab, tok):
+                stop = "eog"
+                break
+            gen_tokens.append(tok)
+            n_gen += 1
+            text = decoder.decode(self.llm.detokenize([tok]))
+            if first_ms is None:
+                first_ms = (time.perf_counter() - t0) * 1000
+            if text or n_gen == 1:
+                msg: dict[str, Any] = {"op": "token", "id": rid, "text": text, "tok": tok}
+                if n_gen == 1:  # the parent learns the prompt-read times with the first token
+                    msg["timings"] = {**base, "question_ms": (t2 - t1) * 1000, "prompt_ms": (t2 - t0) * 1000,
+                                      "first_token_ms": first_ms}
+                out.put(msg)
+            if self.llm.n_tokens + 1 >= self.n_ctx:
+                break
+            self.llm.eval([tok])
+        return stop, n_gen, first_ms
+
     # ---- generation ---------------------------------------------------------------------------
     def generate(self, req: dict[str, Any], out: Any, cancelled: Any) -> None:
         import codecs
@@ -175,28 +204,18 @@ class LlamaEngine:
         decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
         n_gen, first_ms, stop = 0, None, "length"
         gen_tokens: list[int] = []
-        while n_gen < max_tokens:
-            if cancelled():
-                stop = "cancelled"
-                break
-            tok = self.llm.sample(temp=0.0)  # greedy: the same question gives the same reply
-            if self.lc.llama_vocab_is_eog(self.vocab, tok):
-                stop = "eog"
-                break
-            gen_tokens.append(tok)
-            n_gen += 1
-            text = decoder.decode(self.llm.detokenize([tok]))
-            if first_ms is None:
-                first_ms = (time.perf_counter() - t0) * 1000
-            if text or n_gen == 1:
-                msg: dict[str, Any] = {"op": "token", "id": rid, "text": text, "tok": tok}
-                if n_gen == 1:  # the parent learns the prompt-read times with the first token
-                    msg["timings"] = {**base, "question_ms": (t2 - t1) * 1000, "prompt_ms": (t2 - t0) * 1000,
-                                      "first_token_ms": first_ms}
-                out.put(msg)
-            if self.llm.n_tokens + 1 >= self.n_ctx:
-                break
-            self.llm.eval([tok])
+        if req.get("grammar"):
+            # A GBNF grammar (the fact ids a record allows): one sampler for the whole reply, so the
+            # grammar's state advances with every token (``Llama.sample`` alone rebuilds it per token).
+            from llama_cpp import LlamaGrammar
+
+            grammar = LlamaGrammar.from_string(req["grammar"], verbose=False)
+            self.llm._sampler = self.llm._init_sampler(temp=0.0, grammar=grammar)
+        try:
+            stop, n_gen, first_ms = self._sample_loop(rid, out, cancelled, max_tokens, decoder, gen_tokens,
+                                                      base, t0, t1, t2)
+        finally:
+            self.llm._sampler = None
         tail = decoder.decode(b"", final=True)
         if tail:
             out.put({"op": "token", "id": rid, "text": tail, "tok": -1})

@@ -13,10 +13,10 @@ from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from knowledge.answer import Answerer
 from knowledge.bundle import Record
 
 if TYPE_CHECKING:
+    from knowledge.answer import EvidenceAnswerer
     from knowledge.llm_answerer import LlamaAnswerer
 
 log = logging.getLogger(__name__)
@@ -54,9 +54,11 @@ def llm_unavailable(settings: Any) -> str:
     return ""
 
 
-def build_llama_answerer(settings: Any, template: Answerer, *, bundle_dir: Path | None = None,
-                         records: Iterable[Record] = (), start: bool = True) -> LlamaAnswerer:
-    """A ``LlamaAnswerer`` for ``settings.answer.llm_model``; the child starts loading at once."""
+def build_llama_answerer(settings: Any, evidence: EvidenceAnswerer | None = None, *,
+                         bundle_dir: Path | None = None, records: Iterable[Record] = (),
+                         start: bool = True) -> LlamaAnswerer:
+    """A ``LlamaAnswerer`` for ``settings.answer.llm_model``; the child starts loading at once.
+    ``evidence``: the answerer that speaks the chosen facts and answers when the model cannot."""
     from knowledge.llm_answerer import LlamaAnswerer, model_key
     from knowledge.llm_child import ChildConfig, LlmChild
 
@@ -65,7 +67,7 @@ def build_llama_answerer(settings: Any, template: Answerer, *, bundle_dir: Path 
     child = LlmChild(ChildConfig(model_path=str(gguf), n_ctx=N_CTX, n_threads=settings.answer.llm_threads))
     if start:
         child.start()
-    return LlamaAnswerer(child, template=template, model_key=model_key(name, gguf),
+    return LlamaAnswerer(child, evidence=evidence, model_key=model_key(name, gguf),
                          first_sentence_timeout_s=settings.answer.llm_first_sentence_timeout_s,
                          total_timeout_s=settings.answer.llm_total_timeout_s,
                          bundle_dir=bundle_dir, records=records)
@@ -75,21 +77,19 @@ def precompute_states(settings: Any, bundle_dir: Path, records: Iterable[Record]
                       progress: Callable[[int, int], None] | None = None) -> dict[str, Any] | None:
     """Bundle-import hook: save every record's prompt state under ``bundle_dir/llm_state/``.
 
-    Does nothing (returns None) unless the kiosk is set to the LLM answerer and it can run here;
-    never raises (states are also made lazily on first use).
+    Does nothing (returns None) unless the kiosk may use the LLM (``auto`` or ``llm``) and it can
+    run here; never raises (states are also made lazily on first use).
     """
     from kiosk_app.settings import AnswererKind
 
-    if settings.answer.answerer is not AnswererKind.LLM:
+    if settings.answer.answerer not in (AnswererKind.AUTO, AnswererKind.LLM):
         return None
     why = llm_unavailable(settings)
     if why:
         log.warning("LLM prompt states not precomputed: %s", why)
         return None
-    from knowledge.answer import TemplateAnswerer
-
     recs = list(records)
-    ans = build_llama_answerer(settings, TemplateAnswerer(), bundle_dir=bundle_dir, records=recs)
+    ans = build_llama_answerer(settings, bundle_dir=bundle_dir, records=recs)
     try:
         stats = ans.prepare(recs, progress=progress)
     except Exception:  # precomputing is an optimisation; import must not fail because of it

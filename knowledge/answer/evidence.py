@@ -145,12 +145,11 @@ class EvidenceAnswerer:
         if language != "vi" or ask_list[0] not in SPECIFIC:
             base = self.template.answer(question, record, aspect, confidence=confidence,
                                         alternatives=alternatives, language=language)
-            return replace(base, answerer=self.name, reason=base.reason or f"evidence:{ask_list[0].value}",
+            return replace(base, answerer=self.name, ask=ask_list[0].value,
                            timings_ms={"answer_ms": (self.clock() - t0) * 1000})
         ask_list, units, unsourced, timings = self.choose(question, record)
         return self.compose(question, record, aspect, units, ask=ask_list[0], unsourced=unsourced,
                             confidence=confidence, alternatives=alternatives,
-                            reason=f"evidence:{ask_list[0].value}",
                             timings={**timings, "answer_ms": (self.clock() - t0) * 1000})
 
     def compose(self, question: str, record: Record, aspect: Aspect, units: Sequence[FactUnit], *,
@@ -167,5 +166,5 @@ class EvidenceAnswerer:
                       procedure_id=record.id, title=record.title, aspect=aspect, hedged=hedged,
                       sources=tuple(sources), alternatives=tuple(alternatives), language="vi",
                       answerer=answerer or self.name, reason=reason, sentences=tuple(sentences),
-                      facts=tuple(ids), verdict_word=word,
+                      facts=tuple(ids), verdict_word=word, ask=ask.value,
                       timings_ms={k: round(v, 2) for k, v in (timings or {}).items()})
