@@ -189,7 +189,7 @@ class LlamaAnswerer:
             return self._fallback(base, "llm-empty", on_sentence, t0)
         proposed = choice.label if choice.label in ("yes", "no") else ""
         timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
-        ans = self.evidence.compose(question, record, aspect, units, ask=asks(question)[0], proposed=proposed,
+        ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0], proposed=proposed,
                                     confidence=confidence, alternatives=alternatives, answerer=self.name,
                                     reason=f"llm:{choice.label}" if choice.label else "llm",
                                     timings={k: float(v) for k, v in timings.items()

@@ -22,7 +22,7 @@ from typing import Protocol
 
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import FactUnit, fact_units
-from knowledge.answer.select import SPECIFIC, Ask, asks, name_words, select_facts
+from knowledge.answer.select import SPECIFIC, Ask, asks, name_words, score_units, select_facts
 from knowledge.answer.template import (
     HEDGE_END_VI,
     HEDGE_PREFIX_VI,
@@ -39,10 +39,11 @@ from knowledge.types import Answer, Aspect, Verdict
 log = logging.getLogger(__name__)
 
 MIN_SCORE = 0.25  # below this with no cue in the best unit, the record does not answer the ask
+CLEAR_MARGIN = 0.12  # the best unit leads the next fact's best by this much: E5 is not needed
 
 ASK_TOPIC_VI: dict[Ask, str] = {
     Ask.DEADLINE: "thời hạn phải làm", Ask.PROCESSING: "thời gian giải quyết",
-    Ask.VALIDITY: "thời hạn giá trị của giấy tờ", Ask.AGE: "độ tuổi", Ask.AMOUNT: "số tiền",
+    Ask.VALIDITY: "thời hạn giá trị của giấy tờ", Ask.AGE: "độ tuổi", Ask.AMOUNT: "lệ phí", Ask.BENEFIT: "mức được hưởng",
     Ask.EXEMPT: "việc miễn lệ phí", Ask.COPIES: "số bản giấy tờ", Ask.PROXY: "việc làm thay",
     Ask.ONLINE: "việc nộp trực tuyến", Ask.WHERE: "nơi làm", Ask.CONDITION: "điều kiện",
     Ask.RESULT: "kết quả nhận được", Ask.DOCUMENTS: "giấy tờ", Ask.STEPS: "các bước",
@@ -55,6 +56,17 @@ class SemanticScorer(Protocol):
 
     def scores(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]: ...
     def warm(self, records: Iterable[Record]) -> None: ...
+
+
+def _clear_winner(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask],
+                  exclude: frozenset[str]) -> bool:
+    """The field prior, cue and lexical scores alone pick one fact by a clear margin."""
+    ranked = score_units(question, units, ask_list, exclude=exclude)
+    if not ranked or not ranked[0].cue:
+        return False
+    top = ranked[0]
+    runner = next((sc for sc in ranked[1:] if sc.unit.fact_id != top.unit.fact_id), None)
+    return runner is None or top.score - runner.score >= CLEAR_MARGIN
 
 
 def no_info_sentence(record: Record, ask: Ask) -> str:
@@ -124,24 +136,26 @@ class EvidenceAnswerer:
                                                              dict[str, float]]:
         """(asks, chosen units best first, an unsourced unit that answers better, timings)."""
         t0 = self.clock()
-        ask_list = asks(question)
+        ask_list = asks(question, record.title)
         units = fact_units(record)
-        sem: Mapping[str, float] = {}
+        exclude = name_words(record)
         t1 = self.clock()
-        if self.semantic is not None and ask_list[0] in SPECIFIC:
-            sem = self.semantic.scores(question, units)
+        chosen, unsourced = select_facts(question, units, ask_list, exclude=exclude)
+        if self.semantic is not None and ask_list[0] in SPECIFIC and not _clear_winner(question, units,
+                                                                                        ask_list, exclude):
+            sem = self.semantic.scores(question, units)  # E5 only when the cheap scores are unsure
+            chosen, unsourced = select_facts(question, units, ask_list, sem, exclude=exclude)
         t2 = self.clock()
-        chosen, unsourced = select_facts(question, units, ask_list, sem, exclude=name_words(record))
         picked = [sc.unit for sc in chosen]
         if chosen and not chosen[0].cue and chosen[0].score < MIN_SCORE:
             picked = []
-        timings = {"semantic_ms": (t2 - t1) * 1000, "select_ms": (self.clock() - t0) * 1000}
+        timings = {"select_ms": (t2 - t1) * 1000, "choose_ms": (self.clock() - t0) * 1000}
         return ask_list, picked, unsourced.unit if unsourced else None, timings
 
     def answer(self, question: str, record: Record, aspect: Aspect, *, confidence: float = 1.0,
                alternatives: Sequence[str] = (), language: str = "vi") -> Answer:
         t0 = self.clock()
-        ask_list = asks(question) if language == "vi" else (Ask.GENERAL,)
+        ask_list = asks(question, record.title) if language == "vi" else (Ask.GENERAL,)
         if language != "vi" or ask_list[0] not in SPECIFIC:
             base = self.template.answer(question, record, aspect, confidence=confidence,
                                         alternatives=alternatives, language=language)

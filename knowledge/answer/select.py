@@ -31,7 +31,8 @@ class Ask(StrEnum):
     PROCESSING = "processing"  # how long the office takes
     VALIDITY = "validity"  # how long a paper stays valid
     AGE = "age"
-    AMOUNT = "amount"  # fees, allowances
+    AMOUNT = "amount"  # fees
+    BENEFIT = "benefit"  # how much an allowance or support pays
     EXEMPT = "exempt"  # who pays nothing
     COPIES = "copies"  # originals, copies, how many
     PROXY = "proxy"  # who may go on someone's behalf
@@ -62,17 +63,24 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (Ask.PROCESSING, _rx(r"bao lâu", r"mấy ngày", r"bao nhiêu ngày", r"bao giờ", r"khi nào (?:có|xong|nhận|lấy)",
                          r"lấy ngay", r"trong ngày", r"chờ", r"trả kết quả", r"nhanh không", r"lâu không")),
     (Ask.AGE, _rx(r"tuổi", r"bao nhiêu tuổi", r"mấy tuổi")),
+    (Ask.BENEFIT, _rx(r"(?:trợ cấp|hỗ trợ|được hưởng|được nhận|lương hưu)\b.{0,30}(?:bao nhiêu|mấy)",
+                      r"được (?:bao nhiêu|mấy) (?:tiền|đồng)", r"mức (?:trợ cấp|hỗ trợ|hưởng)",
+                      r"mỗi tháng được")),
     (Ask.EXEMPT, _rx(r"(?:ai|người nào|đối tượng nào|trường hợp nào) (?:được )?miễn", r"được miễn",
                      r"miễn (?:phí|lệ phí) cho", r"không phải (?:nộp|trả|đóng)")),
     (Ask.AMOUNT, _rx(r"bao nhiêu tiền", r"mấy tiền", r"lệ phí", r"phí", r"tiền", r"mức", r"trợ cấp bao nhiêu",
-                     r"hỗ trợ bao nhiêu", r"được bao nhiêu", r"đồng", r"miễn phí")),
-    (Ask.COPIES, _rx(r"mấy bản", r"bao nhiêu bản", r"bản sao", r"bản chính", r"photo", r"công chứng")),
+                     r"hỗ trợ bao nhiêu", r"được bao nhiêu", r"(?:\d+|nghìn|triệu|trăm|mấy|bao nhiêu) đồng",
+                     r"miễn phí")),
     (Ask.PROXY, _rx(r"làm thay", r"đi thay", r"thay cho", r"nộp thay", r"nhờ", r"ủy quyền", r"uỷ quyền",
                     r"người khác", r"con cháu", r"người nhà", r"ông bà", r"không đi được", r"đại diện",
                     r"đi thay được", r"ai (?:đi|làm|nộp|khai)")),
+    (Ask.COPIES, _rx(r"mấy bản", r"bao nhiêu bản", r"bản sao", r"bản chính", r"photo", r"công chứng")),
+    (Ask.WHERE, _rx(r"đúng (?:phường|xã|nơi)", r"nơi (?:cư trú|ở|thường trú)", r"phường nào", r"xã nào",
+                    r"phường khác", r"xã khác", r"ở đâu", r"đi đâu")),
     (Ask.ONLINE, _rx(r"trên mạng", r"trực tuyến", r"online", r"qua mạng", r"vneid", r"dịch vụ công",
                      r"ở nhà", r"điện thoại", r"qua app", r"ứng dụng")),
-    (Ask.WHERE, _rx(r"ở đâu", r"chỗ nào", r"nơi nào", r"đi đâu", r"nộp ở", r"làm ở", r"phòng nào", r"quầy nào",
+    (Ask.WHERE, _rx(r"đúng (?:phường|xã|nơi)", r"nơi (?:cư trú|ở|thường trú)", r"phường nào", r"xã nào",
+                    r"phường khác", r"xã khác", r"chỗ khác", r"ở đâu", r"chỗ nào", r"nơi nào", r"đi đâu", r"nộp ở", r"làm ở", r"phòng nào", r"quầy nào",
                     r"cơ quan nào", r"công an hay", r"phường hay")),
     (Ask.CONDITION, _rx(r"điều kiện", r"ai được", r"đối tượng", r"có được hưởng", r"được hưởng",
                         r"trường hợp nào", r"được không", r"có được", r"có phải", r"phải không",
@@ -83,7 +91,7 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
 )
 
 # Asks the unit-by-unit selection answers; the others (documents, steps, general) read lists.
-SPECIFIC = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.AMOUNT, Ask.EXEMPT,
+SPECIFIC = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.AMOUNT, Ask.BENEFIT, Ask.EXEMPT,
                       Ask.COPIES, Ask.PROXY, Ask.ONLINE, Ask.WHERE, Ask.CONDITION, Ask.RESULT})
 
 FIELD_PRIOR: dict[Ask, dict[str, float]] = {
@@ -93,7 +101,8 @@ FIELD_PRIOR: dict[Ask, dict[str, float]] = {
     Ask.VALIDITY: {"notes": 0.8, "summary": 0.5, "processing_time": 0.1, "documents": 0.3},
     Ask.AGE: {"who": 0.7, "summary": 0.6, "notes": 0.6, "documents": 0.3, "fee/details": 0.3,
               "fee/exemptions": 0.3, "where": 0.3},
-    Ask.AMOUNT: {"fee": 1.0, "fee/details": 0.8, "fee/exemptions": 0.5, "notes": 0.4, "summary": 0.4},
+    Ask.AMOUNT: {"fee": 1.0, "fee/details": 0.9, "fee/exemptions": 0.5, "notes": 0.4, "summary": 0.4},
+    Ask.BENEFIT: {"notes": 0.8, "summary": 0.7, "who": 0.3, "steps": 0.2, "fee": 0.1},
     Ask.EXEMPT: {"fee/exemptions": 1.0, "fee": 0.6, "fee/details": 0.3, "notes": 0.3},
     Ask.COPIES: {"documents": 0.8, "notes": 0.5, "summary": 0.3},
     Ask.PROXY: {"who": 1.0, "notes": 0.5, "documents": 0.3, "summary": 0.3},
@@ -106,12 +115,14 @@ FIELD_PRIOR: dict[Ask, dict[str, float]] = {
 # What a unit that answers the ask looks like (on ``normalize_vi`` text).
 CUE: dict[Ask, re.Pattern[str]] = {
     Ask.DEADLINE: re.compile(r"kể từ ngày|kể từ khi|trong (?:vòng )?\d+ ngày(?! làm việc)|chậm nhất|"
+                             r"\d+ ngày trở lên|"
                              r"thời hạn (?:gia đình|phải|đăng ký|khai)|có trách nhiệm|quá hạn|đúng hạn"),
     Ask.PROCESSING: re.compile(r"ngày làm việc|làm ngay|ngay trong ngày|ngay sau khi|trả kết quả|"
                                r"trong ngày|ngày (?:tiếp theo|hôm sau)|giải quyết"),
     Ask.VALIDITY: re.compile(r"giá trị|hiệu lực|hết hạn|thời hạn sử dụng|dùng (?:luôn|được)|đổi thẻ|đổi nữa"),
     Ask.AGE: re.compile(r"\d+ tuổi|tuổi"),
     Ask.AMOUNT: re.compile(r"\d+ ?đồng|lệ phí|miễn|không mất|không thu|mức|phí"),
+    Ask.BENEFIT: re.compile(r"\d+ ?đồng|mức (?:trợ cấp|hỗ trợ|chuẩn)"),
     Ask.EXEMPT: re.compile(r"miễn|không mất|không thu|không phải nộp"),
     Ask.COPIES: re.compile(r"bản sao|bản chính|\d+ bản|bản photo|chứng thực|đối chiếu"),
     Ask.PROXY: re.compile(r"ủy quyền|uỷ quyền|đi thay|làm thay|nộp thay|thay cho|người thân|đại diện|"
@@ -122,6 +133,8 @@ CUE: dict[Ask, re.Pattern[str]] = {
     Ask.RESULT: re.compile(r"kết quả|được cấp|trích lục|giấy chứng nhận|bản chính"),
 }
 
+_OWN_DEADLINE = re.compile(r"trong (?:vòng )?\d+ ngày(?! làm việc)|\d+ ngày trở lên|chậm nhất")
+
 _STOP = frozenset("""
 à ạ ơi ạ cho tôi cháu bác em anh chị mình hỏi với thì là mà có không được bao nhiêu mấy gì nào sao thế
 như làm cần phải của và hay hoặc để đi ở tại này kia đó đây ấy vậy nhỉ nhé nha chứ rồi đã sẽ đang bị
@@ -131,6 +144,8 @@ một những các cái con người ai khi nếu xin muốn biết
 W_PRIOR, W_CUE, W_LEX, W_SEM = 0.40, 0.40, 0.35, 0.30
 KEEP_RATIO = 0.9  # a further unit is kept when it scores at least this share of the best
 MAX_FACTS = 2  # spoken facts per answer (the LLM may choose up to 3)
+# asks one fact answers: a second one is more often a different rule that sounds alike
+ONE_FACT = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.WHERE, Ask.ONLINE, Ask.PROXY})
 
 
 @dataclass(frozen=True, slots=True)
@@ -140,16 +155,31 @@ class Scored:
     cue: bool
 
 
-def asks(question: str) -> tuple[Ask, ...]:
-    """What the question asks, most specific first; ``(GENERAL,)`` when nothing specific."""
+def asks(question: str, title: str = "") -> tuple[Ask, ...]:
+    """What the question asks, most specific first; ``(GENERAL,)`` when nothing specific.
+
+    ``title``: the procedure's name; a cue made only of its words ("bản sao" in "cấp bản sao trích
+    lục", "vneid" in the VNeID procedure) names the procedure, not what is asked about it."""
     q = normalize_vi(question)
-    found = [ask for ask, rx in _ASK_PATTERNS if rx.search(q)]
+    name = set(normalize_vi(title).split())
+    found: list[Ask] = []
+    for ask, rx in _ASK_PATTERNS:
+        if ask in found:
+            continue
+        if any(not set(m.group(0).split()) <= name for m in rx.finditer(q)):
+            found.append(ask)
     if Ask.DEADLINE in found and Ask.PROCESSING in found:
         found.remove(Ask.PROCESSING)
     if Ask.VALIDITY in found:
         found = [a for a in found if a not in (Ask.PROCESSING, Ask.DEADLINE)]
     if Ask.EXEMPT in found and Ask.AMOUNT in found:
         found.remove(Ask.AMOUNT)
+    if Ask.BENEFIT in found and Ask.AMOUNT in found:
+        found.remove(Ask.AMOUNT)
+    if (Ask.AGE in found and not re.search(r"(?:bao nhiêu|mấy) tuổi", q)
+            and any(a in found for a in (Ask.AMOUNT, Ask.BENEFIT, Ask.WHERE, Ask.PROCESSING))):
+        found.remove(Ask.AGE)  # "con 10 tuổi làm căn cước ở đâu": the age qualifies, the place is asked
+        found.append(Ask.AGE)
     return tuple(found) or (Ask.GENERAL,)
 
 
@@ -188,12 +218,14 @@ def score_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask
             weight = 1.0 if rank == 0 else 0.5
             prior = max(prior, weight * FIELD_PRIOR.get(ask, {}).get(u.field, 0.0))
             rx = CUE.get(ask)
+            if FIELD_PRIOR.get(ask, {}).get(u.field, 0.0) >= 1.0 and rank == 0:
+                cue = True  # the ask's own field answers it, whatever its wording
             if rx is not None and rx.search(match):
                 cue = cue or rank == 0 or ask is primary
                 prior = max(prior, weight * 0.3)
         s = (W_PRIOR * prior + (W_CUE if cue else 0.0) + W_LEX * lexical_overlap(question, u.match, exclude)
              + W_SEM * (semantic or {}).get(u.id, 0.0))
-        if primary is Ask.DEADLINE and "ngày làm việc" in match and not CUE[Ask.DEADLINE].search(match):
+        if primary is Ask.DEADLINE and "ngày làm việc" in match and not _OWN_DEADLINE.search(match):
             s -= 0.25  # a processing time is the classic wrong answer to a deadline question
         if "#" not in u.id:
             s += 0.02  # a curated say form (or a one-sentence fact) wins a tie with a raw sentence
@@ -209,6 +241,8 @@ def select_facts(question: str, units: Sequence[FactUnit], ask_list: Sequence[As
 
     A unit is never spoken twice for one fact; an unsourced unit is never spoken."""
     ranked = score_units(question, units, ask_list, semantic, exclude)
+    if ask_list and ask_list[0] in ONE_FACT:
+        max_facts = 1
     chosen: list[Scored] = []
     unsourced: Scored | None = None
     seen_facts: set[str] = set()

