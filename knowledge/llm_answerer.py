@@ -32,7 +32,8 @@ from typing import Any, Protocol
 
 from kiosk_app.errors import CancelledError
 from knowledge.answer import EvidenceAnswerer, numbers_not_in_record, unit_by_id
-from knowledge.answer.select import asks
+from knowledge.answer.facts import FactUnit
+from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle import Record
 from knowledge.llm_prompt import Choice, grammar, numbered_units, parse_choice, system_prompt
 from knowledge.llm_setup import N_CTX, build_llama_answerer, find_gguf, llm_unavailable, precompute_states
@@ -45,6 +46,7 @@ log = logging.getLogger(__name__)
 
 STATE_DIR = "llm_state"
 POLL_S = 0.1  # longest wait for a child message before cancel and deadline are checked again
+SURE_SCORE = 0.6  # a fact with the ask's cue and field scoring this is an answer, whatever the model says
 MAX_TOKENS = 16  # "12,3,27 not_in_record" is at most ~12 tokens
 
 
@@ -75,6 +77,30 @@ def model_key(name: str, path: Path) -> str:
 
 def state_path(bundle_dir: Path, key: str, record_id: str) -> Path:
     return Path(bundle_dir) / STATE_DIR / key / f"{record_id}.bin"
+
+
+def check_choice(question: str, record: Record, units: Sequence[FactUnit], label: str) -> str:
+    """"" when the model's choice may be spoken, else why not (the evidence answer speaks instead):
+
+    * ``llm-empty``: no fact of this record was named;
+    * ``llm-overruled:not-in-record``: the model says the record does not answer, but one of its
+      facts has the ask's cue and scores ``SURE_SCORE`` on field prior, cue and words;
+    * ``llm-overruled:unsupported``: for a specific ask, none of the chosen facts has the ask's cue,
+      field or a word of the question (a small model naming fact 1 for everything)."""
+    if not units:
+        return "llm-empty"
+    ask_list = asks(question, record.title)
+    exclude = name_words(record)
+    all_units = numbered_units(record)
+    ranked = score_units(question, all_units, ask_list, exclude=exclude)
+    if label == "not_in_record":
+        sure = bool(ranked) and ranked[0].cue and ranked[0].score >= SURE_SCORE
+        return "llm-overruled:not-in-record" if ask_list[0] in SPECIFIC and sure else ""
+    if ask_list[0] in SPECIFIC:
+        scored = {sc.unit.id: sc for sc in ranked}
+        if not any(uid in scored and scored[uid].cue for uid in (u.id for u in units)):
+            return "llm-overruled:unsupported"
+    return ""
 
 
 class LlamaAnswerer:
@@ -185,8 +211,11 @@ class LlamaAnswerer:
                 self._restart()
             return self._fallback(base, reason, on_sentence, t0)
         units = [u for u in (unit_by_id(record, uid) for uid in choice.ids) if u is not None]
-        if not units and choice.label != "not_in_record":
-            return self._fallback(base, "llm-empty", on_sentence, t0)
+        verdict = check_choice(question, record, units, choice.label)
+        if verdict:  # the deterministic selection contradicts the model: the evidence answer speaks
+            return self._fallback(base, verdict, on_sentence, t0)
+        if choice.label == "not_in_record":
+            units = []
         proposed = choice.label if choice.label in ("yes", "no") else ""
         timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
         ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0], proposed=proposed,

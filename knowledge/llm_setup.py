@@ -9,6 +9,7 @@ record's prompt state (``precompute_states``). Engine imports are deferred into 
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -86,7 +87,8 @@ def precompute_states(settings: Any, bundle_dir: Path, records: Iterable[Record]
         return None
     why = llm_unavailable(settings)
     if why:
-        log.warning("LLM prompt states not precomputed: %s", why)
+        level = logging.WARNING if settings.answer.answerer is AnswererKind.LLM else logging.DEBUG
+        log.log(level, "LLM prompt states not precomputed: %s", why)
         return None
     recs = list(records)
     ans = build_llama_answerer(settings, bundle_dir=bundle_dir, records=recs)
@@ -100,3 +102,53 @@ def precompute_states(settings: Any, bundle_dir: Path, records: Iterable[Record]
     log.info("LLM prompt states: %d computed, %d cached, %d failed (%.1f MB)", stats["computed"],
              stats["cached"], stats["failed"], stats["bytes"] / 1e6)
     return stats
+
+
+PROBE_SYSTEM = "Reply with the number of the fact that answers.\nFACTS:\n1. Thủ tục: thử máy.\n2. Lệ phí: không."
+
+
+def probe_llm(settings: Any, *, load_timeout_s: float = 60.0, answer_timeout_s: float = 15.0,
+              child_factory: Callable[[Any], Any] | None = None) -> tuple[str, str]:
+    """Start the configured model in its child and ask it one grammar-bound question.
+
+    Returns (state, detail): ``ok``, ``missing`` (no llama-cpp-python or no GGUF), ``damaged`` (the
+    child reports the file cannot be loaded), ``crashed`` (the child died), ``hung`` (alive but
+    silent past the limit). Used by ``kiosk doctor``; the kiosk itself never waits like this."""
+    from knowledge.llm_child import ChildConfig, LlmChild
+    from knowledge.llm_prompt import grammar
+
+    why = llm_unavailable(settings)
+    if why:
+        return "missing", why
+    gguf = find_gguf(settings, settings.answer.llm_model)
+    config = ChildConfig(model_path=str(gguf), n_ctx=512, n_threads=settings.answer.llm_threads)
+    child = (child_factory or LlmChild)(config)
+    t0 = time.monotonic()
+    try:
+        child.start()
+        if not child.wait_ready(load_timeout_s):
+            error = str(getattr(child, "error", "") or "")
+            if not child.alive and "exited with code" in error:
+                return "crashed", f"{gguf.name}: the model process died while loading ({error})"
+            if child.alive and (not error or "still loading" in error):
+                return "hung", f"{gguf.name}: no answer from the model process after {load_timeout_s:.0f} s"
+            return "damaged", f"{gguf.name} cannot be loaded: {error}"
+        load_s = time.monotonic() - t0
+        t1 = time.monotonic()
+        rid = child.send({"op": "ask", "system": PROBE_SYSTEM, "question": "thử", "state": None,
+                          "max_tokens": 4, "grammar": grammar(2)})
+        while True:
+            left = answer_timeout_s - (time.monotonic() - t1)
+            msg = child.next_message(rid, max(0.0, min(left, 0.5))) if left > 0 else None
+            if msg is None:
+                if left > 0:
+                    continue
+                return "hung", f"{gguf.name} loaded but did not answer within {answer_timeout_s:.0f} s"
+            if msg.get("op") == "error":
+                state = "crashed" if msg.get("fatal") else "damaged"
+                return state, f"{gguf.name}: {msg.get('message')}"
+            if msg.get("op") == "done":
+                return "ok", (f"{settings.answer.llm_model} ({gguf.name}) loads in {load_s:.1f} s and "
+                              f"chooses facts in {(time.monotonic() - t1) * 1000:.0f} ms")
+    finally:
+        child.close(timeout=1.0)

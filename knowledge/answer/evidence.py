@@ -58,7 +58,7 @@ class SemanticScorer(Protocol):
     def warm(self, records: Iterable[Record]) -> None: ...
 
 
-def _clear_winner(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask],
+def clear_winner(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask],
                   exclude: frozenset[str]) -> bool:
     """The field prior, cue and lexical scores alone pick one fact by a clear margin."""
     ranked = score_units(question, units, ask_list, exclude=exclude)
@@ -141,7 +141,7 @@ class EvidenceAnswerer:
         exclude = name_words(record)
         t1 = self.clock()
         chosen, unsourced = select_facts(question, units, ask_list, exclude=exclude)
-        if self.semantic is not None and ask_list[0] in SPECIFIC and not _clear_winner(question, units,
+        if self.semantic is not None and ask_list[0] in SPECIFIC and not clear_winner(question, units,
                                                                                         ask_list, exclude):
             sem = self.semantic.scores(question, units)  # E5 only when the cheap scores are unsure
             chosen, unsourced = select_facts(question, units, ask_list, sem, exclude=exclude)

@@ -82,10 +82,20 @@ def test_yes_no_word_only_when_the_fact_confirms_it(records: dict[str, Record], 
 
 def test_not_in_record_says_so_and_never_guesses(records: dict[str, Record]) -> None:
     rec = records["khai-tu"]
-    ans = make(FakeChild(deque([reply("not_in_record")])), records).answer(
+    ans = make(FakeChild(deque([reply("1 not_in_record")])), records).answer(
         "giấy khai tử có giá trị bao lâu", rec, Aspect.TIME)
     assert ans.answerer == "llm" and ans.facts == ()
     assert ans.spoken.startswith("Máy chưa có thông tin chính thức") and "hỏi cán bộ" in ans.spoken
+
+
+def test_checked_choice_overrules_a_model_that_misses_a_clear_fact(records: dict[str, Record]) -> None:
+    rec = records["khai-tu"]
+    doc = number_of(rec, "khai-tu/documents/0")
+    for text, reason in ((f"{doc} not_in_record", "llm-overruled:not-in-record"),
+                         (f"{doc}", "llm-overruled:unsupported")):  # a form is no deadline
+        ans = make(FakeChild(deque([reply(text)])), records).answer(DEADLINE, rec, Aspect.TIME)
+        assert (ans.answerer, ans.reason) == ("evidence", reason)
+        assert "15 ngày" in ans.spoken
 
 
 @pytest.mark.parametrize(("raw", "ids", "label"), [
