@@ -84,7 +84,8 @@ def summarize(name: str, res: list[dict[str, Any]]) -> dict[str, Any]:
     return {
         "answerer": name, "questions": n, "right_procedure": len(right) / n if n else float("nan"),
         "fact_spoken": sum(r["spoken_ok"] for r in res) / n if n else float("nan"),
-        "fact_spoken_when_right": (sum(r["spoken_ok"] for r in right) / len(right)) if right else float("nan"),
+        "fact_spoken_when_right": (sum(r["spoken_ok"] for r in right) / len(right)) if right
+        else float("nan"),
         "answer_ms_p50": statistics.median(ms) if ms else float("nan"), "answer_ms_p95": pct(ms, 95),
         "ask_ms_p50": statistics.median(ask_ms), "ask_ms_p95": pct(ask_ms, 95),
         "llm_ms_p50": statistics.median(llm_ms) if llm_ms else float("nan"),
@@ -135,9 +136,9 @@ def main(argv: list[str]) -> int:
     records = load_records_dir(RECORDS)
     work = Path(tempfile.gettempdir()) / "kiosk-bench-facts"
     bundle = kiosk_bundle(work / "bundle", records)
-    from kiosk_app.settings import Settings
+    from kiosk_app.settings import Settings, UiSettings
 
-    settings = Settings(data_dir=work / "data", ui={"fullscreen": False})  # typed questions: no ASR
+    settings = Settings(data_dir=work / "data", ui=UiSettings(fullscreen=False))  # typed questions: no ASR
     results: dict[str, list[dict[str, Any]]] = {}
     summaries: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
@@ -211,11 +212,12 @@ def render(report: dict[str, Any]) -> str:
              "`Knowledge.ask` (retrieval decides the procedure). *Asked fact spoken* = one of the "
              "question's `must_any` strings is in the spoken answer (NFC, case-folded, leading zeros "
              "ignored).", "",
-             "| answerer | right procedure | asked fact spoken | … when procedure right | answer step p50 / p95 "
-             "| whole ask p50 / p95 | who chose |", "|---|---|---|---|---|---|---|"]
+             "| answerer | right procedure | asked fact spoken | … when procedure right "
+             "| answer step p50 / p95 | whole ask p50 / p95 | who chose |", "|---|---|---|---|---|---|---|"]
     for s in report["summaries"]:
-        lines.append(f"| {s['answerer']} | {100 * s['right_procedure']:.0f} % | {100 * s['fact_spoken']:.0f} % | "
-                     f"{100 * s['fact_spoken_when_right']:.0f} % | {s['answer_ms_p50']:.1f} / "
+        lines.append(f"| {s['answerer']} | {100 * s['right_procedure']:.0f} % | "
+                     f"{100 * s['fact_spoken']:.0f} % | {100 * s['fact_spoken_when_right']:.0f} % | "
+                     f"{s['answer_ms_p50']:.1f} / "
                      f"{s['answer_ms_p95']:.1f} ms | {s['ask_ms_p50']:.0f} / {s['ask_ms_p95']:.0f} ms | "
                      f"{', '.join(f'{k} {v}' for k, v in s['who'].items())} |")
     for key, label in (("evidence_first_audio", "evidence"), ("llm_first_audio", "LLM")):

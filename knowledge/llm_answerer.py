@@ -151,7 +151,8 @@ class LlamaAnswerer:
             return stats
         with self._lock:
             for i, rec in enumerate(recs, 1):
-                rid = self.child.send({"op": "prepare", "system": self.prompt(rec), "state": str(self.state_for(rec))})
+                rid = self.child.send({"op": "prepare", "system": self.prompt(rec),
+                                       "state": str(self.state_for(rec))})
                 msg = self.child.next_message(rid, timeout_s)
                 if msg is None or msg.get("op") != "prepared" or msg.get("cancelled"):
                     stats["failed"] += 1
@@ -218,7 +219,8 @@ class LlamaAnswerer:
             units = []
         proposed = choice.label if choice.label in ("yes", "no") else ""
         timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
-        ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0], proposed=proposed,
+        ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0],
+                                    proposed=proposed,
                                     confidence=confidence, alternatives=alternatives, answerer=self.name,
                                     reason=f"llm:{choice.label}" if choice.label else "llm",
                                     timings={k: float(v) for k, v in timings.items()

@@ -20,6 +20,10 @@ next message for a request, cancel, close). The child side is ``knowledge.llm_ru
   replies of that grammar can be sampled (the fact ids of ``knowledge.llm_prompt``).
 * ``{"op": "stop"}``: exit.
 
+While it reads a prompt prefix the child sends ``{"op": "progress", "id"}`` after every batch;
+``LlmChild`` keeps them to itself (``silent_for``: a child that sends nothing while it owes an
+answer is hung, one reading a long prompt is not).
+
 Cancel: the parent writes the request id into a shared value; the child checks it between tokens
 (and between prompt batches) and finishes that request with ``stop = "cancelled"``.
 The question is tokenized with ``special=False``, so "<|im_start|>" typed or spoken into a question
@@ -160,6 +164,8 @@ class LlmChild:
                     return None
                 continue
             self._heard_from(msg)
+            if msg.get("op") == "progress":
+                continue  # the child reads a long prompt: alive and working (see ``silent_for``)
             if msg.get("id") == rid:
                 return msg
 

@@ -87,14 +87,17 @@ class LlamaEngine:
             self.lc.llama_memory_clear(mem, True)
         self.prefix_tokens = []
 
-    def _eval_prefix(self, tokens: list[int], cancelled: Any) -> bool:
-        """Evaluate ``tokens`` from an empty cache; False if cancelled midway (cache cleared)."""
+    def _eval_prefix(self, tokens: list[int], cancelled: Any, beat: Any = None) -> bool:
+        """Evaluate ``tokens`` from an empty cache; False if cancelled midway (cache cleared).
+        ``beat()`` after every batch tells the parent the child is working, not hung."""
         self._clear()
         for i in range(0, len(tokens), PREFIX_BATCH):
             if cancelled():
                 self._clear()
                 return False
             self.llm.eval(tokens[i:i + PREFIX_BATCH])
+            if beat is not None:
+                beat()
         self.prefix_tokens = list(tokens)
         return True
 
@@ -131,7 +134,7 @@ class LlamaEngine:
         return True
 
     def use_prefix(self, tokens: list[int], state: str | None, cancelled: Any,
-                   save: bool = True) -> tuple[str, dict[str, float]]:
+                   save: bool = True, beat: Any = None) -> tuple[str, dict[str, float]]:
         """Make the KV cache hold exactly ``tokens``; returns (how, timings)."""
         t0 = time.perf_counter()
         if self.prefix_tokens == tokens and self.llm.n_tokens >= len(tokens):
@@ -141,7 +144,7 @@ class LlamaEngine:
         if state and self._load(state, tokens):
             return "disk", {"state_load_ms": (time.perf_counter() - t0) * 1000, "prefix_ms": 0.0}
         t1 = time.perf_counter()
-        if not self._eval_prefix(tokens, cancelled):
+        if not self._eval_prefix(tokens, cancelled, beat):
             return "cancelled", {"state_load_ms": (t1 - t0) * 1000, "prefix_ms": 0.0}
         t2 = time.perf_counter()
         how = "cold"
@@ -193,7 +196,8 @@ class LlamaEngine:
         state = req.get("state")
         # With a state file the prefix is finished and saved even if this request is cancelled
         # (it timed out in the parent): the next question about this record is then fast.
-        how, timings = self.use_prefix(prefix, state, (lambda: False) if state else cancelled)
+        how, timings = self.use_prefix(prefix, state, (lambda: False) if state else cancelled,
+                                       beat=lambda: out.put({"op": "progress", "id": rid}))
         base = {"prefix_tokens": len(prefix), "question_tokens": len(q_tokens), "state": how, **timings}
         if how == "cancelled" or cancelled():
             out.put({"op": "done", "id": rid, "stop": "cancelled", "timings": base})
@@ -207,7 +211,7 @@ class LlamaEngine:
         if req.get("grammar"):
             # A GBNF grammar (the fact ids a record allows): one sampler for the whole reply, so the
             # grammar's state advances with every token (``Llama.sample`` alone rebuilds it per token).
-            from llama_cpp import LlamaGrammar
+            from llama_cpp.llama_grammar import LlamaGrammar
 
             grammar = LlamaGrammar.from_string(req["grammar"], verbose=False)
             self.llm._sampler = self.llm._init_sampler(temp=0.0, grammar=grammar)
@@ -242,7 +246,7 @@ class LlamaEngine:
             out.put({"op": "prepared", "id": req["id"], "cached": True, "prefix_tokens": len(tokens),
                      "ms": (time.perf_counter() - t0) * 1000, "bytes": os.path.getsize(state)})
             return
-        if not self._eval_prefix(tokens, cancelled):
+        if not self._eval_prefix(tokens, cancelled, lambda: out.put({"op": "progress", "id": req["id"]})):
             out.put({"op": "prepared", "id": req["id"], "cancelled": True})
             return
         n = self._save(state, tokens)

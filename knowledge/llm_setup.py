@@ -104,7 +104,8 @@ def precompute_states(settings: Any, bundle_dir: Path, records: Iterable[Record]
     return stats
 
 
-PROBE_SYSTEM = "Reply with the number of the fact that answers.\nFACTS:\n1. Thủ tục: thử máy.\n2. Lệ phí: không."
+PROBE_SYSTEM = ("Reply with the number of the fact that answers.\nFACTS:\n1. Thủ tục: thử máy.\n"
+                "2. Lệ phí: không.")
 
 
 def probe_llm(settings: Any, *, load_timeout_s: float = 60.0, answer_timeout_s: float = 15.0,

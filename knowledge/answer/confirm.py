@@ -26,7 +26,8 @@ from knowledge.normalize import normalize_vi
 
 _FRAME_DUOC = re.compile(r"\b(?:được không|được ko|được hông|được chưa|có được|có thể .+ không|được phép)\b")
 _FRAME_DUNG = re.compile(r"\b(?:phải không|đúng không|có phải|đúng là|có đúng)\b")
-_FRAME_CO = re.compile(r"\b(?:có cần|cần .+ không|có phải .+ không|có mất|có .+ không|bắt buộc không|phải .+ không)$")
+_FRAME_CO = re.compile(r"\b(?:có cần|cần .+ không|có phải .+ không|có mất|có .+ không|bắt buộc không|"
+                       r"phải .+ không)$")
 
 _FEMALE = re.compile(r"\b(?:nữ|con gái|cô|chị|bà|vợ|em gái|cháu gái)\b")
 _MALE = re.compile(r"\b(?:nam|con trai|anh|chú|ông|chồng|em trai|cháu trai)\b")
@@ -34,8 +35,9 @@ _AGE_Q = re.compile(r"\b(\d{1,3}) tuổi\b")
 _VALUE = re.compile(r"\b(\d+(?:[.,]\d+)*) (ngày|tháng|năm|tuổi|đồng|bản)\b")
 _NEG = re.compile(r"\bkhông (?:được|phải|cần|thể|có|thu|mất)\b|\bchưa được\b|\bkhông giải quyết\b")
 _POS = re.compile(r"^có\b|\b(?:được|có thể)\b")
-_STOP = frozenset("tôi bác cháu em anh chị mình cho hỏi thì là có không được phải cần ạ à nhé nha vậy "
-                  "thế đi làm này đó một các những của và hay hoặc với".split())
+_STOP_WORDS = ("tôi bác cháu em anh chị mình cho hỏi thì là có không được phải cần ạ à nhé nha vậy "
+               "thế đi làm này đó một các những của và hay hoặc với")
+_STOP = frozenset(_STOP_WORDS.split())
 
 
 @dataclass(frozen=True, slots=True)

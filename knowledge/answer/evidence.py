@@ -43,7 +43,8 @@ CLEAR_MARGIN = 0.12  # the best unit leads the next fact's best by this much: E5
 
 ASK_TOPIC_VI: dict[Ask, str] = {
     Ask.DEADLINE: "thời hạn phải làm", Ask.PROCESSING: "thời gian giải quyết",
-    Ask.VALIDITY: "thời hạn giá trị của giấy tờ", Ask.AGE: "độ tuổi", Ask.AMOUNT: "lệ phí", Ask.BENEFIT: "mức được hưởng",
+    Ask.VALIDITY: "thời hạn giá trị của giấy tờ", Ask.AGE: "độ tuổi", Ask.AMOUNT: "lệ phí",
+    Ask.BENEFIT: "mức được hưởng",
     Ask.EXEMPT: "việc miễn lệ phí", Ask.COPIES: "số bản giấy tờ", Ask.PROXY: "việc làm thay",
     Ask.ONLINE: "việc nộp trực tuyến", Ask.WHERE: "nơi làm", Ask.CONDITION: "điều kiện",
     Ask.RESULT: "kết quả nhận được", Ask.DOCUMENTS: "giấy tờ", Ask.STEPS: "các bước",

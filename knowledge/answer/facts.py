@@ -12,7 +12,8 @@ path, so it stays the same while the record's wording does not move between fiel
 
 A fact with a ``say`` form gives a unit spoken as ``say``; its written sentences give units too
 (spoken as written), so a question about what the say form leaves out ("trong 15 ngày") or about
-the second sentence is answered with that sentence. At most one unit per fact is spoken. ``status`` and ``sources`` come from the fact.
+the second sentence is answered with that sentence. At most one unit per fact is spoken.
+``status`` and ``sources`` come from the fact.
 """
 
 from __future__ import annotations

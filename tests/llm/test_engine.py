@@ -22,8 +22,8 @@ import pytest
 from knowledge.answer import fact_units
 from knowledge.bundle import Record, load_records_dir
 from knowledge.llm_answerer import LlamaAnswerer
-from knowledge.llm_prompt import grammar
 from knowledge.llm_child import ChildConfig, LlmChild
+from knowledge.llm_prompt import grammar
 from knowledge.types import Aspect
 
 pytestmark = pytest.mark.engine
