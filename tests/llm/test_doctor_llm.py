@@ -19,7 +19,8 @@ from kiosk_app.settings import Settings
 from knowledge import llm_setup
 from knowledge.llm_setup import probe_llm
 
-needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None, reason="needs llama-cpp-python")
+needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
+                                 reason="needs llama-cpp-python")
 
 
 @pytest.fixture
