@@ -165,7 +165,7 @@ class Knowledge:
 
         With the evidence answerer (or when the LLM cannot answer now) the result holds the final
         answer; with the LLM choosing facts, ``card`` is the evidence answer (shown at
-        once) and ``run(on_sentence, cancel)`` streams the model's guarded sentences."""
+        once) and ``run(on_sentence, cancel)`` speaks the facts the model chose."""
         q = _clean(question)
         log.debug("question: %r", q)
         t0 = time.perf_counter()
