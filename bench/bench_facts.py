@@ -67,7 +67,8 @@ def run_questions(kn: Any, rows: list[dict[str, Any]], log: Any) -> list[dict[st
              "right": a.procedure_id == row["expect"], "spoken_ok": fact_spoken(row["must_any"], a.spoken),
              "answerer": a.answerer, "reason": a.reason, "facts": list(a.facts), "ask": a.ask,
              "answer_ms": a.timings_ms.get("answer_ms", a.timings_ms.get("total_ms", float("nan"))),
-             "llm_ms": a.timings_ms.get("llm_ms", float("nan")), "ask_ms": wall, "spoken": a.spoken}
+             "llm_ms": a.timings_ms.get("llm_ms", float("nan")), "ask_ms": wall, "spoken": a.spoken,
+             "llm_reply": (getattr(kn.answerer, "last_timings", None) or {}).get("reply", "")}
         out.append(x)
         log(f"  {x['id']} {'R' if x['right'] else '-'}{'F' if x['spoken_ok'] else '-'} "
             f"{(x['got'] or '(refer)'):28} {x['answerer']:8} {x['reason'] or '':14} {wall:7.0f} ms  "
@@ -136,7 +137,7 @@ def main(argv: list[str]) -> int:
     records = load_records_dir(RECORDS)
     work = Path(tempfile.gettempdir()) / "kiosk-bench-facts"
     bundle = kiosk_bundle(work / "bundle", records)
-    from kiosk_app.settings import Settings, UiSettings
+    from kiosk_app.settings import AnswererKind, Settings, UiSettings
 
     settings = Settings(data_dir=work / "data", ui=UiSettings(fullscreen=False))  # typed questions: no ASR
     results: dict[str, list[dict[str, Any]]] = {}
@@ -161,7 +162,7 @@ def main(argv: list[str]) -> int:
         from knowledge.llm_setup import build_llama_answerer, llm_unavailable
 
         llm_settings = settings.model_copy(update={"answer": settings.answer.model_copy(
-            update={"answerer": "llm", "llm_model": args.llm_model})})
+            update={"answerer": AnswererKind.LLM, "llm_model": args.llm_model})})
         why = llm_unavailable(llm_settings)
         if why:
             log(f"LLM path not measured: {why}")

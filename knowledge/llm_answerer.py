@@ -47,7 +47,7 @@ log = logging.getLogger(__name__)
 STATE_DIR = "llm_state"
 POLL_S = 0.1  # longest wait for a child message before cancel and deadline are checked again
 SURE_SCORE = 0.6  # a fact with the ask's cue and field scoring this is an answer, whatever the model says
-MAX_TOKENS = 16  # "12,3,27 not_in_record" is at most ~12 tokens
+MAX_TOKENS = 32  # "12,13,27 not_in_record": SmolLM2 spends a token per digit (16 cut the label)
 
 
 class LlmClient(Protocol):
@@ -90,8 +90,8 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
     if not units:
         return "llm-empty"
     ask_list = asks(question, record.title)
-    exclude = name_words(record)
     all_units = numbered_units(record)
+    exclude = name_words(record, all_units)
     ranked = score_units(question, all_units, ask_list, exclude=exclude)
     if label == "not_in_record":
         sure = bool(ranked) and ranked[0].cue and ranked[0].score >= SURE_SCORE
@@ -191,22 +191,27 @@ class LlamaAnswerer:
         """Answer; ``on_sentence`` gets each sentence once the answer is decided. Raises
         ``CancelledError`` if ``cancel`` is set while the model chooses."""
         t0 = self.clock()
-        base = self.evidence.answer(question, record, aspect, confidence=confidence,
-                                    alternatives=alternatives, language=language)
         self.last_timings = {}
+
+        def evidence() -> Answer:
+            return self.evidence.answer(question, record, aspect, confidence=confidence,
+                                        alternatives=alternatives, language=language)
+
         if language != "vi":
-            return self._fallback(base, "evidence-language", on_sentence, t0)
+            return self._fallback(evidence(), "evidence-language", on_sentence, t0)
         if self.child.alive and self.child.silent_for() > self.hang_timeout:
             log.warning("LLM child silent for %.1f s on a request: killing and restarting it",
                         self.child.silent_for())
             self._restart()
-            return self._fallback(base, "llm-hung", on_sentence, t0)
+            return self._fallback(evidence(), "llm-hung", on_sentence, t0)
         if not self.child.ready:
             if not self.child.alive:
                 self._restart()
-            return self._fallback(base, "llm-not-ready", on_sentence, t0)
+            return self._fallback(evidence(), "llm-not-ready", on_sentence, t0)
         with self._lock:
-            choice, reason = self._choose(question, record, cancel, t0)
+            rid = self._send(question, record)
+            base = evidence()  # worked out while the child reads the question
+            choice, reason = self._wait(rid, record, cancel, t0)
         if choice is None:
             if reason == "llm-crashed":
                 self._restart()
@@ -254,14 +259,17 @@ class LlamaAnswerer:
         self.last_timings.setdefault("first_sentence_ms", total_ms)
         return replace(base, reason=reason, timings_ms={**base.timings_ms, "total_ms": round(total_ms, 2)})
 
-    def _choose(self, question: str, record: Record, cancel: threading.Event | None,
-                t0: float) -> tuple[Choice | None, str]:
-        """Ask the child; (choice, "") or (None, why not)."""
+    def _send(self, question: str, record: Record) -> int:
         state = self.state_for(record)
         rid = self.child.send({"op": "ask", "system": self.prompt(record), "question": question,
                                "state": str(state) if state else None, "max_tokens": MAX_TOKENS,
                                "grammar": grammar(len(numbered_units(record)))})
         self._current = rid
+        return rid
+
+    def _wait(self, rid: int, record: Record, cancel: threading.Event | None,
+              t0: float) -> tuple[Choice | None, str]:
+        """The child's reply to ``rid``: (choice, "") or (None, why not)."""
         text: list[str] = []
         deadline = t0 + self.first_timeout
         try:

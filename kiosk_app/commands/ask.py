@@ -77,13 +77,14 @@ def _add_answer_options(p: argparse.ArgumentParser) -> None:
 def _answerer(args: argparse.Namespace, settings: Settings) -> tuple[Any, str]:
     """(answerer, why this one) from ``[answer] answerer`` or ``--answerer``/``--llm``."""
     from kiosk_app.commands.base import err
+    from kiosk_app.settings import AnswererKind
     from kiosk_app.wiring import build_answerer
     from knowledge.llm_setup import llm_unavailable
 
     kind = "llm" if getattr(args, "llm", False) else getattr(args, "answerer", None)
     update: dict[str, Any] = {}
     if kind:
-        update["answerer"] = kind
+        update["answerer"] = AnswererKind(kind)
     if getattr(args, "llm_model", None):
         update["llm_model"] = args.llm_model
     if update:

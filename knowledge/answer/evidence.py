@@ -139,7 +139,7 @@ class EvidenceAnswerer:
         t0 = self.clock()
         ask_list = asks(question, record.title)
         units = fact_units(record)
-        exclude = name_words(record)
+        exclude = name_words(record, units)
         t1 = self.clock()
         chosen, unsourced = select_facts(question, units, ask_list, exclude=exclude)
         if self.semantic is not None and ask_list[0] in SPECIFIC and not clear_winner(question, units,

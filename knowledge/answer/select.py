@@ -107,7 +107,7 @@ FIELD_PRIOR: dict[Ask, dict[str, float]] = {
     Ask.VALIDITY: {"notes": 0.8, "summary": 0.5, "processing_time": 0.1, "documents": 0.3},
     Ask.AGE: {"who": 0.7, "summary": 0.6, "notes": 0.6, "documents": 0.3, "fee/details": 0.3,
               "fee/exemptions": 0.3, "where": 0.3},
-    Ask.AMOUNT: {"fee": 1.0, "fee/details": 0.9, "fee/exemptions": 0.5, "notes": 0.4, "summary": 0.4},
+    Ask.AMOUNT: {"fee": 1.0, "fee/details": 0.8, "fee/exemptions": 0.5, "notes": 0.4, "summary": 0.4},
     Ask.BENEFIT: {"notes": 0.8, "summary": 0.7, "who": 0.3, "steps": 0.2, "fee": 0.1},
     Ask.EXEMPT: {"fee/exemptions": 1.0, "fee": 0.6, "fee/details": 0.3, "notes": 0.3},
     Ask.COPIES: {"documents": 0.8, "notes": 0.5, "summary": 0.3},
@@ -148,8 +148,9 @@ một những các cái con người ai khi nếu xin muốn biết
 """
 _STOP = frozenset(_STOP_WORDS.split())
 
-W_PRIOR, W_CUE, W_LEX, W_SEM = 0.40, 0.40, 0.35, 0.30
+W_PRIOR, W_CUE, W_LEX, W_SEM = 0.40, 0.40, 0.35, 0.20
 KEEP_RATIO = 0.9  # a further unit is kept when it scores at least this share of the best
+NAME_WORD_SHARE = 0.2  # a title word in at least this share of a record's facts names the record
 MAX_FACTS = 2  # spoken facts per answer (the LLM may choose up to 3)
 # asks one fact answers: a second one is more often a different rule that sounds alike
 ONE_FACT = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.WHERE, Ask.ONLINE, Ask.PROXY})
@@ -248,8 +249,14 @@ def select_facts(question: str, units: Sequence[FactUnit], ask_list: Sequence[As
 
     A unit is never spoken twice for one fact; an unsourced unit is never spoken."""
     ranked = score_units(question, units, ask_list, semantic, exclude)
-    if ask_list and ask_list[0] in ONE_FACT:
+    primary = ask_list[0] if ask_list else Ask.GENERAL
+    if primary in ONE_FACT:
         max_facts = 1
+    sourced = [sc for sc in ranked if sc.unit.status is not Status.UNSOURCED]
+    own = [sc for sc in sourced if FIELD_PRIOR.get(primary, {}).get(sc.unit.field, 0.0) >= 1.0]
+    if sourced and own and own[0] is not sourced[0] and own[0].score >= KEEP_RATIO * sourced[0].score:
+        # the ask's own field (the fee line for "bao nhiêu tiền") leads a close race; the other follows
+        ranked = [own[0], *(sc for sc in ranked if sc is not own[0])]
     chosen: list[Scored] = []
     unsourced: Scored | None = None
     seen_facts: set[str] = set()
@@ -274,6 +281,12 @@ def select_facts(question: str, units: Sequence[FactUnit], ask_list: Sequence[As
     return chosen, unsourced
 
 
-def name_words(record: object) -> frozenset[str]:
-    """The syllables of the procedure's title ("đăng ký khai tử")."""
-    return frozenset(normalize_vi(str(getattr(record, "title", ""))).split())
+def name_words(record: object, units: Sequence[FactUnit] = ()) -> frozenset[str]:
+    """The syllables of the procedure's title ("đăng ký khai tử") that do not tell its facts apart:
+    with ``units``, a title word found in fewer than ``NAME_WORD_SHARE`` of them is kept for
+    matching ("đổi" in "cấp, cấp đổi thẻ căn cước" tells the renewal fee from the first-card one)."""
+    words = frozenset(normalize_vi(str(getattr(record, "title", ""))).split())
+    if not units:
+        return words
+    texts = [set(normalize_vi(u.match).split()) for u in units]
+    return frozenset(w for w in words if sum(w in t for t in texts) >= NAME_WORD_SHARE * len(texts))
