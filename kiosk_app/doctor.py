@@ -324,7 +324,8 @@ def check_llm(settings: Settings) -> Check:
                      "install the model pack: kiosk models install /media/<stick>/<pack>")
     fixes = {"damaged": "the model file is damaged: kiosk models install /media/<stick>/<pack>",
              "crashed": "the model process crashes: check free memory (`free -m`), reinstall the model pack",
-             "hung": "the model process hangs: check CPU load (`top`), try a smaller model pack"}
+             "hung": "the model process hangs: check CPU load (`top`), try a smaller model pack",
+             "slow": "the model is too slow here: check CPU load (`top`), try a smaller model pack"}
     return Check("llm", bad, f"LLM {state}, the evidence answerer answers: {detail}", fixes.get(state, ""))
 
 

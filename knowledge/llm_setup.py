@@ -108,13 +108,14 @@ PROBE_SYSTEM = ("Reply with the number of the fact that answers.\nFACTS:\n1. Th�
                 "2. Lệ phí: không.")
 
 
-def probe_llm(settings: Any, *, load_timeout_s: float = 60.0, answer_timeout_s: float = 15.0,
+def probe_llm(settings: Any, *, load_timeout_s: float = 60.0, answer_timeout_s: float = 30.0,
               child_factory: Callable[[Any], Any] | None = None) -> tuple[str, str]:
     """Start the configured model in its child and ask it one grammar-bound question.
 
     Returns (state, detail): ``ok``, ``missing`` (no llama-cpp-python or no GGUF), ``damaged`` (the
     child reports the file cannot be loaded), ``crashed`` (the child died), ``hung`` (alive but
-    silent past the limit). Used by ``kiosk doctor``; the kiosk itself never waits like this."""
+    silent past the limit), ``slow`` (it answers, too slowly to finish within the limit: a busy
+    CPU). Used by ``kiosk doctor``; the kiosk itself never waits like this."""
     from knowledge.llm_child import ChildConfig, LlmChild
     from knowledge.llm_prompt import grammar
 
@@ -138,13 +139,18 @@ def probe_llm(settings: Any, *, load_timeout_s: float = 60.0, answer_timeout_s: 
         t1 = time.monotonic()
         rid = child.send({"op": "ask", "system": PROBE_SYSTEM, "question": "thử", "state": None,
                           "max_tokens": 4, "grammar": grammar(2)})
+        heard = False
         while True:
             left = answer_timeout_s - (time.monotonic() - t1)
             msg = child.next_message(rid, max(0.0, min(left, 0.5))) if left > 0 else None
             if msg is None:
                 if left > 0:
                     continue
+                if heard:
+                    return "slow", (f"{gguf.name} answers, but did not finish a 4-token reply within "
+                                    f"{answer_timeout_s:.0f} s")
                 return "hung", f"{gguf.name} loaded but did not answer within {answer_timeout_s:.0f} s"
+            heard = True
             if msg.get("op") == "error":
                 state = "crashed" if msg.get("fatal") else "damaged"
                 return state, f"{gguf.name}: {msg.get('message')}"

@@ -2,7 +2,7 @@
 
 ``probe_llm`` is driven with fake children at the process boundary: a model that never finishes
 loading (hung), a child that dies (crashed), one that reports the file cannot be loaded (damaged),
-one that loads but never answers (hung), and a healthy one.
+one that loads but never answers (hung), one that never finishes (slow), and a healthy one.
 """
 
 from __future__ import annotations
@@ -64,6 +64,7 @@ class FakeChild:
     ({"loads": False, "alive": False, "error": "LLM child exited with code -11"}, "crashed"),
     ({"loads": False, "alive": False, "error": "ValueError: Failed to load model from file"}, "damaged"),
     ({"answer": None}, "hung"),  # loaded, never answers
+    ({"answer": {"op": "token", "text": "1"}}, "slow"),  # answers, never finishes in time
     ({"answer": {"op": "error", "fatal": True, "message": "exited with code -9"}}, "crashed"),
 ])
 def test_probe_says_what_is_wrong(provisioned: Settings, child: dict[str, Any], state: str) -> None:
