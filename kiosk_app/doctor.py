@@ -305,9 +305,33 @@ def check_network(settings: Settings) -> Check:
     return Check("network", Level.OK, "nothing listens on a network address")
 
 
+def check_llm(settings: Settings) -> Check:
+    """Which answerer the kiosk will use (issue 16): the LLM choosing facts, or the evidence answerer
+    and why (no model, a damaged file, a model process that crashes or hangs)."""
+    from knowledge.llm_setup import probe_llm
+
+    kind = settings.answer.answerer
+    if kind in (AnswererKind.EVIDENCE, AnswererKind.TEMPLATE):
+        return Check("llm", Level.OK, f"answerer = {kind.value}: no local LLM is used")
+    state, detail = probe_llm(settings)
+    if state == "ok":
+        return Check("llm", Level.OK, f"the LLM chooses the facts: {detail}")
+    bad = Level.FAIL if kind is AnswererKind.LLM else Level.WARN
+    if state == "missing":
+        if kind is AnswererKind.AUTO:
+            return Check("llm", Level.OK, f"no LLM model here, the evidence answerer answers ({detail})")
+        return Check("llm", bad, f"LLM missing, the evidence answerer answers: {detail}",
+                     "install the model pack: kiosk models install /media/<stick>/<pack>")
+    fixes = {"damaged": "the model file is damaged: kiosk models install /media/<stick>/<pack>",
+             "crashed": "the model process crashes: check free memory (`free -m`), reinstall the model pack",
+             "hung": "the model process hangs: check CPU load (`top`), try a smaller model pack",
+             "slow": "the model is too slow here: check CPU load (`top`), try a smaller model pack"}
+    return Check("llm", bad, f"LLM {state}, the evidence answerer answers: {detail}", fixes.get(state, ""))
+
+
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
-    check_python, check_system, check_disk, check_access, check_clock, check_models, check_bundle, check_asr,
-    check_tts, check_microphone, check_speaker, check_display, check_network)
+    check_python, check_system, check_disk, check_access, check_clock, check_models, check_bundle, check_llm,
+    check_asr, check_tts, check_microphone, check_speaker, check_display, check_network)
 
 
 def run_checks(settings: Settings, checks: tuple[Callable[[Settings], Check], ...] = CHECKS) -> list[Check]:

@@ -40,8 +40,10 @@ class VadEngine(StrEnum):
 
 
 class AnswererKind(StrEnum):
-    TEMPLATE = "template"
-    LLM = "llm"
+    AUTO = "auto"  # the LLM chooses facts when a model is provisioned and answers in time; else evidence
+    EVIDENCE = "evidence"  # deterministic fact selection (no model)
+    LLM = "llm"  # as auto, but a missing model is a doctor failure, not a silent choice
+    TEMPLATE = "template"  # the aspect's fields read in order (before issue 16)
 
 
 class _Section(BaseModel):
@@ -90,7 +92,7 @@ class RetrievalSettings(_Section):
 
 
 class AnswerSettings(_Section):
-    answerer: AnswererKind = AnswererKind.TEMPLATE
+    answerer: AnswererKind = AnswererKind.AUTO
     llm_model: str = "llm-vi"  # name in the model manifest
     llm_first_sentence_timeout_s: float = Field(2.5, ge=0.1, le=60.0)
     llm_total_timeout_s: float = Field(8.0, ge=0.5, le=120.0)

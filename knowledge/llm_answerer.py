@@ -1,28 +1,20 @@
-"""``LlamaAnswerer``: a local LLM answers what templates cannot, from the retrieved record only.
+"""``LlamaAnswerer``: the local LLM chooses the record's facts; the record speaks (issue 16).
 
-* Only some questions go to the model: yes/no ("ông bà đi thay được không"), conditional
-  ("không có giấy chứng sinh thì sao") and follow-ups ("còn nộp trên mạng?"). Direct fee /
-  documents / time / place questions stay on the template answerer (``route_question``, pure).
-* Prompt = the model's chat template with a Vietnamese system prompt that confines it to the record,
-  the record right after it, and the question last. The prefix (system + record) is evaluated once
-  per record and saved as llama.cpp state under ``<bundle>/llm_state/<model key>/<record id>.bin``
-  (at bundle import, or lazily on first use), so at question time only the question is read.
-* Tokens stream from the child (``knowledge.llm_child``) and are cut into sentences; each sentence
-  is checked by ``knowledge.guard.check_reply`` (with everything said before it) *before* it is
-  spoken. A rejected first sentence, no first sentence within
-  ``answer.llm_first_sentence_timeout_s``, an error or a dead child → the template answer speaks.
-  A rejected later sentence is dropped and the template answer follows what was already said.
-  The kiosk pipeline speaks each sentence as it arrives (``Knowledge.ask_stream``; ``streams()`` says
-  whether a question goes to the model), so the resident hears the first one while the rest is written.
-* ``Answer.answerer`` says who spoke ("llm", "template", "llm+template"), ``Answer.reason`` why
-  ("llm", "llm-guard:number", "llm-timeout", "template-direct-question", ...). ``last_timings`` has
-  the prompt-read / first-sentence / total times of the last question.
-
-This module owns ``LlamaAnswerer`` (routing, the guard-checked sentence stream, timeouts and the
-template fallback) and the child boundary (``LlmClient``, ``model_key``, ``state_path``). The prompt
-lives in ``knowledge.llm_prompt``, the routing in ``knowledge.llm_route``, sentence cutting in
-``knowledge.llm_sentences`` and construction from settings in ``knowledge.llm_setup``; their public
-names are importable from here too.
+* The model (in its spawned child, ``knowledge.llm_child``) reads the rules, the record's numbered
+  facts and the question (``knowledge.llm_prompt``) and may reply ONLY with 1–3 fact numbers and an
+  optional label (yes / no / depends / not_in_record): a llama.cpp GBNF grammar makes anything else
+  impossible. The kiosk speaks the chosen facts in the record's own words with fixed connectives
+  (``EvidenceAnswerer.compose``); a yes/no word only when ``confirm`` proves the label from the
+  chosen fact, never a flipped one. Every answer names its fact ids, so it is traceable.
+* The prefix (rules + numbered facts) is evaluated once per record and saved as llama.cpp state
+  under ``<bundle>/llm_state/<model key>/<record id>.bin`` (bundle import, ``kiosk ask
+  --llm-prepare``, or lazily), so at answer time only the question is read.
+* Anything wrong gives the evidence answer at once: no choice within
+  ``answer.llm_first_sentence_timeout_s`` ("llm-timeout"), a model not loaded ("llm-not-ready"), a
+  child that died ("llm-crashed", restarted) or that stays silent past ``llm_total_timeout_s``
+  after a request ("llm-hung": killed and restarted), a reply that names no fact ("llm-empty").
+* ``Answer.answerer`` says who chose ("llm" or "evidence"), ``Answer.reason`` why, ``Answer.facts``
+  the chosen ids; ``last_timings`` and ``Answer.timings_ms`` the prompt-read / choice / total times.
 
 Never imports ``llama_cpp``: that happens only in the spawned child.
 """
@@ -39,28 +31,25 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from kiosk_app.errors import CancelledError
-from knowledge.answer import Answerer
+from knowledge.answer import EvidenceAnswerer, numbers_not_in_record, unit_by_id
+from knowledge.answer.facts import FactUnit
+from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle import Record
-from knowledge.guard import check_reply, split_reply_sentences
-from knowledge.llm_prompt import NO_INFO_VI, SYSTEM_PROMPT_VI, render_record, system_prompt
-from knowledge.llm_route import Route, route_question
-from knowledge.llm_sentences import SentenceSplitter, clean_sentence
+from knowledge.llm_prompt import Choice, grammar, numbered_units, parse_choice, system_prompt
 from knowledge.llm_setup import N_CTX, build_llama_answerer, find_gguf, llm_unavailable, precompute_states
 from knowledge.types import Answer, Aspect
 
-__all__ = ["MAX_SENTENCES", "NO_INFO_VI", "N_CTX", "POLL_S", "STATE_DIR", "SYSTEM_PROMPT_VI",
-           "LlamaAnswerer", "LlmClient", "Route", "SentenceSplitter", "build_llama_answerer",
-           "clean_sentence", "find_gguf", "llm_unavailable", "model_key", "precompute_states",
-           "render_record", "route_question", "state_path", "system_prompt"]
+__all__ = ["N_CTX", "POLL_S", "STATE_DIR", "LlamaAnswerer", "LlmClient", "build_llama_answerer",
+           "find_gguf", "llm_unavailable", "model_key", "precompute_states", "state_path", "system_prompt"]
 
 log = logging.getLogger(__name__)
 
 STATE_DIR = "llm_state"
-MAX_SENTENCES = 3
 POLL_S = 0.1  # longest wait for a child message before cancel and deadline are checked again
+SURE_SCORE = 0.6  # a fact with the ask's cue and field scoring this is an answer, whatever the model says
+MAX_TOKENS = 32  # "12,13,27 not_in_record": SmolLM2 spends a token per digit (16 cut the label)
 
 
-# ---- the child boundary -------------------------------------------------------------------------
 class LlmClient(Protocol):
     """What the answerer needs from the child process (``knowledge.llm_child.LlmChild``; fakes in tests)."""
 
@@ -74,6 +63,7 @@ class LlmClient(Protocol):
     def next_message(self, rid: int, timeout: float) -> dict[str, Any] | None: ...
     def cancel(self, rid: int) -> None: ...
     def close(self, timeout: float = 3.0) -> None: ...
+    def silent_for(self) -> float: ...
 
 
 def model_key(name: str, path: Path) -> str:
@@ -89,27 +79,48 @@ def state_path(bundle_dir: Path, key: str, record_id: str) -> Path:
     return Path(bundle_dir) / STATE_DIR / key / f"{record_id}.bin"
 
 
-# ---- the answerer -------------------------------------------------------------------------------
+def check_choice(question: str, record: Record, units: Sequence[FactUnit], label: str) -> str:
+    """"" when the model's choice may be spoken, else why not (the evidence answer speaks instead):
+
+    * ``llm-empty``: no fact of this record was named;
+    * ``llm-overruled:not-in-record``: the model says the record does not answer, but one of its
+      facts has the ask's cue and scores ``SURE_SCORE`` on field prior, cue and words;
+    * ``llm-overruled:unsupported``: for a specific ask, none of the chosen facts has the ask's cue,
+      field or a word of the question (a small model naming fact 1 for everything)."""
+    if not units:
+        return "llm-empty"
+    ask_list = asks(question, record.title)
+    all_units = numbered_units(record)
+    exclude = name_words(record, all_units)
+    ranked = score_units(question, all_units, ask_list, exclude=exclude)
+    if label == "not_in_record":
+        sure = bool(ranked) and ranked[0].cue and ranked[0].score >= SURE_SCORE
+        return "llm-overruled:not-in-record" if ask_list[0] in SPECIFIC and sure else ""
+    if ask_list[0] in SPECIFIC:
+        scored = {sc.unit.id: sc for sc in ranked}
+        if not any(uid in scored and scored[uid].cue for uid in (u.id for u in units)):
+            return "llm-overruled:unsupported"
+    return ""
+
+
 class LlamaAnswerer:
-    """Answerer that lets a local LLM phrase yes/no and conditional answers from the record."""
+    """The LLM chooses which of the record's facts answer; the evidence answerer speaks them."""
 
     name = "llm"
 
-    def __init__(self, child: LlmClient, *, template: Answerer, model_key: str = "",
+    def __init__(self, child: LlmClient, *, evidence: EvidenceAnswerer | None = None, model_key: str = "",
                  first_sentence_timeout_s: float = 2.5, total_timeout_s: float = 8.0,
-                 max_tokens: int = 160, bundle_dir: Path | None = None, records: Iterable[Record] = (),
+                 bundle_dir: Path | None = None, records: Iterable[Record] = (),
                  prompt: Callable[[Record], str] = system_prompt,
                  clock: Callable[[], float] = time.monotonic) -> None:
         self.child = child
+        self.evidence = evidence or EvidenceAnswerer()
         self.prompt = prompt
-        self.template = template
         self.model_key = model_key
         self.first_timeout = first_sentence_timeout_s
-        self.total_timeout = total_timeout_s
-        self.max_tokens = max_tokens
+        self.hang_timeout = max(total_timeout_s, first_sentence_timeout_s)
         self.clock = clock
         self.bundle_dir: Path | None = None
-        self.others: tuple[Record, ...] = ()
         self.last_timings: dict[str, Any] = {}
         self._lock = threading.Lock()
         self._current: int | None = None
@@ -118,9 +129,9 @@ class LlamaAnswerer:
 
     # ---- set-up ---------------------------------------------------------------------------------
     def bind(self, bundle_dir: Path, records: Iterable[Record]) -> None:
-        """Use this bundle's records (other procedures for the guard) and its precomputed states."""
+        """Use this bundle's precomputed prompt states (and its fact embeddings)."""
         self.bundle_dir = Path(bundle_dir)
-        self.others = tuple(records)
+        self.evidence.bind(bundle_dir, records)
 
     def state_for(self, record: Record) -> Path | None:
         if self.bundle_dir is None or not self.model_key:
@@ -140,8 +151,8 @@ class LlamaAnswerer:
             return stats
         with self._lock:
             for i, rec in enumerate(recs, 1):
-                path = self.state_for(rec)
-                rid = self.child.send({"op": "prepare", "system": self.prompt(rec), "state": str(path)})
+                rid = self.child.send({"op": "prepare", "system": self.prompt(rec),
+                                       "state": str(self.state_for(rec))})
                 msg = self.child.next_message(rid, timeout_s)
                 if msg is None or msg.get("op") != "prepared" or msg.get("cancelled"):
                     stats["failed"] += 1
@@ -156,7 +167,6 @@ class LlamaAnswerer:
         return stats
 
     def cancel(self) -> None:
-        """Stop the answer being generated (from any thread)."""
         rid = self._current
         if rid is not None:
             self.child.cancel(rid)
@@ -166,9 +176,8 @@ class LlamaAnswerer:
 
     # ---- answering ------------------------------------------------------------------------------
     def streams(self, question: str, aspect: Aspect, language: str = "vi") -> bool:
-        """Whether ``answer_stream`` would ask the model now (its sentences then come over seconds);
-        False means the template answers at once (direct question, English, model not loaded)."""
-        return language == "vi" and route_question(question, aspect).use_llm and self.child.ready
+        """Whether the model is asked now (the card shows at once, the choice follows)."""
+        return language == "vi" and self.child.ready
 
     def answer(self, question: str, record: Record, aspect: Aspect, *, confidence: float = 1.0,
                alternatives: Sequence[str] = (), language: str = "vi") -> Answer:
@@ -179,136 +188,115 @@ class LlamaAnswerer:
                       alternatives: Sequence[str] = (), language: str = "vi",
                       on_sentence: Callable[[str], None] | None = None,
                       cancel: threading.Event | None = None) -> Answer:
-        """Answer, calling ``on_sentence`` for each sentence as soon as it may be spoken.
-
-        Sentences given to ``on_sentence`` have passed the guard; whatever happens later they
-        stay said. Raises ``CancelledError`` if ``cancel`` is set (or ``cancel()`` is called).
-        """
+        """Answer; ``on_sentence`` gets each sentence once the answer is decided. Raises
+        ``CancelledError`` if ``cancel`` is set while the model chooses."""
         t0 = self.clock()
-        base = self.template.answer(question, record, aspect, confidence=confidence,
-                                    alternatives=alternatives, language=language)
         self.last_timings = {}
-        route = route_question(question, aspect)
+
+        def evidence() -> Answer:
+            return self.evidence.answer(question, record, aspect, confidence=confidence,
+                                        alternatives=alternatives, language=language)
+
         if language != "vi":
-            return self._template(base, "template-language", on_sentence, t0)
-        if not route.use_llm:
-            return self._template(base, route.reason, on_sentence, t0)
+            return self._fallback(evidence(), "evidence-language", on_sentence, t0)
+        if self.child.alive and self.child.silent_for() > self.hang_timeout:
+            log.warning("LLM child silent for %.1f s on a request: killing and restarting it",
+                        self.child.silent_for())
+            self._restart()
+            return self._fallback(evidence(), "llm-hung", on_sentence, t0)
         if not self.child.ready:
             if not self.child.alive:
                 self._restart()
-            return self._template(base, "llm-not-ready", on_sentence, t0)
+            return self._fallback(evidence(), "llm-not-ready", on_sentence, t0)
         with self._lock:
-            return self._generate(question, record, base, route, on_sentence, cancel, t0)
+            rid = self._send(question, record)
+            base = evidence()  # worked out while the child reads the question
+            choice, reason = self._wait(rid, record, cancel, t0)
+        if choice is None:
+            if reason == "llm-crashed":
+                self._restart()
+            return self._fallback(base, reason, on_sentence, t0)
+        units = [u for u in (unit_by_id(record, uid) for uid in choice.ids) if u is not None]
+        verdict = check_choice(question, record, units, choice.label)
+        if verdict:  # the deterministic selection contradicts the model: the evidence answer speaks
+            return self._fallback(base, verdict, on_sentence, t0)
+        if choice.label == "not_in_record":
+            units = []
+        proposed = choice.label if choice.label in ("yes", "no") else ""
+        timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
+        ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0],
+                                    proposed=proposed,
+                                    confidence=confidence, alternatives=alternatives, answerer=self.name,
+                                    reason=f"llm:{choice.label}" if choice.label else "llm",
+                                    timings={k: float(v) for k, v in timings.items()
+                                             if isinstance(v, int | float)})
+        extra = numbers_not_in_record(ans.spoken, record)
+        if extra:  # cannot happen: every word comes from the record; the last check on what is spoken
+            log.error("LLM-chosen answer for %s had numbers not in the record: %s", record.id, sorted(extra))
+            return self._fallback(base, "llm-guard:number", on_sentence, t0)
+        self.last_timings["first_sentence_ms"] = timings["total_ms"]
+        self.last_timings["total_ms"] = timings["total_ms"]
+        if on_sentence is not None:
+            for s in ans.sentences:
+                on_sentence(s)
+        return ans
 
     def _restart(self) -> None:
-        log.warning("LLM child is not running; restarting it (template answers meanwhile)")
+        log.warning("LLM child is not usable; restarting it (evidence answers meanwhile)")
         try:
-            self.child.close()
+            self.child.close(timeout=0.2)
             self.child.start()
-        except Exception:  # restarting is best effort; the template keeps answering
+        except Exception:  # restarting is best effort; the evidence answerer keeps answering
             log.exception("LLM child restart failed")
 
-    def _template(self, base: Answer, reason: str, on_sentence: Callable[[str], None] | None,
-                  t0: float, said: Sequence[str] = ()) -> Answer:
-        sentences = list(base.sentences or (base.spoken,))
+    def _fallback(self, base: Answer, reason: str, on_sentence: Callable[[str], None] | None,
+                  t0: float) -> Answer:
         if on_sentence is not None:
-            for s in sentences:
+            for s in base.sentences or (base.spoken,):
                 on_sentence(s)
-        all_sentences = (*said, *sentences)
         total_ms = (self.clock() - t0) * 1000
         self.last_timings.setdefault("total_ms", total_ms)
         self.last_timings.setdefault("first_sentence_ms", total_ms)
-        return replace(base, spoken=" ".join(all_sentences), sentences=tuple(all_sentences),
-                       answerer="llm+template" if said else "template", reason=reason)
+        return replace(base, reason=reason, timings_ms={**base.timings_ms, "total_ms": round(total_ms, 2)})
 
-    def _generate(self, question: str, record: Record, base: Answer, route: Route,
-                  on_sentence: Callable[[str], None] | None, cancel: threading.Event | None,
-                  t0: float) -> Answer:
+    def _send(self, question: str, record: Record) -> int:
         state = self.state_for(record)
         rid = self.child.send({"op": "ask", "system": self.prompt(record), "question": question,
-                               "state": str(state) if state else None, "max_tokens": self.max_tokens})
+                               "state": str(state) if state else None, "max_tokens": MAX_TOKENS,
+                               "grammar": grammar(len(numbered_units(record)))})
         self._current = rid
-        splitter = SentenceSplitter()
-        passed: list[str] = []  # guard-checked sentences, in order
-        said: list[str] = []  # given to on_sentence (streaming): can no longer be taken back
-        first_ms: float | None = None
-        timings: dict[str, Any] = {"route": route.kind}
-        stream = on_sentence is not None
+        return rid
 
-        def finish(reason: str, *, fallback: bool, guard_reason: str = "") -> Answer:
-            self._current = None
-            timings["total_ms"] = (self.clock() - t0) * 1000
-            if first_ms is not None:
-                timings["first_sentence_ms"] = first_ms
-            self.last_timings = timings
-            if fallback:
-                if guard_reason:
-                    log.info("LLM reply for %s rejected by the guard (%s); template answer", record.id,
-                             guard_reason)
-                # what was said stays said; the template answer follows (or replaces it)
-                return self._template(base, reason, on_sentence, t0, said=said)
-            return replace(base, spoken=" ".join(passed), sentences=tuple(passed), answerer="llm",
-                           reason=reason)
-
-        def accept(sentence: str) -> str:
-            """'' if the sentence may be spoken, else the guard's reason."""
-            nonlocal first_ms
-            g = check_reply(" ".join([*passed, sentence]), record, question, "vi", others=self.others,
-                            max_sentences=MAX_SENTENCES)
-            if not g.ok:
-                return g.reason
-            passed.append(sentence)
-            if first_ms is None:
-                first_ms = (self.clock() - t0) * 1000
-            if stream and on_sentence is not None:
-                said.append(sentence)
-                on_sentence(sentence)
-            return ""
-
-        while True:
-            if cancel is not None and cancel.is_set():
-                self.child.cancel(rid)
-                self._current = None
-                raise CancelledError("answer cancelled")
-            now = self.clock()
-            deadline = t0 + (self.total_timeout if passed else self.first_timeout)
-            if now >= deadline:
-                self.child.cancel(rid)
-                if passed:
-                    return finish("llm-timeout-total", fallback=False)
-                return finish("llm-timeout", fallback=True)
-            # Short waits: a cancel ("Dừng") is seen within POLL_S even while the child is silent
-            # (reading the prompt), and the deadline within POLL_S of passing.
-            msg = self.child.next_message(rid, min(deadline - now, POLL_S))
-            if msg is None:
-                continue  # the loop head sees the deadline and the cancel
-            op = msg.get("op")
-            if op == "token":
-                timings.update(msg.get("timings") or {})
-                for sentence in splitter.feed(str(msg.get("text", ""))):
-                    reason = accept(sentence)
-                    if reason:
-                        self.child.cancel(rid)
-                        return finish(f"llm-guard:{reason}", fallback=True, guard_reason=reason)
-                    if len(split_reply_sentences(" ".join(passed))) >= MAX_SENTENCES:
-                        self.child.cancel(rid)
-                        return finish("llm", fallback=False)
-            elif op == "done":
-                timings.update(msg.get("timings", {}))
-                if msg.get("stop") == "cancelled" and cancel is not None and cancel.is_set():
-                    self._current = None
+    def _wait(self, rid: int, record: Record, cancel: threading.Event | None,
+              t0: float) -> tuple[Choice | None, str]:
+        """The child's reply to ``rid``: (choice, "") or (None, why not)."""
+        text: list[str] = []
+        deadline = t0 + self.first_timeout
+        try:
+            while True:
+                if cancel is not None and cancel.is_set():
+                    self.child.cancel(rid)
                     raise CancelledError("answer cancelled")
-                rest = splitter.flush()
-                if rest:
-                    reason = accept(rest)
-                    if reason:
-                        return finish(f"llm-guard:{reason}", fallback=True, guard_reason=reason)
-                if not passed:
-                    return finish("llm-empty", fallback=True)
-                return finish("llm", fallback=False)
-            elif op == "error":
-                log.warning("LLM request failed: %s", msg.get("message"))
-                if msg.get("fatal"):
-                    self._restart()
-                return finish("llm-failed", fallback=True)
-
+                now = self.clock()
+                if now >= deadline:
+                    self.child.cancel(rid)
+                    self.last_timings["llm_ms"] = (now - t0) * 1000
+                    return None, "llm-timeout"
+                msg = self.child.next_message(rid, min(deadline - now, POLL_S))
+                if msg is None:
+                    continue
+                op = msg.get("op")
+                if op == "token":
+                    self.last_timings.update(msg.get("timings") or {})
+                    text.append(str(msg.get("text", "")))
+                elif op == "done":
+                    self.last_timings.update(msg.get("timings") or {})
+                    self.last_timings["llm_ms"] = (self.clock() - t0) * 1000
+                    choice = parse_choice("".join(text), record)
+                    self.last_timings["reply"] = "".join(text)
+                    return (choice, "") if choice is not None else (None, "llm-unparsable")
+                elif op == "error":
+                    log.warning("LLM child error: %s", msg.get("message"))
+                    return None, "llm-crashed" if msg.get("fatal") else "llm-error"
+        finally:
+            self._current = None

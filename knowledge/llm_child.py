@@ -13,11 +13,16 @@ next message for a request, cancel, close). The child side is ``knowledge.llm_ru
 * ``{"op": "prepare", "id", "system", "state"}``: evaluate the prompt prefix (system prompt with
   the record, everything before the question) and save llama.cpp's sequence state to ``state``
   (``llama_state_seq_save_file``: KV cache + the prefix tokens). Replies ``prepared``.
-* ``{"op": "ask", "id", "system", "question", "state", "max_tokens"}``: reuse the prefix (still in
+* ``{"op": "ask", "id", "system", "question", "state", "max_tokens", "grammar"}``: reuse the prefix (still in
   memory, or loaded from ``state`` when its saved tokens equal the prefix tokens, else evaluated
   cold and saved), read only the question's tokens, then stream ``{"op": "token", "id", "text"}``
-  and finish with ``{"op": "done", "id", "timings", "stop"}``.
+  and finish with ``{"op": "done", "id", "timings", "stop"}``. With ``grammar`` (GBNF text) only
+  replies of that grammar can be sampled (the fact ids of ``knowledge.llm_prompt``).
 * ``{"op": "stop"}``: exit.
+
+While it reads a prompt prefix the child sends ``{"op": "progress", "id"}`` after every batch;
+``LlmChild`` keeps them to itself (``silent_for``: a child that sends nothing while it owes an
+answer is hung, one reading a long prompt is not).
 
 Cancel: the parent writes the request id into a shared value; the child checks it between tokens
 (and between prompt batches) and finishes that request with ``stop = "cancelled"``.
@@ -65,6 +70,9 @@ class LlmChild:
     _next_id: int = 1
     ready_info: dict[str, Any] = field(default_factory=dict)
     error: str = ""
+    _busy: int | None = None  # the request the child owes an answer to
+    _busy_since: float = 0.0
+    _heard: float = 0.0  # monotonic time of the child's last message
 
     def start(self) -> None:
         if self._proc is not None:
@@ -104,8 +112,8 @@ class LlmChild:
                     self.error = self.error or f"LLM child exited with code {self._proc.exitcode}"
                     return False
                 continue
+            self._heard_from(msg)
             if msg.get("op") == "ready":
-                self.ready_info = msg
                 log.info("LLM ready in %.0f ms", msg["load_ms"])
                 return True
             if msg.get("op") == "error":
@@ -117,7 +125,29 @@ class LlmChild:
         rid = self._next_id
         self._next_id += 1
         self._inq.put({**msg, "id": rid})
+        self._busy, self._busy_since = rid, time.monotonic()
         return rid
+
+    def _heard_from(self, msg: dict[str, Any]) -> None:
+        self._heard = time.monotonic()
+        if msg.get("op") == "ready":
+            self.ready_info = msg
+        if msg.get("id") == self._busy and msg.get("op") in ("done", "error", "prepared"):
+            self._busy = None
+
+    def silent_for(self) -> float:
+        """Seconds the child has been silent while it owes an answer (0 when it owes none): a child
+        that is alive but silent far longer than any answer takes is hung."""
+        if self._outq is None:
+            return 0.0
+        while True:  # take what has arrived since (leftovers of an abandoned request)
+            try:
+                self._heard_from(self._outq.get_nowait())
+            except queue.Empty:
+                break
+        if self._busy is None:
+            return 0.0
+        return time.monotonic() - max(self._busy_since, self._heard)
 
     def next_message(self, rid: int, timeout: float) -> dict[str, Any] | None:
         """Next message for request ``rid`` (older requests' leftovers are dropped); None on timeout."""
@@ -133,10 +163,11 @@ class LlmChild:
                 if left <= 0:
                     return None
                 continue
+            self._heard_from(msg)
+            if msg.get("op") == "progress":
+                continue  # the child reads a long prompt: alive and working (see ``silent_for``)
             if msg.get("id") == rid:
                 return msg
-            if msg.get("op") == "ready":
-                self.ready_info = msg
 
     def cancel(self, rid: int) -> None:
         if self._cancel is not None:
@@ -158,3 +189,4 @@ class LlmChild:
                 q.cancel_join_thread()
             self._proc = None
             self.ready_info = {}
+            self._busy = None

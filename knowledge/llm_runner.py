@@ -87,14 +87,17 @@ class LlamaEngine:
             self.lc.llama_memory_clear(mem, True)
         self.prefix_tokens = []
 
-    def _eval_prefix(self, tokens: list[int], cancelled: Any) -> bool:
-        """Evaluate ``tokens`` from an empty cache; False if cancelled midway (cache cleared)."""
+    def _eval_prefix(self, tokens: list[int], cancelled: Any, beat: Any = None) -> bool:
+        """Evaluate ``tokens`` from an empty cache; False if cancelled midway (cache cleared).
+        ``beat()`` after every batch tells the parent the child is working, not hung."""
         self._clear()
         for i in range(0, len(tokens), PREFIX_BATCH):
             if cancelled():
                 self._clear()
                 return False
             self.llm.eval(tokens[i:i + PREFIX_BATCH])
+            if beat is not None:
+                beat()
         self.prefix_tokens = list(tokens)
         return True
 
@@ -131,7 +134,7 @@ class LlamaEngine:
         return True
 
     def use_prefix(self, tokens: list[int], state: str | None, cancelled: Any,
-                   save: bool = True) -> tuple[str, dict[str, float]]:
+                   save: bool = True, beat: Any = None) -> tuple[str, dict[str, float]]:
         """Make the KV cache hold exactly ``tokens``; returns (how, timings)."""
         t0 = time.perf_counter()
         if self.prefix_tokens == tokens and self.llm.n_tokens >= len(tokens):
@@ -141,7 +144,7 @@ class LlamaEngine:
         if state and self._load(state, tokens):
             return "disk", {"state_load_ms": (time.perf_counter() - t0) * 1000, "prefix_ms": 0.0}
         t1 = time.perf_counter()
-        if not self._eval_prefix(tokens, cancelled):
+        if not self._eval_prefix(tokens, cancelled, beat):
             return "cancelled", {"state_load_ms": (t1 - t0) * 1000, "prefix_ms": 0.0}
         t2 = time.perf_counter()
         how = "cold"
@@ -150,31 +153,11 @@ class LlamaEngine:
             how = "cold-saved"
         return how, {"state_load_ms": (t1 - t0) * 1000, "prefix_ms": (t2 - t1) * 1000}
 
-    # ---- generation ---------------------------------------------------------------------------
-    def generate(self, req: dict[str, Any], out: Any, cancelled: Any) -> None:
-        import codecs
-
-        rid = req["id"]
-        t0 = time.perf_counter()
-        prefix, suffix = self.render(req["system"])
-        q_tokens = self.question_tokens(req["question"], suffix)
-        max_tokens = int(req.get("max_tokens", 160))
-        if len(prefix) + len(q_tokens) + max_tokens > self.n_ctx:
-            raise RuntimeError(f"prompt too long: {len(prefix)}+{len(q_tokens)} tokens, n_ctx {self.n_ctx}")
-        state = req.get("state")
-        # With a state file the prefix is finished and saved even if this request is cancelled
-        # (it timed out in the parent): the next question about this record is then fast.
-        how, timings = self.use_prefix(prefix, state, (lambda: False) if state else cancelled)
-        base = {"prefix_tokens": len(prefix), "question_tokens": len(q_tokens), "state": how, **timings}
-        if how == "cancelled" or cancelled():
-            out.put({"op": "done", "id": rid, "stop": "cancelled", "timings": base})
-            return
-        t1 = time.perf_counter()
-        self.llm.eval(q_tokens)
-        t2 = time.perf_counter()
-        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+    def _sample_loop(self, rid: int, out: Any, cancelled: Any, max_tokens: int, decoder: Any,
+                     gen_tokens: list[int], base: dict[str, Any], t0: float, t1: float,
+                     t2: float) -> tuple[str, int, float | None]:
+        """Sample greedily until end of generation, ``max_tokens`` or cancel; streams tokens."""
         n_gen, first_ms, stop = 0, None, "length"
-        gen_tokens: list[int] = []
         while n_gen < max_tokens:
             if cancelled():
                 stop = "cancelled"
@@ -197,6 +180,46 @@ class LlamaEngine:
             if self.llm.n_tokens + 1 >= self.n_ctx:
                 break
             self.llm.eval([tok])
+        return stop, n_gen, first_ms
+
+    # ---- generation ---------------------------------------------------------------------------
+    def generate(self, req: dict[str, Any], out: Any, cancelled: Any) -> None:
+        import codecs
+
+        rid = req["id"]
+        t0 = time.perf_counter()
+        prefix, suffix = self.render(req["system"])
+        q_tokens = self.question_tokens(req["question"], suffix)
+        max_tokens = int(req.get("max_tokens", 160))
+        if len(prefix) + len(q_tokens) + max_tokens > self.n_ctx:
+            raise RuntimeError(f"prompt too long: {len(prefix)}+{len(q_tokens)} tokens, n_ctx {self.n_ctx}")
+        state = req.get("state")
+        # With a state file the prefix is finished and saved even if this request is cancelled
+        # (it timed out in the parent): the next question about this record is then fast.
+        how, timings = self.use_prefix(prefix, state, (lambda: False) if state else cancelled,
+                                       beat=lambda: out.put({"op": "progress", "id": rid}))
+        base = {"prefix_tokens": len(prefix), "question_tokens": len(q_tokens), "state": how, **timings}
+        if how == "cancelled" or cancelled():
+            out.put({"op": "done", "id": rid, "stop": "cancelled", "timings": base})
+            return
+        t1 = time.perf_counter()
+        self.llm.eval(q_tokens)
+        t2 = time.perf_counter()
+        decoder = codecs.getincrementaldecoder("utf-8")(errors="replace")
+        n_gen, first_ms, stop = 0, None, "length"
+        gen_tokens: list[int] = []
+        if req.get("grammar"):
+            # A GBNF grammar (the fact ids a record allows): one sampler for the whole reply, so the
+            # grammar's state advances with every token (``Llama.sample`` alone rebuilds it per token).
+            from llama_cpp.llama_grammar import LlamaGrammar
+
+            grammar = LlamaGrammar.from_string(req["grammar"], verbose=False)
+            self.llm._sampler = self.llm._init_sampler(temp=0.0, grammar=grammar)
+        try:
+            stop, n_gen, first_ms = self._sample_loop(rid, out, cancelled, max_tokens, decoder, gen_tokens,
+                                                      base, t0, t1, t2)
+        finally:
+            self.llm._sampler = None
         tail = decoder.decode(b"", final=True)
         if tail:
             out.put({"op": "token", "id": rid, "text": tail, "tok": -1})
@@ -223,7 +246,7 @@ class LlamaEngine:
             out.put({"op": "prepared", "id": req["id"], "cached": True, "prefix_tokens": len(tokens),
                      "ms": (time.perf_counter() - t0) * 1000, "bytes": os.path.getsize(state)})
             return
-        if not self._eval_prefix(tokens, cancelled):
+        if not self._eval_prefix(tokens, cancelled, lambda: out.put({"op": "progress", "id": req["id"]})):
             out.put({"op": "prepared", "id": req["id"], "cancelled": True})
             return
         n = self._save(state, tokens)

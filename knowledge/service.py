@@ -21,8 +21,8 @@ from kiosk_app.errors import BundleError, CancelledError, StoreCorruptError, Sto
 from kiosk_app.settings import Settings
 from knowledge.answer import (
     Answerer,
+    EvidenceAnswerer,
     StreamingAnswerer,
-    TemplateAnswerer,
     numbers_not_in_record,
     refer_answer,
 )
@@ -63,9 +63,10 @@ class Knowledge:
         self.settings = settings
         self.lexical = LexicalIndex(bundle.records.values())
         self.retriever = HybridRetriever(self.lexical, index, mode)
-        self.answerer: Answerer = answerer or TemplateAnswerer()
-        self._template = TemplateAnswerer()  # the card shown while the LLM answerer speaks
-        bind = getattr(self.answerer, "bind", None)  # the LLM answerer: this bundle's prompt states
+        self.answerer: Answerer = answerer or EvidenceAnswerer()
+        # the card shown while the LLM chooses: the LLM answerer's own evidence answerer if it has one
+        self._card: Answerer = getattr(self.answerer, "evidence", None) or EvidenceAnswerer()
+        bind = getattr(self.answerer, "bind", None)  # fact embeddings, the LLM's prompt states
         if callable(bind):
             bind(bundle_dir, bundle.records.values())
         self.thresholds = thresholds or Thresholds(min_confidence=settings.retrieval.min_confidence,
@@ -162,12 +163,14 @@ class Knowledge:
                    live: bool = True) -> AnswerStream:
         """Decide now; the answer's sentences may come later (the pipeline speaks them as they come).
 
-        With the template answerer (or a question the LLM answerer leaves to templates) the result
-        holds the final answer; with the LLM answering, ``card`` is the template answer (shown at
-        once) and ``run(on_sentence, cancel)`` streams the model's guarded sentences."""
+        With the evidence answerer (or when the LLM cannot answer now) the result holds the final
+        answer; with the LLM choosing facts, ``card`` is the evidence answer (shown at
+        once) and ``run(on_sentence, cancel)`` speaks the facts the model chose."""
         q = _clean(question)
         log.debug("question: %r", q)
+        t0 = time.perf_counter()
         decision, aspect, _hits = self.decide(q, language, context)
+        decide_ms = round((time.perf_counter() - t0) * 1000, 2)
         if decision.verdict is Verdict.REFER or decision.procedure_id is None:
             return AnswerStream(refer_answer(decision.reason, language=language,
                                              confidence=decision.confidence,
@@ -176,8 +179,9 @@ class Knowledge:
         conf, alts = decision.confidence, decision.alternatives
         ans = self.answerer
         if live and isinstance(ans, StreamingAnswerer) and ans.streams(q, aspect, language):
-            card = self._template.answer(q, record, aspect, confidence=conf, alternatives=alts,
-                                         language=language)
+            card = self._card.answer(q, record, aspect, confidence=conf, alternatives=alts,
+                                     language=language)
+            card = replace(card, timings_ms={"decide_ms": decide_ms, **card.timings_ms})
 
             def generate(on_sentence: SentenceSink, cancel: threading.Event | None) -> Answer:
                 try:
@@ -186,17 +190,18 @@ class Knowledge:
                 except CancelledError:
                     raise
                 except Exception:  # the answerer handles its child's failures; this is a last resort
-                    log.exception("LLM answer for %s failed; the template answer speaks", record.id)
+                    log.exception("LLM answer for %s failed; the evidence answer speaks", record.id)
                     for sentence in card.sentences:
                         on_sentence(sentence)
                     return replace(card, reason="llm-failed")
 
             return AnswerStream(card, generate)
         answer = ans.answer(q, record, aspect, confidence=conf, alternatives=alts, language=language)
+        answer = replace(answer, timings_ms={"decide_ms": decide_ms, **answer.timings_ms})
         if decision.reason == "follow-up" and not answer.reason:
             answer = replace(answer, reason="follow-up")
         extra = numbers_not_in_record(answer.spoken, record)
-        if extra:  # cannot happen with the template answerer; guards any other answerer
+        if extra:  # cannot happen with record-worded answers; the last check on whatever is spoken
             log.error("answer for %s had numbers not in the record: %s; referring", record.id, sorted(extra))
             answer = refer_answer("guard:number", language=language, confidence=decision.confidence,
                                   alternatives=(record.id, *decision.alternatives), aspect=aspect)
@@ -235,7 +240,7 @@ def current_bundle_dir(settings: Settings) -> Path:
 
 def open_current(settings: Settings, *, mode: Mode = Mode.HYBRID,
                  answerer: Answerer | None = None) -> Knowledge:
-    """Open the active bundle (``<data_dir>/bundles/current``); ``answerer`` default: templates."""
+    """Open the active bundle (``<data_dir>/bundles/current``); ``answerer`` default: evidence."""
     current = current_bundle_dir(settings)
     if not current.exists():
         raise StoreMissingError(f"no active knowledge bundle at {current}; {ACTIVATE_HINT}")

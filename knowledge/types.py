@@ -53,6 +53,14 @@ class Answer:
     answerer: str = "template"
     reason: str = ""  # machine-readable why (e.g. "below-threshold", "out-of-scope", "llm-guard:number")
     sentences: tuple[str, ...] = field(default=())  # ``spoken`` split for streaming TTS
+    # Evidence (issue 16): the stable ids of the record's facts that were spoken
+    # ("khai-tu/summary", "khai-tu/documents/1", "khai-tu/notes/0#1": sentence 1 of that fact).
+    facts: tuple[str, ...] = ()
+    ask: str = ""  # what exactly was asked ("deadline", "processing", "validity", "age"…; ``select.Ask``)
+    # yes/no word spoken before the facts ("yes" / "no"), only when a deterministic check confirmed it
+    verdict_word: str = ""
+    # answer-time measurements in ms (decide, select, llm...); not part of equality or hashing
+    timings_ms: dict[str, float] = field(default_factory=dict, compare=False, hash=False)
 
     @property
     def refer_to_staff(self) -> bool:

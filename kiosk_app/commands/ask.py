@@ -7,7 +7,8 @@
 The active bundle (``<data_dir>/bundles/current``) is opened once per command; ``--bundle DIR``
 uses an unpacked bundle directory instead. Extension points: the voice-in helper adds ``--audio
 FILE`` (the question comes from a recording) in ``_add_question_inputs``/``_questions``; the LLM
-helper adds ``--llm`` in ``_add_answer_options``/``_answerer``.
+helper adds ``--answerer``/``--llm`` in ``_add_answer_options``/``_answerer``. ``--json`` and
+``--jsonl`` both say which answerer chose the facts, why, the fact ids and ``timings_ms``.
 """
 
 from __future__ import annotations
@@ -62,44 +63,61 @@ def _add_question_inputs(p: argparse.ArgumentParser) -> None:
 
 def _add_answer_options(p: argparse.ArgumentParser) -> None:
     """How answers are composed."""
-    p.add_argument("--llm", action="store_true",
-                   help="let the local LLM answer yes/no and conditional questions (needs the [llm] "
-                   "extra and [answer] llm_model; JSON then says which answerer spoke, why, and timings)")
+    p.add_argument("--answerer", choices=("auto", "evidence", "llm", "template"),
+                   help="who chooses the record's facts (default: [answer] answerer, auto: the local "
+                   "LLM when a model is provisioned, else the evidence answerer)")
+    p.add_argument("--llm", action="store_true", help="same as --answerer llm")
     p.add_argument("--llm-model", metavar="NAME",
                    help="model name from models/manifest.toml (default: [answer] llm_model)")
     p.add_argument("--llm-prepare", action="store_true",
                    help="first precompute the LLM prompt state of every record of the bundle (saved "
-                   "under <bundle>/llm_state/, as bundle import does when [answer] answerer = llm)")
+                   "under <bundle>/llm_state/, as bundle import does when the LLM may answer)")
 
 
-def _answerer(args: argparse.Namespace, settings: Settings) -> Any:
-    """None = the template answerer; ``--llm``: the LLM answerer (templates if it cannot run here)."""
-    if not getattr(args, "llm", False):
-        return None
+def _answerer(args: argparse.Namespace, settings: Settings) -> tuple[Any, str]:
+    """(answerer, why this one) from ``[answer] answerer`` or ``--answerer``/``--llm``."""
     from kiosk_app.commands.base import err
-    from knowledge.answer import TemplateAnswerer
-    from knowledge.llm_answerer import build_llama_answerer, llm_unavailable
+    from kiosk_app.settings import AnswererKind
+    from kiosk_app.wiring import build_answerer
+    from knowledge.llm_setup import llm_unavailable
 
-    if args.llm_model:
-        settings = settings.model_copy(update={"answer": settings.answer.model_copy(
-            update={"llm_model": args.llm_model})})
-    why = llm_unavailable(settings)
-    if why:
-        err(f"kiosk ask: the LLM cannot run here, answering with templates: {why}")
-        return None
-    ans = build_llama_answerer(settings, TemplateAnswerer())
-    if not ans.child.wait_ready(120):  # the CLI waits for the model; the kiosk does not
-        err(f"kiosk ask: the LLM did not load: {getattr(ans.child, 'error', '')}")
-    return ans
+    kind = "llm" if getattr(args, "llm", False) else getattr(args, "answerer", None)
+    update: dict[str, Any] = {}
+    if kind:
+        update["answerer"] = AnswererKind(kind)
+    if getattr(args, "llm_model", None):
+        update["llm_model"] = args.llm_model
+    if update:
+        settings = settings.model_copy(update={"answer": settings.answer.model_copy(update=update)})
+    kind = settings.answer.answerer.value
+    why = f"[answer] answerer = {kind}"
+    if kind in ("auto", "llm"):
+        missing = llm_unavailable(settings)
+        if missing:
+            why = f"no LLM here ({missing})"
+            if kind == "llm":
+                err(f"kiosk ask: the LLM cannot run here, the evidence answerer answers: {missing}")
+    ans = build_answerer(settings)
+    child = getattr(ans, "child", None)
+    if child is not None:
+        why = f"LLM {settings.answer.llm_model} chooses the facts"
+        if not child.wait_ready(120):  # the CLI waits for the model; the kiosk does not
+            why = f"the LLM did not load ({getattr(child, 'error', '')})"
+            err(f"kiosk ask: {why}")
+    return ans, why
 
 
-def _open(args: argparse.Namespace, settings: Settings) -> Any:
+def _open(args: argparse.Namespace, settings: Settings, *, answers: bool = True) -> Any:
+    """The bundle; ``answers=False`` (``kiosk eval``: decisions only): no LLM, no fact embeddings."""
     from knowledge.service import Knowledge, open_current  # deferred: loads chromadb + E5
 
-    answerer = _answerer(args, settings)
+    answerer, why = _answerer(args, settings) if answers else (None, "")
     if args.bundle is not None:
-        return Knowledge.open(args.bundle, settings, answerer=answerer)
-    return open_current(settings, answerer=answerer)
+        kn = Knowledge.open(args.bundle, settings, answerer=answerer)
+    else:
+        kn = open_current(settings, answerer=answerer)
+    kn.answerer_why = why  # type: ignore[attr-defined]  # printed with every answer
+    return kn
 
 
 def _questions(args: argparse.Namespace) -> Iterator[tuple[Any, str | None, str]]:
@@ -130,18 +148,32 @@ def _questions(args: argparse.Namespace) -> Iterator[tuple[Any, str | None, str]
     yield None, args.question or "", ""
 
 
-def answer_json(answer: Any, qid: Any = None, *, full: bool = False) -> dict[str, Any]:
+def answer_json(answer: Any, qid: Any = None, *, full: bool = False, why: str = "") -> dict[str, Any]:
     d: dict[str, Any] = {
         "id": qid, "procedure_id": answer.procedure_id, "confidence": answer.confidence,
         "refer_to_staff": answer.refer_to_staff, "aspect": answer.aspect.value, "answer": answer.spoken,
         "sources": list(answer.sources),
+        # issue 16: who chose the facts, why, which facts, how long it took
+        "answerer": answer.answerer, "why": _why(answer, why), "ask": answer.ask,
+        "facts": list(answer.facts), "verdict_word": answer.verdict_word,
+        "timings_ms": {k: round(v, 1) for k, v in answer.timings_ms.items()},
     }
     if full:
         d.update(title=answer.title, sentences=list(answer.sentences), hedged=answer.hedged,
-                 alternatives=list(answer.alternatives), reason=answer.reason, language=answer.language,
-                 answerer=answer.answerer)
+                 alternatives=list(answer.alternatives), reason=answer.reason, language=answer.language)
         d.pop("id")
     return d
+
+
+def _why(answer: Any, configured: str) -> str:
+    """Why this answerer chose: the refer reason, the LLM's fallback reason, or the configuration."""
+    if answer.refer_to_staff:
+        return f"refer: {answer.reason}"
+    if answer.answerer == "llm":
+        return f"{configured}; label {answer.reason.partition(':')[2] or '-'}"
+    if answer.reason.startswith(("llm-", "evidence-")):
+        return f"{configured}; fell back: {answer.reason}"
+    return configured
 
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
@@ -177,19 +209,19 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
                 out_json({"id": qid, "error": error})
                 continue
             answer = kn.ask(text, language=args.lang)
+            why = getattr(kn, "answerer_why", "")
             if args.jsonl is not None:
-                out_json(answer_json(answer, qid))
+                out_json(answer_json(answer, qid, why=why))
             elif args.json:
-                out_json({"question": text, **answer_json(answer, full=True), **heard,
+                out_json({"question": text, **answer_json(answer, full=True, why=why), **heard,
                           **_llm_json(kn.answerer)})
             else:
                 if heard:
                     out(f"(nghe được / heard: {text!r}; {heard['asr_engine']} {heard['asr_ms']:.0f} ms, "
                         f"RTF {heard['rtf']:.2f})")
                 _print_human(answer, kn)
-                if getattr(args, "llm", False):
-                    out(f"  answerer: {answer.answerer} ({answer.reason or '-'}) "
-                        f"{_llm_json(kn.answerer).get('timings_ms', '')}")
+                out(f"  answerer: {answer.answerer} ({_why(answer, why)}); facts: "
+                    f"{', '.join(answer.facts) or '-'}; {answer.timings_ms}")
     finally:
         kn.close()
         close = getattr(kn.answerer, "close", None)
@@ -199,15 +231,15 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def _llm_json(answerer: Any) -> dict[str, Any]:
-    """``--llm``: the timings of the last answer (prompt read, first sentence, total) and the model."""
+    """The LLM's details of the last answer: model, its raw reply, prompt-state use and child timings."""
     timings = getattr(answerer, "last_timings", None)
     if timings is None:
         return {}
     keys = ("prompt_ms", "state", "prefix_tokens", "question_tokens", "state_load_ms", "prefix_ms",
-            "question_ms", "first_token_ms", "first_sentence_ms", "total_ms", "gen_tokens", "rss_peak_mb")
-    return {"llm_model": getattr(answerer, "model_key", ""), "route": timings.get("route", ""),
-            "timings_ms": {k: (round(v, 1) if isinstance(v, float) else v)
-                           for k, v in timings.items() if k in keys}}
+            "question_ms", "first_token_ms", "llm_ms", "total_ms", "gen_tokens", "rss_peak_mb")
+    return {"llm_model": getattr(answerer, "model_key", ""), "llm_reply": timings.get("reply", ""),
+            "llm_timings_ms": {k: (round(v, 1) if isinstance(v, float) else v)
+                               for k, v in timings.items() if k in keys}}
 
 
 def _print_human(answer: Any, kn: Any) -> None:
@@ -240,7 +272,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
         err(f"kiosk eval: {exc}")
         return 2
-    kn = _open(args, settings)
+    kn = _open(args, settings, answers=False)
     try:
         report = evaluate(lambda text: kn.decide(text, args.lang), rows)
     finally:

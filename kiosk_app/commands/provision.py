@@ -31,7 +31,7 @@ def register(groups: Subparsers) -> None:
     p.add_argument("--output-device", help="speaker name substring or index")
     p.add_argument("--asr", dest="asr_engine", choices=["vietasr", "vosk"])
     p.add_argument("--tts", dest="tts_engine", choices=["espeak", "piper"])
-    p.add_argument("--answerer", choices=["template", "llm"])
+    p.add_argument("--answerer", choices=["auto", "evidence", "llm", "template"])
     p.add_argument("--models", type=Path, help="model pack folder (pack.toml) to install")
     p.add_argument("--trust", type=Path, action="append", default=[], help="bundle public key (repeat)")
     p.add_argument("--no-service", action="store_true", help="do not install the systemd service")

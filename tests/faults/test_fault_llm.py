@@ -1,5 +1,5 @@
 """Fault: the local LLM is too slow (overloaded CPU, a huge prompt). The kiosk must not wait: after
-``[answer] llm_first_sentence_timeout_s`` the template answer is shown and spoken, and the answer's
+``[answer] llm_first_sentence_timeout_s`` the evidence answer is shown and spoken, and the answer's
 reason says ``llm-timeout``.
 
 Real chain: ``wiring.build_answerer`` with ``[answer] answerer = llm`` spawns the real llama.cpp child
@@ -18,7 +18,6 @@ import pytest
 
 from kiosk_app.events import AnswerFinal, AnswerReady, Failed, Speaking, SpeakingFinished
 from kiosk_app.settings import Settings
-from knowledge.answer import TemplateAnswerer
 from tests.faults.conftest import Engines, Run
 
 YES_NO = "ông bà đi đăng ký khai sinh thay cho cháu được không"
@@ -40,7 +39,7 @@ def slow_llm_knowledge(engines: Engines) -> Iterator[Any]:
 
 
 @pytest.mark.engine
-def test_llm_timeout_speaks_the_template_answer(make_run: Callable[..., Run], slow_llm_knowledge: Any,
+def test_llm_timeout_speaks_the_evidence_answer(make_run: Callable[..., Run], slow_llm_knowledge: Any,
                                                 tmp_path: Path) -> None:
     run = make_run(knowledge=slow_llm_knowledge)
     run.pipeline.ask_text(YES_NO)
@@ -48,11 +47,11 @@ def test_llm_timeout_speaks_the_template_answer(make_run: Callable[..., Run], sl
     assert run.types()[-3:] == ["answer-final", "speaking-finished", "idle"] and not run.of(Failed)
     assert run.of(AnswerReady)[0].live  # the card at once; who spoke and why comes with AnswerFinal
     answer = run.of(AnswerFinal)[0].answer
-    assert answer.reason == "llm-timeout" and answer.answerer == "template"
+    assert answer.reason == "llm-timeout" and answer.answerer == "evidence"
     record = slow_llm_knowledge.record("khai-sinh")
-    template = TemplateAnswerer().answer(YES_NO, record, answer.aspect)
-    assert answer.procedure_id == "khai-sinh" and answer.sentences == template.sentences
-    assert [e.sentence for e in run.of(Speaking)] == list(template.sentences)
+    evidence = slow_llm_knowledge.answerer.evidence.answer(YES_NO, record, answer.aspect)
+    assert answer.procedure_id == "khai-sinh" and answer.sentences == evidence.sentences
+    assert [e.sentence for e in run.of(Speaking)] == list(evidence.sentences)
     assert run.of(SpeakingFinished)[0].interrupted is False
     assert run.spoken.stat().st_size > 10_000
     assert slow_llm_knowledge.answerer.last_timings["total_ms"] < 60_000  # gave up, did not wait
@@ -61,7 +60,7 @@ def test_llm_timeout_speaks_the_template_answer(make_run: Callable[..., Run], sl
 @pytest.mark.engine
 def test_kiosk_keeps_answering_after_the_llm_child_is_killed(make_run: Callable[..., Run],
                                                              slow_llm_knowledge: Any) -> None:
-    """The LLM child process dies (OOM killer): the template answers and the child is restarted."""
+    """The LLM child process dies (OOM killer): the evidence answers and the child is restarted."""
     child = slow_llm_knowledge.answerer.child
     child._proc.kill()
     child._proc.join(10)
@@ -69,8 +68,8 @@ def test_kiosk_keeps_answering_after_the_llm_child_is_killed(make_run: Callable[
     run = make_run(knowledge=slow_llm_knowledge)
     run.pipeline.ask_text(YES_NO)
     answer = run.of(AnswerReady)[0].answer
-    assert answer.procedure_id == "khai-sinh" and answer.answerer == "template"
+    assert answer.procedure_id == "khai-sinh" and answer.answerer == "evidence"
     assert answer.reason == "llm-not-ready"
     assert run.types()[-2:] == ["speaking-finished", "idle"] and not run.of(Failed)
-    assert child.alive  # restarted: it loads in the background while templates answer
+    assert child.alive  # restarted: it loads in the background while the evidence answerer answers
     assert child.wait_ready(180)

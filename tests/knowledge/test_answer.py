@@ -135,3 +135,132 @@ def test_english_without_english_text_shows_the_vietnamese_card(records: dict[st
     a = ANSWERER.answer("", stripped, Aspect.FEE, language="en")
     assert "Vietnamese card is shown" in a.spoken
     assert not numbers_not_in_record(a.spoken, stripped)
+
+
+# ---- evidence answers (issue 16) ------------------------------------------------------------------
+from knowledge.answer import EvidenceAnswerer, fact_units  # noqa: E402
+from knowledge.answer.confirm import confirm, spoken_word  # noqa: E402
+from knowledge.answer.select import Ask, asks  # noqa: E402
+from knowledge.decide import detect_aspect  # noqa: E402
+
+EVIDENCE = EvidenceAnswerer()
+
+
+@pytest.mark.parametrize(("question", "want"), [
+    ("tôi có bao nhiêu ngày để đăng ký khai tử", Ask.DEADLINE),
+    ("phải khai tử trong bao lâu", Ask.DEADLINE),
+    ("khai sinh quá hạn thì sao", Ask.DEADLINE),
+    ("khai tử bao lâu thì có kết quả", Ask.PROCESSING),
+    ("làm căn cước mất mấy ngày", Ask.PROCESSING),
+    ("giấy xác nhận độc thân có giá trị bao lâu", Ask.VALIDITY),
+    ("bao nhiêu tuổi thì được kết hôn", Ask.AGE),
+    ("chứng thực mất bao nhiêu tiền một trang", Ask.AMOUNT),
+    ("ai được miễn lệ phí khai sinh", Ask.EXEMPT),
+    ("cần mấy bản sao", Ask.COPIES),
+    ("ông bà đi khai sinh thay được không", Ask.PROXY),
+    ("tạm trú làm trên mạng được không", Ask.ONLINE),
+    ("đăng ký tạm trú ở đâu", Ask.WHERE),
+    ("khai sinh cần giấy tờ gì", Ask.DOCUMENTS),
+    ("đăng ký khai sinh", Ask.GENERAL),
+])
+def test_what_is_asked(question: str, want: Ask) -> None:
+    assert asks(question)[0] is want
+
+
+@pytest.mark.parametrize(("rid", "question", "must", "must_not"), [
+    # the deadline, not the processing time
+    ("khai-tu", "tôi có bao nhiêu ngày để đăng ký khai tử", "15 ngày kể từ ngày", "03 ngày làm việc"),
+    ("khai-sinh", "khai sinh cho con phải làm trong bao lâu", "60 ngày kể từ ngày sinh", "ngày làm việc"),
+    # the processing time, not the deadline
+    ("khai-tu", "khai tử bao lâu thì có kết quả", "03 ngày làm việc", "15 ngày kể từ"),
+    # validity
+    ("xac-nhan-tinh-trang-hon-nhan", "giấy xác nhận độc thân có giá trị bao lâu", "06 tháng", None),
+    # ages
+    ("ket-hon", "bao nhiêu tuổi thì được kết hôn", "18 tuổi", None),
+    # amounts
+    ("chung-thuc-ban-sao", "chứng thực bản sao mất bao nhiêu tiền", "2.000 đồng", None),
+    # who may go instead
+    ("khai-sinh", "ông bà đi khai sinh thay được không", "ông hoặc bà", None),
+    # online
+    ("khai-tu", "khai tử có nộp trực tuyến được không", "trực tuyến", None),
+    # where
+    ("dang-ky-tam-tru", "đăng ký tạm trú ở đâu", "Công an phường", None),
+])
+def test_evidence_speaks_the_asked_fact(records: dict[str, Record], rid: str, question: str, must: str,
+                                        must_not: str | None) -> None:
+    a = EVIDENCE.answer(question, records[rid], detect_aspect(question))
+    assert must in a.spoken, a.spoken
+    assert must_not is None or must_not not in a.spoken, a.spoken
+    assert a.answerer == "evidence" and a.facts and all(f.startswith(f"{rid}/") for f in a.facts)
+    assert numbers_not_in_record(a.spoken, records[rid]) == set()
+    assert 1 <= len(a.sentences) <= MAX_SENTENCES
+
+
+def test_fact_ids_are_stable_paths_and_unique(sample_records: list[Record]) -> None:
+    for rec in sample_records:
+        ids = [u.id for u in fact_units(rec)]
+        assert len(ids) == len(set(ids)), rec.id
+        assert f"{rec.id}/summary" in {i.split("#")[0] for i in ids}
+        assert all(i.startswith(f"{rec.id}/") for i in ids)
+    khai_tu = {u.id: u for u in fact_units(next(r for r in sample_records if r.id == "khai-tu"))}
+    assert khai_tu["khai-tu/documents/1"].spoken == "giấy báo tử hoặc giấy tờ thay thế giấy báo tử"
+    assert khai_tu["khai-tu/fee/details/0"].status is Status.UNCERTAIN
+    assert khai_tu["khai-tu/summary#1"].spoken.startswith("Trong 15 ngày kể từ ngày có người chết")
+
+
+def test_uncertain_fact_is_hedged_and_unsourced_never_said(records: dict[str, Record]) -> None:
+    a = EVIDENCE.answer("khai tử quá hạn mất bao nhiêu tiền", records["khai-tu"], Aspect.FEE)
+    if any("fee/details/0" in f for f in a.facts):
+        assert HEDGE_PREFIX_VI in a.spoken and a.sentences[-1] == HEDGE_END_VI
+    # the only fact about free certification for the elderly is unsourced: say so, never guess
+    b = EVIDENCE.answer("người cao tuổi chứng thực bản sao có được miễn phí không",
+                        records["chung-thuc-ban-sao"], Aspect.FEE)
+    assert "Chưa tìm được nguồn" not in b.spoken
+    for fid in b.facts:
+        unit = next(u for u in fact_units(records["chung-thuc-ban-sao"]) if u.id == fid)
+        assert unit.status is not Status.UNSOURCED or b.spoken.startswith("Máy chưa có thông tin")
+
+
+KET_HON = "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện."
+
+
+@pytest.mark.parametrize(("question", "fact", "want"), [
+    # ages: the clause for the question's sex is the one compared
+    ("con gái tôi 17 tuổi có đăng ký kết hôn được không", KET_HON, "no"),
+    ("con gái tôi 18 tuổi kết hôn được không", KET_HON, "yes"),
+    ("con trai tôi 19 tuổi kết hôn được không", KET_HON, "no"),
+    ("cháu 19 tuổi kết hôn được không", KET_HON, ""),  # depends on sex
+    ("bố tôi 72 tuổi có được trợ cấp không",
+     "Trợ cấp hưu trí xã hội dành cho người từ đủ 75 tuổi, hoặc từ đủ 70 tuổi nếu thuộc hộ nghèo.", ""),
+    ("bà tôi 80 tuổi có được trợ cấp không", "dành cho người từ đủ 75 tuổi trở lên", "yes"),
+    ("con tôi 10 tuổi làm căn cước ở công an phường được không", "Trẻ dưới 14 tuổi làm ở Công an phường.",
+     "yes"),
+    ("con tôi 15 tuổi có phải làm ở công an phường không", "Trẻ dưới 14 tuổi làm ở Công an phường.",
+     "no"),
+    # stated values
+    ("giấy xác nhận có giá trị 6 tháng phải không", "Giấy có giá trị 06 tháng.", "yes"),
+    ("giấy xác nhận có giá trị 3 tháng đúng không", "Giấy có giá trị 06 tháng.", "no"),
+    # explicit words in the fact; a condition is not a verdict
+    ("khai tử nộp trực tuyến được không", "Có. Có thủ tục liên thông trên Cổng DVCQG/VNeID.", ""),
+    ("khai tử nộp trực tuyến được không", "Có thể nộp trực tuyến trên VNeID.", "yes"),
+    ("ủy ban phường có cấp căn cước không", "UBND phường không giải quyết thủ tục này.", ""),
+    ("ông bà đi khai sinh thay được không",
+     "Cha hoặc mẹ đi đăng ký; nếu cha mẹ không đi được thì ông hoặc bà đi thay.", ""),
+    ("làm ở đâu", "Ủy ban nhân dân phường.", ""),  # not a yes/no question
+])
+def test_yes_no_check(question: str, fact: str, want: str) -> None:
+    assert confirm(question, fact) == want
+
+
+def test_flipped_label_is_refused() -> None:
+    fact = "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện."
+    q = "con gái tôi 17 tuổi có đăng ký kết hôn được không"
+    assert spoken_word(q, fact, proposed="yes") == ""  # the model said yes: refused
+    assert spoken_word(q, fact, proposed="no") == "Không được."
+    assert spoken_word(q, fact) == "Không được."  # the evidence path's own check
+
+
+def test_evidence_age_answer_says_no_for_a_17_year_old_girl(records: dict[str, Record]) -> None:
+    a = EVIDENCE.answer("con gái tôi 17 tuổi có đăng ký kết hôn được không", records["ket-hon"], Aspect.WHO)
+    assert a.spoken.startswith("Không được") and "nữ từ đủ 18 tuổi" in a.spoken
+    assert a.verdict_word == "Không được."

@@ -38,6 +38,7 @@ class FakeChild:
     delivered: int = 0  # messages handed out so far
     starts: int = 0
     closed: int = 0
+    silent: float = 0.0  # what ``silent_for`` reports (a hung child: more than the total limit)
     _steps: deque[tuple[float, dict[str, Any]]] = field(default_factory=deque)
     _rid: int = 0
 
@@ -80,6 +81,15 @@ class FakeChild:
 
     def close(self, timeout: float = 3.0) -> None:
         self.closed += 1
+        self.silent = 0.0
+
+    def silent_for(self) -> float:
+        return self.silent
+
+
+def reply(text: str, seconds: float = 0.05) -> list[tuple[float, dict[str, Any]]]:
+    """A fact-choosing reply ("3,5 yes") as the child streams it."""
+    return tokens(text, seconds_each=seconds, chunk=2)
 
 
 class RealtimeChild:
@@ -106,6 +116,9 @@ class RealtimeChild:
 
     def start(self) -> None:
         return None
+
+    def silent_for(self) -> float:
+        return 0.0
 
     def wait_ready(self, timeout: float) -> bool:
         return True

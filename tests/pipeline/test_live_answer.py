@@ -1,8 +1,9 @@
-"""The kiosk pipeline with the LLM answerer: sentences are spoken while the model writes the rest.
+"""The kiosk pipeline with the LLM answerer: the card at once, the model's chosen facts spoken next.
 
-Real ``Knowledge`` (lexical retrieval over the sample records), real ``LlamaAnswerer`` and guard;
-the model's child process is scripted (``tests/llm/llm_fakes.py``): ``FakeChild`` on a fake clock
-for event sequences, ``RealtimeChild`` on the real clock for time limits and "Dừng".
+Real ``Knowledge`` (lexical retrieval over the sample records), real ``LlamaAnswerer`` (issue 16:
+the model chooses fact ids, the record speaks); the model's child process is scripted
+(``tests/llm/llm_fakes.py``): ``FakeChild`` on a fake clock for event sequences, ``RealtimeChild``
+on the real clock for time limits and "Dừng".
 """
 
 from __future__ import annotations
@@ -20,29 +21,32 @@ import pytest
 
 from kiosk_app.events import AnswerFinal, AnswerReady, Speaking, SpeakingFinished
 from kiosk_app.settings import Settings
-from knowledge.answer import TemplateAnswerer
+from knowledge.answer import EvidenceAnswerer
 from knowledge.bundle import build_bundle_bytes, load_records_dir
 from knowledge.decide import detect_aspect
 from knowledge.llm_answerer import LlamaAnswerer
+from knowledge.llm_prompt import numbered_units
 from knowledge.retrieval import Mode
 from knowledge.service import Knowledge
 from knowledge.types import Aspect
 from speech.tts.base import AudioChunk
 from tests.fakes import SAMPLE_RECORDS, FakePlayer, Rig
-from tests.llm.llm_fakes import FakeChild, RealtimeChild, tokens
+from tests.llm.llm_fakes import FakeChild, RealtimeChild, reply
 
 YES_NO = "ông bà đi đăng ký khai sinh thay bố mẹ được không"
-GOOD = ("Được. Nếu cha mẹ không đi được thì ông hoặc bà có thể đi đăng ký khai sinh thay. "
-        "Người đi mang căn cước của người đi đăng ký.")
-LIVE = ["transcribed", "thinking", "answer-ready", "speaking", "speaking", "speaking", "answer-final",
-        "speaking-finished", "idle"]
+RECORDS = {r.id: r for r in load_records_dir(SAMPLE_RECORDS)}
+
+
+def number_of(uid: str) -> int:
+    rec = RECORDS[uid.split("/", 1)[0]]
+    return [u.id for u in numbered_units(rec)].index(uid) + 1
 
 
 @pytest.fixture(scope="module")
 def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """The sample bundle unpacked without its semantic index (lexical retrieval only: fast)."""
     dest = tmp_path_factory.mktemp("bundle") / "sample-1"
-    data = build_bundle_bytes(load_records_dir(SAMPLE_RECORDS), bundle_id="sample", version="1", sample=True)
+    data = build_bundle_bytes(RECORDS.values(), bundle_id="sample", version="1", sample=True)
     with zipfile.ZipFile(BytesIO(data)) as zf:
         zf.extractall(dest)
     return dest
@@ -50,7 +54,7 @@ def bundle_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 def knowledge(bundle_dir: Path, settings: Settings, child: Any, **kw: Any) -> Knowledge:
     clock = getattr(child, "clock", time.monotonic)
-    ans = LlamaAnswerer(child, template=TemplateAnswerer(), clock=clock, **{
+    ans = LlamaAnswerer(child, evidence=EvidenceAnswerer(), clock=clock, **{
         "first_sentence_timeout_s": 2.5, "total_timeout_s": 8.0, **kw})
     return Knowledge.open(bundle_dir, settings, mode=Mode.LEXICAL, answerer=ans)
 
@@ -71,116 +75,68 @@ class TimedPlayer(FakePlayer):
         return super().play(timed(), cancel=cancel, on_sentence=on_sentence)
 
 
-class GatedChild(FakeChild):
-    """Holds back everything after the first sentence until ``gate`` is set (by the player)."""
-
-    def __init__(self, script: list[tuple[float, dict[str, Any]]], after: int) -> None:
-        super().__init__(deque([script]))
-        self.gate = threading.Event()
-        self.after = after  # messages delivered freely
-
-    def next_message(self, rid: int, timeout: float) -> dict[str, Any] | None:
-        if self.delivered >= self.after and not self.gate.wait(5.0):
-            raise AssertionError("the rest of the reply was needed before the first sentence played")
-        return super().next_message(rid, timeout)
-
-
-def template_of(question: str) -> list[str]:
-    rec = {r.id: r for r in load_records_dir(SAMPLE_RECORDS)}["khai-sinh"]
-    return list(TemplateAnswerer().answer(question, rec, detect_aspect(question)).sentences)
+def evidence_of(question: str) -> list[str]:
+    return list(EvidenceAnswerer().answer(question, RECORDS["khai-sinh"], detect_aspect(question)).sentences)
 
 
 # ---- event sequences ----------------------------------------------------------------------------
-def test_first_sentence_plays_before_the_model_writes_the_rest(bundle_dir: Path, settings: Settings) -> None:
-    first = 2  # "Được." is complete (and may be spoken) once the second piece arrives
-    child = GatedChild(tokens(GOOD), after=first)
+def test_card_at_once_then_the_chosen_facts_are_spoken(bundle_dir: Path, settings: Settings) -> None:
+    child = FakeChild(deque([reply(str(number_of("khai-sinh/who")))]))
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))
-    r.player.during(0, child.gate.set)
     final = r.pipeline.ask_text(YES_NO)
-    assert r.types() == LIVE
     ready = r.of(AnswerReady)[0]
-    assert ready.live and ready.answer.procedure_id == "khai-sinh" and ready.answer.answerer == "template"
-    assert list(ready.answer.sentences) == template_of(YES_NO)  # the card: facts on screen at once
+    assert ready.live and ready.answer.procedure_id == "khai-sinh" and ready.answer.answerer == "evidence"
+    assert list(ready.answer.sentences) == evidence_of(YES_NO)  # the card: facts on screen at once
     said = [e.sentence for e in r.of(Speaking)]
-    assert said == ["Được.", "Nếu cha mẹ không đi được thì ông hoặc bà có thể đi đăng ký khai sinh thay.",
-                    "Người đi mang căn cước của người đi đăng ký."]
-    assert r.player.played == said
     done = r.of(AnswerFinal)[0].answer
-    assert (done.answerer, done.reason, list(done.sentences)) == ("llm", "llm", said)
-    assert final == done and r.of(SpeakingFinished)[0].interrupted is False
+    assert r.types() == ["transcribed", "thinking", "answer-ready", *["speaking"] * len(said), "answer-final",
+                         "speaking-finished", "idle"]
+    assert (done.answerer, done.reason, done.facts) == ("llm", "llm", ("khai-sinh/who",))
+    assert said == list(done.sentences) and "ông hoặc bà" in " ".join(said)
+    assert r.player.played == said and final == done
     assert r.pipeline.conversation is not None and r.pipeline.conversation.procedure_id == "khai-sinh"
 
 
-def test_rejected_sentence_is_followed_by_the_template(bundle_dir: Path, settings: Settings) -> None:
-    reply = "Được. Ông bà đi thay cần mang sổ hộ khẩu. Cha mẹ không cần đi."
-    r = Rig(settings, knowledge=knowledge(bundle_dir, settings, FakeChild(deque([tokens(reply)]))))
-    r.pipeline.ask_text(YES_NO)
-    said = [e.sentence for e in r.of(Speaking)]
-    assert said == ["Được.", *template_of(YES_NO)] and "sổ hộ khẩu" not in " ".join(said)
-    done = r.of(AnswerFinal)[0].answer
-    assert (done.answerer, done.reason) == ("llm+template", "llm-guard:document")
-    assert list(done.sentences) == said
-
-
-def test_direct_question_keeps_the_template_sequence(bundle_dir: Path, settings: Settings) -> None:
-    child = FakeChild()
-    r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))
-    answer = r.pipeline.ask_text("đăng ký khai sinh mất bao nhiêu tiền")
-    n = len(answer.sentences) if answer else 0
-    assert r.types() == ["transcribed", "thinking", "answer-ready", *["speaking"] * n, "speaking-finished",
-                         "idle"]
-    assert child.sent == [] and not r.of(AnswerReady)[0].live
-    assert answer is not None and answer.reason == "template-direct-question"
-
-
-def test_model_not_loaded_answers_with_the_template_at_once(bundle_dir: Path, settings: Settings) -> None:
+def test_model_not_loaded_answers_with_the_evidence_at_once(bundle_dir: Path, settings: Settings) -> None:
     child = FakeChild(is_ready=False)
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))
     answer = r.pipeline.ask_text(YES_NO)
     assert not r.of(AnswerReady)[0].live and r.of(AnswerFinal) == []
-    assert answer is not None and (answer.answerer, answer.reason) == ("template", "llm-not-ready")
+    assert answer is not None and (answer.answerer, answer.reason) == ("evidence", "llm-not-ready")
 
 
 # ---- time limits and "Dừng", on the real clock ------------------------------------------------------
 def _ask_timed(bundle_dir: Path, settings: Settings, child: RealtimeChild, **kw: Any) -> tuple[Rig, float]:
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child, **kw), player=TimedPlayer())
-    r.pipeline.knowledge.ask("làm giấy khai sinh")  # warm: retrieval's first call builds caches
+    r.pipeline.knowledge.decide("làm giấy khai sinh")  # warm: retrieval's first call builds caches
     t0 = time.monotonic()
     r.pipeline.ask_text(YES_NO)
     return r, t0
 
 
-@pytest.mark.parametrize("script", [
-    [],  # the model is silent (reading a long prompt)
-    [(0.02, {"op": "token", "text": "Được ông bà"}), *[(0.02, {"op": "token", "text": " và"})] * 100],
-], ids=["silent", "no-sentence-end"])
-def test_template_starts_at_the_first_sentence_limit(bundle_dir: Path, settings: Settings,
-                                                     script: list[tuple[float, dict[str, Any]]]) -> None:
-    child = RealtimeChild(script)
+def test_evidence_starts_at_the_time_limit_when_the_model_is_silent(bundle_dir: Path,
+                                                                    settings: Settings) -> None:
+    child = RealtimeChild([])  # alive, says nothing (reading a long prompt, or hung)
     r, t0 = _ask_timed(bundle_dir, settings, child, first_sentence_timeout_s=0.3)
     first_audio = r.player.times[0] - t0
     assert 0.3 <= first_audio < 0.4, first_audio  # within 0.1 s of the limit
-    assert [e.sentence for e in r.of(Speaking)] == template_of(YES_NO)
+    assert [e.sentence for e in r.of(Speaking)] == evidence_of(YES_NO)
     done = r.of(AnswerFinal)[0].answer
-    assert (done.answerer, done.reason) == ("template", "llm-timeout")
+    assert (done.answerer, done.reason) == ("evidence", "llm-timeout")
     assert [rid for rid, _ in child.cancelled] == [1]  # the model stopped at once
 
 
-def test_first_sentence_is_not_held_back_by_a_later_rejection(bundle_dir: Path, settings: Settings) -> None:
-    # Before streaming, the kiosk waited for the whole reply: a later sentence rejected after the
-    # first-sentence limit made the template start late (3.66 s for a 2.5 s limit in bench_pipeline).
-    script = [(0.05, {"op": "token", "text": "Được."}), (0.05, {"op": "token", "text": " Ông bà cần"}),
-              (0.5, {"op": "token", "text": " mang sổ hộ khẩu."}), (0.05, {"op": "token", "text": " Xong"}),
-              (0.0, {"op": "done", "stop": "eog", "timings": {}})]
-    r, t0 = _ask_timed(bundle_dir, settings, RealtimeChild(script), first_sentence_timeout_s=0.3)
-    assert r.player.times[0] - t0 < 0.25  # "Được." plays at once
-    assert [e.sentence for e in r.of(Speaking)] == ["Được.", *template_of(YES_NO)]
-    assert r.of(AnswerFinal)[0].answer.reason == "llm-guard:document"
+def test_a_quick_choice_is_spoken_at_once(bundle_dir: Path, settings: Settings) -> None:
+    script = [(0.05, {"op": "token", "text": str(number_of("khai-sinh/who"))}),
+              (0.02, {"op": "done", "stop": "eog", "timings": {}})]
+    r, t0 = _ask_timed(bundle_dir, settings, RealtimeChild(script), first_sentence_timeout_s=0.5)
+    assert r.player.times[0] - t0 < 0.4
+    assert r.of(AnswerFinal)[0].answer.answerer == "llm"
 
 
 def test_stop_while_the_model_thinks_stops_the_model_and_the_run(bundle_dir: Path,
                                                                  settings: Settings) -> None:
-    child = RealtimeChild([])  # silent: no sentence yet
+    child = RealtimeChild([])  # silent: no choice yet
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child, first_sentence_timeout_s=5.0))
     pressed: list[float] = []
 
@@ -229,11 +185,10 @@ def test_follow_up_goes_to_the_model_with_the_procedure_just_answered(bundle_dir
                                                                       settings: Settings) -> None:
     from knowledge.llm_answerer import system_prompt
 
-    child = FakeChild(deque([tokens("Được. Ông hoặc bà có thể đi thay.")]))
+    child = FakeChild(deque([reply("1"), reply(str(number_of("ket-hon/who")))]))
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))
-    assert r.pipeline.ask_text("đăng ký kết hôn").procedure_id == "ket-hon"  # direct: the template
-    assert child.sent == []
+    assert r.pipeline.ask_text("đăng ký kết hôn").procedure_id == "ket-hon"
     r.pipeline.ask_text("ông bà đi thay được không?")  # alone, retrieval picks guardianship
     ket_hon = r.pipeline.knowledge.record("ket-hon")  # type: ignore[attr-defined]
-    assert child.sent[0]["system"] == system_prompt(ket_hon)
-    assert r.of(AnswerReady)[-1].live and r.of(AnswerFinal)[0].answer.procedure_id == "ket-hon"
+    assert child.sent[-1]["system"] == system_prompt(ket_hon)
+    assert r.of(AnswerReady)[-1].live and r.of(AnswerFinal)[-1].answer.procedure_id == "ket-hon"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
+from knowledge.answer.facts import fact_id_of
 from knowledge.bundle import Fact, Record, Status, numbers_in
 from knowledge.normalize import fold
 from knowledge.types import Answer, Aspect, Verdict
@@ -108,6 +109,8 @@ def split_sentences(text: str) -> tuple[str, ...]:
 class _Builder:
     language: str
     title: str
+    record: Record | None = None
+    facts: list[str] = field(default_factory=list)  # ids of the facts spoken (issue 16)
     sentences: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     hedged: bool = False
@@ -140,7 +143,12 @@ class _Builder:
             text = f"{self.title}: {_lower_first(text)}"
         self.sentences.append(_end(text))
         self.sources.extend(s for s in fact.sources if s not in self.sources)
+        self._note(fact)
         return True
+
+    def _note(self, fact: Fact) -> None:
+        if self.record is not None:
+            self.facts.append(fact_id_of(self.record, fact))
 
     def add_list(self, facts: Iterable[Fact], *, lead: bool, steps: bool = False) -> bool:
         """Several short facts (documents, steps) as one sentence; only facts with a short form."""
@@ -157,6 +165,7 @@ class _Builder:
         self.sentences.append(_end(intro + "; ".join(i.rstrip(".") for i in items)))
         for f in usable[:MAX_LIST_ITEMS]:
             self.sources.extend(s for s in f.sources if s not in self.sources)
+            self._note(f)
         return True
 
     def no_info(self, aspect: Aspect) -> None:
@@ -247,7 +256,7 @@ class TemplateAnswerer:
                alternatives: Sequence[str] = (), language: str = "vi") -> Answer:
         en = language == "en"
         title = (record.title_en or record.title) if en else record.title
-        b = _Builder(language, title)
+        b = _Builder(language, title, record)
         if en and not record.title_en and not _has_english(record):
             return self._english_card_only(record, aspect, confidence, alternatives)
         if aspect is Aspect.DOCUMENTS:
@@ -276,7 +285,7 @@ class TemplateAnswerer:
         return Answer(verdict=Verdict.ANSWER, spoken=spoken_text, confidence=round(confidence, 4),
                       procedure_id=record.id, title=title, aspect=aspect, hedged=b.hedged or b.unsourced,
                       sources=tuple(b.sources), alternatives=tuple(alternatives), language=language,
-                      answerer=self.name, sentences=tuple(sentences))
+                      answerer=self.name, sentences=tuple(sentences), facts=tuple(b.facts))
 
     def _english_card_only(self, record: Record, aspect: Aspect, confidence: float,
                            alternatives: Sequence[str]) -> Answer:

@@ -1,0 +1,135 @@
+"""A record's facts as sourced sentences with stable ids (issue 16). Pure: no I/O.
+
+Every statement the kiosk may speak is a ``FactUnit`` whose id is derived from the record's field
+path, so it stays the same while the record's wording does not move between fields:
+
+* ``khai-tu/summary``, ``khai-tu/who``, ``khai-tu/where``, ``khai-tu/processing_time``,
+  ``khai-tu/fee``, ``khai-tu/online``: the fact's spoken form (``say``), or its only sentence;
+* ``khai-tu/documents/1``, ``khai-tu/steps/0``, ``khai-tu/fee/details/0``,
+  ``khai-tu/fee/exemptions/0``, ``khai-tu/notes/2``: the same for list items;
+* ``…#i`` (``khai-tu/summary#1``): sentence ``i`` of the fact's written text, for a fact whose
+  text holds several sentences or that has a ``say`` form.
+
+A fact with a ``say`` form gives a unit spoken as ``say``; its written sentences give units too
+(spoken as written), so a question about what the say form leaves out ("trong 15 ngày") or about
+the second sentence is answered with that sentence. At most one unit per fact is spoken.
+``status`` and ``sources`` come from the fact.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from functools import lru_cache
+
+from knowledge.bundle import Fact, Record, Status
+
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ỹ0-9Đ\"“(])")
+MIN_SENTENCE_CHARS = 16  # "Có." alone is no fact: it is joined to the sentence after it
+
+
+@dataclass(frozen=True, slots=True)
+class FactUnit:
+    id: str  # "khai-tu/documents/1", "khai-tu/summary#1"
+    field: str  # "summary", "documents", "fee/details", "notes", …
+    spoken: str  # what the kiosk says (Vietnamese)
+    match: str  # the text questions are compared with
+    status: Status
+    sources: tuple[str, ...]
+    text: str  # the fact's full text (for the screen and the checks)
+    spoken_en: str = ""
+
+    @property
+    def fact_id(self) -> str:
+        """The fact this unit comes from (the id without its sentence index)."""
+        return self.id.split("#", 1)[0]
+
+
+def fact_paths(record: Record) -> Iterator[tuple[str, str, Fact]]:
+    """(path, field, fact) for every fact of the record, in record order."""
+    yield "summary", "summary", record.summary
+    if record.who is not None:
+        yield "who", "who", record.who
+    yield "where", "where", record.where
+    for i, f in enumerate(record.documents):
+        yield f"documents/{i}", "documents", f
+    for i, f in enumerate(record.steps):
+        yield f"steps/{i}", "steps", f
+    yield "processing_time", "processing_time", record.processing_time
+    yield "fee", "fee", record.fee
+    for i, f in enumerate(record.fee.details):
+        yield f"fee/details/{i}", "fee/details", f
+    for i, f in enumerate(record.fee.exemptions):
+        yield f"fee/exemptions/{i}", "fee/exemptions", f
+    if record.online is not None:
+        yield "online", "online", record.online
+    for i, f in enumerate(record.notes):
+        yield f"notes/{i}", "notes", f
+
+
+def sentences_of(text: str) -> list[str]:
+    """The sentences of a fact's text; a very short one ("Có.") is joined to the next."""
+    parts = [p.strip() for p in _SENTENCE_END.split(" ".join(text.split())) if p.strip()]
+    out: list[str] = []
+    carry = ""
+    for p in parts:
+        p = f"{carry} {p}".strip() if carry else p
+        if len(p) < MIN_SENTENCE_CHARS:
+            carry = p
+            continue
+        carry = ""
+        out.append(p)
+    if carry:
+        if out:
+            out[-1] = f"{out[-1]} {carry}"
+        else:
+            out.append(carry)
+    return out
+
+
+def _units(record: Record) -> tuple[FactUnit, ...]:
+    units: list[FactUnit] = []
+    for path, field, fact in fact_paths(record):
+        fid = f"{record.id}/{path}"
+        sents = sentences_of(fact.text)
+        en = (fact.say_en or "").strip()
+
+        def unit(uid: str, spoken: str, match: str, en: str = en, fact: Fact = fact,
+                 field: str = field) -> FactUnit:
+            return FactUnit(uid, field, spoken.strip(), match, fact.status, fact.sources,
+                            " ".join(fact.text.split()), en)
+
+        if fact.say:
+            units.append(unit(fid, fact.say, fact.say))
+        elif len(sents) <= 1:
+            units.append(unit(fid, sents[0] if sents else fact.text, fact.text))
+        if len(sents) > 1 or (fact.say and sents):
+            # the written sentences too: a say form may leave out what is asked
+            units.extend(unit(f"{fid}#{i}", s, s, "") for i, s in enumerate(sents))
+    return tuple(units)
+
+
+@lru_cache(maxsize=256)
+def _cached(record: Record) -> tuple[FactUnit, ...]:
+    return _units(record)
+
+
+def fact_units(record: Record) -> tuple[FactUnit, ...]:
+    """Every speakable unit of the record (cached per record object; records are frozen)."""
+    try:
+        return _cached(record)
+    except TypeError:  # an unhashable record (never for bundle records): no cache
+        return _units(record)
+
+
+def fact_id_of(record: Record, fact: Fact) -> str:
+    """The stable id of ``fact`` (an object of ``record``): "khai-tu/fee/details/0"."""
+    for path, _field, f in fact_paths(record):
+        if f is fact:
+            return f"{record.id}/{path}"
+    raise KeyError("fact is not part of this record")
+
+
+def unit_by_id(record: Record, uid: str) -> FactUnit | None:
+    return next((u for u in fact_units(record) if u.id == uid), None)
