@@ -38,10 +38,13 @@ class _NoRecognizer:
 
 def kiosk_bundle(dest: Path, records: list[Any]) -> Path:
     """The sample bundle unpacked with its semantic index, as bundle import leaves it (built once)."""
+    from knowledge.bundle import load_out_of_scope_dir
+    from knowledge.importer import SAMPLE_DIR, sample_vectors
     from knowledge.service import prepare_bundle_dir
 
     if not (dest / "manifest.json").is_file() or not (dest / "index").is_dir():
-        prepare_bundle_dir(records, dest, bundle_id="sample", version="bench")
+        prepare_bundle_dir(records, dest, bundle_id="sample", version="bench",
+                           out_of_scope=load_out_of_scope_dir(SAMPLE_DIR), vectors=sample_vectors())
     return dest
 
 
