@@ -62,6 +62,9 @@ COLUMNS: tuple[Column, ...] = (
     Column("aliases", "Tên gọi thường dùng", "lines", "mỗi dòng một cách người dân hay gọi "
            "(ít nhất một dòng)", 34, True),
     Column("aliases_en", "Tên gọi tiếng Anh", "lines", "mỗi dòng một tên; không bắt buộc", 24),
+    Column("examples", "Câu hỏi mẫu", "lines", "mỗi dòng một câu người dân hay hỏi về thủ tục này, "
+           "bằng lời của họ (nên có ít nhất 8 câu)", 50),
+    Column("examples_en", "Câu hỏi mẫu tiếng Anh", "lines", "mỗi dòng một câu; không bắt buộc", 40),
     Column("summary", "Tóm tắt", "fact", "một câu tóm tắt (xem quy ước mục nội dung)", 50, True),
     Column("who", "Ai đi làm", "fact", "không bắt buộc", 40),
     Column("where", "Nơi giải quyết", "fact", "cơ quan tiếp nhận hồ sơ", 40, True),

@@ -134,13 +134,15 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.builder import build_bundle_file, collect_records, default_version
-    from knowledge.bundle import OutOfScope, load_out_of_scope_dir
+    from knowledge.bundle import load_out_of_scope_dir
     from knowledge.importer import SAMPLE, SAMPLE_DIR
 
     try:
         src = SAMPLE_DIR if args.sample else args.src
         records, schema_errors = collect_records(src)
-        oos = load_out_of_scope_dir(src) if src.is_dir() else OutOfScope()
+        oos = load_out_of_scope_dir(src if src.is_dir() else src.parent)
+        if not oos.kinds:  # the refusal examples are not ward-specific: the built-in ones serve
+            oos = load_out_of_scope_dir(SAMPLE_DIR)
         bundle_id = args.bundle_id or (SAMPLE if args.sample else "ward")
         rep = build_bundle_file(records, schema_errors, args.out, bundle_id=bundle_id,
                                 version=args.bundle_version or default_version(), title=args.title,
