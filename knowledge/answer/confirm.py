@@ -6,7 +6,8 @@
 
 * an age threshold in the fact ("nữ từ đủ 18 tuổi", "dưới 14 tuổi", "từ đủ 70 đến dưới 75 tuổi")
   compared with the age in the question ("con gái tôi 17 tuổi"), choosing the clause for the
-  question's sex when the fact names both;
+  question's sex when the fact names both; outside the range is "no", inside it "yes" only when the
+  fact states no other condition (a pension, consent, "nếu …");
 * the same for other amounts with a unit (ngày, tháng, năm, đồng) when the question states a value
   and asks whether it is so ("có giá trị 6 tháng phải không");
 * an explicit "không được" / "không phải" / "không cần" (no) or "được" / "có thể" / a leading "Có."
@@ -35,6 +36,7 @@ _AGE_Q = re.compile(r"\b(\d{1,3}) tuổi\b")
 _VALUE = re.compile(r"\b(\d+(?:[.,]\d+)*) (ngày|tháng|năm|tuổi|đồng|bản)\b")
 _NEG = re.compile(r"\bkhông (?:được|phải|cần|thể|có|thu|mất)\b|\bchưa được\b|\bkhông giải quyết\b")
 _POS = re.compile(r"^có\b|\b(?:được|có thể)\b")
+_OTHER_CONDITION = re.compile(r"\b(?:không|chưa|nếu|trừ|thuộc|đang|tự nguyện|điều kiện|và|hoặc)\b")
 _STOP_WORDS = ("tôi bác cháu em anh chị mình cho hỏi thì là có không được phải cần ạ à nhé nha vậy "
                "thế đi làm này đó một các những của và hay hoặc với")
 _STOP = frozenset(_STOP_WORDS.split())
@@ -118,7 +120,13 @@ def _confirm_age(q: str, fact: str) -> str:
             continue
         ok = (lo is None or age >= lo) and (hi is None or (age <= hi if incl else age < hi))
         verdicts.add("yes" if ok else "no")
-    return verdicts.pop() if len(verdicts) == 1 else ""
+    verdict = verdicts.pop() if len(verdicts) == 1 else ""
+    # An age outside the range settles "no"; an age inside it settles "yes" only when the age is the
+    # fact's only condition ("không hưởng lương hưu", "tự nguyện", "nếu …" are others the question
+    # may not meet).
+    if verdict == "yes" and _OTHER_CONDITION.search(normalize_vi(fact)):
+        return ""
+    return verdict
 
 
 def _confirm_value(q: str, fact: str) -> str:

@@ -227,7 +227,10 @@ KET_HON = "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự ng
 @pytest.mark.parametrize(("question", "fact", "want"), [
     # ages: the clause for the question's sex is the one compared
     ("con gái tôi 17 tuổi có đăng ký kết hôn được không", KET_HON, "no"),
-    ("con gái tôi 18 tuổi kết hôn được không", KET_HON, "yes"),
+    # old enough, but the fact has another condition ("tự nguyện"): no "Được" from the age alone
+    ("con gái tôi 18 tuổi kết hôn được không", KET_HON, ""),
+    ("bố tôi 80 tuổi có lương hưu có được trợ cấp không",
+     "Người từ đủ 75 tuổi trở lên không hưởng lương hưu được trợ cấp.", ""),
     ("con trai tôi 19 tuổi kết hôn được không", KET_HON, "no"),
     ("cháu 19 tuổi kết hôn được không", KET_HON, ""),  # depends on sex
     ("bố tôi 72 tuổi có được trợ cấp không",
