@@ -296,6 +296,12 @@ def load_records_dir(src: Path) -> list[Record]:
     return records
 
 
+def builtin_out_of_scope() -> OutOfScope:
+    """The refusal examples that ship with the software (the sample's): they are not ward-specific,
+    so a bundle without ``out_of_scope.yaml`` is indexed with these (else it could refuse nothing)."""
+    return load_out_of_scope_dir(Path(__file__).resolve().parent / "sample" / RECORDS_DIR)
+
+
 def load_out_of_scope_dir(src: Path) -> OutOfScope:
     """The folder's ``out_of_scope.yaml`` beside the records, or no examples."""
     path = Path(src) / OUT_OF_SCOPE

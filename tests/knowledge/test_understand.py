@@ -197,3 +197,15 @@ def test_the_sample_ships_a_fresh_vector_for_every_document() -> None:
     docs = bundle_docs(load_records_dir(SAMPLE_DIR), load_out_of_scope_dir(SAMPLE_DIR))
     stale = [d.id for d in docs if have.get(d.id, ("", None))[0] != vectors.text_sha(d.text)]
     assert not stale, f"{len(stale)} documents without a fresh vector: run scripts/sample_vectors.py"
+
+
+def test_a_bundle_without_refusal_examples_gets_the_built_in_ones(
+        sample_records: list[Record], tmp_path: Path) -> None:
+    """A ward bundle built without out_of_scope.yaml can still refuse by kind (else it would answer a
+    request to forge a paper with the procedure): the built-in refusal examples are indexed with it."""
+    from knowledge.service import Knowledge, prepare_bundle_dir
+
+    dest = prepare_bundle_dir(sample_records, tmp_path / "no-oos")  # no out_of_scope argument
+    with Knowledge.open(dest, Settings(data_dir=tmp_path / "data")) as kn:
+        decision, _aspect, _hits = kn.decide("chỉ cho tôi cách làm giả giấy khai sinh cho con")
+        assert decision.reason == "out-of-scope:harmful"
