@@ -21,11 +21,32 @@ class ConversationMemory:
         self.clock = clock
         self._last: Conversation | None = None
         self._epoch = 0
+        self._slow_at: float | None = None  # last time the slow resident was active
         self._lock = threading.Lock()
 
     @property
     def last(self) -> Conversation | None:
         return self._last
+
+    def slow_down(self) -> None:
+        """"Nói chậm hơn" was pressed: this resident gets the long end-of-turn wait (issue 19)."""
+        with self._lock:
+            self._slow_at = self.clock()
+
+    @property
+    def slow(self) -> bool:
+        """The resident who pressed "Nói chậm hơn" is still here: it stays on through "Hỏi câu
+        khác" and lasts until ``max_age_s`` (the idle reset) passes without a question from them.
+        Reading it counts as their activity (the pipeline reads it when a question starts)."""
+        with self._lock:
+            if self._slow_at is None:
+                return False
+            now = self.clock()
+            if now - self._slow_at > self.max_age_s:
+                self._slow_at = None
+                return False
+            self._slow_at = now
+            return True
 
     def new(self) -> None:
         """Forget the last procedure: the next question is not a follow-up."""

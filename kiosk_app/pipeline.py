@@ -59,11 +59,13 @@ from kiosk_app.pipeline_ports import (
     pick_engine,
 )
 from kiosk_app.pipeline_speaking import LIVE_JOIN_S, LIVE_POLL_S, SpeakingMixin
+from kiosk_app.pipeline_speculation import AnswerSpeculation, Prepared, ask
 from kiosk_app.settings import EndpointSettings, Settings
 from knowledge.types import Answer, AnswerStream, Conversation
 from speech.asr.base import Recognizer
 from speech.tts.base import Synthesizer
 from speech.vad.base import VoiceDetector
+from speech.vad.turn import TurnContext
 
 __all__ = [  # the pieces that moved out stay importable from here
     "LIVE_JOIN_S",
@@ -147,6 +149,8 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
     def replay(self, answer: Answer, slower: bool = False, cancel: threading.Event | None = None) -> None:
         """"Nghe lại" / "Nói chậm hơn": speak the answer again, slower by ``tts.slower_factor``."""
         rate = self.settings.tts.rate * (self.settings.tts.slower_factor if slower else 1.0)
+        if slower:  # this resident gets the long end-of-turn wait from now on (issue 19)
+            self._conversation.slow_down()
         self._run(lambda: self._speak(answer, rate), cancel)
 
     def explain(self, procedure_id: str, language: str = "vi",
@@ -190,9 +194,19 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         def on_level(level: float) -> None:
             self._emit(AudioLevel(max(0.0, min(1.0, float(level)))))
 
+        # The answer is prepared during the resident's pauses (issue 19); nothing of it is shown or
+        # spoken unless the turn ends on exactly that transcript.
+        speculation = AnswerSpeculation(language=language, knowledge=self.knowledge,
+                                        conversation=self._conversation, synthesizer=self.synthesizer,
+                                        normalizer=self.normalizer, rate=self.settings.tts.rate)
+        turn = TurnContext.from_settings(self._endpoint(), language=language,
+                                         slow=self._conversation.slow, speculation=speculation)
         try:
             utt = self.capture(source, self.vad, recognizer, self._endpoint(),
-                               on_partial=on_partial, on_level=on_level, cancel=self._cancel)
+                               on_partial=on_partial, on_level=on_level, cancel=self._cancel, turn=turn)
+        except BaseException:
+            speculation.drop()
+            raise
         finally:
             try:
                 source.close()
@@ -209,20 +223,29 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         # on Transcribed.language and stays English until the idle reset (never back on its own).
         if language == "vi" and getattr(utt.transcript, "language", "vi") == "en":
             language = "en"
+        prepared = speculation.take(text, language)
+        self.last_timings.update(speculated=float(prepared is not None), speculations=float(speculation.made),
+                                 speculations_dropped=float(speculation.dropped))
         self._emit(Transcribed(text, getattr(utt.transcript, "confidence", None), language))
-        return self._think_and_speak(text, language)
+        return self._think_and_speak(text, language, prepared)
 
     def _answer_text(self, text: str, language: str) -> Answer | None:
         self._emit(Transcribed(text, None, language))
         return self._think_and_speak(text, language)
 
-    def _think_and_speak(self, text: str, language: str) -> Answer | None:
-        self._check_cancel()
+    def _think_and_speak(self, text: str, language: str, prepared: Prepared | None = None) -> Answer | None:
+        try:
+            self._check_cancel()
+        except CancelledError:
+            if prepared is not None:
+                prepared.close()
+            raise
         self._emit(Thinking())
-        epoch, context = self._conversation.context(language)
-        ask_stream = getattr(self.knowledge, "ask_stream", None)
-        stream: AnswerStream = (ask_stream(text, language, context) if ask_stream is not None
-                                else AnswerStream(self.knowledge.ask(text, language)))
+        stream: AnswerStream
+        if prepared is not None:  # made during the pause for exactly this transcript
+            epoch, stream = prepared.epoch, prepared.stream
+        else:
+            epoch, stream = ask(self.knowledge, text, language, self._conversation)
         self.last_timings["answer_ready"] = time.monotonic()
         self._check_cancel()
         self._emit(AnswerReady(stream.card, live=stream.live))
@@ -230,7 +253,7 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
             answer = self._speak_live(stream, self.settings.tts.rate)
         else:
             answer = stream.card
-            self._speak(answer, self.settings.tts.rate)
+            self._speak(answer, self.settings.tts.rate, prepared)
         self._conversation.remember(answer, epoch)
         return answer
 

@@ -16,6 +16,7 @@ import queue
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING
 
 from kiosk_app.errors import CancelledError
 from kiosk_app.events import AnswerFinal, Event, SpeakingFinished
@@ -23,6 +24,9 @@ from kiosk_app.events import Speaking as SpeakingEvent
 from kiosk_app.pipeline_ports import Normalizer, PerLanguage, PlayerLike, pick_engine
 from knowledge.types import Answer, AnswerStream
 from speech.tts.base import AudioChunk, Synthesizer
+
+if TYPE_CHECKING:
+    from kiosk_app.pipeline_speculation import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -38,12 +42,19 @@ class SpeakingMixin:
     _cancel: threading.Event  # the current run's cancel event
     _emit: Callable[[Event], None]  # Pipeline._emit
 
-    def _speak(self, answer: Answer, rate: float) -> None:
+    def _speak(self, answer: Answer, rate: float, prepared: Prepared | None = None) -> None:
+        """``prepared``: a speculative answer whose first sentence's audio has begun (issue 19)."""
         sentences = [s for s in (answer.sentences or (answer.spoken,)) if s and s.strip()]
         if not sentences:
+            if prepared is not None:
+                prepared.close()
             self._emit(SpeakingFinished(interrupted=False))
             return
-        interrupted = self._play(sentences, answer.language or "vi", rate)
+        try:
+            interrupted = self._play(sentences, answer.language or "vi", rate, prepared)
+        finally:
+            if prepared is not None:
+                prepared.close()
         self._emit(SpeakingFinished(interrupted=interrupted))
 
     def _speak_live(self, stream: AnswerStream, rate: float) -> Answer:
@@ -92,16 +103,26 @@ class SpeakingMixin:
         self._emit(SpeakingFinished(interrupted=interrupted))
         return result if isinstance(result, Answer) else stream.card
 
-    def _play(self, sentences: Iterable[str], language: str, rate: float) -> bool:
-        """Synthesise and play ``sentences`` (consumed as the player needs them); True if interrupted."""
+    def _play(self, sentences: Iterable[str], language: str, rate: float,
+              prepared: Prepared | None = None) -> bool:
+        """Synthesise and play ``sentences`` (consumed as the player needs them); True if interrupted.
+        ``prepared``: the first sentence's audio was made ahead (its first chunk, then the rest)."""
         synth = pick_engine(self.synthesizer, language)
 
+        def audio(index: int, spoken: str) -> Iterable[AudioChunk]:
+            if index == 0 and prepared is not None and prepared.first is not None:
+                yield prepared.first
+                if prepared.rest is not None:
+                    yield from prepared.rest
+                return
+            yield from synth.synthesize(spoken, rate=rate)
+
         def chunks() -> Iterator[AudioChunk]:
-            for sentence in sentences:
+            for index, sentence in enumerate(sentences):
                 if self._cancel.is_set():
                     return
                 spoken = self.normalizer(sentence, language)
-                for chunk in synth.synthesize(spoken, rate=rate):
+                for chunk in audio(index, spoken):
                     self.last_timings.setdefault("first_audio", time.monotonic())
                     # the screen shows the written sentence, not its spoken-form spelling
                     yield dataclasses.replace(chunk, text=sentence)

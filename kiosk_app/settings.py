@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from kiosk_app.errors import PermissionDeniedError, SettingsError, storage_error
 
@@ -37,6 +37,11 @@ class TtsEngine(StrEnum):
 class VadEngine(StrEnum):
     ENERGY = "energy"
     SILERO = "silero"
+
+
+class TurnEnd(StrEnum):
+    WORDS = "words"  # the wait after the last word depends on the words (speech.vad.turn)
+    SILENCE = "silence"  # a fixed hang-over (hangover_s) for every question
 
 
 class AnswererKind(StrEnum):
@@ -61,11 +66,27 @@ class AudioSettings(_Section):
 
 class EndpointSettings(_Section):
     vad: VadEngine = VadEngine.ENERGY
-    hangover_s: float = Field(0.7, ge=0.2, le=3.0)  # silence after speech that ends the utterance
+    # End of turn (issue 19). "words": the silence that ends a question depends on how it ends:
+    # short after a question word or final particle ("… bao nhiêu", "… không ạ"), long after a
+    # filler or connective ("… ờ", "… thì", "… cho bác hỏi"), middle otherwise; the answer is
+    # prepared during the pause. "Nói chậm hơn" residents get the long wait for the rest of the
+    # conversation. Bounds: 0.15 ≤ short ≤ mid ≤ long ≤ 3.0 s.
+    turn_end: TurnEnd = TurnEnd.WORDS
+    short_wait_s: float = Field(0.3, ge=0.15, le=1.0)
+    mid_wait_s: float = Field(0.55, ge=0.3, le=2.0)
+    long_wait_s: float = Field(1.2, ge=0.6, le=3.0)
+    hangover_s: float = Field(0.7, ge=0.2, le=3.0)  # turn_end = "silence": the one fixed wait
     min_speech_s: float = Field(0.25, ge=0.05, le=2.0)  # shorter bursts (clicks, coughs) are ignored
     max_utterance_s: float = Field(15.0, ge=2.0, le=60.0)
     no_speech_timeout_s: float = Field(6.0, ge=1.0, le=30.0)  # after the button press
     speech_threshold: float = Field(0.5, ge=0.0, le=1.0)
+
+    @model_validator(mode="after")
+    def _waits_in_order(self) -> EndpointSettings:
+        if not self.short_wait_s <= self.mid_wait_s <= self.long_wait_s:
+            raise ValueError(f"short_wait_s <= mid_wait_s <= long_wait_s required, got "
+                             f"{self.short_wait_s} / {self.mid_wait_s} / {self.long_wait_s}")
+        return self
 
 
 class AsrSettings(_Section):

@@ -14,11 +14,26 @@ meaningful for a file read faster than real time too (as long as processing keep
 - ``final_s``: time the recogniser's ``final()`` took
 - ``asr_s`` / ``vad_s``: processing time spent in the recogniser / VAD; ``audio_s``: audio consumed;
   ``asr_audio_s``: audio fed to the recogniser (pre-roll + utterance + hang-over)
+- ``speech_end_t`` / ``turn_end_t``: audio time (since the button press) of the end of the last
+  speech frame / of the frame on which the turn was declared over; ``ready_t``: the moment, on the
+  same clock as a live microphone, the final transcript (and a speculative answer) was ready
+- ``decided_mono``: ``time.monotonic()`` when the turn was declared over (benchmarks)
+- ``speculations`` / ``dropped``: pauses that were decoded (and answered) ahead / how many of those
+  the speaker talked over
+
+End of turn (``turn`` given, or ``[endpoint] turn_end = "words"``): after ``short_wait_s`` of silence
+the recogniser's transcript so far is settled (decoded to the end without closing the session), the
+``Speculation`` prepares an answer for it, and ``speech.vad.turn.decide`` ends the turn after the
+wait those words call for (short after "… không", long after "… thì", middle otherwise). Speech that
+resumes drops the speculation (``Speculation.drop``) and the session goes on. A pause whose
+transcript has no words at all was noise (a door, a cough, a chair): it is forgotten and listening
+goes on until the button-press timeout.
 """
 
 from __future__ import annotations
 
 import collections
+import dataclasses
 import logging
 import threading
 import time
@@ -33,6 +48,7 @@ from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, WavSource, read
 from speech.vad.base import VoiceDetector
 from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
 from speech.vad.energy import level_db, level_meter
+from speech.vad.turn import Speculation, Turn, TurnContext, decide
 
 if TYPE_CHECKING:
     from kiosk_app.settings import EndpointSettings, Settings
@@ -67,13 +83,23 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
                       endpoint: EndpointSettings | EndpointConfig, *,
                       on_partial: Callable[[str], None] | None = None,
                       on_level: Callable[[float], None] | None = None,
-                      cancel: threading.Event | None = None) -> Utterance:
+                      cancel: threading.Event | None = None,
+                      turn: TurnContext | None = None) -> Utterance:
     """Listen until the person stops speaking; return the final transcript.
 
+    ``turn``: end the turn from the words (see the module notes); default: from ``endpoint`` when it
+    is the settings section, the fixed hang-over when it is an ``EndpointConfig``.
     Raises ``NoSpeechError`` (nothing but silence/noise before the timeout, or no words recognised),
     ``CancelledError`` (``cancel`` set), ``MicError`` (the source failed or went silent).
     """
-    cfg = endpoint if isinstance(endpoint, EndpointConfig) else EndpointConfig.from_settings(endpoint)
+    if isinstance(endpoint, EndpointConfig):
+        cfg = endpoint
+    else:
+        cfg = EndpointConfig.from_settings(endpoint)
+        turn = turn if turn is not None else TurnContext.from_settings(endpoint)
+    if turn is not None:  # the endpointer's own hang-over is only the longest wait, a safety net
+        cfg = dataclasses.replace(cfg, hangover_s=turn.waits.long_s, pause_s=turn.waits.short_s,
+                                  discard_s=turn.waits.mid_s)
     ep = Endpointer(cfg)
     vad.reset()
     frame_samples = int(vad.chunk_samples)
@@ -82,8 +108,15 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     preroll_s = float(getattr(recognizer, "preroll_s", PREROLL_S))
     preroll: collections.deque[bytes] = collections.deque(maxlen=max(1, round(preroll_s / frame_s)))
     clock = _Clock()
-    timings: dict[str, float] = {"asr_s": 0.0, "asr_audio_s": 0.0, "vad_s": 0.0}
+    timings: dict[str, float] = {"asr_s": 0.0, "asr_audio_s": 0.0, "vad_s": 0.0, "speculations": 0.0,
+                                 "dropped": 0.0}
     session: RecognizerSession | None = None
+    fed: list[bytes] = []  # audio given to the session (to re-feed one that final() closed)
+    session_spent = False  # final() closed the session: a resumed utterance needs a new one
+    spec: Transcript | None = None  # settled during the current pause (None: none, or speech resumed)
+    matched = False
+    spec_ready_t = 0.0
+    wordless_s = 0.0  # sound heard that had no words (forgotten at a pause)
     last_partial = ""
     pending = b""
     waited = 0.0
@@ -96,6 +129,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         text = session.partial()
         timings["asr_s"] += time.perf_counter() - t0
         timings["asr_audio_s"] += seconds(pcm)
+        fed.append(pcm)
         if text and text != last_partial:
             last_partial = text
             timings.setdefault("first_partial_s", clock.latency_since(ep.onset))
@@ -103,27 +137,88 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
                 on_partial(text)
 
     def drop_session() -> None:
-        nonlocal session, last_partial
+        nonlocal session, last_partial, session_spent
         if session is not None:
             closer: Any = getattr(session, "close", None)
             if callable(closer):
                 closer()
-        session, last_partial = None, ""
+        session, last_partial, session_spent = None, "", False
+        fed.clear()
         timings.pop("first_partial_s", None)
         timings["asr_audio_s"] = 0.0
 
-    def finish(end_t: float) -> Utterance:
+    def settle() -> Transcript:
+        """The transcript so far, decoded to the end; the session stays usable when it can."""
+        nonlocal session_spent
         assert session is not None
         t0 = time.perf_counter()
-        transcript = session.final()
+        settler: Any = getattr(session, "settle", None)
+        if callable(settler):
+            transcript: Transcript = settler()
+        else:
+            transcript, session_spent = session.final(), True
+        dt = time.perf_counter() - t0
+        timings["asr_s"] += dt
+        timings["settle_s"] = dt
+        return transcript
+
+    def resume() -> None:
+        """Speech after a settled pause: drop the speculation; reopen a session final() closed."""
+        nonlocal spec, session, session_spent
+        spec = None
+        timings["dropped"] += 1
+        if turn is not None and turn.speculation is not None:
+            turn.speculation.drop()
+        if session_spent:
+            old = b"".join(fed)
+            fed.clear()
+            session, session_spent = recognizer.start(SAMPLE_RATE), False
+            feed(old)
+
+    def finish(end_t: float) -> Utterance:
+        assert session is not None
+        timings["decided_mono"] = time.monotonic()
+        timings["speech_end_t"] = end_t
+        timings["turn_end_t"] = ep.now
+        lag = time.perf_counter() - clock.read_at
+        t0 = time.perf_counter()
+        # after a fallback settle (final() closed the session) the settled transcript is the final one
+        transcript = spec if spec is not None and session_spent else session.final()
         timings["final_s"] = time.perf_counter() - t0
         timings["asr_s"] += timings["final_s"]
         timings["audio_s"] = clock.audio_t
+        timings["ready_t"] = ep.now + lag + timings["final_s"]
+        if spec is not None and (transcript.text, transcript.language) == (spec.text, spec.language):
+            timings["ready_t"] = max(timings["ready_t"], spec_ready_t)
+            timings["speculated"] = 1.0
         speech_s = max(0.0, end_t - ep.onset)
         if not transcript.text.strip():
             raise NoSpeechError(f"{speech_s:.1f} s of sound but no words recognised (noise?)")
         log.debug("heard %.1f s: %s", speech_s, transcript.text)
         return Utterance(transcript, speech_s, timings)
+
+    def on_pause() -> bool:
+        """Short silence reached: settle, speculate, maybe end now. True: the turn is over."""
+        nonlocal spec, matched, spec_ready_t, wordless_s
+        assert turn is not None
+        settled = settle()
+        if not settled.text.strip():  # a door, a cough, a chair: no words, not a question
+            log.debug("ignored %.2f s of sound without words", ep.speech_s)
+            wordless_s += ep.speech_s
+            drop_session()
+            ep.forget()
+            return False
+        spec, matched = settled, False
+        if turn.speculation is not None:
+            timings["speculations"] += 1
+            matched = bool(turn.speculation.prepare(settled))
+        spec_ready_t = clock.audio_t + (time.perf_counter() - clock.read_at)
+        return over()
+
+    def over() -> bool:
+        assert turn is not None and spec is not None
+        return decide(ep.silence_s, spec.text, turn.language, slow=turn.slow, matched=matched,
+                      waits=turn.waits) is Turn.END
 
     try:
         while True:
@@ -138,9 +233,9 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
             waited = 0.0
             if data == b"":  # the source ended (a file ran out)
                 if session is not None and ep.in_speech and ep.speech_s + 1e-9 >= cfg.min_speech_s:
-                    timings["end_detected_s"] = clock.latency_since(ep.now)
-                    return finish(ep.now)
-                raise NoSpeechError("the audio ended without speech")
+                    timings["end_detected_s"] = clock.latency_since(ep.last_speech_end)
+                    return finish(ep.last_speech_end)
+                raise NoSpeechError(_nothing_said("the audio ended without speech", wordless_s))
             clock.read_at = time.perf_counter()
             pending += data
             while len(pending) >= frame_bytes:
@@ -153,6 +248,8 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
                     on_level(level_meter(level_db(frame)))
                 ev = ep.process(frame_s, prob)
                 kind = ev.kind if ev is not None else None
+                if spec is not None and ep.silence_s == 0.0 and ep.in_speech:
+                    resume()  # the speaker went on after the pause
                 if kind in (EndpointKind.ONSET, EndpointKind.START) and session is None:
                     timings["speech_start_s"] = ep.onset
                     session = recognizer.start(SAMPLE_RATE)
@@ -161,10 +258,17 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
                     log.debug("ignored a %.2f s burst (click/cough)", ep.now - ep.onset)
                     drop_session()
                 elif kind is EndpointKind.NO_SPEECH:
-                    raise NoSpeechError(f"no speech within {cfg.no_speech_timeout_s:.0f} s")
+                    raise NoSpeechError(_nothing_said(
+                        f"no speech within {cfg.no_speech_timeout_s:.0f} s", wordless_s))
+                elif session is not None and session_spent:
+                    fed.append(frame)  # the pause, for the session reopened if speech resumes
                 elif session is not None:
                     feed(frame)
                 preroll.append(frame)
+                if (kind is EndpointKind.PAUSE and turn is not None and on_pause()) or (
+                        kind is None and spec is not None and over()):
+                    ev = ep.end()
+                    kind = ev.kind
                 if kind in (EndpointKind.END, EndpointKind.MAX_LENGTH):
                     assert ev is not None
                     if kind is EndpointKind.MAX_LENGTH:
@@ -174,16 +278,27 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     finally:
         if session is not None and not ep.done:
             drop_session()
+        if spec is not None and not ep.done and turn is not None and turn.speculation is not None:
+            turn.speculation.drop()  # cancelled or failed while a speculation was held
+
+
+def _nothing_said(why: str, wordless_s: float) -> str:
+    return f"{why}; {wordless_s:.1f} s of sound but no words recognised (noise?)" if wordless_s else why
 
 
 def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer | None = None,
-                    vad: VoiceDetector | None = None) -> tuple[Transcript, dict[str, float]]:
+                    vad: VoiceDetector | None = None, *, language: str = "vi",
+                    speculation: Speculation | None = None) -> tuple[Transcript, dict[str, float]]:
     """A WAV file (any rate/channels) through the kiosk's own VAD → endpointing → ASR (for the CLI).
 
     The button-press timeout is stretched to the file's length; the hang-over and the maximum length
     are the configured ones, so a long pause ends the question and endless talk (a 10-minute file) is
     cut exactly as at the kiosk, in bounded time and memory. Half a
     second of silence goes before the audio, so the pre-roll exists as it would at the kiosk.
+    The end of the turn is decided as the kiosk decides it (``[endpoint] turn_end``), with
+    ``speculation`` preparing the answer in pauses. The timings add ``speech_end_s`` / ``turn_end_s``
+    (file time of the last word's end / of the end-of-turn decision) and ``ready_s`` (when the final
+    transcript and any speculative answer were ready, as a live microphone would have seen it).
     Raises ``AudioInvalidError`` for non-audio files, ``NoSpeechError`` when nothing is said.
     """
     from kiosk_app.wiring import build_recognizer, build_vad
@@ -196,16 +311,21 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
                          min_speech_s=ep.min_speech_s,
                          max_utterance_s=ep.max_utterance_s,
                          no_speech_timeout_s=max(ep.no_speech_timeout_s, duration + 1.0))
+    turn = TurnContext.from_settings(ep, language=language, speculation=speculation)
+    tail = max(ep.hangover_s, turn.waits.long_s if turn is not None else 0.0) + 0.2
     own = recognizer is None
     rec = recognizer or build_recognizer(settings)
     try:
         t0 = time.perf_counter()
-        utt = capture_utterance(WavSource(pcm16=lead + pcm, tail_silence_s=ep.hangover_s + 0.2),
-                                vad or build_vad(settings), rec, cfg)
+        utt = capture_utterance(WavSource(pcm16=lead + pcm, tail_silence_s=tail),
+                                vad or build_vad(settings), rec, cfg, turn=turn)
         wall = time.perf_counter() - t0
     finally:
         if own:
             rec.close()
     timings = dict(utt.timings)
     timings.update(file_s=duration, speech_s=utt.speech_s, wall_s=wall, rtf=wall / max(duration, 1e-6))
+    for key in ("speech_end", "turn_end", "ready"):  # button-press clock → file clock
+        if f"{key}_t" in timings:
+            timings[f"{key}_s"] = timings[f"{key}_t"] - LEAD_SILENCE_S
     return utt.transcript, timings

@@ -147,6 +147,12 @@ class AutoLanguageSession:
     def partial(self) -> str:
         return self._primary.partial()
 
+    def settle(self) -> Transcript:
+        """The Vietnamese text so far, the session going on (speech.capture, a pause decoded ahead);
+        the language is decided at ``final()``."""
+        settle: Any = getattr(self._primary, "settle", None)
+        return settle() if callable(settle) else Transcript(self._primary.partial())
+
     def final(self) -> Transcript:
         vi = self._primary.final()
         if self._resampler is not None:

@@ -37,6 +37,12 @@ class VietAsrSession:
     def partial(self) -> str:
         return _clean(self._s.partial().text)
 
+    def settle(self) -> Transcript:
+        """Everything heard so far, decoded to the end, and the session goes on (speech.capture
+        decodes a pause ahead; viet-asr's final() leaves the stream usable: the next final() gives
+        the whole utterance, measured on the recordings joined by a pause)."""
+        return Transcript(_clean(self._s.final().text), None, "vi")
+
     def final(self) -> Transcript:
         try:
             text = _clean(self._s.final().text)

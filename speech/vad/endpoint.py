@@ -5,9 +5,13 @@ it returns at most one ``Endpoint`` per chunk:
 
 - ``ONSET``: a chunk crossed the speech threshold after silence: a candidate utterance begins
   (the caller may start streaming into the recogniser, pre-roll included).
-- ``DISCARD``: the candidate had less than ``min_speech_s`` of speech before ``hangover_s`` of
-  silence (a click, a cough): forget it and keep waiting.
+- ``DISCARD``: the candidate had less than ``min_speech_s`` of speech before ``discard_s`` (default
+  ``hangover_s``) of silence (a click, a cough): forget it and keep waiting.
 - ``START``: the candidate reached ``min_speech_s`` of speech: it is an utterance.
+- ``PAUSE``: ``pause_s`` of silence after an utterance (only when ``pause_s`` > 0, once per pause):
+  the caller may decode and prepare an answer speculatively, and end the turn early with ``end()``
+  when the words say the question is over (``speech.vad.turn``); speech resuming cancels nothing
+  here, the caller drops its speculation.
 - ``END``: ``hangover_s`` of silence after an utterance; ``t`` = end of its last speech chunk.
 - ``MAX_LENGTH``: the utterance reached ``max_utterance_s``; it ends here.
 - ``NO_SPEECH``: ``no_speech_timeout_s`` passed with nothing but silence (or discarded noise).
@@ -26,6 +30,7 @@ EPS = 1e-9  # float sums of chunk durations
 
 class EndpointKind(StrEnum):
     ONSET = "onset"
+    PAUSE = "pause"
     DISCARD = "discard"
     START = "start"
     END = "end"
@@ -53,6 +58,8 @@ class EndpointConfig:
     min_speech_s: float = 0.25
     max_utterance_s: float = 15.0
     no_speech_timeout_s: float = 6.0
+    pause_s: float = 0.0  # > 0: report PAUSE after this much silence (speculation, early end)
+    discard_s: float = 0.0  # silence that ends a too-short candidate; 0: hangover_s
 
     @classmethod
     def from_settings(cls, s: object) -> EndpointConfig:
@@ -74,6 +81,7 @@ class Endpointer:
         self._last_speech_end = 0.0
         self._voiced = 0.0  # speech seconds inside the candidate / utterance
         self._silence = 0.0  # seconds of silence since the last speech chunk
+        self._paused = False  # PAUSE reported for the current silence
 
     @property
     def in_speech(self) -> bool:
@@ -87,6 +95,30 @@ class Endpointer:
     @property
     def onset(self) -> float:
         return self._onset
+
+    @property
+    def silence_s(self) -> float:
+        """Seconds of silence since the last speech chunk of the current (candidate) utterance."""
+        return self._silence
+
+    @property
+    def last_speech_end(self) -> float:
+        return self._last_speech_end
+
+    def end(self) -> Endpoint:
+        """The caller ends the utterance now (its words say the turn is over): ``END`` at the end
+        of the last speech chunk. Only valid in an utterance (after ``START``)."""
+        if self._state is not _State.SPEECH:
+            raise RuntimeError(f"end() in state {self._state}")
+        self._state = _State.DONE
+        return Endpoint(EndpointKind.END, self._last_speech_end)
+
+    def forget(self) -> None:
+        """The utterance was noise after all (no words in it): wait for speech again, as after
+        ``DISCARD``; the button-press timeout keeps running."""
+        if self._state is not _State.DONE:
+            self._state = _State.WAITING
+            self._voiced = self._silence = 0.0
 
     @property
     def speech_s(self) -> float:
@@ -104,6 +136,7 @@ class Endpointer:
             if speech:
                 self._state = _State.CANDIDATE
                 self._onset, self._voiced, self._silence = start, chunk_s, 0.0
+                self._paused = False
                 self._last_speech_end = self.now
                 if self._voiced + EPS >= cfg.min_speech_s:
                     self._state = _State.SPEECH
@@ -118,6 +151,7 @@ class Endpointer:
         if speech:
             self._voiced += chunk_s
             self._silence = 0.0
+            self._paused = False
             self._last_speech_end = self.now
         else:
             self._silence += chunk_s
@@ -125,7 +159,7 @@ class Endpointer:
             if speech and self._voiced + EPS >= cfg.min_speech_s:
                 self._state = _State.SPEECH
                 return Endpoint(EndpointKind.START, self._onset)
-            if self._silence + EPS >= cfg.hangover_s:
+            if self._silence + EPS >= (cfg.discard_s or cfg.hangover_s):
                 self._state = _State.WAITING
                 self._voiced = 0.0
                 return Endpoint(EndpointKind.DISCARD, self.now)
@@ -136,4 +170,7 @@ class Endpointer:
         if self.now - self._onset + EPS >= cfg.max_utterance_s:
             self._state = _State.DONE
             return Endpoint(EndpointKind.MAX_LENGTH, self._last_speech_end)
+        if cfg.pause_s > 0 and not self._paused and self._silence + EPS >= cfg.pause_s:
+            self._paused = True
+            return Endpoint(EndpointKind.PAUSE, self._last_speech_end)
         return None
