@@ -19,6 +19,8 @@ TURN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             # question words
             "gì", "nào", "đâu", "ai", "mấy", "bao nhiêu", "bao lâu", "bao giờ", "khi nào", "ở đâu",
             "thế nào", "như thế nào", "làm sao", "tại sao", "vì sao", "sao", "bao xa",
+            # question word + the unit asked about ("mất bao nhiêu tiền", "mấy ngày")
+            "bao nhiêu tiền", "bao nhiêu ngày", "bao nhiêu lâu", "mấy ngày", "mấy giờ", "mấy tuần",
             # final particles
             "không", "chưa", "ạ", "nhỉ", "nhé", "hả", "hở", "thế", "vậy", "chứ", "được không",
             "phải không", "đúng không", "có không", "không ạ", "chưa ạ",

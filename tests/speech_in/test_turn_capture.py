@@ -1,0 +1,133 @@
+"""capture_utterance ending the turn from the words, with speculation: scripted signals and a scripted
+recogniser (fakes at the engine boundaries; the capture, endpointer and turn decision are real)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kiosk_app.errors import NoSpeechError
+from kiosk_app.settings import EndpointSettings
+from speech.asr.base import Transcript
+from speech.capture import capture_utterance
+from speech.vad.turn import TurnContext, Waits
+from tests.fakes import FakeSource, FakeVad, silence, tone
+from tests.speech_in.turn_fakes import FRAME_S, WORD_S, Words, _Session
+
+W = Waits(short_s=0.3, mid_s=0.55, long_s=1.2)
+
+
+class Recorder:
+    """The pipeline's side of a speculation, recorded."""
+
+    def __init__(self, matched: bool = False) -> None:
+        self.matched = matched
+        self.prepared: list[str] = []
+        self.dropped = 0
+
+    def prepare(self, transcript: Transcript) -> bool:
+        self.prepared.append(transcript.text)
+        return self.matched
+
+    def drop(self) -> None:
+        self.dropped += 1
+
+
+def listen(audio: bytes, rec: Words, spec: Recorder | None = None, *, slow: bool = False,
+           timeout_s: float = 6.0) -> dict[str, float]:
+    turn = TurnContext(W, "vi", slow, spec)
+    utt = capture_utterance(FakeSource(audio), FakeVad(), rec,
+                            EndpointSettings(no_speech_timeout_s=timeout_s), turn=turn)
+    return {**utt.timings, "speech_s": utt.speech_s, "text": utt.transcript.text}  # type: ignore[dict-item]
+
+
+def waited(t: dict[str, float]) -> float:
+    return t["turn_end_t"] - t["speech_end_t"]
+
+
+@pytest.mark.parametrize(("text", "slow", "matched", "wait"), [
+    ("làm căn cước ở đâu", False, False, 0.3),  # question word: short wait
+    ("làm giấy khai sinh", False, False, 0.55),  # open: middle wait
+    ("làm giấy khai sinh", False, True, 0.3),  # the answer found a procedure and an aspect
+    ("hỏi về giấy khai sinh thì", False, False, 1.2),  # connective: long wait
+    ("làm căn cước ở đâu", True, False, 1.2),  # "Nói chậm hơn" resident: long wait
+])
+def test_the_words_set_the_wait(text: str, slow: bool, matched: bool, wait: float) -> None:
+    spec = Recorder(matched)
+    n = len(text.split())
+    t = listen(silence(0.5) + tone(n * WORD_S + 0.05) + silence(3.0), Words(text), spec, slow=slow)
+    assert t["text"] == text
+    assert waited(t) == pytest.approx(wait, abs=FRAME_S + 1e-6)
+    assert spec.prepared == [text] and spec.dropped == 0  # prepared once, at the short wait
+    assert t["speculated"] == 1.0
+
+
+def test_a_filler_pause_is_not_the_end_and_the_speculation_is_dropped() -> None:
+    """ "cho bác hỏi ờ … (0.8 s) … làm khai sinh ở đâu": one turn, answered for all of it."""
+    text = "cho bác hỏi ờ làm khai sinh ở đâu"
+    spec = Recorder()
+    audio = silence(0.5) + tone(4 * WORD_S + 0.05) + silence(0.8) + tone(5 * WORD_S + 0.05) + silence(3.0)
+    t = listen(audio, Words(text), spec)
+    assert t["text"] == text and t["speech_s"] > 3.0
+    assert spec.prepared == ["cho bác hỏi ờ", text] and spec.dropped == 1
+    assert waited(t) == pytest.approx(0.3, abs=FRAME_S + 1e-6)  # then "… ở đâu" ends quickly
+
+
+def test_speech_resumes_on_an_engine_that_cannot_decode_ahead() -> None:
+    """final() closes such a session: it is reopened with everything heard so far."""
+    text = "làm giấy khai sinh cho con ở đâu"
+    rec = Words(text, settle=False)
+    spec = Recorder()
+    audio = silence(0.5) + tone(4 * WORD_S + 0.05) + silence(0.45) + tone(4 * WORD_S + 0.05) + silence(3.0)
+    t = listen(audio, rec, spec)
+    assert t["text"] == text and rec.sessions == 2
+    assert spec.prepared == ["làm giấy khai sinh", text] and spec.dropped == 1
+
+
+def test_a_cough_in_the_pause_does_not_end_the_turn_early() -> None:
+    spec = Recorder()
+    speech_end = 0.5 + 4 * WORD_S + 0.05
+    audio = silence(0.5) + tone(4 * WORD_S + 0.05) + silence(0.35) + tone(0.1) + silence(3.0)
+    t = listen(audio, Words("làm giấy khai sinh"), spec)
+    assert t["text"] == "làm giấy khai sinh"
+    # the cough counts as sound: the middle wait runs from its end, never from before it
+    assert t["turn_end_t"] >= speech_end + 0.35 + 0.1 + 0.55 - FRAME_S
+
+
+@pytest.mark.parametrize("bang_s", [0.1, 0.4, 0.8])
+def test_a_door_bang_alone_starts_no_answer(bang_s: float) -> None:
+    """Short bangs are discarded by length; longer ones have no words: forgotten at the pause. The
+    resident who then says nothing gets the no-speech message after the usual timeout."""
+    spec = Recorder()
+    audio = silence(0.5) + tone(bang_s) + silence(5.0)
+    with pytest.raises(NoSpeechError, match="no speech within 3 s"):
+        listen(audio, Words(""), spec, timeout_s=3.0)
+    assert spec.prepared == []
+
+
+def test_a_door_bang_then_the_question() -> None:
+    spec = Recorder()
+    text = "làm căn cước ở đâu"
+    audio = silence(0.3) + tone(0.5) + silence(0.6) + tone(5 * WORD_S + 0.05) + silence(3.0)
+
+    class AfterBang(Words):  # the bang is heard as no words, the question as words
+        def start(self, sample_rate: int) -> _Session:
+            self.sessions += 1
+            return _Session(self if self.sessions > 1 else Words(""))
+
+    t = listen(audio, AfterBang(text), spec)
+    assert t["text"] == text and spec.prepared == [text]
+    assert t["speech_start_s"] > 1.3  # the question, not the bang, started the utterance
+
+
+def test_silence_only_is_no_speech_after_the_usual_timeout() -> None:
+    src = FakeSource(silence(10.0))
+    with pytest.raises(NoSpeechError, match="no speech within 2 s"):
+        capture_utterance(src, FakeVad(), Words("x"), EndpointSettings(no_speech_timeout_s=2.0))
+    assert src.reads * FRAME_S == pytest.approx(2.0, abs=2 * FRAME_S)  # not sooner, not later
+
+
+def test_silence_setting_keeps_the_fixed_hangover() -> None:
+    t = capture_utterance(FakeSource(silence(0.5) + tone(1.55) + silence(3.0)), FakeVad(),
+                          Words("làm căn cước ở đâu"), EndpointSettings(turn_end="silence", hangover_s=0.7))
+    assert t.timings["turn_end_t"] - t.timings["speech_end_t"] == pytest.approx(0.7, abs=FRAME_S + 1e-6)
+    assert t.timings["speculations"] == 0
