@@ -122,7 +122,8 @@ PAUSE_CFG = EndpointConfig(hangover_s=1.2, min_speech_s=0.25, pause_s=0.3, disca
                            no_speech_timeout_s=6.0)
 
 
-def run(script: list[tuple[float, float]], cfg: EndpointConfig = PAUSE_CFG) -> list[tuple[EndpointKind, float]]:
+def run(script: list[tuple[float, float]], cfg: EndpointConfig = PAUSE_CFG
+        ) -> list[tuple[EndpointKind, float]]:
     ep = Endpointer(cfg)
     out = []
     for seconds, prob in script:
@@ -134,7 +135,8 @@ def run(script: list[tuple[float, float]], cfg: EndpointConfig = PAUSE_CFG) -> l
 
 
 @pytest.mark.parametrize(("script", "want"), [
-    pytest.param([(0.5, 0), (1.0, 1), (1.5, 0)], [(K.ONSET, 0.5), (K.START, 0.5), (K.PAUSE, 1.5), (K.END, 1.5)],
+    pytest.param([(0.5, 0), (1.0, 1), (1.5, 0)],
+                 [(K.ONSET, 0.5), (K.START, 0.5), (K.PAUSE, 1.5), (K.END, 1.5)],
                  id="pause after short_wait, end after the longest wait"),
     pytest.param([(0.5, 0), (1.0, 1), (0.4, 0), (1.0, 1), (1.5, 0)],
                  [(K.ONSET, 0.5), (K.START, 0.5), (K.PAUSE, 1.5), (K.PAUSE, 2.9), (K.END, 2.9)],
