@@ -106,6 +106,12 @@ class AnswerSpeculation:
         self.made += 1
         return complete(stream)
 
+    def prepare_now(self, text: str, language: str) -> Prepared | None:
+        """The same work after the turn ended (``kiosk ask --audio`` when no pause prepared it)."""
+        self.prepare(Transcript(text, None, language))
+        p, self.prepared = self.prepared, None
+        return p
+
     def drop(self) -> None:
         if self.prepared is not None:
             self.dropped += 1

@@ -178,10 +178,12 @@ def _why(answer: Any, configured: str) -> str:
 
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     heard: dict[str, Any] = {}
+    opened: list[Any] = []  # --audio: the knowledge opened once the file was read (issue 19)
     if getattr(args, "audio", None) is not None:  # voice in: transcribe first (fails fast, exit 1)
         from kiosk_app.commands.listen import audio_question
 
-        heard = audio_question(args.audio, settings, args.lang)
+        heard = audio_question(args.audio, settings, args.lang,
+                               knowledge=lambda: opened.append(_open(args, settings)) or opened[0])
         args.question = heard["transcript"]
         if heard.get("language") == "en":  # English heard in a Vietnamese session: answer in English
             args.lang = "en"
@@ -195,7 +197,7 @@ def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
 
         err(f"kiosk ask: no such file: {args.jsonl}")
         return 2
-    kn = _open(args, settings)
+    kn = opened[0] if opened else _open(args, settings)
     try:
         if getattr(args, "llm_prepare", False) and hasattr(kn.answerer, "prepare"):
             from kiosk_app.commands.base import err as say_err

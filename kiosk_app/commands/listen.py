@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -122,24 +123,37 @@ def _bar(level: float) -> str:
     return "[" + "#" * n + "." * (BAR - n) + "]"
 
 
-def audio_question(path: Path, settings: Settings, language: str = "vi") -> dict[str, Any]:
+def audio_question(path: Path, settings: Settings, language: str = "vi", *,
+                   knowledge: Callable[[], Any] | None = None) -> dict[str, Any]:
     """``kiosk ask --audio``: a WAV file through VAD → endpointing → ASR. Raises ``KioskError``s.
 
     ``language`` is the session's; "language" in the result is what was heard (a Vietnamese session
-    detects English speech, issue 10)."""
+    detects English speech, issue 10). ``knowledge`` (opened after the file was read): the answer is
+    prepared during the pauses as the kiosk prepares it, and the result says when its first audio
+    was ready. Times in the file's clock (seconds from its start, issue 19): ``speech_end_s`` where
+    the last word ended, ``turn_end_s`` where the end of the turn was decided, ``first_audio_s`` when
+    the first answer audio was ready, as the kiosk would have played it in real time (the processing
+    lag at each moment added to the audio time, as a live microphone would see it)."""
     from kiosk_app.wiring import build_recognizer
     from speech.audio import read_wav
     from speech.capture import transcribe_file
 
     read_wav(path)  # AudioInvalidError before any model is loaded
+    kn = knowledge() if knowledge is not None else None
     t0 = time.perf_counter()
     rec = build_recognizer(settings, language)
     load_s = time.perf_counter() - t0
+    spec = _speculation(settings, language, kn) if kn is not None else None
     try:
-        transcript, timings = transcribe_file(path, settings, recognizer=rec)
+        transcript, timings = transcribe_file(path, settings, recognizer=rec, language=language,
+                                              speculation=spec)
+    except BaseException:
+        if kn is not None:
+            kn.close()
+        raise
     finally:
         rec.close()
-    return {
+    heard: dict[str, Any] = {
         "transcript": transcript.text,
         "asr_ms": round(timings["wall_s"] * 1000, 1),
         "rtf": round(timings["rtf"], 3),
@@ -149,5 +163,31 @@ def audio_question(path: Path, settings: Settings, language: str = "vi") -> dict
         "audio_s": round(timings["file_s"], 2),
         "speech_s": round(timings["speech_s"], 2),
         "asr_load_ms": round(load_s * 1000, 1),
+        "speech_end_s": round(timings["speech_end_s"], 3),
+        "turn_end_s": round(timings["turn_end_s"], 3),
     }
+    if spec is not None:
+        lang = "en" if transcript.language == "en" else language
+        prepared = spec.take(transcript.text, lang)
+        heard["answer_prepared_in_pause"] = prepared is not None
+        ready = timings["ready_s"]
+        if prepared is None:  # not prepared in a pause (or for other words): made after the turn
+            t0 = time.perf_counter()
+            prepared = spec.prepare_now(transcript.text, lang)
+            ready += time.perf_counter() - t0
+        heard["first_audio_s"] = round(ready, 3)
+        if prepared is not None:
+            prepared.close()
+    return heard
 
+
+def _speculation(settings: Settings, language: str, knowledge: Any) -> Any:
+    from kiosk_app.conversation import ConversationMemory
+    from kiosk_app.pipeline_ports import default_normalizer
+    from kiosk_app.pipeline_speculation import AnswerSpeculation
+    from kiosk_app.wiring import build_kiosk_voice
+
+    return AnswerSpeculation(language=language, knowledge=knowledge,
+                             conversation=ConversationMemory(settings.ui.idle_reset_s),
+                             synthesizer=build_kiosk_voice(settings, language),
+                             normalizer=default_normalizer, rate=settings.tts.rate)

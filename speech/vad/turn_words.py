@@ -24,6 +24,10 @@ TURN_WORDS: dict[str, dict[str, tuple[str, ...]]] = {
             # final particles
             "không", "chưa", "ạ", "nhỉ", "nhé", "hả", "hở", "thế", "vậy", "chứ", "được không",
             "phải không", "đúng không", "có không", "không ạ", "chưa ạ",
+            # a final particle, then the person addressed ("… hả cháu", "… không em")
+            "hả cháu", "không cháu", "chưa cháu", "rồi cháu", "gì cháu", "đâu cháu", "nào cháu",
+            "vậy cháu", "thế cháu", "hả em", "không em", "chưa em", "gì em", "hả con", "không con",
+            "đấy", "cháu nhé", "em nhé",
             # polite closings
             "cảm ơn", "xin cảm ơn",
         ),
