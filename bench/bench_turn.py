@@ -21,7 +21,8 @@ Audio, all from the 6 real vieneu recordings (16 kHz), in a quiet room (white no
   joined by exactly 0.4 s of room noise;
 - filler pairs 0.8 s: a recording cut at one of its own pauses right after a connective
   ("như là", "với", "nên", "và", "cho", "mà"…: the cut prefix, transcribed alone by viet-asr, ends in
-  a word of the Vietnamese ``hanging`` list), then 0.8 s of room noise, then another recording.
+  a word of the Vietnamese ``hanging`` list, and that word is in the reference transcript within
+  two words of that position), then 0.8 s of room noise, then another recording.
 
 Measures: end of speech (the last speech frame, audio clock) → first answer block at the sound card
 (wall clock; the source's start pins audio time to wall time); kept whole (the turn did not end in
@@ -99,20 +100,32 @@ def recordings() -> dict[str, Any]:
     return {w.stem.split(" ")[0]: np.frombuffer(read_wav(w)[0], dtype=np.int16) for w in wavs}
 
 
+def references() -> dict[str, list[str]]:
+    from speech.vad.turn import words_of
+
+    return {w.stem.split(" ")[0]: list(words_of(w.with_suffix(".txt").read_text(encoding="utf-8")))
+            for w in sorted(FIXTURES.glob("*.wav"))}
+
+
 def connective_cuts(rec: dict[str, Any], asr: Any) -> list[tuple[str, Any, str]]:
     """(name, prefix, its transcript): each recording cut at its own pauses after a connective."""
     from speech.vad.turn import Ending, ending
 
     out = []
+    refs = references()
     for name, x in rec.items():
         t = trim(x)
         sp = speech_frames(t)
-        gaps = [a for a, b in zip(sp, sp[1:], strict=False) if b - a >= 3]  # ≥ 64 ms inside speech
+        gaps = [a for a, b in itertools.pairwise(sp) if b - a >= 2]  # ≥ 32 ms inside speech
         for a in gaps:
             prefix = t[:(a + 1) * FRAME]
             text = " ".join(asr.transcribe(prefix.tobytes(), RATE).text.split())
-            if len(text.split()) >= 2 and ending(text, "vi") is Ending.HANGING:
-                out.append((f"{name}[…{' '.join(text.split()[-2:])}]", prefix, text))
+            ws, ref = text.split(), refs[name]
+            # the cut must fall after a word really said there (not a word cut in half and misheard)
+            n = len(ws)
+            said = n >= 2 and ws[-1] in ref[max(0, n - 3):n + 2]  # ±2 words: ASR may drop or add one
+            if said and ending(text, "vi") is Ending.HANGING:
+                out.append((f"{name}[…{' '.join(ws[-2:])} @{len(prefix) / RATE:.2f}s]", prefix, text))
     return out
 
 
@@ -366,7 +379,8 @@ def report(res: dict[str, Any]) -> str:
         f"**{n['single']} singles**; **{n['pair 0.4 s']} pairs** trimmed to their speech and joined by "
         f"exactly {PAUSE_S} s; **{n['filler 0.8 s']} filler pairs**: a recording cut at one of its own "
         "pauses right after a connective (the prefix, transcribed alone, ends in a word of the "
-        f"`hanging` list), {FILLER_PAUSE_S} s of room noise, then another recording. The recordings "
+        "`hanging` list that the reference transcript has within two words of that position), "
+        f"{FILLER_PAUSE_S} s of room noise, then another recording. The recordings "
         "are statements, not questions: none ends in a question word, so the words endpointer gives "
         "every one of them the middle wait. Script: `bench/bench_turn.py`. Run on: "
         f"{res['machine']}.",
