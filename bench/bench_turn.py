@@ -19,10 +19,10 @@ Audio, all from the 6 real vieneu recordings (16 kHz), in a quiet room (white no
 - singles: each recording alone (0.5 s before, 2.5 s after);
 - pairs 0.4 s: every pair of recordings, each trimmed to its first/last speech frame (energy VAD),
   joined by exactly 0.4 s of room noise;
-- filler pairs 0.8 s: a recording cut at one of its own pauses right after a connective
-  ("như là", "với", "nên", "và", "cho", "mà"…: the cut prefix, transcribed alone by viet-asr, ends in
-  a word of the Vietnamese ``hanging`` list, and that word is in the reference transcript within
-  two words of that position), then 0.8 s of room noise, then another recording.
+- filler pairs 0.8 s: a recording cut at one of its own dips in energy right after a connective
+  ("như là", "với", "và", "cho", "mà"…: what the kiosk's streaming recogniser has settled 0.3 s
+  into the pause ends in a word of the Vietnamese ``hanging`` list, and the reference transcript
+  has that word there), then 0.8 s of room noise, then another recording.
 
 Measures: end of speech (the last speech frame, audio clock) → first answer block at the sound card
 (wall clock; the source's start pins audio time to wall time); kept whole (the turn did not end in
@@ -107,8 +107,23 @@ def references() -> dict[str, list[str]]:
             for w in sorted(FIXTURES.glob("*.wav"))}
 
 
+def heard_at_pause(asr: Any, prefix: Any) -> str:
+    """What the kiosk's streaming recogniser has settled 0.3 s into a pause after ``prefix``."""
+    import numpy as np
+
+    session = asr.start(RATE)
+    audio = np.concatenate([room(0.45, 5), prefix, room(0.3, 6)]).tobytes()
+    for i in range(0, len(audio), 2 * FRAME):
+        session.accept(audio[i:i + 2 * FRAME])
+    text = " ".join(session.settle().text.split())
+    session.close()
+    return text
+
+
 def connective_cuts(rec: dict[str, Any], asr: Any) -> list[tuple[str, Any, str]]:
-    """(name, prefix, its transcript): each recording cut at its own pauses after a connective."""
+    """(name, prefix, what the kiosk hears): each recording cut at its own dips in energy where the
+    kiosk's streaming recogniser, 0.3 s into the pause, hears a connective that the reference
+    transcript has there (within two words: the recogniser may drop or add one)."""
     from speech.vad.turn import Ending, ending
 
     out = []
@@ -119,11 +134,10 @@ def connective_cuts(rec: dict[str, Any], asr: Any) -> list[tuple[str, Any, str]]
         gaps = [a for a, b in itertools.pairwise(sp) if b - a >= 2]  # ≥ 32 ms inside speech
         for a in gaps:
             prefix = t[:(a + 1) * FRAME]
-            text = " ".join(asr.transcribe(prefix.tobytes(), RATE).text.split())
+            text = heard_at_pause(asr, prefix)
             ws, ref = text.split(), refs[name]
-            # the cut must fall after a word really said there (not a word cut in half and misheard)
             n = len(ws)
-            said = n >= 2 and ws[-1] in ref[max(0, n - 3):n + 2]  # ±2 words: ASR may drop or add one
+            said = n >= 2 and ws[-1] in ref[max(0, n - 3):n + 2]
             if said and ending(text, "vi") is Ending.HANGING:
                 out.append((f"{name}[…{' '.join(ws[-2:])} @{len(prefix) / RATE:.2f}s]", prefix, text))
     return out
@@ -378,8 +392,9 @@ def report(res: dict[str, Any]) -> str:
         f"real time. Audio from the 6 real vieneu recordings in room noise ({ROOM_DB:.0f} dBFS): "
         f"**{n['single']} singles**; **{n['pair 0.4 s']} pairs** trimmed to their speech and joined by "
         f"exactly {PAUSE_S} s; **{n['filler 0.8 s']} filler pairs**: a recording cut at one of its own "
-        "pauses right after a connective (the prefix, transcribed alone, ends in a word of the "
-        "`hanging` list that the reference transcript has within two words of that position), "
+        "dips in energy right after a connective (what the kiosk's streaming recogniser has settled "
+        "0.3 s into the pause ends in a word of the `hanging` list, and the reference transcript has "
+        "that word there, within two words), "
         f"{FILLER_PAUSE_S} s of room noise, then another recording. The recordings "
         "are statements, not questions: none ends in a question word, so the words endpointer gives "
         "every one of them the middle wait. Script: `bench/bench_turn.py`. Run on: "
@@ -418,7 +433,7 @@ def report(res: dict[str, Any]) -> str:
         lines += ["", "Cut inside the pause by the words endpointer: " + "; ".join(cut) + "."]
     fillers = sorted({c["cut_text"] for c in cs if c.get("cut_text")})
     if fillers:
-        lines += ["", "Filler cuts used (the prefix as viet-asr transcribed it alone): "
+        lines += ["", "Filler cuts used (what the kiosk heard at the pause): "
                   + "; ".join(f"“{t}”" for t in fillers) + "."]
     c = res["classifier"]
     r, m = c["rules"], c["logreg"]
@@ -437,6 +452,20 @@ def report(res: dict[str, Any]) -> str:
         "|---|---|---|---|",
         f"| word rules (kept) | {r['precision']:.2f} | {r['recall']:.2f} | {r['false_end_rate']:.2f} |",
         f"| logistic regression | {m['precision']:.2f} | {m['recall']:.2f} | {m['false_end_rate']:.2f} |",
+        "",
+        "The first word lists scored 0.76 precision / 0.56 recall on the held-out split against 0.86 / 0.91 "
+        "for the regression: the misses on the *tune* split were a final particle followed by the person "
+        "addressed (\"… hả cháu\", \"… không cháu\"), which the lists now hold (`speech/vad/turn_words.py`); "
+        "with them the rules and the regression are level, so the rules stay: no training data to ship, "
+        "readable and editable per language, and the regression's gain came from the same phrasing. "
+        "About one pause in six inside a question ends in a question word (\"… được không, …\", \"… ở "
+        "đâu, …\"): such a pause is cut only if it lasts longer than the short wait.",
+        "",
+        f"Why the middle wait is {w['mid_wait_s']} s: the recordings' own pauses inside a sentence, as the "
+        "energy VAD sees them, reach 0.51 s (Ngọc, at its comma) and 0.45 s (Vĩnh); a middle wait of "
+        "0.45 s cut them. A sentence that ends in neither a question word nor a connective, like all six "
+        "recordings, therefore waits 0.55 s (18 frames of 32 ms: 0.576 s), and its end to end cannot go "
+        "below that; a question ending in a question word or particle waits 0.3 s (0.32 s).",
     ]
     return "\n".join(lines)
 

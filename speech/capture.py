@@ -21,8 +21,9 @@ meaningful for a file read faster than real time too (as long as processing keep
 - ``speculations`` / ``dropped``: pauses that were decoded (and answered) ahead / how many of those
   the speaker talked over
 
-End of turn (``turn`` given, or ``[endpoint] turn_end = "words"``): after ``short_wait_s`` of silence
-the recogniser's transcript so far is settled (decoded to the end without closing the session), the
+End of turn (``turn`` given, or ``[endpoint] turn_end = "words"``): 0.1 s before ``short_wait_s`` of
+silence is over (``TurnContext.speculate_s``) the recogniser's transcript so far is settled
+(decoded to the end without closing the session), the
 ``Speculation`` prepares an answer for it, and ``speech.vad.turn.decide`` ends the turn after the
 wait those words call for (short after "… không", long after "… thì", middle otherwise). Speech that
 resumes drops the speculation (``Speculation.drop``) and the session goes on. A pause whose
@@ -98,7 +99,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         cfg = EndpointConfig.from_settings(endpoint)
         turn = turn if turn is not None else TurnContext.from_settings(endpoint)
     if turn is not None:  # the endpointer's own hang-over is only the longest wait, a safety net
-        cfg = dataclasses.replace(cfg, hangover_s=turn.waits.long_s, pause_s=turn.waits.short_s,
+        cfg = dataclasses.replace(cfg, hangover_s=turn.waits.long_s, pause_s=turn.speculate_s,
                                   discard_s=turn.waits.mid_s)
     ep = Endpointer(cfg)
     vad.reset()

@@ -25,6 +25,11 @@ from speech.asr.base import Transcript
 from speech.vad.turn_words import TURN_WORDS
 
 EPS = 1e-9
+# The transcript is settled and the answer prepared this long before the short wait is over, so a
+# question that sounds finished has its answer ready when it ends (preparing takes ~0.1-0.2 s on two
+# busy cores: decode to the end, retrieval, the first audio chunk).
+SPECULATE_AHEAD_S = 0.1
+MIN_SPECULATE_S = 0.1
 
 
 class Turn(StrEnum):
@@ -132,6 +137,11 @@ class TurnContext:
     language: str = "vi"
     slow: bool = False  # "Nói chậm hơn" was pressed in this conversation: always the long wait
     speculation: Speculation | None = None
+
+    @property
+    def speculate_s(self) -> float:
+        """Silence after which the transcript is settled and the answer prepared."""
+        return max(MIN_SPECULATE_S, self.waits.short_s - SPECULATE_AHEAD_S)
 
     @classmethod
     def from_settings(cls, endpoint: object, **kw: Any) -> TurnContext | None:

@@ -84,3 +84,37 @@ def test_ask_audio_refuses_non_audio(kiosk_env: Path, capsys: pytest.CaptureFixt
     captured = capsys.readouterr()
     assert "[audio-invalid]" in captured.err and "question.wav" in captured.err
     assert "not a WAV file" in captured.err and captured.out == ""
+
+
+@pytest.mark.engine
+@pytest.mark.slow
+def test_ask_audio_says_when_the_turn_ended_and_the_answer_was_ready(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    """Issue 19: anyone can check the latency on their own recording, in the file's clock."""
+    import json
+
+    from kiosk_app.settings import Settings
+    from knowledge.importer import ensure_sample
+    from speech.audio import write_wav
+
+    ensure_sample(Settings(data_dir=tmp_path / "data"))
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.setenv("KIOSK_ASR__DETECT_ENGLISH", "false")
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    wav = tmp_path / "cau-hoi.wav"
+    write_wav(wav, read_wav(VIENEU / "Ly (nữ miền Bắc).wav")[0] + noise(1.0))
+
+    def ask(turn_end: str) -> dict[str, float]:
+        monkeypatch.setenv("KIOSK_ENDPOINT__TURN_END", turn_end)
+        assert main(["ask", "--audio", str(wav), "--json"]) == 0
+        res: dict[str, float] = json.loads(capsys.readouterr().out)
+        return res
+
+    words, silence = ask("words"), ask("silence")
+    for res in (words, silence):
+        assert res["speech_end_s"] == pytest.approx(2.97, abs=0.06)  # "… người khác" ends ~0.1 s before
+        assert res["turn_end_s"] <= res["first_audio_s"] < res["turn_end_s"] + 1.5
+    # "… với người khác" ends in neither a question word nor a connective: the middle wait
+    assert words["turn_end_s"] - words["speech_end_s"] == pytest.approx(0.55, abs=0.04)
+    assert silence["turn_end_s"] - silence["speech_end_s"] == pytest.approx(0.7, abs=0.04)
+    assert words["answer_prepared_in_pause"] is True and silence["answer_prepared_in_pause"] is False
