@@ -431,6 +431,8 @@ def report(res: dict[str, Any]) -> str:
            if r.get("kept_whole") is False]
     if cut:
         lines += ["", "Cut inside the pause by the words endpointer: " + "; ".join(cut) + "."]
+    if res.get("note"):
+        lines += ["", str(res["note"])]
     fillers = sorted({c["cut_text"] for c in cs if c.get("cut_text")})
     if fillers:
         lines += ["", "Filler cuts used (what the kiosk heard at the pause): "

@@ -179,11 +179,14 @@ def _why(answer: Any, configured: str) -> str:
 def cmd_ask(args: argparse.Namespace, settings: Settings) -> int:
     heard: dict[str, Any] = {}
     opened: list[Any] = []  # --audio: the knowledge opened once the file was read (issue 19)
+
+    def open_knowledge() -> Any:
+        opened.append(_open(args, settings))
+        return opened[0]
     if getattr(args, "audio", None) is not None:  # voice in: transcribe first (fails fast, exit 1)
         from kiosk_app.commands.listen import audio_question
 
-        heard = audio_question(args.audio, settings, args.lang,
-                               knowledge=lambda: opened.append(_open(args, settings)) or opened[0])
+        heard = audio_question(args.audio, settings, args.lang, knowledge=open_knowledge)
         args.question = heard["transcript"]
         if heard.get("language") == "en":  # English heard in a Vietnamese session: answer in English
             args.lang = "en"
