@@ -183,8 +183,13 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         timings["turn_end_t"] = ep.now
         lag = time.perf_counter() - clock.read_at
         t0 = time.perf_counter()
-        # after a fallback settle (final() closed the session) the settled transcript is the final one
+        # No speech since the pause was settled: its words are the question (the decoder may still
+        # respell the last word over the silence that followed, which would throw the prepared answer
+        # away for nothing); final() still closes the session and decides the language (English
+        # detection), and a switched language wins. After a fallback settle final() already ran.
         transcript = spec if spec is not None and session_spent else session.final()
+        if spec is not None and transcript.language == spec.language:
+            transcript = spec
         timings["final_s"] = time.perf_counter() - t0
         timings["asr_s"] += timings["final_s"]
         timings["audio_s"] = clock.audio_t

@@ -131,3 +131,21 @@ def test_silence_setting_keeps_the_fixed_hangover() -> None:
                           Words("làm căn cước ở đâu"), EndpointSettings(turn_end="silence", hangover_s=0.7))
     assert t.timings["turn_end_t"] - t.timings["speech_end_t"] == pytest.approx(0.7, abs=FRAME_S + 1e-6)
     assert t.timings["speculations"] == 0
+
+
+@pytest.mark.parametrize(("final_language", "want"), [
+    ("vi", "làm căn cước ở đâu"),  # the decoder respelled a word over the silence: the pause's words stand
+    ("en", "where is the office"),  # English detection switched the language at final(): that wins
+])
+def test_the_words_settled_in_the_pause_are_the_question(final_language: str, want: str) -> None:
+    class Respelling(Words):
+        def start(self, sample_rate: int) -> _Session:
+            session = super().start(sample_rate)
+            session.final = lambda: Transcript(  # type: ignore[method-assign]
+                "làm căn cứ ở đâu" if final_language == "vi" else "where is the office", None, final_language)
+            return session
+
+    spec = Recorder()
+    t = listen(silence(0.5) + tone(5 * WORD_S + 0.05) + silence(3.0), Respelling("làm căn cước ở đâu"), spec)
+    assert t["text"] == want and spec.prepared == ["làm căn cước ở đâu"]
+    assert t.get("speculated", 0.0) == (1.0 if final_language == "vi" else 0.0)
