@@ -465,7 +465,8 @@ def report(res: dict[str, Any]) -> str:
         "",
         f"Why the middle wait is {w['mid_wait_s']} s: the recordings' own pauses inside a sentence, as the "
         "energy VAD sees them, reach 0.51 s (Ngọc, at its comma) and 0.45 s (Vĩnh); a middle wait of "
-        "0.45 s cut them. A sentence that ends in neither a question word nor a connective, like all six "
+        "0.45 s would end Ngọc's sentence at its comma. A sentence that ends in neither a question "
+        "word nor a connective, like all six "
         "recordings, therefore waits 0.55 s (18 frames of 32 ms: 0.576 s), and its end to end cannot go "
         "below that; a question ending in a question word or particle waits 0.3 s (0.32 s).",
     ]
