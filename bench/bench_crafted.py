@@ -66,6 +66,7 @@ def run(write: bool) -> int:
                                 out_of_scope=load_out_of_scope_dir(SAMPLE))
         assert rep.ok, rep.errors
         shutil.copy(REPO / "bench" / "crafted" / "make_bad.py", work / "make_bad.py")
+        (work / "bad").mkdir()
         t0 = time.perf_counter()
         subprocess.run([sys.executable, "make_bad.py"], cwd=work, check=True, stdout=subprocess.DEVNULL)
         print(f"generated the bad bundles in {time.perf_counter() - t0:.0f} s", file=sys.stderr)

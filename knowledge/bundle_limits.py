@@ -129,6 +129,8 @@ def check_url(url: str, hosts: tuple[str, ...], where: str) -> str | None:
     if parts.scheme.lower() != "https":
         return f"{where}: only https:// addresses are allowed, not {parts.scheme or 'no scheme'}:"
     host = (parts.hostname or "").rstrip(".").lower()
+    if not host.isascii():  # a look-alike letter ("gоv" with a Cyrillic о) reads as the real host
+        return f"{where}: host {host!r} has non-ASCII letters (write it in ASCII / punycode)"
     if not host or parts.username is not None or parts.password is not None or port is not None:
         return f"{where}: URL must be https://host/path without user name, password or port"
     if not any(host == h or host.endswith("." + h) for h in (d.lower().strip(".") for d in hosts)):

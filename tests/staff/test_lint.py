@@ -49,3 +49,13 @@ def test_duplicates_are_errors_and_shared_aliases_warnings(small_records: list[R
 def test_future_update_date_is_a_warning(small_records: list[Record]) -> None:
     rep = lint_records(small_records[:1], today=date(2020, 1, 1))
     assert any("future" in w.message for w in rep.warnings) and rep.ok
+
+
+def test_qr_address_with_a_look_alike_letter_is_refused() -> None:
+    """A host that reads as dichvucong.gov.vn but carries a Cyrillic "о" (found by the independent
+    crafted set, bench/bench_crafted.py) is not the government's site."""
+    from knowledge.bundle_limits import check_url
+
+    assert check_url("https://dichvucong.gov.vn/p/home", ("gov.vn",), "online_url") is None
+    problem = check_url("https://dichvuc\u043eng.gov.vn/p/home", ("gov.vn",), "online_url")
+    assert problem is not None and "non-ASCII" in problem
