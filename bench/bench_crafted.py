@@ -72,7 +72,9 @@ def run(write: bool) -> int:
         print(f"generated the bad bundles in {time.perf_counter() - t0:.0f} s", file=sys.stderr)
         settings = Settings(data_dir=tmp / "data")
         trust_key(settings, pub)
-        good = importer.import_bundle(work / "sample-good.wkb", settings)
+        t0 = time.perf_counter()
+        importer.import_bundle(work / "sample-good.wkb", settings)
+        good_s = time.perf_counter() - t0
         current = (settings.bundles_dir / "current").resolve()
         assert answers(settings)
         lines_ = (work / "bad" / "catalogue.jsonl").read_text().splitlines()
@@ -110,7 +112,7 @@ def run(write: bool) -> int:
     slowest = max(rows, key=lambda r: r["seconds"])
     lines = [f"{passed}/{len(rows)} crafted bundles refused within {LIMIT_S:.0f} s with a precise "
              "message, the active bundle unchanged and answering, no staging folder left, nothing written "
-             f"outside the data folder (good bundle imported in {good.timings.get('total', 0):.1f} s).", "",
+             f"outside the data folder (the good bundle imported in {good_s:.1f} s).", "",
              "| kind | refused as required |", "|---|---|"]
     lines += [f"| {k} | {ok_kind[k]}/{n} |" for k, n in sorted(by_kind.items())]
     lines += ["", f"Slowest refusal: `{slowest['file']}` {slowest['seconds']} s."]
