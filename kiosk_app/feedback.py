@@ -1,10 +1,14 @@
 """What residents thought of the answers, for ward staff: ratings per procedure and the questions the
 kiosk could not answer (or that were rated "chưa hài lòng").
 
-Privacy: text only (no audio, no names asked). Before a question is stored, anything that looks like a
-phone number or an ID number (runs of 6 or more digits, also written with spaces, dots or dashes) is
-replaced by "…", and the text is cut to ``MAX_QUESTION_CHARS``. One sqlite3 file in ``data_dir``;
-each call opens its own short connection, so the UI thread and the worker can both use one store.
+Privacy: text only (no audio, no names asked). Before a question is stored (``scrub``), anything that
+could identify a person is replaced by "…": runs of 6 or more digits with any separators ("0912 345
+678", "0912/345/678"), the same spoken as words as speech recognition writes them ("không chín một
+hai ba bốn…", "zero nine one two…"), e-mail addresses, and a name after a form of address ("ông Nguyễn
+Văn A"); the text is cut to ``MAX_QUESTION_CHARS``. Nothing is kept longer than
+``feedback.retention_days`` (default 90), and what staff export is deleted from the kiosk. One sqlite3
+file in ``data_dir``; each call opens its own short connection, so the UI thread and the worker can
+both use one store.
 """
 
 from __future__ import annotations
@@ -16,7 +20,7 @@ import re
 import sqlite3
 from collections.abc import Iterator
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 log = logging.getLogger(__name__)
@@ -26,9 +30,28 @@ RATING_VI = {"hai-long": "Hài lòng", "binh-thuong": "Bình thường", "chua-h
 REASONS_VI = {"no-match": "không tìm thấy thủ tục", "chua-hai-long": "người hỏi chưa hài lòng",
               "out-of-scope": "ngoài phạm vi", "below-threshold": "chưa đủ chắc chắn"}
 MAX_QUESTION_CHARS = 300
+RETENTION_DAYS = 90  # settings: [feedback] retention_days
 FILE_NAME = "feedback.sqlite3"
-# 6+ digits, possibly grouped by spaces, dots or dashes: "0912 345 678", "001.099.012.345", "+84 912345678"
-_NUMBER_RUN = re.compile(r"\+?\d(?:[\s.\-]?\d){5,}")
+# 6+ digits with any separators: "0912 345 678", "0912/345/678", "001.099.012.345", "+84 912345678"
+_NUMBER_RUN = re.compile(r"\+?\d(?:[\s./,\-_()]*\d){5,}")
+_DATE = re.compile(r"\d{1,2}[/.\-]\d{1,2}[/.\-]\d{2,4}")  # "01/7/2025" is kept: staff need dates
+# the same spoken: 6+ number words in a row (an amount like "hai trăm năm mươi nghìn" has 5)
+_NUMBER_WORDS = (
+    "không một hai ba bốn tư năm lăm nhăm sáu bảy bẩy tám chín mười mươi linh lẻ trăm nghìn ngàn triệu "
+    "zero oh one two three four five six seven eight nine ten double triple hundred thousand")
+_SPOKEN_NUMBER = re.compile(r"(?<!\w)(?:(?:" + "|".join(_NUMBER_WORDS.split()) + r")(?:[\s,.\-]+|$)){6,}",
+                            re.IGNORECASE)
+_EMAIL = re.compile(r"[\w.+\-]+\s*(?:@|\(at\)| a còng | at )\s*[\w\-]+(?:\s*(?:\.|chấm|dot)\s*[\w\-]+)+",
+                    re.IGNORECASE)
+# a name after a form of address: "ông Nguyễn Văn A", "chị Lan" (typed names are capitalised)
+_ADDRESS = re.compile(r"\b(ông|bà|anh|chị|cô|chú|bác|em|cháu|mr\.?|mrs\.?|ms\.?|miss)((?:\s+\w+){1,4})",
+                      re.IGNORECASE)
+
+
+def _hide_name(m: re.Match[str]) -> str:
+    words = m.group(2).split()
+    n = next((i for i, w in enumerate(words) if not w[0].isupper()), len(words))
+    return m.group(0) if n == 0 else " ".join([m.group(1), "…", *words[n:]])
 
 _SCHEMA = """
 CREATE TABLE IF NOT EXISTS ratings (
@@ -39,8 +62,12 @@ CREATE TABLE IF NOT EXISTS unanswered (
 
 
 def scrub(text: str) -> str:
-    """Remove what could identify a person: long digit runs (phone, CCCD, account numbers)."""
-    clean = _NUMBER_RUN.sub("…", text)
+    """Remove what could identify a person: phone, CCCD or account numbers in digits or words, e-mail
+    addresses, names after a form of address."""
+    clean = _EMAIL.sub("… ", text)
+    clean = _NUMBER_RUN.sub(lambda m: m.group(0) if _DATE.fullmatch(m.group(0)) else "…", clean)
+    clean = _SPOKEN_NUMBER.sub("… ", clean)
+    clean = _ADDRESS.sub(_hide_name, clean)
     clean = " ".join(clean.split())
     return clean[:MAX_QUESTION_CHARS]
 
@@ -65,13 +92,19 @@ class RatingCounts:
 
 
 class FeedbackStore:
-    def __init__(self, path: Path) -> None:
-        """``path``: the sqlite file, or a folder (then ``feedback.sqlite3`` inside it)."""
+    def __init__(self, path: Path, retention_days: int = RETENTION_DAYS) -> None:
+        """``path``: the sqlite file, or a folder (then ``feedback.sqlite3`` inside it). Rows older
+        than ``retention_days`` are deleted now (the kiosk opens the store at every start)."""
         path = Path(path)
         self.path = path / FILE_NAME if path.is_dir() else path
         self.path.parent.mkdir(parents=True, exist_ok=True)
+        cutoff = (datetime.now(UTC) - timedelta(days=retention_days)).isoformat(timespec="seconds")
         with self._db() as db:
             db.executescript(_SCHEMA)
+            gone = sum(db.execute(f"DELETE FROM {t} WHERE at < ?", (cutoff,)).rowcount
+                       for t in ("ratings", "unanswered"))
+        if gone:
+            log.info("feedback: %d entries older than %d days deleted", gone, retention_days)
 
     @contextlib.contextmanager
     def _db(self) -> Iterator[sqlite3.Connection]:
@@ -125,9 +158,13 @@ class FeedbackStore:
         return {**{r: int(ratings.get(r, 0)) for r in RATINGS}, "unanswered": int(unanswered)}
 
     def export_csv(self, dest_dir: Path) -> Path:
-        """Write one CSV (UTF-8 with BOM, so Excel shows Vietnamese correctly) into ``dest_dir``."""
+        """Write one CSV (UTF-8 with BOM, so Excel shows Vietnamese correctly) into ``dest_dir``, then
+        delete from the kiosk what was written (it now lives on the stick, with the ward)."""
         dest_dir = Path(dest_dir)
         dest_dir.mkdir(parents=True, exist_ok=True)
+        with self._db() as db:  # rows added while writing stay for the next export
+            last = [db.execute(f"SELECT COALESCE(MAX(id), 0) FROM {t}").fetchone()[0]
+                    for t in ("ratings", "unanswered")]
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
         path = dest_dir / f"phan-hoi-kiosk-{stamp}.csv"
         tmp = path.with_name(path.name + ".tmp")
@@ -143,5 +180,8 @@ class FeedbackStore:
                             REASONS_VI.get(u.reason, u.reason)])
             fh.flush()
         tmp.replace(path)
-        log.info("feedback exported to %s", path)
+        with self._db() as db:  # only rows that existed before the CSV was written
+            db.execute("DELETE FROM ratings WHERE id <= ?", (last[0],))
+            db.execute("DELETE FROM unanswered WHERE id <= ?", (last[1],))
+        log.info("feedback exported to %s and deleted from the kiosk", path)
         return path

@@ -137,6 +137,10 @@ class StaffSettings(_Section):
     url_hosts: tuple[str, ...] = ("gov.vn",)  # hosts (and subdomains) a record's online_url may name
 
 
+class FeedbackSettings(_Section):
+    retention_days: int = Field(90, ge=1, le=3650)  # ratings and unanswered questions kept at most this long
+
+
 class Settings(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -152,6 +156,7 @@ class Settings(BaseModel):
     answer: AnswerSettings = AnswerSettings()
     ui: UiSettings = UiSettings()
     staff: StaffSettings = StaffSettings()
+    feedback: FeedbackSettings = FeedbackSettings()
 
     # ---- derived paths (never stored) ---------------------------------------------------------
     @property

@@ -267,7 +267,7 @@ def build_feedback_store(s: Settings) -> FeedbackStore:
     """Anonymous ratings and unanswered questions, under the data directory (issue 6/7)."""
     from kiosk_app.feedback import FeedbackStore
 
-    return FeedbackStore(s.data_dir / "feedback.sqlite3")
+    return FeedbackStore(s.data_dir / "feedback.sqlite3", retention_days=s.feedback.retention_days)
 
 
 def build_answerer(s: Settings) -> Answerer:

@@ -19,6 +19,16 @@ from kiosk_app.feedback import FeedbackStore, scrub
     ("khai sinh trong 60 ngày, lệ phí 8.000 đồng", "khai sinh trong 60 ngày, lệ phí 8.000 đồng"),
     ("từ 01/7/2025 nộp ở đâu", "từ 01/7/2025 nộp ở đâu"),
     ("  nhiều    khoảng   trắng ", "nhiều khoảng trắng"),
+    # issue 17: other separators, numbers as speech recognition writes them, e-mail, names
+    ("số của tôi 0912  345  678", "số của tôi …"),
+    ("gọi 0912/345/678 nhé", "gọi … nhé"),
+    ("số điện thoại của tôi là không chín một hai ba bốn năm sáu bảy tám", "số điện thoại của tôi là …"),
+    ("my number is zero nine one two three four five six seven", "my number is …"),
+    ("lệ phí hai trăm năm mươi nghìn đúng không", "lệ phí hai trăm năm mươi nghìn đúng không"),
+    ("gửi cho tôi qua nguyen.van.a@gmail.com nhé", "gửi cho tôi qua … nhé"),
+    ("hồ sơ của ông Nguyễn Văn Hùng đã xong chưa", "hồ sơ của ông … đã xong chưa"),
+    ("chị Lan ở quầy số 2 đâu rồi", "chị … ở quầy số 2 đâu rồi"),
+    ("ông bà đi làm khai sinh thay được không", "ông bà đi làm khai sinh thay được không"),
 ])
 def test_scrub_removes_phone_and_id_numbers_only(raw: str, want: str) -> None:
     assert scrub(raw) == want
@@ -74,3 +84,21 @@ def test_export_csv_opens_in_excel_with_vietnamese(tmp_path: Path) -> None:
     assert ["đánh giá", "", "khai-sinh", "0", "0", "1", "", ""] in rows
     assert any(r[6] == "làm sổ đỏ mất bao lâu" and r[7] == "không tìm thấy thủ tục" for r in rows)
     assert not list((tmp_path / "usb").glob("*.tmp"))
+
+
+def test_old_entries_are_deleted_and_exported_ones_leave_the_kiosk(tmp_path: Path) -> None:
+    import sqlite3
+
+    db = tmp_path / "fb.sqlite3"
+    fb = FeedbackStore(db)
+    fb.add_unanswered("làm sổ đỏ mất bao lâu", "no-match")
+    fb.add_rating("khai-sinh", "hai-long")
+    with sqlite3.connect(db) as con:  # one entry from 100 days ago
+        con.execute("INSERT INTO unanswered (at, question, reason) VALUES "
+                    "('2020-01-01T00:00:00+00:00', 'câu cũ', 'no-match')")
+    fb = FeedbackStore(db, retention_days=90)  # the kiosk opens the store at start
+    assert [u.question for u in fb.unanswered()] == ["làm sổ đỏ mất bao lâu"]
+    fb.export_csv(tmp_path / "usb")
+    assert fb.counts() == {"hai-long": 0, "binh-thuong": 0, "chua-hai-long": 0, "unanswered": 0}
+    rows = (next((tmp_path / "usb").glob("*.csv"))).read_text(encoding="utf-8-sig")
+    assert "làm sổ đỏ mất bao lâu" in rows and "câu cũ" not in rows

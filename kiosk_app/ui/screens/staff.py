@@ -91,7 +91,8 @@ class StaffScreen(Screen):
     def _feedback(self) -> FeedbackStore | None:
         if self.feedback is None:
             try:
-                self.feedback = FeedbackStore(self.settings.data_dir)
+                self.feedback = FeedbackStore(self.settings.data_dir,
+                                              retention_days=self.settings.feedback.retention_days)
             except (OSError, sqlite3.Error) as exc:
                 log.warning("feedback store unavailable: %s", exc)
         return self.feedback
