@@ -84,7 +84,11 @@ def check_models(settings: Settings) -> Check:
         names.append(settings.answer.llm_model)
     if uses_whisper(settings):
         names.append(WHISPER)
+    # engines with a built-in stand-in: the kiosk keeps working without them (viet-asr, espeak-ng)
+    degradable = {settings.asr.vosk_model: "listening with the built-in viet-asr",
+                  settings.tts.piper_voice: "speaking with espeak-ng"}
     problems, fixes = [], []
+    failed = False
     for name in names:
         try:
             verify(settings, name)
@@ -92,11 +96,14 @@ def check_models(settings: Settings) -> Check:
             if name == WHISPER:
                 problems.append("English speech: " + re.split(r"; (?:re)?install it with", str(exc))[0])
                 fixes.append(_WHISPER_FIX)
+                failed = True
             else:
-                problems.append(str(exc))
+                problems.append(str(exc) + (f" (meanwhile {degradable[name]})" if name in degradable else ""))
                 fixes.append("install the model pack: kiosk models install /media/<stick>/<pack>")
+                failed = failed or name not in degradable
     if problems:
-        return Check("models", Level.FAIL, "; ".join(problems), "; ".join(dict.fromkeys(fixes)))
+        return Check("models", Level.FAIL if failed else Level.WARN, "; ".join(problems),
+                     "; ".join(dict.fromkeys(fixes)))
     return Check("models", Level.OK, "configured: " + (", ".join(names) or "built-in engines only")
                  + " (sha256 verified)")
 

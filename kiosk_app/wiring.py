@@ -55,11 +55,19 @@ def build_recognizer(s: Settings, language: str = "vi", *,
     if engine is AsrEngine.VOSK:
         from kiosk_app.models import require
 
-        path = require(s, s.asr.vosk_model)  # ModelMissingError names the path; the doctor reports it
-        grammar = _vosk_grammar(s, path) if s.asr.vosk_grammar else None
-        from speech.asr.vosk_engine import VoskRecognizer
+        try:
+            path = require(s, s.asr.vosk_model)  # ModelMissingError names the path
+            grammar = _vosk_grammar(s, path) if s.asr.vosk_grammar else None
+            from speech.asr.vosk_engine import VoskRecognizer
 
-        return VoskRecognizer(path, grammar, model_name=s.asr.vosk_model, language=language)
+            return VoskRecognizer(path, grammar, model_name=s.asr.vosk_model, language=language)
+        except ModelMissingError as err:
+            if language != "vi":
+                raise
+            # viet-asr is built in: a missing Vosk model degrades the kiosk (the doctor warns), it
+            # does not put it into maintenance
+            log.warning("Vosk model unusable (%s); listening with the built-in viet-asr", err)
+            engine = AsrEngine.VIETASR
     if engine is AsrEngine.WHISPER:
         from speech.asr.whisper_engine import WhisperRecognizer
 

@@ -6,7 +6,6 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import ModelMissingError
 from kiosk_app.settings import AsrSettings, EndpointSettings, Settings
 from kiosk_app.wiring import build_recognizer, build_vad
 
@@ -34,12 +33,25 @@ def test_default_recognizer_is_vietasr(tmp_path: Path) -> None:
         rec.close()
 
 
-def test_vosk_without_its_model_is_a_named_error(tmp_path: Path) -> None:
-    s = Settings(data_dir=tmp_path, asr=AsrSettings(engine="vosk"))
-    with pytest.raises(ModelMissingError) as ei:
-        build_recognizer(s)
-    msg = str(ei.value)
-    assert "vosk-vi" in msg and str(tmp_path / "models" / "vosk-vi") in msg and "am/final.mdl" in msg
+def test_vosk_without_its_model_falls_back_to_vietasr_and_says_why(
+        tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    """viet-asr is built in: a missing Vosk model must not put the kiosk into maintenance (issue 17)."""
+    s = Settings(data_dir=tmp_path, asr=AsrSettings(engine="vosk", detect_english=False))
+    rec = build_recognizer(s)
+    try:
+        assert rec.name == "vietasr"
+    finally:
+        rec.close()
+    msg = caplog.text
+    assert "vosk-vi" in msg and str(tmp_path / "models" / "vosk-vi") in msg and "viet-asr" in msg
+
+
+def test_doctor_warns_but_does_not_fail_for_a_missing_vosk_model(tmp_path: Path) -> None:
+    from kiosk_app.doctor import Level, check_models
+
+    check = check_models(Settings(data_dir=tmp_path, asr=AsrSettings(engine="vosk", detect_english=False),
+                                  ui={"languages": ["vi"]}))
+    assert check.level is Level.WARN and "vosk-vi" in check.detail and "viet-asr" in check.detail
 
 
 def _activate_sample_bundle(s: Settings) -> None:
