@@ -77,7 +77,7 @@ def _refuse(member: str, en: str, vi: str, *, unsafe: bool = False) -> BundleErr
 
 
 def bad_character(text: str) -> str | None:
-    """The first invisible, bidi-control, private-use or control character in ``text`` (as U+XXXX)."""
+    """The first invisible, bidi-control, private-use or control character in ``text`` (as U+hhhh)."""
     if text.replace("\n", " ").replace("\t", " ").isprintable():  # C speed; the usual case
         return None  # isprintable() is False for every category refused below (and for NBSP etc.)
     for ch in text:
