@@ -203,7 +203,7 @@ def run_ui(settings: Settings) -> int:
 
     app_ref: list[KioskApp] = []
 
-    def stop_app() -> None:  # in the signal handler, on the main (UI) thread between bytecodes
+    def stop_app() -> None:  # on the stop-watcher thread; Clock.schedule_once is thread-safe
         from kivy.clock import Clock
 
         if app_ref:

@@ -149,9 +149,12 @@ def apply_display_plan(plan: DisplayPlan, config: object, environ: MutableMappin
 
 
 class StopSignals:
-    """SIGTERM/SIGINT/SIGHUP → ``stop()`` on the UI thread; a watchdog ends the process if the orderly
-    stop takes longer than ``budget_s``; a second signal ends it at once. Status 0 either way: the
-    stop was asked for."""
+    """SIGTERM/SIGINT/SIGHUP → ``stop()``; a watchdog ends the process if the orderly stop takes longer
+    than ``budget_s``; a second signal ends it at once. Status 0 either way: the stop was asked for.
+
+    The handler runs on the main thread between two bytecodes, possibly inside a logging call or a
+    Kivy lock, so it only notes the time and wakes a watcher thread: logging or scheduling from the
+    handler itself re-entered Kivy's stderr logger (a RecursionError loop that never exited)."""
 
     def __init__(self, stop: Callable[[], None], budget_s: float = STOP_BUDGET_S,
                  exit_: Callable[[int], None] = os._exit) -> None:
@@ -160,6 +163,9 @@ class StopSignals:
         self._exit = exit_
         self.requested_at: float | None = None
         self.signal_name = ""
+        self._wake = threading.Event()
+        self.stopped = threading.Event()  # set once ``stop()`` has returned (tests)
+        threading.Thread(target=self._watch, name="stop-watcher", daemon=True).start()
 
     def install(self, environ: MutableMapping[str, str] = os.environ) -> None:
         environ["SDL_NO_SIGNAL_HANDLERS"] = "1"  # SDL would turn them into a (swallowed) close request
@@ -171,17 +177,24 @@ class StopSignals:
         return self.requested_at is not None
 
     def _on_signal(self, signum: int, _frame: FrameType | None) -> None:
-        name = signal.Signals(signum).name
-        if self.requested_at is not None:
-            log.warning("%s again while stopping: exiting now", name)
-            self.hard_exit()
+        if self.requested_at is not None:  # a second signal while stopping: leave now
+            self._raw_exit(f"{signal.Signals(signum).name} again while stopping: exiting now")
             return
+        self.signal_name = signal.Signals(signum).name
         self.requested_at = time.monotonic()
-        self.signal_name = name
-        log.info("%s: stopping the kiosk", name)
-        watchdog = threading.Thread(target=self._watchdog, name="stop-watchdog", daemon=True)
-        watchdog.start()
-        self._stop()
+        self._wake.set()
+
+    def _watch(self) -> None:
+        self._wake.wait()
+        log.info("%s: stopping the kiosk", self.signal_name)
+        try:
+            self._stop()
+        except Exception:
+            log.exception("stopping the kiosk failed")
+        self.stopped.set()
+        time.sleep(max(0.0, self.budget_s - self.elapsed()))
+        self._raw_exit(f"the kiosk did not stop within {self.budget_s:.1f} s of {self.signal_name}: "
+                       "exiting anyway")
 
     def elapsed(self) -> float:
         return 0.0 if self.requested_at is None else time.monotonic() - self.requested_at
@@ -189,13 +202,20 @@ class StopSignals:
     def remaining(self) -> float:
         return max(0.1, self.budget_s - self.elapsed())
 
-    def _watchdog(self) -> None:
-        time.sleep(self.budget_s)
-        log.warning("the kiosk did not stop within %.1f s of %s: exiting anyway", self.budget_s,
-                    self.signal_name)
-        self.hard_exit()
+    def _raw_exit(self, message: str) -> None:
+        """Exit without taking any logging lock (the main thread may hold one forever): the message
+        goes to the log from a helper thread given 0.2 s, and straight to stderr (the journal)."""
+        writer = threading.Thread(target=log.warning, args=("%s", message), daemon=True)
+        writer.start()
+        writer.join(0.2)
+        try:
+            os.write(2, f"ward-kiosk: {message}\n".encode())
+        except OSError:
+            pass
+        self._exit(0)
 
     def hard_exit(self) -> None:
+        """The orderly stop is done (UI thread, no lock held): flush the logs and leave."""
         logging.shutdown()
         sys.stderr.flush()
         self._exit(0)

@@ -67,6 +67,7 @@ def test_stop_signals_stop_once_then_exit_at_once(monkeypatch: pytest.MonkeyPatc
         assert env["SDL_NO_SIGNAL_HANDLERS"] == "1"  # SDL would make SIGTERM a swallowed close
         assert signal.getsignal(signal.SIGTERM) == sig._on_signal
         sig._on_signal(signal.SIGTERM, None)
+        assert sig.stopped.wait(5.0)  # stopped from the watcher thread, not inside the handler
         assert stops == [1] and exits == [] and sig.requested and sig.signal_name == "SIGTERM"
         sig._on_signal(signal.SIGINT, None)  # a second signal while stopping: leave now, status 0
         assert stops == [1] and exits == [0]
@@ -105,3 +106,44 @@ def test_no_kivy_settings_panel_and_no_app_ini(tmp_path: Path) -> None:
     config = app.load_config()
     assert config.filename in (None, "")  # in memory: nothing read from or written to an ini file
     assert not list(Path(app.directory).glob("*.ini"))
+
+
+def test_a_stop_signal_arriving_inside_a_log_call_does_not_log_from_the_handler() -> None:
+    """Kivy's stderr logger is not re-entrant: a handler that logged while the main thread was in the
+    middle of a log call looped on a RecursionError and never exited (seen in CI, SIGTERM at start)."""
+    import logging
+    import threading
+
+    class NonReentrant(logging.Handler):
+        def __init__(self) -> None:
+            super().__init__()
+            self.inside: set[int] = set()
+            self.reentered = False
+            self.fire = True
+
+        def emit(self, record: logging.LogRecord) -> None:
+            me = threading.get_ident()
+            self.reentered |= me in self.inside
+            self.inside.add(me)
+            try:
+                if self.fire:
+                    self.fire = False
+                    signal.raise_signal(signal.SIGTERM)  # the handler runs here, inside emit
+            finally:
+                self.inside.discard(me)
+
+    handler = NonReentrant()
+    root = logging.getLogger()
+    stops: list[int] = []
+    sig = StopSignals(lambda: stops.append(1), budget_s=30.0, exit_=lambda c: None)
+    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    root.addHandler(handler)
+    try:
+        sig.install({})
+        logging.getLogger("kivy").warning("GL: NPOT texture support is available")
+        assert sig.stopped.wait(5.0) and stops == [1]
+        assert not handler.reentered
+    finally:
+        root.removeHandler(handler)
+        for s, h in old.items():
+            signal.signal(s, h)
