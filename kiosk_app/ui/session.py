@@ -20,6 +20,7 @@ ends the process with status 0 if closing takes longer than ``STOP_BUDGET_S``.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import ctypes.util
 import logging
@@ -208,10 +209,8 @@ class StopSignals:
         writer = threading.Thread(target=log.warning, args=("%s", message), daemon=True)
         writer.start()
         writer.join(0.2)
-        try:
+        with contextlib.suppress(OSError):
             os.write(2, f"ward-kiosk: {message}\n".encode())
-        except OSError:
-            pass
         self._exit(0)
 
     def hard_exit(self) -> None:
