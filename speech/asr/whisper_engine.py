@@ -12,6 +12,11 @@ shorter than 10 s make Whisper base loop ("… certificate? How much is a birth 
 so 10 s is the floor, and the number of new tokens is bounded by the audio length. One encoder pass
 serves both language detection and transcription (``analyse``).
 
+Silence and noise (``speech.asr.whisper_guard``): a VAD gate skips the encoder when the audio holds no
+speech; after decoding, the decoder's no-speech probability, log-probability and compression ratio,
+and a table of Whisper's known phantom phrases, turn what Whisper invents over silence ("you",
+"Thank you.") into no words. ``guard=LEGACY`` restores the previous rule (benchmarks).
+
 Sessions (``start``): partial text comes from re-decoding the buffer in a background thread about
 every ``partial_interval_s`` (1 s) of new audio. As soon as the audio goes quiet after speech for
 ``SPECULATE_QUIET_S`` the buffer is decoded speculatively; when the utterance then ends with nothing
@@ -36,6 +41,16 @@ import numpy.typing as npt
 
 from kiosk_app.errors import AsrError, ModelMissingError
 from speech.asr.base import Transcript
+from speech.asr.whisper_guard import (
+    DEFAULT,
+    Drop,
+    GuardConfig,
+    Signals,
+    SpeechGate,
+    compression_ratio,
+    judge,
+    peak_level_db,
+)
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +60,6 @@ MIN_WINDOW_FRAMES = 1000  # 10 s: shorter windows make Whisper base repeat itsel
 WINDOW_STEP_FRAMES = 500
 MAX_WINDOW_FRAMES = 3000  # 30 s, what the model was trained on
 TAIL_FRAMES = 100  # at least 1 s of padding after the audio inside the window
-NO_SPEECH_PROB = 0.6  # Whisper's own rule: no speech when this and a low log-probability agree
-LOW_LOGPROB = -1.0
 SPECULATE_QUIET_S = 0.25
 QUIET_FLOOR_RMS = 120.0  # int16 RMS under which a chunk is quiet whatever the speaker's level
 QUIET_RATIO = 0.1  # ... or below a tenth of the loudest chunk so far (-20 dB)
@@ -66,6 +79,9 @@ class Analysis:
     confidence: float | None = None  # exp(mean token log-probability), 0..1
     no_speech_prob: float = 0.0
     seconds: float = 0.0  # audio length analysed
+    avg_logprob: float = 0.0  # mean token log-probability of the decode
+    compression_ratio: float = 0.0
+    dropped: Drop | str = ""  # why the words were judged silence/noise (the text is then "")
 
 
 def pcm16_to_float(pcm16: bytes | npt.NDArray[np.int16]) -> F32:
@@ -109,7 +125,8 @@ class WhisperRecognizer:
     name = "whisper"
 
     def __init__(self, model_dir: Path, *, language: str | None = "en", threads: int = 2,
-                 compute_type: str = "int8", partial_interval_s: float = 1.0) -> None:
+                 compute_type: str = "int8", partial_interval_s: float = 1.0,
+                 guard: GuardConfig = DEFAULT) -> None:
         model_dir = _resolve_dir(model_dir)
         os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see knowledge/embedding.py: spinning OpenMP
         try:
@@ -127,6 +144,8 @@ class WhisperRecognizer:
         self._ct2: Any = self._fw.model
         self._fe: Any = self._fw.feature_extractor
         self._lock = threading.Lock()  # one CTranslate2 call at a time (2 cores: parallel calls only thrash)
+        self.guard = guard
+        self._gate = SpeechGate(guard) if guard.vad_gate else None
         self.language = language
         self.partial_interval_s = partial_interval_s
         self.model_dir = model_dir
@@ -166,13 +185,24 @@ class WhisperRecognizer:
         seconds = len(audio) / RATE
         if len(audio) < HOP * 2:
             return Analysis("", 0.0, "" if transcribe else None, language, None, 1.0, seconds)
+        audio = audio[: MAX_WINDOW_FRAMES * HOP]  # all the encoder sees
+        if self._gate is not None:
+            gate = self._gate.measure(audio)
+            level_db = gate.level_db
+            if not gate.has_speech(self.guard.min_speech_s):
+                log.debug("no speech by the VAD gate (energy %.2f s, silero %s s): not decoded",
+                          gate.energy_s, gate.silero_s)
+                return Analysis("", 0.0, "" if transcribe else None, language, None, 1.0, seconds,
+                                dropped=Drop.VAD)
+        else:
+            level_db = peak_level_db(audio)
         try:
             import ctranslate2
 
             with self._lock:
                 if self._ct2 is None:
                     raise AsrError("the Whisper recognizer is closed")
-                feats = self._fe(audio[: MAX_WINDOW_FRAMES * HOP])
+                feats = self._fe(audio)
                 n = int(feats.shape[-1])
                 w = window_frames(n)
                 x = np.zeros((1, feats.shape[0], w), dtype=np.float32)
@@ -198,11 +228,16 @@ class WhisperRecognizer:
             raise AsrError(f"Whisper failed on {seconds:.1f} s of audio: {err}") from err
         ids = [t for t in res.sequences_ids[0] if t < self._tok.eot]
         text = collapse_repeats(self._tok.decode(ids).strip())
-        logprob = float(res.scores[0]) if res.scores else 0.0
+        logprob = float(res.scores[0]) if res.scores else 0.0  # length-normalised: the mean per token
         no_speech = float(getattr(res, "no_speech_prob", 0.0))
-        if no_speech > NO_SPEECH_PROB and logprob < LOW_LOGPROB:
-            text = ""  # Whisper's "Thank you." over silence or noise
-        return Analysis(detected, prob, text, lang, round(math.exp(min(0.0, logprob)), 4), no_speech, seconds)
+        ratio = compression_ratio(text)
+        dropped = judge(text, Signals(no_speech, logprob, ratio, level_db), self.guard)
+        if dropped is not None:  # Whisper's "you" / "Thank you." over silence or noise
+            log.debug("decode dropped as %s (no_speech %.2f, logprob %.2f, ratio %.1f, %.0f dBFS)",
+                      dropped, no_speech, logprob, ratio, level_db)
+            text = ""
+        return Analysis(detected, prob, text, lang, round(math.exp(min(0.0, logprob)), 4), no_speech, seconds,
+                        round(logprob, 4), round(ratio, 3), dropped or "")
 
     @staticmethod
     def _transcript(a: Analysis) -> Transcript:

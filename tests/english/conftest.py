@@ -50,6 +50,26 @@ def whisper(whisper_dir: Path) -> Iterator[Any]:
 
 
 @pytest.fixture(scope="session")
+def whisper_guarded(whisper_dir: Path) -> Iterator[Callable[[str], Any]]:
+    """Whisper under another guard, by name: "legacy" (the rule before issue 17), "no-gate" (decoder
+    rules + phantom table without the VAD gate). One recognizer per name per session."""
+    from speech.asr.whisper_engine import WhisperRecognizer
+    from speech.asr.whisper_guard import LEGACY, GuardConfig
+
+    guards = {"legacy": LEGACY, "no-gate": GuardConfig(vad_gate=False)}
+    made: dict[str, Any] = {}
+
+    def get(name: str) -> Any:
+        if name not in made:
+            made[name] = WhisperRecognizer(whisper_dir, language="en", guard=guards[name])
+        return made[name]
+
+    yield get
+    for rec in made.values():
+        rec.close()
+
+
+@pytest.fixture(scope="session")
 def say_en() -> Callable[[str], bytes]:
     """English text -> 16 kHz int16 PCM spoken by Piper's en_US joe voice (cached per text)."""
     from piper import PiperVoice

@@ -15,13 +15,16 @@ from kiosk_app.errors import ModelMissingError
 from kiosk_app.models import require
 from kiosk_app.settings import Settings
 from speech.asr import whisper_model
+from speech.asr.wer import wer
 from speech.asr.whisper_engine import (
     SpeculativeBuffer,
     collapse_repeats,
     max_new_tokens,
     window_frames,
 )
+from speech.asr.whisper_guard import Drop
 from speech.audio import read_wav
+from tests.english import noise_clips
 from tests.english.conftest import RATE, vietnamese_recordings
 
 
@@ -68,6 +71,66 @@ def test_silence_and_noise_give_no_words(whisper: Any) -> None:
     noise = (rng.standard_normal(RATE * 2) * 30).astype(np.int16).tobytes()  # a quiet room, -60 dBFS
     assert whisper.transcribe(_silence(2.0), RATE).text == ""
     assert whisper.transcribe(noise, RATE).text == ""
+
+
+NOISE = noise_clips.noise_set()
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("name", list(NOISE))
+def test_noise_gives_no_words_through_every_layer(whisper: Any, whisper_guarded: Callable[[str], Any],
+                                                  name: str) -> None:
+    """Silence, white/pink noise, hum, door slams, tones: no words, and none either with the VAD gate
+    off (the decoder rules and the phantom table hold on their own)."""
+    pcm = NOISE[name].tobytes()
+    assert whisper.transcribe(pcm, RATE).text == ""
+    assert whisper_guarded("no-gate").transcribe(pcm, RATE).text == ""
+
+
+class _NoDecoding:
+    def __getattr__(self, name: str) -> Any:
+        raise AssertionError(f"the decoder was called ({name}) for audio without speech")
+
+
+@pytest.mark.engine
+def test_vad_gate_answers_without_decoding(whisper: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(whisper, "_ct2", _NoDecoding())
+    for name in ("silence-2s", "white-30dB", "hum-60Hz-loud", "door-slam-loud", "tones"):
+        a = whisper.analyse(NOISE[name].astype(np.float32) / 32768, transcribe=True, language="en")
+        assert (a.text, a.dropped) == ("", Drop.VAD), name
+    assert whisper.detect_language(_silence(2.0), RATE) == ("", 0.0)
+
+
+@pytest.mark.engine
+def test_streaming_session_on_noise_gives_no_words(whisper: Any) -> None:
+    pcm = np.concatenate([NOISE["pink-25dB"], NOISE["door-slam"], NOISE["tones"]]).tobytes()
+    session = whisper.start(RATE)
+    for i in range(0, len(pcm), 1024):
+        session.accept(pcm[i:i + 1024])
+        assert session.partial() == ""
+    assert session.final().text == ""
+
+
+SPOKEN = ("How much is a birth certificate?",
+          "What documents do I need for temporary residence registration?", "Thank you.",
+          "Thank you very much.", "Yes, please.")
+
+
+@pytest.mark.engine
+@pytest.mark.parametrize("text", SPOKEN)
+def test_speech_keeps_its_words_clean_quiet_and_in_noise(whisper: Any, whisper_guarded: Callable[[str], Any],
+                                                          say_en: Callable[[str], bytes], text: str) -> None:
+    """The guard only ever drops: English speech (a resident's "Thank you." too) comes out exactly as
+    under the rule before, so the WER cannot get worse; and it is not dropped."""
+    speech = np.frombuffer(say_en(text), dtype=np.int16)
+    pad = np.zeros(RATE // 2, dtype=np.int16)
+    clean = np.concatenate([pad, speech, pad, pad])
+    for label, pcm in (("clean", clean), ("quiet", (clean * 0.05).astype(np.int16)),
+                       ("pink 10 dB", noise_clips.mix(clean, noise_clips.pink_noise(4.0, -30.0, 11), 10)),
+                       ("white 5 dB", noise_clips.mix(clean, noise_clips.white_noise(4.0, -30.0, 12), 5))):
+        got = whisper.transcribe(pcm.tobytes(), RATE).text
+        assert got == whisper_guarded("legacy").transcribe(pcm.tobytes(), RATE).text, label
+        assert wer(text, got) <= 0.25, (label, got)
 
 
 @pytest.mark.engine
