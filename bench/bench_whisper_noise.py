@@ -192,6 +192,11 @@ Latency after / before: **{med['after'] / med['before']:.2f}×** (medians), per 
 {statistics.median(ratios):.2f}× (the gate's energy VAD + Silero run before the unchanged decode).
 Speech clips that had words before and none after: {lost_txt}.
 
+No-gate column: on these clips the decoder rules caught everything before the phantom table was
+reached; the table covers phantoms decoded with middling signals (no_speech_prob 0.3–0.4, log-prob
+-1…-2.5), table-tested in `tests/english/test_whisper_guard.py`. Absolute times are inflated by
+other jobs on the machine (see the load); the after/before ratio comes from the same run, clip by clip.
+
 What each noise clip gave (— = no words; in brackets why the guard dropped it):
 
 | clip | raw | no_speech_prob / log-prob | before | no gate | after |
