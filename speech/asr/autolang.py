@@ -12,6 +12,9 @@ Piper English ≥ 0.99 "en") and the utterance is long enough to judge. The retu
 says ``language="en"``; the pipeline then answers in English and the screen stays in English until
 the idle reset.
 
+Noise never switches the session: Whisper's VAD gate (``speech.asr.whisper_guard``) finds no speech in
+a door slam or a ringtone, the analysis then has no language, and viet-asr's transcript stands.
+
 If Whisper cannot be loaded (packages missing, damaged model) detection switches itself off with one
 warning; the Vietnamese path never fails because of it.
 """

@@ -32,6 +32,7 @@ from tests.fakes import FakeKnowledge, FakeRecognizer, FakeSynthesizer, Rig, ans
     ("vi", "vi", 0.99, 3.0, "làm giấy khai sinh", "vi"),
     ("vi", "zh", 0.95, 3.0, "", "vi"),  # a language the kiosk cannot answer in: no switch
     ("vi", None, 0.0, 3.0, "", "vi"),  # no detection (Whisper unavailable)
+    ("vi", "", 0.0, 3.0, "", "vi"),  # Whisper's VAD gate heard no speech (noise): not analysed
     ("en", "vi", 0.99, 3.0, "", "en"),  # an English session never switches back by itself
 ])
 def test_choose_language(session: str, detected: str | None, prob: float, speech_s: float,
@@ -134,3 +135,20 @@ def test_pipeline_english_session_stays_english(settings: Settings) -> None:
               synthesizer_engine=PerLanguage(FakeSynthesizer))
     rig.pipeline.run_once("en")
     assert rig.of(Transcribed)[0].language == "en" and kn.asked == [("xin chào", "en")]
+
+
+@pytest.mark.engine
+def test_noise_never_switches_a_vietnamese_session_to_english(whisper: Any) -> None:
+    """A door slam and a ringtone in a Vietnamese session: Whisper's gate hears no speech, so no
+    English phantom ("I", "I'm sorry.") replaces what viet-asr heard."""
+    from tests.english import noise_clips
+
+    rec = AutoLanguageRecognizer(FakeRecognizer("", language="vi"), lambda: whisper, preload=False)
+    for name in ("door-slam-loud", "tones", "pink-25dB"):
+        session = rec.start(RATE)
+        pcm = noise_clips.noise_set()[name].tobytes()
+        for i in range(0, len(pcm), 1024):
+            session.accept(pcm[i:i + 1024])
+        t = session.final()
+        assert (t.text, t.language) == ("", "vi"), name
+        assert session.analysis is not None and session.analysis.dropped == "vad"
