@@ -5,10 +5,10 @@ mixed answer jumps between the clerk's voice and the synthesiser. BS.1770: K-wei
 of +4 dB above ~1.7 kHz and a 38 Hz high-pass), mean square over 400 ms blocks overlapping by 75 %,
 an absolute gate at -70 LUFS and a relative gate 10 LU below the loudness of the blocks that pass it.
 
-The two K-weighting biquads are derived for any sample rate from their analogue parameters (libebur128's
-parameters; at 48 kHz they give the coefficients printed in BS.1770). There is no
-scipy here (pyloudnorm 0.2.0 requires it), so the filter is applied in the frequency domain: the signal, padded with
-``FILTER_TAIL_S`` of zeros (the filter's impulse response has died out long before), times the
+The two K-weighting biquads are derived for any sample rate from their analogue parameters
+(libebur128's; at 48 kHz they give the coefficients printed in BS.1770). There is no scipy here
+(pyloudnorm 0.2.0 requires it), so the filter is applied in the frequency domain: the signal, padded
+with ``FILTER_TAIL_S`` of zeros (the filter's impulse response has died out long before), times the
 filters' frequency response. That is linear filtering, not an approximation of it. A 997 Hz sine at
 0 dBFS measures -3.01 LUFS, as the standard requires (tests/speech_out/test_recorded.py).
 
