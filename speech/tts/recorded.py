@@ -21,7 +21,7 @@ Every sentence that comes out (recorded or synthesised) is made alike:
   corrected) and brings the synthesiser to the same level, so a mixed answer does not jump.
   ``TARGET_LUFS`` is espeak-ng's own level (-18 to -21 LUFS measured), so TTS-only answers keep the
   loudness the kiosk's volume setting was tuned for.
-* **One sample rate.** Clips are resampled (``speech.resample``, polyphase) to the synthesiser's rate
+* **One sample rate.** Clips are resampled (``resample_fft``, band-limited) to the synthesiser's rate
   (the last synthesised chunk's, or ``inner.sample_rate``, else espeak-ng's 22050 Hz), so the player
   keeps one output stream open for a mixed answer instead of reopening it at each switch.
 * **"Nói chậm hơn"** (rate < 1): recordings are slowed by WSOLA (``speech.tts.stretch``), pitch kept;
@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import math
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Iterator
@@ -47,7 +48,6 @@ import numpy.typing as npt
 
 from kiosk_app.errors import TtsError
 from speech.output_dsp import CEILING_DBFS, LIMIT_FRAME_S, limit_peaks
-from speech.resample import resample
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.tts.loudness import gain_to, integrated_loudness
 from speech.tts.sentences import split_sentences
@@ -65,9 +65,11 @@ TOLERANCE_LU = 0.5  # a sentence closer than this to the target is left as it is
 MAX_BOOST_DB = 12.0  # a very quiet sentence is raised at most this much
 DEFAULT_RATE = 22050  # espeak-ng's rate: clips are resampled to it until the synthesiser says otherwise
 MIN_CLIP_RATE, MAX_CLIP_RATE = 8000, 96000
+RESAMPLE_PAD_S = 0.05
 CACHE_BYTES = 32 * 1024 * 1024  # prepared clips kept (about 12 minutes of 22 kHz speech)
 
 Int16Array = npt.NDArray[np.int16]
+FloatArray = npt.NDArray[np.float64]
 
 
 class ClipLike(Protocol):
@@ -131,16 +133,20 @@ def trim_silence(x: Int16Array, rate: int) -> Int16Array:
     return x[start:end]
 
 
-def finish(x: Int16Array, rate: int, *, target_lufs: float = TARGET_LUFS,
-           pause_ms: int = PAUSE_MS) -> bytes:
-    """A trimmed sentence made ready to play: loudness to ``target_lufs``, faded edges, pause after."""
+def leveled(x: Int16Array, rate: int, target_lufs: float = TARGET_LUFS) -> FloatArray:
+    """``x`` as floats at ``target_lufs`` (left as it is within ``TOLERANCE_LU``)."""
     y = x.astype(np.float64)
     loudness = integrated_loudness(x.tobytes(), rate)
     if abs(loudness - target_lufs) > TOLERANCE_LU:
         y *= gain_to(loudness, target_lufs, MAX_BOOST_DB)
-        ceiling = 32767 * 10 ** (CEILING_DBFS / 20)
-        if np.abs(y).max(initial=0.0) > ceiling:
-            y = limit_peaks(y, ceiling, max(1, round(rate * LIMIT_FRAME_S)))
+    return y
+
+
+def package(y: FloatArray, rate: int, pause_ms: int = PAUSE_MS) -> bytes:
+    """16-bit PCM of ``y``: peaks above -1 dBFS limited, faded edges, ``pause_ms`` of silence after."""
+    ceiling = 32767 * 10 ** (CEILING_DBFS / 20)
+    if np.abs(y).max(initial=0.0) > ceiling:
+        y = limit_peaks(y, ceiling, max(1, round(rate * LIMIT_FRAME_S)))
     fade = min(len(y) // 2, round(FADE_MS * rate / 1000))
     if fade:
         ramp = np.linspace(0.0, 1.0, fade, endpoint=False)
@@ -148,6 +154,28 @@ def finish(x: Int16Array, rate: int, *, target_lufs: float = TARGET_LUFS,
         y[len(y) - fade:] *= ramp[::-1]
     out = np.clip(np.rint(y), -32768, 32767).astype("<i2")
     return out.tobytes() + bytes(2 * round(pause_ms * rate / 1000))
+
+
+def resample_fft(y: FloatArray, src: int, dst: int) -> FloatArray:
+    """Band-limited resampling of a whole clip: its spectrum cut or zero-extended to the new rate.
+
+    The clip is zero-padded to ``src/gcd * 2**k`` samples (at least ``RESAMPLE_PAD_S`` each side, so
+    nothing wraps round), which makes both transforms fast sizes. Twice as fast here as the
+    streaming polyphase ``speech.resample`` and at least as clean (an ideal low-pass)."""
+    if src == dst or not y.size:
+        return y
+    g = math.gcd(src, dst)
+    up, down = dst // g, src // g
+    need = len(y) + 2 * round(RESAMPLE_PAD_S * src)
+    scale = 1 << max(0, math.ceil(math.log2(need / down)))
+    n_in, n_out = down * scale, up * scale
+    out: FloatArray = np.fft.irfft(np.fft.rfft(y, n_in), n_out)[: round(len(y) * dst / src)] * (n_out / n_in)
+    return out
+
+
+def finish(x: Int16Array, rate: int, *, target_lufs: float = TARGET_LUFS, pause_ms: int = PAUSE_MS) -> bytes:
+    """A trimmed sentence made ready to play: loudness to ``target_lufs``, faded edges, pause after."""
+    return package(leveled(x, rate, target_lufs), rate, pause_ms)
 
 
 class RecordedSynthesizer:
@@ -255,9 +283,8 @@ class RecordedSynthesizer:
                          clip.sample_rate)
         if speed != 1.0:
             x = np.frombuffer(stretch(x.tobytes(), clip.sample_rate, speed), dtype="<i2")
-        if clip.sample_rate != out_rate:
-            x = resample(x, clip.sample_rate, out_rate)
-        return finish(x, out_rate, target_lufs=self.target_lufs, pause_ms=self.pause_ms)
+        y = resample_fft(leveled(x, clip.sample_rate, self.target_lufs), clip.sample_rate, out_rate)
+        return package(y, out_rate, self.pause_ms)
 
     def _remember(self, key: tuple[bytes, int, float, int], pcm: bytes) -> None:
         with self._lock:
