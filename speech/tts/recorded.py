@@ -178,6 +178,21 @@ def finish(x: Int16Array, rate: int, *, target_lufs: float = TARGET_LUFS, pause_
     return package(leveled(x, rate, target_lufs), rate, pause_ms)
 
 
+def engine_rate(voice: object) -> int:
+    """The rate a voice will synthesise at: its ``sample_rate`` (Piper), else that of the voice it
+    wraps (``FallbackSynthesizer.primary`` unless degraded, ``PhraseCache.inner``), else espeak-ng's."""
+    for _ in range(4):
+        rate = getattr(voice, "sample_rate", None)
+        if isinstance(rate, int) and rate > 0:
+            return rate
+        if getattr(voice, "degraded", False):
+            break
+        voice = getattr(voice, "primary", None) or getattr(voice, "inner", None)
+        if voice is None:
+            break
+    return DEFAULT_RATE
+
+
 class RecordedSynthesizer:
     """``Synthesizer`` that plays recordings from ``source()`` and synthesises the rest with ``inner``."""
 
@@ -191,8 +206,7 @@ class RecordedSynthesizer:
         self.pause_ms = pause_ms
         self.cache_bytes = cache_bytes
         self.stats = VoiceStats()
-        rate = getattr(inner, "sample_rate", None)
-        self._rate = rate if isinstance(rate, int) and rate > 0 else DEFAULT_RATE
+        self._rate = engine_rate(inner)
         self._cache: OrderedDict[tuple[bytes, int, float, int], bytes] = OrderedDict()
         self._cached = 0
         self._lock = threading.Lock()

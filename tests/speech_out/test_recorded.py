@@ -32,6 +32,7 @@ from speech.tts.recorded import (
     ClipLike,
     RecordedSynthesizer,
     build_recorded,
+    engine_rate,
     trim_silence,
 )
 from speech.tts.stretch import stretch
@@ -367,3 +368,19 @@ def test_first_audio_of_a_recorded_answer_is_immediate(real_clip: tuple[str, Cli
     player = Player(stream_factory=fake_device)
     player.play(synth.synthesize(sentence))
     assert player.last_timings["first_audio_s"] < 0.5
+
+
+class _Voice:
+    def __init__(self, **attrs: Any) -> None:
+        self.__dict__.update(attrs)
+
+
+@pytest.mark.parametrize(("voice", "want"), [
+    (_Voice(sample_rate=16000), 16000),  # Piper
+    (_Voice(), 22050),  # espeak-ng: no attribute, its 22050 Hz
+    (_Voice(primary=_Voice(sample_rate=16000), degraded=False), 16000),  # FallbackSynthesizer
+    (_Voice(primary=_Voice(sample_rate=16000), degraded=True), 22050),  # fell back to espeak-ng
+    (_Voice(inner=_Voice(primary=_Voice(sample_rate=24000), degraded=False)), 24000),  # PhraseCache
+])
+def test_clips_are_made_at_the_rate_the_voice_will_use(voice: Any, want: int) -> None:
+    assert engine_rate(voice) == want
