@@ -39,7 +39,7 @@ import logging
 import math
 import threading
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
@@ -243,6 +243,29 @@ class RecordedSynthesizer:
             else:
                 yield from self._synthesized(piece, rate)
 
+    def prepare_clips(self, texts: Iterable[str], cancel: threading.Event | None = None) -> int:
+        """Prepare (and cache) the normal-speed clips of ``texts`` ahead of time, e.g. the first
+        sentence of every answer in a background thread at start-up, so even the first time an answer
+        is asked its first audio comes from the cache. Stops when the cache is full; returns how many
+        clips were prepared."""
+        source = self._current_source()
+        if source is None:
+            return 0
+        done = 0
+        for text in texts:
+            if (cancel is not None and cancel.is_set()) or self._cached >= self.cache_bytes:
+                break
+            clip = self._lookup(source, text)
+            if clip is None:
+                continue
+            key = self._key(clip, 1.0, self._rate)
+            with self._lock:
+                if key in self._cache:
+                    continue
+            self._remember(key, self._prepare(clip, 1.0, self._rate))
+            done += 1
+        return done
+
     def close(self) -> None:
         with self._lock:
             self._cache.clear()
@@ -278,8 +301,7 @@ class RecordedSynthesizer:
     def _recorded(self, clip: ClipLike, text: str, rate: float) -> AudioChunk:
         out_rate = self._rate
         speed = min(MAX_RATE, max(MIN_RATE, rate))
-        key = (hashlib.blake2b(clip.pcm16, digest_size=16).digest(), clip.sample_rate, round(speed, 3),
-               out_rate)
+        key = self._key(clip, speed, out_rate)
         with self._lock:
             pcm = self._cache.get(key)
             if pcm is not None:
@@ -291,6 +313,11 @@ class RecordedSynthesizer:
             self.stats.clips += 1
             self.stats.recorded_s += self._speech_s(pcm, out_rate)
         return AudioChunk(pcm, out_rate, text=text)
+
+    @staticmethod
+    def _key(clip: ClipLike, speed: float, out_rate: int) -> tuple[bytes, int, float, int]:
+        digest = hashlib.blake2b(clip.pcm16, digest_size=16).digest()
+        return digest, clip.sample_rate, round(speed, 3), out_rate
 
     def _prepare(self, clip: ClipLike, speed: float, out_rate: int) -> bytes:
         x = trim_silence(np.frombuffer(clip.pcm16[: len(clip.pcm16) // 2 * 2], dtype="<i2"),

@@ -384,3 +384,15 @@ class _Voice:
 ])
 def test_clips_are_made_at_the_rate_the_voice_will_use(voice: Any, want: int) -> None:
     assert engine_rate(voice) == want
+
+
+def test_clips_prepared_ahead_play_from_the_cache(espeak_vi: EspeakSynthesizer,
+                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    import speech.tts.recorded as recorded
+
+    clips: dict[str, ClipLike] = {s: espeak_recording(espeak_vi, s) for s in ANSWER[:2]}
+    synth = RecordedSynthesizer(SpySynth(espeak_vi), lambda: StandIns(clips))
+    assert synth.prepare_clips(ANSWER) == 2  # the two recorded ones; the others have no clip
+    assert synth.prepare_clips(ANSWER) == 0  # already there
+    monkeypatch.setattr(recorded, "resample_fft", lambda *a: pytest.fail("prepared again"))
+    assert [c.text for c in synth.synthesize(ANSWER[0])] == [ANSWER[0]]
