@@ -28,8 +28,9 @@ Every sentence that comes out (recorded or synthesised) is made alike:
   the synthesiser gets the rate as usual. Prepared clips are cached per (recording, rate, output
   rate), at most ``CACHE_BYTES``, so a replay starts at once.
 
-A clip that cannot be used (no samples, all silence, an impossible sample rate) or a source that
-fails is logged and the sentence is synthesised: the kiosk always speaks.
+A clip that cannot be used (no samples, all silence, an impossible sample rate, longer than
+``MAX_CLIP_S``) or a source that fails is logged and the sentence is synthesised: the kiosk always
+speaks.
 """
 
 from __future__ import annotations
@@ -65,6 +66,7 @@ TOLERANCE_LU = 0.5  # a sentence closer than this to the target is left as it is
 MAX_BOOST_DB = 12.0  # a very quiet sentence is raised at most this much
 DEFAULT_RATE = 22050  # espeak-ng's rate: clips are resampled to it until the synthesiser says otherwise
 MIN_CLIP_RATE, MAX_CLIP_RATE = 8000, 96000
+MAX_CLIP_S = 30.0  # no sentence of the kiosk takes this long; a longer clip is a wrong file: not played
 RESAMPLE_PAD_S = 0.05
 CACHE_BYTES = 32 * 1024 * 1024  # prepared clips kept (about 12 minutes of 22 kHz speech)
 
@@ -288,7 +290,8 @@ class RecordedSynthesizer:
             return None
         if clip is None:
             return None
-        if not MIN_CLIP_RATE <= clip.sample_rate <= MAX_CLIP_RATE or len(clip.pcm16) < 2:
+        if (not MIN_CLIP_RATE <= clip.sample_rate <= MAX_CLIP_RATE or len(clip.pcm16) < 2
+                or len(clip.pcm16) / 2 / clip.sample_rate > MAX_CLIP_S):
             log.warning("recording %s unusable (%d bytes at %d Hz); synthesising", clip.sentence_id,
                         len(clip.pcm16), clip.sample_rate)
             return None

@@ -316,6 +316,7 @@ class Broken:
     (lambda: StandIns({ANSWER[0]: Clip(b"", 16000, "empty")}), "unusable"),
     (lambda: StandIns({ANSWER[0]: Clip(bytes(32000), 16000, "silent")}), "silent"),
     (lambda: StandIns({ANSWER[0]: Clip(b"\x10\x20" * 8000, 0, "no-rate")}), "unusable"),
+    (lambda: StandIns({ANSWER[0]: Clip(b"\x10\x20" * 8000 * 600, 8000, "ten-minutes")}), "unusable"),
     (lambda: Broken(), "looking up a recording failed"),
     (lambda: (_ for _ in ()).throw(RuntimeError("bundle closed")), "clip source failed"),
 ])
