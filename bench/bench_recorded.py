@@ -122,6 +122,16 @@ def first_audio(synth: Synthesizer, answers: list[list[str]]) -> list[float]:
     return out
 
 
+def first_clip_cpu(synth: Synthesizer, answers: list[list[str]]) -> list[float]:
+    """CPU time of this thread to get the first chunk of each answer (not inflated by other load)."""
+    out = []
+    for sentences in answers:
+        t0 = time.thread_time()
+        next(iter(synth.synthesize(sentences[0])))
+        out.append(time.thread_time() - t0)
+    return out
+
+
 def stop_latency(synth: Synthesizer, sentence: str, repeats: int) -> list[float]:
     player = bench_player(realtime=True, block_ms=30)
     out = []
@@ -194,6 +204,8 @@ def main(argv: list[str]) -> int:
     cold = RecordedSynthesizer(espeak, lambda: StandIns(clips), cache_bytes=0)
     warm = RecordedSynthesizer(espeak, lambda: StandIns(clips))
     first_cold = first_audio(cold, answers)
+    cpu_cold = first_clip_cpu(cold, answers)
+    first_tts = first_audio(espeak, answers)
     first_audio(warm, answers)  # fills the cache
     first_warm = first_audio(warm, answers)
 
@@ -249,6 +261,8 @@ for loudness and "Nói chậm hơn". Played as the pipeline does (one `synthesiz
 |---|---|---|
 | first audio, fully recorded answer, cold (clip prepared on demand) | {summary_ms(first_cold)} | ≤ 100 ms |
 | first audio, same, warm (prepared clip cached) | {summary_ms(first_warm)} | ≤ 100 ms |
+| CPU time to prepare the first clip, cold (not inflated by load) | {summary_ms(cpu_cold)} | |
+| first audio, espeak-ng alone, same player (reference) | {summary_ms(first_tts)} | |
 | gaps between sentences, fully recorded | {fmt_range(gaps_full, " ms", 1000)} | 150–400 ms |
 | gaps, half recorded (clip / espeak-ng interleaved) | {fmt_range(gaps_mixed, " ms", 1000)} | 150–400 ms |
 | gaps, espeak-ng alone (before) | {fmt_range(gaps_before, " ms", 1000)} | |

@@ -231,8 +231,9 @@ class RecordedSynthesizer:
             yield from self._synthesized(text, rate)
             return
         whole = self._lookup(source, text)
-        if whole is not None:
-            yield self._recorded(whole, text, rate)
+        played = self._recorded(whole, text, rate) if whole is not None else None
+        if played is not None:
+            yield played
             return
         pieces = split_sentences(text)
         clips = [self._lookup(source, p) for p in pieces] if len(pieces) > 1 else [None]
@@ -240,8 +241,9 @@ class RecordedSynthesizer:
             yield from self._synthesized(text, rate)
             return
         for piece, clip in zip(pieces, clips, strict=True):
-            if clip is not None:
-                yield self._recorded(clip, piece, rate)
+            played = self._recorded(clip, piece, rate) if clip is not None else None
+            if played is not None:
+                yield played
             else:
                 yield from self._synthesized(piece, rate)
 
@@ -264,8 +266,10 @@ class RecordedSynthesizer:
             with self._lock:
                 if key in self._cache:
                     continue
-            self._remember(key, self._prepare(clip, 1.0, self._rate))
-            done += 1
+            pcm = self._prepare(clip, 1.0, self._rate)
+            if pcm is not None:
+                self._remember(key, pcm)
+                done += 1
         return done
 
     def close(self) -> None:
@@ -295,13 +299,10 @@ class RecordedSynthesizer:
             log.warning("recording %s unusable (%d bytes at %d Hz); synthesising", clip.sentence_id,
                         len(clip.pcm16), clip.sample_rate)
             return None
-        if not trim_silence(np.frombuffer(clip.pcm16[: len(clip.pcm16) // 2 * 2], dtype="<i2"),
-                            clip.sample_rate).size:
-            log.warning("recording %s is silent; synthesising", clip.sentence_id)
-            return None
         return clip
 
-    def _recorded(self, clip: ClipLike, text: str, rate: float) -> AudioChunk:
+    def _recorded(self, clip: ClipLike, text: str, rate: float) -> AudioChunk | None:
+        """The clip ready to play (cached), or None if it holds no speech."""
         out_rate = self._rate
         speed = min(MAX_RATE, max(MIN_RATE, rate))
         key = self._key(clip, speed, out_rate)
@@ -311,6 +312,8 @@ class RecordedSynthesizer:
                 self._cache.move_to_end(key)
         if pcm is None:
             pcm = self._prepare(clip, speed, out_rate)
+            if pcm is None:
+                return None
             self._remember(key, pcm)
         with self._lock:
             self.stats.clips += 1
@@ -322,9 +325,12 @@ class RecordedSynthesizer:
         digest = hashlib.blake2b(clip.pcm16, digest_size=16).digest()
         return digest, clip.sample_rate, round(speed, 3), out_rate
 
-    def _prepare(self, clip: ClipLike, speed: float, out_rate: int) -> bytes:
+    def _prepare(self, clip: ClipLike, speed: float, out_rate: int) -> bytes | None:
         x = trim_silence(np.frombuffer(clip.pcm16[: len(clip.pcm16) // 2 * 2], dtype="<i2"),
                          clip.sample_rate)
+        if not x.size:
+            log.warning("recording %s is silent; synthesising", clip.sentence_id)
+            return None
         if speed != 1.0:
             x = np.frombuffer(stretch(x.tobytes(), clip.sample_rate, speed), dtype="<i2")
         y = resample_fft(leveled(x, clip.sample_rate, self.target_lufs), clip.sample_rate, out_rate)
