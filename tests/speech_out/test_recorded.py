@@ -22,7 +22,7 @@ import pytest
 
 from speech.playback import Player
 from speech.resample import resample
-from speech.tts.base import AudioChunk
+from speech.tts.base import AudioChunk, Synthesizer
 from speech.tts.espeak_engine import EspeakSynthesizer
 from speech.tts.loudness import gain_to, integrated_loudness
 from speech.tts.recorded import (
@@ -52,7 +52,7 @@ LOUDNESS_LU = 2.0  # issue 20 target: every sentence within ±2 LU
 class SpySynth:
     """The real espeak-ng voice, remembering what it was asked to say (the recorded/synthesised split)."""
 
-    def __init__(self, inner: EspeakSynthesizer) -> None:
+    def __init__(self, inner: Synthesizer) -> None:
         self.inner = inner
         self.language = inner.language
         self.asked: list[str] = []
@@ -397,3 +397,22 @@ def test_clips_prepared_ahead_play_from_the_cache(espeak_vi: EspeakSynthesizer,
     assert synth.prepare_clips(ANSWER) == 0  # already there
     monkeypatch.setattr(recorded, "resample_fft", lambda *a: pytest.fail("prepared again"))
     assert [c.text for c in synth.synthesize(ANSWER[0])] == [ANSWER[0]]
+
+
+@pytest.mark.engine
+def test_english_kiosk_voice_mixes_clips_and_piper_on_one_stream(tmp_path: Path, fake_device: Any) -> None:
+    """The kiosk's real English voice (Piper joe behind the phrase cache and espeak-ng fallback)."""
+    from kiosk_app.settings import Settings
+    from kiosk_app.wiring import build_kiosk_voice
+
+    voice = build_kiosk_voice(Settings(data_dir=tmp_path / "data"), "en")
+    english = ["Birth registration is done at the ward office.", "Bring the birth certificate.",
+               "Registration within sixty days is free."]
+    espeak_en = EspeakSynthesizer("en")
+    clips: dict[str, ClipLike] = {s: espeak_recording(espeak_en, s, 0.5) for s in english[::2]}
+    spy = SpySynth(voice)
+    synth = RecordedSynthesizer(spy, lambda: StandIns(clips, language="en"))
+    pcm, rate, starts, heard, chunks = play(synth, english, fake_device)
+    assert spy.asked == [english[1]] and heard == english
+    assert_even_gaps(pcm, rate, starts)
+    assert_matched_loudness(chunks)
