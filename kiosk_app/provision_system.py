@@ -26,6 +26,7 @@ REPO = Path(__file__).resolve().parent.parent
 UNIT_NAME = "ward-kiosk.service"
 DEVICE_GROUPS = ("audio", "video", "input", "render")
 TTY = "tty7"
+RUNTIME_DIR = "/run/ward-kiosk"  # RuntimeDirectory= in the unit: created for the service user, 0700
 
 
 @dataclass(frozen=True, slots=True)
@@ -38,7 +39,11 @@ class Session:
 
 
 SESSIONS: dict[str, Session] = {
-    "cage": Session("cage", "/usr/bin/cage -s -- {kiosk}", (("XDG_SESSION_TYPE", "wayland"),),
+    # cage needs a writable XDG_RUNTIME_DIR for its Wayland socket ("Unable to open Wayland socket"
+    # otherwise); logind's /run/user/UID, which PAM puts there over any Environment= line, is hidden
+    # by ProtectHome, so cage gets the unit's RuntimeDirectory.
+    "cage": Session("cage", f"/usr/bin/env XDG_RUNTIME_DIR={RUNTIME_DIR} /usr/bin/cage -s -- {{kiosk}}",
+                    (("XDG_SESSION_TYPE", "wayland"),),
                     "cage xwayland",
                     "cage (Wayland kiosk compositor) on tty7; the kiosk draws through Xwayland, "
                     "full screen at the output's size"),

@@ -80,7 +80,10 @@ def test_usb_stick_is_read_only_unless_export_is_wanted(tmp_path: Path) -> None:
 def test_checkout_in_a_home_folder_is_bound_read_only(tmp_path: Path) -> None:
     unit = unit_text(_opts(tmp_path), Path("/media"), repo=Path("/home/pi/ward-kiosk"))
     assert "ProtectHome=tmpfs" in unit and "BindReadOnlyPaths=/home/pi/ward-kiosk" in unit
-    assert "ExecStart=/usr/bin/cage -s -- /home/pi/ward-kiosk/.venv/bin/kiosk" in unit
+    assert ("ExecStart=/usr/bin/env XDG_RUNTIME_DIR=/run/ward-kiosk /usr/bin/cage -s -- "
+            "/home/pi/ward-kiosk/.venv/bin/kiosk") in unit
+    # cage's Wayland socket needs a writable runtime directory; /run/user is hidden by ProtectHome
+    assert "RuntimeDirectory=ward-kiosk\n" in unit
     assert "ProtectHome=yes" in unit_text(_opts(tmp_path), Path("/media"), repo=Path("/opt/ward-kiosk"))
 
 
