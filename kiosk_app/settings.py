@@ -41,6 +41,7 @@ class VadEngine(StrEnum):
 
 class TurnEnd(StrEnum):
     WORDS = "words"  # the wait after the last word depends on the words (speech.vad.turn)
+    MODEL = "model"  # as words, and a classifier over the words may shorten an open ending's wait
     SILENCE = "silence"  # a fixed hang-over (hangover_s) for every question
 
 
@@ -70,9 +71,13 @@ class EndpointSettings(_Section):
     # short after a question word or final particle ("… bao nhiêu", "… không ạ"), long after a
     # filler or connective ("… ờ", "… thì", "… cho bác hỏi"), middle otherwise; the answer is
     # prepared during the pause. "Nói chậm hơn" residents get the long wait for the rest of the
-    # conversation. Bounds: 0.15 ≤ short ≤ mid ≤ long ≤ 3.0 s.
+    # conversation. "model": an ending the rules leave open that the classifier over the partial
+    # transcript (speech.vad.turn_model) scores complete waits complete_wait_s instead of the middle
+    # wait; keep it above 0.4 s, the pause inside a question that must never end a turn.
+    # Bounds: 0.15 ≤ short ≤ complete ≤ mid ≤ long ≤ 3.0 s.
     turn_end: TurnEnd = TurnEnd.WORDS
     short_wait_s: float = Field(0.3, ge=0.15, le=1.0)
+    complete_wait_s: float = Field(0.42, ge=0.15, le=2.0)
     mid_wait_s: float = Field(0.55, ge=0.3, le=2.0)
     long_wait_s: float = Field(1.2, ge=0.6, le=3.0)
     hangover_s: float = Field(0.7, ge=0.2, le=3.0)  # turn_end = "silence": the one fixed wait
@@ -83,9 +88,10 @@ class EndpointSettings(_Section):
 
     @model_validator(mode="after")
     def _waits_in_order(self) -> EndpointSettings:
-        if not self.short_wait_s <= self.mid_wait_s <= self.long_wait_s:
-            raise ValueError(f"short_wait_s <= mid_wait_s <= long_wait_s required, got "
-                             f"{self.short_wait_s} / {self.mid_wait_s} / {self.long_wait_s}")
+        if not self.short_wait_s <= self.complete_wait_s <= self.mid_wait_s <= self.long_wait_s:
+            raise ValueError(f"short_wait_s <= complete_wait_s <= mid_wait_s <= long_wait_s required, "
+                             f"got {self.short_wait_s} / {self.complete_wait_s} / {self.mid_wait_s} / "
+                             f"{self.long_wait_s}")
         return self
 
 

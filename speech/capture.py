@@ -217,14 +217,16 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         spec, matched = settled, False
         if turn.speculation is not None:
             timings["speculations"] += 1
+            t0 = time.perf_counter()
             matched = bool(turn.speculation.prepare(settled))
+            timings["prepare_s"] = time.perf_counter() - t0
         spec_ready_t = clock.audio_t + (time.perf_counter() - clock.read_at)
         return over()
 
     def over() -> bool:
         assert turn is not None and spec is not None
         return decide(ep.silence_s, spec.text, turn.language, slow=turn.slow, matched=matched,
-                      waits=turn.waits) is Turn.END
+                      waits=turn.waits, model=turn.model) is Turn.END
 
     try:
         while True:

@@ -7,7 +7,10 @@ silence after the last word must last depends on how the words so far end (``end
   found a procedure and an aspect in it, ``matched``): the short wait (default 0.3 s);
 - ``HANGING`` (a filler or connective: "… ờ", "… thì", "… cho bác hỏi", "… với cả"): the long wait
   (default 1.2 s), an elderly speaker is looking for the next word;
-- ``OPEN`` (anything else, or no words yet): the middle wait.
+- ``OPEN`` (anything else, or no words yet): the middle wait (default 0.55 s); with ``model``
+  (``[endpoint] turn_end = "model"``) an open ending that the classifier over the partial transcript
+  (``speech.vad.turn_model``) scores as a complete turn waits ``complete_s`` instead (default
+  0.42 s: longer than the 0.4 s pause inside a question that must never end a turn).
 
 A resident in slow mode (pressed "Nói chậm hơn" in this conversation) always gets the long wait.
 The word lists are data per language (``speech.vad.turn_words``); an unknown language falls back
@@ -22,6 +25,8 @@ from enum import StrEnum
 from typing import Any, Protocol
 
 from speech.asr.base import Transcript
+from speech.vad.turn_model import score
+from speech.vad.turn_weights import TURN_THRESHOLDS, TURN_WEIGHTS
 from speech.vad.turn_words import TURN_WORDS
 
 EPS = 1e-9
@@ -50,11 +55,12 @@ class Waits:
     short_s: float = 0.3
     mid_s: float = 0.55
     long_s: float = 1.2
+    complete_s: float = 0.42  # an open ending the classifier calls complete (``model`` only)
 
     def __post_init__(self) -> None:
-        if not 0.0 < self.short_s <= self.mid_s <= self.long_s:
-            raise ValueError(f"waits must be 0 < short <= mid <= long, got {self.short_s}/"
-                             f"{self.mid_s}/{self.long_s}")
+        if not 0.0 < self.short_s <= self.complete_s <= self.mid_s <= self.long_s:
+            raise ValueError(f"waits must be 0 < short <= complete <= mid <= long, got {self.short_s}/"
+                             f"{self.complete_s}/{self.mid_s}/{self.long_s}")
 
     @classmethod
     def from_settings(cls, s: object) -> Waits:
@@ -62,7 +68,8 @@ class Waits:
         d = cls()
         return cls(short_s=float(getattr(s, "short_wait_s", d.short_s)),
                    mid_s=float(getattr(s, "mid_wait_s", d.mid_s)),
-                   long_s=float(getattr(s, "long_wait_s", d.long_s)))
+                   long_s=float(getattr(s, "long_wait_s", d.long_s)),
+                   complete_s=float(getattr(s, "complete_wait_s", d.complete_s)))
 
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
@@ -96,9 +103,22 @@ def ending(text: str, language: str = "vi", *, matched: bool = False) -> Ending:
     return Ending.FINISHED if matched and ws else Ending.OPEN
 
 
+def p_complete(text: str, language: str = "vi") -> float:
+    """The classifier's probability that a turn whose words so far are ``text`` is complete."""
+    weights = TURN_WEIGHTS.get(language) or TURN_WEIGHTS["vi"]
+    return score(weights, words_of(text), str(ending(text, language)))
+
+
+def sounds_complete(text: str, language: str = "vi") -> bool:
+    """The classifier calls these words a complete turn (at its language's threshold)."""
+    lang = language if language in TURN_WEIGHTS else "vi"
+    return bool(words_of(text)) and p_complete(text, lang) >= TURN_THRESHOLDS.get(lang, 1.0)
+
+
 def turn_wait(text: str, language: str = "vi", *, slow: bool = False, matched: bool = False,
-              waits: Waits = Waits()) -> float:
-    """Seconds of silence after the last word that end a turn whose words so far are ``text``."""
+              waits: Waits = Waits(), model: bool = False) -> float:
+    """Seconds of silence after the last word that end a turn whose words so far are ``text``.
+    ``model``: an open ending the classifier scores as complete waits ``waits.complete_s``."""
     if slow:
         return waits.long_s
     kind = ending(text, language, matched=matched)
@@ -106,13 +126,15 @@ def turn_wait(text: str, language: str = "vi", *, slow: bool = False, matched: b
         return waits.short_s
     if kind is Ending.HANGING:
         return waits.long_s
+    if model and sounds_complete(text, language):
+        return waits.complete_s
     return waits.mid_s
 
 
 def decide(silence_s: float, text: str, language: str = "vi", *, slow: bool = False,
-           matched: bool = False, waits: Waits = Waits()) -> Turn:
+           matched: bool = False, waits: Waits = Waits(), model: bool = False) -> Turn:
     """``END`` when ``silence_s`` of silence after the last word is enough for these words."""
-    need = turn_wait(text, language, slow=slow, matched=matched, waits=waits)
+    need = turn_wait(text, language, slow=slow, matched=matched, waits=waits, model=model)
     return Turn.END if silence_s + EPS >= need else Turn.WAIT
 
 
@@ -137,6 +159,7 @@ class TurnContext:
     language: str = "vi"
     slow: bool = False  # "Nói chậm hơn" was pressed in this conversation: always the long wait
     speculation: Speculation | None = None
+    model: bool = False  # the classifier may shorten an open ending's wait (turn_end = "model")
 
     @property
     def speculate_s(self) -> float:
@@ -146,6 +169,7 @@ class TurnContext:
     @classmethod
     def from_settings(cls, endpoint: object, **kw: Any) -> TurnContext | None:
         """None when ``[endpoint] turn_end = "silence"`` (the fixed hang-over)."""
-        if str(getattr(endpoint, "turn_end", "words")) != "words":
+        mode = str(getattr(endpoint, "turn_end", "words"))
+        if mode not in ("words", "model"):
             return None
-        return cls(Waits.from_settings(endpoint), **kw)
+        return cls(Waits.from_settings(endpoint), model=mode == "model", **kw)

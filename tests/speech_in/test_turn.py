@@ -7,7 +7,8 @@ import pytest
 from kiosk_app.errors import SettingsError
 from kiosk_app.settings import Settings
 from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
-from speech.vad.turn import Ending, Turn, Waits, decide, ending, turn_wait
+from speech.vad.turn import Ending, Turn, Waits, decide, ending, sounds_complete, turn_wait
+from speech.vad.turn_weights import TURN_THRESHOLDS, TURN_WEIGHTS
 from speech.vad.turn_words import TURN_WORDS
 
 W = Waits(short_s=0.3, mid_s=0.55, long_s=1.2)
@@ -89,8 +90,15 @@ def test_word_lists_are_data_for_both_languages() -> None:
 
 @pytest.mark.parametrize("waits", [(0.5, 0.4, 1.2), (0.3, 1.3, 1.2), (0.0, 0.5, 1.0)])
 def test_waits_out_of_order_are_refused(waits: tuple[float, float, float]) -> None:
-    with pytest.raises(ValueError, match="short <= mid <= long"):
+    with pytest.raises(ValueError, match="short <= complete <= mid <= long"):
         Waits(*waits)
+
+
+def test_the_complete_wait_sits_between_short_and_mid() -> None:
+    with pytest.raises(ValueError, match="complete"):
+        Waits(short_s=0.3, mid_s=0.55, long_s=1.2, complete_s=0.6)
+    with pytest.raises(ValueError, match="complete"):
+        Waits(short_s=0.3, mid_s=0.55, long_s=1.2, complete_s=0.2)
 
 
 @pytest.mark.parametrize(("endpoint", "ok"), [
@@ -99,12 +107,15 @@ def test_waits_out_of_order_are_refused(waits: tuple[float, float, float]) -> No
     ({"long_wait_s": 3.5}, False),
     ({"short_wait_s": 0.8, "mid_wait_s": 0.6}, False),  # out of order
     ({"turn_end": "silence"}, True),
+    ({"turn_end": "model", "complete_wait_s": 0.45}, True),
+    ({"complete_wait_s": 0.6}, False),  # above the middle wait
+    ({"complete_wait_s": 0.25}, False),  # below the short wait
     ({"turn_end": "prosody"}, False),
 ])
 def test_endpoint_settings_bounds(endpoint: dict[str, object], ok: bool) -> None:
     data = {"endpoint": endpoint}
     if ok:
-        assert Settings.model_validate(data).endpoint.turn_end in ("words", "silence")
+        assert Settings.model_validate(data).endpoint.turn_end in ("words", "silence", "model")
     else:
         with pytest.raises(Exception):  # noqa: B017 - pydantic's ValidationError
             Settings.model_validate(data)
@@ -115,6 +126,53 @@ def test_endpoint_settings_from_the_environment() -> None:
     assert (s.endpoint.short_wait_s, s.endpoint.long_wait_s) == (0.25, 1.5)
     with pytest.raises(SettingsError, match="short_wait_s"):
         Settings.load(None, {"KIOSK_ENDPOINT__SHORT_WAIT_S": "0.9", "KIOSK_ENDPOINT__MID_WAIT_S": "0.5"})
+
+
+# Long complete statements the rules leave open (not in the training examples) vs pauses inside one.
+COMPLETE = ["tôi đã nộp hồ sơ đăng ký khai sinh cho cháu từ tuần trước mà đến giờ vẫn chưa nhận được kết quả",
+            "bà tôi hưởng trợ cấp xã hội mấy năm nay rồi mà vẫn chưa được cấp thẻ bảo hiểm y tế"]
+
+
+@pytest.mark.parametrize(("text", "model", "slow", "want"), [
+    (COMPLETE[0], True, False, 0.42),  # the classifier calls it complete: the complete wait
+    (COMPLETE[1], True, False, 0.42),
+    (COMPLETE[0], False, False, 0.55),  # rules only: the middle wait
+    (COMPLETE[0], True, True, 1.2),  # "Nói chậm hơn": the long wait whatever the classifier says
+    (COMPLETE[0] + " thì", True, False, 1.2),  # a connective: the rules win
+    (COMPLETE[0] + " không", True, False, 0.3),  # a question particle: the short wait
+    ("mẹ tôi tám mươi tuổi", True, False, 0.55),  # a clause at a comma: no sooner than the middle
+    ("nếu tôi ở phường khác", True, False, 0.55),  # a fronted "nếu …" wants its main clause
+    ("tôi cần sao y giấy khai sinh", True, False, 0.55),
+    ("", True, False, 0.55),
+])
+def test_the_classifier_shortens_only_open_endings(text: str, model: bool, slow: bool, want: float) -> None:
+    waits = Waits(short_s=0.3, mid_s=0.55, long_s=1.2, complete_s=0.42)
+    assert turn_wait(text, "vi", slow=slow, model=model, waits=waits) == pytest.approx(want)
+
+
+def test_no_first_half_of_a_statement_sounds_complete() -> None:
+    for text in COMPLETE:
+        words = text.split()
+        early = [" ".join(words[:n]) for n in range(1, len(words) // 2)]
+        assert not [p for p in early if sounds_complete(p, "vi")]
+        assert sounds_complete(text, "vi")
+
+
+def test_english_keeps_the_rules_alone() -> None:
+    """Too few held-out English examples met the bar at any threshold (speech.vad.turn_model.build)."""
+    assert TURN_THRESHOLDS["en"] > 1.0 - 1e-9
+    assert not sounds_complete("my grandmother receives the social pension but has no health card", "en")
+
+
+def test_the_shipped_weights_are_what_the_training_writes() -> None:
+    """Data, not hand-edited: the records' examples train exactly the weights in turn_weights.py."""
+    from pathlib import Path
+
+    from speech.vad.turn_model import build
+
+    weights, thresholds, _ = build(Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records")
+    assert thresholds == TURN_THRESHOLDS
+    assert weights == TURN_WEIGHTS
 
 
 K = EndpointKind
