@@ -62,6 +62,35 @@ STALL_S = 2.0  # a source that delivers nothing for this long has failed
 LEAD_SILENCE_S = 0.5  # transcribe_file: recordings often start on the first word; a live mic never does
 
 
+class _Preparing:
+    """``Speculation.prepare`` running in its own thread, so listening goes on meanwhile (the
+    recogniser keeps up with the audio and English detection starts on time; issue 19)."""
+
+    def __init__(self, speculation: Speculation, transcript: Transcript) -> None:
+        self.matched = False
+        self.spent_s = 0.0
+        self.ended_at = 0.0  # perf_counter when prepare returned
+        self._thread = threading.Thread(target=self._run, args=(speculation, transcript),
+                                        name="turn-speculation", daemon=True)
+        self._thread.start()
+
+    def _run(self, speculation: Speculation, transcript: Transcript) -> None:
+        t0 = time.perf_counter()
+        try:
+            self.matched = bool(speculation.prepare(transcript))
+        except Exception:  # the normal path after the turn meets it again and reports it
+            log.warning("speculative answer failed", exc_info=True)
+        self.ended_at = time.perf_counter()
+        self.spent_s = self.ended_at - t0
+
+    @property
+    def done(self) -> bool:
+        return not self._thread.is_alive()
+
+    def wait(self) -> None:
+        self._thread.join()
+
+
 @dataclass(frozen=True, slots=True)
 class Utterance:
     transcript: Transcript
@@ -115,8 +144,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     fed: list[bytes] = []  # audio given to the session (to re-feed one that final() closed)
     session_spent = False  # final() closed the session: a resumed utterance needs a new one
     spec: Transcript | None = None  # settled during the current pause (None: none, or speech resumed)
-    matched = False
-    spec_ready_t = 0.0
+    preparing: _Preparing | None = None  # the answer for ``spec``, made in its own thread
     wordless_s = 0.0  # sound heard that had no words (forgotten at a pause)
     last_partial = ""
     pending = b""
@@ -163,13 +191,20 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         timings["settle_s"] = dt
         return transcript
 
+    def forget_speculation() -> None:
+        nonlocal preparing
+        if preparing is not None:
+            preparing.wait()  # never drop under a prepare still writing its result
+            preparing = None
+        if turn is not None and turn.speculation is not None:
+            turn.speculation.drop()
+
     def resume() -> None:
         """Speech after a settled pause: drop the speculation; reopen a session final() closed."""
         nonlocal spec, session, session_spent
         spec = None
         timings["dropped"] += 1
-        if turn is not None and turn.speculation is not None:
-            turn.speculation.drop()
+        forget_speculation()
         if session_spent:
             old = b"".join(fed)
             fed.clear()
@@ -194,9 +229,13 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         timings["asr_s"] += timings["final_s"]
         timings["audio_s"] = clock.audio_t
         timings["ready_t"] = ep.now + lag + timings["final_s"]
-        if spec is not None and (transcript.text, transcript.language) == (spec.text, spec.language):
-            timings["ready_t"] = max(timings["ready_t"], spec_ready_t)
-            timings["speculated"] = 1.0
+        if preparing is not None:
+            preparing.wait()  # the answer for the pause's words: the pipeline takes it at once
+            timings["prepare_s"] = preparing.spent_s
+            spec_ready_t = clock.audio_t + max(0.0, preparing.ended_at - clock.read_at)
+            if spec is not None and (transcript.text, transcript.language) == (spec.text, spec.language):
+                timings["ready_t"] = max(timings["ready_t"], spec_ready_t)
+                timings["speculated"] = 1.0
         speech_s = max(0.0, end_t - ep.onset)
         if not transcript.text.strip():
             raise NoSpeechError(f"{speech_s:.1f} s of sound but no words recognised (noise?)")
@@ -205,7 +244,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
 
     def on_pause() -> bool:
         """Short silence reached: settle, speculate, maybe end now. True: the turn is over."""
-        nonlocal spec, matched, spec_ready_t, wordless_s
+        nonlocal spec, preparing, wordless_s
         assert turn is not None
         settled = settle()
         if not settled.text.strip():  # a door, a cough, a chair: no words, not a question
@@ -214,17 +253,21 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
             drop_session()
             ep.forget()
             return False
-        spec, matched = settled, False
+        spec = settled
         if turn.speculation is not None:
             timings["speculations"] += 1
-            t0 = time.perf_counter()
-            matched = bool(turn.speculation.prepare(settled))
-            timings["prepare_s"] = time.perf_counter() - t0
-        spec_ready_t = clock.audio_t + (time.perf_counter() - clock.read_at)
+            preparing = _Preparing(turn.speculation, settled)
         return over()
 
     def over() -> bool:
+        """The turn is over after this much silence, for these words (and, once the short wait is
+        reached, whether the prepared answer names a procedure and an aspect: waited for then,
+        so a file decides as a live microphone does however fast it is read)."""
         assert turn is not None and spec is not None
+        matched = False
+        if preparing is not None and (preparing.done or ep.silence_s + 1e-9 >= turn.waits.short_s):
+            preparing.wait()
+            matched = preparing.matched
         return decide(ep.silence_s, spec.text, turn.language, slow=turn.slow, matched=matched,
                       waits=turn.waits, model=turn.model) is Turn.END
 
@@ -286,8 +329,8 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     finally:
         if session is not None and not ep.done:
             drop_session()
-        if spec is not None and not ep.done and turn is not None and turn.speculation is not None:
-            turn.speculation.drop()  # cancelled or failed while a speculation was held
+        if spec is not None and not ep.done:
+            forget_speculation()  # cancelled or failed while a speculation was held
 
 
 def _nothing_said(why: str, wordless_s: float) -> str:

@@ -13,7 +13,7 @@ from speech.vad.turn import TurnContext, Waits
 from tests.fakes import FakeSource, FakeVad, silence, tone
 from tests.speech_in.turn_fakes import FRAME_S, WORD_S, Words, _Session
 
-W = Waits(short_s=0.3, mid_s=0.55, long_s=1.2)
+W = Waits(short_s=0.3, mid_s=0.55, long_s=1.2, complete_s=0.42)
 
 
 class Recorder:
@@ -33,8 +33,8 @@ class Recorder:
 
 
 def listen(audio: bytes, rec: Words, spec: Recorder | None = None, *, slow: bool = False,
-           timeout_s: float = 6.0) -> dict[str, float]:
-    turn = TurnContext(W, "vi", slow, spec)
+           timeout_s: float = 6.0, model: bool = False) -> dict[str, float]:
+    turn = TurnContext(W, "vi", slow, spec, model=model)
     utt = capture_utterance(FakeSource(audio), FakeVad(), rec,
                             EndpointSettings(no_speech_timeout_s=timeout_s), turn=turn)
     return {**utt.timings, "speech_s": utt.speech_s, "text": utt.transcript.text}  # type: ignore[dict-item]
@@ -149,3 +149,73 @@ def test_the_words_settled_in_the_pause_are_the_question(final_language: str, wa
     t = listen(silence(0.5) + tone(5 * WORD_S + 0.05) + silence(3.0), Respelling("làm căn cước ở đâu"), spec)
     assert t["text"] == want and spec.prepared == ["làm căn cước ở đâu"]
     assert t.get("speculated", 0.0) == (1.0 if final_language == "vi" else 0.0)
+
+
+STATEMENT = "tôi đã nộp hồ sơ đăng ký khai sinh cho cháu từ tuần trước mà đến giờ vẫn chưa nhận được kết quả"
+
+
+@pytest.mark.parametrize(("model", "slow", "wait"), [
+    (True, False, 0.42),  # the classifier calls the statement complete
+    (False, False, 0.55),  # the rules alone: the middle wait
+    (True, True, 1.2),  # "Nói chậm hơn": the long wait
+])
+def test_a_complete_statement_ends_at_the_complete_wait(model: bool, slow: bool, wait: float) -> None:
+    n = len(STATEMENT.split())
+    t = listen(silence(0.5) + tone(n * WORD_S + 0.05) + silence(3.0), Words(STATEMENT), Recorder(),
+               model=model, slow=slow, timeout_s=20.0)
+    assert t["text"] == STATEMENT
+    assert waited(t) == pytest.approx(wait, abs=FRAME_S + 1e-6)
+
+
+def test_a_four_tenths_pause_after_a_complete_statement_keeps_the_turn() -> None:
+    """The resident goes on after 0.4 s: one turn, answered for all of it (the speculation made in
+    the pause is dropped)."""
+    more = "và tôi muốn hỏi bao giờ có"
+    text = f"{STATEMENT} {more}"
+    n1, n2 = len(STATEMENT.split()), len(more.split())
+    spec = Recorder()
+    audio = (silence(0.5) + tone(n1 * WORD_S + 0.05) + silence(0.4) + tone(n2 * WORD_S + 0.05)
+             + silence(3.0))
+    t = listen(audio, Words(text), spec, model=True, timeout_s=20.0)
+    assert t["text"] == text
+    assert spec.prepared == [STATEMENT, text] and spec.dropped == 1
+
+
+class SlowRecorder(Recorder):
+    """A prepare that takes a while (retrieval and synthesis on a busy machine), in its own thread."""
+
+    def __init__(self, matched: bool = False, seconds: float = 0.15) -> None:
+        super().__init__(matched)
+        self.seconds = seconds
+        self.log: list[str] = []
+
+    def prepare(self, transcript: Transcript) -> bool:
+        import time
+
+        self.log.append("start")
+        time.sleep(self.seconds)
+        self.log.append("end")
+        return super().prepare(transcript)
+
+    def drop(self) -> None:
+        self.log.append("drop")
+        super().drop()
+
+
+def test_a_slow_speculation_still_decides_a_matched_turn_at_the_short_wait() -> None:
+    """The file is read faster than real time while the answer is prepared in its own thread: the
+    decision waits for it at the short wait, as a live microphone would see it."""
+    spec = SlowRecorder(matched=True)
+    t = listen(silence(0.5) + tone(3 * WORD_S + 0.05) + silence(3.0), Words("làm giấy khai sinh"), spec)
+    assert waited(t) == pytest.approx(0.3, abs=FRAME_S + 1e-6)
+    assert t["speculated"] == 1.0 and t["prepare_s"] >= 0.15
+
+
+def test_speech_resuming_drops_a_speculation_only_once_it_is_made() -> None:
+    text = "cho bác hỏi ờ làm khai sinh ở đâu"
+    spec = SlowRecorder()
+    audio = silence(0.5) + tone(4 * WORD_S + 0.05) + silence(0.8) + tone(5 * WORD_S + 0.05) + silence(3.0)
+    t = listen(audio, Words(text), spec)
+    assert t["text"] == text
+    assert spec.log == ["start", "end", "drop", "start", "end"]  # never dropped under a running prepare
+    assert spec.prepared == ["cho bác hỏi ờ", text]
