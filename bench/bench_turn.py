@@ -1,18 +1,21 @@
-"""End of turn: today's fixed hang-over vs the words-aware endpointer with speculation → ``## End of turn``.
+"""End of turn: today's fixed hang-over vs the word rules vs the rules + a classifier → ``## End of turn``.
 
-    .venv/bin/python bench/bench_turn.py                 # the whole run (~10 min, mostly real time)
+    .venv/bin/python bench/bench_turn.py                 # the whole run (~15 min, mostly real time)
     .venv/bin/python bench/bench_turn.py --quick         # 2 singles, 3 pairs, 3 filler pairs
     .venv/bin/python bench/bench_turn.py --no-write      # print only
+    .venv/bin/python bench/bench_turn.py --render R.json --note NOTE.md   # re-render a saved run
 
 One process, one run, the kiosk's own wiring (``wiring.build_kiosk_pipeline``: energy VAD, viet-asr
 with Whisper English detection, hybrid retrieval over the sample bundle, template answers,
-espeak-ng, a sound-card stand-in noting its first block). Both endpointers run on the same audio,
-interleaved case by case (who goes first alternates), played in real time through the fake
+espeak-ng, a sound-card stand-in noting its first block). The three endpointers run on the same
+audio, interleaved case by case (who goes first rotates), played in real time through the fake
 microphone (``WavSource(realtime=True)``):
 
-- ``silence``: today's ``[endpoint] turn_end = "silence"``, 0.7 s hang-over, no speculation;
-- ``words``: ``turn_end = "words"`` with the default waits (short / mid / long), answer prepared in
-  the pause.
+- ``silence``: ``[endpoint] turn_end = "silence"``, 0.7 s hang-over, no speculation;
+- ``words``: ``turn_end = "words"``, the word rules' waits (short / mid / long), the answer prepared
+  in the pause;
+- ``model``: ``turn_end = "model"``, as ``words``, and an open ending the classifier over the partial
+  transcript (``speech.vad.turn_model``) scores complete waits ``complete_wait_s``.
 
 Audio, all from the 6 real vieneu recordings (16 kHz), in a quiet room (white noise at -60 dBFS):
 
@@ -25,10 +28,11 @@ Audio, all from the 6 real vieneu recordings (16 kHz), in a quiet room (white no
   has that word there), then 0.8 s of room noise, then another recording.
 
 Measures: end of speech (the last speech frame, audio clock) → first answer block at the sound card
-(wall clock; the source's start pins audio time to wall time); kept whole (the turn did not end in
-the joining pause); the part that is not the waiting (end to end minus the silence waited).
-Also, text only: the word rules vs a logistic regression over the partial transcript, at telling a
-finished question from a pause inside one (``turn_classifier``).
+(wall clock; the source's start pins audio time to wall time), and where that time went (the wait,
+the decision lag, final(), the answer, the first chunk, the player); kept whole (the turn did not
+end in the joining pause, nor anywhere before the last word of the case). Also, text only: the word
+rules vs the rules + classifier at telling a finished question from a pause inside one
+(``turn_classifier``, on the eval questions, which the classifier never saw).
 """
 
 from __future__ import annotations
@@ -55,6 +59,8 @@ RATE = 16000
 LEAD_S, TAIL_S, PAUSE_S, FILLER_PAUSE_S = 0.5, 2.5, 0.4, 0.8
 ROOM_DB = -60.0
 FRAME = 512
+# today's fixed hang-over; the word rules; the word rules plus the classifier (speech.vad.turn_model)
+ENDPOINTERS = ["silence", "words", "model"]
 
 
 def log(msg: str) -> None:
@@ -158,9 +164,12 @@ def cases(quick: bool, asr: Any) -> list[dict[str, Any]]:
                 pieces.append(room(pause_s, seed + i))
                 b_start = sum(len(q) for q in pieces) / RATE
             pieces.append(p)
+        # end of the last speech frame of the whole case (audio clock): a turn that ends before it
+        # cut the speaker off, inside a pause of the recording itself or at the join
+        last_end = (sum(len(q) for q in pieces[:-1]) + (speech_frames(parts[-1])[-1] + 1) * FRAME) / RATE
         pieces.append(room(TAIL_S, seed + 7))
         out.append({"kind": kind, "name": name, "pcm": np.concatenate(pieces).tobytes(),
-                    "b_start": b_start})
+                    "b_start": b_start, "last_end": last_end})
 
     singles = names[:2] if quick else names
     for i, n in enumerate(singles):
@@ -226,12 +235,24 @@ class Rig:
         speech_end, turn_end = t["capture_speech_end_t"], t["capture_turn_end_t"]
         e2e = self.marks["first_write"] - (src.t0 + speech_end)
         waited = turn_end - speech_end
+        t0 = src.t0
+        decided, ended = t["capture_decided_mono"], t["speech_ended"]
+        answered = t.get("answer_ready", ended)
+        first = t.get("first_audio", answered)
+        # where the time after the decision goes (wall clock, seconds)
+        row.update(lag_s=decided - (t0 + turn_end), final_stage_s=ended - decided,
+                   answer_stage_s=answered - ended, synth_stage_s=first - answered,
+                   card_stage_s=self.marks["first_write"] - first,
+                   prepare_s=t.get("capture_prepare_s", 0.0))
         row.update(e2e_s=e2e, waited_s=waited, rest_s=e2e - waited, turn_end_t=turn_end,
                    speculated=t.get("speculated", 0.0), dropped=t.get("speculations_dropped", 0.0),
                    settle_s=t.get("capture_settle_s", 0.0), final_s=t.get("capture_final_s", 0.0),
                    text=self.pipeline.last_timings.get("text", ""))
         if case["b_start"] is not None:
             row["kept_whole"] = turn_end > case["b_start"]
+        # the turn ended on the last word of the case (0.3 s slack: the VAD in the stream may call
+        # the faint last frames differently; a cut inside the recording leaves a word or more)
+        row["to_the_end"] = speech_end >= case["last_end"] - 0.3
         return row
 
 
@@ -246,32 +267,33 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     asr.close()
     res: dict[str, Any] = {"machine": machine(), "waits": settings.endpoint.model_dump(mode="json"),
                            "cases": [{k: v for k, v in c.items() if k != "pcm"} for c in cs],
-                           "rows": {"silence": [], "words": []}}
+                           "rows": {e: [] for e in ENDPOINTERS}}
     log(f"{len(cs)} cases; warm-up")
-    rig.run(cs[0], "words")
-    rig.run(cs[0], "silence")
+    for e in ENDPOINTERS:
+        rig.run(cs[0], e)
     for i, c in enumerate(cs):
-        order = ["silence", "words"] if i % 2 == 0 else ["words", "silence"]
-        for e in order:
+        k = i % len(ENDPOINTERS)
+        for e in ENDPOINTERS[k:] + ENDPOINTERS[:k]:  # who goes first rotates
             res["rows"][e].append(rig.run(c, e))
         log(f"{i + 1}/{len(cs)} {c['kind']} {c['name']}: " + ", ".join(
             f"{e} {res['rows'][e][-1].get('e2e_s', float('nan')):.2f}s"
-            f"{'' if res['rows'][e][-1].get('kept_whole', True) else ' CUT'}" for e in ("silence", "words")))
+            f"{'' if whole(res['rows'][e][-1]) else ' CUT'}" for e in ENDPOINTERS))
     res["classifier"] = turn_classifier()
     return res
 
 
-# ---- rules vs a classifier over the partial transcript (text only) --------------------------------
+# ---- rules vs the classifier over the partial transcript (text only) ------------------------------
 def _strip(text: str) -> str:
     from speech.vad.turn import words_of
 
     return " ".join(words_of(text))
 
 
-def turn_points() -> list[tuple[str, int, str]]:
-    """(text so far, 1 = the question is over / 0 = a pause inside it, split) from the eval questions:
-    each whole question is a turn end; each of its prefixes ending at a comma, or after a word of
-    2+ words into it chosen at random (one per question), is a pause inside the question."""
+def turn_points() -> list[tuple[str, int]]:
+    """(text so far, 1 = the question is over / 0 = a pause inside it) from the eval questions (never
+    used to train the classifier, which learnt from the sample records' examples): each whole
+    question is a turn end; each of its prefixes ending at a comma, and one prefix of 2+ words chosen
+    at random, is a pause inside the question."""
     import random
 
     from bench.report import EVAL
@@ -282,87 +304,56 @@ def turn_points() -> list[tuple[str, int, str]]:
         for line in f.read_text(encoding="utf-8").splitlines():
             if not line.strip():
                 continue
-            row = json.loads(line)
-            text, split = row["text"], row.get("split", "tune")
+            text = json.loads(line)["text"]
             if text.isascii():  # typed without diacritics: not what viet-asr writes
                 continue
             words = _strip(text).split()
             if len(words) < 3:
                 continue
-            out.append((" ".join(words), 1, split))
+            out.append((" ".join(words), 1))
             cut_at = set()
             for chunk in text.split(",")[:-1]:
                 cut_at.add(len(_strip(chunk).split()))
             cut_at.add(rng.randrange(2, len(words)))
             for n in sorted(c for c in cut_at if 1 <= c < len(words)):
-                out.append((" ".join(words[:n]), 0, split))
+                out.append((" ".join(words[:n]), 0))
     return out
 
 
-def _features(text: str) -> dict[str, float]:
-    from speech.vad.turn import Ending, ending
-
-    ws = text.split()
-    f = {f"w1={ws[-1]}": 1.0, f"w2={' '.join(ws[-2:])}": 1.0, "bias": 1.0,
-         f"rule={ending(text, 'vi').value}": 1.0, "len": min(len(ws), 20) / 20}
-    if len(ws) >= 2:
-        f[f"w-2={ws[-2]}"] = 1.0
-    f["rule_finished"] = float(ending(text, "vi") is Ending.FINISHED)
-    return f
-
-
-def _train(rows: list[tuple[dict[str, float], int]], epochs: int = 60, lr: float = 0.3,
-           l2: float = 1e-3) -> dict[str, float]:
-    import math
-    import random
-
-    w: dict[str, float] = {}
-    rng = random.Random(0)
-    rows = list(rows)
-    for _ in range(epochs):
-        rng.shuffle(rows)
-        for f, y in rows:
-            z = sum(w.get(k, 0.0) * v for k, v in f.items())
-            p = 1 / (1 + math.exp(-max(-30, min(30, z))))
-            for k, v in f.items():
-                w[k] = w.get(k, 0.0) - lr * ((p - y) * v + l2 * w.get(k, 0.0))
-    return w
-
-
 def turn_classifier() -> dict[str, Any]:
-    """Rules ("finished" = short wait) vs logistic regression (p ≥ 0.5 = short wait), trained on the
-    tune split, scored on the held-out split: a false "finished" risks a cut at 0.3 s."""
-    import math
-
-    from speech.vad.turn import Ending, ending
+    """Which ends and pauses get a wait shorter than the middle one: the word rules (a question word
+    or particle: the short wait) vs the rules plus the classifier (also an open ending it scores
+    complete: ``complete_wait_s``). A pause given a shorter wait is cut if it lasts longer."""
+    from speech.vad.turn import Ending, ending, sounds_complete
 
     pts = turn_points()
-    train = [(_features(t), y) for t, y, s in pts if s != "heldout"]
-    test = [(t, y) for t, y, s in pts if s == "heldout"]
-    w = _train(train)
+    ends = [t for t, y in pts if y]
+    pauses = [t for t, y in pts if not y]
 
-    def lr_end(t: str) -> bool:
-        z = sum(w.get(k, 0.0) * v for k, v in _features(t).items())
-        return 1 / (1 + math.exp(-max(-30, min(30, z)))) >= 0.5
+    def rate(xs: list[str], fast: Any) -> float:
+        return sum(1 for t in xs if fast(t)) / max(1, len(xs))
 
-    def score(pred: list[bool]) -> dict[str, float]:
-        tp = sum(1 for p, (_, y) in zip(pred, test, strict=True) if p and y)
-        fp = sum(1 for p, (_, y) in zip(pred, test, strict=True) if p and not y)
-        ends = sum(y for _, y in test)
-        return {"precision": tp / max(1, tp + fp), "recall": tp / max(1, ends),
-                "false_end_rate": fp / max(1, len(test) - ends)}
+    def rules(t: str) -> bool:
+        return ending(t, "vi") is Ending.FINISHED
 
-    rules = score([ending(t, "vi") is Ending.FINISHED for t, _ in test])
-    model = score([lr_end(t) for t, _ in test])
-    return {"train": len(train), "test": len(test), "test_ends": sum(y for _, y in test),
-            "rules": rules, "logreg": model}
+    def model(t: str) -> bool:
+        return rules(t) or (ending(t, "vi") is Ending.OPEN and sounds_complete(t, "vi"))
+
+    return {"ends": len(ends), "pauses": len(pauses),
+            "rules": {"ends_fast": rate(ends, rules), "pauses_fast": rate(pauses, rules)},
+            "model": {"ends_fast": rate(ends, model), "pauses_fast": rate(pauses, model),
+                      "pauses_complete_only": rate(pauses, lambda t: model(t) and not rules(t))}}
 
 
 # ---- report ---------------------------------------------------------------------------------------
+def whole(row: dict[str, Any]) -> bool:
+    return bool(row.get("kept_whole", True)) and bool(row.get("to_the_end", True))
+
+
 def vals(rows: list[dict[str, Any]], key: str, kinds: tuple[str, ...] | None = None,
          whole_only: bool = True) -> list[float]:
     return [r[key] for r in rows if key in r and "error" not in r and (kinds is None or r["kind"] in kinds)
-            and (not whole_only or r.get("kept_whole", True))]
+            and (not whole_only or whole(r))]
 
 
 def ms(xs: list[float]) -> str:
@@ -371,105 +362,130 @@ def ms(xs: list[float]) -> str:
     return f"{statistics.median(xs) * 1000:.0f} / {pct(xs, 95) * 1000:.0f}"
 
 
-def kept(rows: list[dict[str, Any]], kind: str) -> str:
+def kept(rows: list[dict[str, Any]], kind: str, key: str = "kept_whole") -> str:
     rs = [r for r in rows if r["kind"] == kind and "error" not in r]
-    return f"{sum(1 for r in rs if r.get('kept_whole'))}/{len(rs)}" if rs else "n/a"
+    return f"{sum(1 for r in rs if r.get(key, True))}/{len(rs)}" if rs else "n/a"
+
+
+def last_recording(case: str) -> str:
+    """The recording whose end is measured (the second of a pair)."""
+    return case.split("+")[-1].split("[")[0]
+
+
+STAGES = (("waited_s", "silence waited after the last word (audio)"),
+          ("lag_s", "decision lag: the deciding frame read → turn declared over (wall)"),
+          ("final_stage_s", "recogniser final() (incl. English detection)"),
+          ("answer_stage_s", "→ answer ready (retrieval, or the prepared one taken)"),
+          ("synth_stage_s", "→ first audio chunk (synthesis, or the prepared one)"),
+          ("card_stage_s", "→ first block at the sound card (player threads)"),
+          ("rest_s", "everything that is not the waiting (end to end − silence waited)"))
 
 
 def report(res: dict[str, Any]) -> str:
     rows = res["rows"]
+    eps = [e for e in ENDPOINTERS if e in rows]
     w = res["waits"]
     cs = res["cases"]
     n = {k: sum(1 for c in cs if c["kind"] == k) for k in ("single", "pair 0.4 s", "filler 0.8 s")}
+    head = " | ".join({"silence": "silence (today)", "words": "words (rules)",
+                       "model": "model (rules + classifier)"}[e] for e in eps)
     lines = [
-        "Today's endpointer (`[endpoint] turn_end = \"silence\"`: 0.7 s hang-over after every question) "
-        "side by side with the words-aware one (`turn_end = \"words\"`: "
+        "Three endpointers side by side, interleaved case by case (who goes first rotates) in one "
+        "process, one run, the kiosk's own wiring (energy VAD, viet-asr with Whisper English "
+        "detection, hybrid retrieval over the sample bundle, template answers, espeak-ng, a "
+        "sound-card stand-in noting the first block), audio played in real time: "
+        "`silence` = `[endpoint] turn_end = \"silence\"`, a fixed "
+        f"{w['hangover_s']} s hang-over after every question; `words` = the word rules: "
         f"{w['short_wait_s']} s after a question word or particle, {w['mid_wait_s']} s otherwise, "
-        f"{w['long_wait_s']} s after a filler or connective; the answer and its first audio prepared "
-        "in the pause), interleaved case by case in one process, one run, the kiosk's own wiring "
-        "(energy VAD, viet-asr with Whisper English detection, hybrid retrieval over the sample bundle, "
-        "template answers, espeak-ng, a sound-card stand-in noting the first block), audio played in "
-        f"real time. Audio from the 6 real vieneu recordings in room noise ({ROOM_DB:.0f} dBFS): "
+        f"{w['long_wait_s']} s after a filler or connective; `model` = the same rules, and an ending "
+        "they leave open that the classifier over the partial transcript (`speech/vad/turn_model.py`) "
+        f"scores complete waits {w.get('complete_wait_s', 0.42)} s. Both word endpointers prepare the "
+        "answer and its first audio in the pause. "
+        f"Audio from the 6 real vieneu recordings in room noise ({ROOM_DB:.0f} dBFS): "
         f"**{n['single']} singles**; **{n['pair 0.4 s']} pairs** trimmed to their speech and joined by "
         f"exactly {PAUSE_S} s; **{n['filler 0.8 s']} filler pairs**: a recording cut at one of its own "
         "dips in energy right after a connective (what the kiosk's streaming recogniser has settled "
         "0.3 s into the pause ends in a word of the `hanging` list, and the reference transcript has "
-        "that word there, within two words), "
-        f"{FILLER_PAUSE_S} s of room noise, then another recording. The recordings "
-        "are statements, not questions: none ends in a question word, so the words endpointer gives "
-        "every one of them the middle wait. Script: `bench/bench_turn.py`. Run on: "
-        f"{res['machine']}.",
+        f"that word there, within two words), {FILLER_PAUSE_S} s of room noise, then another recording. "
+        "The recordings are statements, not questions: none ends in a question word. "
+        "End to end is measured at the end of the last recording of each case, over the runs that "
+        "kept the case whole. Script: `bench/bench_turn.py`. "
+        f"Run on: {res['machine']}.",
         "",
-        "| measure (p50 / p95 ms where two numbers) | silence (today) | words | target |",
-        "|---|---|---|---|",
+        f"| measure (p50 / p95 ms where two numbers) | {head} | target |",
+        "|---|" + "---|" * len(eps) + "---|",
     ]
     for label, kinds in (("singles", ("single",)), ("pairs (end of the 2nd)", ("pair 0.4 s",)),
                          ("filler pairs (end of the 2nd)", ("filler 0.8 s",)), ("all", None)):
-        lines.append(f"| end of speech → first audio, {label} | {ms(vals(rows['silence'], 'e2e_s', kinds))} "
-                     f"| {ms(vals(rows['words'], 'e2e_s', kinds))} | ≤ 500 / ≤ 650 |")
+        lines.append(f"| end of speech → first audio, {label} | "
+                     + " | ".join(ms(vals(rows[e], "e2e_s", kinds)) for e in eps) + " | ≤ 500 / ≤ 650 |")
     lines += [
-        f"| kept whole, pairs joined by {PAUSE_S} s | {kept(rows['silence'], 'pair 0.4 s')} "
-        f"| {kept(rows['words'], 'pair 0.4 s')} | ≥ 95% |",
-        f"| kept whole, filler pairs joined by {FILLER_PAUSE_S} s | {kept(rows['silence'], 'filler 0.8 s')} "
-        f"| {kept(rows['words'], 'filler 0.8 s')} | ≥ 95% |",
-        f"| silence waited after the last word | {ms(vals(rows['silence'], 'waited_s'))} "
-        f"| {ms(vals(rows['words'], 'waited_s'))} | |",
-        f"| everything that is not the waiting (end to end − silence waited) "
-        f"| {ms(vals(rows['silence'], 'rest_s'))} | {ms(vals(rows['words'], 'rest_s'))} | p95 < 150 |",
-        f"| recogniser final() after the decision | {ms(vals(rows['silence'], 'final_s'))} "
-        f"| {ms(vals(rows['words'], 'final_s'))} | |",
-        f"| settling the transcript in the pause (viet-asr decode to the end) | – "
-        f"| {ms(vals(rows['words'], 'settle_s', whole_only=False))} | |",
-        f"| answers prepared in a pause and spoken / pauses talked over (dropped) | – "
-        f"| {sum(r.get('speculated', 0) for r in rows['words']):.0f} / "
-        f"{sum(r.get('dropped', 0) for r in rows['words']):.0f} | |",
+        f"| kept whole, pairs joined by {PAUSE_S} s | "
+        + " | ".join(kept(rows[e], "pair 0.4 s") for e in eps) + " | ≥ 95% |",
+        f"| kept whole, filler pairs joined by {FILLER_PAUSE_S} s | "
+        + " | ".join(kept(rows[e], "filler 0.8 s") for e in eps) + " | ≥ 95% |",
+        "| turn ended on the last word (not inside a recording's own pause), all cases | "
+        + " | ".join(f"{sum(1 for r in rows[e] if r.get('to_the_end') and 'error' not in r)}/"
+                     f"{sum(1 for r in rows[e] if 'error' not in r)}" for e in eps) + " | |",
     ]
+    for key, label in STAGES:
+        lines.append(f"| {label} | " + " | ".join(ms(vals(rows[e], key)) for e in eps)
+                     + (" | p95 < 150 |" if key == "rest_s" else " | |"))
+    lines += [
+        "| answers prepared in a pause and spoken / pauses talked over (dropped) | "
+        + " | ".join("–" if e == "silence" else
+                     f"{sum(r.get('speculated', 0) for r in rows[e]):.0f} / "
+                     f"{sum(r.get('dropped', 0) for r in rows[e]):.0f}" for e in eps) + " | |",
+        "",
+        "End of speech → first audio per recording (the one whose end is measured), p50 / p95 ms over "
+        "its cases, and the silence waited after it:",
+        "",
+        "| recording | cases | " + " | ".join(eps) + " | waited (" + " / ".join(eps) + ") |",
+        "|---|---|" + "---|" * len(eps) + "---|",
+    ]
+    recs = sorted({last_recording(c["name"]) for c in cs})
+    for rname in recs:
+        mine = {e: [r for r in rows[e] if last_recording(r["case"]) == rname] for e in eps}
+        waited = " / ".join(f"{statistics.median(x) * 1000:.0f}" if (x := vals(mine[e], "waited_s"))
+                            else "–" for e in eps)
+        lines.append(f"| {rname} | {len(mine[eps[0]])} | "
+                     + " | ".join(ms(vals(mine[e], "e2e_s")) for e in eps) + f" | {waited} |")
     errors = {e: [r["error"] for r in rs if "error" in r] for e, rs in rows.items()}
     if any(errors.values()):
         lines += ["", "Runs without an answer: " + "; ".join(f"{k}: {v}" for k, v in errors.items() if v)]
-    cut = [f"{r['case']} (turn ended {r['turn_end_t']:.2f} s)" for r in rows["words"]
-           if r.get("kept_whole") is False]
-    if cut:
-        lines += ["", "Cut inside the pause by the words endpointer: " + "; ".join(cut) + "."]
-    if res.get("note"):
-        lines += ["", str(res["note"])]
+    for e in eps[1:]:
+        cut = [f"{r['case']} (turn ended {r['turn_end_t']:.2f} s)" for r in rows[e]
+               if "error" not in r and not whole(r)]
+        if cut:
+            lines += ["", f"Cut by `{e}`: " + "; ".join(cut) + "."]
     fillers = sorted({c["cut_text"] for c in cs if c.get("cut_text")})
     if fillers:
         lines += ["", "Filler cuts used (what the kiosk heard at the pause): "
                   + "; ".join(f"“{t}”" for t in fillers) + "."]
     c = res["classifier"]
-    r, m = c["rules"], c["logreg"]
+    r, m = c["rules"], c["model"]
     lines += [
         "",
-        "**Rules vs a classifier** over the transcript so far (text only; `turn_classifier`): turn ends = "
-        "the Vietnamese eval questions with diacritics (bench/eval/vi_*.jsonl) as viet-asr would write "
-        "them (lowercase, no punctuation); pauses inside a turn = each question's prefixes ending at a "
-        "comma plus one random prefix of 2+ words. Logistic regression (last word, last two words, the "
-        "word before, the rule's verdict, length) trained on the tune split "
-        f"({c['train']} points), scored on the held-out split ({c['test']} points, {c['test_ends']} "
-        "turn ends). \"End\" = the short wait; a false end is a pause inside a question that would be "
-        "cut if it lasted longer than the short wait.",
+        "**Rules vs the classifier, text only** (`turn_classifier`): the Vietnamese eval questions "
+        "with diacritics (bench/eval/vi_*.jsonl, never used to train the classifier) as viet-asr "
+        f"writes them: {c['ends']} turn ends, and {c['pauses']} pauses inside a turn (each question's "
+        "prefixes ending at a comma plus one random prefix of 2+ words). The classifier is a logistic "
+        "regression over the last word, the last two words, the word before the last, the first word, "
+        "the length and the rules' verdict, trained on text only: the sample records' `examples` "
+        "as complete turns, their truncations at every word and at every comma, and truncations "
+        "followed by a filler, as pauses (`python -m speech.vad.turn_model --write`); its threshold "
+        "is the lowest at which ≤ 5% of the comma pauses and ≤ 10% of the word pauses of held-out "
+        "records score complete. English: too few held-out examples to meet that, so English keeps "
+        "the rules alone.",
         "",
-        "| | precision of \"end\" | recall (ends given the short wait) | false ends (of pauses) |",
-        "|---|---|---|---|",
-        f"| word rules (kept) | {r['precision']:.2f} | {r['recall']:.2f} | {r['false_end_rate']:.2f} |",
-        f"| logistic regression | {m['precision']:.2f} | {m['recall']:.2f} | {m['false_end_rate']:.2f} |",
-        "",
-        "The first word lists scored 0.76 precision / 0.56 recall on the held-out split against 0.86 / 0.91 "
-        "for the regression: the misses on the *tune* split were a final particle followed by the person "
-        "addressed (\"… hả cháu\", \"… không cháu\"), which the lists now hold (`speech/vad/turn_words.py`); "
-        "with them the rules and the regression are level, so the rules stay: no training data to ship, "
-        "readable and editable per language, and the regression's gain came from the same phrasing. "
-        "About one pause in six inside a question ends in a question word (\"… được không, …\", \"… ở "
-        "đâu, …\"): such a pause is cut only if it lasts longer than the short wait.",
-        "",
-        f"Why the middle wait is {w['mid_wait_s']} s: the recordings' own pauses inside a sentence, as the "
-        "energy VAD sees them, reach 0.51 s (Ngọc, at its comma) and 0.45 s (Vĩnh); a middle wait of "
-        "0.45 s would end Ngọc's sentence at its comma. A sentence that ends in neither a question "
-        "word nor a connective, like all six "
-        "recordings, therefore waits 0.55 s (18 frames of 32 ms: 0.576 s), and its end to end cannot go "
-        "below that; a question ending in a question word or particle waits 0.3 s (0.32 s).",
+        "| | ends given a wait shorter than the middle one | pauses given one (cut if longer) |",
+        "|---|---|---|",
+        f"| word rules (short wait) | {r['ends_fast']:.2f} | {r['pauses_fast']:.2f} |",
+        f"| rules + classifier (short or complete wait) | {m['ends_fast']:.2f} | {m['pauses_fast']:.2f} "
+        f"(of which {m['pauses_complete_only']:.2f} at the complete wait) |",
     ]
+    if res.get("note"):
+        lines += ["", str(res["note"])]
     return "\n".join(lines)
 
 
@@ -481,11 +497,14 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--json", type=Path, help="also write the raw results here")
     ap.add_argument("--render", type=Path, metavar="JSON", help="only re-render a saved --json result")
     ap.add_argument("--classifier", action="store_true", help="only the text comparison, printed")
+    ap.add_argument("--note", type=Path, help="a file whose text ends the section (the run's reading)")
     args = ap.parse_args(argv)
     if args.classifier:
         sys.stdout.write(json.dumps(turn_classifier(), indent=1) + "\n")
         return 0
     res = json.loads(args.render.read_text(encoding="utf-8")) if args.render else run(args)
+    if args.note:
+        res["note"] = args.note.read_text(encoding="utf-8").strip()
     if args.json and not args.render:
         args.json.write_text(json.dumps(res, ensure_ascii=False, indent=1, default=str), encoding="utf-8")
     body = report(res)

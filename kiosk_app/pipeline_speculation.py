@@ -3,8 +3,10 @@
 ``AnswerSpeculation`` is the ``speech.capture.Speculation`` the pipeline hands to capture for one
 voice question. When the speaker pauses (``[endpoint] short_wait_s`` of silence), capture settles
 the transcript so far and calls ``prepare``: retrieval and the answer (``Knowledge.ask_stream`` /
-``ask``), then the first audio chunk of its first sentence, all in the worker thread at once. If
-the speaker goes on, capture calls ``drop`` and everything is forgotten. When the turn ends, the
+``ask``), then the first audio chunk of its first sentence, at once, in a thread of its own
+(``speech.capture`` goes on listening meanwhile, so the recogniser keeps up and English detection
+starts on time, and waits for it when the turn ends). If the speaker goes on, capture waits for
+``prepare`` to return and calls ``drop``: everything is forgotten. When the turn ends, the
 pipeline ``take``s the prepared answer if it was made for exactly the final transcript (text and
 language; English detection may still switch it) and speaks it with the chunk already made.
 

@@ -24,8 +24,11 @@ meaningful for a file read faster than real time too (as long as processing keep
 End of turn (``turn`` given, or ``[endpoint] turn_end = "words"``): 0.1 s before ``short_wait_s`` of
 silence is over (``TurnContext.speculate_s``) the recogniser's transcript so far is settled
 (decoded to the end without closing the session), the
-``Speculation`` prepares an answer for it, and ``speech.vad.turn.decide`` ends the turn after the
-wait those words call for (short after "… không", long after "… thì", middle otherwise). Speech that
+``Speculation`` prepares an answer for it in a thread of its own while listening goes on, and
+``speech.vad.turn.decide`` ends the turn after the wait those words call for (short after "…
+không", long after "… thì", ``complete_s`` after an open ending the classifier calls complete when
+``turn.model``, middle otherwise); the prepared answer is waited for at the short wait (it may
+name a procedure and an aspect: the short wait) and when the turn ends. Speech that
 resumes drops the speculation (``Speculation.drop``) and the session goes on. A pause whose
 transcript has no words at all was noise (a door, a cough, a chair): it is forgotten and listening
 goes on until the button-press timeout.
@@ -145,6 +148,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     session_spent = False  # final() closed the session: a resumed utterance needs a new one
     spec: Transcript | None = None  # settled during the current pause (None: none, or speech resumed)
     preparing: _Preparing | None = None  # the answer for ``spec``, made in its own thread
+    preparing_from_t = 0.0  # when it started (audio clock, as a live microphone would see it)
     wordless_s = 0.0  # sound heard that had no words (forgotten at a pause)
     last_partial = ""
     pending = b""
@@ -232,7 +236,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         if preparing is not None:
             preparing.wait()  # the answer for the pause's words: the pipeline takes it at once
             timings["prepare_s"] = preparing.spent_s
-            spec_ready_t = clock.audio_t + max(0.0, preparing.ended_at - clock.read_at)
+            spec_ready_t = preparing_from_t + preparing.spent_s
             if spec is not None and (transcript.text, transcript.language) == (spec.text, spec.language):
                 timings["ready_t"] = max(timings["ready_t"], spec_ready_t)
                 timings["speculated"] = 1.0
@@ -244,7 +248,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
 
     def on_pause() -> bool:
         """Short silence reached: settle, speculate, maybe end now. True: the turn is over."""
-        nonlocal spec, preparing, wordless_s
+        nonlocal spec, preparing, preparing_from_t, wordless_s
         assert turn is not None
         settled = settle()
         if not settled.text.strip():  # a door, a cough, a chair: no words, not a question
@@ -256,6 +260,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         spec = settled
         if turn.speculation is not None:
             timings["speculations"] += 1
+            preparing_from_t = clock.audio_t + (time.perf_counter() - clock.read_at)
             preparing = _Preparing(turn.speculation, settled)
         return over()
 

@@ -34,6 +34,7 @@ from speech.asr.base import Recognizer, RecognizerSession, Transcript
 from speech.asr.whisper_engine import RATE, Analysis, SpeculativeBuffer
 
 log = logging.getLogger(__name__)
+PAUSE_QUIET_S = 0.2  # quiet after speech that starts English detection ahead of final()
 
 
 @dataclass(frozen=True, slots=True)
@@ -118,7 +119,11 @@ class AutoLanguageSession:
             from speech.resample import Resampler
 
             self._resampler = Resampler(sample_rate, RATE)
-        self._buf: SpeculativeBuffer[Analysis | None] = SpeculativeBuffer(self._analyse, interval_s=0)
+        # Detection starts 0.2 s into a pause, when speech.capture settles the words and prepares
+        # the answer (speech.vad.turn, default short wait - 0.1 s), so both are done by the time the
+        # turn ends (issue 19); at Whisper's default 0.25 s final() waited for it at a 0.45 s end.
+        self._buf: SpeculativeBuffer[Analysis | None] = SpeculativeBuffer(
+            self._analyse, interval_s=0, quiet_s=PAUSE_QUIET_S)
         self.analysis: Analysis | None = None  # for the CLI's --json and benchmarks
         self.reused = False
 
