@@ -52,7 +52,7 @@ from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, WavSource, read
 from speech.vad.base import VoiceDetector
 from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
 from speech.vad.energy import level_db, level_meter
-from speech.vad.turn import Speculation, Turn, TurnContext, decide
+from speech.vad.turn import Speculation, Turn, TurnContext, decide, turn_wait
 
 if TYPE_CHECKING:
     from kiosk_app.settings import EndpointSettings, Settings
@@ -264,13 +264,20 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
             preparing = _Preparing(turn.speculation, settled)
         return over()
 
+    def matters_if_matched(text: str) -> bool:
+        assert turn is not None
+        kw: dict[str, Any] = {"slow": turn.slow, "waits": turn.waits, "model": turn.model}
+        return turn_wait(text, turn.language, matched=True, **kw) != turn_wait(text, turn.language, **kw)
+
     def over() -> bool:
         """The turn is over after this much silence, for these words (and, once the short wait is
-        reached, whether the prepared answer names a procedure and an aspect: waited for then,
-        so a file decides as a live microphone does however fast it is read)."""
+        reached, whether the prepared answer names a procedure and an aspect, when that changes the
+        wait: waited for then, so a file decides as a live microphone does however fast it is read;
+        otherwise listening never waits for the answer before the turn ends)."""
         assert turn is not None and spec is not None
         matched = False
-        if preparing is not None and (preparing.done or ep.silence_s + 1e-9 >= turn.waits.short_s):
+        if preparing is not None and (preparing.done or (
+                ep.silence_s + 1e-9 >= turn.waits.short_s and matters_if_matched(spec.text))):
             preparing.wait()
             matched = preparing.matched
         return decide(ep.silence_s, spec.text, turn.language, slow=turn.slow, matched=matched,

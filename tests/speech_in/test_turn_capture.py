@@ -219,3 +219,32 @@ def test_speech_resuming_drops_a_speculation_only_once_it_is_made() -> None:
     assert t["text"] == text
     assert spec.log == ["start", "end", "drop", "start", "end"]  # never dropped under a running prepare
     assert spec.prepared == ["cho bác hỏi ờ", text]
+
+
+@pytest.mark.parametrize(("text", "listens_on"), [
+    ("cho bác hỏi ờ", True),  # a filler: the long wait whatever the answer says, no need to wait for it
+    ("làm giấy khai sinh", False),  # open: the answer may end it at the short wait, so it is waited for
+])
+def test_listening_goes_on_while_the_answer_is_prepared(text: str, listens_on: bool) -> None:
+    """Prepare blocks until the microphone has been read 0.4 s further into the pause (or 1 s)."""
+    import threading
+
+    n = len(text.split())
+    audio = silence(0.5) + tone(n * WORD_S + 0.05) + silence(3.0)
+    read_on = threading.Event()
+    seen: list[bool] = []
+
+    class Watching(FakeSource):
+        def read(self, timeout: float) -> bytes | None:
+            if self.reads * FRAME_S > 0.5 + n * WORD_S + 0.2 + 0.4:
+                read_on.set()
+            return super().read(timeout)
+
+    class Waiting(Recorder):
+        def prepare(self, transcript: Transcript) -> bool:
+            seen.append(read_on.wait(1.0))
+            return super().prepare(transcript)
+
+    turn = TurnContext(W, "vi", False, Waiting())
+    utt = capture_utterance(Watching(audio), FakeVad(), Words(text), EndpointSettings(), turn=turn)
+    assert utt.transcript.text == text and seen == [listens_on]
