@@ -148,6 +148,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     session_spent = False  # final() closed the session: a resumed utterance needs a new one
     spec: Transcript | None = None  # settled during the current pause (None: none, or speech resumed)
     preparing: _Preparing | None = None  # the answer for ``spec``, made in its own thread
+    live = bool(getattr(source, "realtime", True))  # False: a file read as fast as it goes
     preparing_from_t = 0.0  # when it started (audio clock, as a live microphone would see it)
     wordless_s = 0.0  # sound heard that had no words (forgotten at a pause)
     last_partial = ""
@@ -270,14 +271,15 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         return turn_wait(text, turn.language, matched=True, **kw) != turn_wait(text, turn.language, **kw)
 
     def over() -> bool:
-        """The turn is over after this much silence, for these words (and, once the short wait is
-        reached, whether the prepared answer names a procedure and an aspect, when that changes the
-        wait: waited for then, so a file decides as a live microphone does however fast it is read;
-        otherwise listening never waits for the answer before the turn ends)."""
+        """The turn is over after this much silence, for these words, and whether the prepared
+        answer names a procedure and an aspect (the short wait for an open ending): live, as soon as
+        it is made (listening never waits for it before the turn ends); from a file read faster
+        than real time, waited for at the short wait, so the file decides as a live microphone
+        would on a fast machine, however fast it is read."""
         assert turn is not None and spec is not None
         matched = False
         if preparing is not None and (preparing.done or (
-                ep.silence_s + 1e-9 >= turn.waits.short_s and matters_if_matched(spec.text))):
+                not live and ep.silence_s + 1e-9 >= turn.waits.short_s and matters_if_matched(spec.text))):
             preparing.wait()
             matched = preparing.matched
         return decide(ep.silence_s, spec.text, turn.language, slow=turn.slow, matched=matched,

@@ -32,10 +32,17 @@ class Recorder:
         self.dropped += 1
 
 
+class FileSource(FakeSource):
+    """Audio read as fast as it goes (a file, ``WavSource(realtime=False)``): decisions that depend on
+    the prepared answer wait for it, so they do not depend on the speed of the machine."""
+
+    realtime = False
+
+
 def listen(audio: bytes, rec: Words, spec: Recorder | None = None, *, slow: bool = False,
            timeout_s: float = 6.0, model: bool = False) -> dict[str, float]:
     turn = TurnContext(W, "vi", slow, spec, model=model)
-    utt = capture_utterance(FakeSource(audio), FakeVad(), rec,
+    utt = capture_utterance(FileSource(audio), FakeVad(), rec,
                             EndpointSettings(no_speech_timeout_s=timeout_s), turn=turn)
     return {**utt.timings, "speech_s": utt.speech_s, "text": utt.transcript.text}  # type: ignore[dict-item]
 
@@ -221,11 +228,14 @@ def test_speech_resuming_drops_a_speculation_only_once_it_is_made() -> None:
     assert spec.prepared == ["cho bác hỏi ờ", text]
 
 
-@pytest.mark.parametrize(("text", "listens_on"), [
-    ("cho bác hỏi ờ", True),  # a filler: the long wait whatever the answer says, no need to wait for it
-    ("làm giấy khai sinh", False),  # open: the answer may end it at the short wait, so it is waited for
+@pytest.mark.parametrize(("text", "realtime", "listens_on"), [
+    ("cho bác hỏi ờ", False, True),  # a filler: the long wait whatever the answer says
+    ("cho bác hỏi ờ", True, True),
+    ("làm giấy khai sinh", True, True),  # live: the turn never waits for the answer before it ends
+    ("làm giấy khai sinh", False, False),  # a file: open, the answer may end it at the short wait
 ])
-def test_listening_goes_on_while_the_answer_is_prepared(text: str, listens_on: bool) -> None:
+def test_listening_goes_on_while_the_answer_is_prepared(text: str, realtime: bool, listens_on: bool
+                                                         ) -> None:
     """Prepare blocks until the microphone has been read 0.4 s further into the pause (or 1 s)."""
     import threading
 
@@ -246,5 +256,7 @@ def test_listening_goes_on_while_the_answer_is_prepared(text: str, listens_on: b
             return super().prepare(transcript)
 
     turn = TurnContext(W, "vi", False, Waiting())
-    utt = capture_utterance(Watching(audio), FakeVad(), Words(text), EndpointSettings(), turn=turn)
+    source = Watching(audio)
+    source.realtime = realtime  # type: ignore[attr-defined]
+    utt = capture_utterance(source, FakeVad(), Words(text), EndpointSettings(), turn=turn)
     assert utt.transcript.text == text and seen == [listens_on]
