@@ -1,6 +1,6 @@
 """A small classifier over the partial transcript: does the question sound complete? Pure at run time.
 
-``p_complete(text, language)`` is a logistic regression over a few word features of the transcript so
+``speech.vad.turn.p_complete(text, language)`` is a logistic regression over a few word features of the transcript so
 far: its last word, last two words, the word before the last, its first word (a fronted "nếu …",
 "khi …", "trong …" wants a main clause), its length (bucketed) and the word rules' verdict
 (``speech.vad.turn.ending``). Its weights are DATA per language in ``speech.vad.turn_weights``,
@@ -8,11 +8,15 @@ written by ``python -m speech.vad.turn_model --write`` from text only: the examp
 sample bundle (``knowledge/sample/records/*.yaml``: ``examples`` for Vietnamese, ``examples_en``
 for English) are the complete turns; their truncations at every word boundary, at every comma, and
 truncations followed by a filler or connective are the pauses inside a turn. Nothing is learnt from
-recordings. Training is deterministic (full-batch gradient descent, numpy) and takes about a second.
+recordings. Training is deterministic (full-batch Adam, numpy) and takes a few seconds.
 
 ``speech.vad.turn`` uses it only for words the rules leave open (neither a question word nor a
 filler): at or above the language's threshold (``TURN_THRESHOLDS``, chosen on held-out records,
-see ``build``) the turn waits ``complete_wait_s`` instead of the middle wait.
+see ``build``) the turn waits ``complete_wait_s`` instead of the middle wait
+(``[endpoint] turn_end = "model"``). It did not beat the rules on the end-of-turn bench
+(docs/benchmarks.md, "End of turn"): it leans on the length, so a long clause sounds complete, and
+the recordings' own pauses at a comma after one (0.45 and 0.51 s) were cut; the default stays
+``"words"``.
 """
 
 from __future__ import annotations
