@@ -52,7 +52,7 @@ from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, WavSource, read
 from speech.vad.base import VoiceDetector
 from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
 from speech.vad.energy import level_db, level_meter
-from speech.vad.turn import Speculation, Turn, TurnContext, decide, turn_wait
+from speech.vad.turn import Speculation, Turn, TurnContext, decide, turn_wait, words_of
 
 if TYPE_CHECKING:
     from kiosk_app.settings import EndpointSettings, Settings
@@ -62,6 +62,7 @@ log = logging.getLogger(__name__)
 PREROLL_S = 0.3  # audio before the onset fed to the recogniser; an engine may ask for more (preroll_s)
 READ_TIMEOUT_S = 0.1
 STALL_S = 2.0  # a source that delivers nothing for this long has failed
+RESETTLE_AFTER_S = 0.15  # after the pause's first decode, decode again this much later (last word)
 LEAD_SILENCE_S = 0.5  # transcribe_file: recordings often start on the first word; a live mic never does
 
 
@@ -149,6 +150,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     spec: Transcript | None = None  # settled during the current pause (None: none, or speech resumed)
     preparing: _Preparing | None = None  # the answer for ``spec``, made in its own thread
     live = bool(getattr(source, "realtime", True))  # False: a file read as fast as it goes
+    resettled = False  # the current pause was decoded a second time
     preparing_from_t = 0.0  # when it started (audio clock, as a live microphone would see it)
     wordless_s = 0.0  # sound heard that had no words (forgotten at a pause)
     last_partial = ""
@@ -227,8 +229,11 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         # respell the last word over the silence that followed, which would throw the prepared answer
         # away for nothing); final() still closes the session and decides the language (English
         # detection), and a switched language wins. After a fallback settle final() already ran.
+        # But words the decoder added at the end are the question's last word, which it emits only
+        # after enough trailing audio (viet-asr: ~0.3 s after a pause settled mid-utterance): the
+        # longer transcript wins and the answer is made for it.
         transcript = spec if spec is not None and session_spent else session.final()
-        if spec is not None and transcript.language == spec.language:
+        if spec is not None and transcript.language == spec.language and not _extends(transcript, spec):
             transcript = spec
         timings["final_s"] = time.perf_counter() - t0
         timings["asr_s"] += timings["final_s"]
@@ -249,7 +254,8 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
 
     def on_pause() -> bool:
         """Short silence reached: settle, speculate, maybe end now. True: the turn is over."""
-        nonlocal spec, preparing, preparing_from_t, wordless_s
+        nonlocal spec, preparing, preparing_from_t, wordless_s, resettled
+        resettled = False
         assert turn is not None
         settled = settle()
         if not settled.text.strip():  # a door, a cough, a chair: no words, not a question
@@ -264,6 +270,23 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
             preparing_from_t = clock.audio_t + (time.perf_counter() - clock.read_at)
             preparing = _Preparing(turn.speculation, settled)
         return over()
+
+    def resettle() -> None:
+        """Later in the pause, decode again: the last word may have come out only now; if the words
+        changed, the answer is prepared again for them (and the turn decided on them)."""
+        nonlocal spec, preparing, preparing_from_t, resettled
+        assert turn is not None and spec is not None
+        resettled = True
+        again = settle()
+        if not again.text.strip() or words_of(again.text) == words_of(spec.text):
+            return
+        timings["resettled"] = timings.get("resettled", 0.0) + 1
+        forget_speculation()
+        spec = again
+        if turn.speculation is not None:
+            timings["speculations"] += 1
+            preparing_from_t = clock.audio_t + (time.perf_counter() - clock.read_at)
+            preparing = _Preparing(turn.speculation, again)
 
     def matters_if_matched(text: str) -> bool:
         assert turn is not None
@@ -330,6 +353,9 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
                 elif session is not None:
                     feed(frame)
                 preroll.append(frame)
+                if kind is None and spec is not None and not resettled and not session_spent \
+                        and turn is not None and ep.silence_s + 1e-9 >= turn.speculate_s + RESETTLE_AFTER_S:
+                    resettle()
                 if (kind is EndpointKind.PAUSE and turn is not None and on_pause()) or (
                         kind is None and spec is not None and over()):
                     ev = ep.end()
@@ -345,6 +371,12 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
             drop_session()
         if spec is not None and not ep.done:
             forget_speculation()  # cancelled or failed while a speculation was held
+
+
+def _extends(longer: Transcript, shorter: Transcript) -> bool:
+    """``longer``'s words are ``shorter``'s and more after them."""
+    a, b = words_of(longer.text), words_of(shorter.text)
+    return len(a) > len(b) and a[:len(b)] == b
 
 
 def _nothing_said(why: str, wordless_s: float) -> str:

@@ -1,9 +1,9 @@
 """A small classifier over the partial transcript: does the question sound complete? Pure at run time.
 
-``speech.vad.turn.p_complete(text, language)`` is a logistic regression over a few word features of the transcript so
-far: its last word, last two words, the word before the last, its first word (a fronted "nếu …",
-"khi …", "trong …" wants a main clause), its length (bucketed) and the word rules' verdict
-(``speech.vad.turn.ending``). Its weights are DATA per language in ``speech.vad.turn_weights``,
+``speech.vad.turn.p_complete(text, language)`` is a logistic regression over a few word features of
+the transcript so far: its last word, last two words, the word before the last, its first word (a
+fronted "nếu …", "khi …", "trong …" wants a main clause), its length (bucketed) and the word rules'
+verdict (``speech.vad.turn.ending``). Its weights are DATA per language in ``speech.vad.turn_weights``,
 written by ``python -m speech.vad.turn_model --write`` from text only: the example questions of the
 sample bundle (``knowledge/sample/records/*.yaml``: ``examples`` for Vietnamese, ``examples_en``
 for English) are the complete turns; their truncations at every word boundary, at every comma, and

@@ -260,3 +260,38 @@ def test_listening_goes_on_while_the_answer_is_prepared(text: str, realtime: boo
     source.realtime = realtime  # type: ignore[attr-defined]
     utt = capture_utterance(source, FakeVad(), Words(text), EndpointSettings(), turn=turn)
     assert utt.transcript.text == text and seen == [listens_on]
+
+
+class LastWordLate(Words):
+    """A decoder that gives the last word heard only after 0.3 s of quiet audio after it (viet-asr after
+    a pause settled mid-utterance)."""
+
+    def start(self, sample_rate: int) -> _Session:
+        session = super().start(sample_rate)
+        quiet = [0.0]
+        accept = session.accept
+
+        def counting(pcm16: bytes) -> None:
+            before = session.loud_s
+            accept(pcm16)
+            quiet[0] = 0.0 if session.loud_s > before else quiet[0] + len(pcm16) / 2 / 16000
+
+        def text() -> Transcript:
+            n = int(session.loud_s / WORD_S + 1e-6) - (1 if quiet[0] < 0.3 - 1e-6 else 0)
+            return Transcript(" ".join(self.words[:max(0, n)]))
+
+        session.accept = counting  # type: ignore[method-assign]
+        session.settle = text
+        session.partial = lambda: text().text  # type: ignore[method-assign]
+        session.final = text  # type: ignore[method-assign]
+        return session
+
+
+def test_the_last_word_the_decoder_gives_late_is_part_of_the_question() -> None:
+    text = "làm giấy khai sinh cho con"
+    spec = Recorder()
+    t = listen(silence(0.5) + tone(6 * WORD_S + 0.05) + silence(3.0), LastWordLate(text), spec)
+    assert t["text"] == text  # not "làm giấy khai sinh cho"
+    assert spec.prepared == ["làm giấy khai sinh cho", text] and spec.dropped == 1  # decoded again
+    assert t["speculated"] == 1.0  # the answer spoken was prepared for the whole question
+    assert waited(t) == pytest.approx(0.55, abs=FRAME_S + 1e-6)
