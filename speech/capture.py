@@ -27,8 +27,11 @@ silence is over (``TurnContext.speculate_s``) the recogniser's transcript so far
 ``Speculation`` prepares an answer for it in a thread of its own while listening goes on, and
 ``speech.vad.turn.decide`` ends the turn after the wait those words call for (short after "…
 không", long after "… thì", ``complete_s`` after an open ending the classifier calls complete when
-``turn.model``, middle otherwise); the prepared answer is waited for at the short wait (it may
-name a procedure and an aspect: the short wait) and when the turn ends. Speech that
+``turn.model``, middle otherwise). The answer may also end an open turn at the short wait (it
+names a procedure and an aspect): live as soon as it is made, from a file read faster than real time
+waited for at the short wait. ``RESETTLE_AFTER_S`` later the pause is decoded again (viet-asr may
+give the last word only then) and the answer prepared again if the words changed; when the turn
+ends the prepared answer is waited for, and a final transcript that adds words wins. Speech that
 resumes drops the speculation (``Speculation.drop``) and the session goes on. A pause whose
 transcript has no words at all was noise (a door, a cough, a chair): it is forgotten and listening
 goes on until the button-press timeout.
