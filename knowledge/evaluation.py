@@ -128,6 +128,17 @@ def load_rows(paths: Iterable[Path], split: str = "all") -> list[EvalRow]:
     if split not in SPLITS:
         raise ValueError(f"split must be one of {SPLITS}")
     rows: list[EvalRow] = []
+
+    def _strings(value: object) -> tuple[str, ...]:
+        """A field given as one string or a list of strings (writers use both)."""
+        if value is None or value == "":
+            return ()
+        if isinstance(value, str):
+            return (value,)
+        if isinstance(value, list) and all(isinstance(v, str) for v in value):
+            return tuple(value)
+        raise TypeError(f"expected a string or a list of strings, not {value!r}")
+
     for path in paths:
         for n, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
             if not line.strip():
@@ -136,9 +147,9 @@ def load_rows(paths: Iterable[Path], split: str = "all") -> list[EvalRow]:
                 d = json.loads(line)
                 row = EvalRow(id=str(d["id"]), text=str(d["text"]), expect=d.get("expect") or None,
                               aspect=d.get("aspect") or None, split=str(d.get("split", "heldout")),
-                              source=Path(path).name, also=tuple(d.get("also") or ()),
+                              source=Path(path).name, also=_strings(d.get("also")),
                               oos=d.get("oos") or None, kind=str(d.get("kind") or ""),
-                              context=tuple(d.get("context") or ()))
+                              context=_strings(d.get("context")))
             except (json.JSONDecodeError, KeyError, TypeError) as err:
                 raise ValueError(f"{path}:{n}: not an evaluation row ({err})") from err
             if split == "all" or row.split == split:

@@ -42,3 +42,15 @@ def test_out_of_scope_refusal_target(heldout: EvalReport) -> None:
 
 def test_expected_procedure_is_ranked_first(heldout: EvalReport) -> None:
     assert heldout.retrieval_top1 >= 0.95, heldout.confusions()
+
+
+def test_context_and_also_given_as_one_string_are_one_question(tmp_path: Path) -> None:
+    """Writers of blind sets give ``context``/``also`` as a list or as one string; a string must not
+    turn into one question per character (blind set 4's follow-ups were asked that way once)."""
+    f = tmp_path / "set.jsonl"
+    f.write_text('{"id": "a", "text": "thế còn lệ phí?", "expect": "khai-sinh", "context": "Khai sinh ở đâu?", '
+                 '"also": "khai-tu"}\n{"id": "b", "text": "x", "expect": null, "context": ["một", "hai"]}\n',
+                 encoding="utf-8")
+    a, b = load_rows([f])
+    assert a.context == ("Khai sinh ở đâu?",) and a.also == ("khai-tu",)
+    assert b.context == ("một", "hai") and b.also == ()
