@@ -184,11 +184,12 @@ def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bo
 
 @dataclass(frozen=True, slots=True)
 class Held:
-    """A version the kiosk holds, for the import's version policy: its identity and the sha256 of its
-    ``manifest.json`` (``knowledge.version_policy``)."""
+    """A version the kiosk holds, for the import's version policy (``knowledge.version_policy``): its
+    identity, the sha256 of its ``manifest.json`` and the members it lists."""
 
     info: BundleInfo
     manifest_sha256: str
+    files: dict[str, str]  # its manifest's member -> sha256: what the bundle holds
 
     @property
     def builtin_sample(self) -> bool:
@@ -208,8 +209,9 @@ def held_versions(root: Path, current: str | None) -> tuple[Held | None, list[He
         if info is None:
             continue
         try:
-            h = Held(info, sha256_bytes((path / MANIFEST).read_bytes()))
-        except OSError:
+            raw = (path / MANIFEST).read_bytes()
+            h = Held(info, sha256_bytes(raw), dict(parse_manifest(raw).files))
+        except (OSError, BundleError):
             continue
         held.append(h)
         if path.name == current:

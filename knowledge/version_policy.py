@@ -6,7 +6,7 @@ anomaly, each with a stable code, a precise English message and a Vietnamese sen
 | code                  | when                                                 | staff may confirm       |
 |-----------------------|------------------------------------------------------|-------------------------|
 | bundle-version-reused | a version already on the kiosk (active or kept) with | no: refused; a changed  |
-|                       | other content (its ``manifest.json`` differs)        | bundle needs a new one  |
+|                       | other content (other members or member hashes)       | bundle needs a new one  |
 | bundle-future-date    | ``created`` later than the kiosk clock + CLOCK_SKEW  | --allow-future-date     |
 | bundle-other-id       | another ``bundle_id`` than the active bundle's       | --allow-other-bundle    |
 | bundle-downgrade      | same id, older version or older ``created``          | --allow-downgrade       |
@@ -80,22 +80,24 @@ def _d(when: datetime) -> str:
     return when.strftime("%d/%m/%Y")
 
 
-def version_problems(new: Manifest, manifest_sha256: str, active: Held | None, held: Sequence[Held],
-                     now: datetime, *, builtin_sample: bool = False) -> list[VersionProblem]:
-    """Every anomaly of importing ``new`` (manifest sha256 ``manifest_sha256``) onto a kiosk whose
-    active bundle is ``active`` and which holds ``held`` (all kept versions, the active one too), at
-    kiosk time ``now`` (aware). Refused-outright problems come first. ``builtin_sample``: ``new`` is
-    the built-in sample (``kiosk bundle import --sample``)."""
+def version_problems(new: Manifest, active: Held | None, held: Sequence[Held], now: datetime, *,
+                     builtin_sample: bool = False) -> list[VersionProblem]:
+    """Every anomaly of importing ``new`` onto a kiosk whose active bundle is ``active`` and which
+    holds ``held`` (every kept version, the active one too), at kiosk time ``now`` (aware).
+    Refused-outright problems come first. ``builtin_sample``: ``new`` is the built-in sample
+    (``kiosk bundle import --sample``). The content of a version is the members its manifest lists
+    with their sha256: a rebuild of the same records under the same version is the same content."""
     out: list[VersionProblem] = []
     if not builtin_sample:
         for h in held:
-            if (h.info.bundle_id, h.info.version) == (new.bundle_id, new.version) \
-                    and h.manifest_sha256 != manifest_sha256:
+            if (h.info.bundle_id, h.info.version) == (new.bundle_id, new.version) and h.files != new.files:
+                changed = sorted(n for n in {*h.files, *new.files} if h.files.get(n) != new.files.get(n))
+                more = f" (+{len(changed) - 3} more)" if len(changed) > 3 else ""
                 out.append(VersionProblem(
                     ErrorCode.BUNDLE_VERSION_REUSED,
                     f"{new.label} is already on this kiosk (folder {h.info.name}) with different content "
-                    f"(manifest sha256 {manifest_sha256[:12]}… vs {h.manifest_sha256[:12]}…); a changed "
-                    "bundle needs a new version: rebuild it with kiosk bundle build --version NEWER",
+                    f"({', '.join(changed[:3])}{more} differ); a changed bundle needs a new version: "
+                    "rebuild it with kiosk bundle build --version NEWER",
                     f"Gói có phiên bản {new.version} giống gói đã có trên máy nhưng nội dung khác. Gói đã "
                     f"sửa phải mang phiên bản mới: xin tạo lại gói với phiên bản mới hơn. {KEEP_VI}"))
                 break
@@ -183,7 +185,7 @@ def import_problems(settings: Settings, manifest_bytes: bytes, *, builtin_sample
     digest = sha256_bytes(manifest_bytes)
     if active is not None and active.manifest_sha256 == digest:
         return []
-    return version_problems(parse_manifest(manifest_bytes), digest, active, held, now or datetime.now(UTC),
+    return version_problems(parse_manifest(manifest_bytes), active, held, now or datetime.now(UTC),
                             builtin_sample=builtin_sample)
 
 

@@ -74,7 +74,7 @@ def cli(ward_copy: Settings, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
     (lambda w, d: _bundle(w, d, version="3", bundle_id="phuong-khac"), ErrorCode.BUNDLE_OTHER_ID,
      ["bundle id 'phuong-khac' but the active bundle is 'phuong'", "khác gói đang dùng"],
      "--allow-other-bundle"),
-    (lambda w, d: _bundle(w, d, version="1"), ErrorCode.BUNDLE_DOWNGRADE,
+    (lambda w, d: _bundle(w, d, version="0.9"), ErrorCode.BUNDLE_DOWNGRADE,
      ["older than the active phuong@2", "cũ hơn gói đang dùng 2"], "--allow-downgrade"),
 ])
 def test_a_confirmable_anomaly_is_refused_then_imported_with_its_flag(
@@ -98,7 +98,8 @@ def test_the_same_version_with_other_content_is_refused_even_with_every_flag(
     changed = _bundle(ward, tmp_path / "usb", version="2", ids=WARD_IDS)  # phuong@2 with 2 more records
     rc, err = cli(changed, "--allow-downgrade", "--allow-other-bundle", "--allow-future-date")
     assert rc == 1 and "[bundle-version-reused]" in err
-    assert "phuong@2 is already on this kiosk (folder phuong-2) with different content" in err
+    assert ("phuong@2 is already on this kiosk (folder phuong-2) with different content "
+            "(records/chung-thuc-ban-sao.yaml, records/dang-ky-tam-tru.yaml differ)") in err
     assert "a changed bundle needs a new version" in err and "cannot be confirmed" in err
     assert "phải mang phiên bản mới" in err
     assert _current(ward_copy) == "phuong-2" and _answers(ward_copy)
