@@ -73,6 +73,7 @@ class StaffScreen(Screen):
         self.usb_bundles: list[Any] = []
         self._peeks: dict[tuple[str, int, float], Any] = {}  # (path, size, mtime) -> Manifest | str
         self._confirm_codes: frozenset[ErrorCode] = frozenset()  # what the "version" confirmation clears
+        self._problem_cache: dict[tuple[str, int, float, str | None], list[Any]] = {}
         self.import_kwargs: dict[str, Any] = {}  # tests pass a fast indexer here
         self.post: Callable[[Callable[[], None]], None] = lambda fn: Clock.schedule_once(lambda _dt: fn(), 0)
         self._poll_event: Any = None
@@ -175,14 +176,18 @@ class StaffScreen(Screen):
         manifest alone; [] when it cannot be read (the import then says why)."""
         from kiosk_app.errors import BundleError
         from knowledge.version_policy import preview_problems
+        from knowledge.versions import CURRENT, target
 
         if isinstance(self._peek(b), str):
             return []
-        try:
-            return preview_problems(b.path, self.settings)
-        except (BundleError, OSError) as exc:
-            log.info("cannot check the version of %s: %s", b.name, exc)
-            return []
+        key = (str(b.path), b.size, b.mtime, target(self.settings.bundles_dir, CURRENT))
+        if key not in self._problem_cache:  # the stick is polled every 2 s: decide once per file and state
+            try:
+                self._problem_cache[key] = preview_problems(b.path, self.settings)
+            except (BundleError, OSError) as exc:
+                log.info("cannot check the version of %s: %s", b.name, exc)
+                self._problem_cache[key] = []
+        return list(self._problem_cache[key])
 
     def describe(self, b: Any) -> str:
         """"phiên bản 2 · tạo 01/12/2026 10:30 · 3 thủ tục" (+ "CŨ HƠN gói đang dùng") for a found file."""
