@@ -93,10 +93,11 @@ def version_problems(new: Manifest, active: Held | None, held: Sequence[Held], n
             if (h.info.bundle_id, h.info.version) == (new.bundle_id, new.version) and h.files != new.files:
                 changed = sorted(n for n in {*h.files, *new.files} if h.files.get(n) != new.files.get(n))
                 more = f" (+{len(changed) - 3} more)" if len(changed) > 3 else ""
+                verb = "differs" if len(changed) == 1 else "differ"
                 out.append(VersionProblem(
                     ErrorCode.BUNDLE_VERSION_REUSED,
                     f"{new.label} is already on this kiosk (folder {h.info.name}) with different content "
-                    f"({', '.join(changed[:3])}{more} differ); a changed bundle needs a new version: "
+                    f"({', '.join(changed[:3])}{more} {verb}); a changed bundle needs a new version: "
                     "rebuild it with kiosk bundle build --version NEWER",
                     f"Gói có phiên bản {new.version} giống gói đã có trên máy nhưng nội dung khác. Gói đã "
                     f"sửa phải mang phiên bản mới: xin tạo lại gói với phiên bản mới hơn. {KEEP_VI}"))
