@@ -214,10 +214,12 @@ def cmd_trust(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.bundle import MANIFEST
     from knowledge.importer import check_bundle
+    from knowledge.version_policy import import_problems
 
     try:
-        _members, bundle, signed_by, lint = check_bundle(args.file, settings)
+        members, bundle, signed_by, lint = check_bundle(args.file, settings)
     except BundleError as exc:
         report = getattr(exc, "report", None)
         if report is not None and not args.json:
@@ -226,14 +228,20 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             out_json({"ok": False, "code": str(exc.code), "error": str(exc), "message_vi": exc.message_vi})
         return _refuse(exc)
     m = bundle.manifest
+    problems = import_problems(settings, members[MANIFEST])  # what importing it here would meet
     if args.json:
         out_json({"ok": True, "label": m.label, "records": m.record_count, "signed_by": signed_by,
-                  "created": m.created.isoformat(), "warnings": [str(w) for w in lint.warnings]})
+                  "created": m.created.isoformat(), "warnings": [str(w) for w in lint.warnings],
+                  "version_problems": [{"code": str(p.code), "error": p.message, "message_vi": p.message_vi,
+                                        "confirmable": p.confirmable} for p in problems]})
         return EXIT_OK
     _print_issues(list(lint.warnings), "Cảnh báo")
     _print_counts(lint)
     out(f"OK: {m.label} · {m.record_count} thủ tục · tạo lúc {m.created:%d/%m/%Y %H:%M} · "
         + (f"ký bởi khóa {signed_by}" if signed_by else "chưa ký (máy này cho phép)"))
+    for p in problems:
+        err(f"kiosk: importing it on this kiosk: [{p.code}] {p.message}")
+        err(f"  → {p.message_vi}")
     return EXIT_OK
 
 

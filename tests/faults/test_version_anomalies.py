@@ -137,3 +137,14 @@ def test_a_date_within_the_clock_skew_is_not_in_the_future(ward: Ward, ward_copy
     path = _bundle(ward, tmp_path / "usb", version="3", created=datetime.now(UTC) + timedelta(hours=20))
     rc, err = cli(path)
     assert rc == 0, err
+
+
+def test_verify_names_what_importing_it_here_would_meet(ward: Ward, ward_copy: Settings, tmp_path: Path,
+                                                       capsys: pytest.CaptureFixture[str]) -> None:
+    cfg = tmp_path / "kiosk.toml"
+    cfg.write_text(f'data_dir = "{ward_copy.data_dir}"\n[asr]\ndetect_english = false\n', encoding="utf-8")
+    path = _bundle(ward, tmp_path / "usb", version="3", created=FUTURE)
+    assert main(["--config", str(cfg), "bundle", "verify", str(path)]) == 0  # the file itself is fine
+    err = capsys.readouterr().err
+    assert "importing it on this kiosk: [bundle-future-date]" in err and "real-time clock" in err
+    assert _current(ward_copy) == "phuong-2"
