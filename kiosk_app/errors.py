@@ -43,6 +43,9 @@ class ErrorCode(StrEnum):
     NO_ROLLBACK = "no-rollback"
     BUNDLE_DAMAGED = "bundle-damaged"
     BUNDLE_DOWNGRADE = "bundle-downgrade"
+    BUNDLE_OTHER_ID = "bundle-other-id"
+    BUNDLE_FUTURE_DATE = "bundle-future-date"
+    BUNDLE_VERSION_REUSED = "bundle-version-reused"
     # set-up and service (issue 17)
     PERMISSION_DENIED = "permission-denied"
     PIN_HASH_INVALID = "pin-hash-invalid"
@@ -161,10 +164,39 @@ class BundleDamagedError(BundleError):
     code = ErrorCode.BUNDLE_DAMAGED
 
 
-class BundleDowngradeError(BundleError):
+class BundleVersionError(BundleError):
+    """The bundle's version, id or date conflicts with what the kiosk holds (``knowledge.version_policy``).
+    ``confirmable``: the codes staff may confirm (staff screen, CLI ``--allow-…``) to import it anyway;
+    empty when it is refused outright."""
+
+    def __init__(self, message: str, message_vi: str = "Gói dữ liệu không hợp lệ.",
+                 confirmable: frozenset[ErrorCode] = frozenset()) -> None:
+        super().__init__(message, message_vi)
+        self.confirmable = confirmable
+
+
+class BundleDowngradeError(BundleVersionError):
     """The bundle is older (version or date) than the active one of the same id; staff must confirm."""
 
     code = ErrorCode.BUNDLE_DOWNGRADE
+
+
+class BundleOtherIdError(BundleVersionError):
+    """The bundle has another ``bundle_id`` than the active one (another ward's?); staff must confirm."""
+
+    code = ErrorCode.BUNDLE_OTHER_ID
+
+
+class BundleFutureDateError(BundleVersionError):
+    """The bundle was created after the kiosk's clock (bad date, or a wrong clock); staff must confirm."""
+
+    code = ErrorCode.BUNDLE_FUTURE_DATE
+
+
+class BundleVersionReusedError(BundleVersionError):
+    """A version already on the kiosk, with other content: refused (a changed bundle needs a new version)."""
+
+    code = ErrorCode.BUNDLE_VERSION_REUSED
 
 
 class DiskFullError(KioskError):

@@ -24,13 +24,13 @@ import os
 import shutil
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from kiosk_app.errors import BundleDowngradeError, BundleError, DiskFullError, KioskError, NoRollbackError
+from kiosk_app.errors import BundleError, DiskFullError, ErrorCode, KioskError, NoRollbackError
 from kiosk_app.settings import Settings
 from knowledge import versions
 from knowledge.bundle import (
@@ -51,8 +51,9 @@ from knowledge.bundle_limits import LIMITS
 from knowledge.lint import LintReport, lint_records
 from knowledge.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
 from knowledge.vectors import MODEL_FILE, VECTORS, folder_vectors
-from knowledge.version_check import downgrade_problem, version_key
+from knowledge.version_check import version_key
 from knowledge.version_folders import is_disk_full
+from knowledge.version_policy import downgrade_problem, import_problems, policy_error
 from knowledge.versions import (  # re-exported: the importer is the API the CLI and the UI use
     CURRENT,
     INDEX_DIR,
@@ -313,16 +314,20 @@ def _activate(root: Path, name: str, old: str | None, label: str) -> None:
 
 def import_bundle(source: Path | str, settings: Settings, progress: Progress | None = None, *,
                   indexer: Indexer | None = None, smoke: Smoker | None = None,
-                  allow_downgrade: bool = False) -> ImportResult:
+                  allow_downgrade: bool = False, confirmed: Collection[ErrorCode] = ()) -> ImportResult:
     """Import a ``.wkb`` file (or ``SAMPLE``) and make it the active bundle, atomically.
 
-    ``progress(phase, done, total)`` is called from this thread (phases: ``PHASES``). A bundle older
-    than the active one of the same id raises ``BundleDowngradeError`` unless ``allow_downgrade``
-    (staff confirmed it on the screen, or ``kiosk bundle import --allow-downgrade``).
+    ``progress(phase, done, total)`` is called from this thread (phases: ``PHASES``). Version
+    anomalies (``knowledge.version_policy``: an older bundle, another bundle id, a creation date
+    after the kiosk clock, a reused version with other content) raise a ``BundleVersionError``
+    unless each is in ``confirmed`` (staff confirmed it on the screen, or a CLI ``--allow-…`` flag)
+    and may be confirmed at all. ``allow_downgrade`` = ``bundle-downgrade`` in ``confirmed``.
+    Importing the very bundle that is active changes nothing (``ImportResult.unchanged``).
     """
     report: Progress = progress or (lambda _p, _d, _t: None)
     timings: dict[str, float] = {}
     t0 = time.perf_counter()
+    allowed = set(confirmed) | ({ErrorCode.BUNDLE_DOWNGRADE} if allow_downgrade else set())
 
     def lap(phase: str) -> None:
         nonlocal t0
@@ -338,15 +343,6 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         lap("read")
         old = versions.target(root, CURRENT)
         old_info = versions.read_info(root / old) if old else None
-        down = downgrade_problem(bundle.manifest, old_info if old and versions.complete(root / old) else None)
-        if down and not allow_downgrade:
-            raise BundleDowngradeError(
-                f"{down}; refusing a downgrade (confirm it on the staff screen or pass --allow-downgrade)",
-                f"Gói {bundle.manifest.version} (tạo ngày {bundle.manifest.created:%d/%m/%Y}) cũ hơn "
-                f"gói đang dùng {old_info.version if old_info else ''}; chưa nhập. Nếu đúng là muốn quay "
-                "về gói cũ, xin xác nhận lại.")
-        if down:
-            log.warning("downgrade confirmed by staff: %s", down)
         same = (old is not None and versions.complete(root / old)
                 and (root / old / MANIFEST).read_bytes() == members[MANIFEST])
         damaged = same and old is not None and indexer is None and not _index_opens(root / old)
@@ -354,6 +350,13 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
             log.info("bundle %s is already active; nothing to do", bundle.manifest.label)
             assert old_info is not None
             return ImportResult(old_info, None, True, lint, timings)
+        if not same:
+            problems = import_problems(settings, members[MANIFEST], builtin_sample=source == SAMPLE)
+            refusal = policy_error(problems, allowed)
+            if refusal is not None:
+                raise refusal
+            for p in problems:
+                log.warning("confirmed by staff: [%s] %s", p.code, p.message)
         if damaged:  # the fix StoreCorruptError names: import the same bundle again to rebuild it
             log.warning("bundle %s is active but its index is damaged; rebuilding it", bundle.manifest.label)
         smoker = smoke or (lambda d, b: smoke_test(d, b, settings))

@@ -2,10 +2,12 @@
 
 Errors block a build or an import; warnings are reported and do not block. Pure (no I/O).
 
-Errors: duplicate procedure ids or titles (compared after NFC normalisation and case folding, so an
-NFD copy of a title is a duplicate), an empty fee text, a record whose fee is missing, an
-``online_url`` (the QR code residents scan) that is not https on an allowed host (``url_hosts``,
-default gov.vn and its subdomains), a source URL that is not an http(s) address of a named host.
+Errors: a spoken form (``say``/``say_en``) stating a number, in digits or in words, that its fact's
+text lacks (``say_number_issues``); duplicate procedure ids or titles (compared after NFC
+normalisation and case folding, so an NFD copy of a title is a duplicate), an empty fee text, a
+record whose fee is missing, an ``online_url`` (the QR code residents scan) that is not https on an
+allowed host (``url_hosts``, default gov.vn and its subdomains), a source URL that is not an http(s)
+address of a named host.
 Warnings: a fee with no amount and no "miễn"/"không thu" wording (suspicious), a processing time with
 no number and no "ngay"/"trong ngày", aliases shared by two procedures (the kiosk may confuse them),
 listed sources never cited, an ``updated`` date in the future; counts of uncertain and unsourced facts
@@ -22,8 +24,9 @@ from dataclasses import dataclass
 from datetime import date
 from enum import StrEnum
 
-from knowledge.bundle import Record, Status, numbers_in
+from knowledge.bundle import Fact, Record, Status, numbers_in
 from knowledge.bundle_limits import DEFAULT_URL_HOSTS, check_url
+from knowledge.spoken_numbers import format_number, unsupported_numbers
 
 _FREE_WORDS = ("miễn", "không thu", "không mất", "không phải nộp", "không phải đóng", "không phải trả",
                "không có lệ phí", "không có phí", "free", "no fee")
@@ -81,6 +84,47 @@ def source_url_problem(url: str) -> str | None:
     if m is None or "." not in m.group(2):
         return "source URL must be http(s)://host/... (no javascript:, data:, file:, user name or port)"
     return None
+
+
+def fact_fields(r: Record) -> Iterable[tuple[str, Fact]]:
+    """Every fact of ``r`` with its field path as written in the record: "fee", "documents[2]"."""
+    yield "summary", r.summary
+    if r.who:
+        yield "who", r.who
+    yield "where", r.where
+    yield from ((f"documents[{i}]", f) for i, f in enumerate(r.documents))
+    yield from ((f"steps[{i}]", f) for i, f in enumerate(r.steps))
+    yield "processing_time", r.processing_time
+    yield "fee", r.fee
+    yield from ((f"fee.details[{i}]", f) for i, f in enumerate(r.fee.details))
+    yield from ((f"fee.exemptions[{i}]", f) for i, f in enumerate(r.fee.exemptions))
+    if r.online:
+        yield "online", r.online
+    yield from ((f"notes[{i}]", f) for i, f in enumerate(r.notes))
+
+
+def say_number_issues(r: Record) -> list[Issue]:
+    """A spoken form (``say``, ``say_en``) may state only numbers its fact's ``text``/``text_en``
+    states, in digits or in words (``knowledge.spoken_numbers``): "hai trăm nghìn đồng" needs
+    200.000 (or "hai trăm nghìn") in the text. The kiosk speaks the say-form and shows the text, so
+    a mismatch would tell a resident one fee and show another."""
+    issues = []
+    for path, fact in fact_fields(r):
+        texts = [fact.text, fact.text_en or ""]
+        for name, spoken in (("say", fact.say), ("say_en", fact.say_en)):
+            extra = unsupported_numbers(spoken, texts) if spoken else []
+            if not extra or spoken is None:
+                continue
+            nums = ", ".join(format_number(v) for v in extra)
+            nums_vi = ", ".join(format_number(v).replace(",", ".") for v in extra)
+            issues.append(Issue(
+                Severity.ERROR, r.id,
+                f"{path}.{name} states {nums}, which {path}.text"
+                f"{' and text_en do' if fact.text_en else ' does'} not contain (a spoken form may only use "
+                f"the numbers of its text, in digits or words): {spoken[:80]!r}",
+                f"Bản ghi {r.id}, mục {path}: câu đọc ({name}) nói số {nums_vi} mà nội dung của mục "
+                "không có. Câu đọc chỉ được dùng đúng các con số có trong nội dung; xin sửa lại."))
+    return issues
 
 
 def lint_records(records: Iterable[Record], *, today: date | None = None,
@@ -146,6 +190,7 @@ def lint_records(records: Iterable[Record], *, today: date | None = None,
             if not any(c.startswith(src.key) for c in cited):
                 add(Severity.WARNING, r.id, f"source {src.key} is listed but never cited",
                     f"Bản ghi {r.id}: nguồn {src.key} có trong danh sách nhưng không mục nào dùng.")
+        issues.extend(say_number_issues(r))
         if r.updated > today:
             add(Severity.WARNING, r.id, f"updated date {r.updated} is in the future",
                 f"Bản ghi {r.id}: ngày cập nhật {r.updated:%d/%m/%Y} ở tương lai.")

@@ -5,6 +5,7 @@ Owns ``BundleInfo`` (what a version folder is: id, version, title, records, sign
 problem in English and in Vietnamese for ward staff) and ``check_version``: the cheap check (folder
 complete, manifest readable) or the deep one (every checksum, manifest unchanged since import, the
 search index opens via ``open_index_check``). Rollback and status (``knowledge.versions``) use it.
+``held_versions`` lists what the kiosk holds for the import's version policy (``Held``).
 """
 
 from __future__ import annotations
@@ -14,7 +15,6 @@ import json
 import re
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,7 +24,6 @@ from knowledge.bundle import (
     MANIFEST,
     RECORDS_DIR,
     SIGNATURE,
-    Manifest,
     parse_manifest,
     read_bundle_dir,
     sha256_bytes,
@@ -183,21 +182,41 @@ def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bo
     return KeptVersion(path.name, read_info(path) if path.is_dir() else None, state, problem, vi)
 
 
-def downgrade_problem(new: Manifest, active: BundleInfo | None) -> str | None:
-    """Why importing ``new`` over ``active`` is a downgrade (same bundle id, older version or older
-    ``created``), or None. Versions compare by number runs: "2026.11.2" < "2026.11.10"."""
-    if active is None or active.bundle_id != new.bundle_id:
-        return None
-    older_version = version_key(new.version) < version_key(active.version)
-    try:
-        older_date = new.created < datetime.fromisoformat(active.created)
-    except (ValueError, TypeError):  # an unreadable date on the active side: compare versions only
-        older_date = False
-    if not (older_version or older_date):
-        return None
-    what = " and ".join(w for w, bad in (("version", older_version), ("creation date", older_date)) if bad)
-    return (f"{new.label} (created {new.created.isoformat()}) is older than the active "
-            f"{active.label} (created {active.created}) by {what}")
+@dataclass(frozen=True, slots=True)
+class Held:
+    """A version the kiosk holds, for the import's version policy (``knowledge.version_policy``): its
+    identity, the sha256 of its ``manifest.json`` and the members it lists."""
+
+    info: BundleInfo
+    manifest_sha256: str
+    files: dict[str, str]  # its manifest's member -> sha256: what the bundle holds
+
+    @property
+    def builtin_sample(self) -> bool:
+        """The built-in sample (package data, never signed), not a signed bundle that calls itself so."""
+        return self.info.sample and self.info.bundle_id == "sample" and self.info.signed_by is None
+
+
+def held_versions(root: Path, current: str | None) -> tuple[Held | None, list[Held]]:
+    """(the active version, every complete version folder under ``root``) as ``Held``; cheap: reads
+    each folder's manifest and import.json only. ``current``: the folder ``current`` points to."""
+    active, held = None, []
+    for path in sorted(p for p in root.iterdir() if p.is_dir() and not p.is_symlink()
+                       and not p.name.startswith(".")) if root.is_dir() else []:
+        if not complete(path):
+            continue
+        info = read_info(path)
+        if info is None:
+            continue
+        try:
+            raw = (path / MANIFEST).read_bytes()
+            h = Held(info, sha256_bytes(raw), dict(parse_manifest(raw).files))
+        except (OSError, BundleError):
+            continue
+        held.append(h)
+        if path.name == current:
+            active = h
+    return active, held
 
 
 def version_key(version: str) -> tuple[tuple[int, int | str], ...]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk_app.commands.base import Subparsers, err, out, out_json
-from kiosk_app.errors import BundleError, KioskError
+from kiosk_app.errors import BundleError, ErrorCode, KioskError
 from kiosk_app.settings import Settings
 
 if TYPE_CHECKING:
@@ -61,6 +61,10 @@ def register(groups: Subparsers) -> None:
     im.add_argument("--yes", "-y", action="store_true", help="do not ask for confirmation")
     im.add_argument("--allow-downgrade", action="store_true",
                     help="accept a bundle older (version or date) than the active one of the same id")
+    im.add_argument("--allow-other-bundle", action="store_true",
+                    help="accept a bundle with another bundle id than the active one (another office's)")
+    im.add_argument("--allow-future-date", action="store_true",
+                    help="accept a bundle created after this kiosk's clock (when the clock is wrong)")
     im.add_argument("--json", action="store_true", help="print the result as JSON")
     im.set_defaults(run=cmd_import)
     rb = acts.add_parser("rollback", help="make the previous (or a kept) bundle version active again")
@@ -80,6 +84,14 @@ def _refuse(exc: KioskError) -> int:
     err(f"kiosk: [{exc.code}] {exc}")
     err(f"  → {message_vi(exc)}")
     return EXIT_REFUSED
+
+
+def _confirmed(args: argparse.Namespace) -> frozenset[ErrorCode]:
+    """The version anomalies the --allow-… flags confirm (``knowledge.version_policy.FLAGS``)."""
+    flags = {ErrorCode.BUNDLE_DOWNGRADE: args.allow_downgrade,
+             ErrorCode.BUNDLE_OTHER_ID: args.allow_other_bundle,
+             ErrorCode.BUNDLE_FUTURE_DATE: args.allow_future_date}
+    return frozenset(code for code, on in flags.items() if on)
 
 
 def _confirm(question: str) -> bool:
@@ -202,10 +214,12 @@ def cmd_trust(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from knowledge.bundle import MANIFEST
     from knowledge.importer import check_bundle
+    from knowledge.version_policy import import_problems
 
     try:
-        _members, bundle, signed_by, lint = check_bundle(args.file, settings)
+        members, bundle, signed_by, lint = check_bundle(args.file, settings)
     except BundleError as exc:
         report = getattr(exc, "report", None)
         if report is not None and not args.json:
@@ -214,25 +228,33 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
             out_json({"ok": False, "code": str(exc.code), "error": str(exc), "message_vi": exc.message_vi})
         return _refuse(exc)
     m = bundle.manifest
+    problems = import_problems(settings, members[MANIFEST])  # what importing it here would meet
     if args.json:
         out_json({"ok": True, "label": m.label, "records": m.record_count, "signed_by": signed_by,
-                  "created": m.created.isoformat(), "warnings": [str(w) for w in lint.warnings]})
+                  "created": m.created.isoformat(), "warnings": [str(w) for w in lint.warnings],
+                  "version_problems": [{"code": str(p.code), "error": p.message, "message_vi": p.message_vi,
+                                        "confirmable": p.confirmable} for p in problems]})
         return EXIT_OK
     _print_issues(list(lint.warnings), "Cảnh báo")
     _print_counts(lint)
     out(f"OK: {m.label} · {m.record_count} thủ tục · tạo lúc {m.created:%d/%m/%Y %H:%M} · "
         + (f"ký bởi khóa {signed_by}" if signed_by else "chưa ký (máy này cho phép)"))
+    for p in problems:
+        err(f"kiosk: importing it on this kiosk: [{p.code}] {p.message}")
+        err(f"  → {p.message_vi}")
     return EXIT_OK
 
 
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from knowledge.importer import SAMPLE, check_bundle, downgrade_problem, import_bundle, status
+    from knowledge.bundle import MANIFEST
+    from knowledge.importer import SAMPLE, check_bundle, import_bundle, status
+    from knowledge.version_policy import FLAGS, import_problems, policy_error
 
     source: Path | str = SAMPLE if args.sample else args.file
     try:
-        _m, bundle, signed_by, _lint = check_bundle(source, settings)
+        members, bundle, signed_by, _lint = check_bundle(source, settings)
     except BundleError as exc:
         report = getattr(exc, "report", None)
         if report is not None:
@@ -244,15 +266,16 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
         out(f"Gói mới: {m.label} ({m.record_count} thủ tục, tạo {m.created:%d/%m/%Y %H:%M}, "
             + (f"ký bởi {signed_by})" if signed_by else "không ký)"))
         out(f"Đang dùng: {cur.label if cur else '(chưa có)'}")
-    down = downgrade_problem(m, cur)
-    if down and not args.allow_downgrade:
-        from kiosk_app.errors import BundleDowngradeError
-
-        return _refuse(BundleDowngradeError(
-            f"{down}; to import it anyway pass --allow-downgrade",
-            "Gói này cũ hơn gói đang dùng; chưa nhập. Muốn quay về gói cũ: thêm --allow-downgrade."))
-    if down:
-        err(f"kiosk: warning: {down}; importing it because of --allow-downgrade")
+    confirmed = _confirmed(args)
+    problems = import_problems(settings, members[MANIFEST], builtin_sample=args.sample)
+    refusal = policy_error(problems, confirmed)
+    if refusal is not None:
+        _refuse(refusal)
+        if refusal.confirmable:
+            err(f"  → Muốn vẫn nhập: thêm {' '.join(FLAGS[c] for c in sorted(refusal.confirmable))}.")
+        return EXIT_REFUSED
+    for p in problems:
+        err(f"kiosk: warning: [{p.code}] {p.message}; importing it because of the --allow flag")
     if not args.yes and not _confirm("Nhập gói này và dùng ngay? / Import and activate?"):
         err("kiosk: cancelled; nothing changed")
         return EXIT_REFUSED
@@ -270,7 +293,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
             bar.update(tasks[phase], completed=done, total=max(total, 1))
 
         try:
-            res = import_bundle(source, settings, progress, allow_downgrade=args.allow_downgrade)
+            res = import_bundle(source, settings, progress, confirmed=confirmed)
         except KioskError as exc:
             bar.stop()
             return _refuse(exc)

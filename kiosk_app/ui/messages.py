@@ -56,6 +56,12 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
                                   "Máy vẫn dùng dữ liệu hiện tại.",
         ErrorCode.BUNDLE_DOWNGRADE: "Gói dữ liệu trên USB cũ hơn gói đang dùng. Máy vẫn dùng dữ liệu "
                                     "hiện tại; cán bộ cần xác nhận nếu muốn dùng gói cũ.",
+        ErrorCode.BUNDLE_OTHER_ID: "Gói dữ liệu trên USB là của đơn vị khác. Máy vẫn dùng dữ liệu hiện tại; "
+                                   "cán bộ cần xác nhận nếu muốn đổi.",
+        ErrorCode.BUNDLE_FUTURE_DATE: "Ngày tạo gói dữ liệu sau ngày giờ của máy (đồng hồ của máy có thể "
+                                      "sai). Máy vẫn dùng dữ liệu hiện tại.",
+        ErrorCode.BUNDLE_VERSION_REUSED: "Gói dữ liệu trùng phiên bản với gói đã có nhưng nội dung khác. "
+                                         "Máy vẫn dùng dữ liệu hiện tại.",
         ErrorCode.PERMISSION_DENIED: "Máy đang bảo trì do lỗi cài đặt quyền truy cập. "
                                      "Xin mời hỏi cán bộ tại quầy, xin cảm ơn.",
         ErrorCode.PIN_HASH_INVALID: "Mã PIN cán bộ trên máy bị hỏng. Xin mời báo kỹ thuật viên đặt lại.",
@@ -95,6 +101,12 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
                                   "The kiosk keeps the current data.",
         ErrorCode.BUNDLE_DOWNGRADE: "The data bundle on the USB stick is older than the one in use. "
                                     "The kiosk keeps the current data.",
+        ErrorCode.BUNDLE_OTHER_ID: "The data bundle on the USB stick belongs to another office. "
+                                   "The kiosk keeps the current data.",
+        ErrorCode.BUNDLE_FUTURE_DATE: "The data bundle is dated after the kiosk's clock (the clock may be "
+                                      "wrong). The kiosk keeps the current data.",
+        ErrorCode.BUNDLE_VERSION_REUSED: "The data bundle reuses a version number with other content. "
+                                         "The kiosk keeps the current data.",
         ErrorCode.PERMISSION_DENIED: "This kiosk is under maintenance (a set-up problem). "
                                      "Please ask the staff at the counter. Thank you.",
         ErrorCode.PIN_HASH_INVALID: "The staff PIN on this kiosk is damaged. Please ask a technician "

@@ -235,4 +235,18 @@ def crafted_cases(records: list[Record], key: Ed25519PrivateKey) -> list[Crafted
         "older than the active")
     add("downgrade-date", signed(good, version="2026.12.31-0000", created=datetime(2026, 10, 1, tzinfo=UTC)),
         ErrorCode.BUNDLE_DOWNGRADE, "creation date")
+    # --- the rest of the version policy (crafted bundles 68-70 of bench/crafted)
+    add("future-created-date",
+        signed(good, version="2099.12.31-2359", created=datetime(2099, 12, 31, tzinfo=UTC)),
+        ErrorCode.BUNDLE_FUTURE_DATE, "real-time clock")
+    add("other-bundle-id", signed(good, bundle_id="phuong-khac"), ErrorCode.BUNDLE_OTHER_ID,
+        "bundle id 'phuong-khac' but the active bundle is 'phuong'")
+    add("same-version-other-content", signed(
+        _edit(records, rid, lambda d: d["fee"].update(text="Lệ phí 500.000 đồng.", say=None)),
+        version=ACTIVE_VERSION, created=ACTIVE_CREATED), ErrorCode.BUNDLE_VERSION_REUSED,
+        "a changed bundle needs a new version")
+    # --- a say-form stating a number in words that its text lacks (crafted bundle 59)
+    add("say-number-in-words", signed(_edit(records, rid, lambda d: d["fee"].update(
+        say="Đăng ký khai sinh phải nộp hai trăm nghìn đồng."))), ErrorCode.BUNDLE_INVALID,
+        "fee.say states 200,000")
     return out

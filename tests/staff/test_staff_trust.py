@@ -41,8 +41,8 @@ def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.Monk
     screen.controller = FakeApp()
     screen.import_kwargs = {"indexer": fake_indexer, "smoke": no_smoke}
     screen.post = lambda fn: fn()
-    screen.start_import = lambda path, wait=False, allow_downgrade=False, _real=screen.start_import: _real(
-        path, wait=True, allow_downgrade=allow_downgrade)
+    screen.start_import = lambda path, wait=False, _real=screen.start_import, **kw: _real(
+        path, wait=True, **kw)
     return screen
 
 
@@ -83,7 +83,7 @@ def test_a_downgrade_needs_a_confirmation_that_says_so(staff: Any, tmp_path: Pat
     staff.refresh()
     assert "phiên bản 4" in staff.usb_text and "CŨ HƠN gói đang dùng" in staff.usb_text
     staff.on_import_press()
-    assert staff.confirm == "downgrade" and "CŨ HƠN" in staff.ids.import_button.text
+    assert staff.confirm == "version" and "CŨ HƠN" in staff.ids.import_button.text
     assert importer.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
     staff.on_import_press()  # the confirmation
     assert importer.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
@@ -97,10 +97,51 @@ def test_a_downgrade_found_only_by_the_import_asks_for_the_confirmation(
     staff.refresh()
     staff.start_import(older)  # e.g. started before the preview knew
     assert staff.status_text.startswith("Không nhập: Gói 4") and "cũ hơn gói đang dùng 5" in staff.status_text
-    assert staff.confirm == "downgrade"
+    assert staff.confirm == "version"
     assert importer.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
     staff.on_import_press()
     assert importer.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
+
+
+def test_another_wards_bundle_needs_a_confirmation_that_names_it(
+        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    _on_stick(tmp_path, "khac.wkb", make_bundle("6", bundle_id="phuong-khac").read_bytes())
+    staff.refresh()
+    assert "của ĐƠN VỊ KHÁC" in staff.usb_text
+    staff.on_import_press()
+    assert staff.confirm == "version" and "ĐƠN VỊ KHÁC" in staff.ids.import_button.text
+    assert "khác gói đang dùng \"phuong\"" in staff.status_text
+    assert importer.status(staff.settings).current.label == "phuong@5"  # type: ignore[union-attr]
+    staff.on_import_press()  # the confirmation
+    assert importer.status(staff.settings).current.label == "phuong-khac@6"  # type: ignore[union-attr]
+
+
+def test_a_future_date_found_only_by_the_import_asks_for_the_confirmation(
+        staff: Any, tmp_path: Path, small_records: list[Record], key: Any,
+        make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    future = _bundle(small_records, key, "6", datetime(2099, 1, 1, tzinfo=UTC))
+    path = _on_stick(tmp_path, "tuong-lai.wkb", future)
+    staff.refresh()
+    staff.start_import(path)
+    assert staff.status_text.startswith("Không nhập: Gói 6 ghi ngày tạo 01/01/2099, sau ngày giờ của máy")
+    assert "đồng hồ của máy bị sai" in staff.status_text
+    assert staff.confirm == "version" and "NGÀY TẠO SAU" in staff.ids.import_button.text
+    staff.on_import_press()
+    assert importer.status(staff.settings).current.version == "6"  # type: ignore[union-attr]
+
+
+def test_a_reused_version_is_refused_without_a_confirmation(
+        staff: Any, tmp_path: Path, small_records: list[Record], make_bundle: Callable[..., Path]) -> None:
+    importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    _on_stick(tmp_path, "sua.wkb", make_bundle("5", records=small_records[:2]).read_bytes())
+    staff.refresh()
+    assert "TRÙNG PHIÊN BẢN" in staff.usb_text
+    for _ in range(3):  # no tap imports it
+        staff.on_import_press()
+        assert staff.confirm == "" and "phải mang phiên bản mới" in staff.status_text
+    assert importer.status(staff.settings).current.record_count == 3  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "unopenable"])

@@ -5,9 +5,11 @@ The import runs in a background thread (``knowledge.importer``); progress and th
 the UI thread through ``post`` (``Clock.schedule_once``). Nothing is imported without a tap here, and
 the first tap on "Nhập" / "Quay lại" only asks for confirmation. The stick's bundle is shown with its
 version and creation date (read from its manifest, unverified until the import checks it); of several,
-the newest by that date is offered. One older than the active bundle (a downgrade) is imported only
-after a confirmation that says so. A feedback store that cannot be read (sqlite errors) is reported on
-the screen, never raised. Text is Vietnamese (ward staff).
+the newest by that date is offered. A version anomaly (``knowledge.version_policy``: older than the
+active bundle, another bundle id, a creation date after the kiosk clock) is imported only after a
+confirmation that names it; a reused version with other content is refused outright. A feedback
+store that cannot be read (sqlite errors) is reported on the screen, never raised. Text is
+Vietnamese (ward staff).
 """
 
 from __future__ import annotations
@@ -61,7 +63,7 @@ class StaffScreen(Screen):
     ratings_text = StringProperty("")
     can_import = BooleanProperty(False)
     can_rollback = BooleanProperty(False)
-    confirm = StringProperty("")  # "", "import", "downgrade" or "rollback": waiting for the next tap
+    confirm = StringProperty("")  # "", "import", "version" or "rollback": waiting for the next tap
 
     def __init__(self, settings: Settings | None = None, feedback: FeedbackStore | None = None,
                  **kwargs: Any) -> None:
@@ -70,6 +72,8 @@ class StaffScreen(Screen):
         self.feedback = feedback
         self.usb_bundles: list[Any] = []
         self._peeks: dict[tuple[str, int, float], Any] = {}  # (path, size, mtime) -> Manifest | str
+        self._confirm_codes: frozenset[ErrorCode] = frozenset()  # what the "version" confirmation clears
+        self._problem_cache: dict[tuple[str, int, float, str | None], list[Any]] = {}
         self.import_kwargs: dict[str, Any] = {}  # tests pass a fast indexer here
         self.post: Callable[[Callable[[], None]], None] = lambda fn: Clock.schedule_once(lambda _dt: fn(), 0)
         self._poll_event: Any = None
@@ -146,7 +150,7 @@ class StaffScreen(Screen):
         else:
             self.usb_text = f"Chưa thấy tệp .wkb trên USB (thư mục {self.settings.staff.usb_dir})."
         self.can_import = bool(self.usb_bundles) and not self.busy
-        if self.confirm not in ("import", "downgrade"):
+        if self.confirm not in ("import", "version"):
             self.ids.import_button.text = "Nhập gói từ USB" if self.usb_bundles else "Chưa có USB"
 
     def _peek(self, b: Any) -> Any:
@@ -167,56 +171,80 @@ class StaffScreen(Screen):
         m = self._peek(b)
         return m.created.isoformat() if not isinstance(m, str) else ""
 
-    def _downgrade(self, b: Any) -> str | None:
-        from knowledge.importer import downgrade_problem
-        from knowledge.versions import status
+    def _problems(self, b: Any) -> list[Any]:
+        """The version anomalies importing ``b`` would meet (``knowledge.version_policy``), from its
+        manifest alone; [] when it cannot be read (the import then says why)."""
+        from kiosk_app.errors import BundleError
+        from knowledge.version_policy import preview_problems
+        from knowledge.versions import CURRENT, target
 
-        m = self._peek(b)
-        return None if isinstance(m, str) else downgrade_problem(m, status(self.settings).current)
+        if isinstance(self._peek(b), str):
+            return []
+        key = (str(b.path), b.size, b.mtime, target(self.settings.bundles_dir, CURRENT))
+        if key not in self._problem_cache:  # the stick is polled every 2 s: decide once per file and state
+            try:
+                self._problem_cache[key] = preview_problems(b.path, self.settings)
+            except (BundleError, OSError) as exc:
+                log.info("cannot check the version of %s: %s", b.name, exc)
+                self._problem_cache[key] = []
+        return list(self._problem_cache[key])
 
     def describe(self, b: Any) -> str:
         """"phiên bản 2 · tạo 01/12/2026 10:30 · 3 thủ tục" (+ "CŨ HƠN gói đang dùng") for a found file."""
         m = self._peek(b)
         if isinstance(m, str):
             return m
-        older = " · CŨ HƠN gói đang dùng" if self._downgrade(b) else ""
+        from knowledge.version_policy import SHORT_VI
+
+        tags = "".join(f" · {SHORT_VI[p.code]}" for p in self._problems(b))
         return (f"phiên bản {m.version} · tạo {_when(m.created.isoformat())} · "
-                f"{m.record_count} thủ tục{older}")
+                f"{m.record_count} thủ tục{tags}")
 
     # ---- actions --------------------------------------------------------------------------------
     def on_import_press(self) -> None:
         if self.busy or not self.usb_bundles:
             return
         b = self.usb_bundles[0]
-        if self.confirm == "downgrade":
+        if self.confirm == "version":  # the confirmation of the anomalies the first tap named
             self.confirm = ""
-            self.start_import(b.path, allow_downgrade=True)
+            self.start_import(b.path, confirmed=self._confirm_codes)
             return
         if self.confirm != "import":
+            from knowledge.version_policy import SHORT_VI
+
+            problems = self._problems(b)
+            self.status_text = f"Gói trên USB: {b.name} · {self.describe(b)}"
+            refused = [p for p in problems if not p.confirmable]
+            if refused:  # nothing to confirm: say why and stay as before
+                self.status_text = f"Không nhập {b.name}: {refused[0].message_vi}"
+                return
             self.confirm = "import"
-            if self._downgrade(b):
-                self.confirm = "downgrade"
-                self.ids.import_button.text = (f"Gói {b.name} CŨ HƠN gói đang dùng. "
-                                               "Bấm lần nữa để VẪN nhập bản cũ")
+            if problems:
+                self.confirm, self._confirm_codes = "version", frozenset(p.code for p in problems)
+                tags = ", ".join(SHORT_VI[p.code] for p in problems)
+                self.ids.import_button.text = f"Gói {b.name} {tags}. Bấm lần nữa để VẪN nhập"
+                self.status_text += "\n" + " ".join(p.message_vi for p in problems)
             else:
                 self.ids.import_button.text = f"Bấm lần nữa để nhập {b.name}"
-            self.status_text = f"Gói trên USB: {b.name} · {self.describe(b)}"
             return
         self.confirm = ""
         self.start_import(b.path)
 
-    def start_import(self, path: Path | str, *, wait: bool = False, allow_downgrade: bool = False) -> None:
-        """Import in a background thread (``wait=True``: in this thread, for tests)."""
+    def start_import(self, path: Path | str, *, wait: bool = False, allow_downgrade: bool = False,
+                     confirmed: frozenset[ErrorCode] = frozenset()) -> None:
+        """Import in a background thread (``wait=True``: in this thread, for tests). ``confirmed``:
+        the version anomalies staff confirmed (``allow_downgrade``: the downgrade)."""
         self.busy, self.can_import, self.can_rollback = True, False, False
         self.progress = 0.0
         self.status_text = "Đang bắt đầu nhập…"
+        allowed = confirmed | ({ErrorCode.BUNDLE_DOWNGRADE} if allow_downgrade else frozenset())
         if wait:
-            self._run_import(path, allow_downgrade)
+            self._run_import(path, allowed)
         else:
-            threading.Thread(target=self._run_import, args=(path, allow_downgrade), name="bundle-import",
+            threading.Thread(target=self._run_import, args=(path, allowed), name="bundle-import",
                              daemon=True).start()
 
-    def _run_import(self, path: Path | str, allow_downgrade: bool = False) -> None:
+    def _run_import(self, path: Path | str, confirmed: frozenset[ErrorCode] = frozenset()) -> None:
         from knowledge.importer import PHASES, import_bundle, message_vi
 
         def progress(phase: str, done: int, total: int) -> None:
@@ -225,13 +253,12 @@ class StaffScreen(Screen):
             self.post(lambda: self._on_progress(phase, frac))
 
         try:
-            res = import_bundle(path, self.settings, progress, allow_downgrade=allow_downgrade,
-                                **self.import_kwargs)
+            res = import_bundle(path, self.settings, progress, confirmed=confirmed, **self.import_kwargs)
         except KioskError as exc:
             log.warning("bundle import from the staff screen refused: %s", exc)
             text = message_vi(exc)
-            downgrade = exc.code is ErrorCode.BUNDLE_DOWNGRADE
-            self.post(lambda: self._on_done(f"Không nhập: {text}", ok=False, downgrade=downgrade))
+            codes: frozenset[ErrorCode] = getattr(exc, "confirmable", frozenset())
+            self.post(lambda: self._on_done(f"Không nhập: {text}", ok=False, confirm=codes))
             return
         except Exception as exc:  # thread boundary: never die silently in the background
             log.exception("bundle import crashed")
@@ -246,14 +273,17 @@ class StaffScreen(Screen):
         self.progress = max(self.progress, min(1.0, frac))
         self.status_text = PHASE_VI.get(phase, phase)
 
-    def _on_done(self, message: str, *, ok: bool, downgrade: bool = False) -> None:
+    def _on_done(self, message: str, *, ok: bool, confirm: frozenset[ErrorCode] = frozenset()) -> None:
         self.busy = False
         self.progress = 1.0 if ok else 0.0
         self.status_text = message
         self.refresh()
-        if downgrade and self.usb_bundles:  # the next tap confirms the downgrade
-            self.confirm = "downgrade"
-            self.ids.import_button.text = "Bấm để xác nhận nhập gói CŨ HƠN"
+        if confirm and self.usb_bundles:  # the next tap confirms what the refusal named
+            from knowledge.version_policy import SHORT_VI
+
+            self.confirm, self._confirm_codes = "version", confirm
+            tags = ", ".join(SHORT_VI[c] for c in sorted(confirm))
+            self.ids.import_button.text = f"Bấm để xác nhận VẪN nhập gói này ({tags})"
         if ok and self.controller is not None and hasattr(self.controller, "reload_bundle"):
             self.controller.reload_bundle()
 
