@@ -7,7 +7,8 @@ line (default: the developer set ``bench/eval/facts_dev.jsonl``). Each goes thro
 
 * right procedure: ``procedure_id == expect``;
 * asked fact spoken: any ``must_any`` string in the spoken answer (case-insensitive, NFC, numbers
-  compared without leading zeros: "03 ngày" == "3 ngày"); also among right-procedure answers;
+  compared without leading zeros: "03 ngày" == "3 ngày", "UBND" == "Ủy ban nhân dân" as the voice
+  says it); also among right-procedure answers;
 * latency of the answer step (fact selection) and of the whole ``ask`` (p50 / p95);
 * the LLM path (SmolLM2 from its registry package unless ``--llm-model``): who chose (the model or
   the evidence fallback, and why), the model's time, and with ``--first-audio`` question text →
@@ -39,11 +40,17 @@ from bench.report import REPO, pct, write_section
 RECORDS = REPO / "knowledge" / "sample" / "records"
 DEV = REPO / "bench" / "eval" / "facts_dev.jsonl"
 _LEADING_ZERO = re.compile(r"(?<![\d.,])0+(?=\d)")
+# Spellings of one word: the abbreviation the records write and the words a voice says ("UBND
+# phường" is spoken "Ủy ban nhân dân phường"), and the old and new tone-mark placement ("uỷ"/"ủy").
+_SAME_WORD = ((re.compile(r"\bubnd\b"), "ủy ban nhân dân"), (re.compile("uỷ"), "ủy"))
 
 
 def canon(text: str) -> str:
-    """NFC, case-folded, single spaces, numbers without leading zeros ("03 ngày" → "3 ngày")."""
+    """NFC, case-folded, single spaces, numbers without leading zeros ("03 ngày" → "3 ngày"), one
+    spelling per word ("UBND" → "ủy ban nhân dân", "uỷ" → "ủy")."""
     s = unicodedata.normalize("NFC", text).casefold()
+    for rx, repl in _SAME_WORD:
+        s = rx.sub(repl, s)
     return " ".join(_LEADING_ZERO.sub("", s).split())
 
 

@@ -33,6 +33,7 @@ from typing import Any, Protocol
 from kiosk_app.errors import CancelledError
 from knowledge.answer import EvidenceAnswerer, numbers_not_in_record, unit_by_id
 from knowledge.answer.facts import FactUnit
+from knowledge.answer.rank import rank_units
 from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle import Record
 from knowledge.llm_prompt import Choice, grammar, numbered_units, parse_choice, system_prompt
@@ -86,7 +87,8 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
     * ``llm-overruled:not-in-record``: the model says the record does not answer, but one of its
       facts has the ask's cue and scores ``SURE_SCORE`` on field prior, cue and words;
     * ``llm-overruled:unsupported``: for a specific ask, none of the chosen facts has the ask's cue,
-      field or a word of the question (a small model naming fact 1 for everything)."""
+      field or a word of the question, nor is among the evidence ranker's three best units
+      (``rank.rank_units``; a small model naming fact 1 for everything)."""
     if not units:
         return "llm-empty"
     ask_list = asks(question, record.title)
@@ -98,7 +100,8 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
         return "llm-overruled:not-in-record" if ask_list[0] in SPECIFIC and sure else ""
     if ask_list[0] in SPECIFIC:
         scored = {sc.unit.id: sc for sc in ranked}
-        if not any(uid in scored and scored[uid].cue for uid in (u.id for u in units)):
+        best = {r.unit.fact_id for r in rank_units(question, all_units, ask_list, exclude=exclude)[:3]}
+        if not any((u.id in scored and scored[u.id].cue) or u.fact_id in best for u in units):
             return "llm-overruled:unsupported"
     return ""
 

@@ -8,7 +8,9 @@ path, so it stays the same while the record's wording does not move between fiel
 * ``khai-tu/documents/1``, ``khai-tu/steps/0``, ``khai-tu/fee/details/0``,
   ``khai-tu/fee/exemptions/0``, ``khai-tu/notes/2``: the same for list items;
 * ``…#i`` (``khai-tu/summary#1``): sentence ``i`` of the fact's written text, for a fact whose
-  text holds several sentences or that has a ``say`` form.
+  text holds several sentences or that has a ``say`` form;
+* ``…@en`` / ``…@en<i>`` (``english_units``): the fact's English ``say_en``, or sentence ``i`` of its
+  ``text_en``, for questions asked in English.
 
 A fact with a ``say`` form gives a unit spoken as ``say``; its written sentences give units too
 (spoken as written), so a question about what the say form leaves out ("trong 15 ngày") or about
@@ -42,8 +44,8 @@ class FactUnit:
 
     @property
     def fact_id(self) -> str:
-        """The fact this unit comes from (the id without its sentence index)."""
-        return self.id.split("#", 1)[0]
+        """The fact this unit comes from (the id without its sentence index or language tag)."""
+        return re.split(r"[#@]", self.id, maxsplit=1)[0]
 
 
 def fact_paths(record: Record) -> Iterator[tuple[str, str, Fact]]:
@@ -123,6 +125,40 @@ def fact_units(record: Record) -> tuple[FactUnit, ...]:
         return _units(record)
 
 
+def _english(record: Record) -> tuple[FactUnit, ...]:
+    units: list[FactUnit] = []
+    for path, field, fact in fact_paths(record):
+        fid = f"{record.id}/{path}"
+        text = " ".join((fact.text_en or "").split())
+        sents = sentences_of(text) if text else []
+
+        def unit(uid: str, spoken: str, fact: Fact = fact, field: str = field, text: str = text) -> FactUnit:
+            return FactUnit(uid, field, spoken.strip(), spoken.strip(), fact.status, fact.sources,
+                            text, spoken.strip())
+
+        if fact.say_en:
+            units.append(unit(f"{fid}@en", fact.say_en))
+        elif len(sents) == 1:
+            units.append(unit(f"{fid}@en", sents[0]))
+        if len(sents) > 1 or (fact.say_en and sents):
+            units.extend(unit(f"{fid}@en{i}", s) for i, s in enumerate(sents))
+    return tuple(units)
+
+
+@lru_cache(maxsize=256)
+def _cached_en(record: Record) -> tuple[FactUnit, ...]:
+    return _english(record)
+
+
+def english_units(record: Record) -> tuple[FactUnit, ...]:
+    """The units an English question is answered with: the facts' ``say_en`` and ``text_en``
+    sentences (a fact without English text has none)."""
+    try:
+        return _cached_en(record)
+    except TypeError:
+        return _english(record)
+
+
 def fact_id_of(record: Record, fact: Fact) -> str:
     """The stable id of ``fact`` (an object of ``record``): "khai-tu/fee/details/0"."""
     for path, _field, f in fact_paths(record):
@@ -132,4 +168,5 @@ def fact_id_of(record: Record, fact: Fact) -> str:
 
 
 def unit_by_id(record: Record, uid: str) -> FactUnit | None:
-    return next((u for u in fact_units(record) if u.id == uid), None)
+    pool = english_units(record) if "@" in uid else fact_units(record)
+    return next((u for u in pool if u.id == uid), None)

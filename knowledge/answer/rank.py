@@ -1,0 +1,247 @@
+"""Which units answer the question: a learned fusion of similarity, wording and the ask (issue 16). Pure.
+
+Every unit of the chosen record gets a feature vector (``unit_features``):
+
+* ``sem_z`` / ``sem_top``: the E5 cosine of question and unit, standardised over the record's units
+  and as the gap to the record's best (times 10) (absent without embeddings: the ``lexical`` weights apply);
+* ``lex`` / ``lex_fold``: the share of the question's content syllables (and syllable pairs) found in
+  the unit, with and without diacritics (questions typed without them), the procedure's own name
+  words left out; for English questions, word stems against the unit's English text;
+* ``prior`` / ``cue`` / ``own``: what ``select.asks`` reads from the question (the field the ask is
+  usually answered in, the ask's cue in the unit, the ask's own field);
+* ``aspect``: the unit's field is the one the retrieval's aspect reads;
+* ``qnum``: the question asks for a quantity (how many days, how much, which form number) and the
+  unit states a number; ``measure``: the question counts in a unit ("17 tuổi", "mấy ngày", "how many
+  days") that the unit states a number of; ``say``: a curated say form or a one-sentence fact; ``dpen``: a processing
+  time offered to a deadline question.
+
+The score is the weighted sum; the weights (``WEIGHTS``, ``WEIGHTS_LEXICAL``) are fitted by
+``bench/fit_fact_ranker.py`` (softmax over a record's units; the label is "the unit says one of the
+question's expected strings"), with k-fold cross-validation across questions. ``choose`` keeps the
+best unit plus the runner-ups from other facts whose softmax share is at least ``KEEP`` of the
+best's, up to ``MAX_FACTS``.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+from knowledge.answer.confirm import yes_no_frame
+from knowledge.answer.facts import FactUnit
+from knowledge.answer.select import CUE, FIELD_PRIOR, OWN_DEADLINE, SPECIFIC, Ask, lexical_overlap
+from knowledge.bundle import Status, numbers_in
+from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.types import Aspect
+
+FEATURES = ("sem_z", "sem_top", "lex", "lex_fold", "prior", "cue", "own", "aspect", "qnum", "measure", "say",
+            "dpen")
+
+# Fitted by bench/fit_fact_ranker.py (see its report for the cross-validated figures).
+WEIGHTS: dict[str, float] = {
+    "sem_z": 1.294, "sem_top": 0.523, "lex": 1.509, "lex_fold": 2.47, "prior": 1.532, "cue": 1.569,
+    "own": -0.224, "aspect": 3.111, "qnum": 2.024, "measure": 1.982, "say": 0.0, "dpen": -1.163,
+}
+WEIGHTS_LEXICAL: dict[str, float] = {  # no embeddings (E5 absent or still warming up)
+    "sem_z": 0.0, "sem_top": 0.0, "lex": 4.129, "lex_fold": 4.619, "prior": 1.75, "cue": 1.538,
+    "own": 0.273, "aspect": 2.678, "qnum": 2.542, "measure": 2.495, "say": 0.0, "dpen": -1.686,
+}
+KEEP = 0.3  # a runner-up from another fact is spoken when its share is at least this of the best's
+MAX_FACTS = 3
+
+ASPECT_FIELDS: dict[Aspect, frozenset[str]] = {
+    Aspect.FEE: frozenset({"fee", "fee/details", "fee/exemptions"}),
+    Aspect.TIME: frozenset({"processing_time"}), Aspect.WHERE: frozenset({"where"}),
+    Aspect.WHO: frozenset({"who"}), Aspect.ONLINE: frozenset({"online"}),
+    Aspect.DOCUMENTS: frozenset({"documents"}), Aspect.STEPS: frozenset({"steps"}),
+}
+
+# A question for a quantity: Vietnamese (with diacritics, and folded when typed without), English.
+_QTY_VI = re.compile(r"\b(?:mấy|bao nhiêu|bao lâu|bao giờ|mức|phần trăm|tối đa|tối thiểu|ít nhất|số mấy)\b")
+_QTY_FOLDED = re.compile(r"\b(?:may|bao nhieu|bao lau|bao gio|muc|phan tram|toi da|toi thieu)\b")
+_QTY_EN = re.compile(r"\b(?:how (?:many|much|long|old|soon)|what age|when|deadline|percent|minimum|"
+                     r"maximum|number|cost|fee|price|days?|months?|years?)\b")
+_DIGIT = re.compile(r"\d")
+_EN_STOP_WORDS = """a an the of to for in on at by with from and or is are was be been do does did i my me
+we our you your he his she her it its they their this that these there what which who whom how can
+could should must may might will would have has had need needs get got go going if than then so about
+into after before as not no yes please want like am"""
+_EN_STOP = frozenset(_EN_STOP_WORDS.split())
+
+
+def _en_stems(text: str) -> list[str]:
+    words = re.findall(r"[a-z0-9]+", fold_diacritics(text).lower())
+    return [w[:5] for w in words if w not in _EN_STOP]
+
+
+# Does the question ask for one value (a number, a place, a yes or no) rather than a list or a how-to?
+_ONE_VALUE_VI = re.compile(r"\b(?:mấy|bao nhiêu|bao lâu|bao giờ|khi nào|ai|đâu|nào|gì|số mấy)\b")
+_LIST_VI = re.compile(r"\b(?:những gì|những giấy|gồm|các bước|thế nào|làm sao|ra sao|thủ tục gì)\b")
+_COUNT_VI = re.compile(r"\b(?:mấy|bao nhiêu|nào|số mấy)\b")
+_ONE_VALUE_FOLDED = re.compile(r"\b(?:may|bao nhieu|bao lau|bao gio|khi nao|ai|o dau|nao)\b|"
+                               r"\b(?:khong|ko|k)$")
+_LIST_FOLDED = re.compile(r"\b(?:nhung gi|gom|cac buoc|the nao|lam sao|ra sao)\b")
+_LIST_EN = re.compile(r"\b(?:what|which) (?:documents|papers)\b|\bhow (?:do|can|should|to)\b|\bsteps?\b|"
+                      r"\bprocedure\b|\bprocess\b")
+
+
+def wants_one_value(question: str, language: str = "vi", *, lists: bool = False) -> bool:
+    """The question asks for one value (how many days, which office, who signs, yes or no), not
+    for the procedure or a list. ``lists``: the question is about documents or steps, where only a
+    count ("mấy bộ") or a choice ("số nào") asks for one value."""
+    if language == "en":
+        return not _LIST_EN.search(question.lower())
+    q = normalize_vi(question)
+    folded = fold_diacritics(q)
+    if folded == q:  # typed without diacritics
+        return not _LIST_FOLDED.search(q) and bool(_ONE_VALUE_FOLDED.search(q))
+    if _LIST_VI.search(q):
+        return False
+    if lists:
+        return bool(_COUNT_VI.search(q)) or yes_no_frame(question) is not None
+    return bool(_ONE_VALUE_VI.search(q)) or yes_no_frame(question) is not None
+
+
+# Measure words: a number of days, months, years of age, đồng, copies, sets, times, people, pages, hours.
+_MEASURES = frozenset("""ngay thang nam tuoi dong d ban bo lan nguoi trang gio phan
+day month year old vnd dong copy set time person people page hour percent""".split())
+_Q_MEASURE = re.compile(r"(?:\d+|may|bao nhieu|how many|how much)\s+(\w+)")
+_U_MEASURE = re.compile(r"\d+(?:[.,]\d+)*\s*(%|\w+)")
+
+
+def _singular(word: str) -> str:
+    return word[:-1] if len(word) > 3 and word.endswith("s") else word
+
+
+def measures(text: str, *, question: bool) -> frozenset[str]:
+    """The measure words counted in ``text`` (folded, singular): after a number, or, in a question,
+    after "mấy" / "bao nhiêu" / "how many"; "how old" and "tuổi" count years of age."""
+    t = fold_diacritics(text.lower())
+    rx = _Q_MEASURE if question else _U_MEASURE
+    found = {_singular(m) for m in rx.findall(t)}
+    found = {"phan" if m == "%" else m for m in found}
+    if question and re.search(r"\bhow old\b|\bwhat age\b|\bage\b", t):
+        found |= {"year", "old"}
+    return frozenset(found & _MEASURES)
+
+
+def english_overlap(question: str, text: str) -> float:
+    """Share of the question's content word stems (first five letters) found in ``text``."""
+    q = set(_en_stems(question))
+    if not q:
+        return 0.0
+    t = set(_en_stems(text))
+    return len(q & t) / len(q)
+
+
+def asks_quantity(question: str, language: str = "vi") -> bool:
+    if language == "en":
+        return bool(_QTY_EN.search(question.lower()))
+    q = normalize_vi(question)
+    if _QTY_VI.search(q):
+        return True
+    folded = fold_diacritics(q)
+    return folded == q and bool(_QTY_FOLDED.search(folded))  # typed without diacritics
+
+
+@dataclass(frozen=True, slots=True)
+class Ranked:
+    unit: FactUnit
+    score: float
+    share: float  # softmax share among the record's units
+
+
+def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask], *,
+                  aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
+                  exclude: frozenset[str] = frozenset(), language: str = "vi") -> list[dict[str, float]]:
+    """One feature dict per unit (``FEATURES``), in the units' order."""
+    en = language == "en"
+    cos = [cosines.get(u.id) for u in units] if cosines else [None] * len(units)
+    known = [c for c in cos if c is not None]
+    mean = sum(known) / len(known) if known else 0.0
+    sd = math.sqrt(sum((c - mean) ** 2 for c in known) / len(known)) if len(known) > 1 else 0.0
+    top = max(known) if known else 0.0
+    qty = asks_quantity(question, language)
+    q_measures = measures(question, question=True)
+    primary = ask_list[0] if ask_list else Ask.GENERAL
+    specific = [a for a in ask_list if a in SPECIFIC]
+    qfold = " ".join(fold_diacritics(w) for w in normalize_vi(question).split())
+    excl_fold = frozenset(fold_diacritics(w) for w in exclude)
+    aspect_fields = ASPECT_FIELDS.get(aspect, frozenset())
+    out: list[dict[str, float]] = []
+    for u, c in zip(units, cos, strict=True):
+        match = normalize_vi(u.match)
+        prior = 0.0
+        cue = own = False
+        if not en:
+            for rank, ask in enumerate(specific):
+                weight = 1.0 if rank == 0 else 0.5
+                fp = FIELD_PRIOR.get(ask, {}).get(u.field, 0.0)
+                prior = max(prior, weight * fp)
+                if fp >= 1.0 and rank == 0:
+                    own = True
+                rx = CUE.get(ask)
+                if rx is not None and rx.search(match):
+                    cue = cue or rank == 0 or ask is primary
+                    prior = max(prior, weight * 0.3)
+        if en:
+            lex = english_overlap(question, u.match)
+            lex_fold = lex
+        else:
+            lex = lexical_overlap(question, u.match, exclude)
+            lex_fold = lexical_overlap(qfold, fold_diacritics(match), excl_fold)
+        out.append({
+            "sem_z": ((c - mean) / sd) if c is not None and sd > 0 else 0.0,
+            "sem_top": 10 * (c - top) if c is not None else 0.0,  # cosines differ by hundredths
+            "lex": lex, "lex_fold": lex_fold, "prior": prior, "cue": float(cue), "own": float(own),
+            "aspect": float(u.field in aspect_fields),
+            "qnum": float(qty and bool(_DIGIT.search(u.spoken))),
+            "measure": float(bool(q_measures & measures(u.spoken, question=False))),
+            "say": float("#" not in u.id and not re.search(r"@en\d", u.id)),
+            "dpen": float(primary is Ask.DEADLINE and "ngày làm việc" in match
+                          and not OWN_DEADLINE.search(match)),
+        })
+    return out
+
+
+def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask], *,
+               aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
+               exclude: frozenset[str] = frozenset(), language: str = "vi",
+               weights: Mapping[str, float] | None = None) -> list[Ranked]:
+    """Every unit with its score and softmax share, best first (ties keep record order)."""
+    if not units:
+        return []
+    w = weights or (WEIGHTS if cosines else WEIGHTS_LEXICAL)
+    feats = unit_features(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
+                          language=language)
+    scores = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]
+    top = max(scores)
+    exps = [math.exp(s - top) for s in scores]
+    total = sum(exps)
+    ranked = [Ranked(u, round(s, 6), e / total) for u, s, e in zip(units, scores, exps, strict=True)]
+    order = sorted(range(len(ranked)), key=lambda i: (-ranked[i].score, i))
+    return [ranked[i] for i in order]
+
+
+def choose(ranked: Sequence[Ranked], *, keep: float = KEEP, max_facts: int = MAX_FACTS) -> list[Ranked]:
+    """The best sourced unit, then runner-ups from other facts within ``keep`` of its share.
+
+    A fact is spoken once; an unsourced unit never; a unit that only repeats numbers already said
+    ("15 ngày" in the summary and in who) is skipped."""
+    chosen: list[Ranked] = []
+    facts: set[str] = set()
+    said: set[str] = set()
+    for r in ranked:
+        if r.unit.status is Status.UNSOURCED or not r.unit.spoken or r.unit.fact_id in facts:
+            continue
+        if chosen and (r.share < keep * chosen[0].share or len(chosen) >= max_facts):
+            break
+        nums = numbers_in(r.unit.spoken)
+        if chosen and nums and nums <= said:
+            continue
+        said |= nums
+        chosen.append(r)
+        facts.add(r.unit.fact_id)
+    return chosen
