@@ -32,7 +32,7 @@ from bench.bench_facts import RECORDS, fact_spoken, load_rows
 
 def build(paths: list[Path], use_sem: bool = True) -> list[dict[str, Any]]:
     from knowledge.answer.facts import english_units, fact_units
-    from knowledge.answer.rank import FEATURES, unit_features
+    from knowledge.answer.rank import FEATURES, asks_en, unit_features
     from knowledge.answer.select import asks, name_words
     from knowledge.answer.semantic import E5FactScorer
     from knowledge.bundle import load_records_dir
@@ -52,7 +52,7 @@ def build(paths: list[Path], use_sem: bool = True) -> list[dict[str, Any]]:
             units = english_units(rec) if lang == "en" else fact_units(rec)
             if not units:
                 continue
-            ask_list = asks(q, rec.title) if lang == "vi" else ()
+            ask_list = asks(q, rec.title) if lang == "vi" else asks_en(q)
             aspect = detect_aspect_en(q) if lang == "en" else detect_aspect(q)
             cos = scorer.cosines(q, units) if scorer is not None else None
             feats = unit_features(q, units, ask_list, aspect=aspect, cosines=cos,
@@ -141,6 +141,63 @@ def cross_validate(items: list[dict[str, Any]], keeps: list[float], k: int = 5, 
             for keep, t in tot.items()}
 
 
+def end_to_end_cv(paths: list[Path], sem: list[dict[str, Any]], lex: list[dict[str, Any]], k: int = 5,
+                  seed: int = 16, l2: float = 0.001) -> dict[str, Any]:
+    """The bench's own measure (``Knowledge.ask``: retrieval chooses the record) with weights fitted on
+    the other folds: every question is answered by weights that never saw it."""
+    import tempfile
+
+    import knowledge.answer.rank as rank
+    from bench.bench_facts import run_questions
+    from bench.llm_pipeline import kiosk_bundle
+    from kiosk_app.settings import Settings, UiSettings
+    from knowledge.answer import EvidenceAnswerer
+    from knowledge.answer.rank import FEATURES
+    from knowledge.answer.semantic import E5FactScorer
+    from knowledge.bundle import load_records_dir
+    from knowledge.service import Knowledge
+
+    rows = [r for path in paths for r in load_rows(path)]
+    ids = [r["id"] for r in rows]
+    order = list(range(len(rows)))
+    random.Random(seed).shuffle(order)
+    folds = [order[i::k] for i in range(k)]
+    by_id = {it["id"]: i for i, it in enumerate(sem)}
+    records = load_records_dir(RECORDS)
+    work = Path(tempfile.gettempdir()) / "kiosk-fit-facts"
+    bundle = kiosk_bundle(work / "bundle", records)
+    settings = Settings(data_dir=work / "data", ui=UiSettings(fullscreen=False))
+    scorer = E5FactScorer()
+    results: list[dict[str, Any]] = []
+    saved = (dict(rank.WEIGHTS), dict(rank.WEIGHTS_LEXICAL))
+    with Knowledge.open(bundle, settings, answerer=EvidenceAnswerer(semantic=scorer)) as kn:
+        scorer.wait()
+        try:
+            for f in folds:
+                held = {ids[i] for i in f}
+                train = [i for j, i in by_id.items() if j not in held]
+                ws = fit([sem[i] for i in train if sem[i]["y"].any()], l2=l2)
+                wl = fit([lex[i] for i in train if lex[i]["y"].any()], l2=l2)
+                rank.WEIGHTS.update({name: float(v) for name, v in zip(FEATURES, ws, strict=True)})
+                rank.WEIGHTS_LEXICAL.update({name: float(v) for name, v in zip(FEATURES, wl, strict=True)})
+                results += run_questions(kn, [rows[i] for i in f], lambda _m: None)
+        finally:
+            rank.WEIGHTS.update(saved[0])
+            rank.WEIGHTS_LEXICAL.update(saved[1])
+    out: dict[str, Any] = {}
+    for path in paths:
+        mine = {r["id"] for r in load_rows(path)}
+        res = [r for r in results if r["id"] in mine]
+        right = [r for r in res if r["right"]]
+        ms = sorted(r["answer_ms"] for r in res)
+        out[path.name] = {"questions": len(res), "fact_spoken": sum(r["spoken_ok"] for r in res) / len(res),
+                          "right_procedure": len(right) / len(res),
+                          "fact_spoken_when_right": sum(r["spoken_ok"] for r in right) / max(1, len(right)),
+                          "answer_ms_p50": ms[len(ms) // 2], "answer_ms_p95": ms[int(0.95 * (len(ms) - 1))]}
+    out["misses"] = [(r["id"], r["right"], r["facts"]) for r in results if not r["spoken_ok"]]
+    return out
+
+
 def main(argv: list[str]) -> int:
     from knowledge.answer.rank import FEATURES
 
@@ -150,6 +207,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--l2", type=float, default=0.001)
     ap.add_argument("--folds", type=int, default=5)
     ap.add_argument("--cache", type=Path, help="pickle of the feature data (re-used when present)")
+    ap.add_argument("--e2e", action="store_true", help="also the bench measure with fold-fitted weights")
     args = ap.parse_args(argv)
     import pickle
 
@@ -176,6 +234,13 @@ def main(argv: list[str]) -> int:
         print(f"  weights fitted on all: {json.dumps(weights)}")
         res["weights"] = weights
         out[name] = res
+        out[f"data_{name}"] = data
+    if args.e2e:
+        e2e = end_to_end_cv(args.files, out["data_semantic"], out["data_lexical"], k=args.folds, l2=args.l2)
+        print(json.dumps({k: v for k, v in e2e.items() if k != "misses"}, indent=1))
+        out["e2e"] = e2e
+    for name in ("semantic", "lexical"):
+        out.pop(f"data_{name}")
     print(json.dumps(out, indent=1))
     return 0
 

@@ -12,8 +12,10 @@ Every unit of the chosen record gets a feature vector (``unit_features``):
 * ``aspect``: the unit's field is the one the retrieval's aspect reads;
 * ``qnum``: the question asks for a quantity (how many days, how much, which form number) and the
   unit states a number; ``measure``: the question counts in a unit ("17 tuổi", "mấy ngày", "how many
-  days") that the unit states a number of; ``say``: a curated say form or a one-sentence fact; ``dpen``: a processing
-  time offered to a deadline question.
+  days") that the unit states a number of; ``say``: a curated say form or a one-sentence fact;
+  ``dpen``: a processing time offered to a deadline question.
+* for an English question the asks come from English wording (``asks_en``, ``CUE_EN``) and the
+  units from the facts' English text; the weights are the same.
 
 The score is the weighted sum; the weights (``WEIGHTS``, ``WEIGHTS_LEXICAL``) are fitted by
 ``bench/fit_fact_ranker.py`` (softmax over a record's units; the label is "the unit says one of the
@@ -24,6 +26,7 @@ best's, up to ``MAX_FACTS``.
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections.abc import Mapping, Sequence
@@ -41,12 +44,12 @@ FEATURES = ("sem_z", "sem_top", "lex", "lex_fold", "prior", "cue", "own", "aspec
 
 # Fitted by bench/fit_fact_ranker.py (see its report for the cross-validated figures).
 WEIGHTS: dict[str, float] = {
-    "sem_z": 1.294, "sem_top": 0.523, "lex": 1.509, "lex_fold": 2.47, "prior": 1.532, "cue": 1.569,
-    "own": -0.224, "aspect": 3.111, "qnum": 2.024, "measure": 1.982, "say": 0.0, "dpen": -1.163,
+    "sem_z": 1.243, "sem_top": 0.699, "lex": 1.714, "lex_fold": 3.071, "prior": 1.926, "cue": 1.779,
+    "own": 0.367, "aspect": 2.321, "qnum": 1.942, "measure": 1.605, "say": 0.0, "dpen": -0.787,
 }
 WEIGHTS_LEXICAL: dict[str, float] = {  # no embeddings (E5 absent or still warming up)
-    "sem_z": 0.0, "sem_top": 0.0, "lex": 4.129, "lex_fold": 4.619, "prior": 1.75, "cue": 1.538,
-    "own": 0.273, "aspect": 2.678, "qnum": 2.542, "measure": 2.495, "say": 0.0, "dpen": -1.686,
+    "sem_z": 0.0, "sem_top": 0.0, "lex": 4.346, "lex_fold": 5.155, "prior": 1.894, "cue": 1.672,
+    "own": 0.778, "aspect": 2.077, "qnum": 2.474, "measure": 2.23, "say": 0.0, "dpen": -1.319,
 }
 KEEP = 0.3  # a runner-up from another fact is spoken when its share is at least this of the best's
 MAX_FACTS = 3
@@ -105,8 +108,9 @@ def wants_one_value(question: str, language: str = "vi", *, lists: bool = False)
 
 
 # Measure words: a number of days, months, years of age, đồng, copies, sets, times, people, pages, hours.
-_MEASURES = frozenset("""ngay thang nam tuoi dong d ban bo lan nguoi trang gio phan
-day month year old vnd dong copy set time person people page hour percent""".split())
+_MEASURE_WORDS = """ngay thang nam tuoi dong d ban bo lan nguoi trang gio phan
+day month year old vnd dong copy set time person people page hour percent"""
+_MEASURES = frozenset(_MEASURE_WORDS.split())
 _Q_MEASURE = re.compile(r"(?:\d+|may|bao nhieu|how many|how much)\s+(\w+)")
 _U_MEASURE = re.compile(r"\d+(?:[.,]\d+)*\s*(%|\w+)")
 
@@ -127,12 +131,53 @@ def measures(text: str, *, question: bool) -> frozenset[str]:
     return frozenset(found & _MEASURES)
 
 
+# English questions: the same asks, read from English wording (the field priors are shared).
+_ASKS_EN: tuple[tuple[Ask, re.Pattern[str]], ...] = (
+    (Ask.VALIDITY, re.compile(r"\bvalid|\bexpir|\bvalidity\b")),
+    (Ask.AMOUNT, re.compile(r"\bhow much\b|\bfee\b|\bcost\b|\bpay\b|\bprice\b|\bfree\b")),
+    (Ask.DEADLINE, re.compile(r"\b(?:have to|must|deadline|within|too late|late|overdue|fine)\b")),
+    (Ask.PROCESSING, re.compile(r"\bhow long\b|\bhow many (?:working )?days\b|\bsame day\b|\btoday\b|"
+                                r"\bwhen\b.*\b(?:get|receive|ready)\b")),
+    (Ask.AGE, re.compile(r"\bhow old\b|\bage\b|\byears old\b")),
+    (Ask.PROXY, re.compile(r"\bon (?:my|his|her) behalf\b|\binstead\b|\bsomeone else\b|\bauthori[sz]")),
+    (Ask.ONLINE, re.compile(r"\bonline\b|\bwebsite\b|\bapp\b|\bphone\b|\bportal\b|\bvneid\b")),
+    (Ask.WHERE, re.compile(r"\bwhere\b|\bwhich office\b|\bwhich ward\b")),
+    (Ask.COPIES, re.compile(r"\bcop(?:y|ies)\b|\boriginal\b")),
+)
+CUE_EN: dict[Ask, re.Pattern[str]] = {
+    Ask.DEADLINE: re.compile(r"\bwithin \d+ days\b(?! working)|\bof the (?:death|birth)\b|\bno later than\b|"
+                             r"\bmust register\b|\bdeadline\b|\blate\b"),
+    Ask.PROCESSING: re.compile(r"\bworking days?\b|\bsame day\b|\bimmediately\b|\bnext working day\b"),
+    Ask.VALIDITY: re.compile(r"\bvalid\b|\bexpir"),
+    Ask.AGE: re.compile(r"\b\d+ years? old\b|\baged? \d+|\bunder \d+|\bfrom \d+\b"),
+    Ask.AMOUNT: re.compile(r"\bvnd\b|\bfee\b|\bfree\b|\bexempt"),
+    Ask.PROXY: re.compile(r"\bauthori[sz]|\bon behalf\b|\brelative\b|\bgrandparent"),
+    Ask.ONLINE: re.compile(r"\bonline\b|\bportal\b|\bvneid\b|\bdichvucong\b"),
+    Ask.WHERE: re.compile(r"\bpeople's committee\b|\bpolice\b|\bcentre\b|\boffice\b"),
+    Ask.COPIES: re.compile(r"\bcop(?:y|ies)\b|\boriginal\b"),
+}
+
+
+def asks_en(question: str) -> tuple[Ask, ...]:
+    """What an English question asks, most specific first; ``(GENERAL,)`` when nothing specific.
+    An amount comes before a deadline: "how much is the fee for a late registration"."""
+    q = question.lower()
+    found = [ask for ask, rx in _ASKS_EN if rx.search(q)]
+    if Ask.DEADLINE in found and Ask.PROCESSING in found:
+        found.remove(Ask.PROCESSING)
+    if Ask.VALIDITY in found:
+        found = [a for a in found if a not in (Ask.PROCESSING, Ask.DEADLINE)]
+    return tuple(found) or (Ask.GENERAL,)
+
+
 def english_overlap(question: str, text: str) -> float:
-    """Share of the question's content word stems (first five letters) found in ``text``."""
+    """Share of the question's content word stems (first five letters) found in ``text``; two words
+    of the text written as one count too ("Hà Nội" / "Hanoi", "e-mail" / "email")."""
     q = set(_en_stems(question))
     if not q:
         return 0.0
-    t = set(_en_stems(text))
+    words = re.findall(r"[a-z0-9]+", fold_diacritics(text).lower())
+    t = {w[:5] for w in words if w not in _EN_STOP} | {(a + b)[:5] for a, b in itertools.pairwise(words)}
     return len(q & t) / len(q)
 
 
@@ -175,17 +220,18 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
         match = normalize_vi(u.match)
         prior = 0.0
         cue = own = False
-        if not en:
-            for rank, ask in enumerate(specific):
-                weight = 1.0 if rank == 0 else 0.5
-                fp = FIELD_PRIOR.get(ask, {}).get(u.field, 0.0)
-                prior = max(prior, weight * fp)
-                if fp >= 1.0 and rank == 0:
-                    own = True
-                rx = CUE.get(ask)
-                if rx is not None and rx.search(match):
-                    cue = cue or rank == 0 or ask is primary
-                    prior = max(prior, weight * 0.3)
+        cues = CUE_EN if en else CUE
+        text = u.match.lower() if en else match
+        for rank, ask in enumerate(specific):
+            weight = 1.0 if rank == 0 else 0.5
+            fp = FIELD_PRIOR.get(ask, {}).get(u.field, 0.0)
+            prior = max(prior, weight * fp)
+            if fp >= 1.0 and rank == 0:
+                own = True
+            rx = cues.get(ask)
+            if rx is not None and rx.search(text):
+                cue = cue or rank == 0 or ask is primary
+                prior = max(prior, weight * 0.3)
         if en:
             lex = english_overlap(question, u.match)
             lex_fold = lex
@@ -200,8 +246,9 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
             "qnum": float(qty and bool(_DIGIT.search(u.spoken))),
             "measure": float(bool(q_measures & measures(u.spoken, question=False))),
             "say": float("#" not in u.id and not re.search(r"@en\d", u.id)),
-            "dpen": float(primary is Ask.DEADLINE and "ngày làm việc" in match
-                          and not OWN_DEADLINE.search(match)),
+            "dpen": float(primary is Ask.DEADLINE and not en and "ngày làm việc" in match
+                          and not OWN_DEADLINE.search(match))
+            + float(primary is Ask.DEADLINE and en and "working day" in text and "within" not in text),
         })
     return out
 

@@ -24,7 +24,7 @@ from enum import StrEnum
 
 from knowledge.answer.facts import FactUnit
 from knowledge.bundle import Status, numbers_in
-from knowledge.normalize import normalize_vi
+from knowledge.normalize import fold_diacritics, normalize_vi
 
 
 class Ask(StrEnum):
@@ -57,7 +57,8 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                        r"thời hạn (?:của )?(?:giấy|thẻ)")),
     (Ask.DEADLINE, _rx(r"(?:phải|cần) .{0,30}(?:trong|trước) (?:bao lâu|mấy|bao nhiêu)",
                        r"(?:trong|trước) (?:vòng )?(?:bao lâu|mấy ngày|bao nhiêu ngày) (?:phải|thì phải)",
-                       r"có (?:bao nhiêu|mấy) ngày (?:để|mà)", r"hạn chót", r"chậm nhất", r"muộn nhất",
+                       r"(?:có|được) (?:bao nhiêu|mấy) ngày (?:để|mà)", r"(?:bao nhiêu|mấy) ngày để",
+                       r"hạn chót", r"chậm nhất", r"muộn nhất",
                        r"thời hạn (?:đi |phải )?(?:đăng ký|khai|làm|báo|nộp)", r"hạn (?:đăng ký|khai|báo)",
                        r"(?:bao lâu|mấy ngày|bao nhiêu ngày) (?:phải|thì phải|là phải)",
                        r"sau (?:bao lâu|mấy ngày) (?:phải|thì phải)", r"quá hạn", r"trễ hạn", r"muộn",
@@ -95,6 +96,8 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     (Ask.STEPS, _rx(r"các bước", r"thủ tục thế nào", r"làm thế nào", r"làm sao", r"làm như thế nào",
                     r"quy trình")),
 )
+
+_FOLDED_PATTERNS = tuple((ask, re.compile(fold_diacritics(rx.pattern))) for ask, rx in _ASK_PATTERNS)
 
 # Asks the unit-by-unit selection answers; the others (documents, steps, general) read lists.
 SPECIFIC = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.AMOUNT, Ask.BENEFIT,
@@ -172,8 +175,11 @@ def asks(question: str, title: str = "") -> tuple[Ask, ...]:
     lục", "vneid" in the VNeID procedure) names the procedure, not what is asked about it."""
     q = normalize_vi(question)
     name = set(normalize_vi(title).split())
+    patterns = _ASK_PATTERNS
+    if fold_diacritics(q) == q:  # typed without diacritics: the same patterns, folded
+        patterns, name = _FOLDED_PATTERNS, {fold_diacritics(w) for w in name}
     found: list[Ask] = []
-    for ask, rx in _ASK_PATTERNS:
+    for ask, rx in patterns:
         if ask in found:
             continue
         if any(not set(m.group(0).split()) <= name for m in rx.finditer(q)):
