@@ -66,6 +66,7 @@ class SemanticScorer(Protocol):
     """E5 similarity of a question with fact units (``knowledge.answer.semantic``; none in tests)."""
 
     def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]: ...
+    def ready_for(self, units: Sequence[FactUnit]) -> bool: ...
     def warm(self, records: Iterable[Record]) -> None: ...
 
 
@@ -151,7 +152,8 @@ class EvidenceAnswerer:
         t1 = self.clock()
         ranked = rank_units(question, units, ask_list, aspect=aspect, exclude=exclude, language=language)
         e5_ms = 0.0
-        if self.semantic is not None and ranked and ranked[0].share < SURE_SHARE:
+        if (self.semantic is not None and ranked and ranked[0].share < SURE_SHARE
+                and self.semantic.ready_for(units)):  # never wait for the warm-up: wording answers
             t2 = self.clock()  # the wording alone is unsure: E5 similarity joins the fusion
             cosines = self.semantic.cosines(question, units)
             e5_ms = (self.clock() - t2) * 1000
@@ -175,7 +177,9 @@ class EvidenceAnswerer:
             ask_list, chosen, unsourced, timings = self.choose(question, record, aspect=aspect,
                                                                language=language)
             if chosen and (specific or chosen[0].share >= FLOOR_SHARE):
-                return self.compose(question, record, aspect, [r.unit for r in chosen], ask=ask_list[0],
+                # certain facts first (the title leads them), hedged ones after
+                units = sorted((r.unit for r in chosen), key=lambda u: u.status is Status.UNCERTAIN)
+                return self.compose(question, record, aspect, units, ask=ask_list[0],
                                     unsourced=unsourced, confidence=confidence, alternatives=alternatives,
                                     language=language,
                                     timings={**timings, "answer_ms": (self.clock() - t0) * 1000})

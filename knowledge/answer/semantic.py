@@ -75,6 +75,11 @@ class E5FactScorer:
             return not self._warm.is_alive()
         return True
 
+    def ready_for(self, units: Sequence[FactUnit]) -> bool:
+        """Every unit is embedded (the warm-up reached this record): a question costs one E5 query."""
+        with self._lock:
+            return all(u.id in self._vecs for u in units)
+
     def scores(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
         """E5 similarity scaled to 0..1 per unit id; a record not embedded yet is embedded now."""
         return {uid: max(0.0, min(1.0, (cos - SIM_FLOOR) / SIM_SPAN))

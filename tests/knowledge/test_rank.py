@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping, Sequence
+
 import pytest
 
 from knowledge.answer import (
@@ -12,8 +14,10 @@ from knowledge.answer import (
     fact_units,
     numbers_not_in_record,
 )
+from knowledge.answer.evidence import SURE_SHARE
 from knowledge.answer.facts import FactUnit, english_units, unit_by_id
-from knowledge.answer.rank import Ranked, choose, measures, wants_one_value
+from knowledge.answer.rank import Ranked, choose, measures, rank_units, wants_one_value
+from knowledge.answer.select import asks, name_words
 from knowledge.bundle import Record, Status
 from knowledge.decide import detect_aspect
 from knowledge.english import detect_aspect_en
@@ -157,3 +161,38 @@ def test_every_record_answers_with_record_numbers_only(sample_records: list[Reco
             for fid in a.facts:
                 u = unit_by_id(rec, fid)
                 assert u is None or u.status is not Status.UNSOURCED, (rec.id, q, fid)
+
+
+class FakeE5:
+    """The E5 engine boundary: cosines favouring units whose text holds ``near``; counts queries."""
+
+    def __init__(self, near: str, ready: bool = True) -> None:
+        self.near, self.ready, self.queries = near, ready, 0
+
+    def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
+        self.queries += 1
+        return {u.id: 0.9 if self.near in u.spoken else 0.8 for u in units}
+
+    def ready_for(self, units: Sequence[FactUnit]) -> bool:
+        return self.ready
+
+    def warm(self, records: Iterable[Record]) -> None:
+        pass
+
+
+@pytest.mark.parametrize("question", [
+    "tôi có bao nhiêu ngày để đăng ký khai tử cho bố", "khai tử có mất tiền không",
+    "giấy kia thì có cần không", "ai đi làm được", "làm ở đâu vậy",
+])
+def test_e5_is_asked_only_when_the_wording_is_unsure_and_never_waited_for(records: dict[str, Record],
+                                                                          question: str) -> None:
+    rec = records["khai-tu"]
+    units = fact_units(rec)
+    lexical = rank_units(question, units, asks(question, rec.title), aspect=detect_aspect(question),
+                         exclude=name_words(rec, units))
+    fake = FakeE5("xóa thường trú")
+    EvidenceAnswerer(semantic=fake).answer(question, rec, detect_aspect(question))
+    assert fake.queries == (1 if lexical[0].share < SURE_SHARE else 0)
+    cold = FakeE5("xóa thường trú", ready=False)  # the warm-up has not reached this record yet
+    a = EvidenceAnswerer(semantic=cold).answer(question, rec, detect_aspect(question))
+    assert cold.queries == 0 and a.spoken
