@@ -9,6 +9,9 @@
 * The prefix (rules + numbered facts) is evaluated once per record and saved as llama.cpp state
   under ``<bundle>/llm_state/<model key>/<record id>.bin`` (bundle import, ``kiosk ask
   --llm-prepare``, or lazily), so at answer time only the question is read.
+* The evidence answer's first fact is spoken after the model's choices when the model did not choose
+  it (``merge_choice``; ``reason`` "…+evidence-best"), so a model can put another fact first or add
+  one the ranking missed, but not drop the one it found (a "not_in_record" label speaks no fact).
 * Anything wrong gives the evidence answer at once: no choice within
   ``answer.llm_first_sentence_timeout_s`` ("llm-timeout"), a model not loaded ("llm-not-ready"), a
   child that died ("llm-crashed", restarted) or that stays silent past ``llm_total_timeout_s``
@@ -36,12 +39,13 @@ from knowledge.answer.facts import FactUnit
 from knowledge.answer.rank import rank_units
 from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle import Record
-from knowledge.llm_prompt import Choice, grammar, numbered_units, parse_choice, system_prompt
+from knowledge.llm_prompt import MAX_CHOSEN, Choice, grammar, numbered_units, parse_choice, system_prompt
 from knowledge.llm_setup import N_CTX, build_llama_answerer, find_gguf, llm_unavailable, precompute_states
 from knowledge.types import Answer, Aspect
 
 __all__ = ["N_CTX", "POLL_S", "STATE_DIR", "LlamaAnswerer", "LlmClient", "build_llama_answerer",
-           "find_gguf", "llm_unavailable", "model_key", "precompute_states", "state_path", "system_prompt"]
+           "find_gguf", "llm_unavailable", "merge_choice", "model_key", "precompute_states", "state_path",
+           "system_prompt"]
 
 log = logging.getLogger(__name__)
 
@@ -104,6 +108,21 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
         if not any((u.id in scored and scored[u.id].cue) or u.fact_id in best for u in units):
             return "llm-overruled:unsupported"
     return ""
+
+
+def merge_choice(evidence: Sequence[FactUnit], model: Sequence[FactUnit],
+                 limit: int = MAX_CHOSEN) -> tuple[list[FactUnit], bool]:
+    """The units to speak: the model's choices (one unit per fact), then the evidence answer's first
+    fact when the model did not choose it, at most ``limit`` in all; and whether the model chose that
+    fact itself. The model decides what is said first and may add what the ranking missed; it cannot
+    drop the fact the ranking found."""
+    out: list[FactUnit] = []
+    for u in model:
+        if all(u.fact_id != o.fact_id for o in out):
+            out.append(u)
+    if not evidence or any(u.fact_id == evidence[0].fact_id for u in out):
+        return out[:limit], True
+    return [*out[: limit - 1], evidence[0]], False
 
 
 class LlamaAnswerer:
@@ -223,14 +242,19 @@ class LlamaAnswerer:
         verdict = check_choice(question, record, units, choice.label)
         if verdict:  # the deterministic selection contradicts the model: the evidence answer speaks
             return self._fallback(base, verdict, on_sentence, t0)
+        agreed = True
         if choice.label == "not_in_record":
             units = []
+        else:
+            evidence_units = [u for u in (unit_by_id(record, fid) for fid in base.facts) if u is not None]
+            units, agreed = merge_choice(evidence_units, units)
         proposed = choice.label if choice.label in ("yes", "no") else ""
         timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
         ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0],
                                     proposed=proposed,
                                     confidence=confidence, alternatives=alternatives, answerer=self.name,
-                                    reason=f"llm:{choice.label}" if choice.label else "llm",
+                                    reason=(f"llm:{choice.label}" if choice.label else "llm")
+                                    + ("" if agreed else "+evidence-best"),
                                     timings={k: float(v) for k, v in timings.items()
                                              if isinstance(v, int | float)})
         extra = numbers_not_in_record(ans.spoken, record)

@@ -196,3 +196,18 @@ def test_e5_is_asked_only_when_the_wording_is_unsure_and_never_waited_for(record
     cold = FakeE5("xóa thường trú", ready=False)  # the warm-up has not reached this record yet
     a = EvidenceAnswerer(semantic=cold).answer(question, rec, detect_aspect(question))
     assert cold.queries == 0 and a.spoken
+
+
+@pytest.mark.parametrize(("evidence", "model", "want", "agreed"), [
+    (["a/1", "a/2"], ["a/1#0"], ["a/1#0"], True),  # the model chose the ranking's fact (another unit)
+    (["a/1"], ["a/3"], ["a/3", "a/1"], False),  # it chose another fact: the ranking's follows
+    (["a/1"], ["a/3", "a/4", "a/5"], ["a/3", "a/4", "a/1"], False),  # never more than three
+    ([], ["a/3"], ["a/3"], True),  # nothing found by the ranking
+    (["a/1"], ["a/3#0", "a/3#1"], ["a/3#0", "a/1"], False),  # one unit per fact
+])
+def test_the_model_cannot_drop_the_rankings_fact(evidence: list[str], model: list[str], want: list[str],
+                                                 agreed: bool) -> None:
+    from knowledge.llm_answerer import merge_choice
+
+    got, ok = merge_choice([_unit(i) for i in evidence], [_unit(i) for i in model])
+    assert [u.id for u in got] == want and ok is agreed
