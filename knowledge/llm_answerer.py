@@ -9,9 +9,10 @@
 * The prefix (rules + numbered facts) is evaluated once per record and saved as llama.cpp state
   under ``<bundle>/llm_state/<model key>/<record id>.bin`` (bundle import, ``kiosk ask
   --llm-prepare``, or lazily), so at answer time only the question is read.
-* The evidence answer's first fact is spoken after the model's choices when the model did not choose
-  it (``merge_choice``; ``reason`` "…+evidence-best"), so a model can put another fact first or add
-  one the ranking missed, but not drop the one it found (a "not_in_record" label speaks no fact).
+* When the model did not choose the evidence answer's first fact, that fact is spoken first and the
+  model's choices follow (``merge_choice``; ``reason`` "…+evidence-best"): a model can add a fact the
+  ranking missed but not drop the one it found. A "not_in_record" label is overruled when the
+  ranking is sure (its best share ≥ ``SURE_SHARE`` on wording alone).
 * Anything wrong gives the evidence answer at once: no choice within
   ``answer.llm_first_sentence_timeout_s`` ("llm-timeout"), a model not loaded ("llm-not-ready"), a
   child that died ("llm-crashed", restarted) or that stays silent past ``llm_total_timeout_s``
@@ -35,6 +36,7 @@ from typing import Any, Protocol
 
 from kiosk_app.errors import CancelledError
 from knowledge.answer import EvidenceAnswerer, numbers_not_in_record, unit_by_id
+from knowledge.answer.evidence import SURE_SHARE
 from knowledge.answer.facts import FactUnit
 from knowledge.answer.rank import rank_units
 from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
@@ -89,7 +91,8 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
 
     * ``llm-empty``: no fact of this record was named;
     * ``llm-overruled:not-in-record``: the model says the record does not answer, but one of its
-      facts has the ask's cue and scores ``SURE_SCORE`` on field prior, cue and words;
+      facts has the ask's cue and scores ``SURE_SCORE`` on field prior, cue and words, or the
+      evidence ranking's best share is at least ``SURE_SHARE`` on wording alone;
     * ``llm-overruled:unsupported``: for a specific ask, none of the chosen facts has the ask's cue,
       field or a word of the question, nor is among the evidence ranker's three best units
       (``rank.rank_units``; a small model naming fact 1 for everything)."""
@@ -101,6 +104,8 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
     ranked = score_units(question, all_units, ask_list, exclude=exclude)
     if label == "not_in_record":
         sure = bool(ranked) and ranked[0].cue and ranked[0].score >= SURE_SCORE
+        lexical = rank_units(question, all_units, ask_list, exclude=exclude)
+        sure = sure or (bool(lexical) and lexical[0].share >= SURE_SHARE)
         return "llm-overruled:not-in-record" if ask_list[0] in SPECIFIC and sure else ""
     if ask_list[0] in SPECIFIC:
         scored = {sc.unit.id: sc for sc in ranked}
@@ -112,17 +117,18 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
 
 def merge_choice(evidence: Sequence[FactUnit], model: Sequence[FactUnit],
                  limit: int = MAX_CHOSEN) -> tuple[list[FactUnit], bool]:
-    """The units to speak: the model's choices (one unit per fact), then the evidence answer's first
-    fact when the model did not choose it, at most ``limit`` in all; and whether the model chose that
-    fact itself. The model decides what is said first and may add what the ranking missed; it cannot
-    drop the fact the ranking found."""
+    """The units to speak, and whether the model chose the evidence answer's first fact itself.
+
+    Agreeing, the model's choices are spoken as it ordered them; otherwise the evidence's first fact
+    comes first and the model's choices follow (one unit per fact, at most ``limit``): the model may
+    add what the ranking missed but cannot drop or bury the fact the ranking found."""
     out: list[FactUnit] = []
     for u in model:
         if all(u.fact_id != o.fact_id for o in out):
             out.append(u)
     if not evidence or any(u.fact_id == evidence[0].fact_id for u in out):
         return out[:limit], True
-    return [*out[: limit - 1], evidence[0]], False
+    return [evidence[0], *out[: limit - 1]], False
 
 
 class LlamaAnswerer:

@@ -200,10 +200,10 @@ def test_e5_is_asked_only_when_the_wording_is_unsure_and_never_waited_for(record
 
 @pytest.mark.parametrize(("evidence", "model", "want", "agreed"), [
     (["a/1", "a/2"], ["a/1#0"], ["a/1#0"], True),  # the model chose the ranking's fact (another unit)
-    (["a/1"], ["a/3"], ["a/3", "a/1"], False),  # it chose another fact: the ranking's follows
-    (["a/1"], ["a/3", "a/4", "a/5"], ["a/3", "a/4", "a/1"], False),  # never more than three
+    (["a/1"], ["a/3"], ["a/1", "a/3"], False),  # it chose another fact: the ranking's comes first
+    (["a/1"], ["a/3", "a/4", "a/5"], ["a/1", "a/3", "a/4"], False),  # never more than three
     ([], ["a/3"], ["a/3"], True),  # nothing found by the ranking
-    (["a/1"], ["a/3#0", "a/3#1"], ["a/3#0", "a/1"], False),  # one unit per fact
+    (["a/1"], ["a/3#0", "a/3#1"], ["a/1", "a/3#0"], False),  # one unit per fact
 ])
 def test_the_model_cannot_drop_the_rankings_fact(evidence: list[str], model: list[str], want: list[str],
                                                  agreed: bool) -> None:
