@@ -189,7 +189,7 @@ def end_to_end_cv(paths: list[Path], sem: list[dict[str, Any]], lex: list[dict[s
         mine = {r["id"] for r in load_rows(path)}
         res = [r for r in results if r["id"] in mine]
         right = [r for r in res if r["right"]]
-        ms = sorted(r["answer_ms"] for r in res)
+        ms = sorted(r["answer_ms"] for r in res if r["answer_ms"] == r["answer_ms"]) or [float("nan")]
         out[path.name] = {"questions": len(res), "fact_spoken": sum(r["spoken_ok"] for r in res) / len(res),
                           "right_procedure": len(right) / len(res),
                           "fact_spoken_when_right": sum(r["spoken_ok"] for r in right) / max(1, len(right)),
