@@ -28,6 +28,7 @@ import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -35,6 +36,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from kiosk_app.errors import BundleError, BundleUnsafeError
 from knowledge.bundle_limits import ReadLimits, load_yaml
 from knowledge.lint import Issue, LintReport, Severity
+
+if TYPE_CHECKING:
+    from knowledge.bundle import Bundle, Record
 
 INDEX = "recordings.yaml"
 AUDIO_DIR = "recordings"
@@ -203,3 +207,26 @@ def read_source(src: Path) -> dict[str, bytes]:
                               f"Thiếu tệp ghi âm {e.file} (có trong danh sách recordings.yaml).")
         members[e.file] = path.read_bytes()
     return members
+
+
+def current_keys(records: Iterable[Record]) -> dict[str, str]:
+    """sentence id -> the key of its sentence now, over both languages' inventories."""
+    from knowledge.recordings import sentence_key
+    from knowledge.recordings_inventory import inventory
+
+    recs = list(records)
+    return {i.id: sentence_key(i.text) for lang in ("vi", "en") for i in inventory(recs, lang)}
+
+
+def audit_bundle(lint: LintReport, members: Mapping[str, bytes], bundle: Bundle) -> LintReport:
+    """The import's recording check (``importer.check_bundle``): lint plus one warning per
+    recording that will never be played."""
+    if bundle.recordings is None:
+        return lint
+    return with_issues(lint, audit(bundle.recordings, members, current_keys(bundle.records.values())))
+
+
+def audit_source(lint: LintReport, records: Iterable[Record], members: Mapping[str, bytes]) -> LintReport:
+    """The builder's recording check on a source folder's recordings (``read_source``)."""
+    index = check_members(members, members.keys())
+    return with_issues(lint, audit(index, members, current_keys(records)))
