@@ -22,9 +22,12 @@ import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from knowledge.recordings_inventory import Item, inventory, loose
+
+if TYPE_CHECKING:
+    from knowledge.bundle import Record
 
 log = logging.getLogger(__name__)
 
@@ -150,6 +153,16 @@ class RecordingSet:
         entries = (parse_index(index_path.read_bytes()).recordings
                    if INDEX in bundle.manifest.files and index_path.is_file() else ())
         return cls(items, entries, lambda name: (bundle_dir / name).read_bytes())
+
+    @classmethod
+    def from_members(cls, records: Sequence[Record], members: Mapping[str, bytes],
+                     languages: Sequence[str] = ("vi", "en")) -> RecordingSet:
+        """The recordings of a bundle file's members or a source folder's (``read_source``)."""
+        from knowledge.recordings_bundle import INDEX, parse_index
+
+        items = [i for lang in languages for i in inventory(records, lang)]
+        entries = parse_index(members[INDEX]).recordings if INDEX in members else ()
+        return cls(items, entries, lambda name: members[name])
 
     # ---- lookup ----------------------------------------------------------------------------------
     def clip(self, text: str, language: str = "vi") -> Clip | None:

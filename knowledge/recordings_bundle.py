@@ -230,3 +230,32 @@ def audit_source(lint: LintReport, records: Iterable[Record], members: Mapping[s
     """The builder's recording check on a source folder's recordings (``read_source``)."""
     index = check_members(members, members.keys())
     return with_issues(lint, audit(index, members, current_keys(records)))
+
+
+def add_take(folder: Path, item_id: str, text: str, language: str, samples: object,
+             sample_rate: int) -> Entry:
+    """Store one checked take in a ward's source folder (``recordings/<id>.ogg`` + the index entry),
+    trimmed, levelled and encoded as Ogg/Opus; the index is rewritten atomically."""
+    import os
+
+    import numpy as np
+
+    from knowledge.recordings import sentence_key
+    from knowledge.recordings_audio import encode_ogg, prepare
+
+    folder = Path(folder)
+    pcm = prepare(np.asarray(samples, dtype=np.int16), sample_rate)
+    data = encode_ogg(pcm, sample_rate)
+    entry = Entry(id=item_id, language=language, text=text, text_sha256=sentence_key(text),
+                  file=audio_member(item_id), duration_s=round(len(pcm) / sample_rate, 2))
+    (folder / AUDIO_DIR).mkdir(parents=True, exist_ok=True)
+    tmp = folder / f"{entry.file}.tmp"
+    tmp.write_bytes(data)
+    os.replace(tmp, folder / entry.file)
+    index_path = folder / INDEX
+    old = parse_index(index_path.read_bytes()).recordings if index_path.is_file() else ()
+    entries = [e for e in old if e.id != item_id] + [entry]
+    tmp = folder / f".{INDEX}.tmp"
+    tmp.write_bytes(index_yaml(entries))
+    os.replace(tmp, index_path)
+    return entry

