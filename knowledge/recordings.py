@@ -116,15 +116,16 @@ class RecordingSet:
         self.items = list(items)
         self._read = read
         self._max_duration_s = max_duration_s
-        current = {i.id: sentence_key(i.text) for i in self.items}
+        current = {(i.language, i.id): sentence_key(i.text) for i in self.items}
         self.entries: list[Entry] = [e for e in entries if isinstance(e, Entry)]
         self.fresh: dict[tuple[str, str], Entry] = {}
         self.stale: list[Entry] = []
         self.orphaned: list[Entry] = []
         for e in self.entries:
-            if e.id not in current:
+            now = current.get((e.language, e.id))
+            if now is None:
                 self.orphaned.append(e)
-            elif current[e.id] != e.text_sha256 or sentence_key(e.text) != e.text_sha256:
+            elif now != e.text_sha256 or sentence_key(e.text) != e.text_sha256:
                 self.stale.append(e)
             else:
                 self.fresh[(e.language, e.text_sha256)] = e

@@ -18,8 +18,9 @@ member's, so a changed file refuses the whole bundle (tampering). What does **no
 
 The index itself is refused like a record (bounded YAML, schema) and so is a bundle over the count
 or size limits (``RecordingLimits``), checked from the member sizes before anything is decoded.
-The recordings folder in a ward's source folder (what ``kiosk bundle build`` packs) has the same
-layout: ``<source>/recordings.yaml`` and ``<source>/recordings/<id>.ogg``.
+A ward's source folder (what ``kiosk bundle build`` packs) keeps them in ``<source>/recordings/``:
+the index as ``recordings/recordings.yaml`` (the folder's own ``*.yaml`` files are records) and
+the audio as ``recordings/<id>.ogg``.
 """
 
 from __future__ import annotations
@@ -41,6 +42,7 @@ if TYPE_CHECKING:
     from knowledge.bundle import Bundle, Record
 
 INDEX = "recordings.yaml"
+SOURCE_INDEX = "recordings/recordings.yaml"  # in a source folder (its *.yaml are records)
 AUDIO_DIR = "recordings"
 AUDIO_EXT = ".ogg"
 AUDIO_MEMBER = re.compile(r"^recordings/[a-z0-9][a-z0-9._-]{0,159}\.ogg$")
@@ -153,9 +155,9 @@ def check_members(members: Mapping[str, bytes], files: Iterable[str],
     return index
 
 
-def audit(index: Index | None, members: Mapping[str, bytes], current: Mapping[str, str],
+def audit(index: Index | None, members: Mapping[str, bytes], current: Mapping[tuple[str, str], str],
           limits: RecordingLimits = REC_LIMITS) -> list[Issue]:
-    """Decode and check every recording; ``current``: sentence id -> the sentence's key now.
+    """Decode and check every recording; ``current``: (language, sentence id) -> the sentence's key now.
     Warnings only: each names the recording, and that recording is never played."""
     from knowledge.recordings import sentence_key
     from knowledge.recordings_audio import AudioProblem, decode_ogg
@@ -165,10 +167,10 @@ def audit(index: Index | None, members: Mapping[str, bytes], current: Mapping[st
         if sentence_key(e.text) != e.text_sha256:
             issues.append(_warn(e.id, f"{e.file}: text_sha256 does not match its text",
                                 f"Bản ghi âm {e.id}: mã kiểm tra câu không khớp; không phát."))
-        elif e.id not in current:
+        elif (e.language, e.id) not in current:
             issues.append(_warn(e.id, f"recording {e.id} is bound to a sentence that no longer exists",
                                 f"Bản ghi âm {e.id} ứng với câu không còn trong dữ liệu; không phát."))
-        elif current[e.id] != e.text_sha256:
+        elif current[(e.language, e.id)] != e.text_sha256:
             issues.append(_warn(e.id, f"recording {e.id} is stale: its sentence was edited",
                                 f"Bản ghi âm {e.id} đã cũ: câu đã được sửa, cần ghi âm lại; "
                                 "máy đọc câu mới bằng giọng máy."))
@@ -194,7 +196,7 @@ def read_source(src: Path) -> dict[str, bytes]:
     """The recordings of a ward's source folder as bundle members (none: {})."""
     src = Path(src)
     folder = src if src.is_dir() else src.parent
-    index_path = folder / INDEX
+    index_path = folder / SOURCE_INDEX
     if not index_path.is_file():
         return {}
     raw = index_path.read_bytes()
@@ -209,13 +211,13 @@ def read_source(src: Path) -> dict[str, bytes]:
     return members
 
 
-def current_keys(records: Iterable[Record]) -> dict[str, str]:
-    """sentence id -> the key of its sentence now, over both languages' inventories."""
+def current_keys(records: Iterable[Record]) -> dict[tuple[str, str], str]:
+    """(language, sentence id) -> the key of its sentence now, over both languages' inventories."""
     from knowledge.recordings import sentence_key
     from knowledge.recordings_inventory import inventory
 
     recs = list(records)
-    return {i.id: sentence_key(i.text) for lang in ("vi", "en") for i in inventory(recs, lang)}
+    return {(lang, i.id): sentence_key(i.text) for lang in ("vi", "en") for i in inventory(recs, lang)}
 
 
 def audit_bundle(lint: LintReport, members: Mapping[str, bytes], bundle: Bundle) -> LintReport:
@@ -252,10 +254,10 @@ def add_take(folder: Path, item_id: str, text: str, language: str, samples: obje
     tmp = folder / f"{entry.file}.tmp"
     tmp.write_bytes(data)
     os.replace(tmp, folder / entry.file)
-    index_path = folder / INDEX
+    index_path = folder / SOURCE_INDEX
     old = parse_index(index_path.read_bytes()).recordings if index_path.is_file() else ()
     entries = [e for e in old if e.id != item_id] + [entry]
-    tmp = folder / f".{INDEX}.tmp"
+    tmp = folder / AUDIO_DIR / f".{INDEX}.tmp"
     tmp.write_bytes(index_yaml(entries))
     os.replace(tmp, index_path)
     return entry

@@ -15,7 +15,7 @@ an item of its own (kind ``extra``, id from the text's hash).
 
 Sentence ids are file-name safe (``[a-z0-9._-]``): a fact unit id ``khai-tu/documents/1#0`` becomes
 ``khai-tu.documents.1.s0``; ``khai-tu.title``; ``khai-tu.noinfo.fee``; ``fixed.hedge-end``;
-``word.khong-duoc``; ``khai-tu.x-1a2b3c4d`` (extra).
+``word.khong-duoc``; ``khai-tu.x-1a2b3c4d`` (extra). English items start with ``en.``.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ import hashlib
 import re
 import unicodedata
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from knowledge.answer.confirm import FRAMES
@@ -186,6 +186,8 @@ def inventory(records: Iterable[Record], language: str = "vi") -> list[Item]:
     items = fixed_items(language)
     for r in recs:
         items.extend(record_items(r, language))
+    if language != "vi":  # one id names one file: "en.fixed.hedge-end" beside "fixed.hedge-end"
+        items = [replace(i, id=f"{language}.{i.id}") for i in items]
     items = _dedupe(items)
     known = {loose(i.text): i for i in items}
     extra: list[Item] = []
@@ -193,7 +195,8 @@ def inventory(records: Iterable[Record], language: str = "vi") -> list[Item]:
         for sentence in composed_sentences(r, language):
             if decompose(sentence, known) is not None:
                 continue
-            item = Item(_hash_id(r.id, sentence), Kind.EXTRA, _sentence(sentence), language, record_id=r.id)
+            prefix = r.id if language == "vi" else f"{language}.{r.id}"
+            item = Item(_hash_id(prefix, sentence), Kind.EXTRA, _sentence(sentence), language, record_id=r.id)
             if loose(item.text) not in known:
                 known[loose(item.text)] = item
                 extra.append(item)
