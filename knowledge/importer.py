@@ -198,6 +198,7 @@ def _index_opens(bundle_dir: Path) -> bool:
 
 
 def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)  # records/, recordings/
     with path.open("wb") as fh:
         fh.write(data)
 

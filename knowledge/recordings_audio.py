@@ -91,7 +91,7 @@ def _frame_db(x: np.ndarray, frame: int) -> np.ndarray:
     if n == 0:
         return np.zeros(0)
     f = x[: n * frame].astype(np.float64).reshape(n, frame) / 32768.0
-    return 10 * np.log10(np.mean(f * f, axis=1) + 1e-12)
+    return np.asarray(10 * np.log10(np.mean(f * f, axis=1) + 1e-12), dtype=np.float64)
 
 
 def trim_silence(samples: np.ndarray, sample_rate: int) -> np.ndarray:
@@ -138,4 +138,4 @@ def resample_int16(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndar
         return samples
     n = round(len(samples) * dst_rate / src_rate)
     x = np.interp(np.arange(n) * (src_rate / dst_rate), np.arange(len(samples)), samples.astype(np.float64))
-    return np.clip(np.round(x), -32768, 32767).astype(np.int16)
+    return np.asarray(np.clip(np.round(x), -32768, 32767), dtype=np.int16)

@@ -8,7 +8,7 @@ runs both with a recogniser (the kiosk's own: viet-asr) and, if given, a VAD.
 Documented limits (``TakeLimits``, docs/recordings.md):
 
 * no speech: under 0.3 s of speech frames (VAD probability ≥ 0.5, or without a VAD 20 ms frames
-  above −50 dBFS and 12 dB over the noise floor);
+  above −50 dBFS and 6 dB over the noise floor);
 * clipping: more than 0.1 % of samples at full scale (|x| ≥ 32 700);
 * too quiet: active speech level under −40 dBFS (the kiosk levels clips to −20: +20 dB of gain
   would lift the room noise with it);
@@ -125,7 +125,7 @@ def measure(samples: np.ndarray, rate: int, vad: Callable[[bytes], float] | None
         chunks = [x[i:i + 512].tobytes() for i in range(0, len(x) - 511, 512)]
         speech_s = sum(vad(c) >= 0.5 for c in chunks) * 512 / rate
     else:
-        speech_s = float(np.sum((db > -50.0) & (db > noise + 12.0))) * frame / rate
+        speech_s = float(np.sum((db > -50.0) & (db > noise + 6.0))) * frame / rate
     clipped = float(np.mean(np.abs(x.astype(np.int32)) >= limits.clip_level)) if len(x) else 0.0
     return TakeStats(len(x) / rate if rate else 0.0, speech_s, clipped, active, noise)
 

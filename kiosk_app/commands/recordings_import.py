@@ -119,7 +119,7 @@ def run_import(folder: Path, into: Path, settings: Settings, *, asr: bool = True
             if res["ok"]:
                 out(f"✓ {path.name}: giữ ({res['duration_s']:.1f} s; máy nghe: {res.get('heard') or '—'})")
             else:
-                out(f"✗ {path.name}: [{res['code']}] {res['message_vi']}")
+                out(f"✗ {path.name}: [{', '.join(res.get('codes') or [res['code']])}] {res['message_vi']}")
                 out(f"    {res['detail']}")
     if as_json:
         out_json({"kept": kept, "refused": len(results) - kept, "takes": results})
