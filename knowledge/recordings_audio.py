@@ -31,7 +31,13 @@ PAD_S = 0.06
 
 
 class AudioProblem(BundleError):
-    """A recording that cannot be played: the reason in English and Vietnamese (never played)."""
+    """A recording that cannot be played: a stable ``reason`` code, the detail in English and a
+    Vietnamese sentence (never played). Codes: recording-format, recording-channels,
+    recording-too-long, recording-undecodable, recording-empty."""
+
+    def __init__(self, reason: str, message: str, message_vi: str) -> None:
+        super().__init__(f"[{reason}] {message}", message_vi)
+        self.reason = reason
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,25 +58,28 @@ def decode_ogg(data: bytes, name: str, *, max_duration_s: float) -> Decoded:
         with sf.SoundFile(io.BytesIO(data)) as f:
             fmt, sub, sr, ch, frames = f.format, f.subtype, f.samplerate, f.channels, f.frames
             if fmt != "OGG" or sub != "OPUS":
-                raise AudioProblem(f"{name}: is {fmt}/{sub}, expected Ogg/Opus",
+                raise AudioProblem("recording-format", f"{name}: is {fmt}/{sub}, expected Ogg/Opus",
                                    f"Bản ghi âm {name} không phải định dạng Ogg/Opus; không phát.")
             if ch != 1:
-                raise AudioProblem(f"{name}: has {ch} channels, expected mono",
+                raise AudioProblem("recording-channels", f"{name}: has {ch} channels, expected mono",
                                    f"Bản ghi âm {name} không phải âm thanh một kênh (mono); không phát.")
             if frames > max_duration_s * sr:
-                raise AudioProblem(f"{name}: lasts {frames / sr:.1f} s (limit {max_duration_s:.0f} s)",
+                raise AudioProblem("recording-too-long",
+                                   f"{name}: lasts {frames / sr:.1f} s (limit {max_duration_s:.0f} s)",
                                    f"Bản ghi âm {name} dài {frames / sr:.0f} giây, quá giới hạn "
                                    f"{max_duration_s:.0f} giây; không phát.")
             samples = f.read(dtype="int16")
     except AudioProblem:
         raise
     except Exception as err:  # libsndfile's errors are RuntimeError/LibsndfileError/ValueError
-        raise AudioProblem(f"{name}: cannot be decoded ({type(err).__name__}: {err})",
+        raise AudioProblem("recording-undecodable",
+                           f"{name}: cannot be decoded ({type(err).__name__}: {err})",
                            f"Bản ghi âm {name} bị hỏng, không đọc được; không phát.") from err
     if samples.ndim != 1:
         samples = samples[:, 0]
     if len(samples) < sr // 10:
-        raise AudioProblem(f"{name}: holds {len(samples)} samples (less than 0.1 s of audio)",
+        raise AudioProblem("recording-empty",
+                           f"{name}: holds {len(samples)} samples (less than 0.1 s of audio)",
                            f"Bản ghi âm {name} không có âm thanh; không phát.")
     return Decoded(np.ascontiguousarray(samples, dtype=np.int16), int(sr))
 

@@ -158,20 +158,23 @@ def check_members(members: Mapping[str, bytes], files: Iterable[str],
 def audit(index: Index | None, members: Mapping[str, bytes], current: Mapping[tuple[str, str], str],
           limits: RecordingLimits = REC_LIMITS) -> list[Issue]:
     """Decode and check every recording; ``current``: (language, sentence id) -> the sentence's key now.
-    Warnings only: each names the recording, and that recording is never played."""
+    Warnings only: each names the recording and starts with its stable code (recording-stale,
+    recording-orphaned, recording-key-mismatch, or ``AudioProblem.reason``); it is never played."""
     from knowledge.recordings import sentence_key
     from knowledge.recordings_audio import AudioProblem, decode_ogg
 
     issues: list[Issue] = []
     for e in index.recordings if index else ():
         if sentence_key(e.text) != e.text_sha256:
-            issues.append(_warn(e.id, f"{e.file}: text_sha256 does not match its text",
+            issues.append(_warn(e.id, f"[recording-key-mismatch] {e.file}: text_sha256 does not match "
+                                "its text",
                                 f"Bản ghi âm {e.id}: mã kiểm tra câu không khớp; không phát."))
         elif (e.language, e.id) not in current:
-            issues.append(_warn(e.id, f"recording {e.id} is bound to a sentence that no longer exists",
+            issues.append(_warn(e.id, f"[recording-orphaned] recording {e.id} is bound to a sentence that no "
+                                "longer exists",
                                 f"Bản ghi âm {e.id} ứng với câu không còn trong dữ liệu; không phát."))
         elif current[(e.language, e.id)] != e.text_sha256:
-            issues.append(_warn(e.id, f"recording {e.id} is stale: its sentence was edited",
+            issues.append(_warn(e.id, f"[recording-stale] recording {e.id} is stale: its sentence was edited",
                                 f"Bản ghi âm {e.id} đã cũ: câu đã được sửa, cần ghi âm lại; "
                                 "máy đọc câu mới bằng giọng máy."))
         try:

@@ -125,7 +125,7 @@ def test_recording_set_plays_fresh_composed_and_ignores_stale(tmp_path: Path) ->
     assert rs2.status(new_summary) == "stale" and rs2.coverage("vi").stale == 1
     issues = audit(check_members(read_source(src), read_source(src).keys()), read_source(src),
                    {("vi", i.id): sentence_key(i.text) for i in inventory(edited, "vi")})
-    assert [i.record_id for i in issues] == ["khai-tu"] and "stale" in issues[0].message
+    assert [i.record_id for i in issues] == ["khai-tu"] and issues[0].message.startswith("[recording-stale]")
 
 
 def _bundle_members(tmp_path: Path, corrupt: str | None = None) -> dict[str, bytes]:
@@ -150,7 +150,8 @@ def test_corrupt_audio_member_is_a_warning_never_played_rest_works(tmp_path: Pat
     assert bundle.recordings is not None and len(bundle.recordings.recordings) == 2
     lint = audit_bundle(lint_records(bundle.records.values()), members, bundle)
     bad = [w for w in lint.warnings if "fixed.hedge-end" in w.message]
-    assert len(bad) == 1 and "cannot be decoded" in bad[0].message and "không phát" in bad[0].message_vi
+    assert len(bad) == 1 and bad[0].message.startswith("[recording-undecodable]")
+    assert "cannot be decoded" in bad[0].message and "không phát" in bad[0].message_vi
     rs = RecordingSet.from_members(list(bundle.records.values()), members)
     assert rs.clip(_item("fixed.hedge-end").text) is None and "fixed.hedge-end" in rs.broken
     assert rs.clip(_item("khai-tu.title").text) is not None  # the rest still plays
