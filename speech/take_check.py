@@ -122,6 +122,9 @@ def measure(samples: np.ndarray, rate: int, vad: Callable[[bytes], float] | None
     loud = db[db > db.max() - 30.0]
     active = float(10 * np.log10(np.mean(10 ** (loud / 10)))) if len(loud) else -120.0
     if vad is not None and rate == 16000:
+        reset = getattr(vad, "reset", None)
+        if callable(reset):  # a stateful VAD (adaptive noise floor) starts afresh for each take
+            reset()
         chunks = [x[i:i + 512].tobytes() for i in range(0, len(x) - 511, 512)]
         speech_s = sum(vad(c) >= 0.5 for c in chunks) * 512 / rate
     else:

@@ -114,3 +114,17 @@ def test_recogniser_runs_only_on_speech() -> None:
     _s, heard, found = check_take(_voiced(3.0, 3000.0), TEXT, asr)
     assert asr.calls == 1 and heard == "một câu khác hẳn"
     assert [f.code for f in found] == [TakeCode.WRONG_WORDS]
+
+
+def test_energy_vad_finds_the_speech_of_a_real_recording(vieneu_wav) -> None:  # type: ignore[no-untyped-def]
+    from speech.vad.energy import EnergyVad
+    from speech.wav_io import read_wav
+
+    pcm, rate = read_wav(vieneu_wav)
+    x = np.frombuffer(pcm, dtype=np.int16)
+    vad = EnergyVad()
+    st = measure(x, rate, vad)
+    assert 0.5 * len(x) / rate < st.speech_s <= len(x) / rate and st.snr_db > 20
+    silent = measure(np.zeros(32000, np.int16), 16000, vad)  # the VAD is reset: no speech carried over
+    assert silent.speech_s < 0.3
+    assert judge(st, "Bạn cầm khúc cây và ném vào bãi cỏ xanh tươi rậm rạp ở đằng xa.", None) == []
