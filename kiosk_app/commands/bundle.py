@@ -115,6 +115,7 @@ def _console() -> Any:
 def _print_issues(issues: list[Any], title: str) -> None:
     if not issues:
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, expand=False)
@@ -123,7 +124,7 @@ def _print_issues(issues: list[Any], title: str) -> None:
     table.add_column("vấn đề (tiếng Việt) / detail")
     for i in issues:
         sev = "[red]LỖI[/]" if i.severity == "error" else "[yellow]cảnh báo[/]"
-        table.add_row(sev, i.record_id or "", f"{i.message_vi}\n[dim]{i.message}[/]")
+        table.add_row(sev, i.record_id or "", f"{escape(i.message_vi)}\n[dim]{escape(i.message)}[/]")
     _console().print(table)
 
 
