@@ -22,7 +22,11 @@ import numpy as np
 from kiosk_app.errors import BundleError
 
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
-STORE_RATE = 24000  # what takes are encoded at: Opus's wide-band, ~1.5–2 kB per second of speech
+STORE_RATE = 24000  # what takes are encoded at (Opus super-wide-band)
+# libsndfile's Opus bitrate follows its compression level (0.5 ≈ 135 kbps, default ≈ 38 kbps at 24 kHz,
+# 0.95 ≈ 20 kbps): 20 kbps is ~2.5 kB per second of speech, and viet-asr's transcript of a take is the
+# same before and after (measured on the vieneu recordings)
+OPUS_LEVEL = 0.95
 TARGET_DBFS = -20.0
 PEAK_DBFS = -1.0
 ACTIVE_RANGE_DB = 30.0
@@ -91,7 +95,8 @@ def encode_ogg(samples: np.ndarray, sample_rate: int) -> bytes:
     if sample_rate not in OPUS_RATES:
         raise ValueError(f"Opus cannot store {sample_rate} Hz (use one of {OPUS_RATES})")
     buf = io.BytesIO()
-    sf.write(buf, np.asarray(samples, dtype=np.int16), sample_rate, format="OGG", subtype="OPUS")
+    sf.write(buf, np.asarray(samples, dtype=np.int16), sample_rate, format="OGG", subtype="OPUS",
+             compression_level=OPUS_LEVEL)
     return buf.getvalue()
 
 
