@@ -265,12 +265,12 @@ def main() -> int:
             "a *similar* sentence that differs in one word of a short sentence (\"Đăng ký khai sinh.\" for "
             "\"Đăng ký khai tử.\", 25 % word error) passes the 35 % limit (docs/recordings.md).",
             "- espeak-ng renderings fail the check (0 right takes passed): viet-asr cannot understand "
-            "espeak-ng's Vietnamese (the issue's 75–83 % word errors), so espeak-ng is no stand-in for a voice "
-            "in this check; it serves for the size and import figures, whose audio length (5.5 s a sentence "
-            "at 150 words a minute) is like a clerk's.",
-            "- The import was timed on a shared machine (other developers' jobs, load average ~10 on 2 cores): "
-            "the CPU time is the figure that carries to an idle 2-core kiosk; the recordings are decoded on "
-            "both cores (libsndfile runs without the GIL).",
+            "espeak-ng's Vietnamese (the issue's 75–83 % word errors), so espeak-ng is no stand-in for a "
+            "voice in this check; it serves for the size and import figures, whose audio length (5.5 s "
+            "a sentence at 150 words a minute) is like a clerk's.",
+            "- The import was timed on a shared machine (other developers' jobs, load average ~10 on 2 "
+            "cores): the CPU time is the figure that carries to an idle 2-core kiosk; the recordings are "
+            "decoded on both cores (libsndfile runs without the GIL).",
         ]
         write_section("Recordings", "\n".join(lines))
     return 0
