@@ -25,6 +25,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
+from typing import Protocol
 
 import numpy as np
 
@@ -211,7 +212,7 @@ def judge(stats: TakeStats, text: str, heard: str | None, limits: TakeLimits = L
     return out
 
 
-class Transcriber:
+class Transcriber(Protocol):
     """What ``check_take`` needs of a recogniser (``speech.asr.base.Recognizer`` fits)."""
 
     def transcribe(self, pcm16: bytes, sample_rate: int) -> object: ...

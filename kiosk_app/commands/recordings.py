@@ -42,6 +42,9 @@ def register(acts: Any) -> None:
     r.add_argument("--txt", type=Path, default=None, metavar="DIR", help="write 0001_<id>.txt files")
     r.add_argument("--status", choices=("recorded", "missing", "stale"), default=None,
                    help="list only the sentences with this status")
+    r.add_argument("--kind", default=None,
+                   choices=("fact", "title", "connective", "fixed", "no-info", "extra"),
+                   help="list only this kind (record facts, titles and fixed sentences first)")
     r.add_argument("--json", action="store_true")
     r.add_argument("--into", type=Path, default=None, metavar="SRC",
                    help="with import: the ward's source folder of records (what bundle build reads)")
@@ -109,7 +112,8 @@ def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
         return _refuse(exc)
     items = [i for i in rset.items if i.language == args.lang]
     rows = [(i, rset.status(i)) for i in items]
-    shown = [(n, i, s) for n, (i, s) in enumerate(rows, start=1) if args.status in (None, s)]
+    shown = [(n, i, s) for n, (i, s) in enumerate(rows, start=1)
+             if args.status in (None, s) and args.kind in (None, i.kind.value)]
     cov = rset.coverage(args.lang)
     if args.json:
         out_json({"language": args.lang, "total": cov.total, "recorded": cov.recorded, "missing": cov.missing,

@@ -74,6 +74,9 @@ def test_script_lists_every_sentence_and_exports(kiosk: Kiosk, src: Path, tmp_pa
     assert code == 0 and lines[-1].startswith("Đã ghi âm 0/") and "thiếu" in lines[-1]
     assert any("khai-tu.summary" in ln and "Khai tử làm ở Ủy ban nhân dân phường" in ln for ln in lines)
     assert any(ln.startswith("0001  thiếu") for ln in lines)
+    code, out, _ = kiosk("recordings", str(src), "--kind", "title")
+    titles = [ln for ln in out.splitlines() if ln[:4].isdigit()]
+    assert len(titles) == 27 and all(".title" in ln for ln in titles)
     code, out, _ = kiosk("recordings", str(src), "--json")
     data = json.loads(out)
     assert data["total"] == len(data["sentences"]) > 900 and data["recorded"] == 0
@@ -102,7 +105,9 @@ def test_import_takes_refuses_bad_ones_with_their_code(kiosk: Kiosk, src: Path, 
     (takes / "fixed.refer-unclear.wav").write_bytes(b"this is not audio at all")
     write_wav(takes / "fixed.hedge-end.wav", np.zeros(32000, np.int16).tobytes(), 16000)  # silence
     with wave.open(str(takes / "word.duoc.wav"), "wb") as w:  # 8 kHz: too low to keep
-        w.setnchannels(1), w.setsampwidth(2), w.setframerate(8000)
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(8000)
         w.writeframes(speech[::2].tobytes())
     asr = QueueAsr(FEE.lower().rstrip("."), "đăng ký kết hôn")
     monkeypatch.setattr("kiosk_app.wiring.build_recognizer", lambda s, lang="vi": asr)
