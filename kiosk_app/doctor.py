@@ -284,12 +284,14 @@ def check_recordings(settings: Settings) -> Check:
     if not current.exists():
         return Check("recordings", Level.WARN, "no active bundle", "kiosk bundle import FILE (or --sample)")
     rs = RecordingSet.open(current.resolve(), languages=("vi",))
+    rs.probe()
     cov = rs.coverage("vi")
     detail = (f"{cov.recorded} of {cov.total} sentences recorded ({cov.fraction:.0%}); "
-              f"{cov.stale} stale, {cov.orphaned} for sentences that no longer exist")
-    if cov.stale or cov.orphaned:
-        return Check("recordings", Level.WARN, detail + "; stale ones are spoken by the synthetic voice",
-                     "list them: kiosk bundle recordings --status stale; record them again and rebuild")
+              f"{cov.stale} stale, {cov.broken} broken, {cov.orphaned} for sentences that no longer exist")
+    if cov.stale or cov.orphaned or cov.broken:
+        return Check("recordings", Level.WARN, detail + "; the synthetic voice says those sentences",
+                     "list them: kiosk bundle recordings --status stale (or broken); record them again "
+                     "and rebuild the bundle")
     return Check("recordings", Level.OK, detail + ("" if cov.recorded else " (the synthetic voice speaks)"))
 
 

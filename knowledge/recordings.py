@@ -55,7 +55,7 @@ class Coverage:
     recorded: int  # items with a fresh recording
     stale: int  # recordings whose sentence was edited
     orphaned: int  # recordings bound to a sentence that no longer exists
-    broken: int = 0  # recordings that failed to decode (known once decoded)
+    broken: int = 0  # recordings that failed their check (``probe``) or decoding: never played
 
     @property
     def missing(self) -> int:
@@ -191,10 +191,14 @@ class RecordingSet:
 
     def has(self, text: str, language: str = "vi") -> bool:
         """Whether ``clip`` would find a recording (without decoding it)."""
-        if (language, sentence_key(text)) in self.fresh:
+        def ok(t: str) -> bool:
+            e = self.fresh.get((language, sentence_key(t)))
+            return e is not None and e.id not in self.broken
+
+        if ok(text):
             return True
         parts = decompose(text, self._loose.get(language, {}))
-        return bool(parts) and all((language, sentence_key(i.text)) in self.fresh for i in parts or ())
+        return bool(parts) and all(ok(i.text) for i in parts or ())
 
     def _decoded(self, entry: object) -> Clip | None:
         from knowledge.recordings_audio import AudioProblem, decode_ogg, prepare
@@ -217,6 +221,22 @@ class RecordingSet:
             self._cache[entry.id] = clip
         return clip
 
+    def probe(self) -> int:
+        """Check every fresh recording's header (container, codec, channels, length) without decoding
+        it (~1 ms each); a failing one joins ``broken`` and is never played. Returns how many failed."""
+        from knowledge.recordings_audio import AudioProblem, decode_ogg
+
+        for e in list(self.fresh.values()):
+            if e.id in self.broken:
+                continue
+            try:
+                decode_ogg(self._read(e.file), e.file, max_duration_s=self._max_duration_s, header_only=True)
+            except (AudioProblem, OSError) as err:
+                with self._lock:
+                    self.broken[e.id] = str(err)
+                    self._cache[e.id] = None
+        return len(self.broken)
+
     def preload(self, stop: threading.Event | None = None) -> int:
         """Decode every fresh recording now (a background thread at start-up); returns how many."""
         n = 0
@@ -228,21 +248,23 @@ class RecordingSet:
 
     # ---- figures ---------------------------------------------------------------------------------
     def status(self, item: Item) -> str:
-        """"recorded", "stale" or "missing" for one inventory item."""
-        if (item.language, sentence_key(item.text)) in self.fresh:
-            return "recorded"
+        """"recorded", "broken" (found undecodable: never played), "stale" or "missing"."""
+        entry = self.fresh.get((item.language, sentence_key(item.text)))
+        if entry is not None:
+            return "broken" if entry.id in self.broken else "recorded"
         if any(e.id == item.id and e.language == item.language for e in self.stale):
             return "stale"
         return "missing"
 
     def coverage(self, language: str | None = "vi") -> Coverage:
         items = [i for i in self.items if language is None or i.language == language]
-        recorded = sum((i.language, sentence_key(i.text)) in self.fresh for i in items)
+        playable = {k for k, e in self.fresh.items() if e.id not in self.broken}
+        recorded = sum((i.language, sentence_key(i.text)) in playable for i in items)
         langs = {i.language for i in items} if language is None else {language}
         return Coverage(total=len(items), recorded=recorded,
                         stale=sum(e.language in langs for e in self.stale),
                         orphaned=sum(e.language in langs for e in self.orphaned),
-                        broken=len(self.broken))
+                        broken=sum(e.language in langs for e in self.fresh.values() if e.id in self.broken))
 
 
 def _join(clips: Sequence[Clip]) -> Clip:

@@ -54,8 +54,9 @@ class Decoded:
         return len(self.samples) / self.sample_rate if self.sample_rate else 0.0
 
 
-def decode_ogg(data: bytes, name: str, *, max_duration_s: float) -> Decoded:
-    """Decode an Ogg/Opus member; ``AudioProblem`` names what is wrong with it."""
+def decode_ogg(data: bytes, name: str, *, max_duration_s: float, header_only: bool = False) -> Decoded:
+    """Decode an Ogg/Opus member; ``AudioProblem`` names what is wrong with it. ``header_only``: check
+    the container, codec, channels and length without decoding the audio (no samples returned)."""
     import soundfile as sf
 
     try:
@@ -72,12 +73,14 @@ def decode_ogg(data: bytes, name: str, *, max_duration_s: float) -> Decoded:
                                    f"{name}: lasts {frames / sr:.1f} s (limit {max_duration_s:.0f} s)",
                                    f"Bản ghi âm {name} dài {frames / sr:.0f} giây, quá giới hạn "
                                    f"{max_duration_s:.0f} giây; không phát.")
+            if header_only:
+                return Decoded(np.zeros(0, dtype=np.int16), int(sr))
             samples = f.read(dtype="int16")
     except AudioProblem:
         raise
     except Exception as err:  # libsndfile's errors are RuntimeError/LibsndfileError/ValueError
         raise AudioProblem("recording-undecodable",
-                           f"{name}: cannot be decoded ({type(err).__name__}: {err})",
+                           f"{name}: cannot be decoded ({getattr(err, 'error_string', None) or err})",
                            f"Bản ghi âm {name} bị hỏng, không đọc được; không phát.") from err
     if samples.ndim != 1:
         samples = samples[:, 0]

@@ -17,7 +17,8 @@ from knowledge.bundle import Record
 from knowledge.recordings_inventory import KIND_VI, Item
 
 SHEET = "Ghi âm"
-STATUS_VI = {"recorded": "đã ghi", "missing": "thiếu", "stale": "cũ: cần ghi lại"}
+STATUS_VI = {"recorded": "đã ghi", "missing": "thiếu", "stale": "cũ: cần ghi lại",
+             "broken": "hỏng: cần ghi lại"}
 _NUMBERED = re.compile(r"^\d{1,5}_")
 
 

@@ -61,6 +61,9 @@ MESSAGES_VI: dict[TakeCode, str] = {
 }
 
 
+MAX_PAIRS_SHOWN = 6  # more differing words than this: the message quotes what was heard instead
+
+
 @dataclass(frozen=True, slots=True)
 class TakeLimits:
     min_speech_s: float = 0.3
@@ -96,12 +99,16 @@ class Finding:
     code: TakeCode
     detail: str  # English, precise (figures)
     differing: tuple[tuple[str, str], ...] = ()  # (expected, heard) words; "" = missing / extra
+    heard: str = ""  # what the recogniser wrote (WRONG_WORDS)
 
     @property
     def message_vi(self) -> str:
-        if self.code is TakeCode.WRONG_WORDS and self.differing:
-            pairs = "; ".join(f"“{a or '—'}” → “{b or '—'}”" for a, b in self.differing[:6])
+        if self.code is TakeCode.WRONG_WORDS and 0 < len(self.differing) <= MAX_PAIRS_SHOWN:
+            pairs = "; ".join(f"“{a or '—'}” → “{b or '—'}”" for a, b in self.differing)
             return f"{MESSAGES_VI[self.code]} Khác nhau: {pairs}."
+        if self.code is TakeCode.WRONG_WORDS and self.heard:  # another sentence altogether
+            heard = self.heard if len(self.heard) <= 90 else self.heard[:87] + "…"
+            return f"{MESSAGES_VI[self.code]} Máy nghe thấy: “{heard}”."
         return MESSAGES_VI[self.code]
 
 
@@ -175,7 +182,7 @@ def words_problem(text: str, heard: str, limits: TakeLimits = LIMITS) -> Finding
     if rate <= limits.max_wer:
         return None
     return Finding(TakeCode.WRONG_WORDS, f"word error rate {rate:.0%} (limit {limits.max_wer:.0%}): "
-                   f"heard {' '.join(got)!r}", pairs)
+                   f"heard {' '.join(got)!r}", pairs, " ".join(got))
 
 
 def judge(stats: TakeStats, text: str, heard: str | None, limits: TakeLimits = LIMITS) -> list[Finding]:

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from knowledge.recordings import RecordingSet
 
 EXIT_OK, EXIT_REFUSED = 0, 1
-STATUS_MARK = {"recorded": "đã ghi", "missing": "thiếu ", "stale": "CŨ   "}
+STATUS_MARK = {"recorded": "đã ghi", "missing": "thiếu ", "stale": "CŨ   ", "broken": "HỎNG  "}
 
 
 def register(acts: Any) -> None:
@@ -40,7 +40,7 @@ def register(acts: Any) -> None:
                    help="write the list as sheet 'Ghi âm' into this workbook (made from the records "
                         "if it does not exist)")
     r.add_argument("--txt", type=Path, default=None, metavar="DIR", help="write 0001_<id>.txt files")
-    r.add_argument("--status", choices=("recorded", "missing", "stale"), default=None,
+    r.add_argument("--status", choices=("recorded", "missing", "stale", "broken"), default=None,
                    help="list only the sentences with this status")
     r.add_argument("--kind", default=None,
                    choices=("fact", "title", "connective", "fixed", "no-info", "extra"),
@@ -110,6 +110,7 @@ def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
         if isinstance(exc, OSError):
             exc = BundleError(f"cannot read {args.target}: {exc}", f"Không đọc được {args.target}.")
         return _refuse(exc)
+    rset.probe()  # a recording whose file is not a playable Ogg/Opus is "broken", not "recorded"
     items = [i for i in rset.items if i.language == args.lang]
     rows = [(i, rset.status(i)) for i in items]
     shown = [(n, i, s) for n, (i, s) in enumerate(rows, start=1)
@@ -117,14 +118,14 @@ def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
     cov = rset.coverage(args.lang)
     if args.json:
         out_json({"language": args.lang, "total": cov.total, "recorded": cov.recorded, "missing": cov.missing,
-                  "stale": cov.stale, "orphaned": cov.orphaned,
+                  "stale": cov.stale, "orphaned": cov.orphaned, "broken": cov.broken,
                   "sentences": [{"n": n, "id": i.id, "fact_id": i.fact_id, "kind": i.kind.value,
                                  "text": i.text, "status": s} for n, i, s in shown]})
     else:
         for n, i, s in shown:
             out(f"{n:04d}  {STATUS_MARK[s]}  {i.id:<36}  {i.text}")
         out(f"Đã ghi âm {cov.recorded}/{cov.total} câu ({cov.fraction:.0%}) · thiếu {cov.missing} · "
-            f"cũ, cần ghi lại {cov.stale} · bản ghi của câu không còn {cov.orphaned}")
+            f"cũ, cần ghi lại {cov.stale} · hỏng {cov.broken} · bản ghi của câu không còn {cov.orphaned}")
     try:
         if args.xlsx is not None:
             from knowledge.recordings_export import write_sheet

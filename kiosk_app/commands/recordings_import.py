@@ -78,6 +78,7 @@ def run_import(folder: Path, into: Path, settings: Settings, *, asr: bool = True
                recognizer: Any = None, vad: Any = None) -> int:
     from knowledge.builder import collect_records
     from knowledge.recordings_bundle import add_take
+    from knowledge.recordings_export import take_id
     from knowledge.recordings_inventory import inventory
 
     folder, into = Path(folder), Path(into)
@@ -96,10 +97,19 @@ def run_import(folder: Path, into: Path, settings: Settings, *, asr: bool = True
         err(f"kiosk: no .wav files in {folder}")
         return 1
     items = {i.id: i for lang in ("vi", "en") for i in inventory(records, lang)}
-    if asr and recognizer is None:
-        from kiosk_app.wiring import build_recognizer
+    recognizers: dict[str, Any] = {"vi": recognizer} if recognizer is not None else {}
 
-        recognizer = build_recognizer(settings, "vi")
+    def recognizer_for(language: str) -> Any:
+        """The kiosk's own recogniser of the take's language (built on first use); Vietnamese takes
+        without the English detector: a take is one known language."""
+        if language not in recognizers:
+            from kiosk_app.wiring import build_recognizer
+
+            asr_only = settings.asr.model_copy(update={"detect_english": False})
+            plain = settings.model_copy(update={"asr": asr_only})
+            recognizers[language] = build_recognizer(plain, language)
+        return recognizers[language]
+
     if vad is None:
         from kiosk_app.wiring import build_vad
 
@@ -108,7 +118,8 @@ def run_import(folder: Path, into: Path, settings: Settings, *, asr: bool = True
     results: list[dict[str, Any]] = []
     kept = 0
     for path in wavs:
-        res, keep = check_file(path, items, recognizer if asr else None, vad)
+        lang = items[take_id(path.stem)].language if take_id(path.stem) in items else "vi"
+        res, keep = check_file(path, items, recognizer_for(lang) if asr else None, vad)
         res.setdefault("file", path.name)
         if keep is not None:
             item, samples, rate = keep

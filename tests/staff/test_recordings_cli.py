@@ -128,24 +128,35 @@ def test_import_takes_refuses_bad_ones_with_their_code(kiosk: Kiosk, src: Path, 
     assert code == 0 and "khai-tu.fee" in out and out.strip().splitlines()[-1].startswith("Đã ghi âm 1/")
 
 
-def _record_fee(src: Path, monkeypatch: pytest.MonkeyPatch, kiosk: Kiosk, tmp_path: Path) -> None:
+HEDGE = "Xin hỏi lại cán bộ tại quầy để chắc chắn."
+
+
+def _record_fee(src: Path, monkeypatch: pytest.MonkeyPatch, kiosk: Kiosk, tmp_path: Path,
+                hedge: bool = False) -> None:
     takes = tmp_path / "takes"
     takes.mkdir()
     write_wav(takes / "khai-tu.fee.wav", _speech().tobytes(), 16000)
-    monkeypatch.setattr("kiosk_app.wiring.build_recognizer", lambda s, lang="vi": QueueAsr(FEE))
+    if hedge:
+        write_wav(takes / "fixed.hedge-end.wav", _speech("Ly (nữ miền Bắc).wav").tobytes(), 16000)
+    asr = QueueAsr(*([HEDGE] if hedge else []), FEE)  # files are checked in name order
+    monkeypatch.setattr("kiosk_app.wiring.build_recognizer", lambda s, lang="vi": asr)
     assert kiosk("recordings", "import", str(takes), "--into", str(src))[0] == 0
 
 
-def test_built_bundle_carries_recordings_and_doctor_counts_them(kiosk: Kiosk, src: Path, tmp_path: Path,
+def test_built_bundle_carries_recordings_a_broken_one_is_never_played(kiosk: Kiosk, src: Path, tmp_path: Path,
                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
-    _record_fee(src, monkeypatch, kiosk, tmp_path)
+    _record_fee(src, monkeypatch, kiosk, tmp_path, hedge=True)
+    # the hedge's file gets damaged on the office PC after it was checked (the index still lists it)
+    (src / "recordings" / "fixed.hedge-end.ogg").write_bytes(b"OggS" + bytes(range(256)) * 12)
     keys, wkb = tmp_path / "office", tmp_path / "usb" / "ward.wkb"
     kiosk("keygen", "--out", str(keys))
     code, out, err = kiosk("build", str(src), "--out", str(wkb), "--sign", str(keys / "bundle-signing.key"),
                            "--version", "1", "--no-vectors")
-    assert code == 0, err
+    assert code == 0, err  # a warning, not a refusal: the rest of the bundle works
+    assert "[recording-undecodable]" in out and "fixed.hedge-end.ogg bị hỏng" in out
     code, out, _ = kiosk("recordings", str(wkb), "--json")
-    assert json.loads(out)["recorded"] == 1
+    data = json.loads(out)
+    assert (data["recorded"], data["broken"]) == (1, 1)
     assert kiosk("trust", str(keys / "bundle-signing.pub"))[0] == 0
     code, out, err = kiosk("import", str(wkb), "--yes")
     assert code == 0, err
@@ -155,8 +166,10 @@ def test_built_bundle_carries_recordings_and_doctor_counts_them(kiosk: Kiosk, sr
 
     settings = Settings(data_dir=tmp_path / "kiosk")
     check = check_recordings(settings)
-    assert check.level is Level.OK and check.detail.startswith("1 of ") and "0 stale" in check.detail
-    clip = RecordingSet.open(current_bundle_dir(settings).resolve()).clip(FEE)
+    assert check.level is Level.WARN and check.detail.startswith("1 of ") and "1 broken" in check.detail
+    rs = RecordingSet.open(current_bundle_dir(settings).resolve())
+    assert rs.clip(HEDGE) is None and "fixed.hedge-end" in rs.broken  # never played
+    clip = rs.clip(FEE)
     assert clip is not None and clip.sentence_id == "khai-tu.fee" and clip.sample_rate == 16000
     took = len(_speech()) / 16000
     assert 0.7 * took < len(clip.pcm16) / 2 / clip.sample_rate < took  # the take, edge silence trimmed
