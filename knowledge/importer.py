@@ -49,6 +49,7 @@ from knowledge.bundle import (
 )
 from knowledge.bundle_limits import LIMITS
 from knowledge.lint import LintReport, lint_records
+from knowledge.recordings_bundle import audit_bundle
 from knowledge.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
 from knowledge.vectors import MODEL_FILE, VECTORS, folder_vectors
 from knowledge.version_check import version_key
@@ -197,6 +198,7 @@ def _index_opens(bundle_dir: Path) -> bool:
 
 
 def _write_file(path: Path, data: bytes) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)  # records/, recordings/
     with path.open("wb") as fh:
         fh.write(data)
 
@@ -221,6 +223,7 @@ def check_bundle(source: Path | str, settings: Settings
     lint = lint_records(bundle.records.values(), url_hosts=settings.staff.url_hosts)
     if not lint.ok:
         raise BundleLintError(lint)
+    lint = audit_bundle(lint, members, bundle)  # recordings: decoded and checked (warnings only)
     for issue in lint.warnings:
         log.info("bundle %s: %s", bundle.manifest.label, issue)
     return members, bundle, signed_by, lint

@@ -35,7 +35,7 @@ from kiosk_app.errors import BundleError, BundleUnsafeError
 log = logging.getLogger(__name__)
 
 _COMPONENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]*$")
-_ALLOWED_DIRS = frozenset({"records/"})
+_ALLOWED_DIRS = frozenset({"records/", "recordings/"})
 _CHUNK = 64 * 1024
 DEFAULT_MAX_FILE_BYTES = 50 * 1024 * 1024
 

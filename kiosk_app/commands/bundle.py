@@ -1,4 +1,4 @@
-"""``kiosk bundle keygen|build|template|trust|verify|import|rollback|status`` (ward staff, technicians).
+"""``kiosk bundle keygen|build|template|trust|verify|import|rollback|status|recordings`` (staff).
 
 Exit 0 only on success; every refusal prints the reason (English, then the Vietnamese sentence the
 staff screen shows) on stderr and exits 1. Heavy modules (chromadb via the importer) load lazily.
@@ -75,6 +75,9 @@ def register(groups: Subparsers) -> None:
     st = acts.add_parser("status", help="active bundle, previous bundle, kept versions and their state")
     st.add_argument("--json", action="store_true")
     st.set_defaults(run=cmd_status)
+    from kiosk_app.commands.recordings import register as register_recordings
+
+    register_recordings(acts)
 
 
 # ---- helpers -------------------------------------------------------------------------------------
@@ -112,6 +115,7 @@ def _console() -> Any:
 def _print_issues(issues: list[Any], title: str) -> None:
     if not issues:
         return
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title=title, show_lines=False, expand=False)
@@ -120,7 +124,7 @@ def _print_issues(issues: list[Any], title: str) -> None:
     table.add_column("vấn đề (tiếng Việt) / detail")
     for i in issues:
         sev = "[red]LỖI[/]" if i.severity == "error" else "[yellow]cảnh báo[/]"
-        table.add_row(sev, i.record_id or "", f"{i.message_vi}\n[dim]{i.message}[/]")
+        table.add_row(sev, i.record_id or "", f"{escape(i.message_vi)}\n[dim]{escape(i.message)}[/]")
     _console().print(table)
 
 
@@ -156,10 +160,14 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         if not oos.kinds:  # the refusal examples are not ward-specific: the built-in ones serve
             oos = load_out_of_scope_dir(SAMPLE_DIR)
         bundle_id = args.bundle_id or (SAMPLE if args.sample else "ward")
+        from knowledge.recordings_bundle import read_source
+
+        recordings = {} if args.sample else read_source(src)  # <src>/recordings.yaml + recordings/
         rep = build_bundle_file(records, schema_errors, args.out, bundle_id=bundle_id,
                                 version=args.bundle_version or default_version(), title=args.title,
                                 sample=args.sample, sign_key=args.sign, out_of_scope=oos,
-                                vectors=None if args.no_vectors else lambda: _vectors(records, oos))
+                                vectors=None if args.no_vectors else lambda: _vectors(records, oos),
+                                recordings=recordings)
     except (BundleError, OSError) as exc:
         if isinstance(exc, OSError):
             exc = BundleError(f"cannot write {args.out}: {exc}", f"Không ghi được tệp {args.out}.")
