@@ -16,9 +16,11 @@ if TYPE_CHECKING:
     from kiosk_app.pipeline import PerLanguage, Pipeline
     from kiosk_app.settings import Settings
     from knowledge.answer import Answerer
+    from knowledge.recordings import RecordingSet
     from speech.asr.base import Recognizer
     from speech.playback import Player
     from speech.tts.base import Synthesizer
+    from speech.tts.recorded import ClipSource
     from speech.vad.base import VoiceDetector
 
 log = logging.getLogger(__name__)
@@ -216,11 +218,17 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         recognizers: PerLanguage[Recognizer] = PerLanguage(
             lambda lang: build_recognizer(s, lang, english=lambda: recognizers.get("en")))
         recognizers.get("vi")  # load the Vietnamese model now, not at the first question
-        synthesizers: PerLanguage[Synthesizer] = PerLanguage(lambda lang: build_kiosk_voice(s, lang))
+        recordings = open_recordings(knowledge)
+        synthesizers: PerLanguage[Synthesizer] = PerLanguage(
+            lambda lang: build_kiosk_voice(s, lang, recordings=lambda: recordings))
         synthesizers.get("vi")
+        # The voices normalise their own text (numbers, abbreviations) after the recordings were
+        # looked up by the written sentence, so the pipeline hands them the sentence as written.
         pipeline = Pipeline(s, source_factory=lambda: open_mic(s.audio), vad=build_vad(s),
                             recognizer=recognizers, knowledge=knowledge, synthesizer=synthesizers,
-                            player=build_player(s), on_event=on_event)
+                            player=build_player(s), on_event=on_event, normalizer=as_written)
+        if recordings is not None and recordings.fresh:
+            pipeline.start_background("recordings", lambda stop: _preload(recordings, stop))
         if "en" in s.ui.languages:  # issue 10: English engines loaded, voice warmed up, openings cached
             detect = recognizers if s.asr.detect_english else None  # detection runs on every question
             pipeline.start_background(
@@ -231,16 +239,46 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
         raise
 
 
-def build_kiosk_voice(s: Settings, language: str) -> Synthesizer:
+def build_kiosk_voice(s: Settings, language: str,
+                      recordings: Callable[[], ClipSource | None] | None = None) -> Synthesizer:
     """The kiosk's voice. English: Vietnamese asides left out of the spoken form, and the openings of
-    its answers synthesised ahead of time."""
+    its answers synthesised ahead of time. With ``recordings`` (issue 20): a sentence the ward has
+    recorded plays as recorded, the others are synthesised, in order."""
     voice = build_synthesizer(s, language)
-    if language != "en":
-        return voice
-    from speech.normalize_en import spoken_english
-    from speech.phrase_cache import PhraseCache
+    if language == "en":
+        from speech.normalize_en import spoken_english
+        from speech.phrase_cache import PhraseCache
 
-    return PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS, normalizer=spoken_english)
+        voice = PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS, normalizer=spoken_english)
+    if recordings is None:
+        return voice
+    from speech.tts.recorded import build_recorded
+
+    return build_recorded(voice, recordings)
+
+
+def open_recordings(knowledge: Any) -> RecordingSet | None:
+    """The active bundle's recordings (issue 20); None (synthesis only) if they cannot be read."""
+    from knowledge.recordings import RecordingSet
+
+    try:
+        recordings = RecordingSet.of_bundle(knowledge.bundle_dir, knowledge.bundle)
+    except Exception as exc:  # a damaged index: the kiosk speaks with its synthetic voice
+        log.error("recordings unavailable, speaking with the synthetic voice: %s", exc)
+        return None
+    cov = recordings.coverage("vi")
+    log.info("recordings: %d of %d Vietnamese sentences recorded", cov.recorded, cov.total)
+    return recordings
+
+
+def _preload(recordings: RecordingSet, stop: threading.Event) -> None:
+    """Decode every recording in the background, so the first answer does not wait for it."""
+    log.info("recordings: %d decoded ahead of time", recordings.preload(stop))
+
+
+def as_written(text: str, _language: str) -> str:
+    """The pipeline's normaliser for voices built here: they normalise for speech themselves."""
+    return text
 
 
 def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: Any,

@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, TypeVar
 from knowledge.recordings_inventory import Item, inventory, loose
 
 if TYPE_CHECKING:
-    from knowledge.bundle import Record
+    from knowledge.bundle import Bundle, Record
 
 log = logging.getLogger(__name__)
 
@@ -145,10 +145,15 @@ class RecordingSet:
         """The recordings of an unpacked bundle (``data_dir/bundles/current``); the inventory is
         built from its records. A bundle without recordings gives an empty set with the inventory."""
         from knowledge.bundle import read_bundle_dir
+
+        return cls.of_bundle(Path(bundle_dir), read_bundle_dir(Path(bundle_dir)), languages)
+
+    @classmethod
+    def of_bundle(cls, bundle_dir: Path, bundle: Bundle,
+                  languages: Sequence[str] = ("vi", "en")) -> RecordingSet:
+        """``open`` for a bundle already read (the kiosk's open knowledge: no second read)."""
         from knowledge.recordings_bundle import INDEX, parse_index
 
-        bundle_dir = Path(bundle_dir)
-        bundle = read_bundle_dir(bundle_dir)
         items = [i for lang in languages for i in inventory(bundle.records.values(), lang)]
         index_path = bundle_dir / INDEX
         entries = (parse_index(index_path.read_bytes()).recordings

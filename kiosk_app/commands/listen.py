@@ -183,14 +183,14 @@ def audio_question(path: Path, settings: Settings, language: str = "vi", *,
 
 def _speculation(settings: Settings, language: str, knowledge: Any) -> Any:
     from kiosk_app.conversation import ConversationMemory
-    from kiosk_app.pipeline_ports import default_normalizer
     from kiosk_app.pipeline_speculation import AnswerSpeculation
-    from kiosk_app.wiring import build_kiosk_voice
+    from kiosk_app.wiring import as_written, build_kiosk_voice, open_recordings
 
+    recordings = open_recordings(knowledge)  # as the kiosk speaks: recorded sentences first
     spec = AnswerSpeculation(language=language, knowledge=knowledge,
                              conversation=ConversationMemory(settings.ui.idle_reset_s),
-                             synthesizer=build_kiosk_voice(settings, language),
-                             normalizer=default_normalizer, rate=settings.tts.rate)
+                             synthesizer=build_kiosk_voice(settings, language, recordings=lambda: recordings),
+                             normalizer=as_written, rate=settings.tts.rate)
     # The kiosk has answered before (its start-up warms retrieval and the voice): so does this run,
     # or the first retrieval's one-time costs would count as the resident's wait.
     warm = spec.prepare_now("làm giấy khai sinh ở đâu" if language == "vi" else "where is the office",
