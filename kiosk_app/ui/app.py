@@ -152,6 +152,15 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         screen.controller = self
         sm.add_widget(screen)
         self.staff_available = True
+        try:  # the recording page (issue 20): reached only from the staff screen
+            from kiosk_app.ui.screens.recording import RecordingScreen
+
+            rec = RecordingScreen(name="recording", settings=self.settings)
+        except Exception:
+            log.exception("staff recording page unavailable")
+            return
+        rec.controller = self
+        sm.add_widget(rec)
 
     def on_stop(self) -> None:
         """Orderly stop (SIGTERM/SIGINT, or the staff screen): the worker closes the pipeline (LLM

@@ -350,3 +350,24 @@ def group_name(group: str, language: str = "vi") -> str:
     if language == "en":
         return GROUPS_EN.get(group, group)
     return group[:1].upper() + group[1:]
+
+
+# ---- staff recording page (issue 20) -------------------------------------------------------------
+REC_LOADING_VI = "Đang đọc danh sách câu cần ghi âm…"
+REC_READY_VI = "Bấm “Ghi”, đọc to câu trên rồi im lặng: máy tự dừng."
+REC_RECORDING_VI = "Đang ghi… Đọc to, rõ câu trên. Bấm “Dừng” khi đọc xong."
+REC_CHECKING_VI = "Đang kiểm tra bản ghi (máy nghe lại và so với câu)…"
+REC_GOOD_VI = "✓ Bản ghi tốt. Bấm “Nghe lại” để nghe, “Giữ” để lưu."
+REC_DONE_VI = "Đã hết câu cần ghi âm. Bấm “Xuất ra USB” để mang bản ghi về máy tính văn phòng."
+REC_OFFICE_NOTE_VI = ("Bản ghi được lưu trên máy này. Xuất ra USB rồi tạo gói dữ liệu có chữ ký trên máy "
+                      "tính văn phòng (kiosk bundle recordings import); máy đọc bằng giọng ghi âm sau "
+                      "khi nhập gói mới.")
+REC_NO_USB_VI = "Chưa thấy USB. Cắm USB rồi bấm “Xuất ra USB” lần nữa."
+REC_USB_FAILED_VI = "Không ghi được lên USB (USB đầy hoặc chỉ đọc?)."
+REC_EXPORTED_VI = "Đã chép {n} bản ghi (WAV) vào thư mục recordings-takes trên USB {dest}."
+REC_EXPORT_NONE_VI = "Chưa có bản ghi nào được giữ để xuất."
+
+
+def rec_count_vi(done: int, total: int) -> str:
+    """"Ghi âm câu nói (12/340 đã ghi)": the staff screen's button and the recording page's heading."""
+    return f"Ghi âm câu nói ({done}/{total} đã ghi)"

@@ -64,6 +64,7 @@ class StaffScreen(Screen):
     can_import = BooleanProperty(False)
     can_rollback = BooleanProperty(False)
     confirm = StringProperty("")  # "", "import", "version" or "rollback": waiting for the next tap
+    recording_text = StringProperty("Ghi âm câu nói")  # + "(X/Y đã ghi)" once counted (issue 20)
 
     def __init__(self, settings: Settings | None = None, feedback: FeedbackStore | None = None,
                  **kwargs: Any) -> None:
@@ -120,6 +121,7 @@ class StaffScreen(Screen):
         self.ids.rollback_button.text = (f"Quay lại phiên bản trước ({st.previous.version})" if st.previous
                                          else "Không có phiên bản trước")
         self.poll_usb()
+        self.count_recordings()
         fb = self._feedback()
         if fb is None:
             return
@@ -137,6 +139,29 @@ class StaffScreen(Screen):
             f"• {c.procedure_id or '(không rõ thủ tục)'}: {RATING_VI['hai-long']} {c.hai_long} · "
             f"{RATING_VI['binh-thuong']} {c.binh_thuong} · {RATING_VI['chua-hai-long']} {c.chua_hai_long}"
             for c in counts) or "Chưa có đánh giá nào."
+
+    def count_recordings(self, *, wait: bool = False) -> None:
+        """"Ghi âm câu nói (X/Y đã ghi)": the bundle's recordings plus takes kept on this kiosk, counted
+        off the UI thread (it reads the bundle's recordings index and probes the files)."""
+        def run() -> None:
+            from kiosk_app.recording_session import open_for_kiosk
+            from kiosk_app.ui.messages import rec_count_vi
+
+            try:
+                s = open_for_kiosk(self.settings, lambda: None)
+            except Exception as exc:  # thread boundary: keep the plain label
+                log.warning("cannot count the recordings: %s", exc)
+                return
+            text = rec_count_vi(s.done_count, s.total)
+            self.post(lambda: setattr(self, "recording_text", text))
+        if wait:
+            run()
+        else:
+            threading.Thread(target=run, name="recordings-count", daemon=True).start()
+
+    def on_recording_press(self) -> None:
+        if self.controller is not None and not self.busy:
+            self.controller.go("recording")
 
     def poll_usb(self) -> None:
         from knowledge.usbwatch import find_bundles
