@@ -125,5 +125,5 @@ class EventRouterMixin:
             self.sm.get_screen("home").mic_ok = False
         err = self.sm.get_screen("error")
         err.show(ev)
-        if self.sm.current not in ("staff", "recording"):  # staff at work (e.g. importing a bundle) are not interrupted
+        if self.sm.current not in ("staff", "recording"):  # staff at work are not interrupted
             self.sm.current = "error"

@@ -116,7 +116,7 @@ def test_take_from_the_mic_is_checked_kept_and_counted(tmp_path: Path, small_rec
 
     pcm = speech_pcm()
     lead = b"\x00" * 16000  # 0.5 s of quiet room before the clerk speaks
-    sources = [WavSource(pcm16=lead + pcm, tail_silence_s=3.0), WavSource(pcm16=lead + pcm, tail_silence_s=3.0)]
+    sources = [WavSource(pcm16=lead + pcm, tail_silence_s=3.0) for _ in range(2)]
     asr, player = QueueAsr("kết hôn đúng hạn thì phải nộp lệ phí", FEE.lower().rstrip(".")), FakePlayer()
     items = items_of(small_records, "khai-tu.fee", "khai-tu.title")
     s = make_session(tmp_path, items, asr, player, sources)
