@@ -93,11 +93,14 @@ class RecordingScreen(Screen):
         if s is None:
             return
         st = s.state
-        self.phase = st.phase.value
+        was, self.phase = self.phase, st.phase.value
         self.level = st.level
         self.count_text = rec_count_vi(s.done_count, s.total)
         item = s.item
-        self.sentence_text = item.text if item is not None else ""
+        text = item.text if item is not None else ""
+        if text != self.sentence_text:  # a new sentence: show it from its first line
+            self.sentence_text = text
+            self.ids.scroll.scroll_y = 1
         self.can_play = st.phase is Phase.CHECKED
         self.can_keep = st.phase is Phase.CHECKED and st.result is not None and st.result.ok
         if st.error_vi:
@@ -110,8 +113,10 @@ class RecordingScreen(Screen):
             self.status_text = REC_CHECKING_VI
         elif st.phase is Phase.CHECKED and st.result is not None:
             r = st.result
-            heard = f"\nMáy nghe thấy: “{r.heard}”" if r.heard else ""
-            self.status_text = (REC_GOOD_VI if r.ok else f"✗ {r.message_vi}") + heard
+            heard = f"\nMáy nghe thấy: “{r.heard}”" if r.ok and r.heard else ""
+            self.status_text = (REC_GOOD_VI if r.ok else f"Chưa đạt: {r.message_vi}") + heard
+            if was != Phase.CHECKED.value:  # the result just came: bring it into view (small screens)
+                Clock.schedule_once(lambda _dt: self.ids.scroll.scroll_to(self.ids.status_label), 0)
         else:
             pos = f"Câu {st.index + 1}/{len(s.items)} cần ghi"
             self.status_text = f"{pos} · {item.id if item else ''}\n{REC_READY_VI}"
