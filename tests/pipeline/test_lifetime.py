@@ -78,7 +78,7 @@ def test_english_detection_model_loads_at_start_not_at_the_first_question(
         def synthesize(self, _text: str) -> list[bytes]:
             return []
 
-    def voice(_s: Settings, language: str) -> Voice:
+    def voice(_s: Settings, language: str, recordings: object = None) -> Voice:
         built.append(f"tts-{language}")
         return Voice()
 
