@@ -35,7 +35,7 @@ TAKES_DIR = "recordings-takes"
 WAV_DIR = "wav"
 RATE = 16000
 KIND_ORDER = (Kind.FACT, Kind.TITLE, Kind.FIXED, Kind.CONNECTIVE, Kind.NO_INFO, Kind.EXTRA)
-TODO_STATUSES = ("missing", "stale", "broken")
+PENDING_STATUSES = ("missing", "stale", "broken")
 STOP_SILENCE_S = 1.2  # silence after speech that ends a take
 MAX_TAKE_S = 30.0
 MARGIN_S = 0.25  # kept around the speech when trimming
@@ -59,9 +59,9 @@ class Phase(StrEnum):
 # ---- pure decisions (table-tested) -------------------------------------------------------------
 def queue(rows: Iterable[tuple[Item, str]]) -> list[Item]:
     """The items still to record (missing, stale or broken), in ``KIND_ORDER``, stable within a kind."""
-    todo = [i for i, status in rows if status in TODO_STATUSES]
+    pending = [i for i, status in rows if status in PENDING_STATUSES]
     rank = {k: n for n, k in enumerate(KIND_ORDER)}
-    return sorted(todo, key=lambda i: rank.get(i.kind, len(rank)))
+    return sorted(pending, key=lambda i: rank.get(i.kind, len(rank)))
 
 
 def level(chunk: bytes) -> float:
