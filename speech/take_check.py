@@ -7,8 +7,8 @@ runs both with a recogniser (the kiosk's own: viet-asr) and, if given, a VAD.
 
 Documented limits (``TakeLimits``, docs/recordings.md):
 
-* no speech: under 0.3 s of speech frames (VAD probability ≥ 0.5, or without a VAD 20 ms frames
-  above −50 dBFS and 6 dB over the noise floor);
+* no speech: under 0.3 s of speech frames, or 0.12 s per syllable for shorter sentences ("Được.")
+  (VAD probability ≥ 0.5, or without a VAD 20 ms frames above −50 dBFS and 6 dB over the noise floor);
 * clipping: more than 0.1 % of samples at full scale (|x| ≥ 32 700);
 * too quiet: active speech level under −40 dBFS (the kiosk levels clips to −20: +20 dB of gain
   would lift the room noise with it);
@@ -185,15 +185,22 @@ def words_problem(text: str, heard: str, limits: TakeLimits = LIMITS) -> Finding
                    f"heard {' '.join(got)!r}", pairs, " ".join(got))
 
 
+def min_speech(text: str, limits: TakeLimits = LIMITS) -> float:
+    """Speech a take needs before it counts as speech at all: ``min_speech_s``, or less for a sentence
+    so short that its shortest plausible reading is shorter ("Được." is one syllable, about 0.2 s)."""
+    return min(limits.min_speech_s, max(1, syllables(text)) * limits.min_s_per_syllable)
+
+
 def judge(stats: TakeStats, text: str, heard: str | None, limits: TakeLimits = LIMITS) -> list[Finding]:
     """Every problem of a measured take of ``text`` (``heard``: the recogniser's transcript, None
     when it was not run). No speech stops there: the other figures mean nothing without it."""
     if stats.duration_s > limits.max_duration_s:
         return [Finding(TakeCode.TOO_LONG_FILE, f"lasts {stats.duration_s:.0f} s "
                         f"(limit {limits.max_duration_s:.0f} s)")]
-    if stats.speech_s < limits.min_speech_s:
+    floor = min_speech(text, limits)
+    if stats.speech_s < floor:
         return [Finding(TakeCode.NO_SPEECH, f"{stats.speech_s:.2f} s of speech "
-                        f"(at least {limits.min_speech_s:.1f} s)")]
+                        f"(at least {floor:.2f} s)")]
     out: list[Finding] = []
     if stats.clipped_fraction > limits.max_clipped_fraction:
         out.append(Finding(TakeCode.CLIPPED, f"{stats.clipped_fraction:.2%} of samples at full scale "
@@ -231,7 +238,7 @@ def check_take(samples16k: np.ndarray, text: str, recognizer: Transcriber | None
     """Measure, transcribe (unless there is no speech) and judge one take at 16 kHz."""
     stats = measure(samples16k, 16000, vad, limits)
     heard: str | None = None
-    if recognizer is not None and stats.speech_s >= limits.min_speech_s \
+    if recognizer is not None and stats.speech_s >= min_speech(text, limits) \
             and stats.duration_s <= limits.max_duration_s:
         result = recognizer.transcribe(np.asarray(samples16k, dtype=np.int16).tobytes(), 16000)
         heard = str(getattr(result, "text", result))

@@ -46,6 +46,15 @@ def test_judge(take: TakeStats, heard: str | None, codes: list[TakeCode]) -> Non
     assert all(f.message_vi and f.detail for f in found)
 
 
+@pytest.mark.parametrize(("speech_s", "codes"), [
+    (0.2, []),  # a clerk's "Được." is one short syllable: it is speech, and the right word
+    (0.05, [TakeCode.NO_SPEECH]),  # a click
+])
+def test_a_one_word_sentence_needs_only_one_syllable_of_speech(speech_s: float, codes: list[TakeCode]) -> None:
+    take = stats(duration_s=0.8, speech_s=speech_s)
+    assert [f.code for f in judge(take, "Được.", "được")] == codes
+
+
 def test_every_code_has_a_vietnamese_message() -> None:
     assert set(MESSAGES_VI) == set(TakeCode)
 
