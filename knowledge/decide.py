@@ -3,10 +3,11 @@
 No I/O. ``decide`` turns the ranked procedures and the out-of-scope kind (``knowledge.retrieval``)
 into ANSWER / REFER with a calibrated confidence:
 ``confidence = sigmoid(slope * (top - center) + margin_gain * (top - second))`` where ``top`` and
-``second`` are the fused scores of the two best procedures. The constants were fitted by logistic
-regression on the dev sets (``bench/tune_understand.py``), on the questions that reach this test
-(not those refused as out of scope), so a confidence of 0.8 means roughly "right 8 times in 10" on
-questions like those.
+``second`` are the probabilities of the two best procedures (``knowledge.retrieval``'s softmax over
+every target). The constants were fitted by logistic regression on the dev sets
+(``bench/tune_understand.py --calibrate``), on the questions that reach this test (not those
+refused as out of scope, not follow-ups), so a confidence of 0.8 means roughly "right 8 times in
+10" on questions like those.
 """
 
 from __future__ import annotations
@@ -22,9 +23,9 @@ from knowledge.types import Aspect, Hit, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 6.059
-    center: float = 0.3221
-    margin_gain: float = 4.841
+    slope: float = 1.728
+    center: float = 0.5693
+    margin_gain: float = 2.962
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)

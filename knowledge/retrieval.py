@@ -6,7 +6,9 @@
   much of its best name (title or alias) the question contains. 0..1.
 * semantic: cosine similarity of the question's E5 vector to the record's nearest document
   (title, alias, summary) in the Chroma index, mapped to 0..1 over the useful band of E5 scores.
-* ``HybridRetriever``: weighted fusion of both; ``Mode.LEXICAL`` / ``Mode.SEMANTIC`` use one part
+* ``HybridRetriever``: a calibrated multi-class model over every target (the procedures and the
+  refusal kinds): a softmax over logits that weigh the lexical score, the examples' nearness, the E5
+  head and the typical words (``FusionWeights``); ``Mode.LEXICAL`` / ``Mode.SEMANTIC`` use one part
   (the benchmark compares them).
 """
 
@@ -242,21 +244,42 @@ class LexicalScorer(Protocol):
 
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
-    """How the parts of a target's score are mixed (fitted on the dev sets, bench/tune_understand.py)."""
+    """A calibrated multi-class model over every target (procedures and refusal kinds).
 
-    lexical: float = 0.5
-    semantic: float = 0.1  # nearness of the target's nearest documents, scaled by sim_low..sim_high
-    head: float = 1.0  # the linear head over E5 vectors
-    words: float = 0.4  # the target's typical words, tanh(ratio / words_scale), 0 when none
+    Each target gets a logit from what is known about it, and a softmax turns the logits into
+    probabilities that sum to 1 over all targets:
+
+    * a procedure: ``lexical * lex + semantic * near + head * head + words * typical``;
+    * a refusal kind: ``oos_semantic * near + oos_head * head + oos_words * typical
+      + oos_named * (best procedure's lexical score) + bias[kind]`` (a kind has no lexical part; the
+      best procedure's lexical score is given back to it so that naming a procedure, which a
+      request to cheat it does, does not by itself outvote the kind).
+
+    The weights are a conditional-logit fit by maximum likelihood (``bench/tune_understand.py``) on
+    the example questions' out-of-fold features and the dev sets; the guards (per refusal kind) on
+    the dev sets. A question is refused when the refusal kinds together are more probable than the
+    best procedure, or when a guarded kind alone reaches its guard (harmful and personal-data
+    requests name the procedure they want to cheat or the file they want looked up)."""
+
+    lexical: float = 3.614
+    semantic: float = 3.73  # nearness of the target's nearest documents, scaled by sim_low..sim_high
+    head: float = 3.582  # the linear head over E5 vectors
+    words: float = 4.495  # the target's typical words, max(0, tanh(ratio / words_scale))
+    oos_semantic: float = 3.692
+    oos_head: float = 5.824
+    oos_words: float = 5.876
+    oos_named: float = 2.03
+    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.425), ("harmful", 0.782),
+                                           ("other_authority", 1.036), ("chitchat_advice", 1.681))
+    guards: tuple[tuple[str, float], ...] = (("personal_data", 0.2), ("harmful", 0.3))
     words_scale: float = 4.0
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
     sim_high: float = 0.92  # at or above -> 1
     nearest: int = 3  # a target's nearness: mean similarity of this many of its nearest documents
-    oos_bias: float = 0.05  # added to out-of-scope targets (which have no lexical part)
-    # A question whose harmful or personal-data score reaches this is refused even when a procedure
-    # scores higher: it names the procedure it wants to cheat or the file it wants looked up.
-    guard: float = 0.25
-    guarded: tuple[str, ...] = ("harmful", "personal_data")
+
+    @property
+    def guarded(self) -> tuple[str, ...]:
+        return tuple(kind for kind, _ in self.guards)
 
 
 def semantic_scale(sim: float, w: FusionWeights) -> float:
@@ -275,10 +298,11 @@ class Semantic:
 class HybridRetriever:
     """Ranks every target of a bundle for a question: one stack for every language.
 
-    A target's score mixes the language's lexical score (procedures only), the nearness of its
-    example questions and the linear head over E5 vectors (``knowledge.examples``). ``rank`` returns
-    the procedures best first and the out-of-scope kind that outscores them all, if any; the
-    decision (answer, refuse, refer) is ``knowledge.decide``'s."""
+    A target's probability comes from the language's lexical score (procedures only), the nearness
+    of its example questions, the linear head over E5 vectors and its typical words
+    (``knowledge.examples``), mixed by ``FusionWeights``. ``rank`` returns the procedures most
+    probable first and the refusal kind that wins, if any; the decision (answer, refuse, refer) is
+    ``knowledge.decide``'s."""
 
     def __init__(self, lexical: LexicalScorer, index: Index | None, mode: Mode = Mode.HYBRID,
                  weights: FusionWeights | None = None) -> None:
@@ -310,40 +334,48 @@ class HybridRetriever:
         return self._last[1]
 
     def rank(self, text: str, lexicon: LexicalScorer | None = None) -> tuple[list[Hit], str | None]:
-        """Every procedure that scores, best first, and the out-of-scope kind that beats them, if any.
-        ``lexicon``: the question language's lexical index (default: the Vietnamese one)."""
+        """Every procedure that scores, most probable first (``Hit.score``: its probability), and
+        the refusal kind that wins, if any. ``lexicon``: the question language's lexical index
+        (default: the Vietnamese one)."""
         lex = (lexicon or self.lexical).score(text) if self.mode is not Mode.SEMANTIC else {}
         sem = self.semantic(text) if self.mode is not Mode.LEXICAL else Semantic({}, {})
         w = self.weights
-        if self.mode is Mode.LEXICAL or not sem.near:
-            parts = (1.0, 0.0, 0.0, 0.0)
-        elif self.mode is Mode.SEMANTIC:
-            parts = (0.0, w.semantic, w.head, 0.0)
-        else:
-            parts = (w.lexical, w.semantic, w.head, w.words)
-        total = sum(parts) or 1.0
+        use_lex = 0.0 if self.mode is Mode.SEMANTIC else 1.0
+        use_sem = 0.0 if self.mode is Mode.LEXICAL or not sem.near else 1.0
         floor = min(sem.near.values(), default=0.0)
-        hits: list[Hit] = []
-        oos: tuple[float, str] = (-1.0, "")
-        guarded: tuple[float, str] = (-1.0, "")
-        for t in set(lex) | set(sem.near):
-            lx = lex.get(t, 0.0)
-            sim = sem.near.get(t, floor)
+        named = max(lex.values(), default=0.0)
+        bias = dict(w.bias)
+        targets = list(set(lex) | set(sem.near))
+        logits = np.empty(len(targets))
+        for i, t in enumerate(targets):
+            near = semantic_scale(sem.near.get(t, floor), w)
             typical = max(0.0, math.tanh(sem.words.get(t, 0.0) / w.words_scale))
-            score = (parts[0] * lx + parts[1] * semantic_scale(sim, w) + parts[2] * sem.head.get(t, 0.0)
-                     + parts[3] * typical) / total
+            head = sem.head.get(t, 0.0)
             if is_out_of_scope(t):
-                oos = max(oos, (score + w.oos_bias, t))
-                if t.removeprefix(OOS_PREFIX) in w.guarded:
-                    guarded = max(guarded, (score, t))
+                logits[i] = (use_sem * (w.oos_semantic * near + w.oos_head * head + w.oos_words * typical)
+                             + use_lex * w.oos_named * named + bias.get(t.removeprefix(OOS_PREFIX), 0.0))
             else:
-                hits.append(Hit(t, round(score, 6), lexical=round(lx, 6), semantic=round(sim, 6)))
+                logits[i] = (use_lex * w.lexical * lex.get(t, 0.0)
+                             + use_sem * (w.semantic * near + w.head * head + w.words * typical))
+        if not targets:
+            return [], None
+        probs = np.exp(logits - logits.max())
+        probs /= probs.sum()
+        hits: list[Hit] = []
+        refusal: dict[str, float] = {}
+        for t, p in zip(targets, probs, strict=True):
+            if is_out_of_scope(t):
+                refusal[t.removeprefix(OOS_PREFIX)] = float(p)
+            else:
+                hits.append(Hit(t, round(float(p), 6), lexical=round(lex.get(t, 0.0), 6),
+                                semantic=round(sem.near.get(t, floor), 6)))
         hits.sort(key=lambda h: (-h.score, h.procedure_id))
         best = hits[0].score if hits else 0.0
-        if oos[1] and oos[0] > best:
-            return hits, oos[1].removeprefix(OOS_PREFIX)
-        if guarded[1] and guarded[0] >= w.guard:
-            return hits, guarded[1].removeprefix(OOS_PREFIX)
+        if refusal and sum(refusal.values()) > best:
+            return hits, max(refusal, key=lambda k: refusal[k])
+        for kind, guard in w.guards:
+            if refusal.get(kind, 0.0) >= guard:
+                return hits, kind
         return hits, None
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
