@@ -1,197 +1,255 @@
-"""Fit the understanding model on the DEV sets only, never on the current blind set.
+"""Fit the understanding model on the DEV sets only; compare methods 3, 4 and 5 by leave-one-set-out CV.
 
-    .venv/bin/python bench/tune_understand.py          # LOSO figures, then the weights to paste
-    .venv/bin/python bench/tune_understand.py --calibrate   # only the calibration, current weights
+    PYTHONPATH=. .venv/bin/python bench/understand_data.py /tmp/f.pkl   # features, once (~2 min)
+    PYTHONPATH=. .venv/bin/python bench/tune_understand.py /tmp/f.pkl [3,4,5] [option=value ...]
 
 The model (``knowledge.retrieval.FusionWeights``) is a conditional logit over every target (the
-procedures and the four refusal kinds): a target's logit is a weighted sum of its features (lexical
-score, nearness of its examples, the E5 head, its typical words; for a refusal kind the best
-procedure's lexical score and a bias of its own), a softmax makes them probabilities. Fitting data:
+procedures and the four refusal kinds); a softmax makes the logits probabilities:
 
-* the example questions of the bundle, each with the features an index built *without its fold*
-  gives it (5 folds: how a target fares on phrasings its index has not seen);
-* the dev sets (``DEV_SETS``: the old tune/held-out questions and the retired blind sets 1-3).
+* procedure: ``lexical * lex + semantic * near + head * head + words * typical``;
+* refusal kind: ``oos_semantic * near + oos_head * head + oos_words * typical + oos_named * (best
+  procedure's lexical score) + bias[kind]``.
 
-The weights are fitted by maximum likelihood (Adam, small L2; a question with two acceptable
-procedures, or an out-of-scope one without a kind, counts as right for any of them); the guards (a
-harmful or personal-data probability that refuses on its own) are chosen on the dev sets by
-balanced accuracy (in scope answered right / out of scope refused, harmful and personal data twice).
-Reported first by leave-one-set-out cross-validation (fit and guards on three dev sets, figures on
-the fourth), then fitted on all of them; the calibration of ``knowledge.decide`` is then fitted per
-language with the kiosk's real decision. Follow-up questions (asked in a conversation) are left out.
+Fitted by maximum likelihood (Adam, small L2) on the examples' out-of-fold features and the dev
+sets (follow-ups left out); the guards (a harmful / personal-data probability that refuses alone)
+and the calibration of ``knowledge.decide`` (per language) on the training sets. Each held-out set
+is then decided by a replica of the kiosk's decision (``Model.decide``: refusal, guards, confidence
+threshold, and follow-ups asked after their context questions with the conversation rules of
+``knowledge.decide.follow_up`` and ``Knowledge.decide``). Method 3 (weighted mean, fixed weights,
+``b3ca816``) is not fitted: its figures are the kiosk's as it was (the replica reproduces its blind
+set 4 run exactly: VI 235/247, 79/88).
+
+Method 5 = method 4's model refitted on all five dev sets + the conversation rules: a harmful or
+personal-data refusal ends a conversation only when the question has words of its own for it
+(typical words >= ``own_guarded``), and retrieval is trusted over the conversation when its
+probability reaches ``strong_prob`` (not a lexical score). ``OPT`` holds the options tried (clause
+features, hinges on the typical words, a conversation prior, per-language guards, a refusal margin
+``gammas``); the defaults are the ones chosen. Never add the current blind set to ``DEV_SETS``.
 """
 
 from __future__ import annotations
 
 import itertools
+import pickle
 import sys
-import tempfile
 from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from report import REPO
+from understand_data import DEV_SETS, KINDS, Dataset, Row, TextFeatures
 
-from kiosk_app.settings import Settings
-from knowledge.bundle import load_out_of_scope_dir, load_records_dir
-from knowledge.decide import Thresholds
-from knowledge.evaluation import (
-    EvalRow,
-    calibration_points,
-    evaluate,
-    fit_calibration,
-    in_conversation,
-    load_rows,
-)
-from knowledge.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
-from knowledge.importer import sample_vectors
-from knowledge.retrieval import FusionWeights
-from knowledge.service import Knowledge, prepare_bundle_dir
+from knowledge.decide import Calibration
+from knowledge.evaluation import fit_calibration
+from knowledge.examples import OOS_PREFIX
 
-RECORDS = REPO / "knowledge" / "sample" / "records"
-B = REPO / "bench"
-# Never add the current blind set here.
-DEV_SETS: dict[str, tuple[list[Path], list[Path]]] = {
-    "eval": (sorted((B / "eval").glob("vi_*.jsonl")), sorted((B / "eval").glob("en_*.jsonl"))),
-    "blind1": ([B / "blind" / "vi_understand.jsonl"], [B / "blind" / "en_understand.jsonl"]),
-    "blind2": ([B / "blind2" / "vi_understand.jsonl"], [B / "blind2" / "en_understand.jsonl"]),
-    "blind3": ([B / "blind3" / "vi_understand.jsonl"], [B / "blind3" / "en_understand.jsonl"]),
-}
-KINDS = ("personal_data", "harmful", "other_authority", "chitchat_advice")
 GUARDED = ("personal_data", "harmful")
 GUARD_GRID = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)
+SCALE, LO, HI = 4.0, 0.80, 0.92
+TOPIC_WORDS, MAX_WORDS, NAMED, STRONG_LEX = 1.0, 10, 0.45, 0.6
+# Method 5's options (chosen by LOSO on the dev sets; see main)
+OPT: dict[str, object] = {"hinges": (), "clause_hinges": (), "clause_tanh": False, "prior": 0.0,
+                          "own_guarded": 2.0, "strong_lex": 9.0, "strong_prob": 0.7,
+                          "guards_per_lang": False, "short_all": False, "guard_max_words": 15, "gammas": (1.0,)}
 
 
-class Data:
-    """Per question: raw parts per target (n x targets), allowed targets, kind, language, set."""
-
-    def __init__(self, targets: list[str]) -> None:
+class Model:
+    def __init__(self, targets: list[str], method: int) -> None:
         self.targets = targets
+        self.method = method
+        self.oos = np.array([t.startswith(OOS_PREFIX) for t in targets])
         self.col = {t: j for j, t in enumerate(targets)}
-        self.parts: list[np.ndarray] = []  # 4 x targets: lexical, nearness, head, typical words
-        self.allowed: list[np.ndarray] = []
-        self.kind: list[str] = []  # "in" or the refusal kind ("other" when a dev row has none)
-        self.lang: list[str] = []
-        self.set: list[str] = []
+        self.theta = np.zeros(0)
+        self.guards: dict[str, tuple[float, ...]] = {"vi": (1.01, 1.01), "en": (1.01, 1.01)}
+        self.gamma = {"vi": 1.0, "en": 1.0}  # refuse when the refusal kinds outweigh gamma x the best
+        self.cal = {"vi": Calibration(6.059, 0.3221, 4.841), "en": Calibration(5.79, 0.3435, 4.847)}  # method 3
 
-    def add(self, parts: tuple[dict[str, float], ...], allowed: list[str], kind: str, lang: str,
-            name: str) -> None:
-        r = np.zeros((4, len(self.targets)))
-        for j, part in enumerate(parts):
-            for t, v in part.items():
-                r[j, self.col[t]] = v
-        a = np.zeros(len(self.targets), bool)
-        a[[self.col[t] for t in allowed]] = True
-        self.parts.append(r)
-        self.allowed.append(a)
-        self.kind.append(kind)
-        self.lang.append(lang)
-        self.set.append(name)
+    # ---- features ------------------------------------------------------------------------------
+    def design(self, f: TextFeatures, previous: str | None = None) -> np.ndarray:
+        t = len(self.targets)
+        vec = {k: np.zeros(t) for k in ("lex", "near", "head", "words", "clause")}
+        floor = min(f.near.values(), default=0.0)
+        vec["near"][:] = floor
+        for key, d in (("lex", f.lex), ("near", f.near), ("head", f.head), ("words", f.words),
+                       ("clause", f.clause_words)):
+            for k, v in d.items():
+                vec[key][self.col[k]] = v
+        near = np.clip((vec["near"] - LO) / (HI - LO), 0, 1)
+        typ = np.maximum(0.0, np.tanh(vec["words"] / SCALE))
+        ctyp = np.maximum(0.0, np.tanh(vec["clause"] / SCALE))
+        proc, oos = (~self.oos).astype(float), self.oos.astype(float)
+        named = np.full(t, vec["lex"][~self.oos].max(initial=0.0))
+        cols = [vec["lex"] * proc, near * proc, vec["head"] * proc, typ * proc,
+                near * oos, vec["head"] * oos, typ * oos, named * oos]
+        cols += [(np.arange(t) == j).astype(float) for j in np.where(self.oos)[0]]
+        if self.method >= 5:
+            for c in OPT["hinges"]:
+                cols += [np.maximum(0.0, vec["words"] - c) * oos]
+            for c in OPT["clause_hinges"]:
+                cols += [np.maximum(0.0, vec["clause"] - c) * oos]
+            if OPT["clause_tanh"]:
+                cols += [ctyp * oos]
+        x = np.stack(cols, -1)
+        if self.method >= 5 and previous is not None and OPT["prior"]:
+            # the conversation's procedure: a fixed prior on its logit (a last column, weight 1)
+            x = np.concatenate([x, np.zeros((t, 1))], -1)
+            x[self.col[previous], -1] = OPT["prior"]
+            return x
+        return np.concatenate([x, np.zeros((t, 1))], -1) if self.method >= 5 and OPT["prior"] else x
 
-    def arrays(self) -> tuple[np.ndarray, ...]:
-        return (np.stack(self.parts), np.stack(self.allowed), np.array(self.kind), np.array(self.lang),
-                np.array(self.set))
+    def probs(self, x: np.ndarray) -> np.ndarray:
+        theta = self.theta
+        if x.shape[-1] == len(theta) + 1:
+            theta = np.append(theta, 1.0)
+        z = x @ theta
+        p = np.exp(z - z.max(-1, keepdims=True))
+        return p / p.sum(-1, keepdims=True)
 
+    # ---- the kiosk's decision ---------------------------------------------------------------------
+    def rank(self, f: TextFeatures, lang: str, previous: str | None = None) -> tuple[np.ndarray, str | None]:
+        """Procedure scores (per target, refusal kinds -1) and the refusal kind, as the retriever."""
+        if self.method == 3:
+            return self._rank3(f)
+        p = self.probs(self.design(f, previous))
+        proc = np.where(self.oos, -1.0, p)
+        kinds = {t.removeprefix(OOS_PREFIX): float(p[j]) for j, t in enumerate(self.targets) if self.oos[j]}
+        if sum(kinds.values()) > self.gamma[lang] * proc.max():
+            return proc, max(kinds, key=lambda k: kinds[k])
+        for kind, g in zip(GUARDED, self.guards[lang], strict=True):
+            if kinds[kind] >= g:
+                return proc, kind
+        return proc, None
 
-def row_target(row: EvalRow) -> tuple[list[str], str]:
-    if row.expect:
-        return [row.expect, *row.also], "in"
-    if row.oos:
-        return [OOS_PREFIX + row.oos], row.oos
-    return [OOS_PREFIX + k for k in KINDS], "other"
+    def _rank3(self, f: TextFeatures) -> tuple[np.ndarray, str | None]:
+        a, b, c, d = 0.5, 0.1, 1.0, 0.4
+        floor = min(f.near.values(), default=0.0)
+        s = np.full(len(self.targets), -1.0)
+        oos: tuple[float, str] = (-1.0, "")
+        guarded: tuple[float, str] = (-1.0, "")
+        for t in set(f.lex) | set(f.near):
+            j = self.col[t]
+            near = min(1.0, max(0.0, (f.near.get(t, floor) - LO) / (HI - LO)))
+            typ = max(0.0, float(np.tanh(f.words.get(t, 0.0) / SCALE)))
+            v = (a * f.lex.get(t, 0.0) + b * near + c * f.head.get(t, 0.0) + d * typ) / (a + b + c + d)
+            if self.oos[j]:
+                oos = max(oos, (v + 0.05, t))
+                if t.removeprefix(OOS_PREFIX) in GUARDED:
+                    guarded = max(guarded, (v, t))
+            else:
+                s[j] = v
+        if oos[1] and oos[0] > s.max():
+            return s, oos[1].removeprefix(OOS_PREFIX)
+        if guarded[1] and guarded[0] >= 0.25:
+            return s, guarded[1].removeprefix(OOS_PREFIX)
+        return s, None
 
+    def decide(self, f: TextFeatures, lang: str, previous: str | None = None) -> tuple[str | None, str]:
+        """(answered procedure or None, reason) for one question, optionally after ``previous``."""
+        if f.bad:
+            return None, f.bad
+        s, kind = self.rank(f, lang, previous if self.method >= 5 else None)
+        order = np.argsort(-s)
+        top, second = s[order[0]], max(0.0, s[order[1]])
+        best = self.targets[order[0]] if top >= 0 else None
+        if best is None:
+            return None, "no-match"
+        ans, reason = best, ""
+        if kind:
+            ans, reason = None, "out-of-scope:" + kind
+        elif self.cal[lang].confidence(top, second) < 0.5:
+            ans, reason = None, "below-threshold"
+        if previous is None:
+            return ans, reason
+        own = TOPIC_WORDS if kind not in GUARDED else float(OPT["own_guarded"]) if self.method >= 5 else -1e9
+        short = self.method < 5 or f.nwords <= int(OPT["guard_max_words"]) or (kind not in GUARDED and not OPT["short_all"])
+        if kind and short and f.words.get(OOS_PREFIX + kind, 0.0) < own:
+            # a refusal kind the question has no words of its own for does not end the conversation
+            kind, ans, reason = None, best, ""
+            if self.cal[lang].confidence(top, second) < 0.5:
+                ans, reason = None, "below-threshold"
+        if ans == previous or kind or f.nwords > MAX_WORDS:
+            return ans, reason
+        if any(cov >= NAMED for pid, cov in f.named.items() if pid != previous):
+            return ans, reason
+        strong = (f.lex.get(best, 0.0) >= STRONG_LEX if self.method < 5 else
+                  f.lex.get(best, 0.0) >= float(OPT["strong_lex"]) or top >= float(OPT["strong_prob"]))
+        if ans is not None and strong:
+            return ans, reason
+        return previous, "follow-up"
 
-def add_dev(kn: Knowledge, data: Data) -> None:
-    for name, (vi, en) in DEV_SETS.items():
-        for lang, files in (("vi", vi), ("en", en)):
-            lexicon = kn.english().index if lang == "en" else kn.lexical
-            for row in load_rows(files, "all"):
-                if kn._bad_input(row.text):
+    def converse(self, data: Dataset, row: Row) -> tuple[str | None, str]:
+        previous: str | None = None
+        for text in row.context:
+            ans, _ = self.decide(data.feats[row.lang, text], row.lang, previous)
+            previous = ans or previous
+        return self.decide(data.feats[row.lang, row.text], row.lang, previous)
+
+    # ---- fitting ---------------------------------------------------------------------------------
+    def fit(self, data: Dataset, rows: list[Row], l2: float = 1e-3, iters: int = 300) -> None:
+        xs, allowed = [], []
+        samples = [(r, data.feats[r.lang, r.text], None) for r in rows if not r.context]
+        samples += [(r, f, None) for r, f in data.examples]
+        for r, f, prev in samples:
+            if f.bad:
+                continue
+            xs.append(self.design(f, prev))
+            a = np.zeros(len(self.targets), bool)
+            a[[self.col[t] for t in r.allowed]] = True
+            allowed.append(a)
+        x, al = np.stack(xs), np.stack(allowed)
+        if self.method >= 5 and OPT["prior"]:
+            x = x[..., :-1]  # the prior is fixed, not fitted
+        theta, m, v = (np.zeros(x.shape[-1]) for _ in range(3))
+        for it in range(1, iters + 1):
+            self.theta = theta
+            p = self.probs(x)
+            q = np.where(al, p, 0.0)
+            q /= q.sum(1, keepdims=True)
+            g = np.einsum("it,itk->k", p - q, x) / len(x) + l2 * theta
+            m = 0.9 * m + 0.1 * g
+            v = 0.999 * v + 0.001 * g * g
+            theta = theta - 0.05 * (m / (1 - 0.9 ** it)) / (np.sqrt(v / (1 - 0.999 ** it)) + 1e-8)
+        self.theta = theta
+
+    def tune(self, data: Dataset, rows: list[Row]) -> None:
+        """Guards (balanced accuracy) and per-language calibration on the training rows."""
+        if self.method == 3:
+            return
+        alone = [r for r in rows if not r.context and not data.feats[r.lang, r.text].bad]
+        ps = {id(r): self.probs(self.design(data.feats[r.lang, r.text])) for r in alone}
+        gcols = [self.col[OOS_PREFIX + k] for k in GUARDED]
+
+        def score(gg: tuple[float, ...], langs: tuple[str, ...]) -> float:
+            *g, gamma = gg
+            c: Counter[str] = Counter()
+            for r in alone:
+                if r.lang not in langs:
                     continue
-                sem = kn.retriever.semantic(row.text)
-                allowed, kind = row_target(row)
-                data.add((lexicon.score(row.text), sem.near, sem.head, sem.words), allowed, kind, lang,
-                         name + ("/followup" if row.context else ""))
+                p = ps[id(r)]
+                proc = np.where(self.oos, -1.0, p)
+                refused = p[self.oos].sum() > gamma * proc.max() or any(p[j] >= x for j, x in zip(gcols, g, strict=True))
+                ok = (not refused and self.targets[int(proc.argmax())] in r.allowed) if r.kind == "in" else refused
+                c[r.kind] += ok
+                c[r.kind + "/"] += 1
+            return balanced(c)
 
-
-def add_examples_cv(kn: Knowledge, data: Data, folds: int = 5) -> None:
-    assert kn.retriever.index is not None
-    res = kn.retriever.index._col.get(include=["embeddings", "metadatas", "documents"])
-    ids = list(res["ids"])
-    texts = [str(t) for t in res["documents"] or []]
-    tg = [str(m["procedure_id"]) for m in res["metadatas"] or []]
-    matrix = np.asarray(res["embeddings"], dtype=np.float32)
-    is_example = np.array(["#example" in i for i in ids])
-    fold = np.random.default_rng(0).integers(0, folds, len(ids))
-    for f in range(folds):
-        keep = np.where(~((fold == f) & is_example))[0]
-        idx = ExampleIndex([tg[i] for i in keep], matrix[keep], k=kn.retriever.weights.nearest,
-                           texts=[texts[i] for i in keep])
-        for i in np.where((fold == f) & is_example)[0]:
-            lang = "en" if "#example_en" in ids[i] else "vi"
-            lexicon = kn.english().index if lang == "en" else kn.lexical
-            kind = tg[i].removeprefix(OOS_PREFIX) if is_out_of_scope(tg[i]) else "in"
-            parts = (lexicon.score(texts[i]), idx.nearness(matrix[i]), idx.head(matrix[i]),
-                     idx.words(texts[i]))
-            data.add(parts, [tg[i]], kind, lang, "examples")
-
-
-def design(parts: np.ndarray, oos: np.ndarray, w: FusionWeights) -> np.ndarray:
-    """n x targets x 12 features, in the order of ``weights_of``."""
-    lex, near, head, words = (parts[:, j] for j in range(4))
-    near = np.clip((near - w.sim_low) / (w.sim_high - w.sim_low), 0, 1)
-    typical = np.maximum(0.0, np.tanh(words / w.words_scale))
-    proc = (~oos).astype(float)
-    named = np.broadcast_to(np.where(oos, 0.0, lex).max(1, keepdims=True), lex.shape)
-    cols = [lex * proc, near * proc, head * proc, typical * proc,
-            near * oos, head * oos, typical * oos, named * oos]
-    cols += [np.broadcast_to(oos & (np.arange(len(oos)) == j), lex.shape).astype(float)
-             for j in np.where(oos)[0]]
-    return np.stack(cols, -1)
-
-
-def fit(x: np.ndarray, allowed: np.ndarray, l2: float = 1e-3, iters: int = 400,
-        lr: float = 0.05) -> np.ndarray:
-    """Maximum likelihood of "one of the allowed targets" under a softmax over targets (Adam)."""
-    theta, m, v = (np.zeros(x.shape[-1]) for _ in range(3))
-    for it in range(1, iters + 1):
-        p = probs(x, theta)
-        q = np.where(allowed, p, 0.0)
-        q /= q.sum(1, keepdims=True)
-        g = np.einsum("it,itk->k", p - q, x) / len(x) + l2 * theta
-        m = 0.9 * m + 0.1 * g
-        v = 0.999 * v + 0.001 * g * g
-        theta -= lr * (m / (1 - 0.9 ** it)) / (np.sqrt(v / (1 - 0.999 ** it)) + 1e-8)
-    return theta
-
-
-def probs(x: np.ndarray, theta: np.ndarray) -> np.ndarray:
-    z = x @ theta
-    p = np.exp(z - z.max(1, keepdims=True))
-    return p / p.sum(1, keepdims=True)
-
-
-def outcome(p: np.ndarray, oos: np.ndarray, guard_cols: list[int],
-            guards: tuple[float, ...]) -> tuple[np.ndarray, ...]:
-    proc = np.where(oos, -1.0, p)
-    best = proc.argmax(1)
-    refused = p[:, oos].sum(1) > proc.max(1)
-    for j, g in zip(guard_cols, guards, strict=True):
-        refused |= p[:, j] >= g
-    return best, refused
-
-
-def tally(p: np.ndarray, allowed: np.ndarray, kind: np.ndarray, oos: np.ndarray, guard_cols: list[int],
-          guards: tuple[float, ...]) -> Counter[str]:
-    best, refused = outcome(p, oos, guard_cols, guards)
-    c: Counter[str] = Counter()
-    ins = kind == "in"
-    c["in"] += int((allowed[np.arange(len(best)), best] & ~refused & ins).sum())
-    c["in/"] += int(ins.sum())
-    for k in (*KINDS, "other"):
-        c[k] += int((refused & (kind == k)).sum())
-        c[k + "/"] += int((kind == k).sum())
-    return c
+        gammas = tuple(OPT["gammas"]) if self.method >= 5 else (1.0,)  # type: ignore[call-overload]
+        grid = list(itertools.product(GUARD_GRID, GUARD_GRID, gammas))
+        for langs in ((("vi",), ("en",)) if self.method >= 5 and OPT["guards_per_lang"] else (("vi", "en"),)):
+            *g, gamma = max(grid, key=lambda gg, langs=langs: score(gg, langs))
+            for lang in langs:
+                self.guards[lang], self.gamma[lang] = tuple(g), gamma
+        for lang in ("vi", "en"):
+            pts = []
+            for r in alone:
+                if r.lang != lang:
+                    continue
+                s, kind = self.rank(data.feats[r.lang, r.text], lang)
+                if kind:
+                    continue
+                o = np.argsort(-s)
+                pts.append((float(s[o[0]]), max(0.0, float(s[o[1]])),
+                            r.kind == "in" and self.targets[o[0]] in r.allowed))
+            self.cal[lang] = fit_calibration(pts)
 
 
 def balanced(c: Counter[str]) -> float:
@@ -200,90 +258,73 @@ def balanced(c: Counter[str]) -> float:
     return 0.5 * c["in"] / max(1, c["in/"]) + 0.5 * out
 
 
-def choose_guards(p: np.ndarray, allowed: np.ndarray, kind: np.ndarray, oos: np.ndarray,
-                  guard_cols: list[int]) -> tuple[float, ...]:
-    grid = itertools.product(GUARD_GRID, repeat=len(guard_cols))
-    return max(grid, key=lambda g: balanced(tally(p, allowed, kind, oos, guard_cols, g)))
+def tally(model: Model, data: Dataset, rows: list[Row]) -> Counter[str]:
+    c: Counter[str] = Counter()
+    for r in rows:
+        ans, why = model.converse(data, r)
+        ok = ans in r.allowed if r.kind == "in" else ans is None
+        if r.kind == "in" and not ok:
+            c["miss:" + (why if ans is None else "wrong")] += 1
+        key = ("follow/" if r.context else "") + r.kind
+        c[key] += ok
+        c[key + "/"] += 1
+        f = data.feats[r.lang, r.text]
+        if r.kind in GUARDED and not r.context and f.lex:
+            # asked right after an answer about the procedure it names most: still refused?
+            ans, _ = model.decide(f, r.lang, max(f.lex, key=lambda k: f.lex[k]))
+            c["conv/" + r.kind] += ans is None
+            c["conv/" + r.kind + "/"] += 1
+    return c
 
 
-def show(c: Counter[str]) -> str:
-    refused = sum(c[k] for k in (*KINDS, "other"))
-    total = sum(c[k + "/"] for k in (*KINDS, "other"))
-    kinds = ", ".join(f"{k} {c[k]}/{c[k + '/']}" for k in (*KINDS, "other") if c[k + "/"])
-    return (f"in scope {c['in']}/{c['in/']} ({c['in'] / max(1, c['in/']):.1%}), refused {refused}/{total} "
-            f"({refused / max(1, total):.1%}): {kinds}")
-
-
-def fit_weights(kn: Knowledge) -> FusionWeights:
-    """LOSO report, then the weights fitted on all dev sets and the examples."""
-    assert kn.retriever.examples is not None
-    targets = list(kn.retriever.examples.targets)
-    oos = np.array([is_out_of_scope(t) for t in targets])
-    guard_cols = [targets.index(OOS_PREFIX + k) for k in GUARDED]
-    data = Data(targets)
-    add_dev(kn, data)
-    add_examples_cv(kn, data)
-    parts, allowed, kind, lang, sets = data.arrays()
-    follow = np.char.endswith(sets.astype(str), "/followup")
-    w0 = kn.retriever.weights
-    x = design(parts, oos, w0)
-    ex = sets == "examples"
-    base = ~follow  # follow-ups are decided with their conversation (knowledge.decide.follow_up)
-    loso: dict[str, Counter[str]] = {"vi": Counter(), "en": Counter()}
-    for held in DEV_SETS:
-        train = (sets != held) & ~ex & base
-        theta = fit(np.concatenate([x[train], x[ex]]), np.concatenate([allowed[train], allowed[ex]]))
-        guards = choose_guards(probs(x[train], theta), allowed[train], kind[train], oos, guard_cols)
-        test = sets == held
-        p = probs(x[test], theta)
-        for lg in ("vi", "en"):
-            m = lang[test] == lg
-            c = tally(p[m], allowed[test][m], kind[test][m], oos, guard_cols, guards)
-            loso[lg].update(c)
-            print(f"held out {held} {lg} (guards {guards}): {show(c)}")
-    for lg, c in loso.items():
-        print(f"LOSO total {lg}: {show(c)}")
-    dev = ~ex & base
-    theta = fit(x[base], allowed[base])
-    guards = choose_guards(probs(x[dev], theta), allowed[dev], kind[dev], oos, guard_cols)
-    kinds = [t.removeprefix(OOS_PREFIX) for t in targets if is_out_of_scope(t)]
-    r = [round(float(v), 3) for v in theta]
-    weights = FusionWeights(lexical=r[0], semantic=r[1], head=r[2], words=r[3], oos_semantic=r[4],
-                            oos_head=r[5], oos_words=r[6], oos_named=r[7],
-                            bias=tuple(zip(kinds, r[8:], strict=True)),
-                            guards=tuple(zip(GUARDED, guards, strict=True)), words_scale=w0.words_scale,
-                            sim_low=w0.sim_low, sim_high=w0.sim_high, nearest=w0.nearest)
-    print(f"fitted on all dev sets + examples: {weights}")
-    return weights
+def show(c: Counter[str], prefix: str = "") -> str:
+    ks = [k for k in (*KINDS, "other") if c[prefix + k + "/"]]
+    ref, tot = sum(c[prefix + k] for k in ks), sum(c[prefix + k + "/"] for k in ks)
+    per = " / ".join(f"{c[prefix + k]}/{c[prefix + k + '/']}" for k in ks)
+    return (f"{c[prefix + 'in']}/{c[prefix + 'in/']} ({c[prefix + 'in'] / max(1, c[prefix + 'in/']):.1%}) | "
+            f"{ref}/{tot} ({ref / max(1, tot):.1%}): {per}")
 
 
 def main() -> int:
-    with tempfile.TemporaryDirectory() as tmp:
-        dest = prepare_bundle_dir(load_records_dir(RECORDS), Path(tmp) / "b",
-                                  out_of_scope=load_out_of_scope_dir(RECORDS), vectors=sample_vectors())
-        kn = Knowledge.open(dest, Settings(data_dir=Path(tmp) / "data"))
-        if "--calibrate" not in sys.argv:
-            kn.retriever.weights = fit_weights(kn)
-        for lg in ("vi", "en"):
-            rows = [r for _, (vi, en) in DEV_SETS.items() for r in load_rows(vi if lg == "vi" else en, "all")]
-            th = kn.english().thresholds if lg == "en" else kn.thresholds
-            # follow-ups are asked in their conversation, as the kiosk does; the calibration is fitted
-            # on the questions that stand alone (a follow-up's ranking is of its few words, and the
-            # conversation, not the ranking, answers it)
-            before = evaluate(lambda q, lg=lg: kn.decide(q, lg), rows, in_conversation(kn.decide, lg))
-            cal = fit_calibration(calibration_points(o for o in before.outcomes if not o.row.context))
-            print(f"{lg}: with the calibration in the code: in scope {before.top1_accuracy:.3f}, "
-                  f"out of scope refused {before.refusal_rate:.3f}")
-            new = Thresholds(min_confidence=th.min_confidence, calibration=cal)
-            if lg == "en":
-                kn.english().thresholds = new
-            else:
-                kn.thresholds = new
-            rep = evaluate(lambda q, lg=lg: kn.decide(q, lg), rows, in_conversation(kn.decide, lg))
-            print(f"{lg}: calibration {cal}; dev (fitted on it) in scope {rep.top1_accuracy:.3f} "
-                  f"({len(rep.in_scope)}), out of scope refused {rep.refusal_rate:.3f} "
-                  f"({len(rep.out_of_scope)})")
-        kn.close()
+    data: Dataset = pickle.loads(Path(sys.argv[1] if len(sys.argv) > 1 else "/tmp/understand_features.pkl")
+                                 .read_bytes())
+    methods = [int(m) for m in (sys.argv[2] if len(sys.argv) > 2 else "3,4,5").split(",")]
+    for arg in sys.argv[3:]:  # option=python literal, e.g. prior=1.5 hinges=(2.0,)
+        key, _, value = arg.partition("=")
+        OPT[key] = eval(value)  # noqa: S307 (a developer's command line)
+    print(OPT)
+    for method in methods:
+        total = {"vi": Counter(), "en": Counter()}
+        for held in DEV_SETS:
+            train = [r for r in data.rows if r.set != held]
+            model = Model(data.targets, method)
+            if method > 3:
+                model.fit(data, train)
+                model.tune(data, train)
+            for lang in ("vi", "en"):
+                c = tally(model, data, [r for r in data.rows if r.set == held and r.lang == lang])
+                total[lang].update(c)
+                print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}")
+        for lang in ("vi", "en"):
+            c = total[lang]
+            print(f"m{method} LOSO   {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}; "
+                  f"after their procedure: personal {c['conv/personal_data']}/{c['conv/personal_data/']}, "
+                  f"harmful {c['conv/harmful']}/{c['conv/harmful/']}; misses "
+                  f"{ {k[5:]: v for k, v in c.items() if k.startswith('miss:')} }")
+        if method > 3:
+            model = Model(data.targets, method)
+            model.fit(data, data.rows)
+            model.tune(data, data.rows)
+            print(f"m{method} all dev: theta {[round(float(v), 3) for v in model.theta]} guards {model.guards} gamma {model.gamma} "
+                  f"cal {model.cal}")
+        if method > 3 and len(sys.argv) > 1 and Path("/tmp/h15m_probe.pkl").exists():
+            probe = pickle.loads(Path("/tmp/h15m_probe.pkl").read_bytes())
+            for (lang, q), f in probe.items():
+                prev = "khai-sinh" if lang == "en" or "thay" in q or "lệ phí" in q else None
+                p = model.probs(model.design(f))
+                top = np.argsort(-p)[:3]
+                print(f"  {q!r} alone {model.decide(f, lang)} after {prev}: {model.decide(f, lang, prev)} "
+                      f"{[(data.targets[j], round(float(p[j]), 2)) for j in top]}")
     return 0
 
 

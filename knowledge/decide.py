@@ -23,9 +23,9 @@ from knowledge.types import Aspect, Hit, Verdict
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 1.728
-    center: float = 0.5693
-    margin_gain: float = 2.962
+    slope: float = 1.986
+    center: float = 0.0943
+    margin_gain: float = 2.504
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)
@@ -73,17 +73,36 @@ def decide(hits: Sequence[Hit], thresholds: Thresholds, *, out_of_scope: str | N
 @dataclass(frozen=True, slots=True)
 class FollowUpRule:
     """When a question continues the last answer ("thế còn lệ phí bao nhiêu?", "ông bà đi thay được
-    không?"): short, names no other procedure, and retrieval alone is weak. Checked on the sample
-    bundle (tests/knowledge/test_follow_up.py): questions naming a procedure reach a name coverage of
-    0.5–1.0, follow-ups 0–0.35; a short question's lexical score is mostly how much of it one record
-    happens to cover ("mất bao lâu" → căn cước 0.57), descriptions of a new case score ≥ 0.6."""
+    không?"): short, and it carries no words of its own that name another procedure or a refusal
+    kind. Checked on the sample bundle (tests/knowledge/test_follow_up.py): questions naming a
+    procedure reach a name coverage of 0.5–1.0, follow-ups 0–0.35. What retrieval makes of a
+    follow-up's few words is trusted over the conversation only when retrieval is sure of it: "and
+    is it free?" shares "free" with the digital-signature record (lexical 0.6, probability 0.3), a
+    description of a new case ("con tôi mới sinh thì phải làm gì") is ranked with a high probability
+    (method 5; dev follow-ups, leave-one-set-out: Vietnamese 55/60, English 30/35, against 53/60
+    and 25/35 for method 4, whose test was a lexical score of 0.6)."""
 
     max_words: int = 10
     named: float = 0.45  # name coverage at which the question names a procedure (title or alias)
-    strong_lexical: float = 0.6  # retrieval trusted over the conversation from this lexical score
+    strong: float = 0.7  # retrieval trusted over the conversation from this probability (Hit.score)
     # typical-words score (knowledge.examples) a refusal kind needs to end the conversation: "hộ chiếu"
     # scores 2.4 for other_authority, "thời tiết" 5.5 for chit-chat, "làm ở đâu" 0.1
     topic_words: float = 1.0
+    # the same for the harmful and personal-data kinds, whose words are noisier: in-scope dev
+    # questions reach 2.5 (97th percentile), requests to cheat 5.2 (median), "làm giả" 4.3, "sửa năm
+    # sinh cho trẻ hơn" 4.9, "ông bà đi thay" 1.7 (chosen on the dev sets: 2.0 refuses every dev
+    # harmful or personal-data question asked right after the procedure it names that method 4 refuses)
+    guarded_words: float = 2.0
+    # ... and only in a question this short: a long one stands on its own ("can I register our
+    # marriage using a single-status letter I made myself", 23 words, harmful words 1.6)
+    guarded_max_words: int = 15
+
+    def own_words(self, kind: str, guarded: Sequence[str], words: int) -> float:
+        """The typical-words score at which a refusal kind ends a conversation, for a question of
+        ``words`` words (a harmful or personal-data refusal of a long question always ends it)."""
+        if kind not in guarded:
+            return self.topic_words
+        return self.guarded_words if words <= self.guarded_max_words else -math.inf
 
 
 # REFER reasons a conversation never overrides: the question is out of scope or not a question.
@@ -97,14 +116,14 @@ def follow_up(decision: Decision, hits: Sequence[Hit], *, previous: str, words: 
     again (reason "follow-up") when the question is clearly a follow-up, else ``decision`` unchanged.
 
     ``words``: the question's length in words; ``named``: its name coverage per procedure
-    (``LexicalIndex.name_coverage``). Used as a tie-breaker only: an out-of-scope question, a long
-    one, one naming another procedure or one retrieval answers with confidence keeps its decision.
+    (``LexicalIndex.name_coverage``). An out-of-scope question, a long one, one naming another
+    procedure or one retrieval answers with a high probability keeps its decision.
     """
     if decision.procedure_id == previous or decision.reason.startswith(_KEEP_REFER):
         return decision
     if words > rule.max_words or any(cov >= rule.named for pid, cov in named.items() if pid != previous):
         return decision
-    if decision.verdict is Verdict.ANSWER and hits and hits[0].lexical >= rule.strong_lexical:
+    if decision.verdict is Verdict.ANSWER and hits and hits[0].score >= rule.strong:
         return decision
     others = (decision.procedure_id, *decision.alternatives, *(h.procedure_id for h in hits))
     alts = tuple(dict.fromkeys(p for p in others if p and p != previous))[:3]

@@ -261,17 +261,18 @@ class FusionWeights:
     best procedure, or when a guarded kind alone reaches its guard (harmful and personal-data
     requests name the procedure they want to cheat or the file they want looked up)."""
 
-    lexical: float = 3.614
-    semantic: float = 3.73  # nearness of the target's nearest documents, scaled by sim_low..sim_high
-    head: float = 3.582  # the linear head over E5 vectors
-    words: float = 4.495  # the target's typical words, max(0, tanh(ratio / words_scale))
-    oos_semantic: float = 3.692
-    oos_head: float = 5.824
-    oos_words: float = 5.876
-    oos_named: float = 2.03
-    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.425), ("harmful", 0.782),
-                                           ("other_authority", 1.036), ("chitchat_advice", 1.681))
-    guards: tuple[tuple[str, float], ...] = (("personal_data", 0.2), ("harmful", 0.3))
+    # method 5 (bench/tune_understand.py): fitted on the examples and the five dev sets
+    lexical: float = 3.501
+    semantic: float = 3.739  # nearness of the target's nearest documents, scaled by sim_low..sim_high
+    head: float = 3.533  # the linear head over E5 vectors
+    words: float = 4.232  # the target's typical words, max(0, tanh(ratio / words_scale))
+    oos_semantic: float = 3.587
+    oos_head: float = 5.259
+    oos_words: float = 5.392
+    oos_named: float = 1.735
+    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.75), ("harmful", 1.096),
+                                           ("other_authority", 1.322), ("chitchat_advice", 1.867))
+    guards: tuple[tuple[str, float], ...] = (("personal_data", 0.15), ("harmful", 0.3))
     words_scale: float = 4.0
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
     sim_high: float = 0.92  # at or above -> 1

@@ -146,10 +146,11 @@ class Knowledge:
         if (context is not None and context.language == language
                 and context.procedure_id in self._bundle.records):
             rule = FollowUpRule()
-            if (oos and oos not in self.retriever.weights.guarded
-                    and self.retriever.semantic(q).words.get(OOS_PREFIX + oos, 0.0) < rule.topic_words):
+            own = rule.own_words(oos, self.retriever.weights.guarded, len(q.split())) if oos else 0.0
+            if oos and self.retriever.semantic(q).words.get(OOS_PREFIX + oos, 0.0) < own:
                 # "làm ở đâu" after an answer is about that answer: a refusal kind that the question
-                # has no words of its own for ("hộ chiếu", "thời tiết") does not end the conversation
+                # has no words of its own for ("hộ chiếu", "thời tiết", "làm giả") does not end the
+                # conversation; "ông bà đi thay" after a birth answer is a proxy question
                 decision = decide(hits, thresholds)
             decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
                                  named=self.lexical.name_coverage(q), thresholds=self.thresholds, rule=rule)

@@ -16,10 +16,9 @@ AFTER_KHAI_SINH = Conversation("khai-sinh")
 
 @pytest.mark.parametrize(("question", "aspect"), [
     ("thế còn lệ phí bao nhiêu?", Aspect.FEE),  # alone: refer (no procedure in it)
-    pytest.param("ông bà đi thay được không?", Aspect.WHO, marks=pytest.mark.xfail(
-        strict=True, reason="since the multi-class model, 'đi thay' (going in someone's place) is typical "
-        "of the harmful examples (impersonation) and the harmful guard refuses; a conversation never "
-        "overrides a harmful refusal")),
+    # alone: refused as harmful ("đi thay" is typical of the impersonation examples); after a birth
+    # answer a proxy question (method 5: the harmful kind needs words of its own to end a conversation)
+    ("ông bà đi thay được không?", Aspect.WHO),
     ("mất bao lâu", Aspect.TIME),  # alone: "mất" = lost → căn cước
     ("làm ở đâu", Aspect.WHERE),
     ("vậy mang theo gì", Aspect.DOCUMENTS),
@@ -31,7 +30,8 @@ def test_follow_up_stays_on_the_procedure(knowledge: Knowledge, question: str, a
     assert alone.procedure_id != "khai-sinh"  # retrieval alone gets these wrong or refers
     a = knowledge.ask(question, "vi", AFTER_KHAI_SINH)
     assert (a.verdict, a.procedure_id, a.aspect) == (Verdict.ANSWER, "khai-sinh", aspect)
-    assert a.reason == "follow-up"
+    # "follow-up", or "" when, the refusal kind set aside, retrieval itself ranks khai-sinh first
+    assert a.reason in ("follow-up", "")
     assert a.sentences and a.title == knowledge.record("khai-sinh").title
 
 

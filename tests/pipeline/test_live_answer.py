@@ -171,7 +171,10 @@ def test_follow_up_stays_on_the_procedure_until_a_new_conversation(bundle_dir: P
     assert r.pipeline.ask_text("thế còn lệ phí bao nhiêu?").refer_to_staff
     r.pipeline.explain("ket-hon")  # picked on screen
     assert r.pipeline.ask_text("thế còn lệ phí bao nhiêu?").procedure_id == "ket-hon"
-    assert r.pipeline.ask_text("thế còn lệ phí bao nhiêu?", "en").refer_to_staff  # other language
+    # other language: the conversation is not used (what the question alone gets is retrieval's: this
+    # rig is lexical only, where the English calibration of the hybrid model refers almost nothing)
+    other = r.pipeline.ask_text("thế còn lệ phí bao nhiêu?", "en")
+    assert other.procedure_id != "ket-hon" and other.reason != "follow-up"
 
 
 def test_new_conversation_during_an_answer_wins(bundle_dir: Path, settings: Settings) -> None:

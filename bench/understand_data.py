@@ -1,0 +1,158 @@
+"""Features of the dev questions and the bundle's examples, computed once (E5 is the slow part).
+
+    .venv/bin/python bench/understand_data.py [OUT.pkl]     # default /tmp/understand_features.pkl
+
+Used by ``bench/tune_understand.py`` (fit, leave-one-set-out CV, methods 3/4/5 side by side). Per
+question text: the language's lexical scores, the examples' nearness, the E5 head, the typical words
+of the whole question and of each clause (``knowledge.clauses``), the name coverage (follow-up
+rule) and the number of words. The examples are scored out of fold (5 folds: an index built without
+the example's fold), as the refusal kinds have no dev questions but theirs for some kinds.
+Only dev sets are read (``DEV_SETS``); never add the current blind set.
+"""
+
+from __future__ import annotations
+
+import pickle
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+from report import REPO
+
+from kiosk_app.settings import Settings
+from knowledge.bundle import load_out_of_scope_dir, load_records_dir
+from clauses import clauses
+from knowledge.evaluation import load_rows
+from knowledge.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
+from knowledge.importer import sample_vectors
+from knowledge.service import Knowledge, _clean, prepare_bundle_dir
+
+RECORDS = REPO / "knowledge" / "sample" / "records"
+B = REPO / "bench"
+# Never add the current blind set here.
+DEV_SETS: dict[str, tuple[list[Path], list[Path]]] = {
+    "eval": (sorted((B / "eval").glob("vi_*.jsonl")), sorted((B / "eval").glob("en_*.jsonl"))),
+    "blind1": ([B / "blind" / "vi_understand.jsonl"], [B / "blind" / "en_understand.jsonl"]),
+    "blind2": ([B / "blind2" / "vi_understand.jsonl"], [B / "blind2" / "en_understand.jsonl"]),
+    "blind3": ([B / "blind3" / "vi_understand.jsonl"], [B / "blind3" / "en_understand.jsonl"]),
+    "blind4": ([B / "blind4" / "vi_understand.jsonl"], [B / "blind4" / "en_understand.jsonl"]),
+}
+KINDS = ("personal_data", "harmful", "other_authority", "chitchat_advice")
+
+
+@dataclass
+class TextFeatures:
+    lex: dict[str, float]
+    near: dict[str, float]
+    head: dict[str, float]
+    words: dict[str, float]
+    clause_words: dict[str, float]  # per target: the best clause's typical-words score
+    named: dict[str, float]  # Vietnamese name coverage (the follow-up rule uses it in both languages)
+    nwords: int
+    bad: str = ""
+
+
+@dataclass
+class Row:
+    set: str
+    lang: str
+    id: str
+    text: str
+    allowed: list[str]
+    kind: str  # "in", a refusal kind, or "other" (out of scope without a kind)
+    context: tuple[str, ...] = ()
+    style: str = ""
+
+
+@dataclass
+class Dataset:
+    targets: list[str]
+    rows: list[Row] = field(default_factory=list)
+    feats: dict[tuple[str, str], TextFeatures] = field(default_factory=dict)  # (lang, text) -> features
+    examples: list[tuple[Row, TextFeatures]] = field(default_factory=list)  # out of fold
+
+
+def clause_words(index: ExampleIndex, text: str) -> dict[str, float]:
+    parts = clauses(text)
+    if len(parts) < 2:
+        return index.words(text)
+    best: dict[str, float] = {}
+    for c in parts:
+        for t, v in index.words(c).items():
+            if v > best.get(t, -1e9):
+                best[t] = v
+    return best
+
+
+def text_features(kn: Knowledge, text: str, lang: str) -> TextFeatures:
+    q = _clean(text)
+    bad = kn._bad_input(q)
+    if bad:
+        return TextFeatures({}, {}, {}, {}, {}, {}, len(q.split()), bad)
+    lexicon = kn.english().index if lang == "en" else kn.lexical
+    sem = kn.retriever.semantic(q)
+    assert kn.retriever.examples is not None
+    return TextFeatures(lexicon.score(q), sem.near, sem.head, sem.words,
+                        clause_words(kn.retriever.examples, q), kn.lexical.name_coverage(q), len(q.split()))
+
+
+def row_target(expect: str | None, also: tuple[str, ...], oos: str | None) -> tuple[list[str], str]:
+    if expect:
+        return [expect, *also], "in"
+    if oos:
+        return [OOS_PREFIX + oos], oos
+    return [OOS_PREFIX + k for k in KINDS], "other"
+
+
+def add_examples_cv(kn: Knowledge, data: Dataset, folds: int = 5) -> None:
+    assert kn.retriever.index is not None
+    res = kn.retriever.index._col.get(include=["embeddings", "metadatas", "documents"])
+    ids = list(res["ids"])
+    texts = [str(t) for t in res["documents"] or []]
+    tg = [str(m["procedure_id"]) for m in res["metadatas"] or []]
+    matrix = np.asarray(res["embeddings"], dtype=np.float32)
+    is_example = np.array(["#example" in i for i in ids])
+    fold = np.random.default_rng(0).integers(0, folds, len(ids))
+    for f in range(folds):
+        keep = np.where(~((fold == f) & is_example))[0]
+        idx = ExampleIndex([tg[i] for i in keep], matrix[keep], k=kn.retriever.weights.nearest,
+                           texts=[texts[i] for i in keep])
+        for i in np.where((fold == f) & is_example)[0]:
+            lang = "en" if "#example_en" in ids[i] else "vi"
+            lexicon = kn.english().index if lang == "en" else kn.lexical
+            kind = tg[i].removeprefix(OOS_PREFIX) if is_out_of_scope(tg[i]) else "in"
+            feats = TextFeatures(lexicon.score(texts[i]), idx.nearness(matrix[i]), idx.head(matrix[i]),
+                                 idx.words(texts[i]), clause_words(idx, texts[i]),
+                                 kn.lexical.name_coverage(texts[i]), len(texts[i].split()))
+            data.examples.append((Row("examples", lang, ids[i], texts[i], [tg[i]], kind), feats))
+
+
+def main() -> int:
+    out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/understand_features.pkl")
+    t0 = time.perf_counter()
+    with tempfile.TemporaryDirectory() as tmp:
+        dest = prepare_bundle_dir(load_records_dir(RECORDS), Path(tmp) / "b",
+                                  out_of_scope=load_out_of_scope_dir(RECORDS), vectors=sample_vectors())
+        with Knowledge.open(dest, Settings(data_dir=Path(tmp) / "data")) as kn:
+            assert kn.retriever.examples is not None
+            data = Dataset(list(kn.retriever.examples.targets))
+            for name, (vi, en) in DEV_SETS.items():
+                for lang, files in (("vi", vi), ("en", en)):
+                    for r in load_rows(files, "all"):
+                        allowed, kind = row_target(r.expect, r.also, r.oos)
+                        data.rows.append(Row(name, lang, r.id, r.text, allowed, kind, r.context, r.kind))
+                        for text in (*r.context, r.text):
+                            if (lang, text) not in data.feats:
+                                data.feats[lang, text] = text_features(kn, text, lang)
+            print(f"{len(data.rows)} dev rows, {len(data.feats)} texts, {time.perf_counter() - t0:.0f} s")
+            add_examples_cv(kn, data)
+    out.write_bytes(pickle.dumps(data))
+    print(f"{len(data.examples)} examples out of fold; wrote {out} in {time.perf_counter() - t0:.0f} s")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
