@@ -34,6 +34,7 @@ import pickle
 import sys
 from collections import Counter
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from understand_data import DEV_SETS, KINDS, Dataset, Row, TextFeatures
@@ -47,7 +48,7 @@ GUARD_GRID = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)
 SCALE, LO, HI = 4.0, 0.80, 0.92
 TOPIC_WORDS, MAX_WORDS, NAMED, STRONG_LEX = 1.0, 10, 0.45, 0.6
 # Method 5's options (chosen by LOSO on the dev sets; see main)
-OPT: dict[str, object] = {"hinges": (), "clause_hinges": (), "clause_tanh": False, "prior": 0.0,
+OPT: dict[str, Any] = {"hinges": (), "clause_hinges": (), "clause_tanh": False, "prior": 0.0,
                           "own_guarded": 2.0, "strong_lex": 9.0, "strong_prob": 0.7,
                           "guards_per_lang": False, "short_all": False, "guard_max_words": 15,
                           "gammas": (1.0,)}
@@ -103,8 +104,9 @@ class Model:
         if x.shape[-1] == len(theta) + 1:
             theta = np.append(theta, 1.0)
         z = x @ theta
-        p = np.exp(z - z.max(-1, keepdims=True))
-        return p / p.sum(-1, keepdims=True)
+        p: np.ndarray = np.exp(z - z.max(-1, keepdims=True))
+        out: np.ndarray = p / p.sum(-1, keepdims=True)
+        return out
 
     # ---- the kiosk's decision ---------------------------------------------------------------------
     def rank(self, f: TextFeatures, lang: str, previous: str | None = None) -> tuple[np.ndarray, str | None]:
@@ -162,7 +164,7 @@ class Model:
         if previous is None:
             return ans, reason
         own = TOPIC_WORDS if kind not in GUARDED else float(OPT["own_guarded"]) if self.method >= 5 else -1e9
-        short = (self.method < 5 or f.nwords <= int(OPT["guard_max_words"])  # type: ignore[call-overload]
+        short = (self.method < 5 or f.nwords <= int(OPT["guard_max_words"])
                  or (kind not in GUARDED and not OPT["short_all"]))
         if kind and short and f.words.get(OOS_PREFIX + kind, 0.0) < own:
             # a refusal kind the question has no words of its own for does not end the conversation
@@ -237,10 +239,13 @@ class Model:
                 c[r.kind + "/"] += 1
             return balanced(c)
 
-        gammas = tuple(OPT["gammas"]) if self.method >= 5 else (1.0,)  # type: ignore[call-overload]
+        gammas: tuple[float, ...] = tuple(OPT["gammas"]) if self.method >= 5 else (1.0,)
         grid = list(itertools.product(GUARD_GRID, GUARD_GRID, gammas))
         for langs in ((("vi",), ("en",)) if self.method >= 5 and OPT["guards_per_lang"] else (("vi", "en"),)):
-            *g, gamma = max(grid, key=lambda gg, langs=langs: score(gg, langs))
+            def key(gg: tuple[float, ...], langs: tuple[str, ...] = langs) -> float:
+                return score(gg, langs)
+
+            *g, gamma = max(grid, key=key)
             for lang in langs:
                 self.guards[lang], self.gamma[lang] = tuple(g), gamma
         for lang in ("vi", "en"):
@@ -332,7 +337,7 @@ def main() -> int:
     print(OPT)
     per: dict[tuple[int, str, str], Counter[str]] = {}
     for method in methods:
-        total = {"vi": Counter(), "en": Counter()}
+        total: dict[str, Counter[str]] = {"vi": Counter(), "en": Counter()}
         for held in DEV_SETS:
             train = [r for r in data.rows if r.set != held]
             model = Model(data.targets, method)
