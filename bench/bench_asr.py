@@ -31,7 +31,7 @@ sys.path.insert(0, str(REPO / "bench"))
 
 from report import machine, write_section  # noqa: E402
 
-from kiosk_app.settings import EndpointSettings, Settings  # noqa: E402
+from kiosk_app.core.settings import EndpointSettings, Settings  # noqa: E402
 from speech.asr.wer import word_errors  # noqa: E402
 from speech.audio import SAMPLE_RATE, WavSource, read_wav  # noqa: E402
 from speech.capture import capture_utterance  # noqa: E402
@@ -83,8 +83,8 @@ if {kind!r} == "vietasr":
     from speech.asr.vietasr_engine import VietAsrRecognizer
     rec = VietAsrRecognizer()
 else:
-    from kiosk_app.models import require
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.models import require
+    from kiosk_app.core.settings import Settings
     from speech.asr.vosk_engine import VoskRecognizer
     rec = VoskRecognizer(require(Settings(data_dir="/tmp"), "vosk-ko-test"), language="ko")
 load_s = time.perf_counter() - t0
@@ -177,7 +177,7 @@ def run(write: bool) -> int:
     mem_k = engine_memory("vosk")
 
     # Vosk (Korean model: speed and mechanics only; its text for Vietnamese audio is meaningless)
-    from kiosk_app.models import require
+    from kiosk_app.core.models import require
     from speech.asr.vosk_engine import VoskRecognizer
 
     ko_dir = require(Settings(data_dir=Path("/tmp")), "vosk-ko-test")

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.report import write_section  # noqa: E402
-from kiosk_app.errors import KioskError  # noqa: E402
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.core.errors import KioskError  # noqa: E402
+from kiosk_app.core.settings import Settings  # noqa: E402
 from knowledge import importer  # noqa: E402
 from knowledge.builder import build_bundle_file, collect_records  # noqa: E402
 from knowledge.bundle import load_out_of_scope_dir  # noqa: E402

@@ -77,7 +77,7 @@ def prepared_settings(tmp: Path, detect_english: bool = True) -> Any:
 def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     from bench.sound_card import bench_player
     from kiosk_app import wiring
-    from kiosk_app.events import Event, Failed
+    from kiosk_app.core.events import Event, Failed
     from speech.audio import WavSource
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-"))
@@ -139,7 +139,7 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     from bench.report import rss_mb
     from bench.sound_card import bench_player
     from kiosk_app import wiring
-    from kiosk_app.events import Event, Idle, Listening
+    from kiosk_app.core.events import Event, Idle, Listening
     from kiosk_app.ui.app import KioskApp
     from kiosk_app.worker import PipelineWorker
     from speech.audio import WavSource

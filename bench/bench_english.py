@@ -31,7 +31,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.report import summary_ms, write_section  # noqa: E402
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.core.settings import Settings  # noqa: E402
 from knowledge.bundle import load_out_of_scope_dir, load_records_dir  # noqa: E402
 from knowledge.evaluation import (  # noqa: E402
     EvalReport,
@@ -84,7 +84,7 @@ def retrieval(kn: Any) -> tuple[EvalReport, EvalReport, float]:
 def piper_en() -> Any:
     from piper import PiperVoice
 
-    from kiosk_app.models import require
+    from kiosk_app.core.models import require
     from speech.tts.piper_engine import find_voice
 
     model, config = find_voice(require(Settings(data_dir=REPO / ".no-such-dir"), "piper-en"))

@@ -144,7 +144,7 @@ def main(argv: list[str]) -> int:
     records = load_records_dir(RECORDS)
     work = Path(tempfile.gettempdir()) / "kiosk-bench-facts"
     bundle = kiosk_bundle(work / "bundle", records)
-    from kiosk_app.settings import AnswererKind, Settings, UiSettings
+    from kiosk_app.core.settings import AnswererKind, Settings, UiSettings
 
     settings = Settings(data_dir=work / "data", ui=UiSettings(fullscreen=False))  # typed questions: no ASR
     results: dict[str, list[dict[str, Any]]] = {}

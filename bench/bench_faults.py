@@ -122,7 +122,7 @@ def ten_minutes() -> bytes:
 
 def measure(data: Path) -> dict[str, Any]:
     from kiosk_app import wiring
-    from kiosk_app.events import Event, SpeechEnded
+    from kiosk_app.core.events import Event, SpeechEnded
     from speech.audio import SAMPLE_RATE, WavSource, write_wav
     from speech.playback import WavFilePlayer
 

@@ -31,8 +31,8 @@ sys.path.insert(0, str(REPO / "tests" / "staff"))
 os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 from bench.report import write_section  # noqa: E402
-from kiosk_app.errors import BundleError  # noqa: E402
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.core.errors import BundleError  # noqa: E402
+from kiosk_app.core.settings import Settings  # noqa: E402
 from knowledge import importer  # noqa: E402
 from knowledge.bundle import Record, build_bundle_bytes, load_records_dir  # noqa: E402
 from knowledge.signing import generate_keypair, load_private_key, sign, trust_key  # noqa: E402

@@ -131,7 +131,7 @@ class Rig:
     def __init__(self, settings: Any) -> None:
         from bench.sound_card import bench_player
         from kiosk_app import wiring
-        from kiosk_app.events import Event
+        from kiosk_app.core.events import Event
 
         self.events: list[Event] = []
         self.marks: dict[str, float] = {}
@@ -162,7 +162,7 @@ class Rig:
         return time.monotonic(), cpu_s()
 
     def _row(self, answer: Any, t0: float, c0: float) -> dict[str, Any]:
-        from kiosk_app.events import Failed
+        from kiosk_app.core.events import Failed
 
         t = self.pipeline.last_timings
         failed = [e for e in self.events if isinstance(e, Failed)]
@@ -199,7 +199,7 @@ class Rig:
 
 # ---- the alternatives -----------------------------------------------------------------------------
 def vosk_recognizer(settings: Any) -> Any:
-    from kiosk_app.models import require
+    from kiosk_app.core.models import require
     from speech.asr.vosk_engine import VoskRecognizer
 
     return VoskRecognizer(require(settings, "vosk-ko-test"), language="vi")
@@ -212,7 +212,7 @@ def vietasr_alone() -> Any:
 
 
 def piper_synthesizer(settings: Any) -> Any:
-    from kiosk_app.models import require
+    from kiosk_app.core.models import require
     from speech.normalize_vi import normalize_for_speech
     from speech.tts.piper_engine import PiperSynthesizer, find_voice
 
@@ -231,7 +231,7 @@ def knowledge_mode(rig: Rig, mode: str) -> Any:
 
 
 def llm_knowledge(rig: Rig, settings: Any, records: list[str]) -> tuple[Any, dict[str, Any]]:
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from knowledge.answer import TemplateAnswerer
     from knowledge.llm_answerer import build_llama_answerer, llm_unavailable
     from knowledge.service import Knowledge

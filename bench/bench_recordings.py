@@ -51,7 +51,7 @@ def pct(a: int, b: int) -> str:
 
 
 def coverage(tmp: Path) -> dict[str, Any]:
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from knowledge.bundle import load_out_of_scope_dir, load_records_dir
     from knowledge.importer import sample_vectors
     from knowledge.recordings import decompose
@@ -145,7 +145,7 @@ def recogniser(n_espeak: int) -> dict[str, Any]:
 
 
 def bundle(n: int, tmp: Path) -> dict[str, Any]:
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from knowledge.builder import build_bundle_file, collect_records
     from knowledge.bundle import load_out_of_scope_dir
     from knowledge.importer import import_bundle, sample_vectors

@@ -31,7 +31,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.llm_pipeline import kiosk_bundle
 from bench.report import write_section
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import unit_by_id
 from knowledge.answer.template import numbers_not_in_record

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from report import REPO, machine, pct, write_section
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.answer import TemplateAnswerer, numbers_not_in_record
 from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
 from knowledge.decide import Thresholds
@@ -152,7 +152,7 @@ def e5_ms_per_doc(texts: list[str]) -> float:
 
 def load_time_fresh_process(bundle_dir: Path) -> float:
     code = ("import sys,time,pathlib; t=time.perf_counter();"
-            "from kiosk_app.settings import Settings; from knowledge.service import Knowledge;"
+            "from kiosk_app.core.settings import Settings; from knowledge.service import Knowledge;"
             "k=Knowledge.open(pathlib.Path(sys.argv[1]), Settings(data_dir=pathlib.Path(sys.argv[2])));"
             "k.search('khai sinh'); print(time.perf_counter()-t)")
     with tempfile.TemporaryDirectory() as d:

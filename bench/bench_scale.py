@@ -29,7 +29,7 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench_import import synthetic_records  # noqa: E402
 from report import machine, pct, write_section  # noqa: E402
 
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.core.settings import Settings  # noqa: E402
 from knowledge import importer  # noqa: E402
 from knowledge.builder import build_bundle_file  # noqa: E402
 from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir  # noqa: E402

@@ -123,7 +123,7 @@ def schedule(n: int, voice_every: int, english_every: int) -> list[tuple[str, in
 def run(args: argparse.Namespace) -> dict[str, Any]:
     from bench.sound_card import bench_player
     from kiosk_app import wiring
-    from kiosk_app.events import Event, Failed
+    from kiosk_app.core.events import Event, Failed
     from speech.audio import WavSource
 
     data = Path(args.data_dir) if args.data_dir else Path(tempfile.mkdtemp(prefix="bench-soak-"))

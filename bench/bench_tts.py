@@ -50,8 +50,8 @@ else:
 
 from bench.report import FIXTURES, summary_ms, write_section  # noqa: E402
 from bench.sound_card import bench_player  # noqa: E402
-from kiosk_app.models import require  # noqa: E402
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.core.models import require  # noqa: E402
+from kiosk_app.core.settings import Settings  # noqa: E402
 from knowledge.bundle import load_records_dir  # noqa: E402
 from knowledge.types import Aspect  # noqa: E402
 from speech.asr.wer import edit_distance  # noqa: E402

@@ -198,7 +198,7 @@ class Rig:
     def __init__(self, settings: Any) -> None:
         from bench.sound_card import bench_player
         from kiosk_app import wiring
-        from kiosk_app.events import Event
+        from kiosk_app.core.events import Event
 
         self.events: list[Event] = []
         self.marks: dict[str, float] = {}
@@ -209,7 +209,7 @@ class Rig:
         self.pipeline.source_factory = lambda: self.source
 
     def run(self, case: dict[str, Any], endpointer: str) -> dict[str, Any]:
-        from kiosk_app.events import Failed
+        from kiosk_app.core.events import Failed
         from speech.audio import WavSource
 
         class Clocked(WavSource):

@@ -28,7 +28,7 @@ from pathlib import Path
 
 from report import REPO, machine, pct, write_section
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import OutOfScope, load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import EvalReport, evaluate, in_conversation, load_rows
 from knowledge.importer import sample_vectors

@@ -36,7 +36,7 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
 from bench.report import summary_ms, write_section  # noqa: E402
-from kiosk_app.settings import Settings  # noqa: E402
+from kiosk_app.core.settings import Settings  # noqa: E402
 
 RATE = 16000
 QUESTIONS = (
@@ -55,7 +55,7 @@ REPLIES = ("Thank you.", "Thank you very much.", "Yes, please.", "No.")
 def piper() -> Any:
     from piper import PiperVoice
 
-    from kiosk_app.models import require
+    from kiosk_app.core.models import require
     from speech.resample import resample
     from speech.tts.piper_engine import find_voice
 

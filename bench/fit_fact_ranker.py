@@ -150,7 +150,7 @@ def end_to_end_cv(paths: list[Path], sem: list[dict[str, Any]], lex: list[dict[s
     import knowledge.answer.rank as rank
     from bench.bench_facts import run_questions
     from bench.llm_pipeline import kiosk_bundle
-    from kiosk_app.settings import Settings, UiSettings
+    from kiosk_app.core.settings import Settings, UiSettings
     from knowledge.answer import EvidenceAnswerer
     from knowledge.answer.rank import FEATURES
     from knowledge.answer.semantic import E5FactScorer

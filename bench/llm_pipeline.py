@@ -72,7 +72,7 @@ class KioskRig:
 
     def ask(self, text: str) -> tuple[float, Any]:
         """(seconds from question text to the first block at the sound card, the final answer)."""
-        from kiosk_app.events import AnswerFinal
+        from kiosk_app.core.events import AnswerFinal
 
         self.events.clear()
         self.marks.clear()

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "benchmarks.md"
@@ -102,7 +102,7 @@ def kiosk_settings(data_dir: Path, **overrides: Any) -> Settings:
     """Settings of a provisioned kiosk under ``data_dir``: the sample bundle active and Whisper base
     assembled (what `kiosk provision` does before the first start), so no benchmark charges that
     one-time set-up to its first question. ``overrides`` are Settings fields (``asr={...}``)."""
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from knowledge.importer import ensure_sample
     from speech.asr.whisper_model import assemble
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 from kiosk_app import __version__
 from kiosk_app.commands.base import err
-from kiosk_app.errors import KioskError
+from kiosk_app.core.errors import KioskError
+from kiosk_app.core.settings import Settings
 from kiosk_app.logging_setup import configure_logging
-from kiosk_app.settings import Settings
 
 log = logging.getLogger(__name__)
 

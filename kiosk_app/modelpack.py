@@ -38,9 +38,9 @@ from pathlib import Path
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kiosk_app.errors import DiskFullError, KioskError, ModelChecksumError, ModelMissingError
-from kiosk_app.models import INSTALLED_FILE, sha256_file
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import DiskFullError, KioskError, ModelChecksumError, ModelMissingError
+from kiosk_app.core.models import INSTALLED_FILE, sha256_file
+from kiosk_app.core.settings import Settings
 
 PACK_FILE = "pack.toml"
 PACK_SIG = "pack.sig"

@@ -16,7 +16,7 @@ import itertools
 import os
 from dataclasses import dataclass
 
-from kiosk_app.errors import PinHashError, PinWeakError
+from kiosk_app.core.errors import PinHashError, PinWeakError
 
 SCHEME = "scrypt"
 N_LOG2, R, P = 17, 8, 1  # 128 * r * N bytes = 128 MiB

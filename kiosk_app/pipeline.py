@@ -30,8 +30,8 @@ import time
 from collections.abc import Callable
 
 from kiosk_app.conversation import ConversationMemory
-from kiosk_app.errors import CancelledError, ErrorCode, KioskError, NoSpeechError
-from kiosk_app.events import (
+from kiosk_app.core.errors import CancelledError, ErrorCode, KioskError, NoSpeechError
+from kiosk_app.core.events import (
     AnswerReady,
     AudioLevel,
     Event,
@@ -43,7 +43,8 @@ from kiosk_app.events import (
     Thinking,
     Transcribed,
 )
-from kiosk_app.memory import release_memory
+from kiosk_app.core.memory import release_memory
+from kiosk_app.core.settings import EndpointSettings, Settings
 from kiosk_app.pipeline_lifetime import PipelineLifetime
 from kiosk_app.pipeline_ports import (
     AudioSourceLike,
@@ -60,7 +61,6 @@ from kiosk_app.pipeline_ports import (
 )
 from kiosk_app.pipeline_speaking import LIVE_JOIN_S, LIVE_POLL_S, SpeakingMixin
 from kiosk_app.pipeline_speculation import AnswerSpeculation, Prepared, ask
-from kiosk_app.settings import EndpointSettings, Settings
 from knowledge.types import Answer, AnswerStream, Conversation
 from speech.asr.base import Recognizer
 from speech.tts.base import Synthesizer
@@ -176,7 +176,7 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
             log.exception("unexpected pipeline error")
             self._emit(Failed(ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}"))
         self._emit(Idle())
-        release_memory()  # this question's freed engine buffers back to the system (kiosk_app.memory)
+        release_memory()  # this question's freed engine buffers back to the system (kiosk_app.core.memory)
         return result
 
     def _listen_and_answer(self, language: str) -> Answer | None:

@@ -13,7 +13,7 @@ import threading
 from collections.abc import Callable
 from typing import Any, Generic, Protocol, TypeVar
 
-from kiosk_app.events import Event
+from kiosk_app.core.events import Event
 from knowledge.types import Answer
 
 EventSink = Callable[[Event], None]

@@ -18,9 +18,9 @@ import time
 from collections.abc import Callable, Iterable, Iterator
 from typing import TYPE_CHECKING
 
-from kiosk_app.errors import CancelledError
-from kiosk_app.events import AnswerFinal, Event, SpeakingFinished
-from kiosk_app.events import Speaking as SpeakingEvent
+from kiosk_app.core.errors import CancelledError
+from kiosk_app.core.events import AnswerFinal, Event, SpeakingFinished
+from kiosk_app.core.events import Speaking as SpeakingEvent
 from kiosk_app.pipeline_ports import Normalizer, PerLanguage, PlayerLike, pick_engine
 from knowledge.types import Answer, AnswerStream
 from speech.tts.base import AudioChunk, Synthesizer

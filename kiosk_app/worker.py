@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from kiosk_app.errors import ErrorCode, KioskError
-from kiosk_app.events import Event, Failed, Idle
+from kiosk_app.core.errors import ErrorCode, KioskError
+from kiosk_app.core.events import Event, Failed, Idle
 from kiosk_app.pipeline import EventSink, Pipeline
 from knowledge.types import Answer
 

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk_app.errors import BundleError
+from kiosk_app.core.errors import BundleError
 from knowledge.bundle import (
     BUNDLE_SUFFIX,
     OUT_OF_SCOPE,

@@ -34,7 +34,7 @@ from typing import TYPE_CHECKING, Final, Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from kiosk_app.errors import BundleError, BundleUnsafeError
+from kiosk_app.core.errors import BundleError, BundleUnsafeError
 from knowledge.bundle_limits import LIMITS, ReadLimits, check_npz, load_manifest_json, load_yaml
 from knowledge.vectors import VECTORS
 

@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from kiosk_app.errors import BundleError, BundleUnsafeError
+from kiosk_app.core.errors import BundleError, BundleUnsafeError
 
 try:
     _Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader

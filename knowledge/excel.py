@@ -29,7 +29,7 @@ from typing import Any
 
 import yaml
 
-from kiosk_app.errors import BundleError
+from kiosk_app.core.errors import BundleError
 from knowledge.bundle import Fact, Group, Record, Status, check_unique, parse_record
 
 log = logging.getLogger(__name__)

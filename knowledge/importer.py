@@ -30,8 +30,8 @@ from datetime import UTC, datetime
 from datetime import time as dtime
 from pathlib import Path
 
-from kiosk_app.errors import BundleError, DiskFullError, ErrorCode, KioskError, NoRollbackError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleError, DiskFullError, ErrorCode, KioskError, NoRollbackError
+from kiosk_app.core.settings import Settings
 from knowledge import versions
 from knowledge.bundle import (
     MANIFEST,
@@ -382,7 +382,7 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
 def _precompute_llm_states(settings: Settings, bundle_dir: Path, bundle: Bundle) -> None:
     """LLM answerer only (issue 11): save each record's prompt state next to the bundle, after the
     swap and outside the lock (minutes on a Pi; states are an optimisation, made lazily otherwise)."""
-    from kiosk_app.settings import AnswererKind
+    from kiosk_app.core.settings import AnswererKind
 
     if settings.answer.answerer not in (AnswererKind.AUTO, AnswererKind.LLM):
         return

@@ -34,7 +34,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any, Protocol
 
-from kiosk_app.errors import CancelledError
+from kiosk_app.core.errors import CancelledError
 from knowledge.answer import EvidenceAnswerer, numbers_not_in_record, unit_by_id
 from knowledge.answer.evidence import SURE_SHARE
 from knowledge.answer.facts import FactUnit

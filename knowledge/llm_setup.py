@@ -27,8 +27,8 @@ N_CTX = 4096  # a long record in a Vietnamese-unfriendly tokenizer (SmolLM2) nee
 
 def find_gguf(settings: Any, name: str) -> Path:
     """The GGUF file of model ``name`` (package or provisioned); ModelMissingError if absent."""
-    from kiosk_app.errors import ModelMissingError
-    from kiosk_app.models import load_manifest, require
+    from kiosk_app.core.errors import ModelMissingError
+    from kiosk_app.core.models import load_manifest, require
 
     folder = require(settings, name)
     spec = load_manifest().get(name)
@@ -44,7 +44,7 @@ def llm_unavailable(settings: Any) -> str:
     """Why the LLM answerer cannot run here ("" when it can). Never imports llama_cpp."""
     import importlib.util
 
-    from kiosk_app.errors import KioskError
+    from kiosk_app.core.errors import KioskError
 
     if importlib.util.find_spec("llama_cpp") is None:
         return "llama-cpp-python is not installed (pip install '.[llm]')"
@@ -81,7 +81,7 @@ def precompute_states(settings: Any, bundle_dir: Path, records: Iterable[Record]
     Does nothing (returns None) unless the kiosk may use the LLM (``auto`` or ``llm``) and it can
     run here; never raises (states are also made lazily on first use).
     """
-    from kiosk_app.settings import AnswererKind
+    from kiosk_app.core.settings import AnswererKind
 
     if settings.answer.answerer not in (AnswererKind.AUTO, AnswererKind.LLM):
         return None

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk_app.errors import BundleError
+from kiosk_app.core.errors import BundleError
 
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 STORE_RATE = 24000  # what takes are encoded at (Opus super-wide-band)

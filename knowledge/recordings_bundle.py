@@ -36,7 +36,7 @@ from typing import TYPE_CHECKING
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from kiosk_app.errors import BundleError, BundleUnsafeError
+from kiosk_app.core.errors import BundleError, BundleUnsafeError
 from knowledge.bundle_limits import ReadLimits, load_yaml
 from knowledge.lint import Issue, LintReport, Severity
 

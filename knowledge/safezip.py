@@ -30,7 +30,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk_app.errors import BundleError, BundleUnsafeError
+from kiosk_app.core.errors import BundleError, BundleUnsafeError
 
 log = logging.getLogger(__name__)
 

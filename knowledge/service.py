@@ -17,8 +17,8 @@ from collections.abc import Iterable
 from dataclasses import replace
 from pathlib import Path
 
-from kiosk_app.errors import BundleError, CancelledError, StoreCorruptError, StoreMissingError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleError, CancelledError, StoreCorruptError, StoreMissingError
+from kiosk_app.core.settings import Settings
 from knowledge.answer import (
     Answerer,
     EvidenceAnswerer,

@@ -31,8 +31,8 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
-from kiosk_app.errors import BundleSignatureError, BundleUnsignedError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleSignatureError, BundleUnsignedError
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import Bundle
 
 log = logging.getLogger(__name__)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import cast
 
-from kiosk_app.errors import DiskFullError, StoreCorruptError, StoreMissingError
+from kiosk_app.core.errors import DiskFullError, StoreCorruptError, StoreMissingError
 from knowledge import vectors
 from knowledge.bundle import Bundle, OutOfScope, Record, builtin_out_of_scope
 

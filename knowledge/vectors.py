@@ -17,7 +17,7 @@ from pathlib import Path
 import numpy as np
 from numpy.typing import NDArray
 
-from kiosk_app.errors import BundleError
+from kiosk_app.core.errors import BundleError
 
 VECTORS = "vectors.npz"  # bundle member
 SAMPLE_FOLDER = Path(__file__).resolve().parent / "sample"

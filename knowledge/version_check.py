@@ -18,8 +18,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.errors import BundleError, KioskError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleError, KioskError
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import (
     MANIFEST,
     RECORDS_DIR,

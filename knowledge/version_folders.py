@@ -28,8 +28,8 @@ import uuid
 from collections.abc import Iterator
 from pathlib import Path
 
-from kiosk_app.errors import BundleError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleError
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import MANIFEST, RECORDS_DIR
 
 log = logging.getLogger(__name__)

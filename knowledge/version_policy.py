@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-from kiosk_app.errors import (
+from kiosk_app.core.errors import (
     BundleDowngradeError,
     BundleFutureDateError,
     BundleOtherIdError,
@@ -40,7 +40,7 @@ from kiosk_app.errors import (
     BundleVersionReusedError,
     ErrorCode,
 )
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import MANIFEST, Manifest, parse_manifest, sha256_bytes
 from knowledge.bundle_limits import LIMITS
 from knowledge.version_check import BundleInfo, Held, held_versions, version_key

@@ -17,8 +17,8 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.errors import BundleDamagedError, NoRollbackError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleDamagedError, NoRollbackError
+from kiosk_app.core.settings import Settings
 from knowledge.version_check import (
     DAMAGED,
     OK,

@@ -66,8 +66,8 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk_app.errors import ErrorCode
-    from kiosk_app.events import (
+    from kiosk_app.core.errors import ErrorCode
+    from kiosk_app.core.events import (
         AnswerReady,
         AudioLevel,
         BundleActivated,
@@ -81,7 +81,7 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
         Thinking,
         Transcribed,
     )
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from kiosk_app.ui.app import KioskApp
     from knowledge.answer import TemplateAnswerer, refer_answer
     from knowledge.bundle import load_records_dir

@@ -49,7 +49,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from kiosk_app.errors import CancelledError, MicError, NoSpeechError
+from kiosk_app.core.errors import CancelledError, MicError, NoSpeechError
 from speech.asr.base import Recognizer, RecognizerSession, Transcript
 from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, WavSource, read_wav, seconds
 from speech.vad.base import VoiceDetector
@@ -58,7 +58,7 @@ from speech.vad.energy import level_db, level_meter
 from speech.vad.turn import Speculation, Turn, TurnContext, decide, turn_wait, words_of
 
 if TYPE_CHECKING:
-    from kiosk_app.settings import EndpointSettings, Settings
+    from kiosk_app.core.settings import EndpointSettings, Settings
 
 log = logging.getLogger(__name__)
 

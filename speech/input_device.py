@@ -13,10 +13,10 @@ import threading
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from kiosk_app.errors import MicMissingError
+from kiosk_app.core.errors import MicMissingError
 
 if TYPE_CHECKING:
-    from kiosk_app.settings import AudioSettings, Settings
+    from kiosk_app.core.settings import AudioSettings, Settings
 
 _pa_lock = threading.Lock()  # PortAudio (re)initialisation is not thread-safe
 

@@ -13,7 +13,7 @@ import logging
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from kiosk_app.errors import PlaybackError
+from kiosk_app.core.errors import PlaybackError
 
 log = logging.getLogger(__name__)
 

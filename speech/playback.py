@@ -30,7 +30,7 @@ import wave
 from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
-from kiosk_app.errors import KioskError, PlaybackError, TtsError
+from kiosk_app.core.errors import KioskError, PlaybackError, TtsError
 from speech.output_device import (
     LATENCY_S,
     OutputStream,

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 
-from kiosk_app.errors import AudioInvalidError
+from kiosk_app.core.errors import AudioInvalidError
 from speech.audio_format import CHUNK_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH, Int16Array, seconds
 from speech.resample import resample
 

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"

@@ -10,10 +10,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.errors import KioskError, TtsError
-from kiosk_app.events import Event
+from kiosk_app.core.errors import KioskError, TtsError
+from kiosk_app.core.events import Event
+from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
-from kiosk_app.settings import Settings
 from knowledge.bundle import Record, parse_record
 from knowledge.types import Answer, Aspect, Verdict
 from speech.asr.base import Transcript

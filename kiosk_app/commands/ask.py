@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_app.commands.base import Subparsers, out, out_json
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 
 
 def register(subparsers: Subparsers) -> None:
@@ -77,7 +77,7 @@ def _add_answer_options(p: argparse.ArgumentParser) -> None:
 def _answerer(args: argparse.Namespace, settings: Settings) -> tuple[Any, str]:
     """(answerer, why this one) from ``[answer] answerer`` or ``--answerer``/``--llm``."""
     from kiosk_app.commands.base import err
-    from kiosk_app.settings import AnswererKind
+    from kiosk_app.core.settings import AnswererKind
     from kiosk_app.wiring import build_answerer
     from knowledge.llm_setup import llm_unavailable
 

@@ -8,7 +8,7 @@ import sys
 from collections.abc import Callable
 from typing import Any
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 
 Action = Callable[[argparse.Namespace, Settings], int]
 Subparsers = Any  # argparse._SubParsersAction (private type)

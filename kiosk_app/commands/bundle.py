@@ -12,8 +12,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk_app.commands.base import Subparsers, err, out, out_json
-from kiosk_app.errors import BundleError, ErrorCode, KioskError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleError, ErrorCode, KioskError
+from kiosk_app.core.settings import Settings
 
 if TYPE_CHECKING:
     from knowledge.bundle import OutOfScope, Record

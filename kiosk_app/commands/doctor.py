@@ -6,7 +6,7 @@ import argparse
 import time
 
 from kiosk_app.commands.base import Subparsers, out, out_json
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 
 
 def register(groups: Subparsers) -> None:

@@ -17,8 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_app.commands.base import Subparsers, err, out
-from kiosk_app.errors import CancelledError, MicError, MicMissingError, NoSpeechError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import CancelledError, MicError, MicMissingError, NoSpeechError
+from kiosk_app.core.settings import Settings
 
 BAR = 20
 

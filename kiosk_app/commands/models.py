@@ -7,9 +7,9 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_app.commands.base import Subparsers, out, out_json
-from kiosk_app.errors import KioskError
-from kiosk_app.models import load_manifest, require, verify
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import KioskError
+from kiosk_app.core.models import load_manifest, require, verify
+from kiosk_app.core.settings import Settings
 
 
 def register(groups: Subparsers) -> None:

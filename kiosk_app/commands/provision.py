@@ -12,8 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from kiosk_app.commands.base import Subparsers, out
-from kiosk_app.errors import PinWeakError, SettingsError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import PinWeakError, SettingsError
+from kiosk_app.core.settings import Settings
 
 MAX_PIN_FILE_BYTES = 256
 

@@ -18,8 +18,8 @@ from typing import Any
 import numpy as np
 
 from kiosk_app.commands.base import err, out, out_json
-from kiosk_app.errors import KioskError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import KioskError
+from kiosk_app.core.settings import Settings
 
 
 def _problem(code: str, detail: str, vi: str) -> dict[str, Any]:

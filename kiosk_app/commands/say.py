@@ -11,7 +11,7 @@ import threading
 from pathlib import Path
 
 from kiosk_app.commands.base import Subparsers, err, out
-from kiosk_app.settings import Settings, TtsEngine
+from kiosk_app.core.settings import Settings, TtsEngine
 
 EXIT_OK, EXIT_FAIL = 0, 1
 

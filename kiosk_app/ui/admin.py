@@ -10,7 +10,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from kiosk_app.errors import PinHashError, storage_error
+from kiosk_app.core.errors import PinHashError, storage_error
 from kiosk_app.pin import needs_upgrade, parse_hash, upgrade_hash, verify_pin
 
 log = logging.getLogger(__name__)

@@ -21,8 +21,8 @@ from kivy.app import App
 from kivy.clock import Clock
 from kivy.uix.screenmanager import NoTransition, ScreenManager
 
-from kiosk_app.events import Event
-from kiosk_app.settings import Settings
+from kiosk_app.core.events import Event
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui.admin import AdminGesture, PinGate
 from kiosk_app.ui.controller import ControllerMixin, FeedbackLike, WorkerLike
 from kiosk_app.ui.event_router import EventRouterMixin
@@ -245,7 +245,7 @@ def run_ui(settings: Settings) -> int:
     try:
         feedback = wiring.build_feedback_store(settings)
     except Exception as exc:  # no feedback store: the kiosk still answers
-        from kiosk_app.errors import storage_failure
+        from kiosk_app.core.errors import storage_failure
 
         problem = storage_failure(exc, settings.data_dir / "feedback.sqlite3", "feedback database")
         log.error("feedback store unavailable (the kiosk answers without it): [%s] %s", problem.code, problem)

@@ -145,7 +145,7 @@ class ControllerMixin:
 
 
 def _store_failed(store: object, exc: Exception, what: str) -> None:
-    from kiosk_app.errors import storage_failure
+    from kiosk_app.core.errors import storage_failure
 
     problem = storage_failure(exc, getattr(store, "path", "feedback store"), "feedback database")
     log.error("%s: [%s] %s", what, problem.code, problem)

@@ -15,8 +15,8 @@ from typing import Any
 
 from kivy.clock import Clock
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import (
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import (
     AnswerFinal,
     AnswerReady,
     AudioLevel,

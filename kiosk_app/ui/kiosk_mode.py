@@ -16,7 +16,7 @@ from typing import Any
 
 from kivy.config import Config
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui.session import DisplayPlan, apply_display_plan, plan_display, probe_x11
 from kiosk_app.ui.theme import THEME
 

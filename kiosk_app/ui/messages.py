@@ -7,8 +7,8 @@
 
 from __future__ import annotations
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import EventType
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import EventType
 
 LANGUAGES = ("vi", "en")
 

@@ -29,7 +29,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from kiosk_app.errors import KioskError
+from kiosk_app.core.errors import KioskError
 from speech.asr.base import Recognizer, RecognizerSession, Transcript
 from speech.asr.whisper_engine import RATE, Analysis, SpeculativeBuffer
 

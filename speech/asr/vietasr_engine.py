@@ -13,7 +13,7 @@ from typing import Any
 
 import numpy as np
 
-from kiosk_app.errors import AsrError, ModelMissingError
+from kiosk_app.core.errors import AsrError, ModelMissingError
 from speech.asr.base import Transcript
 
 log = logging.getLogger(__name__)

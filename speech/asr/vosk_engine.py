@@ -12,7 +12,7 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.errors import AsrError, ModelMissingError
+from kiosk_app.core.errors import AsrError, ModelMissingError
 from speech.asr.base import Transcript
 
 log = logging.getLogger(__name__)

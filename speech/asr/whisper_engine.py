@@ -39,7 +39,7 @@ from typing import Any, Generic, TypeVar
 import numpy as np
 import numpy.typing as npt
 
-from kiosk_app.errors import AsrError, ModelMissingError
+from kiosk_app.core.errors import AsrError, ModelMissingError
 from speech.asr.base import Transcript
 from speech.asr.whisper_guard import (
     DEFAULT,

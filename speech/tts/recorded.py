@@ -47,7 +47,7 @@ from typing import Any, Protocol
 import numpy as np
 import numpy.typing as npt
 
-from kiosk_app.errors import TtsError
+from kiosk_app.core.errors import TtsError
 from speech.output_dsp import CEILING_DBFS, LIMIT_FRAME_S, limit_peaks
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.tts.loudness import gain_to, integrated_loudness

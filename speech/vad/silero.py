@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from kiosk_app.errors import KioskError
+from kiosk_app.core.errors import KioskError
 
 CHUNK_SAMPLES = 512
 

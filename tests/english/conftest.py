@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
 from knowledge.importer import sample_vectors
 
@@ -74,7 +74,7 @@ def say_en() -> Callable[[str], bytes]:
     """English text -> 16 kHz int16 PCM spoken by Piper's en_US joe voice (cached per text)."""
     from piper import PiperVoice
 
-    from kiosk_app.models import require
+    from kiosk_app.core.models import require
     from speech.resample import resample
     from speech.tts.piper_engine import find_voice
 

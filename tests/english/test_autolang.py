@@ -9,10 +9,10 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk_app.errors import ModelMissingError
-from kiosk_app.events import AnswerReady, Transcribed
+from kiosk_app.core.errors import ModelMissingError
+from kiosk_app.core.events import AnswerReady, Transcribed
+from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import PerLanguage
-from kiosk_app.settings import Settings
 from knowledge.types import Aspect
 from speech.asr.autolang import AutoLanguageRecognizer, LanguageRule, choose_language
 from speech.asr.base import Transcript

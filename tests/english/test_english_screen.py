@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.events import AnswerReady, Listening, Transcribed
-from kiosk_app.settings import Settings
+from kiosk_app.core.events import AnswerReady, Listening, Transcribed
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui.card import card_sections
 from kiosk_app.ui.messages import UI
 from knowledge.answer import TemplateAnswerer

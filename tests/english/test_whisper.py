@@ -11,9 +11,9 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk_app.errors import ModelMissingError
-from kiosk_app.models import require
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import ModelMissingError
+from kiosk_app.core.models import require
+from kiosk_app.core.settings import Settings
 from speech.asr import whisper_model
 from speech.asr.wer import wer
 from speech.asr.whisper_engine import (

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.events import Event
+from kiosk_app.core.events import Event
+from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
-from kiosk_app.settings import Settings
 from knowledge.bundle import build_bundle_bytes, load_records_dir
 from speech.audio import WavSource
 from tests.faults.fault_kit import recording

@@ -21,7 +21,7 @@ import numpy as np
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk_app.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode
 from knowledge.bundle import Record, record_yaml, sha256_bytes
 from knowledge.signing import sign
 

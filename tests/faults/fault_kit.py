@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import MicError
-from kiosk_app.events import Event
+from kiosk_app.core.errors import MicError
+from kiosk_app.core.events import Event
 from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, WavSource, read_wav
 
 REPO = Path(__file__).resolve().parents[2]

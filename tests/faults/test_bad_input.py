@@ -17,9 +17,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk_app.errors import AudioInvalidError
-from kiosk_app.events import AnswerReady, Failed, SpeechEnded
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import AudioInvalidError
+from kiosk_app.core.events import AnswerReady, Failed, SpeechEnded
+from kiosk_app.core.settings import Settings
 from knowledge.types import Verdict
 from speech.audio import SAMPLE_RATE, WavSource, read_wav, write_wav
 from tests.faults.conftest import Engines, Run

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_app.errors import BundleDamagedError, BundleError, DiskFullError, ErrorCode
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleDamagedError, BundleError, DiskFullError, ErrorCode
+from kiosk_app.core.settings import Settings
 from knowledge import importer, store, versions
 from knowledge.bundle import read_bundle_dir, sha256_bytes
 from knowledge.service import open_current

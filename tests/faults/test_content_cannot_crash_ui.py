@@ -10,8 +10,8 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.events import AnswerReady
-from kiosk_app.settings import Settings
+from kiosk_app.core.events import AnswerReady
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui import widgets
 from kiosk_app.ui.qr import qr_texture
 from knowledge.answer import TemplateAnswerer

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import BundleError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleError
+from kiosk_app.core.settings import Settings
 from knowledge import importer
 from knowledge.bundle import Record, load_records_dir
 from knowledge.retrieval import Mode

@@ -16,8 +16,8 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.events import AnswerFinal, AnswerReady, Failed, Speaking, SpeakingFinished
-from kiosk_app.settings import Settings
+from kiosk_app.core.events import AnswerFinal, AnswerReady, Failed, Speaking, SpeakingFinished
+from kiosk_app.core.settings import Settings
 from tests.faults.conftest import Engines, Run
 
 YES_NO = "ông bà đi đăng ký khai sinh thay cho cháu được không"

@@ -9,8 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from kiosk_app import wiring
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import AnswerReady, Failed, Idle, Listening, SpeakingFinished, SpeechEnded
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import AnswerReady, Failed, Idle, Listening, SpeakingFinished, SpeechEnded
 from kiosk_app.ui.messages import ERRORS
 from kiosk_app.worker import PipelineWorker
 from knowledge.service import open_current

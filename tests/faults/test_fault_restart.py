@@ -17,7 +17,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
 UP = "knowledge bundle phuong@2 opened"

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import (
+from kiosk_app.core.errors import (
     DiskFullError,
     ErrorCode,
     PermissionDeniedError,
@@ -88,7 +88,7 @@ def test_log_file_on_a_full_disk_says_so_once(tmp_path: Path) -> None:
         "import logging\n"
         "from pathlib import Path\n"
         "from kiosk_app.logging_setup import configure_logging\n"
-        "from kiosk_app.settings import Settings\n"
+        "from kiosk_app.core.settings import Settings\n"
         f"configure_logging(Settings(data_dir=Path({str(tmp_path)!r})), console=False)\n"
         "for i in range(50):\n"
         "    logging.getLogger('kiosk_app.test').warning('record %d', i)\n"

@@ -16,9 +16,9 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.errors import DiskFullError, ErrorCode, StoreCorruptError
-from kiosk_app.events import Failed
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import DiskFullError, ErrorCode, StoreCorruptError
+from kiosk_app.core.events import Failed
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui.messages import MAINTENANCE
 from knowledge import importer
 from knowledge.service import open_current

@@ -15,8 +15,8 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import AnswerReady, Failed, Speaking, SpeakingFinished
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import AnswerReady, Failed, Speaking, SpeakingFinished
 from kiosk_app.ui.messages import ERRORS, VOICE_ONLY
 from speech.tts.espeak_engine import EspeakSynthesizer
 from speech.tts.fallback import FallbackSynthesizer
@@ -56,8 +56,8 @@ def test_espeak_broken_answer_still_shown_and_screen_says_read_it(
 
 @pytest.fixture(scope="module")
 def joe() -> Iterator[Any]:
-    from kiosk_app.models import require
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.models import require
+    from kiosk_app.core.settings import Settings
     from speech.tts.piper_engine import PiperSynthesizer, find_voice
 
     model, config = find_voice(require(Settings(data_dir=Path(os.devnull)), "piper-en"))

@@ -13,8 +13,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_app.errors import BundleVersionError, ErrorCode
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleVersionError, ErrorCode
+from kiosk_app.core.settings import Settings
 from knowledge import importer
 from knowledge.bundle import build_bundle_bytes, load_records_dir
 from knowledge.service import open_current

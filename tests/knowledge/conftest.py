@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
 from knowledge.importer import sample_vectors
 

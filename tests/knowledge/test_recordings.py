@@ -9,7 +9,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk_app.errors import BundleError, BundleUnsafeError
+from kiosk_app.core.errors import BundleError, BundleUnsafeError
 from knowledge.answer import EvidenceAnswerer, TemplateAnswerer
 from knowledge.bundle import bundle_from_members, load_records_dir
 from knowledge.recordings import RecordingSet, decompose, sentence_key

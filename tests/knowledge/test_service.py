@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import StoreCorruptError, StoreMissingError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import StoreCorruptError, StoreMissingError
+from kiosk_app.core.settings import Settings
 from knowledge.answer import numbers_not_in_record
 from knowledge.service import Knowledge, open_current
 from knowledge.types import Aspect, Verdict

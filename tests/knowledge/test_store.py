@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import StoreCorruptError, StoreMissingError
+from kiosk_app.core.errors import StoreCorruptError, StoreMissingError
 from knowledge.bundle import Record
 from knowledge.store import META_FILE, build_index, open_index, record_docs
 

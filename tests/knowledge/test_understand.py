@@ -11,7 +11,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import (
     OUT_OF_SCOPE,
     OutOfScope,

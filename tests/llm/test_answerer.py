@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import CancelledError
-from kiosk_app.settings import AnswerSettings, Settings
+from kiosk_app.core.errors import CancelledError
+from kiosk_app.core.settings import AnswerSettings, Settings
 from knowledge.answer import EvidenceAnswerer, TemplateAnswerer
 from knowledge.bundle import Record, load_records_dir
 from knowledge.llm_answerer import LlamaAnswerer

@@ -174,7 +174,7 @@ def test_answerer_speaks_only_the_records_words_on_real_output(child: LlmChild) 
 
 @needs_model
 def test_damaged_model_file_is_reported_and_evidence_answers(tmp_path: Path) -> None:
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from knowledge.llm_setup import probe_llm
 
     folder = tmp_path / "models" / "llm-vi"

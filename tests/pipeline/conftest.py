@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from tests.fakes import Rig
 
 

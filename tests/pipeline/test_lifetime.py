@@ -9,7 +9,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from tests.fakes import Rig
 
 REPO = Path(__file__).resolve().parents[2]
@@ -37,7 +37,7 @@ def test_close_stops_background_work_before_closing_engines(settings: Settings) 
 
 CHILD = """
 import sys
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from kiosk_app.wiring import build_kiosk_pipeline
 s = Settings(data_dir=sys.argv[1])
 p = build_kiosk_pipeline(s, lambda e: None)

@@ -19,8 +19,8 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.events import AnswerFinal, AnswerReady, Speaking, SpeakingFinished
-from kiosk_app.settings import Settings
+from kiosk_app.core.events import AnswerFinal, AnswerReady, Speaking, SpeakingFinished
+from kiosk_app.core.settings import Settings
 from knowledge.answer import EvidenceAnswerer
 from knowledge.bundle import build_bundle_bytes, load_records_dir
 from knowledge.decide import detect_aspect

@@ -7,8 +7,15 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk_app.errors import ErrorCode, MicMissingError
-from kiosk_app.events import AnswerReady, AudioLevel, Failed, PartialTranscript, Speaking, SpeakingFinished
+from kiosk_app.core.errors import ErrorCode, MicMissingError
+from kiosk_app.core.events import (
+    AnswerReady,
+    AudioLevel,
+    Failed,
+    PartialTranscript,
+    Speaking,
+    SpeakingFinished,
+)
 from kiosk_app.pipeline import PerLanguage
 from knowledge.types import Verdict
 from tests.fakes import (
@@ -114,7 +121,7 @@ def test_missing_microphone_is_a_failed_event(rig: Callable[..., Rig]) -> None:
 
 
 def test_microphone_unplugged_mid_question(rig: Callable[..., Rig]) -> None:
-    from kiosk_app.errors import MicError
+    from kiosk_app.core.errors import MicError
 
     r = rig(source=FakeSource(FakeSource.speech(1.0)._pcm, fail_after=20, error=MicError("device gone")))
     r.pipeline.run_once()
@@ -187,7 +194,7 @@ def test_unexpected_exception_is_internal_failure_not_crash(rig: Callable[..., R
 
 
 def test_kiosk_error_from_engine_keeps_its_code(rig: Callable[..., Rig]) -> None:
-    from kiosk_app.errors import AsrError
+    from kiosk_app.core.errors import AsrError
 
     r = rig(recognizer=FakeRecognizer(QUESTION, error=AsrError("decoder died")))
     r.pipeline.run_once()
@@ -245,7 +252,7 @@ def test_listener_bug_does_not_stop_the_question(rig: Callable[..., Rig]) -> Non
 
 
 def test_english_heard_in_a_vietnamese_session_is_answered_in_english(rig: Callable[..., Rig]) -> None:
-    from kiosk_app.events import Transcribed
+    from kiosk_app.core.events import Transcribed
 
     r = rig(recognizer=FakeRecognizer("how do i register a birth", language="en"))
     r.pipeline.run_once("vi")

@@ -6,9 +6,9 @@ from collections.abc import Callable
 
 import pytest
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import AnswerReady, Failed, Transcribed
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import AnswerReady, Failed, Transcribed
+from kiosk_app.core.settings import Settings
 from tests.fakes import FakeKnowledge, FakeSource, FakeSynthesizer, Rig, answer_for, records, silence, tone
 from tests.speech_in.turn_fakes import WORD_S, Words
 

@@ -8,10 +8,10 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk_app.errors import ErrorCode, StoreMissingError
-from kiosk_app.events import Event, Failed, SpeakingFinished
+from kiosk_app.core.errors import ErrorCode, StoreMissingError
+from kiosk_app.core.events import Event, Failed, SpeakingFinished
+from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import EventSink, Pipeline
-from kiosk_app.settings import Settings
 from kiosk_app.worker import PipelineWorker
 from tests.fakes import FakeKnowledge, FakePlayer, FakeSource, Rig, answer_for, records
 

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk_app.errors import AudioInvalidError
+from kiosk_app.core.errors import AudioInvalidError
 from speech.audio import SAMPLE_RATE, WavSource, read_wav, write_wav
 from speech.resample import Resampler, resample
 

@@ -7,8 +7,8 @@ import threading
 
 import pytest
 
-from kiosk_app.errors import CancelledError, MicError, NoSpeechError
-from kiosk_app.settings import EndpointSettings
+from kiosk_app.core.errors import CancelledError, MicError, NoSpeechError
+from kiosk_app.core.settings import EndpointSettings
 from speech.asr.wer import wer
 from speech.audio import WavSource, read_wav
 from speech.capture import capture_utterance

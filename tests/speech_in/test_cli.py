@@ -93,7 +93,7 @@ def test_ask_audio_says_when_the_turn_ended_and_the_answer_was_ready(
     """Issue 19: anyone can check the latency on their own recording, in the file's clock."""
     import json
 
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from knowledge.importer import ensure_sample
     from speech.audio import write_wav
 

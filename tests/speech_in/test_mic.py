@@ -10,8 +10,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from kiosk_app.errors import MicError, MicMissingError
-from kiosk_app.settings import AudioSettings, EndpointSettings
+from kiosk_app.core.errors import MicError, MicMissingError
+from kiosk_app.core.settings import AudioSettings, EndpointSettings
 from speech.asr.wer import wer
 from speech.audio import MicStream, mic_available, open_mic, read_wav, reinit_portaudio
 from speech.capture import capture_utterance

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk_app.errors import SettingsError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import SettingsError
+from kiosk_app.core.settings import Settings
 from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
 from speech.vad.turn import Ending, Turn, Waits, decide, ending, sounds_complete, turn_wait
 from speech.vad.turn_weights import TURN_THRESHOLDS, TURN_WEIGHTS

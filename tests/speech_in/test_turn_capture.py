@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from kiosk_app.errors import NoSpeechError
-from kiosk_app.settings import EndpointSettings
+from kiosk_app.core.errors import NoSpeechError
+from kiosk_app.core.settings import EndpointSettings
 from speech.asr.base import Transcript
 from speech.capture import capture_utterance
 from speech.vad.turn import TurnContext, Waits

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from kiosk_app.errors import NoSpeechError
-from kiosk_app.settings import EndpointSettings
+from kiosk_app.core.errors import NoSpeechError
+from kiosk_app.core.settings import EndpointSettings
 from speech.asr.base import Transcript
 from speech.audio import WavSource, read_wav
 from speech.capture import capture_utterance

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import ModelMissingError
-from kiosk_app.models import require
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import ModelMissingError
+from kiosk_app.core.models import require
+from kiosk_app.core.settings import Settings
 from speech.asr.grammar import grammar_phrases
 from speech.asr.vosk_engine import VoskRecognizer
 from speech.audio import SAMPLE_RATE, read_wav

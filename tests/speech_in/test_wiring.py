@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.settings import AsrSettings, EndpointSettings, Settings
+from kiosk_app.core.settings import AsrSettings, EndpointSettings, Settings
 from kiosk_app.wiring import build_recognizer, build_vad
 
 

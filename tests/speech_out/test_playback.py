@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk_app.errors import PlaybackError, TtsError
+from kiosk_app.core.errors import PlaybackError, TtsError
 from speech.playback import Player, WavFilePlayer, resample
 from speech.tts.base import AudioChunk
 from speech.tts.espeak_engine import EspeakSynthesizer

@@ -402,7 +402,7 @@ def test_clips_prepared_ahead_play_from_the_cache(espeak_vi: EspeakSynthesizer,
 @pytest.mark.engine
 def test_english_kiosk_voice_mixes_clips_and_piper_on_one_stream(tmp_path: Path, fake_device: Any) -> None:
     """The kiosk's real English voice (Piper joe behind the phrase cache and espeak-ng fallback)."""
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from kiosk_app.wiring import build_kiosk_voice
 
     voice = build_kiosk_voice(Settings(data_dir=tmp_path / "data"), "en")

@@ -10,9 +10,9 @@ import numpy as np
 import pytest
 
 from kiosk_app import wiring
-from kiosk_app.errors import ModelMissingError, TtsError
-from kiosk_app.models import require
-from kiosk_app.settings import Settings, TtsEngine
+from kiosk_app.core.errors import ModelMissingError, TtsError
+from kiosk_app.core.models import require
+from kiosk_app.core.settings import Settings, TtsEngine
 from speech.normalize_vi import normalize_for_speech
 from speech.playback import Player
 from speech.tts.base import AudioChunk

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge import versions
 from knowledge.bundle import Record, build_bundle_bytes, load_records_dir
 from knowledge.signing import generate_keypair, load_private_key, sign, trust_key

@@ -20,7 +20,7 @@ from pathlib import Path
 import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
-from kiosk_app.errors import ErrorCode, StoreCorruptError
+from kiosk_app.core.errors import ErrorCode, StoreCorruptError
 from knowledge.bundle import Bundle, Record, build_bundle_bytes, record_yaml, sha256_bytes
 from knowledge.signing import sign
 

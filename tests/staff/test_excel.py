@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from kiosk_app.errors import BundleError
+from kiosk_app.core.errors import BundleError
 from knowledge.bundle import Fact, Record, Status
 from knowledge.excel import (
     FIRST_ROW,

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge import importer
 from knowledge.bundle import Record
 from knowledge.service import open_current

@@ -11,8 +11,8 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.errors import BundleError, DiskFullError, NoRollbackError
-from kiosk_app.settings import Settings, StaffSettings
+from kiosk_app.core.errors import BundleError, DiskFullError, NoRollbackError
+from kiosk_app.core.settings import Settings, StaffSettings
 from knowledge import importer
 from knowledge.bundle import Bundle, read_bundle_dir
 

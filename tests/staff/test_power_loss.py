@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge import importer, versions
 from knowledge.bundle import Record, build_bundle_bytes, read_bundle_dir
 from knowledge.service import Knowledge

@@ -28,7 +28,7 @@ import knowledge.service
 import speech.audio
 from kiosk_app import wiring
 from kiosk_app.cli import main
-from kiosk_app.settings import Settings, UiSettings
+from kiosk_app.core.settings import Settings, UiSettings
 from knowledge import importer, versions
 from knowledge.retrieval import Mode
 from knowledge.service import Knowledge, current_bundle_dir

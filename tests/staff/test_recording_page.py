@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from kiosk_app import recording_session
+from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.recording_session import RecordingSession
-from kiosk_app.settings import Settings, StaffSettings
 from knowledge import importer, versions
 from speech.vad.energy import EnergyVad
 from speech.wav_io import WavSource, read_wav

@@ -169,7 +169,7 @@ def test_silence_is_refused_as_no_speech_and_a_stop_press_ends_a_take(tmp_path: 
 
 
 def test_a_missing_microphone_is_said_on_the_page(tmp_path: Path, small_records: list[Record]) -> None:
-    from kiosk_app.errors import MicMissingError
+    from kiosk_app.core.errors import MicMissingError
 
     def no_mic() -> Any:
         raise MicMissingError("no input device")

@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge import importer, versions
 from speech.wav_io import read_wav, write_wav
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke

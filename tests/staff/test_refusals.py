@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import BundleError
-from kiosk_app.settings import Settings, StaffSettings
+from kiosk_app.core.errors import BundleError
+from kiosk_app.core.settings import Settings, StaffSettings
 from knowledge import importer
 from knowledge.bundle import Record, build_bundle_bytes
 from knowledge.signing import generate_keypair, load_private_key, sign, trust_key

@@ -14,8 +14,8 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.errors import BundleDamagedError, ErrorCode, NoRollbackError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import BundleDamagedError, ErrorCode, NoRollbackError
+from kiosk_app.core.settings import Settings
 from knowledge import importer
 
 

@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 import yaml
 
-from kiosk_app.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode
 from knowledge.builder import build_bundle_file
 from knowledge.bundle import Record, load_records_dir
 from knowledge.lint import lint_records
@@ -154,7 +154,7 @@ def test_the_builder_refuses_it(tmp_path: Path) -> None:
 
 def test_the_importer_refuses_a_signed_bundle_with_it(tmp_path: Path, settings: Any, key: Any,
                                                       fast: dict[str, Any]) -> None:
-    from kiosk_app.errors import BundleError
+    from kiosk_app.core.errors import BundleError
     from knowledge import importer
     from knowledge.bundle import build_bundle_bytes
     from knowledge.signing import sign

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import BundleSignatureError, BundleUnsignedError
-from kiosk_app.settings import Settings, StaffSettings
+from kiosk_app.core.errors import BundleSignatureError, BundleUnsignedError
+from kiosk_app.core.settings import Settings, StaffSettings
 from knowledge.bundle import Record, build_bundle_bytes
 from knowledge.importer import check_bundle
 from knowledge.signing import (

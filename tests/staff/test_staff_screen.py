@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
+from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.feedback import FeedbackStore
-from kiosk_app.settings import Settings, StaffSettings
 from knowledge import importer, versions
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 

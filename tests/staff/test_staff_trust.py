@@ -12,8 +12,8 @@ from typing import Any
 
 import pytest
 
+from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.feedback import FeedbackStore
-from kiosk_app.settings import Settings, StaffSettings
 from knowledge import importer, versions
 from knowledge.bundle import Record, build_bundle_bytes
 from knowledge.signing import sign

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from kiosk_app.errors import (
+from kiosk_app.core.errors import (
     BundleDowngradeError,
     BundleFutureDateError,
     BundleOtherIdError,

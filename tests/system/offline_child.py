@@ -28,8 +28,8 @@ sys.addaudithook(_audit)
 
 
 def main(data_dir: str, wav: str) -> None:
+    from kiosk_app.core.settings import Settings
     from kiosk_app.pipeline import Pipeline
-    from kiosk_app.settings import Settings
     from kiosk_app.wiring import build_recognizer, build_synthesizer, build_vad
     from knowledge.importer import ensure_sample
     from knowledge.service import open_current

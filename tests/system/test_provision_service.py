@@ -18,7 +18,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import ErrorCode, PinWeakError, SettingsError
+from kiosk_app.core.errors import ErrorCode, PinWeakError, SettingsError
 from kiosk_app.provision import ProvisionOptions, service_step
 from kiosk_app.provision_system import (
     SESSIONS,

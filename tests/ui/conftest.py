@@ -6,7 +6,7 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from tests.ui.harness import Kiosk, make_kiosk
 
 

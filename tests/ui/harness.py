@@ -14,7 +14,7 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import Record, load_records_dir
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"

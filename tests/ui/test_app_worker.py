@@ -10,9 +10,9 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.errors import StoreMissingError
+from kiosk_app.core.errors import StoreMissingError
+from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
-from kiosk_app.settings import Settings
 from kiosk_app.worker import PipelineWorker
 from tests.fakes import FakeKnowledge, Rig, answer_for, records
 

@@ -97,7 +97,7 @@ def test_window_close_is_swallowed_unless_the_service_stops_the_kiosk() -> None:
 
 
 def test_no_kivy_settings_panel_and_no_app_ini(tmp_path: Path) -> None:
-    from kiosk_app.settings import Settings
+    from kiosk_app.core.settings import Settings
     from kiosk_app.ui.app import KioskApp
 
     app = KioskApp(Settings(data_dir=tmp_path))

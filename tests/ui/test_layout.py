@@ -8,8 +8,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from kiosk_app.events import AnswerReady, BundleActivated, Transcribed
-from kiosk_app.settings import Settings
+from kiosk_app.core.events import AnswerReady, BundleActivated, Transcribed
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui.widgets import KButton, KLabel
 from knowledge.answer import TemplateAnswerer
 from knowledge.types import Aspect

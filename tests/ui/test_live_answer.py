@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from kiosk_app.events import AnswerFinal, AnswerReady, Speaking, SpeakingFinished, Transcribed
+from kiosk_app.core.events import AnswerFinal, AnswerReady, Speaking, SpeakingFinished, Transcribed
 from knowledge.answer import TemplateAnswerer
 from knowledge.types import Aspect
 from tests.ui.harness import Kiosk, sample_records

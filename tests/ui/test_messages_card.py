@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import EventType
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import EventType
 from kiosk_app.pin import hash_pin
 from kiosk_app.ui.admin import AdminGesture, PinGate
 from kiosk_app.ui.card import card_sections

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import ErrorCode, PinHashError, PinWeakError
+from kiosk_app.core.errors import ErrorCode, PinHashError, PinWeakError
 from kiosk_app.pin import hash_pin, needs_upgrade, parse_hash, verify_pin, weak_reason
 from kiosk_app.ui.admin import PinGate
 

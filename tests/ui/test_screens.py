@@ -7,8 +7,8 @@ import weakref
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import (
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import (
     AnswerReady,
     AudioLevel,
     BundleActivated,
@@ -23,7 +23,7 @@ from kiosk_app.events import (
     Thinking,
     Transcribed,
 )
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from kiosk_app.ui.qr import qr_matrix
 from knowledge.answer import TemplateAnswerer, refer_answer
 from knowledge.bundle import Status

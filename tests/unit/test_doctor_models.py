@@ -6,8 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from kiosk_app.core.settings import Settings
 from kiosk_app.doctor import Level, check_models
-from kiosk_app.settings import Settings
 
 
 def test_doctor_reports_whisper_missing_then_ok(settings: Settings) -> None:

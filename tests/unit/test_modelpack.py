@@ -7,10 +7,10 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from kiosk_app.errors import BundleUnsignedError, ModelChecksumError
+from kiosk_app.core.errors import BundleUnsignedError, ModelChecksumError
+from kiosk_app.core.models import require, verify
+from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.modelpack import PackEntry, PackError, install_pack, make_pack
-from kiosk_app.models import require, verify
-from kiosk_app.settings import Settings, StaffSettings
 from knowledge.signing import generate_keypair, trust_key
 
 

@@ -5,9 +5,9 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import ErrorCode, ModelChecksumError, ModelMissingError
-from kiosk_app.models import load_manifest, require, verify
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import ErrorCode, ModelChecksumError, ModelMissingError
+from kiosk_app.core.models import load_manifest, require, verify
+from kiosk_app.core.settings import Settings
 
 
 def _provision(settings: Settings, name: str, content: bytes) -> Path:

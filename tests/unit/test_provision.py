@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import PinHashError, PinWeakError, SettingsError
+from kiosk_app.core.errors import PinHashError, PinWeakError, SettingsError
+from kiosk_app.core.settings import Settings
 from kiosk_app.pin import hash_pin, verify_pin
 from kiosk_app.provision import ProvisionOptions, render_toml, service_step, settings_step
-from kiosk_app.settings import Settings
 
 
 def _opts(root: Path, **kw: object) -> ProvisionOptions:
@@ -92,7 +92,7 @@ def test_kiosk_provision_assembles_whisper_once_and_rebuilds_a_damaged_copy(
     import re
 
     from kiosk_app.cli import main
-    from kiosk_app.models import require, verify
+    from kiosk_app.core.models import require, verify
     from knowledge import importer
     from tests.staff.staff_cases import fake_indexer, no_smoke
 

@@ -4,8 +4,8 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.errors import ErrorCode, SettingsError
-from kiosk_app.settings import AsrEngine, Settings
+from kiosk_app.core.errors import ErrorCode, SettingsError
+from kiosk_app.core.settings import AsrEngine, Settings
 
 REPO = Path(__file__).resolve().parents[2]
 

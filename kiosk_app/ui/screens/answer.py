@@ -23,7 +23,15 @@ from kivy.uix.label import Label
 from kivy.uix.screenmanager import Screen
 from kivy.utils import escape_markup
 
-from kiosk_app.events import AnswerFinal, AnswerReady, Event, Failed, Speaking, SpeakingFinished, Transcribed
+from kiosk_app.core.events import (
+    AnswerFinal,
+    AnswerReady,
+    Event,
+    Failed,
+    Speaking,
+    SpeakingFinished,
+    Transcribed,
+)
 from kiosk_app.ui import widgets
 from kiosk_app.ui.card import card_sections, card_title
 from kiosk_app.ui.messages import VOICE_ONLY, error_message

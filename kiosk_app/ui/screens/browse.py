@@ -10,7 +10,7 @@ from kivy.lang import Builder
 from kivy.properties import DictProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.events import Event
+from kiosk_app.core.events import Event
 from kiosk_app.ui import widgets
 from kiosk_app.ui.card import card_title
 from kiosk_app.ui.messages import group_name

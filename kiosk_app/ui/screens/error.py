@@ -8,8 +8,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.errors import ErrorCode
-from kiosk_app.events import Event, Failed
+from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.events import Event, Failed
 from kiosk_app.ui import widgets  # noqa: F401
 from kiosk_app.ui.messages import MAINTENANCE, error_message
 from kiosk_app.ui.theme import THEME

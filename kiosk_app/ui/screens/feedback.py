@@ -8,7 +8,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.events import Event
+from kiosk_app.core.events import Event
 from kiosk_app.ui import widgets  # noqa: F401
 
 RATINGS = ("hai-long", "binh-thuong", "chua-hai-long")  # kiosk_app.feedback rating values

@@ -8,7 +8,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, ListProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.events import BundleActivated, Event, MicStatus
+from kiosk_app.core.events import BundleActivated, Event, MicStatus
 from kiosk_app.ui import widgets  # noqa: F401  (shared widget rules)
 from kiosk_app.ui.messages import EXAMPLES
 from kiosk_app.ui.theme import THEME

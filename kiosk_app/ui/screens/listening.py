@@ -8,7 +8,7 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.events import (
+from kiosk_app.core.events import (
     AudioLevel,
     Event,
     EventType,

@@ -18,8 +18,8 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
+from kiosk_app.core.settings import Settings
 from kiosk_app.recording_session import Phase, RecordingSession, open_for_kiosk
-from kiosk_app.settings import Settings
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
 from kiosk_app.ui.messages import (
     REC_CHECKING_VI,

@@ -27,10 +27,10 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.errors import ErrorCode, KioskError
-from kiosk_app.events import Event
+from kiosk_app.core.errors import ErrorCode, KioskError
+from kiosk_app.core.events import Event
+from kiosk_app.core.settings import Settings
 from kiosk_app.feedback import RATING_VI, REASONS_VI, FeedbackStore
-from kiosk_app.settings import Settings
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
 
 log = logging.getLogger(__name__)
@@ -180,7 +180,7 @@ class StaffScreen(Screen):
 
     def _peek(self, b: Any) -> Any:
         """The bundle file's manifest (cached per path, size and mtime), or the reason it cannot be read."""
-        from kiosk_app.errors import BundleError
+        from kiosk_app.core.errors import BundleError
         from knowledge.importer import peek_manifest
 
         key = (str(b.path), b.size, b.mtime)
@@ -199,7 +199,7 @@ class StaffScreen(Screen):
     def _problems(self, b: Any) -> list[Any]:
         """The version anomalies importing ``b`` would meet (``knowledge.version_policy``), from its
         manifest alone; [] when it cannot be read (the import then says why)."""
-        from kiosk_app.errors import BundleError
+        from kiosk_app.core.errors import BundleError
         from knowledge.version_policy import preview_problems
         from knowledge.versions import CURRENT, target
 

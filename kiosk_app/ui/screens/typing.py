@@ -9,7 +9,7 @@ from kivy.lang import Builder
 from kivy.properties import ObjectProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.events import Event
+from kiosk_app.core.events import Event
 from kiosk_app.ui import widgets  # noqa: F401
 
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from kiosk_app.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode
 from knowledge.types import Answer
 
 

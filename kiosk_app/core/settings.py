@@ -17,7 +17,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
-from kiosk_app.errors import PermissionDeniedError, SettingsError, storage_error
+from kiosk_app.core.errors import PermissionDeniedError, SettingsError, storage_error
 
 ENV_PREFIX = "KIOSK_"
 SYSTEM_CONFIG = Path("/etc/ward-kiosk/kiosk.toml")

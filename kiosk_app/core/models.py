@@ -20,10 +20,10 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
-from kiosk_app.errors import ModelChecksumError, ModelMissingError
-from kiosk_app.settings import Settings
+from kiosk_app.core.errors import ModelChecksumError, ModelMissingError
+from kiosk_app.core.settings import Settings
 
-REPO_MANIFEST = Path(__file__).resolve().parent.parent / "models" / "manifest.toml"
+REPO_MANIFEST = Path(__file__).resolve().parents[2] / "models" / "manifest.toml"
 INSTALLED_FILE = "model.json"
 
 
