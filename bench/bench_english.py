@@ -94,7 +94,7 @@ def piper_en() -> Any:
 def speak(voice: Any, text: str) -> bytes:
     import numpy as np
 
-    from speech.resample import resample
+    from speech.audio.resample import resample
 
     chunks = list(voice.synthesize(text))
     pcm = np.concatenate([c.audio_int16_array for c in chunks])

@@ -124,7 +124,7 @@ def measure(data: Path) -> dict[str, Any]:
     from kiosk_app import wiring
     from kiosk_app.core.events import Event, SpeechEnded
     from speech.audio import SAMPLE_RATE, WavSource, write_wav
-    from speech.playback import WavFilePlayer
+    from speech.audio.playback import WavFilePlayer
 
     s = kiosk_settings(data)
     events: list[Event] = []

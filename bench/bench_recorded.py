@@ -41,8 +41,8 @@ from bench.report import FIXTURES, summary_ms, write_section  # noqa: E402
 from bench.sound_card import bench_player  # noqa: E402
 from knowledge.bundle import load_records_dir  # noqa: E402
 from knowledge.types import Aspect  # noqa: E402
-from speech.normalize_vi import normalize_for_speech  # noqa: E402
-from speech.resample import resample  # noqa: E402
+from speech.audio.resample import resample  # noqa: E402
+from speech.text.normalize_vi import normalize_for_speech  # noqa: E402
 from speech.tts.base import AudioChunk, Synthesizer  # noqa: E402
 from speech.tts.espeak_engine import EspeakSynthesizer  # noqa: E402
 from speech.tts.loudness import integrated_loudness  # noqa: E402

@@ -70,7 +70,7 @@ def import_takes(data: Path, folder: Path, into: Path) -> str:
 
 
 def render(text: str, path: Path) -> None:
-    from speech.normalize_vi import normalize_for_speech
+    from speech.text.normalize_vi import normalize_for_speech
 
     subprocess.run(["espeak-ng", "-v", "vi", "-s", "150", "-w", str(path), normalize_for_speech(text)],
                    check=True, capture_output=True)

@@ -38,8 +38,8 @@ DEV = sorted((REPO / "bench" / "eval").glob("*.jsonl")) + sorted((REPO / "bench"
 
 
 def espeak(text: str) -> tuple[np.ndarray, int]:
-    from speech.normalize_vi import normalize_for_speech
-    from speech.wav_io import decode_wav
+    from speech.audio.wav import decode_wav
+    from speech.text.normalize_vi import normalize_for_speech
 
     wav = subprocess.run(["espeak-ng", "-v", "vi", "-s", "150", "--stdout", normalize_for_speech(text)],
                          check=True, capture_output=True).stdout
@@ -90,9 +90,9 @@ def recogniser(n_espeak: int) -> dict[str, Any]:
     from knowledge.bundle import load_records_dir
     from knowledge.recordings_inventory import Kind, inventory
     from speech.asr.vietasr_engine import VietAsrRecognizer
-    from speech.resample import resample
+    from speech.audio.resample import resample
+    from speech.audio.wav import read_wav
     from speech.take_check import TakeCode, check_take
-    from speech.wav_io import read_wav
 
     asr = VietAsrRecognizer()
     out: dict[str, Any] = {}
@@ -151,7 +151,7 @@ def bundle(n: int, tmp: Path) -> dict[str, Any]:
     from knowledge.importer import import_bundle, sample_vectors
     from knowledge.recordings_bundle import add_take, read_source
     from knowledge.recordings_inventory import Kind, inventory
-    from speech.resample import resample
+    from speech.audio.resample import resample
 
     src = tmp / "src"
     src.mkdir()

@@ -56,8 +56,8 @@ from knowledge.bundle import load_records_dir  # noqa: E402
 from knowledge.types import Aspect  # noqa: E402
 from speech.asr.wer import edit_distance  # noqa: E402
 from speech.asr.wer import normalize_words as words  # noqa: E402
-from speech.normalize_vi import normalize_for_speech  # noqa: E402
-from speech.playback import Player, WavFilePlayer  # noqa: E402
+from speech.audio.playback import Player, WavFilePlayer  # noqa: E402
+from speech.text.normalize_vi import normalize_for_speech  # noqa: E402
 from speech.tts.base import AudioChunk, Synthesizer  # noqa: E402
 from speech.tts.espeak_engine import BASE_WPM, EspeakSynthesizer  # noqa: E402
 from speech.tts.piper_engine import PiperSynthesizer, find_voice  # noqa: E402

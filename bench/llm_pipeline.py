@@ -3,7 +3,7 @@
 Question text → ``Pipeline.ask_text`` → hybrid retrieval over the sample bundle → the answerer (the
 evidence answerer, or the LLM choosing facts in its spawned llama.cpp child, with the kiosk's time
 limits) → sentences → espeak-ng (or a silent synthesiser, ``fake_tts``) → the real
-``speech.playback.Player`` writing to a sound card that accepts audio at once and notes when the
+``speech.audio.playback.Player`` writing to a sound card that accepts audio at once and notes when the
 first block arrives. *First audio* = question text in → first block at the sound card: what a
 resident waits for.
 """

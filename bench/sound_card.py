@@ -1,4 +1,4 @@
-"""The sound card of the benchmarks: what ``speech.playback.Player`` writes to when there is no device."""
+"""The sound card of the benchmarks: what ``speech.audio.playback.Player`` writes to when there is no device."""
 
 from __future__ import annotations
 
@@ -39,6 +39,6 @@ class SoundCard:
 
 def bench_player(marks: dict[str, float] | None = None, *, realtime: bool = False, **kwargs: Any) -> Any:
     """A real ``Player`` (threads, blocks, cancel) on a ``SoundCard``."""
-    from speech.playback import Player
+    from speech.audio.playback import Player
 
     return Player(stream_factory=lambda rate: SoundCard(rate, marks, realtime=realtime), **kwargs)

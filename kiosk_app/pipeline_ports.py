@@ -89,6 +89,6 @@ def default_capture(*args: Any, **kwargs: Any) -> UtteranceLike:
 def default_normalizer(text: str, language: str) -> str:
     if language != "vi":
         return text
-    from speech.normalize_vi import normalize_for_speech
+    from speech.text.normalize_vi import normalize_for_speech
 
     return normalize_for_speech(text)

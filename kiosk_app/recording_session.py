@@ -164,7 +164,7 @@ class RecordingSession:
         if item is None or take is None or res is None or not res.ok:
             return False
         from knowledge.recordings_bundle import add_take
-        from speech.wav_io import write_wav
+        from speech.audio.wav import write_wav
 
         try:
             add_take(self.takes_dir, item.id, item.text, item.language, take, RATE)

@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from knowledge.answer import Answerer
     from knowledge.recordings import RecordingSet
     from speech.asr.base import Recognizer
-    from speech.playback import Player
+    from speech.audio.playback import Player
     from speech.tts.base import Synthesizer
     from speech.tts.recorded import ClipSource
     from speech.vad.base import VoiceDetector
@@ -150,7 +150,7 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
 
     normalizer = None
     if language == "vi":
-        from speech.normalize_vi import normalize_for_speech
+        from speech.text.normalize_vi import normalize_for_speech
 
         normalizer = normalize_for_speech
     espeak: Synthesizer | None = None
@@ -185,7 +185,7 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
 def build_player(s: Settings) -> Player:
     """Sound output ``[audio] output_device`` at ``[audio] volume``. Building never fails: a missing
     device raises ``PlaybackError`` when playing (the kiosk still shows the answer)."""
-    from speech.playback import Player
+    from speech.audio.playback import Player
 
     return Player(s.audio.output_device, volume=s.audio.volume)
 
@@ -246,8 +246,8 @@ def build_kiosk_voice(s: Settings, language: str,
     recorded plays as recorded, the others are synthesised, in order."""
     voice = build_synthesizer(s, language)
     if language == "en":
-        from speech.normalize_en import spoken_english
-        from speech.phrase_cache import PhraseCache
+        from speech.text.normalize_en import spoken_english
+        from speech.tts.phrase_cache import PhraseCache
 
         voice = PhraseCache(voice, first_max_chars=ENGLISH_FIRST_PIECE_CHARS, normalizer=spoken_english)
     if recordings is None:
@@ -286,7 +286,7 @@ def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: A
     """Load the language's recognizer (when given: Whisper also detects English in Vietnamese
     questions, so the first question should not wait for it to load), build the voice, synthesize
     once (the first ONNX run is several times slower than the next) and synthesise the openings of
-    the bundle's answers ahead of time (``speech.phrase_cache``); returns early once ``stop`` is set
+    the bundle's answers ahead of time (``speech.tts.phrase_cache``); returns early once ``stop`` is set
     (the pipeline is closing)."""
     from kiosk_app.core.errors import KioskError
     from knowledge.english import english_openers

@@ -30,7 +30,7 @@ from typing import Protocol
 import numpy as np
 
 from speech.asr.wer import normalize_words
-from speech.normalize_vi import normalize_for_speech
+from speech.text.normalize_vi import normalize_for_speech
 
 
 class TakeCode(StrEnum):

@@ -31,9 +31,9 @@ def check_file(path: Path, items: dict[str, Any], asr: Any, vad: Any) -> tuple[d
     import soundfile as sf
 
     from knowledge.recordings_export import take_id
-    from speech.resample import resample
+    from speech.audio.resample import resample
+    from speech.audio.wav import decode_wav
     from speech.take_check import LIMITS, MESSAGES_VI, TakeCode, check_take
-    from speech.wav_io import decode_wav
 
     sid = take_id(path.stem)
     item = items.get(sid)

@@ -32,7 +32,7 @@ def register(groups: Subparsers) -> None:
 
 def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
     from kiosk_app.wiring import build_player, build_synthesizer
-    from speech.playback import WavFilePlayer
+    from speech.audio.playback import WavFilePlayer
 
     text = args.text.strip()
     if not text:
@@ -49,7 +49,7 @@ def cmd_say(args: argparse.Namespace, settings: Settings) -> int:
         settings = settings.model_copy(update={"tts": settings.tts.model_copy(update=tts)})
     if args.show_normalized:
         if args.lang == "vi":
-            from speech.normalize_vi import normalize_for_speech
+            from speech.text.normalize_vi import normalize_for_speech
 
             out(normalize_for_speech(text))
         else:

@@ -61,7 +61,7 @@ class AudioSettings(_Section):
     output_device: str | int | None = None
     # The pipeline runs at 16 kHz (every VAD/ASR engine expects it); devices are resampled to it.
     sample_rate: Literal[16000] = 16000
-    volume: float = Field(1.0, ge=0.0, le=2.0)  # > 1.0: peak-limited at -1 dBFS (speech/playback.py)
+    volume: float = Field(1.0, ge=0.0, le=2.0)  # > 1.0: peak-limited at -1 dBFS (speech/audio/playback.py)
     record_audio: bool = False  # privacy: audio is only ever stored when a technician turns this on
 
 

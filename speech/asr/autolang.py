@@ -116,7 +116,7 @@ class AutoLanguageSession:
         self._primary = primary
         self._resampler: Any = None
         if sample_rate != RATE:
-            from speech.resample import Resampler
+            from speech.audio.resample import Resampler
 
             self._resampler = Resampler(sample_rate, RATE)
         # Detection starts 0.2 s into a pause, when speech.capture settles the words and prepares

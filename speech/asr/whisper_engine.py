@@ -247,7 +247,7 @@ class WhisperRecognizer:
 def _to_16k(pcm16: bytes, sample_rate: int) -> F32:
     a = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16)
     if sample_rate != RATE:
-        from speech.resample import resample
+        from speech.audio.resample import resample
 
         a = resample(a, sample_rate, RATE)
     return pcm16_to_float(a)
@@ -359,7 +359,7 @@ class WhisperSession:
         self._language = language
         self._resampler: Any = None
         if sample_rate != RATE:
-            from speech.resample import Resampler
+            from speech.audio.resample import Resampler
 
             self._resampler = Resampler(sample_rate, RATE)
         self._buf: SpeculativeBuffer[Analysis] = SpeculativeBuffer(

@@ -18,7 +18,7 @@ class Synthesizer(Protocol):
     """Streams sentence by sentence so the first sentence can play while the rest is synthesised.
 
     ``rate`` 1.0 is normal speed, below 1 slower. Engines built by ``kiosk_app.wiring`` normalise
-    Vietnamese text for speech themselves (``speech.normalize_vi``), so callers pass the answer as
+    Vietnamese text for speech themselves (``speech.text.normalize_vi``), so callers pass the answer as
     written; each chunk's ``text`` is the written sentence (for the screen), not the spoken words.
     """
 

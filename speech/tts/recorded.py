@@ -48,7 +48,7 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk_app.core.errors import TtsError
-from speech.output_dsp import CEILING_DBFS, LIMIT_FRAME_S, limit_peaks
+from speech.audio.dsp import CEILING_DBFS, LIMIT_FRAME_S, limit_peaks
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.tts.loudness import gain_to, integrated_loudness
 from speech.tts.sentences import split_sentences
@@ -163,7 +163,7 @@ def resample_fft(y: FloatArray, src: int, dst: int) -> FloatArray:
 
     The clip is zero-padded to ``src/gcd * 2**k`` samples (at least ``RESAMPLE_PAD_S`` each side, so
     nothing wraps round), which makes both transforms fast sizes. Twice as fast here as the
-    streaming polyphase ``speech.resample`` and at least as clean (an ideal low-pass)."""
+    streaming polyphase ``speech.audio.resample`` and at least as clean (an ideal low-pass)."""
     if src == dst or not y.size:
         return y
     g = math.gcd(src, dst)

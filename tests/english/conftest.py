@@ -75,7 +75,7 @@ def say_en() -> Callable[[str], bytes]:
     from piper import PiperVoice
 
     from kiosk_app.core.models import require
-    from speech.resample import resample
+    from speech.audio.resample import resample
     from speech.tts.piper_engine import find_voice
 
     model, config = find_voice(require(Settings(data_dir=REPO / ".no-such-dir"), "piper-en"))

@@ -8,9 +8,9 @@ import pytest
 
 from knowledge.bundle import Record
 from knowledge.english import english_openers
-from speech.normalize_en import spoken_english
-from speech.phrase_cache import PhraseCache
+from speech.text.normalize_en import spoken_english
 from speech.tts.base import AudioChunk
+from speech.tts.phrase_cache import PhraseCache
 from tests.fakes import RATE, silence
 
 

@@ -56,7 +56,7 @@ def test_streaming_session_gives_the_same_words(whisper: Any, say_en: Callable[[
 
 @pytest.mark.engine
 def test_session_at_another_rate_is_resampled(whisper: Any, say_en: Callable[[str], bytes]) -> None:
-    from speech.resample import resample
+    from speech.audio.resample import resample
 
     pcm48 = resample(np.frombuffer(say_en("Temporary residence registration."), dtype=np.int16),
                      RATE, 48000).astype(np.int16).tobytes()

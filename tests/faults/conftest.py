@@ -122,7 +122,7 @@ class Run:
 
 @pytest.fixture
 def make_run(engines: Engines, tmp_path: Path) -> Callable[..., Run]:
-    from speech.playback import WavFilePlayer
+    from speech.audio.playback import WavFilePlayer
 
     def make(**overrides: Any) -> Run:
         spoken = tmp_path / "spoken.wav"

@@ -69,7 +69,7 @@ def _core(r: Rig) -> list[str]:
 
 
 def test_synthesizer_gets_text_normalised_for_speech(rig: Callable[..., Rig]) -> None:
-    from speech.normalize_vi import normalize_for_speech
+    from speech.text.normalize_vi import normalize_for_speech
 
     r = rig(recognizer=FakeRecognizer(QUESTION), knowledge=knows_khai_sinh())
     r.pipeline.run_once()

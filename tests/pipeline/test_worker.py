@@ -193,7 +193,7 @@ class PacedStream:
 
 
 def test_stop_button_silences_the_real_player(settings: Settings) -> None:
-    from speech.playback import Player
+    from speech.audio.playback import Player
     from speech.tts.base import AudioChunk
 
     stream = PacedStream()

@@ -12,7 +12,7 @@ import pytest
 
 from kiosk_app.core.errors import AudioInvalidError
 from speech.audio import SAMPLE_RATE, WavSource, read_wav, write_wav
-from speech.resample import Resampler, resample
+from speech.audio.resample import Resampler, resample
 
 
 def _wav_bytes(samples: np.ndarray, rate: int, *, tag: int = 1, bits: int = 16, channels: int = 1,

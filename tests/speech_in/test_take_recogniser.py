@@ -8,8 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from speech.audio.wav import read_wav
 from speech.take_check import TakeCode, check_take
-from speech.wav_io import read_wav
 
 VIENEU = Path(__file__).resolve().parents[1] / "fixtures" / "vieneu"
 

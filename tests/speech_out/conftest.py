@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from speech.normalize_vi import normalize_for_speech
+from speech.text.normalize_vi import normalize_for_speech
 from speech.tts.espeak_engine import EspeakSynthesizer
 
 
@@ -96,7 +96,7 @@ def fast_clocked_device() -> FakeDevice:
 @pytest.fixture
 def no_sound_card(monkeypatch: pytest.MonkeyPatch) -> Callable[[list[dict[str, Any]]], None]:
     """PortAudio with no output devices (as on this machine), or with the given devices."""
-    import speech.output_device as output_device
+    import speech.audio.output_device as output_device
 
     def install(devices: list[dict[str, Any]]) -> None:
         fake = FakeSoundDevice(devices)

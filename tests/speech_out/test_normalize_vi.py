@@ -15,7 +15,8 @@ from pathlib import Path
 import pytest
 
 from knowledge.bundle import load_records_dir
-from speech.normalize_vi import normalize_for_speech, read_number
+from speech.text.normalize_vi import normalize_for_speech
+from speech.text.vi_numbers import read_number
 
 SAMPLE_RECORDS = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"
 

@@ -17,7 +17,7 @@ import numpy as np
 import pytest
 
 from kiosk_app.core.errors import PlaybackError, TtsError
-from speech.playback import Player, WavFilePlayer, resample
+from speech.audio.playback import Player, WavFilePlayer, resample
 from speech.tts.base import AudioChunk
 from speech.tts.espeak_engine import EspeakSynthesizer
 
@@ -206,8 +206,8 @@ def test_real_portaudio_output_through_the_alsa_file_device(tmp_path: Path) -> N
         """), encoding="utf-8")
     script = textwrap.dedent(f"""\
         import json, sys
-        from speech.normalize_vi import normalize_for_speech
-        from speech.playback import Player
+        from speech.text.normalize_vi import normalize_for_speech
+        from speech.audio.playback import Player
         from speech.tts.espeak_engine import EspeakSynthesizer
         chunks = list(EspeakSynthesizer("vi", normalizer=normalize_for_speech).synthesize({TWO_SENTENCES!r}))
         open({str(tmp_path / "expected.raw")!r}, "wb").write(b"".join(c.pcm16 for c in chunks))

@@ -20,8 +20,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from speech.playback import Player
-from speech.resample import resample
+from speech.audio.playback import Player
+from speech.audio.resample import resample
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.tts.espeak_engine import EspeakSynthesizer
 from speech.tts.loudness import gain_to, integrated_loudness

@@ -13,8 +13,8 @@ from kiosk_app import wiring
 from kiosk_app.core.errors import ModelMissingError, TtsError
 from kiosk_app.core.models import require
 from kiosk_app.core.settings import Settings, TtsEngine
-from speech.normalize_vi import normalize_for_speech
-from speech.playback import Player
+from speech.audio.playback import Player
+from speech.text.normalize_vi import normalize_for_speech
 from speech.tts.base import AudioChunk
 from speech.tts.espeak_engine import EspeakSynthesizer, parse_wav, wpm_for
 from speech.tts.fallback import FallbackSynthesizer

@@ -32,9 +32,9 @@ from kiosk_app.core.settings import Settings, UiSettings
 from knowledge import importer, versions
 from knowledge.retrieval import Mode
 from knowledge.service import Knowledge, current_bundle_dir
+from speech.audio.wav import read_wav
 from speech.tts.base import AudioChunk
 from speech.tts.recorded import resample_fft, trim_silence
-from speech.wav_io import read_wav
 from tests.fakes import FakeRecognizer, FakeVad
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 

@@ -21,8 +21,8 @@ from kiosk_app.recording_session import (
 )
 from knowledge.bundle import Record
 from knowledge.recordings_inventory import Item, Kind, inventory
+from speech.audio.wav import WavSource, read_wav
 from speech.vad.energy import EnergyVad
-from speech.wav_io import WavSource, read_wav
 
 REPO = Path(__file__).resolve().parents[2]
 VIENEU = REPO / "tests" / "fixtures" / "vieneu"

@@ -17,7 +17,7 @@ import pytest
 from kiosk_app.cli import main
 from kiosk_app.core.settings import Settings
 from knowledge import importer, versions
-from speech.wav_io import read_wav, write_wav
+from speech.audio.wav import read_wav, write_wav
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]

@@ -2,7 +2,7 @@
 fact's text (what the screen shows), whether it says them in digits or in words.
 
 Tables for the number reader (``knowledge.spoken_numbers``), a round trip against the kiosk's own
-number reader-aloud (``speech.vi_numbers``), and the lint, builder and importer refusing such a record.
+number reader-aloud (``speech.text.vi_numbers``), and the lint, builder and importer refusing such a record.
 """
 
 from __future__ import annotations
@@ -19,7 +19,7 @@ from knowledge.builder import build_bundle_file
 from knowledge.bundle import Record, load_records_dir
 from knowledge.lint import lint_records
 from knowledge.spoken_numbers import numbers_stated, unsupported_numbers, vi_value
-from speech.vi_numbers import read_number
+from speech.text.vi_numbers import read_number
 
 D = Decimal
 REPO = Path(__file__).resolve().parents[2]
@@ -85,7 +85,7 @@ def test_ordinary_words_need_not_be_numbers(text: str, why: str) -> None:
                                50000, 100000, 105000, 200000, 250000, 540000, 650000, 1_000_000, 1_500_000,
                                10_000_000, 123_456_789, 2_000_000_000])
 def test_reads_back_what_the_kiosk_reads_aloud(n: int) -> None:
-    """speech.vi_numbers is how the kiosk says a number; every such wording reads back to it."""
+    """speech.text.vi_numbers is how the kiosk says a number; every such wording reads back to it."""
     assert vi_value(read_number(n).split()) == n
 
 

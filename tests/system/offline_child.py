@@ -34,7 +34,7 @@ def main(data_dir: str, wav: str) -> None:
     from knowledge.importer import ensure_sample
     from knowledge.service import open_current
     from speech.audio import WavSource
-    from speech.playback import WavFilePlayer
+    from speech.audio.playback import WavFilePlayer
 
     settings = Settings(data_dir=Path(data_dir))
     ensure_sample(settings)

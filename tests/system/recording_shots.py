@@ -38,8 +38,8 @@ def main(size: str, out: Path) -> int:
     from kiosk_app.pin import hash_pin
     from kiosk_app.ui.app import KioskApp
     from knowledge import importer, versions
+    from speech.audio.wav import WavSource, read_wav
     from speech.vad.energy import EnergyVad
-    from speech.wav_io import WavSource, read_wav
     from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
     versions.open_index_check = fake_index_check  # no search index is built for screenshots

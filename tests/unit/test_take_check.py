@@ -126,8 +126,8 @@ def test_recogniser_runs_only_on_speech() -> None:
 
 
 def test_energy_vad_finds_the_speech_of_a_real_recording(vieneu_wav) -> None:  # type: ignore[no-untyped-def]
+    from speech.audio.wav import read_wav
     from speech.vad.energy import EnergyVad
-    from speech.wav_io import read_wav
 
     pcm, rate = read_wav(vieneu_wav)
     x = np.frombuffer(pcm, dtype=np.int16)

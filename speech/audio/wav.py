@@ -17,8 +17,8 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk_app.core.errors import AudioInvalidError
-from speech.audio_format import CHUNK_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH, Int16Array, seconds
-from speech.resample import resample
+from speech.audio.format import CHUNK_SAMPLES, SAMPLE_RATE, SAMPLE_WIDTH, Int16Array, seconds
+from speech.audio.resample import resample
 
 _WAVE_PCM, _WAVE_FLOAT, _WAVE_EXTENSIBLE = 0x0001, 0x0003, 0xFFFE
 

@@ -4,7 +4,7 @@ This module owns ``RULES``, a list of (compiled pattern, replacement) applied in
 replacements for written forms: URLs and e-mail addresses, legal references ("Nghị định
 123/2015/NĐ-CP"), phone numbers, dates, months, times, fractions, ranges, money and per-unit prices,
 "≥" with units, ordinals, Roman chapter numbers, percentages, photo sizes and symbols. Number words
-come from ``speech.vi_numbers``, abbreviations from ``speech.vi_abbreviations``; the order of the
+come from ``speech.text.vi_numbers``, abbreviations from ``speech.text.vi_abbreviations``; the order of the
 list is part of the behaviour (the last two rules are applied by ``normalize_for_speech`` itself).
 """
 
@@ -13,8 +13,8 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 
-from speech.vi_abbreviations import ABBREVIATION_RE, expand_abbreviation, spell_acronym
-from speech.vi_numbers import read_month, read_number, read_number_token, read_ordinal, read_phone
+from speech.text.vi_abbreviations import ABBREVIATION_RE, expand_abbreviation, spell_acronym
+from speech.text.vi_numbers import read_month, read_number, read_number_token, read_ordinal, read_phone
 
 # Document type read in front of a bare legal code ("theo 123/2015/NĐ-CP").
 _CODE_DOCTYPE = (("NĐ", "Nghị định"), ("TT", "Thông tư"), ("QĐ", "Quyết định"), ("NQ", "Nghị quyết"),

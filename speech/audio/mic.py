@@ -16,9 +16,9 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from kiosk_app.core.errors import MicError, MicMissingError
-from speech.audio_format import DTYPE, SAMPLE_RATE
-from speech.input_device import find_input_device, load_sounddevice, reinit_portaudio
-from speech.resample import Resampler
+from speech.audio.format import DTYPE, SAMPLE_RATE
+from speech.audio.input_device import find_input_device, load_sounddevice, reinit_portaudio
+from speech.audio.resample import Resampler
 
 if TYPE_CHECKING:
     from kiosk_app.core.settings import AudioSettings

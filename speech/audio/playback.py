@@ -16,7 +16,7 @@ from the writer thread when a sentence starts playing.
 (``kiosk say --out``, tests, benchmarks). sounddevice is imported only when a ``Player`` opens a stream.
 
 This module owns the players (threads, stop, timings). The samples' volume, limiter and rate
-conversion live in ``speech.output_dsp``, the sound device in ``speech.output_device``; their public
+conversion live in ``speech.audio.dsp``, the sound device in ``speech.audio.output_device``; their public
 names are re-exported here.
 """
 
@@ -31,16 +31,7 @@ from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 
 from kiosk_app.core.errors import KioskError, PlaybackError, TtsError
-from speech.output_device import (
-    LATENCY_S,
-    OutputStream,
-    StreamFactory,
-    default_output_rate,
-    output_devices,
-    resolve_output_device,
-    sounddevice_stream_factory,
-)
-from speech.output_dsp import (
+from speech.audio.dsp import (
     CEILING_DBFS,
     LIMIT_FRAME_S,
     LIMIT_HOLD,
@@ -48,6 +39,15 @@ from speech.output_dsp import (
     limit_peaks,
     resample,
     scale_volume,
+)
+from speech.audio.output_device import (
+    LATENCY_S,
+    OutputStream,
+    StreamFactory,
+    default_output_rate,
+    output_devices,
+    resolve_output_device,
+    sounddevice_stream_factory,
 )
 from speech.tts.base import AudioChunk
 

@@ -17,10 +17,9 @@ Vietnamese listener would otherwise hear spelled out or misread:
 
 Northern (Hà Nội) forms are used: "nghìn" (not "ngàn"), "linh" (not "lẻ").
 
-The work is split by what it reads: ``speech.vi_numbers`` (number words), ``speech.vi_abbreviations``
-(abbreviations, acronyms) and ``speech.vi_rules`` (the ordered rewrite rules for dates, money, units,
-references ...). This module owns ``normalize_for_speech``: the rules in order, then the clean-up of
-brackets, markdown marks and punctuation; the public names of the other three are re-exported here.
+The tables live beside it: ``vi_numbers`` (number words), ``vi_abbreviations`` (abbreviations,
+acronyms) and ``vi_rules`` (the ordered rewrite rules for dates, money, units, references ...); here
+the rules run in order, then brackets, markdown marks and punctuation are cleaned up.
 """
 
 from __future__ import annotations
@@ -28,32 +27,7 @@ from __future__ import annotations
 import re
 import unicodedata
 
-from speech.vi_abbreviations import ABBREVIATIONS, LETTER_NAMES
-from speech.vi_numbers import (
-    BILLION,
-    DIGITS,
-    read_decimal,
-    read_digits,
-    read_month,
-    read_number,
-    read_ordinal,
-)
-from speech.vi_rules import LETTER, RULES, Rule
-
-__all__ = [
-    "ABBREVIATIONS",
-    "BILLION",
-    "DIGITS",
-    "LETTER_NAMES",
-    "RULES",
-    "Rule",
-    "normalize_for_speech",
-    "read_decimal",
-    "read_digits",
-    "read_month",
-    "read_number",
-    "read_ordinal",
-]
+from speech.text.vi_rules import LETTER, RULES
 
 _BRACKETS = re.compile(r"\[[^\[\]]*\]")  # source markers "[S22]" never read (innermost first)
 _DROP = re.compile(r"[*_#\"“”«»|•▪►●`\[\]{}]")

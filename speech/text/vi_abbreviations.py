@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import re
 
-from speech.vi_numbers import DIGITS
+from speech.text.vi_numbers import DIGITS
 
 # Whole-token abbreviations, case-sensitive. Order does not matter (matched as whole tokens).
 ABBREVIATIONS: dict[str, str] = {
