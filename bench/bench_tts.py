@@ -50,6 +50,7 @@ else:
 
 from bench.report import FIXTURES, summary_ms, write_section  # noqa: E402
 from bench.sound_card import bench_player  # noqa: E402
+from kiosk_app.core.memory import release_memory  # noqa: E402
 from kiosk_app.core.models import require  # noqa: E402
 from kiosk_app.core.settings import Settings  # noqa: E402
 from knowledge.bundle import load_records_dir  # noqa: E402
@@ -193,7 +194,8 @@ def main(argv: list[str]) -> int:
     espeak = EspeakSynthesizer("vi", normalizer=normalize_for_speech)
     model, config = find_voice(require(settings, "piper-en"))
     t0 = time.perf_counter()
-    joe = PiperSynthesizer(model, config, normalizer=normalize_for_speech, language="vi")
+    joe = PiperSynthesizer(model, config, normalizer=normalize_for_speech, language="vi",
+                           after_run=release_memory)
     joe_load = time.perf_counter() - t0
 
     subset = answers[:: max(1, len(answers) // args.subset)][: args.subset]
@@ -208,7 +210,7 @@ def main(argv: list[str]) -> int:
     english = [(n, t) for n, t in (("en", "Birth registration is free within sixty days of the birth. "
                                     "Bring the birth certificate from the hospital and your ID card. "
                                     "The result is usually ready the same day."),)]
-    joe_en = PiperSynthesizer(model, config, language="en")
+    joe_en = PiperSynthesizer(model, config, language="en", after_run=release_memory)
     en_run = run_engine("Piper joe, English text", joe_en, english * 3, 1.0, None, tmp, player)
     ceiling = asr_ceiling(asr) if asr is not None else None
     stops = stop_latency(espeak, answers[0][1] + " " + answers[1][1], repeats=12)

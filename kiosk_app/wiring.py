@@ -143,6 +143,7 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
     Vietnamese text is normalised for speech (numbers, dates, abbreviations) inside the engines.
     """
     from kiosk_app.core.errors import KioskError
+    from kiosk_app.core.memory import release_memory
     from kiosk_app.core.models import require
     from kiosk_app.core.settings import TtsEngine
     from speech.tts.espeak_engine import EspeakSynthesizer
@@ -171,7 +172,7 @@ def build_synthesizer(s: Settings, language: str = "vi") -> Synthesizer:
         # English answers open with "<Title>:": speak that first, so the first audio comes sooner
         first = {"first_max_chars": ENGLISH_FIRST_PIECE_CHARS} if language == "en" else {}
         primary: Synthesizer = PiperSynthesizer(model, config, normalizer=normalizer, language=language,
-                                                **first)
+                                                after_run=release_memory, **first)
     except KioskError as err:
         if espeak is None:
             raise

@@ -386,9 +386,9 @@ def _nothing_said(why: str, wordless_s: float) -> str:
     return f"{why}; {wordless_s:.1f} s of sound but no words recognised (noise?)" if wordless_s else why
 
 
-def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer | None = None,
-                    vad: VoiceDetector | None = None, *, language: str = "vi",
-                    speculation: Speculation | None = None) -> tuple[Transcript, dict[str, float]]:
+def transcribe_file(path: Path | str, settings: Settings, *, recognizer: Recognizer, vad: VoiceDetector,
+                    language: str = "vi", speculation: Speculation | None = None
+                    ) -> tuple[Transcript, dict[str, float]]:
     """A WAV file (any rate/channels) through the kiosk's own VAD → endpointing → ASR (for the CLI).
 
     The button-press timeout is stretched to the file's length; the hang-over and the maximum length
@@ -399,10 +399,9 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
     ``speculation`` preparing the answer in pauses. The timings add ``speech_end_s`` / ``turn_end_s``
     (file time of the last word's end / of the end-of-turn decision) and ``ready_s`` (when the final
     transcript and any speculative answer were ready, as a live microphone would have seen it).
+    The caller builds (and closes) ``recognizer`` and ``vad`` (``kiosk_app.wiring``).
     Raises ``AudioInvalidError`` for non-audio files, ``NoSpeechError`` when nothing is said.
     """
-    from kiosk_app.wiring import build_recognizer, build_vad
-
     pcm, _ = read_wav(path)
     duration = seconds(pcm)
     lead = b"\x00" * (round(LEAD_SILENCE_S * SAMPLE_RATE) * SAMPLE_WIDTH)  # room before the first word
@@ -413,16 +412,9 @@ def transcribe_file(path: Path | str, settings: Settings, recognizer: Recognizer
                          no_speech_timeout_s=max(ep.no_speech_timeout_s, duration + 1.0))
     turn = TurnContext.from_settings(ep, language=language, speculation=speculation)
     tail = max(ep.hangover_s, turn.waits.long_s if turn is not None else 0.0) + 0.2
-    own = recognizer is None
-    rec = recognizer or build_recognizer(settings)
-    try:
-        t0 = time.perf_counter()
-        utt = capture_utterance(WavSource(pcm16=lead + pcm, tail_silence_s=tail),
-                                vad or build_vad(settings), rec, cfg, turn=turn)
-        wall = time.perf_counter() - t0
-    finally:
-        if own:
-            rec.close()
+    t0 = time.perf_counter()
+    utt = capture_utterance(WavSource(pcm16=lead + pcm, tail_silence_s=tail), vad, recognizer, cfg, turn=turn)
+    wall = time.perf_counter() - t0
     timings = dict(utt.timings)
     timings.update(file_s=duration, speech_s=utt.speech_s, wall_s=wall, rtf=wall / max(duration, 1e-6))
     for key in ("speech_end", "turn_end", "ready"):  # button-press clock → file clock

@@ -134,7 +134,7 @@ def audio_question(path: Path, settings: Settings, language: str = "vi", *,
     the last word ended, ``turn_end_s`` where the end of the turn was decided, ``first_audio_s`` when
     the first answer audio was ready, as the kiosk would have played it in real time (the processing
     lag at each moment added to the audio time, as a live microphone would see it)."""
-    from kiosk_app.wiring import build_recognizer
+    from kiosk_app.wiring import build_recognizer, build_vad
     from speech.audio import read_wav
     from speech.capture import transcribe_file
 
@@ -145,8 +145,8 @@ def audio_question(path: Path, settings: Settings, language: str = "vi", *,
     load_s = time.perf_counter() - t0
     spec = _speculation(settings, language, kn) if kn is not None else None
     try:
-        transcript, timings = transcribe_file(path, settings, recognizer=rec, language=language,
-                                              speculation=spec)
+        transcript, timings = transcribe_file(path, settings, recognizer=rec, vad=build_vad(settings),
+                                              language=language, speculation=spec)
     except BaseException:
         if kn is not None:
             kn.close()

@@ -45,16 +45,21 @@ def load_manifest(path: Path = REPO_MANIFEST) -> dict[str, ModelSpec]:
     return {s.name: s for s in specs}
 
 
-def _package_dir(source: str) -> Path | None:
-    module, _, sub = source.removeprefix("package:").partition("/")
+def package_dir(module: str) -> Path | None:
+    """``<site-packages>/<module>`` of an installed package, found without importing it; None if absent."""
     try:
         spec = importlib.util.find_spec(module)
     except (ImportError, ValueError):
         return None
     if spec is None or not spec.submodule_search_locations:
         return None
-    base = Path(next(iter(spec.submodule_search_locations)))
-    return base / sub if sub else base
+    return Path(next(iter(spec.submodule_search_locations)))
+
+
+def _package_dir(source: str) -> Path | None:
+    module, _, sub = source.removeprefix("package:").partition("/")
+    base = package_dir(module)
+    return base / sub if base is not None and sub else base
 
 
 def installed_files(model_dir: Path) -> dict[str, dict[str, object]]:

@@ -27,8 +27,6 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
 
-import numpy as np
-
 from kiosk_app.core.errors import KioskError
 from speech.asr.base import Recognizer, RecognizerSession, Transcript
 from speech.asr.whisper_engine import RATE, Analysis, SpeculativeBuffer
@@ -114,16 +112,11 @@ class AutoLanguageSession:
     def __init__(self, owner: AutoLanguageRecognizer, primary: RecognizerSession, sample_rate: int) -> None:
         self._owner = owner
         self._primary = primary
-        self._resampler: Any = None
-        if sample_rate != RATE:
-            from speech.audio.resample import Resampler
-
-            self._resampler = Resampler(sample_rate, RATE)
         # Detection starts 0.2 s into a pause, when speech.capture settles the words and prepares
         # the answer (speech.vad.turn, default short wait - 0.1 s), so both are done by the time the
         # turn ends (issue 19); at Whisper's default 0.25 s final() waited for it at a 0.45 s end.
         self._buf: SpeculativeBuffer[Analysis | None] = SpeculativeBuffer(
-            self._analyse, interval_s=0, quiet_s=PAUSE_QUIET_S)
+            self._analyse, interval_s=0, quiet_s=PAUSE_QUIET_S, sample_rate=sample_rate)
         self.analysis: Analysis | None = None  # for the CLI's --json and benchmarks
         self.reused = False
 
@@ -146,11 +139,7 @@ class AutoLanguageSession:
 
     def accept(self, pcm16: bytes) -> None:
         self._primary.accept(pcm16)
-        a = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16)
-        if self._resampler is not None:
-            a = self._resampler.process(a)
-        self._buf.add(a)
-        self._buf.maybe_run()
+        self._buf.feed(pcm16)
 
     def partial(self) -> str:
         return self._primary.partial()
@@ -163,8 +152,7 @@ class AutoLanguageSession:
 
     def final(self) -> Transcript:
         vi = self._primary.final()
-        if self._resampler is not None:
-            self._buf.add(self._resampler.flush())
+        self._buf.end_input()
         if self._buf.samples == 0:
             return vi
         analysis, self.reused = self._buf.final()

@@ -11,10 +11,9 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import numpy as np
-
 from kiosk_app.core.errors import AsrError, ModelMissingError
 from speech.asr.base import Transcript
+from speech.audio.format import int16_samples
 
 log = logging.getLogger(__name__)
 
@@ -86,7 +85,7 @@ class VietAsrRecognizer:
             raise AsrError(f"viet-asr could not open a session: {err}") from err
 
     def transcribe(self, pcm16: bytes, sample_rate: int) -> Transcript:
-        samples = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16)  # MUST stay int16
+        samples = int16_samples(pcm16)  # MUST stay int16
         if samples.size == 0:
             return Transcript("", None, "vi")
         try:

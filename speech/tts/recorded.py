@@ -49,6 +49,7 @@ import numpy.typing as npt
 
 from kiosk_app.core.errors import TtsError
 from speech.audio.dsp import CEILING_DBFS, LIMIT_FRAME_S, limit_peaks
+from speech.audio.format import int16_samples
 from speech.tts.base import AudioChunk, Synthesizer
 from speech.tts.loudness import gain_to, integrated_loudness
 from speech.tts.sentences import split_sentences
@@ -326,8 +327,7 @@ class RecordedSynthesizer:
         return digest, clip.sample_rate, round(speed, 3), out_rate
 
     def _prepare(self, clip: ClipLike, speed: float, out_rate: int) -> bytes | None:
-        x = trim_silence(np.frombuffer(clip.pcm16[: len(clip.pcm16) // 2 * 2], dtype="<i2"),
-                         clip.sample_rate)
+        x = trim_silence(int16_samples(clip.pcm16), clip.sample_rate)
         if not x.size:
             log.warning("recording %s is silent; synthesising", clip.sentence_id)
             return None
@@ -350,8 +350,7 @@ class RecordedSynthesizer:
     def _synthesized(self, text: str, rate: float) -> Iterator[AudioChunk]:
         for chunk in self.inner.synthesize(text, rate=rate):
             self._rate = chunk.sample_rate
-            x = trim_silence(np.frombuffer(chunk.pcm16[: len(chunk.pcm16) // 2 * 2], dtype="<i2"),
-                             chunk.sample_rate)
+            x = trim_silence(int16_samples(chunk.pcm16), chunk.sample_rate)
             if not x.size:
                 continue
             pcm = finish(x, chunk.sample_rate, target_lufs=self.target_lufs, pause_ms=self.pause_ms)

@@ -12,13 +12,15 @@ import math
 
 import numpy as np
 
+from speech.audio.format import int16_samples
+
 CHUNK_SAMPLES = 512
 SILENCE_DB = -90.0
 
 
 def level_db(pcm16: bytes) -> float:
     """RMS level of int16 PCM in dBFS (full-scale sine ≈ -3 dB; digital silence = -90)."""
-    x = np.frombuffer(pcm16[: len(pcm16) // 2 * 2], dtype=np.int16).astype(np.float64)
+    x = int16_samples(pcm16).astype(np.float64)
     if x.size == 0:
         return SILENCE_DB
     rms = math.sqrt(float(np.mean(x * x))) / 32768.0

