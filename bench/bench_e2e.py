@@ -85,7 +85,7 @@ def measure_latency(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     stamps: dict[str, float] = {}
     events: list[Event] = []
     pipeline = wiring.build_kiosk_pipeline(settings, events.append)
-    pipeline.player = bench_player(stamps, realtime=True)
+    pipeline.speaker.player = bench_player(stamps, realtime=True)
     rows: list[dict[str, Any]] = []
     current = {"pcm": b""}
     pipeline.source_factory = lambda: WavSource(pcm16=current["pcm"], realtime=True, tail_silence_s=2.0)
@@ -141,7 +141,7 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     from kiosk_app import wiring
     from kiosk_app.core.events import Event, Idle, Listening
     from kiosk_app.ui.app import KioskApp
-    from kiosk_app.worker import PipelineWorker
+    from kiosk_app.pipeline.worker import PipelineWorker
     from speech.audio import WavSource
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-app-"))

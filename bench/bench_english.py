@@ -195,7 +195,7 @@ def latency_part(kn: Any, models: Path, english: dict[str, bytes], runs: int) ->
                 out[key].append(t["first_audio"] - t["speech_ended"])
             langs[key].append(ans.language if ans else "-")
     # English without the cached openings (a fresh start before the prefill finished)
-    pipe.synthesizer = PerLanguage(lambda lang: synths.get(lang).inner if lang == "en" else synths.get(lang))
+    pipe.speaker.synthesizer = PerLanguage(lambda lang: synths.get(lang).inner if lang == "en" else synths.get(lang))
     out["en_cold"] = []
     for i in range(runs):
         pcm_queue.append(en_clips[i % len(en_clips)])
@@ -207,7 +207,7 @@ def latency_part(kn: Any, models: Path, english: dict[str, bytes], runs: int) ->
     from speech.tts.espeak_engine import EspeakSynthesizer
 
     espeak_en = EspeakSynthesizer("en")
-    pipe.synthesizer = PerLanguage(lambda lang: espeak_en if lang == "en" else synths.get(lang))
+    pipe.speaker.synthesizer = PerLanguage(lambda lang: espeak_en if lang == "en" else synths.get(lang))
     out["en_espeak"] = []
     for i in range(runs):
         pcm_queue.append(en_clips[i % len(en_clips)])
@@ -215,7 +215,7 @@ def latency_part(kn: Any, models: Path, english: dict[str, bytes], runs: int) ->
         t = pipe.last_timings
         if "first_audio" in t and "speech_ended" in t:
             out["en_espeak"].append(t["first_audio"] - t["speech_ended"])
-    pipe.synthesizer = synths
+    pipe.speaker.synthesizer = synths
     # Vietnamese without English detection (the cost the detection adds)
     s2 = s.model_copy(update={"asr": s.asr.model_copy(update={"detect_english": False})})
     vi_only = build_recognizer(s2, "vi")

@@ -138,9 +138,9 @@ class Rig:
         t0 = time.perf_counter()
         self.pipeline = wiring.build_kiosk_pipeline(settings, self.events.append)
         self.build_s = time.perf_counter() - t0
-        self.pipeline.player = bench_player(self.marks)
+        self.pipeline.speaker.player = bench_player(self.marks)
         self.default_recognizer = self.pipeline.recognizer
-        self.default_synthesizer = self.pipeline.synthesizer
+        self.default_synthesizer = self.pipeline.speaker.synthesizer
         self.default_knowledge = self.pipeline.knowledge
         self._pcm = b""
         self.realtime = True
@@ -153,7 +153,7 @@ class Rig:
 
     def use(self, *, recognizer: Any = None, synthesizer: Any = None, knowledge: Any = None) -> None:
         self.pipeline.recognizer = recognizer or self.default_recognizer
-        self.pipeline.synthesizer = synthesizer or self.default_synthesizer
+        self.pipeline.speaker.synthesizer = synthesizer or self.default_synthesizer
         self.pipeline.knowledge = knowledge or self.default_knowledge
 
     def _start(self) -> tuple[float, float]:

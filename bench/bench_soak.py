@@ -130,7 +130,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     settings = kiosk_settings(data)
     events: list[Event] = []
     pipeline = wiring.build_kiosk_pipeline(settings, events.append)
-    pipeline.player = bench_player()
+    pipeline.speaker.player = bench_player()
     voice_clips = clips(args.clip_s)
     vi, en = texts()
     current = {"pcm": b""}

@@ -203,7 +203,7 @@ class Rig:
         self.events: list[Event] = []
         self.marks: dict[str, float] = {}
         self.pipeline = wiring.build_kiosk_pipeline(settings, self.events.append)
-        self.pipeline.player = bench_player(self.marks)
+        self.pipeline.speaker.player = bench_player(self.marks)
         self.base = settings
         self.source: Any = None
         self.pipeline.source_factory = lambda: self.source

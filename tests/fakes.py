@@ -15,7 +15,7 @@ from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
 from knowledge.bundle import Record, parse_record
-from knowledge.types import Answer, Aspect, Verdict
+from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Verdict
 from speech.asr.base import Transcript
 from speech.tts.base import AudioChunk
 
@@ -163,6 +163,10 @@ class FakeKnowledge:
     def ask(self, question: str, language: str = "vi") -> Answer:
         self.asked.append((question, language))
         return self.answers.get(question, refer_answer(language=language))
+
+    def ask_stream(self, question: str, language: str = "vi",
+                   context: Conversation | None = None) -> AnswerStream:
+        return AnswerStream(self.ask(question, language))
 
     def record(self, procedure_id: str) -> Record:
         return self.recs[procedure_id]

@@ -182,8 +182,8 @@ def audio_question(path: Path, settings: Settings, language: str = "vi", *,
 
 
 def _speculation(settings: Settings, language: str, knowledge: Any) -> Any:
-    from kiosk_app.conversation import ConversationMemory
-    from kiosk_app.pipeline_speculation import AnswerSpeculation
+    from kiosk_app.pipeline.conversation import ConversationMemory
+    from kiosk_app.pipeline.speculation import AnswerSpeculation
     from kiosk_app.wiring import as_written, build_kiosk_voice, open_recordings
 
     recordings = open_recordings(knowledge)  # as the kiosk speaks: recorded sentences first

@@ -236,7 +236,7 @@ def run_ui(settings: Settings) -> int:
     signals.install()  # before SDL starts: it would turn SIGTERM into a (swallowed) close request
     configure_kivy(settings)
     from kiosk_app import wiring
-    from kiosk_app.worker import PipelineWorker
+    from kiosk_app.pipeline.worker import PipelineWorker
 
     def make_worker(sink: Callable[[Event], None], on_ready: Callable[[Any], None]) -> PipelineWorker:
         return PipelineWorker(lambda s: wiring.build_kiosk_pipeline(settings, s), sink, on_ready=on_ready)

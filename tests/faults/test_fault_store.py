@@ -54,7 +54,7 @@ def test_corrupt_store_at_start_is_named_reported_and_rolled_back(
 
     # 1. the kiosk starts: a precise error naming the path and the fix, the maintenance screen
     from kiosk_app import wiring
-    from kiosk_app.worker import PipelineWorker
+    from kiosk_app.pipeline.worker import PipelineWorker
 
     with pytest.raises(StoreCorruptError) as exc:
         wiring.build_kiosk_pipeline(s, lambda _e: None)

@@ -49,7 +49,7 @@ def test_espeak_broken_answer_still_shown_and_screen_says_read_it(
     # and the kiosk keeps working: the next question with a working voice is spoken
     run2 = Run(run.pipeline, run.spoken, run.events)
     run.events.clear()
-    run2.pipeline.synthesizer = EspeakSynthesizer("vi")
+    run2.pipeline.speaker.synthesizer = EspeakSynthesizer("vi")
     run2.pipeline.ask_text(IN_SCOPE)
     assert run2.types()[-2:] == ["speaking-finished", "idle"] and not run2.of(Failed)
 

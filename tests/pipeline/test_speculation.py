@@ -34,7 +34,7 @@ def test_the_answer_is_ready_when_the_turn_ends(rig: Callable[..., Rig]) -> None
     assert t["speculated"] == 1.0 and t["speculations_dropped"] == 0.0
     assert t["capture_turn_end_t"] - t["capture_speech_end_t"] == pytest.approx(0.3, abs=0.04)
     assert r.player.played == list(KHAI_SINH.sentences)
-    assert synth.texts[0] == r.pipeline.normalizer(KHAI_SINH.sentences[0], "vi")  # made ahead, once
+    assert synth.texts[0] == r.pipeline.speaker.normalizer(KHAI_SINH.sentences[0], "vi")  # made ahead, once
     assert len(synth.texts) == len(KHAI_SINH.sentences)
     assert [e.answer for e in r.of(AnswerReady)] == [KHAI_SINH]
 
@@ -76,7 +76,7 @@ def test_slow_mode_after_speak_slower_waits_long(rig: Callable[..., Rig]) -> Non
 
 
 def test_slow_mode_ends_with_the_idle_reset(settings: Settings) -> None:
-    from kiosk_app.conversation import ConversationMemory
+    from kiosk_app.pipeline.conversation import ConversationMemory
 
     now = [0.0]
     mem = ConversationMemory(60.0, clock=lambda: now[0])

@@ -12,7 +12,7 @@ from kiosk_app.core.errors import ErrorCode, StoreMissingError
 from kiosk_app.core.events import Event, Failed, SpeakingFinished
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import EventSink, Pipeline
-from kiosk_app.worker import PipelineWorker
+from kiosk_app.pipeline.worker import PipelineWorker
 from tests.fakes import FakeKnowledge, FakePlayer, FakeSource, Rig, answer_for, records
 
 RECS = records()
@@ -145,7 +145,7 @@ def test_stop_ends_the_thread_and_closes_engines(settings: Settings) -> None:
 
 def test_player_blocked_forever_still_cancellable(worker_rig: tuple[PipelineWorker, Events, Rig]) -> None:
     worker, events, rig = worker_rig
-    rig.player = rig.pipeline.player = FakePlayer()
+    rig.player = rig.pipeline.speaker.player = FakePlayer()
     rig.player.block = threading.Event()
     worker.ask_voice()
     events.until(lambda e: str(e.type) == "speaking")

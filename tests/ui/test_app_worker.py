@@ -13,7 +13,7 @@ import pytest
 from kiosk_app.core.errors import StoreMissingError
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
-from kiosk_app.worker import PipelineWorker
+from kiosk_app.pipeline.worker import PipelineWorker
 from tests.fakes import FakeKnowledge, Rig, answer_for, records
 
 

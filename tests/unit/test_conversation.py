@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kiosk_app.conversation import ConversationMemory
+from kiosk_app.pipeline.conversation import ConversationMemory
 from knowledge.answer import refer_answer
 from knowledge.types import Answer, Verdict
 

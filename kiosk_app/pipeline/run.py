@@ -15,11 +15,9 @@ Event sequences (see tests/pipeline/):
 * any KioskError: … → Failed(code) → Idle (the answer stays on screen when only speaking failed)
 * cancel: … → SpeakingFinished(interrupted=True) → Idle while speaking, else … → Idle
 
-This module owns the run itself: ``Pipeline`` with its entry points (``run_once``, ``ask_text``,
-``replay``, ``explain``), the stages from listening to the answer card, the cancel and conversation
-controls, and event emission. The engines' protocols and defaults live in ``pipeline_ports``,
-background threads and ``close()`` in ``pipeline_lifetime``, speaking and live (LLM) streaming in
-``pipeline_speaking``; their public names stay importable from here.
+``Pipeline`` runs the stages from listening to the answer card and hands speaking to its
+``Speaker``; the engines' protocols live in ``ports``. It owns the background threads it starts and
+closes its engines (``close``).
 """
 
 from __future__ import annotations
@@ -28,8 +26,8 @@ import logging
 import threading
 import time
 from collections.abc import Callable
+from contextlib import ExitStack
 
-from kiosk_app.conversation import ConversationMemory
 from kiosk_app.core.errors import CancelledError, ErrorCode, KioskError, NoSpeechError
 from kiosk_app.core.events import (
     AnswerReady,
@@ -45,8 +43,8 @@ from kiosk_app.core.events import (
 )
 from kiosk_app.core.memory import release_memory
 from kiosk_app.core.settings import EndpointSettings, Settings
-from kiosk_app.pipeline_lifetime import PipelineLifetime
-from kiosk_app.pipeline_ports import (
+from kiosk_app.pipeline.conversation import ConversationMemory
+from kiosk_app.pipeline.ports import (
     AudioSourceLike,
     CaptureFn,
     EventSink,
@@ -54,39 +52,22 @@ from kiosk_app.pipeline_ports import (
     Normalizer,
     PerLanguage,
     PlayerLike,
-    UtteranceLike,
     default_capture,
     default_normalizer,
     pick_engine,
 )
-from kiosk_app.pipeline_speaking import LIVE_JOIN_S, LIVE_POLL_S, SpeakingMixin
-from kiosk_app.pipeline_speculation import AnswerSpeculation, Prepared, ask
+from kiosk_app.pipeline.speaker import Speaker
+from kiosk_app.pipeline.speculation import AnswerSpeculation, Prepared, ask
 from knowledge.types import Answer, AnswerStream, Conversation
 from speech.asr.base import Recognizer
 from speech.tts.base import Synthesizer
 from speech.vad.base import VoiceDetector
 from speech.vad.turn import TurnContext
 
-__all__ = [  # the pieces that moved out stay importable from here
-    "LIVE_JOIN_S",
-    "LIVE_POLL_S",
-    "AudioSourceLike",
-    "CaptureFn",
-    "EventSink",
-    "KnowledgeLike",
-    "Normalizer",
-    "PerLanguage",
-    "Pipeline",
-    "PlayerLike",
-    "UtteranceLike",
-    "default_capture",
-    "default_normalizer",
-]
-
 log = logging.getLogger(__name__)
 
 
-class Pipeline(PipelineLifetime, SpeakingMixin):
+class Pipeline:
     """Runs one question at a time. Thread-safe only for ``cancel()``."""
 
     def __init__(self, settings: Settings, *,
@@ -104,11 +85,9 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         self.vad = vad
         self.recognizer = recognizer
         self.knowledge = knowledge
-        self.synthesizer = synthesizer
-        self.player = player
+        self.speaker = Speaker(synthesizer, player, normalizer, self._emit)
         self.on_event = on_event
         self.capture = capture
-        self.normalizer = normalizer
         self._cancel = threading.Event()
         self._closing = threading.Event()
         self._background: list[threading.Thread] = []
@@ -135,6 +114,31 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
     @property
     def conversation(self) -> Conversation | None:
         return self._conversation.last
+
+    def start_background(self, name: str, target: Callable[[threading.Event], None]) -> None:
+        """Run ``target(stop)`` in a thread the pipeline owns (e.g. warming up the English voice).
+
+        ``close()`` sets ``stop`` and joins the thread before it closes the engines: a thread still
+        inside ONNX Runtime at interpreter exit aborts the process ("terminate called without an
+        active exception", exit 134), and an engine must not be closed under a running synthesis."""
+        thread = threading.Thread(target=target, args=(self._closing,), name=name, daemon=True)
+        self._background.append(thread)
+        thread.start()
+
+    def close(self, join_timeout: float = 30.0) -> None:
+        """Stop background work, then close every engine the pipeline holds. Idempotent."""
+        self._closing.set()
+        self._cancel.set()
+        for thread in self._background:
+            thread.join(join_timeout)
+            if thread.is_alive():
+                log.warning("background thread %s did not stop within %.0f s", thread.name, join_timeout)
+        engines: list[object] = [self.speaker.player, self.knowledge]
+        for family in (self.recognizer, self.speaker.synthesizer):
+            engines.extend(family.built() if isinstance(family, PerLanguage) else [family])
+        with ExitStack() as stack:  # every engine is closed, in this order, whatever one of them does
+            for eng in reversed(engines):
+                stack.callback(_close_quietly, eng)
 
     # ---- runs (the worker thread) ---------------------------------------------------------------
     def run_once(self, language: str = "vi", cancel: threading.Event | None = None) -> Answer | None:
@@ -197,8 +201,9 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         # The answer is prepared during the resident's pauses (issue 19); nothing of it is shown or
         # spoken unless the turn ends on exactly that transcript.
         speculation = AnswerSpeculation(language=language, knowledge=self.knowledge,
-                                        conversation=self._conversation, synthesizer=self.synthesizer,
-                                        normalizer=self.normalizer, rate=self.settings.tts.rate)
+                                        conversation=self._conversation,
+                                        synthesizer=self.speaker.synthesizer,
+                                        normalizer=self.speaker.normalizer, rate=self.settings.tts.rate)
         turn = TurnContext.from_settings(self._endpoint(), language=language,
                                          slow=self._conversation.slow, speculation=speculation)
         try:
@@ -213,7 +218,7 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
             except Exception:
                 log.warning("closing the audio source failed", exc_info=True)
         self.last_timings["speech_ended"] = time.monotonic()
-        self.last_timings.update({f"capture_{k}": float(v) for k, v in getattr(utt, "timings", {}).items()})
+        self.last_timings.update({f"capture_{k}": float(v) for k, v in utt.timings.items()})
         self._emit(SpeechEnded(float(utt.speech_s)))
         text = (utt.transcript.text or "").strip()
         if not text:
@@ -221,12 +226,12 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         log.debug("heard: %s", text)
         # issue 10: a Vietnamese session that heard English answers in English; the screen switches
         # on Transcribed.language and stays English until the idle reset (never back on its own).
-        if language == "vi" and getattr(utt.transcript, "language", "vi") == "en":
+        if language == "vi" and utt.transcript.language == "en":
             language = "en"
         prepared = speculation.take(text, language)
         self.last_timings.update(speculated=float(prepared is not None), speculations=float(speculation.made),
                                  speculations_dropped=float(speculation.dropped))
-        self._emit(Transcribed(text, getattr(utt.transcript, "confidence", None), language))
+        self._emit(Transcribed(text, utt.transcript.confidence, language))
         return self._think_and_speak(text, language, prepared)
 
     def _answer_text(self, text: str, language: str) -> Answer | None:
@@ -250,7 +255,7 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         self._check_cancel()
         self._emit(AnswerReady(stream.card, live=stream.live))
         if stream.live:
-            answer = self._speak_live(stream, self.settings.tts.rate)
+            answer = self.speaker.speak_live(stream, self.settings.tts.rate, self._cancel, self.last_timings)
         else:
             answer = stream.card
             self._speak(answer, self.settings.tts.rate, prepared)
@@ -273,6 +278,9 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         return answer
 
     # ---- helpers --------------------------------------------------------------------------------
+    def _speak(self, answer: Answer, rate: float, prepared: Prepared | None = None) -> None:
+        self.speaker.speak(answer, rate, self._cancel, self.last_timings, prepared)
+
     def _endpoint(self) -> EndpointSettings:
         return self.settings.endpoint
 
@@ -286,3 +294,12 @@ class Pipeline(PipelineLifetime, SpeakingMixin):
         except Exception:  # a listener bug must not stop the question
             log.exception("event listener failed on %s", event.type)
 
+
+def _close_quietly(engine: object) -> None:
+    close = getattr(engine, "close", None)  # engines without native resources have no close()
+    if close is None:
+        return
+    try:
+        close()
+    except Exception:
+        log.warning("closing %s failed", type(engine).__name__, exc_info=True)

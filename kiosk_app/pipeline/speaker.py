@@ -1,11 +1,10 @@
 """Speaking an answer: synthesise and play its sentences, or stream a live (LLM) answer as it is written.
 
-``SpeakingMixin`` is mixed into ``kiosk_app.pipeline.Pipeline``, which sets the attributes declared
-below and provides ``_emit``. It owns the speaking end of a run: ``_speak`` (a finished answer, or
-a replay), ``_speak_live`` (the model writes in its own thread and hands each guard-passed sentence
-through a queue to the player; "Dừng" stops both) and ``_play`` (normalise → synthesise → play,
-emitting ``Speaking`` per sentence and stamping ``first_audio``). Every path ends with
-``SpeakingFinished``. No Kivy.
+``Speaker`` holds the pipeline's voice: the synthesiser (one, or ``PerLanguage``), the player and
+the normaliser that turns a written sentence into what the voice should say. ``speak`` plays a
+finished answer (or a replay), ``speak_live`` plays an answer while the local LLM writes it (the
+model runs in its own thread and hands each guard-passed sentence through a queue; "Dừng" stops
+both). Each emits ``Speaking`` per sentence and ends with ``SpeakingFinished``. No Kivy.
 """
 
 from __future__ import annotations
@@ -15,18 +14,18 @@ import logging
 import queue
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING
 
 from kiosk_app.core.errors import CancelledError
-from kiosk_app.core.events import AnswerFinal, Event, SpeakingFinished
+from kiosk_app.core.events import AnswerFinal, SpeakingFinished
 from kiosk_app.core.events import Speaking as SpeakingEvent
-from kiosk_app.pipeline_ports import Normalizer, PerLanguage, PlayerLike, pick_engine
+from kiosk_app.pipeline.ports import EventSink, Normalizer, PerLanguage, PlayerLike, pick_engine
 from knowledge.types import Answer, AnswerStream
 from speech.tts.base import AudioChunk, Synthesizer
 
 if TYPE_CHECKING:
-    from kiosk_app.pipeline_speculation import Prepared
+    from kiosk_app.pipeline.speculation import Prepared
 
 log = logging.getLogger(__name__)
 
@@ -34,15 +33,19 @@ LIVE_POLL_S = 0.05  # the player side of a live answer checks "Dừng" this ofte
 LIVE_JOIN_S = 2.0  # wait for the LLM thread to end after speaking (it stops within ~0.1 s)
 
 
-class SpeakingMixin:
-    synthesizer: Synthesizer | PerLanguage[Synthesizer]
-    player: PlayerLike
-    normalizer: Normalizer
-    last_timings: dict[str, float]
-    _cancel: threading.Event  # the current run's cancel event
-    _emit: Callable[[Event], None]  # Pipeline._emit
+class Speaker:
+    """The pipeline's voice. ``emit`` reports its events; each call gets the run's cancel event and
+    the timings dict it stamps ``first_audio`` into."""
 
-    def _speak(self, answer: Answer, rate: float, prepared: Prepared | None = None) -> None:
+    def __init__(self, synthesizer: Synthesizer | PerLanguage[Synthesizer], player: PlayerLike,
+                 normalizer: Normalizer, emit: EventSink) -> None:
+        self.synthesizer = synthesizer
+        self.player = player
+        self.normalizer = normalizer
+        self._emit = emit
+
+    def speak(self, answer: Answer, rate: float, cancel: threading.Event, timings: dict[str, float],
+              prepared: Prepared | None = None) -> None:
         """``prepared``: a speculative answer whose first sentence's audio has begun (issue 19)."""
         sentences = [s for s in (answer.sentences or (answer.spoken,)) if s and s.strip()]
         if not sentences:
@@ -51,13 +54,14 @@ class SpeakingMixin:
             self._emit(SpeakingFinished(interrupted=False))
             return
         try:
-            interrupted = self._play(sentences, answer.language or "vi", rate, prepared)
+            interrupted = self._play(sentences, answer.language or "vi", rate, cancel, timings, prepared)
         finally:
             if prepared is not None:
                 prepared.close()
         self._emit(SpeakingFinished(interrupted=interrupted))
 
-    def _speak_live(self, stream: AnswerStream, rate: float) -> Answer:
+    def speak_live(self, stream: AnswerStream, rate: float, cancel: threading.Event,
+                   timings: dict[str, float]) -> Answer:
         """Speak an answer while the local LLM writes it: the model runs in its own thread and hands
         each guard-passed sentence through a queue to the player, which synthesises and plays it at
         once (the template answer, when the model is too slow or rejected, arrives the same way).
@@ -76,7 +80,7 @@ class SpeakingMixin:
                 said.put(None)
 
         def sentences() -> Iterator[str]:
-            while not self._cancel.is_set():
+            while not cancel.is_set():
                 try:
                     sentence = said.get(timeout=LIVE_POLL_S)
                 except queue.Empty:
@@ -88,7 +92,7 @@ class SpeakingMixin:
         llm = threading.Thread(target=generate, name="kiosk-llm-answer", daemon=True)
         llm.start()
         try:
-            interrupted = self._play(sentences(), stream.card.language or "vi", rate)
+            interrupted = self._play(sentences(), stream.card.language or "vi", rate, cancel, timings)
         finally:
             if llm.is_alive():
                 stop.set()
@@ -103,8 +107,8 @@ class SpeakingMixin:
         self._emit(SpeakingFinished(interrupted=interrupted))
         return result if isinstance(result, Answer) else stream.card
 
-    def _play(self, sentences: Iterable[str], language: str, rate: float,
-              prepared: Prepared | None = None) -> bool:
+    def _play(self, sentences: Iterable[str], language: str, rate: float, cancel: threading.Event,
+              timings: dict[str, float], prepared: Prepared | None = None) -> bool:
         """Synthesise and play ``sentences`` (consumed as the player needs them); True if interrupted.
         ``prepared``: the first sentence's audio was made ahead (its first chunk, then the rest)."""
         synth = pick_engine(self.synthesizer, language)
@@ -119,16 +123,16 @@ class SpeakingMixin:
 
         def chunks() -> Iterator[AudioChunk]:
             for index, sentence in enumerate(sentences):
-                if self._cancel.is_set():
+                if cancel.is_set():
                     return
                 spoken = self.normalizer(sentence, language)
                 for chunk in audio(index, spoken):
-                    self.last_timings.setdefault("first_audio", time.monotonic())
+                    timings.setdefault("first_audio", time.monotonic())
                     # the screen shows the written sentence, not its spoken-form spelling
                     yield dataclasses.replace(chunk, text=sentence)
 
         def on_sentence(sentence: str) -> None:
             self._emit(SpeakingEvent(sentence))
 
-        interrupted = self.player.play(chunks(), cancel=self._cancel, on_sentence=on_sentence)
-        return bool(interrupted) or self._cancel.is_set()
+        interrupted = self.player.play(chunks(), cancel=cancel, on_sentence=on_sentence)
+        return bool(interrupted) or cancel.is_set()

@@ -2,13 +2,13 @@
 
 ``AnswerSpeculation`` is the ``speech.capture.Speculation`` the pipeline hands to capture for one
 voice question. When the speaker pauses (``[endpoint] short_wait_s`` of silence), capture settles
-the transcript so far and calls ``prepare``: retrieval and the answer (``Knowledge.ask_stream`` /
-``ask``), then the first audio chunk of its first sentence, at once, in a thread of its own
-(``speech.capture`` goes on listening meanwhile, so the recogniser keeps up and English detection
-starts on time, and waits for it when the turn ends). If the speaker goes on, capture waits for
-``prepare`` to return and calls ``drop``: everything is forgotten. When the turn ends, the
-pipeline ``take``s the prepared answer if it was made for exactly the final transcript (text and
-language; English detection may still switch it) and speaks it with the chunk already made.
+the transcript so far and calls ``prepare``: retrieval and the answer (``Knowledge.ask_stream``),
+then the first audio chunk of its first sentence, at once, in a thread of its own (capture goes on
+listening meanwhile, so the recogniser keeps up and English detection starts on time, and waits for
+it when the turn ends). If the speaker goes on, capture waits for ``prepare`` to return and calls
+``drop``: everything is forgotten. When the turn ends, the pipeline ``take``s the prepared answer if
+it was made for exactly the final transcript (text and language; English detection may still
+switch it) and speaks it with the chunk already made.
 
 Nothing here emits an event: what the resident sees and hears starts only after ``take`` (no
 speculative card, no speculative sound). A failure while preparing (knowledge, synthesiser) is
@@ -23,8 +23,8 @@ import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
-from kiosk_app.conversation import ConversationMemory
-from kiosk_app.pipeline_ports import KnowledgeLike, Normalizer, PerLanguage, pick_engine
+from kiosk_app.pipeline.conversation import ConversationMemory
+from kiosk_app.pipeline.ports import KnowledgeLike, Normalizer, PerLanguage, pick_engine
 from knowledge.types import AnswerStream, Aspect, Verdict
 from speech.asr.base import Transcript
 from speech.tts.base import AudioChunk, Synthesizer
@@ -57,10 +57,7 @@ def ask(knowledge: KnowledgeLike, text: str, language: str, conversation: Conver
         ) -> tuple[int, AnswerStream]:
     """(epoch, answer stream) for a question, with the follow-up context (as the pipeline asks)."""
     epoch, context = conversation.context(language)
-    ask_stream = getattr(knowledge, "ask_stream", None)
-    stream: AnswerStream = (ask_stream(text, language, context) if ask_stream is not None
-                            else AnswerStream(knowledge.ask(text, language)))
-    return epoch, stream
+    return epoch, knowledge.ask_stream(text, language, context)
 
 
 def complete(stream: AnswerStream) -> bool:
