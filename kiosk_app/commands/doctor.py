@@ -19,7 +19,7 @@ def register(groups: Subparsers) -> None:
 
 
 def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk_app.doctor import Level, as_json, run_checks
+    from kiosk_app.ops.doctor import Level, as_json, run_checks
 
     t0 = time.perf_counter()
     results = run_checks(settings)
@@ -40,7 +40,7 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_audio_test(args: argparse.Namespace, settings: Settings) -> int:
     """Record from the microphone (kept in memory only), report the level, play it back."""
-    from kiosk_app.doctor import _level_dbfs
+    from kiosk_app.ops.doctor import _level_dbfs
     from kiosk_app.wiring import build_player
     from speech.audio import SAMPLE_RATE, open_mic
     from speech.tts.base import AudioChunk

@@ -77,7 +77,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_install(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, DownloadColumn, Progress, TextColumn
 
-    from kiosk_app.modelpack import install_pack
+    from kiosk_app.ops.modelpack import install_pack
 
     with Progress(TextColumn("{task.description}"), BarColumn(), DownloadColumn()) as bar:
         tasks: dict[str, Any] = {}
@@ -113,7 +113,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_pack(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk_app.modelpack import PackEntry, PackError, make_pack
+    from kiosk_app.ops.modelpack import PackEntry, PackError, make_pack
 
     entries = []
     for spec in args.model:

@@ -88,7 +88,7 @@ def choose_pin(args: argparse.Namespace, configured: bool, interactive: bool) ->
 
 
 def cmd_provision(args: argparse.Namespace, settings: Settings) -> int:
-    from kiosk_app.provision import ProvisionOptions, provision
+    from kiosk_app.ops.provision import ProvisionOptions, provision
 
     probe = ProvisionOptions(root=args.root)
     configured = False

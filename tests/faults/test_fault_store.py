@@ -71,8 +71,8 @@ def test_corrupt_store_at_start_is_named_reported_and_rolled_back(
         assert worker.stop(10)
 
     # 2. the technician runs `kiosk doctor`: the bundle check fails with the path and the fix
-    from kiosk_app import doctor
-    from kiosk_app.doctor import Level, check_bundle, run_checks
+    from kiosk_app.ops import doctor
+    from kiosk_app.ops.doctor import Level, check_bundle, run_checks
 
     (res,) = run_checks(s, (check_bundle,))
     assert res.level is Level.FAIL and "[store-corrupt]" in res.detail and str(damaged) in res.detail

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 
 from kiosk_app.core.settings import Settings
-from kiosk_app.doctor import Level, check_llm
+from kiosk_app.ops.doctor import Level, check_llm
 from knowledge import llm_setup
 from knowledge.llm_setup import probe_llm
 

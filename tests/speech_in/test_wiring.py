@@ -47,7 +47,7 @@ def test_vosk_without_its_model_falls_back_to_vietasr_and_says_why(
 
 
 def test_doctor_warns_but_does_not_fail_for_a_missing_vosk_model(tmp_path: Path) -> None:
-    from kiosk_app.doctor import Level, check_models
+    from kiosk_app.ops.doctor import Level, check_models
 
     check = check_models(Settings(data_dir=tmp_path, asr=AsrSettings(engine="vosk", detect_english=False),
                                   ui={"languages": ["vi"]}))

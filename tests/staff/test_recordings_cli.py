@@ -160,7 +160,7 @@ def test_built_bundle_carries_recordings_a_broken_one_is_never_played(kiosk: Kio
     assert kiosk("trust", str(keys / "bundle-signing.pub"))[0] == 0
     code, out, err = kiosk("import", str(wkb), "--yes")
     assert code == 0, err
-    from kiosk_app.doctor import Level, check_recordings
+    from kiosk_app.ops.doctor import Level, check_recordings
     from knowledge.recordings import RecordingSet
     from knowledge.service import current_bundle_dir
 

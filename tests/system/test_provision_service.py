@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.errors import ErrorCode, PinWeakError, SettingsError
-from kiosk_app.provision import ProvisionOptions, service_step
-from kiosk_app.provision_system import (
+from kiosk_app.ops.provision import ProvisionOptions, service_step
+from kiosk_app.ops.provision_system import (
     SESSIONS,
     Account,
     lookup_account,

@@ -7,7 +7,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
-from kiosk_app.doctor import Level, check_models
+from kiosk_app.ops.doctor import Level, check_models
 
 
 def test_doctor_reports_whisper_missing_then_ok(settings: Settings) -> None:
@@ -40,7 +40,7 @@ def test_doctor_does_not_list_whisper_when_english_is_off(settings: Settings) ->
 @pytest.mark.engine
 def test_doctor_asr_check_never_builds_whisper_itself(settings: Settings) -> None:
     """The doctor reports a missing Whisper (above); its ASR check must not quietly assemble 145 MB."""
-    from kiosk_app.doctor import check_asr
+    from kiosk_app.ops.doctor import check_asr
 
     assert check_asr(settings).level is Level.OK
     assert not (settings.models_path / "whisper-base").exists()

@@ -10,7 +10,7 @@ from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleUnsignedError, ModelChecksumError
 from kiosk_app.core.models import require, verify
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.modelpack import PackEntry, PackError, install_pack, make_pack
+from kiosk_app.ops.modelpack import PackEntry, PackError, install_pack, make_pack
 from knowledge.signing import generate_keypair, trust_key
 
 

