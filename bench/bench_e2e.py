@@ -186,7 +186,7 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
             app.stop()
             return
         current["pcm"] = queue.pop(0)
-        app.ask_voice()
+        app.controller.ask_voice()
 
     def tick(_dt: float) -> None:
         now = time.perf_counter()

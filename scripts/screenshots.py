@@ -101,60 +101,60 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
                       language="en")
 
     def answer(a: object, q: str) -> None:
-        app.go("home")
-        app.handle(Transcribed(q))
-        app.handle(AnswerReady(a))  # type: ignore[arg-type]
-        app.sm.get_screen("answer").finish_card()  # type: ignore[union-attr]
+        app.controller.go("home")
+        app.router.handle(Transcribed(q))
+        app.router.handle(AnswerReady(a))  # type: ignore[arg-type]
+        app.state.sm.get_screen("answer").finish_card()  # type: ignore[union-attr]
 
     def scroll_card() -> None:
         answer(docs, question)
-        app.handle(SpeakingFinished())
-        scr = app.sm.get_screen("answer")  # type: ignore[union-attr]
+        app.router.handle(SpeakingFinished())
+        scr = app.state.sm.get_screen("answer")  # type: ignore[union-attr]
         Clock.schedule_once(lambda _dt: scr.ids.pager.page(-1), 0.05)
 
     def speaking() -> None:
         answer(fee, "khai sinh muộn mất bao nhiêu tiền")
-        app.handle(Speaking(fee.sentences[min(1, len(fee.sentences) - 1)]))
+        app.router.handle(Speaking(fee.sentences[min(1, len(fee.sentences) - 1)]))
 
     def en_mode(screen: str) -> None:
-        app.set_language("en")
+        app.controller.set_language("en")
         if screen == "answer":
             answer(en, "birth registration papers")
 
     actions = {
-        "home": lambda: app.go("home"),
-        "listening": lambda: [app.handle(Listening()), app.handle(AudioLevel(0.7)),
-                              app.handle(PartialTranscript("cho bác hỏi làm giấy khai sinh cho cháu"))],
-        "thinking": lambda: [app.handle(Listening()), app.handle(SpeechEnded(3.2)),
-                             app.handle(Transcribed(question)), app.handle(Thinking())],
-        "answer": lambda: [answer(docs, question), app.handle(Speaking(docs.sentences[0]))],
+        "home": lambda: app.controller.go("home"),
+        "listening": lambda: [app.router.handle(Listening()), app.router.handle(AudioLevel(0.7)),
+                              app.router.handle(PartialTranscript("cho bác hỏi làm giấy khai sinh cho cháu"))],
+        "thinking": lambda: [app.router.handle(Listening()), app.router.handle(SpeechEnded(3.2)),
+                             app.router.handle(Transcribed(question)), app.router.handle(Thinking())],
+        "answer": lambda: [answer(docs, question), app.router.handle(Speaking(docs.sentences[0]))],
         "answer-card": scroll_card,
         "answer-speaking": speaking,
-        "answer-no-voice": lambda: [answer(docs, question), app.handle(Failed(ErrorCode.PLAYBACK_FAILED)),
-                                    app.handle(Idle())],
-        "alternatives": lambda: [answer(docs, question), app.not_right()],
+        "answer-no-voice": lambda: [answer(docs, question), app.router.handle(Failed(ErrorCode.PLAYBACK_FAILED)),
+                                    app.router.handle(Idle())],
+        "alternatives": lambda: [answer(docs, question), app.controller.not_right()],
         "refer": lambda: answer(refer_answer("out-of-scope"), "nhà tôi nuôi chó thì có phải đăng ký không"),
-        "browse": lambda: [app.go("browse"), setattr(app.sm.get_screen("browse"), "group", "")],  # type: ignore[union-attr]
-        "browse-topic": lambda: [app.go("browse"),
-                                 setattr(app.sm.get_screen("browse"), "group", "hộ tịch")],  # type: ignore[union-attr]
-        "typing": lambda: [app.go("typing"),
-                           setattr(app.sm.get_screen("typing").ids.query_input, "text",  # type: ignore[union-attr]
+        "browse": lambda: [app.controller.go("browse"), setattr(app.state.sm.get_screen("browse"), "group", "")],  # type: ignore[union-attr]
+        "browse-topic": lambda: [app.controller.go("browse"),
+                                 setattr(app.state.sm.get_screen("browse"), "group", "hộ tịch")],  # type: ignore[union-attr]
+        "typing": lambda: [app.controller.go("typing"),
+                           setattr(app.state.sm.get_screen("typing").ids.query_input, "text",  # type: ignore[union-attr]
                                    "lam giay khai sinh cho chau")],
-        "feedback": lambda: app.go("feedback"),
-        "error": lambda: app.handle(Failed(ErrorCode.NO_SPEECH)),
-        "mic-missing": lambda: app.handle(Failed(ErrorCode.MIC_MISSING)),
-        "maintenance": lambda: app.handle(Failed(ErrorCode.STORE_MISSING)),
-        "home-en": lambda: [en_mode("home"), app.go("home")],
+        "feedback": lambda: app.controller.go("feedback"),
+        "error": lambda: app.router.handle(Failed(ErrorCode.NO_SPEECH)),
+        "mic-missing": lambda: app.router.handle(Failed(ErrorCode.MIC_MISSING)),
+        "maintenance": lambda: app.router.handle(Failed(ErrorCode.STORE_MISSING)),
+        "home-en": lambda: [en_mode("home"), app.controller.go("home")],
         "answer-en": lambda: en_mode("answer"),
-        "pin": lambda: [app.go("home"), app.open_pin_pad(), setattr(app.pin_pad, "pin", "12")],
+        "pin": lambda: [app.controller.go("home"), app.kiosk.open_pin_pad(), setattr(app.kiosk.pin_pad, "pin", "12")],
     }
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []
 
     def reset() -> None:
-        if app.pin_pad is not None:
-            app.pin_pad.dismiss()
-        app.set_language("vi")
+        if app.kiosk.pin_pad is not None:
+            app.kiosk.pin_pad.dismiss()
+        app.controller.set_language("vi")
 
     def take(name: str) -> None:
         target = out / f"{name}-{size}.png"
@@ -185,8 +185,8 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
                 state["phase"] = "act"
 
     def start(_dt: float) -> None:
-        app.set_catalog(records, sample=True)
-        app.handle(BundleActivated("sample@1", len(records)))
+        app.router.set_catalog(records, sample=True)
+        app.router.handle(BundleActivated("sample@1", len(records)))
         Clock.schedule_interval(step, 0)
 
     Clock.schedule_once(start, 0.2)

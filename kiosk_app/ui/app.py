@@ -1,13 +1,11 @@
 """KioskApp: the Kivy App that builds the screens and ties the kiosk's parts together.
 
-This module owns the screen wiring: ``KioskApp.__init__`` (the state the mixins share), ``build``
-(theme, one screen per name, the staff screen only with a provisioned PIN, window bindings, the idle
-timer, the worker), the off-screen warm-up of the heavy screens, ``on_stop``/``detach``, and
-``run_ui`` (the ``kiosk`` entry point). The rest is mixed in: ``event_router.EventRouterMixin``
-(worker events → ``Clock.schedule_once`` → screens), ``controller.ControllerMixin`` (the buttons;
-they only enqueue work for the worker, the UI thread never waits for an engine) and
-``kiosk_mode.KioskModeMixin`` (admin gesture, staff PIN, swallowed exits, idle reset). Every name
-that moved out stays importable from here.
+``KioskApp.build`` makes the theme, one screen per name (the staff screen only with a provisioned
+PIN), the window bindings, the idle timer and the worker; ``run_ui`` is the ``kiosk`` entry point.
+The app owns three parts that share one ``UiState``: ``router`` (``EventRouter``: worker events →
+``Clock.schedule_once`` → screens), ``controller`` (``Controller``: the buttons; they only enqueue
+work for the worker, the UI thread never waits for an engine) and ``kiosk`` (``KioskMode``: admin
+gesture, staff PIN, swallowed exits, idle reset).
 """
 
 from __future__ import annotations
@@ -23,14 +21,11 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
-from kiosk_app.ui.admin import AdminGesture, PinGate
-from kiosk_app.ui.controller import ControllerMixin, FeedbackLike, WorkerLike
-from kiosk_app.ui.event_router import EventRouterMixin
-from kiosk_app.ui.kiosk_mode import KioskModeMixin, configure_kivy
+from kiosk_app.ui.controller import Controller, FeedbackLike, WorkerLike
+from kiosk_app.ui.event_router import EventRouter
+from kiosk_app.ui.kiosk_mode import KioskMode, configure_kivy
+from kiosk_app.ui.state import UiState
 from kiosk_app.ui.theme import THEME
-from knowledge.types import Answer
-
-__all__ = ["SCREENS", "FeedbackLike", "KioskApp", "WorkerFactory", "WorkerLike", "run_ui"]
 
 log = logging.getLogger(__name__)
 
@@ -42,7 +37,7 @@ SCREENS = ("home", "listening", "answer", "browse", "typing", "feedback", "error
 WorkerFactory = Callable[[Callable[[Event], None], Callable[[Any], None]], WorkerLike]
 
 
-class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
+class KioskApp(App):
     title = "Ward Kiosk"
     use_kivy_settings = False  # F1 must not open Kivy's settings panel (no PIN, persists to config.ini)
 
@@ -52,24 +47,14 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         super().__init__(**kwargs)
         self.settings = settings
         self.worker_factory = worker_factory
-        self.worker: WorkerLike | None = None
         self.feedback = feedback
         self.clock = clock
-        self.sm: ScreenManager | None = None
-        self.catalog: dict[str, Any] = {}
-        self.last_answer: Answer | None = None
-        self.last_question = ""
-        self.last_activity = clock()
-        self.gesture = AdminGesture()
-        self.pin_gate = PinGate(settings.staff.pin_hash,
-                                state_path=settings.data_dir / "staff" / "pin-state.json")
-        self._pin_checking = False
-        self.stopping: Any = None  # StopSignals in the real kiosk: a requested stop may close the window
+        self.state = UiState(last_activity=clock())
+        self.controller = Controller(self.state, feedback)
+        self.router = EventRouter(self.state, self.controller, clock)
+        self.kiosk = KioskMode(settings, self.state, self.controller, clock)
         self.pipeline_ready = False
         self.stop_budget_s = 3.0  # on_stop waits at most this long for the worker (SIGTERM: less)
-        self.pin_pad: Any = None
-        self.kiosk_mode = settings.ui.fullscreen
-        self.staff_available = False
         self._idle_event: Any = None
 
     # ---- building -------------------------------------------------------------------------------
@@ -92,19 +77,20 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
                           (BrowseScreen, "browse"), (TypingScreen, "typing"), (FeedbackScreen, "feedback"),
                           (ErrorScreen, "error")):
             screen = cls(name=name)
-            screen.controller = self
+            screen.controller = self.controller
             sm.add_widget(screen)
         home = sm.get_screen("home")
         home.ward_name = self.settings.ui.ward_name
         home.office_hours = self.settings.ui.office_hours
         self._add_staff_screen(sm)
-        self.sm = sm
-        Window.bind(on_touch_down=self._on_touch, on_keyboard=self._on_key,
-                    on_request_close=self._on_request_close)
-        self._idle_event = Clock.schedule_interval(lambda _dt: self.check_idle(self.clock()), 1.0)
+        self.state.sm = sm
+        Window.bind(on_touch_down=self.kiosk.on_touch, on_keyboard=self.kiosk.on_key,
+                    on_request_close=self.kiosk.on_request_close)
+        self._idle_event = Clock.schedule_interval(lambda _dt: self.kiosk.check_idle(self.clock()), 1.0)
         if self.worker_factory is not None:
-            self.worker = self.worker_factory(self.post, self._pipeline_loaded)
-            self.worker.start(preload=True)
+            worker = self.worker_factory(self.router.post, self._pipeline_loaded)
+            self.state.worker = worker
+            worker.start(preload=True)
         return sm
 
     def _pipeline_loaded(self, pipeline: Any) -> None:
@@ -112,7 +98,7 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         loading a model is not interruptible, and nothing is written while loading)."""
         self.pipeline_ready = True
         log.info("pipeline ready")
-        self._on_pipeline_ready(pipeline)
+        self.router.on_pipeline_ready(pipeline)
 
     def on_start(self) -> None:
         Clock.schedule_once(lambda _dt: self.warm_up_screens(), 0.5)
@@ -123,7 +109,7 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         frame on the first switch to "listening" without it (bench/bench_e2e.py)."""
         from kivy.core.window import Window
 
-        sm = self.sm
+        sm = self.state.sm
         for name in ("listening", "answer", "feedback"):
             screen = sm.get_screen(name) if sm is not None else None
             if sm is None or screen is None or screen is sm.current_screen:
@@ -138,7 +124,7 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
                 log.debug("warm-up of %s failed", name, exc_info=True)
 
     def _add_staff_screen(self, sm: ScreenManager) -> None:
-        if not self.pin_gate.enabled:
+        if not self.kiosk.pin_gate.enabled:
             log.info("staff screen disabled (no staff PIN provisioned)")
             return
         try:
@@ -149,9 +135,9 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         except Exception:  # a broken staff screen must never take the resident screens down
             log.exception("staff screen unavailable")
             return
-        screen.controller = self
+        screen.controller = self.controller
         sm.add_widget(screen)
-        self.staff_available = True
+        self.kiosk.staff_available = True
         try:  # the recording page (issue 20): reached only from the staff screen
             from kiosk_app.ui.screens.recording import RecordingScreen
 
@@ -159,13 +145,14 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         except Exception:
             log.exception("staff recording page unavailable")
             return
-        rec.controller = self
+        rec.controller = self.controller
         sm.add_widget(rec)
 
     def on_stop(self) -> None:
         """Orderly stop (SIGTERM/SIGINT, or the staff screen): the worker closes the pipeline (LLM
         child, audio streams, knowledge store), then the feedback store is closed."""
-        if self.worker is not None and not self.worker.stop(self.stop_budget_s):
+        worker = self.state.worker
+        if worker is not None and not worker.stop(self.stop_budget_s):
             log.warning("the worker did not stop within %.1f s", self.stop_budget_s)
         close = getattr(self.feedback, "close", None)
         if callable(close):
@@ -192,13 +179,13 @@ class KioskApp(EventRouterMixin, ControllerMixin, KioskModeMixin, App):
         """Undo the window bindings and timers of ``build`` (app stopped, or a test is done)."""
         from kivy.core.window import Window
 
-        Window.unbind(size=self._on_window_size, on_touch_down=self._on_touch, on_keyboard=self._on_key,
-                      on_request_close=self._on_request_close)
+        Window.unbind(size=self._on_window_size, on_touch_down=self.kiosk.on_touch,
+                      on_keyboard=self.kiosk.on_key, on_request_close=self.kiosk.on_request_close)
         if self._idle_event is not None:
             self._idle_event.cancel()
             self._idle_event = None
-        if self.sm is not None:
-            for screen in self.sm.screens:  # break screen -> app references (Kivy's Cython cycles)
+        if self.state.sm is not None:
+            for screen in self.state.sm.screens:  # break screen -> app references (Kivy's Cython cycles)
                 screen.controller = None
 
     @staticmethod
@@ -219,7 +206,7 @@ def run_ui(settings: Settings) -> int:
             # Engines still loading (the Vietnamese ones before "ready", the English ones after):
             # loading a model cannot be interrupted and writes nothing, so the worker gets at most
             # WORKER_STOP_S to close what it holds, then the process leaves.
-            loading = app_ref[0].worker is not None and not app_ref[0].pipeline_ready
+            loading = app_ref[0].state.worker is not None and not app_ref[0].pipeline_ready
             budget = min(WORKER_STOP_S, max(0.1, signals.remaining() - 0.8))
             app_ref[0].stop_budget_s = 0.2 if loading else budget
             Clock.schedule_once(lambda _dt: finish(app_ref[0]), 0)
@@ -250,7 +237,7 @@ def run_ui(settings: Settings) -> int:
         problem = storage_failure(exc, settings.data_dir / "feedback.sqlite3", "feedback database")
         log.error("feedback store unavailable (the kiosk answers without it): [%s] %s", problem.code, problem)
     app = KioskApp(settings, worker_factory=make_worker, feedback=feedback)
-    app.stopping = signals
+    app.kiosk.stopping = signals
     app_ref.append(app)
     app.run()
     return 0

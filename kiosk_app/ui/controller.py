@@ -1,11 +1,10 @@
 """What the buttons do: the kiosk's controller actions, which only hand work to the worker thread.
 
-``ControllerMixin`` is mixed into ``kiosk_app.ui.app.KioskApp``, which sets the attributes declared
-below. It owns the UI-thread side of every button (ask by voice or text, explain a procedure,
-replay, stop, "Chưa đúng ý tôi", "Hỏi câu khác", rating, language, reload after a bundle import),
-screen switches through ``go``, and the notes the feedback store keeps about unanswered questions.
-It also defines ``WorkerLike`` and ``FeedbackLike``, what the controller drives. Nothing here waits
-for an engine: the worker does the work and answers with events.
+``Controller`` is the screens' ``controller``: the UI-thread side of every button (ask by voice or
+text, explain a procedure, replay, stop, "Chưa đúng ý tôi", "Hỏi câu khác", rating, language,
+reload after a bundle import), screen switches through ``go``, and the notes the feedback store
+keeps about unanswered questions. ``WorkerLike`` and ``FeedbackLike`` are what it drives. Nothing
+here waits for an engine: the worker does the work and answers with events.
 """
 
 from __future__ import annotations
@@ -15,6 +14,7 @@ from typing import Any, Protocol
 
 from kivy.clock import Clock
 
+from kiosk_app.ui.state import UiState
 from kiosk_app.ui.theme import THEME
 from knowledge.types import Answer
 
@@ -38,108 +38,106 @@ class FeedbackLike(Protocol):
     def add_unanswered(self, question: str, reason: str) -> Any: ...
 
 
-class ControllerMixin:
-    worker: WorkerLike | None
-    feedback: FeedbackLike | None
-    sm: Any  # the ScreenManager, None before build()
-    last_answer: Answer | None
-    last_question: str
+class Controller:
+    def __init__(self, state: UiState, feedback: FeedbackLike | None = None) -> None:
+        self.state = state
+        self.feedback = feedback
 
     @property
     def language(self) -> str:
         return str(THEME.lang)
 
     def ask_voice(self) -> None:
-        self.last_answer = None
-        self.last_question = ""
-        if self.worker is not None:
-            self.worker.ask_voice(self.language)
+        self.state.last_answer = None
+        self.state.last_question = ""
+        if self.state.worker is not None:
+            self.state.worker.ask_voice(self.language)
 
     def ask_text(self, text: str) -> None:
-        self.last_answer = None
-        if self.worker is not None and text.strip():
-            self.worker.ask_text(text.strip(), self.language)
+        self.state.last_answer = None
+        if self.state.worker is not None and text.strip():
+            self.state.worker.ask_text(text.strip(), self.language)
 
     def explain(self, procedure_id: str) -> None:
-        if self.worker is not None:
-            self.worker.explain(procedure_id, self.language)
+        if self.state.worker is not None:
+            self.state.worker.explain(procedure_id, self.language)
 
     def replay(self, slower: bool = False) -> None:
-        if self.worker is not None and self.last_answer is not None:
-            self.worker.replay(self.last_answer, slower)
+        if self.state.worker is not None and self.state.last_answer is not None:
+            self.state.worker.replay(self.state.last_answer, slower)
 
     def stop_speaking(self) -> None:
-        if self.worker is not None:
-            self.worker.cancel()
+        if self.state.worker is not None:
+            self.state.worker.cancel()
 
     def cancel(self) -> None:
         """"Dừng" on the listening screen: stop and go back to the start."""
-        if self.worker is not None:
-            self.worker.cancel()
+        if self.state.worker is not None:
+            self.state.worker.cancel()
         self.go("home")
 
     def not_right(self) -> None:
-        assert self.sm is not None
-        if self.worker is not None:
-            self.worker.cancel()  # stop reading the wrong answer
-        self._note_unanswered("not-what-i-meant")
-        self.sm.get_screen("answer").show_alternatives()
+        assert self.state.sm is not None
+        if self.state.worker is not None:
+            self.state.worker.cancel()  # stop reading the wrong answer
+        self.note_unanswered("not-what-i-meant")
+        self.state.sm.get_screen("answer").show_alternatives()
 
     def new_question(self) -> None:
         """"Hỏi câu khác": stop reading, ask for a one-tap rating, then home."""
-        assert self.sm is not None
-        if self.worker is not None:
-            self.worker.new_conversation()  # the next question is not a follow-up of this one
-            self.worker.cancel()
-        fb = self.sm.get_screen("feedback")
-        fb.procedure_id = (self.last_answer.procedure_id if self.last_answer else None) or ""
+        assert self.state.sm is not None
+        if self.state.worker is not None:
+            self.state.worker.new_conversation()  # the next question is not a follow-up of this one
+            self.state.worker.cancel()
+        fb = self.state.sm.get_screen("feedback")
+        fb.procedure_id = (self.state.last_answer.procedure_id if self.state.last_answer else None) or ""
         self.go("feedback")
 
     def rate(self, rating: str) -> None:
-        assert self.sm is not None
-        pid = self.sm.get_screen("feedback").procedure_id or None
+        assert self.state.sm is not None
+        pid = self.state.sm.get_screen("feedback").procedure_id or None
         if self.feedback is not None:
             try:
                 self.feedback.add_rating(pid, rating)
             except Exception as exc:  # full disk, permission, damaged file: one precise line
                 _store_failed(self.feedback, exc, "could not store a rating")
         if rating == "chua-hai-long":
-            self._note_unanswered("chua-hai-long")
+            self.note_unanswered("chua-hai-long")
         Clock.schedule_once(lambda _dt: self._home_if("feedback"), 2.5)
 
     def _home_if(self, screen: str) -> None:
-        if self.sm is not None and self.sm.current == screen:
+        if self.state.sm is not None and self.state.sm.current == screen:
             self.go("home")
 
     def go(self, name: str) -> None:
-        assert self.sm is not None
+        assert self.state.sm is not None
         if name == "home":
-            self.last_answer = None
-            self.last_question = ""
-        if self.sm.has_screen(name):
-            self.sm.current = name
+            self.state.last_answer = None
+            self.state.last_question = ""
+        if self.state.sm.has_screen(name):
+            self.state.sm.current = name
 
     def set_language(self, language: str) -> None:
         """The language button (and the idle reset): a new conversation in that language."""
-        if self.worker is not None:
-            self.worker.new_conversation()
-        self._show_language(language)
+        if self.state.worker is not None:
+            self.state.worker.new_conversation()
+        self.show_language(language)
 
-    def _show_language(self, language: str) -> None:
+    def show_language(self, language: str) -> None:
         THEME.set_language(language)
-        if self.sm is not None:
-            self.sm.get_screen("error").refresh_language()
+        if self.state.sm is not None:
+            self.state.sm.get_screen("error").refresh_language()
 
     def reload_bundle(self) -> None:
         """After the staff screen activated a new bundle: reopen the store between questions."""
-        if self.worker is not None:
-            self.worker.reload()
+        if self.state.worker is not None:
+            self.state.worker.reload()
 
-    def _note_unanswered(self, reason: str) -> None:
-        if self.feedback is None or not self.last_question:
+    def note_unanswered(self, reason: str) -> None:
+        if self.feedback is None or not self.state.last_question:
             return
         try:
-            self.feedback.add_unanswered(self.last_question, reason)
+            self.feedback.add_unanswered(self.state.last_question, reason)
         except Exception as exc:  # feedback is a nice-to-have: never break the answer for it
             _store_failed(self.feedback, exc, "could not store an unanswered question")
 

@@ -1,11 +1,10 @@
 """The worker bridge: pipeline events cross from the worker thread to the UI thread and reach the screens.
 
-``EventRouterMixin`` is mixed into ``kiosk_app.ui.app.KioskApp``, which sets the attributes declared
-below. It owns ``post`` (any thread → ``Clock.schedule_once`` → ``handle``, so widgets are only
-touched on the UI thread), the worker's "pipeline ready" callback that delivers the bundle's
-catalogue (``set_catalog``), and ``handle``: which screen shows which event, when the kiosk switches
-screens, and how a ``Failed`` code is shown (on the answer screen when only the voice failed,
-otherwise the error screen, never over the staff screen).
+``EventRouter.post`` (any thread → ``Clock.schedule_once`` → ``handle``) keeps widgets on the UI
+thread; ``on_pipeline_ready`` delivers the bundle's catalogue (``set_catalog``); ``handle`` decides
+which screen shows which event, when the kiosk switches screens, and how a ``Failed`` code is shown
+(on the answer screen when only the voice failed, otherwise the error screen, never over the staff
+screen).
 """
 
 from __future__ import annotations
@@ -33,26 +32,24 @@ from kiosk_app.core.events import (
     Thinking,
     Transcribed,
 )
+from kiosk_app.ui.controller import Controller
 from kiosk_app.ui.messages import VOICE_ONLY
+from kiosk_app.ui.state import UiState
 from kiosk_app.ui.theme import THEME
-from knowledge.types import Answer, Verdict
+from knowledge.types import Verdict
 
 
-class EventRouterMixin:
-    sm: Any  # the ScreenManager, None before build()
-    clock: Callable[[], float]
-    catalog: dict[str, Any]
-    last_answer: Answer | None
-    last_question: str
-    last_activity: float
-    _note_unanswered: Callable[[str], None]  # ControllerMixin
-    _show_language: Callable[[str], None]  # ControllerMixin
+class EventRouter:
+    def __init__(self, state: UiState, controller: Controller, clock: Callable[[], float]) -> None:
+        self.state = state
+        self.controller = controller
+        self.clock = clock
 
     def post(self, ev: Event) -> None:
         """Any thread: hand an event to the UI thread."""
         Clock.schedule_once(lambda _dt: self.handle(ev), 0)
 
-    def _on_pipeline_ready(self, pipeline: Any) -> None:
+    def on_pipeline_ready(self, pipeline: Any) -> None:
         """Worker thread, after the pipeline (and its knowledge bundle) is loaded."""
         bundle = getattr(pipeline.knowledge, "bundle", None)
         if bundle is None:
@@ -63,18 +60,18 @@ class EventRouterMixin:
         self.post(BundleActivated(bundle.manifest.label, len(records)))
 
     def set_catalog(self, records: dict[str, Any], sample: bool = False) -> None:
-        self.catalog = records
-        assert self.sm is not None
-        self.sm.get_screen("answer").catalog = records
-        self.sm.get_screen("browse").catalog = records
-        self.sm.get_screen("home").sample = sample
+        self.state.catalog = records
+        assert self.state.sm is not None
+        self.state.sm.get_screen("answer").catalog = records
+        self.state.sm.get_screen("browse").catalog = records
+        self.state.sm.get_screen("home").sample = sample
 
     def handle(self, ev: Event) -> None:
         """UI thread: route one pipeline event to the screens."""
-        sm = self.sm
+        sm = self.state.sm
         if sm is None:
             return
-        self.last_activity = self.clock()
+        self.state.last_activity = self.clock()
         current = sm.current
         if isinstance(ev, Listening):
             sm.get_screen("listening").show(ev)
@@ -84,21 +81,22 @@ class EventRouterMixin:
             if isinstance(ev, AudioLevel):
                 sm.get_screen("home").mic_ok = True  # sound arrives: the microphone works (again)
         elif isinstance(ev, Transcribed):
-            self.last_question = ev.text
+            self.state.last_question = ev.text
             if ev.language in ("vi", "en") and ev.language != THEME.lang:
-                self._show_language(ev.language)  # spoke English: the session stays English until idle reset
+                # spoke English: the session stays English until the idle reset
+                self.controller.show_language(ev.language)
             sm.get_screen("listening").show(ev)
             sm.get_screen("answer").show(ev)
             if current in ("typing", "home"):  # typed/example question: show "đang tìm câu trả lời…"
                 sm.current = "listening"
         elif isinstance(ev, AnswerReady):
-            self.last_answer = ev.answer
+            self.state.last_answer = ev.answer
             if ev.answer.verdict is Verdict.REFER:
-                self._note_unanswered(ev.answer.reason or "refer")
+                self.controller.note_unanswered(ev.answer.reason or "refer")
             sm.get_screen("answer").show(ev)
             sm.current = "answer"
         elif isinstance(ev, AnswerFinal):  # a live (LLM) answer: what was said, by whom, why
-            self.last_answer = ev.answer  # "Nghe lại" repeats what was said
+            self.state.last_answer = ev.answer  # "Nghe lại" repeats what was said
             sm.get_screen("answer").show(ev)
         elif isinstance(ev, (Speaking, SpeakingFinished)):
             sm.get_screen("answer").show(ev)
@@ -113,17 +111,17 @@ class EventRouterMixin:
                 sm.current = "home"
 
     def _show_failure(self, ev: Failed) -> None:
-        assert self.sm is not None
+        assert self.state.sm is not None
         if ev.code is ErrorCode.CANCELLED:
             return
-        if ev.code in VOICE_ONLY and self.sm.current == "answer":
-            self.sm.get_screen("answer").show(ev)  # the answer stays readable on screen
+        if ev.code in VOICE_ONLY and self.state.sm.current == "answer":
+            self.state.sm.get_screen("answer").show(ev)  # the answer stays readable on screen
             return
         if ev.code is ErrorCode.NO_MATCH:
-            self._note_unanswered("no-match")
+            self.controller.note_unanswered("no-match")
         if ev.code is ErrorCode.MIC_MISSING:
-            self.sm.get_screen("home").mic_ok = False
-        err = self.sm.get_screen("error")
+            self.state.sm.get_screen("home").mic_ok = False
+        err = self.state.sm.get_screen("error")
         err.show(ev)
-        if self.sm.current not in ("staff", "recording"):  # staff at work are not interrupted
-            self.sm.current = "error"
+        if self.state.sm.current not in ("staff", "recording"):  # staff at work are not interrupted
+            self.state.sm.current = "error"

@@ -1,8 +1,6 @@
 """Kiosk mode: no way out without the admin gesture and the staff PIN; Escape/back and window close
 are swallowed; full screen; after ``ui.idle_reset_s`` without a touch or event the kiosk goes back
-to the start in Vietnamese. Mixed into ``KioskApp`` (which provides ``settings``, ``clock``, ``sm``,
-``gesture``, ``pin_gate``, ``pin_pad``, ``staff_available``, ``kiosk_mode``, ``worker``, ``go`` and
-``_show_language``)."""
+to the start in Vietnamese."""
 
 from __future__ import annotations
 
@@ -17,7 +15,10 @@ from typing import Any
 from kivy.config import Config
 
 from kiosk_app.core.settings import Settings
+from kiosk_app.ui.admin import AdminGesture, PinGate
+from kiosk_app.ui.controller import Controller
 from kiosk_app.ui.session import DisplayPlan, apply_display_plan, plan_display, probe_x11
+from kiosk_app.ui.state import UiState
 from kiosk_app.ui.theme import THEME
 
 log = logging.getLogger(__name__)
@@ -25,24 +26,28 @@ log = logging.getLogger(__name__)
 KEY_ESCAPE, KEY_BACK = 27, 1001
 
 
-class KioskModeMixin:
-    settings: Settings
-    clock: Any
-    gesture: Any
-    pin_gate: Any
-    pin_pad: Any
-    _pin_checking: bool
-    staff_available: bool
-    kiosk_mode: bool
-    worker: Any
-    last_activity: float
-    sm: Any  # the ScreenManager, None before build()
-    go: Callable[[str], None]  # KioskApp.go: show a screen
-    _show_language: Callable[[str], None]  # KioskApp._show_language: switch the screens' language
+class KioskMode:
+    """``locked`` (``ui.fullscreen``): Escape/back and window close are swallowed. ``stopping``: the
+    service's stop request (``kiosk_app.ui.session.StopSignals``), which may close the window."""
 
-    def _on_touch(self, window: Any, touch: Any) -> bool:
+    def __init__(self, settings: Settings, state: UiState, controller: Controller,
+                 clock: Callable[[], float]) -> None:
+        self.settings = settings
+        self.state = state
+        self.controller = controller
+        self.clock = clock
+        self.gesture = AdminGesture()
+        self.pin_gate = PinGate(settings.staff.pin_hash,
+                                state_path=settings.data_dir / "staff" / "pin-state.json")
+        self.pin_pad: Any = None
+        self._pin_checking = False
+        self.staff_available = False  # the staff screen was built (a PIN is provisioned)
+        self.locked = settings.ui.fullscreen
+        self.stopping: Any = None
+
+    def on_touch(self, window: Any, touch: Any) -> bool:
         now = self.clock()
-        self.last_activity = now
+        self.state.last_activity = now
         if self.pin_gate.enabled and self.staff_available and self.gesture.tap(
                 touch.x, touch.y, window.width, window.height, now):
             self.open_pin_pad()
@@ -52,12 +57,12 @@ class KioskModeMixin:
         from kiosk_app.ui.widgets import PinPad
 
         pad = PinPad()
-        pad.verify = self._check_pin
+        pad.verify = self.check_pin
         pad.bind(on_dismiss=lambda *_: setattr(self, "pin_pad", None))
         self.pin_pad = pad
         pad.open()
 
-    def _check_pin(self, pin: str) -> bool:
+    def check_pin(self, pin: str) -> bool:
         """PinPad's OK. The memory-hard hash takes ~0.5-1 s on a Pi: it runs on a thread and the
         answer comes back through the Clock (``_pin_checked``); the pad shows "checking" meanwhile.
         The lockout uses wall-clock time, so it survives a restart."""
@@ -90,11 +95,11 @@ class KioskModeMixin:
         pad = self.pin_pad
         if ok:
             log.info("staff screen opened")
-            if self.worker is not None:
-                self.worker.cancel()
+            if self.state.worker is not None:
+                self.state.worker.cancel()
             if pad is not None:
                 pad.dismiss()
-            self.go("staff")
+            self.controller.go("staff")
             return
         log.warning("wrong staff PIN")
         now = time.time()
@@ -102,37 +107,36 @@ class KioskModeMixin:
             pad.message = (_locked_message(self.pin_gate.remaining(now)) if self.pin_gate.locked(now)
                            else THEME.s["pin_wrong"])
 
-    def _on_key(self, window: Any, key: int, *args: Any) -> bool:
+    def on_key(self, window: Any, key: int, *args: Any) -> bool:
         if key in (KEY_ESCAPE, KEY_BACK):
-            return self.kiosk_mode  # swallowed in kiosk mode: no way out without the admin gesture
+            return self.locked  # swallowed in kiosk mode: no way out without the admin gesture
         return False
 
-    def _on_request_close(self, *args: Any, **kwargs: Any) -> bool:
+    def on_request_close(self, *args: Any, **kwargs: Any) -> bool:
         """Window close (window manager's close button, Alt+F4): swallowed in kiosk mode, unless the
         service asked the kiosk to stop (SIGTERM/SIGINT, ``kiosk_app.ui.session.StopSignals``)."""
-        stopping = getattr(self, "stopping", None)
-        if stopping is not None and stopping.requested:
+        if self.stopping is not None and self.stopping.requested:
             return False
-        return self.kiosk_mode
+        return self.locked
 
     def check_idle(self, now: float) -> bool:
         """Back to the start (and Vietnamese) after ``ui.idle_reset_s`` without a touch or event."""
-        sm = self.sm
-        if sm is None or now - self.last_activity < self.settings.ui.idle_reset_s:
+        sm = self.state.sm
+        if sm is None or now - self.state.last_activity < self.settings.ui.idle_reset_s:
             return False
         if sm.current == "error" and sm.get_screen("error").maintenance:
             return False
         if sm.current == "home" and THEME.lang == "vi":
             return False
-        log.info("idle for %.0f s: back to the home screen", now - self.last_activity)
-        if self.worker is not None:
-            self.worker.new_conversation()
-            self.worker.cancel()
+        log.info("idle for %.0f s: back to the home screen", now - self.state.last_activity)
+        if self.state.worker is not None:
+            self.state.worker.new_conversation()
+            self.state.worker.cancel()
         if self.pin_pad is not None:
             self.pin_pad.dismiss()
-        self._show_language("vi")
-        self.go("home")
-        self.last_activity = now
+        self.controller.show_language("vi")
+        self.controller.go("home")
+        self.state.last_activity = now
         return True
 
 

@@ -37,9 +37,9 @@ def test_speaking_english_turns_the_screen_english_with_the_english_answer(kiosk
     rec = RECS["khai-tu"]
     question = "what documents do I need to register a death"
     answer = TemplateAnswerer().answer(question, rec, Aspect.DOCUMENTS, confidence=0.9, language="en")
-    kiosk.app.handle(Listening())
-    kiosk.app.handle(Transcribed(question, 0.9, "en"))  # heard English in the Vietnamese session
-    kiosk.app.handle(AnswerReady(answer))
+    kiosk.app.router.handle(Listening())
+    kiosk.app.router.handle(Transcribed(question, 0.9, "en"))  # heard English in the Vietnamese session
+    kiosk.app.router.handle(AnswerReady(answer))
     scr = kiosk.screen("answer")
     assert kiosk.current == "answer" and scr.ids.title.text == rec.title_en
     assert answer.sentences[0] in scr.ids.answer_text.text
@@ -48,13 +48,13 @@ def test_speaking_english_turns_the_screen_english_with_the_english_answer(kiosk
     assert any(rec.documents[0].text.strip()[:25] in t for t in texts)  # Vietnamese name on the card
     assert kiosk.screen("home").ids.ask_button.text.startswith(UI["en"]["ask"])
     kiosk.clock.now += 31
-    assert kiosk.app.check_idle(kiosk.clock.now)
+    assert kiosk.app.kiosk.check_idle(kiosk.clock.now)
     assert kiosk.screen("home").ids.ask_button.text.startswith(UI["vi"]["ask"])  # idle reset: Vietnamese
 
 
 def test_next_question_in_the_english_session_is_asked_in_english(kiosk: Kiosk) -> None:
-    kiosk.app.handle(Transcribed("how much is a birth certificate", 0.9, "en"))
-    kiosk.app.handle(AnswerReady(TemplateAnswerer().answer("", RECS["khai-sinh"], Aspect.FEE, language="en")))
-    kiosk.app.go("home")
+    kiosk.app.router.handle(Transcribed("how much is a birth certificate", 0.9, "en"))
+    kiosk.app.router.handle(AnswerReady(TemplateAnswerer().answer("", RECS["khai-sinh"], Aspect.FEE, language="en")))
+    kiosk.app.controller.go("home")
     kiosk.screen("home").ids.ask_button.dispatch("on_release")
     assert kiosk.worker.calls[-1] == ("ask_voice", "en")

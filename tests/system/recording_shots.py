@@ -76,7 +76,7 @@ def main(size: str, out: Path) -> int:
         written.append(target)
 
     def page() -> Any:
-        return app.sm.get_screen("recording")
+        return app.state.sm.get_screen("recording")
 
     steps: list[tuple[float, Any]] = []
 
@@ -103,11 +103,11 @@ def main(size: str, out: Path) -> int:
         heard[:] = [page().session.item.text]
         page().on_record_press()
 
-    at(0.5, lambda: app.open_pin_pad())
-    at(0.2, lambda: app._check_pin(PIN))  # the real scrypt check, off the UI thread
+    at(0.5, lambda: app.kiosk.open_pin_pad())
+    at(0.2, lambda: app.kiosk.check_pin(PIN))  # the real scrypt check, off the UI thread
     at(4.0, lambda: shot("staff"))  # the staff screen with "Ghi âm câu nói (X/Y đã ghi)"
     at(0.1, lambda: setattr(page(), "opener", opener))
-    at(0.1, lambda: app.go("recording"))
+    at(0.1, lambda: app.controller.go("recording"))
     at(1.5, lambda: shot("ready"))
     at(0.1, first_take)
     at(2.0, lambda: shot("recording"))

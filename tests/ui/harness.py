@@ -1,5 +1,5 @@
 """Harness for UI tests: a KioskApp built headless (not run); a fake worker records what the buttons
-ask for; events are handed to ``app.handle`` directly (the UI-thread half of ``post``)."""
+ask for; events are handed to ``app.router.handle`` directly (the UI-thread half of ``post``)."""
 
 from __future__ import annotations
 
@@ -108,18 +108,18 @@ class Kiosk:
     clock: Clock
 
     def screen(self, name: str) -> Any:
-        return self.app.sm.get_screen(name)
+        return self.app.state.sm.get_screen(name)
 
     @property
     def current(self) -> str:
-        return str(self.app.sm.current)
+        return str(self.app.state.sm.current)
 
     def reset(self) -> None:
         """Back to a fresh start: home, Vietnamese, nothing asked, nothing recorded."""
         from kiosk_app.ui.theme import THEME
 
-        self.app.set_language("vi")
-        self.app.go("home")
+        self.app.controller.set_language("vi")
+        self.app.controller.go("home")
         self.screen("home").ready = False
         self.screen("home").mic_ok = True
         self.screen("error").maintenance = False
@@ -128,7 +128,7 @@ class Kiosk:
         self.worker.calls.clear()
         self.feedback.clear()
         self.clock.now += 1.0
-        self.app.last_activity = self.clock.now
+        self.app.state.last_activity = self.clock.now
         assert THEME.lang == "vi"
 
 
@@ -144,7 +144,7 @@ def make_kiosk(settings: Settings, *, attach: bool = False, size: tuple[int, int
         Window.size = size
     app = KioskApp(settings, worker_factory=lambda sink, ready: worker, feedback=feedback.store, clock=clock)
     sm = app.build()
-    app.set_catalog(sample_records(), sample=True)
+    app.router.set_catalog(sample_records(), sample=True)
     if attach:
         Window.add_widget(sm)
     try:

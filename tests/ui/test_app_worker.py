@@ -53,8 +53,8 @@ def test_missing_store_at_start_shows_maintenance(app_with: Callable[..., Any]) 
         raise StoreMissingError("no active knowledge bundle at /x/bundles/current")
 
     app = app_with(build)
-    assert pump(lambda: app.sm.current == "error")
-    err = app.sm.get_screen("error")
+    assert pump(lambda: app.state.sm.current == "error")
+    err = app.state.sm.get_screen("error")
     assert err.maintenance and err.ids.message.text.startswith("Máy đang bảo trì")
 
 
@@ -76,9 +76,9 @@ def test_typed_question_answered_through_the_worker(app_with: Callable[..., Any]
         return rig.pipeline
 
     app = app_with(build)
-    home = app.sm.get_screen("home")
+    home = app.state.sm.get_screen("home")
     assert pump(lambda: home.ready)  # BundleActivated arrived: the big button works
-    assert app.catalog.keys() == recs.keys()
-    app.ask_text("khai sinh")
-    assert pump(lambda: app.sm.current == "answer" and not app.sm.get_screen("answer").speaking
-                and app.sm.get_screen("answer").title == "Đăng ký khai sinh")
+    assert app.state.catalog.keys() == recs.keys()
+    app.controller.ask_text("khai sinh")
+    assert pump(lambda: app.state.sm.current == "answer" and not app.state.sm.get_screen("answer").speaking
+                and app.state.sm.get_screen("answer").title == "Đăng ký khai sinh")

@@ -86,14 +86,19 @@ def test_watchdog_exits_with_status_0_when_the_stop_hangs() -> None:
     assert exited.wait(5.0) and codes == [0]
 
 
-def test_window_close_is_swallowed_unless_the_service_stops_the_kiosk() -> None:
-    from kiosk_app.ui.kiosk_mode import KioskModeMixin
+def test_window_close_is_swallowed_unless_the_service_stops_the_kiosk(tmp_path: Path) -> None:
+    from kiosk_app.core.settings import Settings
+    from kiosk_app.ui.controller import Controller
+    from kiosk_app.ui.kiosk_mode import KioskMode
+    from kiosk_app.ui.state import UiState
 
-    mode = KioskModeMixin()
-    mode.kiosk_mode = True
-    assert mode._on_request_close() is True  # a resident (or a window manager) cannot close it
-    mode.stopping = SimpleNamespace(requested=True)  # type: ignore[attr-defined]
-    assert mode._on_request_close() is False
+    state = UiState()
+    mode = KioskMode(Settings(data_dir=tmp_path, ui={"fullscreen": True}), state, Controller(state),
+                     lambda: 0.0)
+    assert mode.locked
+    assert mode.on_request_close() is True  # a resident (or a window manager) cannot close it
+    mode.stopping = SimpleNamespace(requested=True)
+    assert mode.on_request_close() is False
 
 
 def test_no_kivy_settings_panel_and_no_app_ini(tmp_path: Path) -> None:

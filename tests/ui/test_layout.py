@@ -61,16 +61,16 @@ def in_scroll(w: object) -> bool:
 def prepare(k: Kiosk, screen: str) -> None:
     recs = sample_records()
     k.reset()
-    k.app.handle(BundleActivated("sample@1", len(recs)))
+    k.app.router.handle(BundleActivated("sample@1", len(recs)))
     if screen == "answer":
         a = TemplateAnswerer().answer("khai sinh cần gì", recs["khai-sinh"], Aspect.DOCUMENTS)
-        k.app.handle(Transcribed("khai sinh cần gì"))
-        k.app.handle(AnswerReady(a))
+        k.app.router.handle(Transcribed("khai sinh cần gì"))
+        k.app.router.handle(AnswerReady(a))
     elif screen == "browse-topic":
-        k.app.go("browse")
+        k.app.controller.go("browse")
         k.screen("browse").group = "hộ tịch"
     else:
-        k.app.go(screen)
+        k.app.controller.go(screen)
     settle()
 
 
@@ -80,7 +80,7 @@ def test_text_and_buttons_are_big_enough_and_on_screen(sized: Kiosk, screen: str
     from kivy.core.window import Window
 
     prepare(sized, screen)
-    root = sized.app.sm.current_screen
+    root = sized.app.state.sm.current_screen
     buttons = []
     for w in visible_widgets(root):
         if isinstance(w, KLabel | KButton) and getattr(w, "text", ""):
