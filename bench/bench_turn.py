@@ -473,7 +473,7 @@ def report(res: dict[str, Any]) -> str:
         "regression over the last word, the last two words, the word before the last, the first word, "
         "the length and the rules' verdict, trained on text only: the sample records' `examples` "
         "as complete turns, their truncations at every word and at every comma, and truncations "
-        "followed by a filler, as pauses (`python -m speech.vad.turn_model --write`); its threshold "
+        "followed by a filler, as pauses (`python -m speech.vad.turn_training --write`); its threshold "
         "is the lowest at which ≤ 5% of the comma pauses and ≤ 10% of the word pauses of held-out "
         "records score complete. English: too few held-out examples to meet that, so English keeps "
         "the rules alone.",

@@ -21,10 +21,10 @@ from kivy.uix.screenmanager import NoTransition, ScreenManager
 
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
-from kiosk_app.ui.controller import Controller, FeedbackLike, WorkerLike
+from kiosk_app.ui.controller import Controller
 from kiosk_app.ui.event_router import EventRouter
 from kiosk_app.ui.kiosk_mode import KioskMode, configure_kivy
-from kiosk_app.ui.state import UiState
+from kiosk_app.ui.state import FeedbackLike, UiState, WorkerLike
 from kiosk_app.ui.theme import THEME
 
 log = logging.getLogger(__name__)

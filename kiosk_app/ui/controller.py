@@ -3,39 +3,20 @@
 ``Controller`` is the screens' ``controller``: the UI-thread side of every button (ask by voice or
 text, explain a procedure, replay, stop, "Chưa đúng ý tôi", "Hỏi câu khác", rating, language,
 reload after a bundle import), screen switches through ``go``, and the notes the feedback store
-keeps about unanswered questions. ``WorkerLike`` and ``FeedbackLike`` are what it drives. Nothing
-here waits for an engine: the worker does the work and answers with events.
+keeps about unanswered questions. Nothing here waits for an engine: the worker does the work and
+answers with events.
 """
 
 from __future__ import annotations
 
 import logging
-from typing import Any, Protocol
 
 from kivy.clock import Clock
 
-from kiosk_app.ui.state import UiState
+from kiosk_app.ui.state import FeedbackLike, UiState
 from kiosk_app.ui.theme import THEME
-from knowledge.types import Answer
 
 log = logging.getLogger(__name__)
-
-
-class WorkerLike(Protocol):
-    def start(self, *, preload: bool = True) -> None: ...
-    def ask_voice(self, language: str = "vi") -> None: ...
-    def ask_text(self, text: str, language: str = "vi") -> None: ...
-    def explain(self, procedure_id: str, language: str = "vi") -> None: ...
-    def replay(self, answer: Answer, slower: bool = False) -> None: ...
-    def cancel(self) -> None: ...
-    def new_conversation(self) -> None: ...
-    def reload(self) -> None: ...
-    def stop(self, timeout: float = 5.0) -> bool: ...
-
-
-class FeedbackLike(Protocol):
-    def add_rating(self, procedure_id: str | None, rating: str) -> Any: ...
-    def add_unanswered(self, question: str, reason: str) -> Any: ...
 
 
 class Controller:

@@ -1,5 +1,5 @@
 """Weights and thresholds of ``speech.vad.turn_model`` per language: DATA, written by
-``python -m speech.vad.turn_model --write`` from the knowledge/sample/records/*.yaml
+``python -m speech.vad.turn_training --write`` from the knowledge/sample/records/*.yaml
 examples. Do not edit by hand."""
 
 from __future__ import annotations

@@ -159,7 +159,7 @@ def test_no_first_half_of_a_statement_sounds_complete() -> None:
 
 
 def test_english_keeps_the_rules_alone() -> None:
-    """Too few held-out English examples met the bar at any threshold (speech.vad.turn_model.build)."""
+    """Too few held-out English examples met the bar at any threshold (speech.vad.turn_training.build)."""
     assert TURN_THRESHOLDS["en"] > 1.0 - 1e-9
     assert not sounds_complete("my grandmother receives the social pension but has no health card", "en")
 
@@ -168,7 +168,7 @@ def test_the_shipped_weights_are_what_the_training_writes() -> None:
     """Data, not hand-edited: the records' examples train exactly the weights in turn_weights.py."""
     from pathlib import Path
 
-    from speech.vad.turn_model import build
+    from speech.vad.turn_training import build
 
     weights, thresholds, _ = build(Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records")
     assert thresholds == TURN_THRESHOLDS
