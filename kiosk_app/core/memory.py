@@ -1,14 +1,10 @@
-"""Freed memory back to the system (glibc ``malloc_trim``), for issue 6: resident memory ≤ 1 GB.
+"""Freed memory back to the system (glibc ``malloc_trim``), so resident memory stays within 1 GB.
 
-The engines (ONNX Runtime in Piper and the E5 embedder, CTranslate2 in Whisper, viet-asr, numpy)
-allocate and free buffers of 1–30 MiB on every question. glibc keeps freed blocks in its heaps (its
-mmap threshold rises to the largest block freed, up to 32 MiB, so later blocks of that size come
-from the heap too) and gives them back only when asked: between two English answers (Piper trims
-after each sentence) the headless kiosk's resident memory drifted between 590 and 830 MiB (a trim
-after a question freed 3 MiB at the median, 99 MiB at most), and a long synthesis on top of that made
-the peak. ``release_memory`` at the end of each question and after each Piper sentence keeps it at
-590–685 MiB (bench_soak --n 300); it takes 0.7 ms (p50, at most 17 ms) and runs after ``Idle``, off
-the answer's path. Not glibc (musl, macOS): nothing to trim, a no-op.
+The engines (ONNX Runtime, CTranslate2, numpy) allocate and free buffers of many MiB on every
+question; glibc keeps freed blocks in its heaps and gives them back only when asked, so resident
+memory drifts up between questions. ``release_memory`` runs after each question (after ``Idle``,
+off the answer's path) and after each Piper sentence (passed in by the wiring); its effect and cost
+are in docs/benchmarks.md ("Measurements behind the code"). Not glibc (musl, macOS): a no-op.
 """
 
 from __future__ import annotations

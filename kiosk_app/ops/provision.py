@@ -28,7 +28,6 @@ from kiosk_app.core.settings import Settings
 from kiosk_app.ops.provision_system import (
     DEVICE_GROUPS,
     REPO,
-    SESSIONS,
     UNIT_NAME,
     chown_tree,
     existing_groups,
@@ -43,8 +42,6 @@ from kiosk_app.ops.provision_system import (
 )
 from kiosk_app.pin import hash_pin, needs_upgrade, verify_pin
 
-__all__ = ["REPO", "SESSIONS", "UNIT_NAME", "ProvisionOptions", "Step", "provision", "render_toml",
-           "service_step", "settings_step", "unit_text"]
 log = logging.getLogger(__name__)
 
 

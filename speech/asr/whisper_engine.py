@@ -5,17 +5,16 @@ Loaded from the model directory rebuilt from the registry packages (``speech.asr
 ``WhisperRecognizer.__init__``.
 
 Speed. faster-whisper's ``transcribe`` always pads to a 30 s window, and the encoder pass over it
-costs ~0.55 s on 2 cores whatever the question's length. A kiosk question lasts 1–8 s, so this engine
+costs the same whatever the question's length; a kiosk question lasts a few seconds, so this engine
 calls the CTranslate2 model directly with a shorter window (10 s, or the utterance rounded up to
-5 s, at most 30 s): 0.07–0.10 s per encoder pass, with the same words on our clips. Windows much
-shorter than 10 s make Whisper base loop ("… certificate? How much is a birth certificate? …"),
-so 10 s is the floor, and the number of new tokens is bounded by the audio length. One encoder pass
-serves both language detection and transcription (``analyse``).
+5 s, at most 30 s). Windows much shorter than 10 s make Whisper base loop ("… certificate? How much
+is a birth certificate? …"), so 10 s is the floor, and the number of new tokens is bounded by the
+audio length. One encoder pass serves both language detection and transcription (``analyse``).
 
 Silence and noise (``speech.asr.whisper_guard``): a VAD gate skips the encoder when the audio holds no
 speech; after decoding, the decoder's no-speech probability, log-probability and compression ratio,
 and a table of Whisper's known phantom phrases, turn what Whisper invents over silence ("you",
-"Thank you.") into no words. ``guard=LEGACY`` restores the previous rule (benchmarks).
+"Thank you.") into no words. ``guard=LEGACY`` is Whisper's own rule, for benchmarks.
 
 Sessions (``start``): partial text comes from re-decoding the buffer in a background thread about
 every ``partial_interval_s`` (1 s) of new audio. As soon as the audio goes quiet after speech for

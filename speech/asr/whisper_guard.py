@@ -1,30 +1,26 @@
 """Keeping Whisper from hearing words in silence and noise: a VAD gate before decoding, the decoder's own
 signals after it, and a table of Whisper's known phantom outputs.
 
-Whisper base (int8, CTranslate2) writes *something* for every window it is given: 2 s of digital
-silence come out as "you", a fan as "you", mains hum as "I", a door slam as "I" or "PAPAPAPA…", a
-ringtone as "I'm sorry." (measured, bench/bench_whisper_noise.py). Whisper's own rule (no speech when
-``no_speech_prob`` > 0.6 *and* mean log-probability < -1.0) misses most of them with our short encoder
-window: silence scores ``no_speech_prob`` 0.60–0.70 on one CPU and below 0.6 on another (issue #17).
-Three independent layers, each enough for the clips we measured:
+Whisper base (int8, CTranslate2) writes *something* for every window it is given: digital silence
+comes out as "you", mains hum as "I", a door slam as "PAPAPAPA…", a ringtone as "I'm sorry."
+Whisper's own rule (no speech when ``no_speech_prob`` > 0.6 *and* mean log-probability < -1.0)
+misses most of them with our short encoder window. Three independent layers, each enough for the
+clips measured in docs/benchmarks.md ("Whisper on silence and noise"):
 
 1. **VAD gate** (``SpeechGate``, before the encoder): the kiosk's own energy VAD
    (``speech.vad.energy.EnergyVad``, its default) and the Silero VAD that faster-whisper ships for its
    ``vad_filter`` (``faster_whisper/assets/silero_vad_v6.onnx``, run by onnxruntime, a local file:
    nothing is downloaded). Less than ``min_speech_s`` of speech by either → no words, no decoding.
-   On the 16 noise clips of the benchmark the energy VAD alone rejects 11 (silence, quiet noise) and
-   passes loud steady noise, hum, door slams and tones (0.2–1.6 s "speech": it takes seconds to learn
-   a floor); Silero scores all 16 at 0.00 s of speech, every spoken clip (Piper, quiet, in noise at
-   5 dB SNR) ≥ 0.22 s and the six real Vietnamese recordings 2.4–5.2 s.
+   The energy VAD passes loud steady noise (it takes seconds to learn a floor); Silero does not.
 2. **Decoder signals** (``judge``): ``no_speech_prob`` ≥ 0.4 with a mean token log-probability
-   < -1.0 (Whisper's rule, its 0.6 lowered: our speech clips stay ≤ 0.21, silence/noise ≥ 0.48);
-   a log-probability < -2.5 on its own (speech clips ≥ -1.93, silence -2.9…-5.3); a zlib
-   compression ratio > 2.4 (Whisper's threshold: a loop, "PAPAPA…").
+   < -1.0 (Whisper's rule, its 0.6 lowered); a log-probability < -2.5 on its own; a zlib
+   compression ratio > 2.4 (Whisper's threshold: a loop, "PAPAPA…"). Speech and silence fall
+   well apart on both scales.
 3. **Phantom table** (``PHANTOMS``): the phrases Whisper is known to invent over silence ("you",
    "Thank you.", "Thanks for watching!", "Subtitles by …", "♪", "[Music]"), dropped only when the
    decode is also weak (``no_speech_prob`` ≥ 0.3, log-probability < -1.0 or a peak level under
-   -50 dBFS), so a resident's clear "thank you" (measured: no-speech ≤ 0.10, log-prob ≥ -0.38)
-   survives. Text with no letter or digit ("…", "♪") or a sound tag ("[Music]") is never words.
+   -50 dBFS), so a resident's clear "thank you" survives. Text with no letter or digit ("…", "♪")
+   or a sound tag ("[Music]") is never words.
 
 Only ``SpeechGate`` touches onnxruntime (lazily, in its constructor); the rest is pure and table-tested
 (tests/english/test_whisper_guard.py).

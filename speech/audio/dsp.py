@@ -1,6 +1,6 @@
 """Signal processing on the way to the speaker: rate conversion, volume and the peak limiter.
 
-This module owns what happens to a synthesised chunk's int16 samples before they are written to an
+What happens to a synthesised chunk's int16 samples before they are written to an
 output stream or a WAV file: ``resample`` (linear interpolation to the device's rate), ``scale_volume``
 (the kiosk's volume setting) and ``limit_peaks`` (the look-ahead limiter that keeps gains above 1.0
 under ``CEILING_DBFS`` without clipping). Pure functions on bytes/arrays: no device, no threads.

@@ -1,6 +1,6 @@
 """The pipeline audio format and the ``AudioSource`` protocol every input delivers it through.
 
-This module owns what all audio inputs agree on: 16 kHz, mono, signed 16-bit little-endian PCM
+What all audio inputs agree on: 16 kHz, mono, signed 16-bit little-endian PCM
 (``bytes``), the chunk size of the VAD frame, ``seconds(pcm16)``, and ``AudioSource`` (``read`` /
 ``close``), which ``MicStream`` and ``WavSource`` both satisfy. No I/O, no sounddevice.
 """

@@ -1,6 +1,6 @@
 """Microphone discovery through PortAudio: listing, choosing and probing input devices.
 
-This module owns the questions asked before a microphone is opened: which capture devices exist
+The questions asked before a microphone is opened: which capture devices exist
 (``input_devices``), which one ``settings.audio.input_device`` means (``find_input_device``, with a
 ``MicMissingError`` that lists what exists), whether one is there at all (``mic_available`` ->
 ``MicProbe``), and re-scanning devices plugged in since start-up (``reinit_portaudio``).

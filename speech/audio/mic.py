@@ -1,6 +1,6 @@
 """Live microphone capture: ``MicStream`` (PortAudio callback -> queue -> pipeline format), ``open_mic``.
 
-This module owns an open microphone: picking a format the device accepts (16 kHz mono first, else
+An open microphone: picking a format the device accepts (16 kHz mono first, else
 its own rate, resampled), the real-time callback that only copies and enqueues (overruns counted),
 conversion to 16 kHz mono int16 on the reader's thread, stall/unplug detection (``MicError``), and
 ``open_mic``, which opens the configured device and re-scans once if it is missing.

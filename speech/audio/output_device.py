@@ -1,6 +1,6 @@
 """The playback device boundary: the output-stream protocol, device lookup, PortAudio streams.
 
-This module owns everything that talks to the sound card for playback: ``OutputStream`` (the part of
+Everything that talks to the sound card for playback: ``OutputStream`` (the part of
 ``sounddevice.RawOutputStream`` a player uses) and ``StreamFactory``; ``output_devices`` and
 ``resolve_output_device`` (settings ``audio.output_device`` -> PortAudio index and name, with a
 ``PlaybackError`` that says what exists); ``default_output_rate``; ``sounddevice_stream_factory``.

@@ -15,9 +15,8 @@ from the writer thread when a sentence starts playing.
 ``WavFilePlayer`` has the same interface and writes what would have been played to a WAV file
 (``kiosk say --out``, tests, benchmarks). sounddevice is imported only when a ``Player`` opens a stream.
 
-This module owns the players (threads, stop, timings). The samples' volume, limiter and rate
-conversion live in ``speech.audio.dsp``, the sound device in ``speech.audio.output_device``; their public
-names are re-exported here.
+The samples' volume, limiter and rate conversion live in ``speech.audio.dsp``, the sound device in
+``speech.audio.output_device``.
 """
 
 from __future__ import annotations
@@ -32,11 +31,6 @@ from pathlib import Path
 
 from kiosk_app.core.errors import KioskError, PlaybackError, TtsError
 from speech.audio.dsp import (
-    CEILING_DBFS,
-    LIMIT_FRAME_S,
-    LIMIT_HOLD,
-    LIMIT_SMOOTH,
-    limit_peaks,
     resample,
     scale_volume,
 )
@@ -45,31 +39,10 @@ from speech.audio.output_device import (
     OutputStream,
     StreamFactory,
     default_output_rate,
-    output_devices,
     resolve_output_device,
     sounddevice_stream_factory,
 )
 from speech.tts.base import AudioChunk
-
-__all__ = [
-    "BLOCK_MS",
-    "CEILING_DBFS",
-    "LATENCY_S",
-    "LIMIT_FRAME_S",
-    "LIMIT_HOLD",
-    "LIMIT_SMOOTH",
-    "STOP_JOIN_S",
-    "OutputStream",
-    "Player",
-    "StreamFactory",
-    "WavFilePlayer",
-    "limit_peaks",
-    "output_devices",
-    "resample",
-    "resolve_output_device",
-    "scale_volume",
-    "sounddevice_stream_factory",
-]
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """WAV files in and out of the pipeline format, and ``WavSource``: a WAV file as a fake microphone.
 
-This module owns reading any WAV file (integer PCM 8/16/24/32-bit or IEEE float, plain or
+Reading any WAV file (integer PCM 8/16/24/32-bit or IEEE float, plain or
 WAVE_FORMAT_EXTENSIBLE, any rate and channel count) into 16 kHz mono int16 with named
 ``AudioInvalidError``s (``read_wav``, ``decode_wav``), writing mono int16 WAV files (``write_wav``),
 and ``WavSource``, which plays a file (or PCM) through the ``AudioSource`` interface, optionally

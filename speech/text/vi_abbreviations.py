@@ -1,6 +1,6 @@
 """Administrative abbreviations and acronyms, as a Vietnamese listener expects to hear them.
 
-This module owns the whole-token abbreviation table (UBND, CCCD, BHYT, VNeID, NLV, TTHC ...), the
+The whole-token abbreviation table (UBND, CCCD, BHYT, VNeID, NLV, TTHC ...), the
 letter names used to spell an unknown acronym ("CT01" -> "xê tê không một"), and the two
 replacements the rewrite rules use for them: ``expand_abbreviation`` (with ``ABBREVIATION_RE``, which
 matches any table key as a whole token, longest first) and ``spell_acronym``.

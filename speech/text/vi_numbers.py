@@ -1,6 +1,6 @@
 """Reading Vietnamese numbers aloud: the spoken forms a synthesiser cannot guess.
 
-This module owns the number words: cardinals with the spoken rules (mười / mươi, mốt, tư, lăm, linh,
+The number words: cardinals with the spoken rules (mười / mươi, mốt, tư, lăm, linh,
 "không trăm" inside a larger number), digit-by-digit reading (codes, phone numbers in their written
 groups), decimals ("hai phẩy năm"), ordinals after "thứ", months after "tháng", and
 ``read_number_token`` for a number as written in Vietnamese (thousands dots, decimal comma, leading

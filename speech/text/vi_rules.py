@@ -1,6 +1,6 @@
 """The ordered rewrite rules of Vietnamese speech normalisation: written forms -> spoken words.
 
-This module owns ``RULES``, a list of (compiled pattern, replacement) applied in order, and the
+``RULES``, a list of (compiled pattern, replacement) applied in order, and the
 replacements for written forms: URLs and e-mail addresses, legal references ("Nghị định
 123/2015/NĐ-CP"), phone numbers, dates, months, times, fractions, ranges, money and per-unit prices,
 "≥" with units, ordinals, Roman chapter numbers, percentages, photo sizes and symbols. Number words

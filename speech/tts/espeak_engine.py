@@ -1,14 +1,13 @@
 """espeak-ng synthesis through its command-line program (Debian package ``espeak-ng``).
 
-Always available on a provisioned kiosk, fast (15-30 ms per sentence) but robotic: the fallback
+Always available on a provisioned kiosk, fast but robotic: the fallback
 when no neural voice is provisioned. One subprocess per sentence, so the first sentence can play
 while the next is synthesised.
 
 Speaking rate: espeak's own default is 175 words per minute. Vietnamese is monosyllabic, so an
 espeak "word" is a syllable; 175 gives about 4 syllables per second including pauses, the pace of a
 news reader. Elderly listeners (and hearing aids) follow slower speech better, so rate 1.0 here is
-``BASE_WPM`` = 140: about 3.1 syllables per second (measured: 20 syllables in 6.4 s against 5.1 s
-at 175), 20 % slower than espeak's default. "Nói chậm hơn" (rate x 0.8) gives 112 wpm.
+``BASE_WPM`` = 140, 20 % slower than espeak's default. "Nói chậm hơn" (rate x 0.8) gives 112 wpm.
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """The kiosk's English voice: answer openings synthesised ahead of time, so it starts speaking at once.
 
-Piper needs 0.1–0.5 s (2 cores) to synthesise the first piece of an answer; espeak-ng ~20 ms. Most
+Piper takes a noticeable moment to synthesise the first piece of an answer. Most
 English answers open with one of a few dozen pieces ("Birth registration:", "According to reference
 information,"), so ``PhraseCache`` wraps the English synthesizer: ``prefill`` (a background thread at
 start-up) synthesises the short first pieces of every answer the bundle can give, and

@@ -3,15 +3,14 @@ provisioned by a technician (Vietnamese) or shipped in a registry package (the E
 
 ``piper`` and ``onnxruntime`` are imported when the synthesiser is built, never at module import.
 Rate: ``length_scale = voice default / rate`` (rate 0.8 -> phonemes 25 % longer).
-Piper synthesises a sentence in one go (RTF 0.07 idle, 0.2+ on a loaded 2-core machine), so a long
-first sentence is cut at its first clause pause (``FIRST_MAX_CHARS``) to start speaking sooner.
+Piper synthesises a sentence in one go, so a long first sentence is cut at its first clause pause
+(``FIRST_MAX_CHARS``) to start speaking sooner.
 
-Memory. One ONNX run's buffers grow with the phonemes it is given: about 1.7 MiB per phoneme (33 MiB
-per second of speech) with the joe voice, so a 250-phoneme sentence took 300–350 MiB for a moment and
-made the whole kiosk's peak (docs/benchmarks.md, ## Soak). Each run gets at most ``MAX_PHONEMES``
-(``cut_phonemes``: after a clause pause where one falls in the window, else between words), so a run
-stays under ~140 MiB whatever the sentence; the runs of one sentence are joined into one chunk. Runs
-take turns (the start-up prefill of English answer openings and an answer never run at once).
+Memory. One ONNX run's buffers grow with the phonemes it is given, so one long sentence made the
+whole kiosk's peak (docs/benchmarks.md, "Measurements behind the code"). Each run gets at most
+``MAX_PHONEMES`` (``cut_phonemes``: after a clause pause where one falls in the window, else between
+words), which bounds it whatever the sentence; the runs of one sentence are joined into one chunk.
+Runs take turns (the start-up prefill of English answer openings and an answer never run at once).
 """
 
 from __future__ import annotations

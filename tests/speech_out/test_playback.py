@@ -17,7 +17,8 @@ import numpy as np
 import pytest
 
 from kiosk_app.core.errors import PlaybackError, TtsError
-from speech.audio.playback import Player, WavFilePlayer, resample
+from speech.audio.dsp import resample
+from speech.audio.playback import Player, WavFilePlayer
 from speech.tts.base import AudioChunk
 from speech.tts.espeak_engine import EspeakSynthesizer
 
