@@ -140,8 +140,8 @@ def run_app(rounds: int, detect_english: bool = True) -> dict[str, Any]:
     from bench.sound_card import bench_player
     from kiosk_app import wiring
     from kiosk_app.core.events import Event, Idle, Listening
-    from kiosk_app.ui.app import KioskApp
     from kiosk_app.pipeline.worker import PipelineWorker
+    from kiosk_app.ui.app import KioskApp
     from speech.audio import WavSource
 
     tmp = Path(tempfile.mkdtemp(prefix="bench-e2e-app-"))

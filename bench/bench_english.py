@@ -195,7 +195,8 @@ def latency_part(kn: Any, models: Path, english: dict[str, bytes], runs: int) ->
                 out[key].append(t["first_audio"] - t["speech_ended"])
             langs[key].append(ans.language if ans else "-")
     # English without the cached openings (a fresh start before the prefill finished)
-    pipe.speaker.synthesizer = PerLanguage(lambda lang: synths.get(lang).inner if lang == "en" else synths.get(lang))
+    pipe.speaker.synthesizer = PerLanguage(
+        lambda lang: synths.get(lang).inner if lang == "en" else synths.get(lang))
     out["en_cold"] = []
     for i in range(runs):
         pcm_queue.append(en_clips[i % len(en_clips)])

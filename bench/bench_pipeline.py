@@ -212,9 +212,9 @@ def vietasr_alone() -> Any:
 
 
 def piper_synthesizer(settings: Any) -> Any:
+    from kiosk_app.core.memory import release_memory
     from kiosk_app.core.models import require
     from speech.text.normalize_vi import normalize_for_speech
-    from kiosk_app.core.memory import release_memory
     from speech.tts.piper_engine import PiperSynthesizer, find_voice
 
     model, config = find_voice(require(settings, "piper-en"))

@@ -1,4 +1,4 @@
-"""The sound card of the benchmarks: what ``speech.audio.playback.Player`` writes to when there is no device."""
+"""The sound card of the benchmarks: what ``speech.audio.playback.Player`` writes to without a device."""
 
 from __future__ import annotations
 

@@ -15,6 +15,7 @@ import subprocess
 import sys
 import tempfile
 from pathlib import Path
+from typing import Any
 
 REPO = Path(__file__).resolve().parent.parent
 OUT = REPO / "docs" / "screenshots"
@@ -100,21 +101,26 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
     en = templ.answer("birth registration papers", records["khai-sinh"], Aspect.DOCUMENTS, confidence=0.9,
                       language="en")
 
+    handle, go = app.router.handle, app.controller.go
+
+    def screen(name: str) -> Any:  # the screens exist once the app is built (in run())
+        return app.state.sm.get_screen(name)  # type: ignore[union-attr]
+
     def answer(a: object, q: str) -> None:
-        app.controller.go("home")
-        app.router.handle(Transcribed(q))
-        app.router.handle(AnswerReady(a))  # type: ignore[arg-type]
-        app.state.sm.get_screen("answer").finish_card()  # type: ignore[union-attr]
+        go("home")
+        handle(Transcribed(q))
+        handle(AnswerReady(a))  # type: ignore[arg-type]
+        screen("answer").finish_card()
 
     def scroll_card() -> None:
         answer(docs, question)
-        app.router.handle(SpeakingFinished())
-        scr = app.state.sm.get_screen("answer")  # type: ignore[union-attr]
+        handle(SpeakingFinished())
+        scr = screen("answer")
         Clock.schedule_once(lambda _dt: scr.ids.pager.page(-1), 0.05)
 
     def speaking() -> None:
         answer(fee, "khai sinh muộn mất bao nhiêu tiền")
-        app.router.handle(Speaking(fee.sentences[min(1, len(fee.sentences) - 1)]))
+        handle(Speaking(fee.sentences[min(1, len(fee.sentences) - 1)]))
 
     def en_mode(screen: str) -> None:
         app.controller.set_language("en")
@@ -122,31 +128,31 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
             answer(en, "birth registration papers")
 
     actions = {
-        "home": lambda: app.controller.go("home"),
-        "listening": lambda: [app.router.handle(Listening()), app.router.handle(AudioLevel(0.7)),
-                              app.router.handle(PartialTranscript("cho bác hỏi làm giấy khai sinh cho cháu"))],
-        "thinking": lambda: [app.router.handle(Listening()), app.router.handle(SpeechEnded(3.2)),
-                             app.router.handle(Transcribed(question)), app.router.handle(Thinking())],
-        "answer": lambda: [answer(docs, question), app.router.handle(Speaking(docs.sentences[0]))],
+        "home": lambda: go("home"),
+        "listening": lambda: [handle(Listening()), handle(AudioLevel(0.7)),
+                              handle(PartialTranscript("cho bác hỏi làm giấy khai sinh cho cháu"))],
+        "thinking": lambda: [handle(Listening()), handle(SpeechEnded(3.2)),
+                             handle(Transcribed(question)), handle(Thinking())],
+        "answer": lambda: [answer(docs, question), handle(Speaking(docs.sentences[0]))],
         "answer-card": scroll_card,
         "answer-speaking": speaking,
-        "answer-no-voice": lambda: [answer(docs, question), app.router.handle(Failed(ErrorCode.PLAYBACK_FAILED)),
-                                    app.router.handle(Idle())],
+        "answer-no-voice": lambda: [answer(docs, question), handle(Failed(ErrorCode.PLAYBACK_FAILED)),
+                                    handle(Idle())],
         "alternatives": lambda: [answer(docs, question), app.controller.not_right()],
         "refer": lambda: answer(refer_answer("out-of-scope"), "nhà tôi nuôi chó thì có phải đăng ký không"),
-        "browse": lambda: [app.controller.go("browse"), setattr(app.state.sm.get_screen("browse"), "group", "")],  # type: ignore[union-attr]
-        "browse-topic": lambda: [app.controller.go("browse"),
-                                 setattr(app.state.sm.get_screen("browse"), "group", "hộ tịch")],  # type: ignore[union-attr]
-        "typing": lambda: [app.controller.go("typing"),
-                           setattr(app.state.sm.get_screen("typing").ids.query_input, "text",  # type: ignore[union-attr]
+        "browse": lambda: [go("browse"), setattr(screen("browse"), "group", "")],
+        "browse-topic": lambda: [go("browse"),
+                                 setattr(screen("browse"), "group", "hộ tịch")],
+        "typing": lambda: [go("typing"),
+                           setattr(screen("typing").ids.query_input, "text",
                                    "lam giay khai sinh cho chau")],
-        "feedback": lambda: app.controller.go("feedback"),
-        "error": lambda: app.router.handle(Failed(ErrorCode.NO_SPEECH)),
-        "mic-missing": lambda: app.router.handle(Failed(ErrorCode.MIC_MISSING)),
-        "maintenance": lambda: app.router.handle(Failed(ErrorCode.STORE_MISSING)),
-        "home-en": lambda: [en_mode("home"), app.controller.go("home")],
+        "feedback": lambda: go("feedback"),
+        "error": lambda: handle(Failed(ErrorCode.NO_SPEECH)),
+        "mic-missing": lambda: handle(Failed(ErrorCode.MIC_MISSING)),
+        "maintenance": lambda: handle(Failed(ErrorCode.STORE_MISSING)),
+        "home-en": lambda: [en_mode("home"), go("home")],
         "answer-en": lambda: en_mode("answer"),
-        "pin": lambda: [app.controller.go("home"), app.kiosk.open_pin_pad(), setattr(app.kiosk.pin_pad, "pin", "12")],
+        "pin": lambda: [go("home"), app.kiosk.open_pin_pad(), setattr(app.kiosk.pin_pad, "pin", "12")],
     }
     out.mkdir(parents=True, exist_ok=True)
     written: list[Path] = []

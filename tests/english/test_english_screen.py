@@ -54,7 +54,8 @@ def test_speaking_english_turns_the_screen_english_with_the_english_answer(kiosk
 
 def test_next_question_in_the_english_session_is_asked_in_english(kiosk: Kiosk) -> None:
     kiosk.app.router.handle(Transcribed("how much is a birth certificate", 0.9, "en"))
-    kiosk.app.router.handle(AnswerReady(TemplateAnswerer().answer("", RECS["khai-sinh"], Aspect.FEE, language="en")))
+    answer = TemplateAnswerer().answer("", RECS["khai-sinh"], Aspect.FEE, language="en")
+    kiosk.app.router.handle(AnswerReady(answer))
     kiosk.app.controller.go("home")
     kiosk.screen("home").ids.ask_button.dispatch("on_release")
     assert kiosk.worker.calls[-1] == ("ask_voice", "en")

@@ -30,7 +30,8 @@ def kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Kiosk]:
 def _show(kiosk: Kiosk, **record_changes: Any) -> Any:
     rec = sample_records()["khai-sinh"].model_copy(update=record_changes)
     kiosk.app.router.set_catalog({**sample_records(), rec.id: rec}, sample=True)
-    kiosk.app.router.handle(AnswerReady(TemplateAnswerer().answer(rec.title, rec, Aspect.GENERAL, confidence=0.9)))
+    answer = TemplateAnswerer().answer(rec.title, rec, Aspect.GENERAL, confidence=0.9)
+    kiosk.app.router.handle(AnswerReady(answer))
     scr = kiosk.screen("answer")
     scr.finish_card()
     return scr

@@ -11,8 +11,8 @@ from collections.abc import Callable
 from kiosk_app import wiring
 from kiosk_app.core.errors import ErrorCode
 from kiosk_app.core.events import AnswerReady, Failed, Idle, Listening, SpeakingFinished, SpeechEnded
-from kiosk_app.ui.messages import ERRORS
 from kiosk_app.pipeline.worker import PipelineWorker
+from kiosk_app.ui.messages import ERRORS
 from knowledge.service import open_current
 from speech.audio import WavSource
 from tests.faults.conftest import Engines, Run
