@@ -35,6 +35,32 @@ def test_close_stops_background_work_before_closing_engines(settings: Settings) 
     rig.pipeline.close()  # idempotent: a second close (worker stop after a reload) is harmless
 
 
+def test_close_closes_every_engine_in_order_even_when_one_fails(settings: Settings,
+                                                               caplog: pytest.LogCaptureFixture) -> None:
+    from kiosk_app.pipeline import PerLanguage
+
+    order: list[str] = []
+
+    class Engine:
+        def __init__(self, name: str, fails: bool = False) -> None:
+            self.name, self.fails = name, fails
+
+        def close(self) -> None:
+            order.append(self.name)
+            if self.fails:
+                raise OSError("device gone")
+
+    voices: PerLanguage[Engine] = PerLanguage(lambda lang: Engine(f"voice-{lang}"))
+    voices.get("vi")
+    voices.get("en")
+    rig = Rig(settings, player=Engine("player", fails=True), recognizer_engine=Engine("asr"),
+              synthesizer_engine=voices)
+    rig.knowledge.close = lambda: order.append("knowledge")  # type: ignore[method-assign]
+    rig.pipeline.close()
+    assert order == ["player", "knowledge", "asr", "voice-vi", "voice-en"]
+    assert "closing Engine failed" in caplog.text
+
+
 CHILD = """
 import sys
 from kiosk_app.core.settings import Settings
