@@ -23,7 +23,7 @@ import numpy as np
 from clauses import clauses
 from report import REPO
 
-from kiosk_app.settings import Settings
+from kiosk_app.core.settings import Settings
 from knowledge.bundle import load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import load_rows
 from knowledge.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
