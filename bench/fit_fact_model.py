@@ -122,12 +122,16 @@ def _softmax(p: Packed, s: np.ndarray) -> np.ndarray:
 DROP: set[str] = set()  # dense features left out (``--drop``): their weight stays 0
 
 
+L2_DENSE = [0.001]  # the dense weights' L2 (``--l2-dense``)
+
+
 def fit(p: Packed, *, l2: float, pairs: bool = True, steps: int = 500, lr: float = 0.05,
-        l2_dense: float = 0.001) -> tuple[np.ndarray, np.ndarray]:
+        l2_dense: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     from knowledge.answer.rank import FEATURES
 
     say = FEATURES.index("say")
     drop = [FEATURES.index(f) for f in DROP]
+    l2_dense = L2_DENSE[0] if l2_dense is None else l2_dense
     nq = len(p.items)
     wd, w = np.zeros(p.x.shape[1]), np.zeros((p.t.shape[1], p.u.shape[1]))
     state = [(np.zeros_like(wd), np.zeros_like(wd)), (np.zeros_like(w), np.zeros_like(w))]
@@ -245,11 +249,13 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-fact-model")
     ap.add_argument("--write", type=float, metavar="L2", help="fit on all sets with this L2, write the model")
     ap.add_argument("--e2e", type=float, metavar="L2", help="LOSO through Knowledge.ask, methods 1 and 2")
+    ap.add_argument("--l2-dense", type=float, default=0.001, help="L2 of the dense weights")
     ap.add_argument("--min-term", type=int, default=2, help="questions a term needs to enter the model")
     ap.add_argument("--drop", nargs="*", default=[], help="dense features to leave out")
     args = ap.parse_args(argv)
     DROP.update(args.drop)
     MIN_TERMS[0] = args.min_term
+    L2_DENSE[0] = args.l2_dense
     data = {name: load(args.cache, name == "semantic") for name in ("semantic", "lexical")}
     if args.write is not None:
         from knowledge.answer.learned import MODEL_PATH
