@@ -6,9 +6,12 @@ line (default: the developer set ``bench/eval/facts_dev.jsonl``). Each goes thro
 (the answerer is never given the expected record or its title). Reported per answerer:
 
 * right procedure: ``procedure_id == expect``;
-* asked fact spoken: any ``must_any`` string in the spoken answer (case-insensitive, NFC, numbers
-  compared without leading zeros: "03 ngày" == "3 ngày", "UBND" == "Ủy ban nhân dân" as the voice
-  says it); also among right-procedure answers;
+* asked fact spoken (strict, the headline): any ``must_any`` string in the spoken answer
+  (case-insensitive, NFC, numbers compared without leading zeros: "03 ngày" == "3 ngày", "UBND" ==
+  "Ủy ban nhân dân" as the voice says it); also among right-procedure answers;
+* fact chosen: … or in the written text of a spoken unit (``written_text``: its sentence for a
+  ``#i`` unit, the fact's full text for a say form, the Vietnamese text of an English unit's fact),
+  so a fact spoken in the say form's own words ("gửi qua bưu điện" for "bưu chính") counts here;
 * latency of the answer step (fact selection) and of the whole ``ask`` (p50 / p95);
 * the LLM path (SmolLM2 from its registry package unless ``--llm-model``): who chose (the model or
   the evidence fallback, and why), the model's time, and with ``--first-audio`` question text →
@@ -59,6 +62,51 @@ def fact_spoken(must_any: list[str], spoken: str) -> bool:
     return any(canon(m) in said for m in must_any)
 
 
+_RECORDS: dict[str, Any] = {}
+
+
+def _record(record_id: str | None) -> Any:
+    if not _RECORDS:
+        from knowledge.bundle import load_records_dir
+
+        _RECORDS.update({r.id: r for r in load_records_dir(RECORDS)})
+    return _RECORDS.get(record_id or "")
+
+
+def written_text(record: Any, uid: str) -> str:
+    """The written text behind a spoken unit id: its sentence for ``#i`` / ``@en<i>`` units (and the
+    Vietnamese sentence at the same place when the fact has as many sentences in both languages,
+    else the whole Vietnamese text), the fact's full text (both languages) for a say-form unit;
+    nothing for an unsourced fact (a "no information" answer names it without speaking it)."""
+    from knowledge.answer.facts import fact_paths, sentences_of
+
+    m = re.match(r"(?P<fid>[^#@]+)(?:[#@](?P<tail>.*))?$", uid)
+    fid, tail = (m.group("fid"), m.group("tail") or "") if m else (uid, "")
+    fact = next((f for path, _field, f in fact_paths(record) if f"{record.id}/{path}" == fid), None)
+    if fact is None or fact.status.value == "unsourced":  # named by a "no information" answer, not spoken
+        return ""
+    vi, en = sentences_of(fact.text), sentences_of(fact.text_en or "")
+    index = re.sub(r"^en", "", tail)
+    if not index.isdigit():  # a say form or a one-sentence fact: the fact's full written text
+        return " ".join([fact.text, fact.text_en or ""])
+    i = int(index)
+    if tail.startswith("en"):
+        same = len(vi) == len(en) and i < len(vi)
+        return " ".join([en[i] if i < len(en) else "", vi[i] if same else fact.text])
+    return vi[i] if i < len(vi) else ""
+
+
+def fact_chosen(must_any: list[str], answer: Any) -> bool:
+    """A must_any string in the spoken text, or in the written text of a spoken unit (paraphrase:
+    the say form words the fact for the voice, ``must_any`` quotes procedures.md)."""
+    if fact_spoken(must_any, answer.spoken):
+        return True
+    record = _record(answer.procedure_id)
+    if record is None:
+        return False
+    return any(fact_spoken(must_any, written_text(record, uid)) for uid in answer.facts)
+
+
 def load_rows(path: Path, limit: int | None = None) -> list[dict[str, Any]]:
     rows = [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
     return rows[:limit] if limit else rows
@@ -70,14 +118,17 @@ def run_questions(kn: Any, rows: list[dict[str, Any]], log: Any) -> list[dict[st
         t0 = time.perf_counter()
         a = kn.ask(row["text"], row.get("lang", "vi"))
         wall = (time.perf_counter() - t0) * 1000
-        x = {"id": row["id"], "text": row["text"], "expect": row["expect"], "got": a.procedure_id,
+        x = {"id": row["id"], "lang": row.get("lang", "vi"), "text": row["text"], "expect": row["expect"],
+             "got": a.procedure_id,
              "right": a.procedure_id == row["expect"], "spoken_ok": fact_spoken(row["must_any"], a.spoken),
+             "chosen_ok": fact_chosen(row["must_any"], a),
              "answerer": a.answerer, "reason": a.reason, "facts": list(a.facts), "ask": a.ask,
              "answer_ms": a.timings_ms.get("answer_ms", a.timings_ms.get("total_ms", float("nan"))),
              "llm_ms": a.timings_ms.get("llm_ms", float("nan")), "ask_ms": wall, "spoken": a.spoken,
              "llm_reply": (getattr(kn.answerer, "last_timings", None) or {}).get("reply", "")}
         out.append(x)
-        log(f"  {x['id']} {'R' if x['right'] else '-'}{'F' if x['spoken_ok'] else '-'} "
+        log(f"  {x['id']} {'R' if x['right'] else '-'}{'F' if x['spoken_ok'] else '-'}"
+            f"{'C' if x['chosen_ok'] else '-'} "
             f"{(x['got'] or '(refer)'):28} {x['answerer']:8} {x['reason'] or '':14} {wall:7.0f} ms  "
             f"{x['facts'][:2]}")
     return out
@@ -94,6 +145,11 @@ def summarize(name: str, res: list[dict[str, Any]]) -> dict[str, Any]:
         "fact_spoken": sum(r["spoken_ok"] for r in res) / n if n else float("nan"),
         "fact_spoken_when_right": (sum(r["spoken_ok"] for r in right) / len(right)) if right
         else float("nan"),
+        "fact_chosen": sum(r.get("chosen_ok", r["spoken_ok"]) for r in res) / n if n else float("nan"),
+        "by_lang": {lang: {"n": len(sub), "spoken": sum(r["spoken_ok"] for r in sub),
+                           "chosen": sum(r.get("chosen_ok", r["spoken_ok"]) for r in sub)}
+                    for lang in sorted({r.get("lang", "vi") for r in res})
+                    for sub in [[r for r in res if r.get("lang", "vi") == lang]]},
         "answer_ms_p50": statistics.median(ms) if ms else float("nan"), "answer_ms_p95": pct(ms, 95),
         "ask_ms_p50": statistics.median(ask_ms), "ask_ms_p95": pct(ask_ms, 95),
         "llm_ms_p50": statistics.median(llm_ms) if llm_ms else float("nan"),
@@ -220,11 +276,14 @@ def render(report: dict[str, Any]) -> str:
              "`Knowledge.ask` (retrieval decides the procedure). *Asked fact spoken* = one of the "
              "question's `must_any` strings is in the spoken answer (NFC, case-folded, leading zeros "
              "ignored).", "",
-             "| answerer | right procedure | asked fact spoken | … when procedure right "
-             "| answer step p50 / p95 | whole ask p50 / p95 | who chose |", "|---|---|---|---|---|---|---|"]
+             "| answerer | right procedure | asked fact spoken (strict) | … when procedure right "
+             "| fact chosen (spoken or in a spoken unit's written text) "
+             "| answer step p50 / p95 | whole ask p50 / p95 | who chose |", "|" + "---|" * 8]
     for s in report["summaries"]:
+        by_lang = ", ".join(f"{lang} {v['chosen']}/{v['n']}" for lang, v in s.get("by_lang", {}).items())
         lines.append(f"| {s['answerer']} | {100 * s['right_procedure']:.0f} % | "
                      f"{100 * s['fact_spoken']:.0f} % | {100 * s['fact_spoken_when_right']:.0f} % | "
+                     f"{100 * s.get('fact_chosen', float('nan')):.0f} % ({by_lang}) | "
                      f"{s['answer_ms_p50']:.1f} / "
                      f"{s['answer_ms_p95']:.1f} ms | {s['ask_ms_p50']:.0f} / {s['ask_ms_p95']:.0f} ms | "
                      f"{', '.join(f'{k} {v}' for k, v in s['who'].items())} |")

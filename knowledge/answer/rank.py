@@ -17,6 +17,11 @@ Every unit of the chosen record gets a feature vector (``unit_features``):
 * for an English question the asks come from English wording (``asks_en``, ``CUE_EN``) and the
   units from the facts' English text; the weights are the same.
 
+Method 2 (``learned``, the default when ``fact_model.json`` ships): the dense weights come from that
+file, and the score adds learned weights for pairs of a question term and a unit descriptor
+(``kinds``: the kinds of value the unit states), fitted by ``bench/fit_fact_model.py``
+leave-one-set-out; the regex asks are one more question term there. Method 1 (below) is the fallback.
+
 The score is the weighted sum; the weights (``WEIGHTS``, ``WEIGHTS_LEXICAL``) are fitted by
 ``bench/fit_fact_ranker.py`` (softmax over a record's units; the label is "the unit says one of the
 question's expected strings"), with k-fold cross-validation across questions. ``choose`` keeps the
@@ -34,6 +39,7 @@ from dataclasses import dataclass
 
 from knowledge.answer.confirm import yes_no_frame
 from knowledge.answer.facts import FactUnit
+from knowledge.answer.learned import FactModel, load_models, pair_scores, question_terms, unit_descriptors
 from knowledge.answer.select import CUE, FIELD_PRIOR, OWN_DEADLINE, SPECIFIC, Ask, lexical_overlap
 from knowledge.bundle import Status, numbers_in
 from knowledge.normalize import fold_diacritics, normalize_vi
@@ -51,6 +57,9 @@ WEIGHTS_LEXICAL: dict[str, float] = {  # no embeddings (E5 absent or still warmi
     "sem_z": 0.0, "sem_top": 0.0, "lex": 4.346, "lex_fold": 5.155, "prior": 1.894, "cue": 1.672,
     "own": 0.778, "aspect": 2.077, "qnum": 2.474, "measure": 2.23, "say": 0.0, "dpen": -1.319,
 }
+# Method 2 (``learned``): fitted dense weights plus question-term × unit-kind pairs, when the fitted
+# file is there; ``bench/fit_fact_model.py`` swaps these per cross-validation fold.
+MODELS: dict[str, FactModel] = dict(load_models())
 KEEP = 0.3  # a runner-up from another fact is spoken when its share is at least this of the best's
 MAX_FACTS = 3
 
@@ -257,13 +266,20 @@ def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask]
                aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
                exclude: frozenset[str] = frozenset(), language: str = "vi",
                weights: Mapping[str, float] | None = None) -> list[Ranked]:
-    """Every unit with its score and softmax share, best first (ties keep record order)."""
+    """Every unit with its score and softmax share, best first (ties keep record order).
+    ``weights``: method 1's dense weights only (else the fitted method 2 model when present)."""
     if not units:
         return []
-    w = weights or (WEIGHTS if cosines else WEIGHTS_LEXICAL)
+    model = None if weights else MODELS.get("semantic" if cosines else "lexical")
+    w = weights or (model.dense if model else (WEIGHTS if cosines else WEIGHTS_LEXICAL))
     feats = unit_features(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
                           language=language)
     scores = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]
+    if model is not None and model.pairs:
+        terms = question_terms(question, language=language, exclude=exclude,
+                               asks=[a.value for a in ask_list if a is not Ask.GENERAL], aspect=aspect.value)
+        scores = [s + p for s, p in zip(scores, pair_scores(terms, unit_descriptors(units), model.pairs),
+                                        strict=True)]
     top = max(scores)
     exps = [math.exp(s - top) for s in scores]
     total = sum(exps)

@@ -1,0 +1,288 @@
+"""Fit fact ranking method 2 (``knowledge.answer.learned``) and compare it with method 1, leave one set out.
+
+Data: fact-question sets (JSONL ``{"id", "lang", "text", "expect", "must_any"}``), each a group:
+every figure printed as held-out comes from weights fitted on the OTHER sets only. For a question
+the units of its expected record are scored (offline training; at run time retrieval chooses the
+record). Positives: the units whose spoken text holds a ``must_any`` string; when none does, the
+units whose written text holds one (``bench_facts.written_text``: a say form that rewords the fact,
+an English unit of a fact whose Vietnamese text holds it, for English questions written with
+Vietnamese ``must_any``). Questions with no positive unit are left out of fitting.
+
+Model: score = dense weights · ``rank.FEATURES`` + Σ W[question term, unit descriptor]; softmax over
+the record's units; loss −log Σ positives' shares + L2 (pairs ``--l2``, dense 0.001); full-batch Adam
+in numpy. Method 1 is the same fit with the dense features only.
+
+    .venv/bin/python bench/fit_fact_model.py --e2e                      # LOSO, offline and end to end
+    .venv/bin/python bench/fit_fact_model.py --write                    # fit on all sets, write the model
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import pickle
+import sys
+import tempfile
+from collections import Counter
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench.bench_facts import RECORDS, fact_spoken, load_rows, written_text
+
+REPO = Path(__file__).resolve().parent.parent
+SETS = {"facts_dev": REPO / "bench/eval/facts_dev.jsonl", "facts1": REPO / "bench/blind/facts.jsonl",
+        "facts2": REPO / "bench/blind_facts2/facts.jsonl"}
+MIN_TERMS = [2]  # a question term enters the model when at least this many questions have it (``--min-term``)
+
+
+def build(use_sem: bool) -> list[dict[str, Any]]:
+    from knowledge.answer.facts import english_units, fact_units
+    from knowledge.answer.learned import question_terms, unit_descriptors
+    from knowledge.answer.rank import FEATURES, asks_en, unit_features
+    from knowledge.answer.select import Ask, asks, name_words
+    from knowledge.answer.semantic import E5FactScorer
+    from knowledge.bundle import load_records_dir
+    from knowledge.decide import detect_aspect
+    from knowledge.english import detect_aspect_en
+
+    records = {r.id: r for r in load_records_dir(RECORDS)}
+    scorer = E5FactScorer() if use_sem else None
+    data = []
+    for group, path in SETS.items():
+        for row in load_rows(path):
+            rec = records.get(row["expect"])
+            if rec is None:
+                continue
+            lang, q = row.get("lang", "vi"), row["text"]
+            units = english_units(rec) if lang == "en" else fact_units(rec)
+            if not units:
+                continue
+            ask_list = asks(q, rec.title) if lang == "vi" else asks_en(q)
+            exclude = name_words(rec, units) if lang == "vi" else frozenset()
+            aspect = detect_aspect_en(q) if lang == "en" else detect_aspect(q)
+            cos = scorer.cosines(q, units) if scorer is not None else None
+            feats = unit_features(q, units, ask_list, aspect=aspect, cosines=cos, exclude=exclude,
+                                  language=lang)
+            must = row["must_any"]
+            spoken = np.array([fact_spoken(must, u.spoken) for u in units], dtype=bool)
+            written = np.array([fact_spoken(must, written_text(rec, u.id)) for u in units], dtype=bool)
+            data.append({
+                "id": row["id"], "group": group, "lang": lang,
+                "x": np.array([[f[k] for k in FEATURES] for f in feats], dtype=float),
+                "y": spoken if spoken.any() else written, "spoken": spoken, "written": written | spoken,
+                "terms": sorted(question_terms(q, language=lang, exclude=exclude,
+                                               asks=[a.value for a in ask_list if a is not Ask.GENERAL],
+                                               aspect=aspect.value)),
+                "descs": [sorted(d) for d in unit_descriptors(units)],
+                "fact": [u.fact_id for u in units], "sourced": [u.status.value != "unsourced" for u in units],
+                "nums": [u.spoken for u in units]})
+    return data
+
+
+class Packed:
+    """Questions as arrays: dense X (units × F), U (units × descriptors), T (questions × terms)."""
+
+    def __init__(self, items: list[dict[str, Any]], terms: list[str], descs: list[str]) -> None:
+        ti = {t: i for i, t in enumerate(terms)}
+        di = {d: i for i, d in enumerate(descs)}
+        self.items = items
+        self.x = np.concatenate([it["x"] for it in items])
+        self.u = np.zeros((len(self.x), len(descs)))
+        self.t = np.zeros((len(items), len(terms)))
+        self.y = np.concatenate([it["y"] for it in items])
+        sizes = [len(it["x"]) for it in items]
+        self.starts = np.cumsum([0, *sizes[:-1]])
+        self.seg = np.repeat(np.arange(len(items)), sizes)
+        row = 0
+        for qi, it in enumerate(items):
+            for t in it["terms"]:
+                if t in ti:
+                    self.t[qi, ti[t]] = 1.0
+            for ds in it["descs"]:
+                for d in ds:
+                    if d in di:
+                        self.u[row, di[d]] = 1.0
+                row += 1
+
+    def scores(self, wd: np.ndarray, w: np.ndarray) -> np.ndarray:
+        a = self.t @ w  # questions × descriptors
+        return np.asarray(self.x @ wd + (self.u * a[self.seg]).sum(1))
+
+
+def _softmax(p: Packed, s: np.ndarray) -> np.ndarray:
+    m = np.maximum.reduceat(s, p.starts)
+    e = np.exp(s - m[p.seg])
+    return np.asarray(e / np.add.reduceat(e, p.starts)[p.seg])
+
+
+DROP: set[str] = set()  # dense features left out (``--drop``): their weight stays 0
+
+
+L2_DENSE = [0.001]  # the dense weights' L2 (``--l2-dense``)
+
+
+def fit(p: Packed, *, l2: float, pairs: bool = True, steps: int = 500, lr: float = 0.05,
+        l2_dense: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    from knowledge.answer.rank import FEATURES
+
+    say = FEATURES.index("say")
+    drop = [FEATURES.index(f) for f in DROP]
+    l2_dense = L2_DENSE[0] if l2_dense is None else l2_dense
+    nq = len(p.items)
+    wd, w = np.zeros(p.x.shape[1]), np.zeros((p.t.shape[1], p.u.shape[1]))
+    state = [(np.zeros_like(wd), np.zeros_like(wd)), (np.zeros_like(w), np.zeros_like(w))]
+    for step in range(1, steps + 1):
+        pr = _softmax(p, p.scores(wd, w))
+        pos = np.add.reduceat(pr * p.y, p.starts)
+        q = pr * p.y / np.maximum(pos[p.seg], 1e-12)
+        r = pr - q
+        grads = [p.x.T @ r / nq + 2 * l2_dense * wd,
+                 (p.t.T @ np.add.reduceat(p.u * r[:, None], p.starts)) / nq + 2 * l2 * w if pairs
+                 else np.zeros_like(w)]
+        for param, g, (m, v) in zip((wd, w), grads, state, strict=True):
+            m *= 0.9
+            m += 0.1 * g
+            v *= 0.999
+            v += 0.001 * g * g
+            param -= lr * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        wd[say] = max(wd[say], 0.0)
+        wd[drop] = 0.0
+    return wd, w
+
+
+def vocab(items: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
+    tc = Counter(t for it in items for t in set(it["terms"]))
+    terms = sorted(t for t, c in tc.items() if c >= MIN_TERMS[0])
+    descs = sorted({d for it in items for ds in it["descs"] for d in ds})
+    return terms, descs
+
+
+def chosen(it: dict[str, Any], s: np.ndarray, keep: float, max_facts: int = 3) -> list[int]:
+    """``rank.choose`` on arrays: the best sourced unit, then other facts within ``keep`` of its share."""
+    from knowledge.bundle import numbers_in
+
+    p = np.exp(s - s.max())
+    p /= p.sum()
+    out: list[int] = []
+    facts: set[str] = set()
+    said: set[str] = set()
+    for i in sorted(range(len(s)), key=lambda j: (-s[j], j)):
+        if not it["sourced"][i] or it["fact"][i] in facts:
+            continue
+        if out and (p[i] < keep * p[out[0]] or len(out) >= max_facts):
+            break
+        nums = numbers_in(it["nums"][i])
+        if out and nums and nums <= said:
+            continue
+        said |= nums
+        out.append(i)
+        facts.add(it["fact"][i])
+    return out
+
+
+def evaluate(test: list[dict[str, Any]], terms: list[str], descs: list[str], wd: np.ndarray, w: np.ndarray,
+             keep: float) -> dict[str, Any]:
+    p = Packed(test, terms, descs)
+    s = p.scores(wd, w)
+    out: dict[str, Any] = {}
+    for lang in ("vi", "en"):
+        idx = [i for i, it in enumerate(test) if it["lang"] == lang]
+        if not idx:
+            continue
+        hits = Counter[str]()
+        for i in idx:
+            it = test[i]
+            si = s[p.starts[i]:p.starts[i] + len(it["x"])]
+            c = chosen(it, si, keep)
+            hits["spoken"] += any(it["spoken"][j] for j in c)
+            hits["chosen"] += any(it["written"][j] for j in c)
+            hits["top1"] += bool(c) and bool(it["written"][c[0]])
+            hits["facts"] += len(c)
+        out[lang] = {"n": len(idx), **{k: hits[k] for k in ("spoken", "chosen", "top1")},
+                     "facts_per_answer": round(hits["facts"] / len(idx), 2)}
+    return out
+
+
+def loso(data: list[dict[str, Any]], *, l2: float, pairs: bool, keep: float) -> dict[str, Any]:
+    out = {}
+    for group in SETS:
+        train = [it for it in data if it["group"] != group and it["y"].any()]
+        test = [it for it in data if it["group"] == group]
+        terms, descs = vocab(train)
+        wd, w = fit(Packed(train, terms, descs), l2=l2, pairs=pairs)
+        out[group] = evaluate(test, terms, descs, wd, w, keep)
+    return out
+
+
+def to_model(terms: list[str], descs: list[str], wd: np.ndarray, w: np.ndarray) -> dict[str, Any]:
+    from knowledge.answer.rank import FEATURES
+
+    pairs = {f"{t}|{d}": round(float(w[i, j]), 3) for i, t in enumerate(terms) for j, d in enumerate(descs)
+             if abs(w[i, j]) >= 0.002}
+    return {"dense": {k: round(float(v), 3) for k, v in zip(FEATURES, wd, strict=True)}, "pairs": pairs}
+
+
+def load(cache: Path, use_sem: bool) -> list[dict[str, Any]]:
+    """The feature data, cached per version of the code that computes it and of the sets."""
+    import hashlib
+
+    h = hashlib.sha256()
+    for f in ("knowledge/answer/kinds.py", "knowledge/answer/learned.py", "knowledge/answer/rank.py",
+              "knowledge/answer/select.py", "knowledge/answer/facts.py", *map(str, SETS.values())):
+        h.update((REPO / f).read_bytes())
+    path = cache.with_suffix(f".{'semantic' if use_sem else 'lexical'}.{h.hexdigest()[:10]}.pkl")
+    if path.exists():
+        return list(pickle.loads(path.read_bytes()))
+    data = build(use_sem)
+    path.write_bytes(pickle.dumps(data))
+    return data
+
+
+def main(argv: list[str]) -> int:
+    ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("--l2", type=float, nargs="*", default=[0.001, 0.003, 0.01, 0.03])
+    ap.add_argument("--keep", type=float, default=0.3)
+    ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-fact-model")
+    ap.add_argument("--write", type=float, metavar="L2", help="fit on all sets with this L2, write the model")
+    ap.add_argument("--e2e", type=float, metavar="L2", help="LOSO through Knowledge.ask, methods 1 and 2")
+    ap.add_argument("--l2-dense", type=float, default=0.001, help="L2 of the dense weights")
+    ap.add_argument("--min-term", type=int, default=2, help="questions a term needs to enter the model")
+    ap.add_argument("--drop", nargs="*", default=[], help="dense features to leave out")
+    args = ap.parse_args(argv)
+    DROP.update(args.drop)
+    MIN_TERMS[0] = args.min_term
+    L2_DENSE[0] = args.l2_dense
+    data = {name: load(args.cache, name == "semantic") for name in ("semantic", "lexical")}
+    if args.write is not None:
+        from knowledge.answer.learned import MODEL_PATH
+
+        model = {}
+        for name, items in data.items():
+            train = [it for it in items if it["y"].any()]
+            terms, descs = vocab(train)
+            model[name] = to_model(terms, descs, *fit(Packed(train, terms, descs), l2=args.write))
+        model["meta"] = {"l2": args.write, "sets": list(SETS), "questions": len(data["semantic"])}
+        MODEL_PATH.write_text(json.dumps(model, ensure_ascii=False, sort_keys=True, indent=0) + "\n",
+                              encoding="utf-8")
+        print(f"wrote {MODEL_PATH}: {len(model['semantic']['pairs'])} + "
+              f"{len(model['lexical']['pairs'])} pairs")
+        return 0
+    if args.e2e is not None:
+        from bench.fact_model_e2e import end_to_end
+
+        print(json.dumps(end_to_end(data, l2=args.e2e), indent=1))
+        return 0
+    for name, items in data.items():
+        dense_only = loso(items, l2=0.0, pairs=False, keep=args.keep)
+        print(f"[{name}] method 1 (dense only): {json.dumps(dense_only)}")
+        for l2 in args.l2:
+            print(f"[{name}] method 2 l2={l2}: {json.dumps(loso(items, l2=l2, pairs=True, keep=args.keep))}")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
