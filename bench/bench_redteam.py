@@ -79,7 +79,8 @@ def main() -> int:
                     # a yes_no_flip reply's word is wrong by construction: the check must not say it
                     units = [u for u in (unit_by_id(rec, fid) for fid in a.facts) if u is not None]
                     said = [u.id for u in units if spoken_word(it["question"], u.text, label)]
-                    if said and it["kind"] == "yes_no_flip":
+                    # the writers spell the kind "yes_no_flip", "yes-no-flip", "yes-no-flipped"
+                    if said and re.sub(r"[-_ ]", "", it["kind"]).startswith("yesnoflip"):
                         why.append(f"confirmed the reply's {label!r} from {said[0]}")
                 if why:
                     bad.append(f"`{it['id']}` ({it['kind']}): {'; '.join(why)}")

@@ -30,10 +30,9 @@ def _fold_models(data: dict[str, list[dict[str, Any]]], group: str, l2: float,
 
 
 def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str, Any]:
-    from kiosk_app.settings import Settings, UiSettings
-
     import knowledge.answer.rank as rank
     from bench.llm_pipeline import kiosk_bundle
+    from kiosk_app.core.settings import Settings, UiSettings
     from knowledge.answer import EvidenceAnswerer
     from knowledge.answer.learned import FactModel
     from knowledge.answer.semantic import E5FactScorer

@@ -35,7 +35,7 @@ from bench.bench_facts import RECORDS, fact_spoken, load_rows, written_text
 
 REPO = Path(__file__).resolve().parent.parent
 SETS = {"facts_dev": REPO / "bench/eval/facts_dev.jsonl", "facts1": REPO / "bench/blind/facts.jsonl",
-        "facts2": REPO / "bench/blind_facts2/facts.jsonl"}
+        "facts2": REPO / "bench/blind_facts2/facts.jsonl", "facts3": REPO / "bench/blind_facts3/facts.jsonl"}
 MIN_TERMS = [2]  # a question term enters the model when at least this many questions have it (``--min-term``)
 
 

@@ -300,7 +300,7 @@ class EnglishLexicon:
 
 def english_openers(records: Iterable[Record]) -> list[str]:
     """The first sentence of every English answer the template answerer can give for these records,
-    plus the English refusals (what ``speech.phrase_cache`` synthesises ahead of time)."""
+    plus the English refusals (what ``speech.tts.phrase_cache`` synthesises ahead of time)."""
     from knowledge.answer import REFER_EN, TemplateAnswerer
 
     answerer = TemplateAnswerer()

@@ -150,7 +150,7 @@ def prepare(samples: np.ndarray, sample_rate: int) -> np.ndarray:
 
 
 def resample_int16(samples: np.ndarray, src_rate: int, dst_rate: int) -> np.ndarray:
-    """Linear-interpolation resampling (joining clips of different rates; takes use speech.resample)."""
+    """Linear-interpolation resampling (joining clips of different rates; takes use speech.audio.resample)."""
     if src_rate == dst_rate or len(samples) == 0:
         return samples
     n = round(len(samples) * dst_rate / src_rate)

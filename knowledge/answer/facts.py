@@ -29,6 +29,8 @@ from knowledge.bundle import Fact, Record, Status
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ỹ0-9Đ\"“(])")
 MIN_SENTENCE_CHARS = 16  # "Có." alone is no fact: it is joined to the sentence after it
+# a full stop after these ends no sentence: "Form No. 01", "e.g. the ID card"
+_ABBREVIATION = re.compile(r"(?:^|\s)(?:No|Nos|Art|Cl|cf|e\.g|i\.e|vs|approx)\.$", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,7 +74,12 @@ def fact_paths(record: Record) -> Iterator[tuple[str, str, Fact]]:
 
 def sentences_of(text: str) -> list[str]:
     """The sentences of a fact's text; a very short one ("Có.") is joined to the next."""
-    parts = [p.strip() for p in _SENTENCE_END.split(" ".join(text.split())) if p.strip()]
+    parts: list[str] = []
+    for p in (p.strip() for p in _SENTENCE_END.split(" ".join(text.split()))):
+        if parts and _ABBREVIATION.search(parts[-1]):
+            parts[-1] = f"{parts[-1]} {p}".strip()
+        elif p:
+            parts.append(p)
     out: list[str] = []
     carry = ""
     for p in parts:
