@@ -35,7 +35,7 @@ from understand_data import DEV_SETS, RECORDS, Dataset, Row, TextFeatures
 from knowledge.bundle import load_records_dir
 from knowledge.english import EnglishIndex
 from knowledge.examples import OOS_PREFIX
-from knowledge.followup import aspect_free, own_evidence
+from knowledge.followup import Evidence, aspect_free, own_evidence
 from knowledge.retrieval import LexicalIndex
 
 SEM_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
@@ -51,14 +51,13 @@ class Residuals:
 
     def __init__(self) -> None:
         records = list(load_records_dir(RECORDS))
-        self.index = {"vi": LexicalIndex(records), "en": EnglishIndex(records)}
-        self.cache: dict[tuple[str, str], dict[str, float]] = {}
+        self.index: dict[str, Evidence] = {"vi": LexicalIndex(records), "en": EnglishIndex(records)}
+        self.cache: dict[tuple[str, str, str], float] = {}
 
-    def __call__(self, lang: str, text: str) -> dict[str, float]:
-        key = (lang, text)
+    def __call__(self, lang: str, text: str, previous: str) -> float:
+        key = (lang, text, previous)
         if key not in self.cache:
-            rest = aspect_free(text, lang)
-            self.cache[key] = self.index[lang].evidence(rest) if rest else {}
+            self.cache[key] = own_evidence(self.index[lang], aspect_free(text, lang), previous)
         return self.cache[key]
 
 
@@ -116,7 +115,7 @@ class Model6(Model):
         if any(cov >= NAMED for pid, cov in f.named.items() if pid != previous):
             return ans, reason
         if (OPT6["residual"] and f.nwords <= int(OPT6["residual_max_words"])
-                and own_evidence(self.residuals(lang, text), previous) < self.residual):
+                and self.residuals(lang, text, previous) < self.residual):
             return previous, "follow-up"
         if f.nwords > MAX_WORDS:
             return ans, reason

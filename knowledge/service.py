@@ -153,8 +153,8 @@ class Knowledge:
                 # has no words of its own for ("hộ chiếu", "thời tiết", "làm giả") does not end the
                 # conversation; "ông bà đi thay" after a birth answer is a proxy question
                 decision = decide(hits, thresholds)
-            rest = aspect_free(q, language)  # aspect-only follow-ups keep the conversation's procedure
-            own = own_evidence(lexicon.evidence(rest), context.procedure_id) if rest else 0.0
+            # aspect-only follow-ups keep the conversation's procedure
+            own = own_evidence(lexicon, aspect_free(q, language), context.procedure_id)
             decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
                                  named=self.lexical.name_coverage(q), thresholds=self.thresholds, rule=rule,
                                  own=own)
