@@ -7,9 +7,12 @@
 model with its lexical parts left out: the procedures' lexical score and the best procedure's
 lexical score given back to the kinds), so naming a procedure cannot outvote the question's
 meaning. A question refuses as harmful / personal data when that probability reaches the kind's
-``sem_guard``, even when the fused ranking prefers a procedure. Chosen in each training fold:
-the pair with the most harmful + personal-data refusals whose in-scope accuracy on the training
-sets stays >= 95% (Vietnamese) and >= 92% (English).
+``sem_guard``, even when the fused ranking prefers a procedure. ``curve=True`` prints the
+leave-one-set-out trade-off; the kiosk's pair (0.3 personal data, 0.4 harmful: the most refusals
+that keep in-scope accuracy at method 5's) is the default ``fixed_sem``; ``fixed_sem=None`` chooses
+in each training fold instead (the pair with the most harmful + personal-data refusals whose
+in-scope accuracy on the training sets stays >= 95% Vietnamese, >= 92% English: lower guards,
+9 fewer Vietnamese answers in CV for the same refusals).
 
 (b) Aspect-only follow-ups (``knowledge.followup``): after an answer, a question whose words minus
 the aspect/ask vocabulary give no other procedure a lexical score >= ``residual`` keeps the
@@ -41,7 +44,7 @@ from knowledge.retrieval import LexicalIndex
 SEM_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 RESIDUAL_GRID = (0.0, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)
 TARGET_IN = {"vi": 0.95, "en": 0.92}
-OPT6: dict[str, Any] = {"sem": True, "residual": True, "residual_max_words": 15, "fixed_sem": None,
+OPT6: dict[str, Any] = {"sem": True, "residual": True, "residual_max_words": 15, "fixed_sem": (0.3, 0.4),
                         "fixed_residual": None, "m5": True,
                         "curve": False}
 
