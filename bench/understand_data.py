@@ -39,6 +39,7 @@ DEV_SETS: dict[str, tuple[list[Path], list[Path]]] = {
     "blind2": ([B / "blind2" / "vi_understand.jsonl"], [B / "blind2" / "en_understand.jsonl"]),
     "blind3": ([B / "blind3" / "vi_understand.jsonl"], [B / "blind3" / "en_understand.jsonl"]),
     "blind4": ([B / "blind4" / "vi_understand.jsonl"], [B / "blind4" / "en_understand.jsonl"]),
+    "blind5": ([B / "blind5" / "vi_understand.jsonl"], [B / "blind5" / "en_understand.jsonl"]),
 }
 KINDS = ("personal_data", "harmful", "other_authority", "chitchat_advice")
 

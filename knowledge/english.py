@@ -261,6 +261,15 @@ class EnglishIndex:
     def query_features(self, question: str) -> list[str]:
         return _features(content_stems(question, self.vocab))
 
+    def evidence(self, question: str) -> dict[str, float]:
+        """procedure id -> the most its best single feature of the question says for it (IDF x field)."""
+        out: dict[str, float] = {}
+        for f in self.query_features(question):
+            w = self._weight(f)
+            for rec_i, fw in self._post.get(f, {}).items():
+                out[self.ids[rec_i]] = max(out.get(self.ids[rec_i], 0.0), w * fw)
+        return out
+
     def score(self, question: str) -> dict[str, float]:
         q = self.query_features(question)
         if not q:
@@ -282,7 +291,7 @@ class EnglishIndex:
 
 
 # Fitted on the English dev questions (bench/tune_understand.py); see docs/benchmarks.md.
-CALIBRATION_EN = Calibration(slope=1.919, center=-0.3398, margin_gain=2.045)
+CALIBRATION_EN = Calibration(slope=1.806, center=-0.4179, margin_gain=1.976)
 
 
 @dataclass

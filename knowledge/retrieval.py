@@ -216,6 +216,15 @@ class LexicalIndex:
         wq, wn = self.weights.query_coverage, self.weights.name_coverage
         return {self.ids[rec]: wq * (c / total) + wn * name_cov.get(rec, 0.0) for rec, c in cov.items()}
 
+    def evidence(self, text: str) -> dict[str, float]:
+        """procedure id -> the most its best single feature of ``text`` says for it (IDF x field)."""
+        out: dict[str, float] = {}
+        for f in self.query_features(text):
+            w = self._feature_weight(f)
+            for rec, fw in self._postings(f).items():
+                out[self.ids[rec]] = max(out.get(self.ids[rec], 0.0), w * fw)
+        return out
+
     def name_coverage(self, text: str) -> dict[str, float]:
         """procedure id -> share (0..1) of its best-covered title/alias that the question contains:
         how clearly the question *names* the procedure ("còn khai tử thì sao" → khai-tu)."""
@@ -241,6 +250,8 @@ class LexicalScorer(Protocol):
 
     def score(self, text: str) -> dict[str, float]: ...
 
+    def evidence(self, text: str) -> dict[str, float]: ...
+
 
 @dataclass(frozen=True, slots=True)
 class FusionWeights:
@@ -261,18 +272,22 @@ class FusionWeights:
     best procedure, or when a guarded kind alone reaches its guard (harmful and personal-data
     requests name the procedure they want to cheat or the file they want looked up)."""
 
-    # method 5 (bench/tune_understand.py): fitted on the examples and the five dev sets
-    lexical: float = 3.501
-    semantic: float = 3.739  # nearness of the target's nearest documents, scaled by sim_low..sim_high
-    head: float = 3.533  # the linear head over E5 vectors
-    words: float = 4.232  # the target's typical words, max(0, tanh(ratio / words_scale))
-    oos_semantic: float = 3.587
-    oos_head: float = 5.259
-    oos_words: float = 5.392
-    oos_named: float = 1.735
-    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.75), ("harmful", 1.096),
-                                           ("other_authority", 1.322), ("chitchat_advice", 1.867))
+    # method 6 (bench/tune_understand6.py): method 5's model refitted on the examples and six dev sets
+    lexical: float = 3.475
+    semantic: float = 3.711  # nearness of the target's nearest documents, scaled by sim_low..sim_high
+    head: float = 3.518  # the linear head over E5 vectors
+    words: float = 4.224  # the target's typical words, max(0, tanh(ratio / words_scale))
+    oos_semantic: float = 3.649
+    oos_head: float = 5.184
+    oos_words: float = 5.373
+    oos_named: float = 1.715
+    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.69), ("harmful", 1.039),
+                                           ("other_authority", 1.265), ("chitchat_advice", 1.827))
     guards: tuple[tuple[str, float], ...] = (("personal_data", 0.15), ("harmful", 0.3))
+    # method 6: the same kinds' probabilities from E5 alone (the lexical parts left out), so that
+    # naming the procedure one wants to cheat cannot outvote the request's meaning (chosen on the
+    # leave-one-set-out trade-off curve: the most refusals that keep in-scope accuracy at method 5's)
+    sem_guards: tuple[tuple[str, float], ...] = (("personal_data", 0.3), ("harmful", 0.4))
     words_scale: float = 4.0
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
     sim_high: float = 0.92  # at or above -> 1
@@ -347,17 +362,18 @@ class HybridRetriever:
         named = max(lex.values(), default=0.0)
         bias = dict(w.bias)
         targets = list(set(lex) | set(sem.near))
-        logits = np.empty(len(targets))
+        logits, e5 = np.empty(len(targets)), np.empty(len(targets))  # e5: the E5 channel alone
         for i, t in enumerate(targets):
             near = semantic_scale(sem.near.get(t, floor), w)
             typical = max(0.0, math.tanh(sem.words.get(t, 0.0) / w.words_scale))
             head = sem.head.get(t, 0.0)
             if is_out_of_scope(t):
-                logits[i] = (use_sem * (w.oos_semantic * near + w.oos_head * head + w.oos_words * typical)
-                             + use_lex * w.oos_named * named + bias.get(t.removeprefix(OOS_PREFIX), 0.0))
+                e5[i] = (use_sem * (w.oos_semantic * near + w.oos_head * head + w.oos_words * typical)
+                         + bias.get(t.removeprefix(OOS_PREFIX), 0.0))
+                logits[i] = e5[i] + use_lex * w.oos_named * named
             else:
-                logits[i] = (use_lex * w.lexical * lex.get(t, 0.0)
-                             + use_sem * (w.semantic * near + w.head * head + w.words * typical))
+                e5[i] = use_sem * (w.semantic * near + w.head * head + w.words * typical)
+                logits[i] = use_lex * w.lexical * lex.get(t, 0.0) + e5[i]
         if not targets:
             return [], None
         probs = np.exp(logits - logits.max())
@@ -377,6 +393,11 @@ class HybridRetriever:
         for kind, guard in w.guards:
             if refusal.get(kind, 0.0) >= guard:
                 return hits, kind
+        if use_sem:
+            alone = dict(zip(targets, np.exp(e5 - e5.max()) / np.exp(e5 - e5.max()).sum(), strict=True))
+            for kind, guard in w.sem_guards:
+                if float(alone.get(OOS_PREFIX + kind, 0.0)) >= guard:
+                    return hits, kind
         return hits, None
 
     def search(self, query: str, k: int = 5) -> list[Hit]:

@@ -38,6 +38,7 @@ from knowledge.decide import (
 )
 from knowledge.english import EnglishLexicon, detect_aspect_en
 from knowledge.examples import OOS_PREFIX
+from knowledge.followup import aspect_free, own_evidence
 from knowledge.normalize import normalize_vi
 from knowledge.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
 from knowledge.store import REBUILD_HINT, Index, build_index, open_index
@@ -152,8 +153,11 @@ class Knowledge:
                 # has no words of its own for ("hộ chiếu", "thời tiết", "làm giả") does not end the
                 # conversation; "ông bà đi thay" after a birth answer is a proxy question
                 decision = decide(hits, thresholds)
+            # aspect-only follow-ups keep the conversation's procedure
+            own = own_evidence(lexicon, aspect_free(q, language), context.procedure_id)
             decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
-                                 named=self.lexical.name_coverage(q), thresholds=self.thresholds, rule=rule)
+                                 named=self.lexical.name_coverage(q), thresholds=self.thresholds, rule=rule,
+                                 own=own)
         return decision, aspect, hits
 
     def ask(self, question: str, language: str = "vi", context: Conversation | None = None) -> Answer:
