@@ -33,11 +33,11 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.report import write_section  # noqa: E402
 from kiosk_app.core.errors import KioskError  # noqa: E402
 from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge import importer  # noqa: E402
-from knowledge.builder import build_bundle_file, collect_records  # noqa: E402
-from knowledge.bundle import load_out_of_scope_dir  # noqa: E402
+from knowledge.bundle import importer  # noqa: E402
+from knowledge.bundle.build import build_bundle_file, collect_records  # noqa: E402
+from knowledge.bundle.schema import load_out_of_scope_dir  # noqa: E402
+from knowledge.bundle.signing import generate_keypair, trust_key  # noqa: E402
 from knowledge.service import open_current  # noqa: E402
-from knowledge.signing import generate_keypair, trust_key  # noqa: E402
 
 SAMPLE = REPO / "knowledge" / "sample" / "records"
 LIMIT_S = 5.0

@@ -32,7 +32,7 @@ sys.path.insert(0, str(REPO))
 
 from bench.report import summary_ms, write_section  # noqa: E402
 from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge.bundle import load_out_of_scope_dir, load_records_dir  # noqa: E402
+from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir  # noqa: E402
 from knowledge.evaluation import (  # noqa: E402
     EvalReport,
     evaluate,
@@ -172,7 +172,7 @@ def latency_part(kn: Any, models: Path, english: dict[str, bytes], runs: int) ->
     for lang, hello in (("en", "Hello."), ("vi", "Xin chào.")):  # the kiosk warms its voices up too
         for _chunk in synths.get(lang).synthesize(hello):
             pass
-    from knowledge.english import english_openers
+    from knowledge.understand.english import english_openers
 
     t0 = time.perf_counter()
     cached = synths.get("en").prefill(english_openers(kn.bundle.records.values()))  # as build_kiosk_pipeline
@@ -257,7 +257,7 @@ def render(held: EvalReport, tuned: EvalReport, per_q: float, sp: dict[str, Any]
     right, total = sp["right"], sp["total"]
     return f"""
 Retrieval on the English questions (`bench/eval/en_*.jsonl`: {len(rows)} questions, learner English
-and typos, {oos} out of scope). English index (`knowledge/english.py`: English fields + Vietnamese
+and typos, {oos} out of scope). English index (`knowledge/understand/english.py`: English fields + Vietnamese
 names, typo correction, truncation stems) fused with the nearest examples and the E5 head; these are
 dev data now (weights and calibration fitted on them, `bench/tune_understand.py`), so the blind
 figures are in "Understanding: blind test".

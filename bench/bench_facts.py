@@ -67,7 +67,7 @@ _RECORDS: dict[str, Any] = {}
 
 def _record(record_id: str | None) -> Any:
     if not _RECORDS:
-        from knowledge.bundle import load_records_dir
+        from knowledge.bundle.schema import load_records_dir
 
         _RECORDS.update({r.id: r for r in load_records_dir(RECORDS)})
     return _RECORDS.get(record_id or "")
@@ -189,7 +189,7 @@ def main(argv: list[str]) -> int:
     from bench.llm_pipeline import kiosk_bundle
     from knowledge.answer import EvidenceAnswerer
     from knowledge.answer.semantic import E5FactScorer
-    from knowledge.bundle import load_records_dir
+    from knowledge.bundle.schema import load_records_dir
     from knowledge.service import Knowledge
 
     def log(msg: str) -> None:
@@ -222,7 +222,7 @@ def main(argv: list[str]) -> int:
             extra["evidence_first_audio"] = first_audio(settings, kn, rows, log)
 
     if args.llm_model != "none":
-        from knowledge.llm_setup import build_llama_answerer, llm_unavailable
+        from knowledge.llm.setup import build_llama_answerer, llm_unavailable
 
         llm_settings = settings.model_copy(update={"answer": settings.answer.model_copy(
             update={"answerer": AnswererKind.LLM, "llm_model": args.llm_model})})

@@ -211,7 +211,7 @@ def report(res: dict[str, Any]) -> str:
         f"{res['odd_same']}, {res['odd_ms']:.0f} ms per question |",
         "",
         "Faults found and fixed while writing these tests: re-importing the active bundle did nothing when "
-        "its index was damaged (the very command `StoreCorruptError` names; knowledge/importer.py now "
+        "its index was damaged (the very command `StoreCorruptError` names; knowledge/bundle/importer.py now "
         "rebuilds it); `kiosk ask --audio` stretched the maximum utterance to the file length (a 10-minute "
         "file took minutes; speech/capture.py now cuts at `[endpoint] max_utterance_s` as the kiosk does); "
         "zero-width characters inside a word split it and changed the detected aspect (knowledge/service.py "

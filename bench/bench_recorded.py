@@ -39,7 +39,7 @@ import numpy as np  # noqa: E402
 
 from bench.report import FIXTURES, summary_ms, write_section  # noqa: E402
 from bench.sound_card import bench_player  # noqa: E402
-from knowledge.bundle import load_records_dir  # noqa: E402
+from knowledge.bundle.schema import load_records_dir  # noqa: E402
 from knowledge.types import Aspect  # noqa: E402
 from speech.audio.resample import resample  # noqa: E402
 from speech.text.normalize_vi import normalize_for_speech  # noqa: E402

@@ -52,12 +52,12 @@ def pct(a: int, b: int) -> str:
 
 def coverage(tmp: Path) -> dict[str, Any]:
     from kiosk_app.core.settings import Settings
-    from knowledge.bundle import load_out_of_scope_dir, load_records_dir
-    from knowledge.importer import sample_vectors
-    from knowledge.recordings import decompose
-    from knowledge.recordings_inventory import inventory, loose
-    from knowledge.retrieval import Mode
+    from knowledge.bundle.importer import sample_vectors
+    from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
+    from knowledge.recordings.inventory import inventory, loose
+    from knowledge.recordings.lookup import decompose
     from knowledge.service import Knowledge, prepare_bundle_dir
+    from knowledge.understand.retrieval import Mode
 
     records = load_records_dir(RECORDS)
     prepare_bundle_dir(records, tmp / "cov", out_of_scope=load_out_of_scope_dir(RECORDS),
@@ -87,8 +87,8 @@ def coverage(tmp: Path) -> dict[str, Any]:
 
 
 def recogniser(n_espeak: int) -> dict[str, Any]:
-    from knowledge.bundle import load_records_dir
-    from knowledge.recordings_inventory import Kind, inventory
+    from knowledge.bundle.schema import load_records_dir
+    from knowledge.recordings.inventory import Kind, inventory
     from speech.asr.vietasr_engine import VietAsrRecognizer
     from speech.audio.resample import resample
     from speech.audio.wav import read_wav
@@ -146,11 +146,11 @@ def recogniser(n_espeak: int) -> dict[str, Any]:
 
 def bundle(n: int, tmp: Path) -> dict[str, Any]:
     from kiosk_app.core.settings import Settings
-    from knowledge.builder import build_bundle_file, collect_records
-    from knowledge.bundle import load_out_of_scope_dir
-    from knowledge.importer import import_bundle, sample_vectors
-    from knowledge.recordings_bundle import add_take, read_source
-    from knowledge.recordings_inventory import Kind, inventory
+    from knowledge.bundle.build import build_bundle_file, collect_records
+    from knowledge.bundle.importer import import_bundle, sample_vectors
+    from knowledge.bundle.schema import load_out_of_scope_dir
+    from knowledge.recordings.bundle import add_take, read_source
+    from knowledge.recordings.inventory import Kind, inventory
     from speech.audio.resample import resample
 
     src = tmp / "src"
@@ -166,7 +166,7 @@ def bundle(n: int, tmp: Path) -> dict[str, Any]:
         seconds += e.duration_s
     rec = read_source(src)
     audio_bytes = sum(len(v) for k, v in rec.items() if k.endswith(".ogg"))
-    from knowledge.signing import generate_keypair, trust_key
+    from knowledge.bundle.signing import generate_keypair, trust_key
 
     vec = sample_vectors()
     settings = Settings(data_dir=tmp / "data")
@@ -179,15 +179,15 @@ def bundle(n: int, tmp: Path) -> dict[str, Any]:
     t0, c0 = time.perf_counter(), time.process_time()
     res = import_bundle(rep.out, settings)
     wall, cpu = time.perf_counter() - t0, time.process_time() - c0
-    from knowledge.bundle import bundle_from_members
-    from knowledge.recordings_bundle import audit
-    from knowledge.safezip import read_bundle_zip
+    from knowledge.bundle.safezip import read_bundle_zip
+    from knowledge.bundle.schema import bundle_from_members
+    from knowledge.recordings.bundle import audit
 
     members = read_bundle_zip(rep.out)
     t3 = time.perf_counter()
     audit(bundle_from_members(members).recordings, members, {})
     audit_s = time.perf_counter() - t3
-    from knowledge.recordings import RecordingSet
+    from knowledge.recordings.lookup import RecordingSet
     from knowledge.service import current_bundle_dir
 
     t1 = time.perf_counter()

@@ -35,8 +35,8 @@ from kiosk_app.core.settings import Settings
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import unit_by_id
 from knowledge.answer.template import numbers_not_in_record
-from knowledge.bundle import load_records_dir
-from knowledge.importer import SAMPLE_DIR
+from knowledge.bundle.importer import SAMPLE_DIR
+from knowledge.bundle.schema import load_records_dir
 from knowledge.service import Knowledge
 
 _YES = re.compile(r"^\s*(?:được|có|đúng|yes|sure|of course)\b", re.I)

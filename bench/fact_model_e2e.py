@@ -36,7 +36,7 @@ def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str,
     from knowledge.answer import EvidenceAnswerer
     from knowledge.answer.learned import FactModel
     from knowledge.answer.semantic import E5FactScorer
-    from knowledge.bundle import load_records_dir
+    from knowledge.bundle.schema import load_records_dir
     from knowledge.service import Knowledge
 
     records = load_records_dir(RECORDS)

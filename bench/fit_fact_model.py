@@ -45,9 +45,9 @@ def build(use_sem: bool) -> list[dict[str, Any]]:
     from knowledge.answer.rank import FEATURES, asks_en, unit_features
     from knowledge.answer.select import Ask, asks, name_words
     from knowledge.answer.semantic import E5FactScorer
-    from knowledge.bundle import load_records_dir
-    from knowledge.decide import detect_aspect
-    from knowledge.english import detect_aspect_en
+    from knowledge.bundle.schema import load_records_dir
+    from knowledge.understand.decide import detect_aspect
+    from knowledge.understand.english import detect_aspect_en
 
     records = {r.id: r for r in load_records_dir(RECORDS)}
     scorer = E5FactScorer() if use_sem else None
@@ -163,7 +163,7 @@ def vocab(items: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
 
 def chosen(it: dict[str, Any], s: np.ndarray, keep: float, max_facts: int = 3) -> list[int]:
     """``rank.choose`` on arrays: the best sourced unit, then other facts within ``keep`` of its share."""
-    from knowledge.bundle import numbers_in
+    from knowledge.bundle.schema import numbers_in
 
     p = np.exp(s - s.max())
     p /= p.sum()

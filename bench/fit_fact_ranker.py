@@ -35,9 +35,9 @@ def build(paths: list[Path], use_sem: bool = True) -> list[dict[str, Any]]:
     from knowledge.answer.rank import FEATURES, asks_en, unit_features
     from knowledge.answer.select import asks, name_words
     from knowledge.answer.semantic import E5FactScorer
-    from knowledge.bundle import load_records_dir
-    from knowledge.decide import detect_aspect
-    from knowledge.english import detect_aspect_en
+    from knowledge.bundle.schema import load_records_dir
+    from knowledge.understand.decide import detect_aspect
+    from knowledge.understand.english import detect_aspect_en
 
     records = {r.id: r for r in load_records_dir(RECORDS)}
     scorer = E5FactScorer() if use_sem else None
@@ -154,7 +154,7 @@ def end_to_end_cv(paths: list[Path], sem: list[dict[str, Any]], lex: list[dict[s
     from knowledge.answer import EvidenceAnswerer
     from knowledge.answer.rank import FEATURES
     from knowledge.answer.semantic import E5FactScorer
-    from knowledge.bundle import load_records_dir
+    from knowledge.bundle.schema import load_records_dir
     from knowledge.service import Knowledge
 
     rows = [r for path in paths for r in load_rows(path)]

@@ -38,8 +38,8 @@ class _NoRecognizer:
 
 def kiosk_bundle(dest: Path, records: list[Any]) -> Path:
     """The sample bundle unpacked with its semantic index, as bundle import leaves it (built once)."""
-    from knowledge.bundle import load_out_of_scope_dir
-    from knowledge.importer import SAMPLE_DIR, sample_vectors
+    from knowledge.bundle.importer import SAMPLE_DIR, sample_vectors
+    from knowledge.bundle.schema import load_out_of_scope_dir
     from knowledge.service import prepare_bundle_dir
 
     if not (dest / "manifest.json").is_file() or not (dest / "index").is_dir():

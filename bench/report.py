@@ -103,7 +103,7 @@ def kiosk_settings(data_dir: Path, **overrides: Any) -> Settings:
     assembled (what `kiosk provision` does before the first start), so no benchmark charges that
     one-time set-up to its first question. ``overrides`` are Settings fields (``asr={...}``)."""
     from kiosk_app.core.settings import Settings
-    from knowledge.importer import ensure_sample
+    from knowledge.bundle.importer import ensure_sample
     from speech.asr.whisper_model import assemble
 
     settings = Settings(data_dir=data_dir, **{"ui": {"fullscreen": False}, **overrides})

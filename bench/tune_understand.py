@@ -3,7 +3,7 @@
     PYTHONPATH=. .venv/bin/python bench/understand_data.py /tmp/f.pkl   # features, once (~2 min)
     PYTHONPATH=. .venv/bin/python bench/tune_understand.py /tmp/f.pkl [3,4,5] [option=value ...]
 
-The model (``knowledge.retrieval.FusionWeights``) is a conditional logit over every target (the
+The model (``knowledge.understand.retrieval.FusionWeights``) is a conditional logit over every target (the
 procedures and the four refusal kinds); a softmax makes the logits probabilities:
 
 * procedure: ``lexical * lex + semantic * near + head * head + words * typical``;
@@ -12,10 +12,10 @@ procedures and the four refusal kinds); a softmax makes the logits probabilities
 
 Fitted by maximum likelihood (Adam, small L2) on the examples' out-of-fold features and the dev
 sets (follow-ups left out); the guards (a harmful / personal-data probability that refuses alone)
-and the calibration of ``knowledge.decide`` (per language) on the training sets. Each held-out set
+and the calibration of ``knowledge.understand.decide`` (per language) on the training sets. Each held-out set
 is then decided by a replica of the kiosk's decision (``Model.decide``: refusal, guards, confidence
 threshold, and follow-ups asked after their context questions with the conversation rules of
-``knowledge.decide.follow_up`` and ``Knowledge.decide``). Method 3 (weighted mean, fixed weights,
+``knowledge.understand.decide.follow_up`` and ``Knowledge.decide``). Method 3 (weighted mean, fixed weights,
 ``b3ca816``) is not fitted: its figures are the kiosk's as it was (the replica reproduces its blind
 set 4 run exactly: VI 235/247, 79/88).
 
@@ -39,9 +39,9 @@ from typing import Any
 import numpy as np
 from understand_data import DEV_SETS, KINDS, Dataset, Row, TextFeatures
 
-from knowledge.decide import Calibration
 from knowledge.evaluation import fit_calibration
-from knowledge.examples import OOS_PREFIX
+from knowledge.understand.decide import Calibration
+from knowledge.understand.examples import OOS_PREFIX
 
 GUARDED = ("personal_data", "harmful")
 GUARD_GRID = (0.1, 0.15, 0.2, 0.3, 0.4, 0.5, 0.6, 1.01)

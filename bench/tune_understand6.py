@@ -14,7 +14,7 @@ in each training fold instead (the pair with the most harmful + personal-data re
 in-scope accuracy on the training sets stays >= 95% Vietnamese, >= 92% English: lower guards,
 9 fewer Vietnamese answers in CV for the same refusals).
 
-(b) Aspect-only follow-ups (``knowledge.followup``): after an answer, a question whose words minus
+(b) Aspect-only follow-ups (``knowledge.understand.followup``): after an answer, a question whose words minus
 the aspect/ask vocabulary give no other procedure a lexical score >= ``residual`` keeps the
 conversation's procedure (unless it names another procedure or refuses with words of its own).
 ``residual`` is chosen in each training fold on the training follow-ups.
@@ -35,11 +35,11 @@ import numpy as np
 from tune_understand import GUARDED, MAX_WORDS, NAMED, OPT, TOPIC_WORDS, Model, markdown, show, tally
 from understand_data import DEV_SETS, RECORDS, Dataset, Row, TextFeatures
 
-from knowledge.bundle import load_records_dir
-from knowledge.english import EnglishIndex
-from knowledge.examples import OOS_PREFIX
-from knowledge.followup import Evidence, aspect_free, own_evidence
-from knowledge.retrieval import LexicalIndex
+from knowledge.bundle.schema import load_records_dir
+from knowledge.understand.english import EnglishIndex
+from knowledge.understand.examples import OOS_PREFIX
+from knowledge.understand.followup import Evidence, aspect_free, own_evidence
+from knowledge.understand.retrieval import LexicalIndex
 
 SEM_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 RESIDUAL_GRID = (0.0, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)

@@ -24,11 +24,11 @@ from clauses import clauses
 from report import REPO
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import load_out_of_scope_dir, load_records_dir
+from knowledge.bundle.importer import sample_vectors
+from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import load_rows
-from knowledge.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
-from knowledge.importer import sample_vectors
 from knowledge.service import Knowledge, _clean, prepare_bundle_dir
+from knowledge.understand.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
 
 RECORDS = REPO / "knowledge" / "sample" / "records"
 B = REPO / "bench"

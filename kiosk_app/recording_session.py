@@ -27,7 +27,7 @@ from typing import Any, Protocol
 
 import numpy as np
 
-from knowledge.recordings_inventory import Item, Kind
+from knowledge.recordings.inventory import Item, Kind
 
 log = logging.getLogger(__name__)
 
@@ -163,7 +163,7 @@ class RecordingSession:
         item, take, res = self.item, self._take, self.state.result
         if item is None or take is None or res is None or not res.ok:
             return False
-        from knowledge.recordings_bundle import add_take
+        from knowledge.recordings.bundle import add_take
         from speech.audio.wav import write_wav
 
         try:
@@ -303,7 +303,7 @@ def kept_ids(takes_dir: Path) -> list[str]:
 def open_for_kiosk(settings: Any, on_change: Callable[[], None]) -> RecordingSession:
     """The session for the active bundle with the kiosk's own engines (mic, viet-asr, VAD, speaker).
     Reads the bundle: call it off the UI thread."""
-    from knowledge.recordings import RecordingSet
+    from knowledge.recordings.lookup import RecordingSet
     from knowledge.service import current_bundle_dir
 
     current = current_bundle_dir(settings)

@@ -16,7 +16,7 @@ if TYPE_CHECKING:
     from kiosk_app.feedback import FeedbackStore
     from kiosk_app.pipeline import PerLanguage, Pipeline
     from knowledge.answer import Answerer
-    from knowledge.recordings import RecordingSet
+    from knowledge.recordings.lookup import RecordingSet
     from speech.asr.base import Recognizer
     from speech.audio.playback import Player
     from speech.tts.base import Synthesizer
@@ -123,7 +123,7 @@ def whisper_model_dir(s: Settings) -> Path:
 def _vosk_grammar(s: Settings, model_dir: object) -> list[str] | None:
     """Phrase list from the active bundle's titles and aliases (None, with a warning, if no bundle)."""
     from kiosk_app.core.errors import KioskError
-    from knowledge.bundle import read_bundle_dir
+    from knowledge.bundle.schema import read_bundle_dir
     from speech.asr.grammar import bundle_texts, grammar_phrases, model_has_unk
 
     try:
@@ -203,7 +203,7 @@ def build_kiosk_pipeline(s: Settings, on_event: Callable[[Event], None]) -> Pipe
     from kiosk_app.pipeline import PerLanguage, Pipeline
 
     try:
-        from knowledge.importer import ensure_sample
+        from knowledge.bundle.importer import ensure_sample
     except ImportError as err:  # staff importer not installed: use whatever bundle is active
         log.warning("bundle importer unavailable (%s); using the active bundle as is", err)
     else:
@@ -260,7 +260,7 @@ def build_kiosk_voice(s: Settings, language: str,
 
 def open_recordings(knowledge: Any) -> RecordingSet | None:
     """The active bundle's recordings (issue 20); None (synthesis only) if they cannot be read."""
-    from knowledge.recordings import RecordingSet
+    from knowledge.recordings.lookup import RecordingSet
 
     try:
         recordings = RecordingSet.of_bundle(knowledge.bundle_dir, knowledge.bundle)
@@ -290,7 +290,7 @@ def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: A
     the bundle's answers ahead of time (``speech.tts.phrase_cache``); returns early once ``stop`` is set
     (the pipeline is closing)."""
     from kiosk_app.core.errors import KioskError
-    from knowledge.english import english_openers
+    from knowledge.understand.english import english_openers
 
     try:
         if recognizers is not None and not stop.is_set():
@@ -339,7 +339,7 @@ def build_answerer(s: Settings) -> Answerer:
     evidence = EvidenceAnswerer(semantic=E5FactScorer())
     if s.answer.answerer is AnswererKind.EVIDENCE:
         return evidence
-    from knowledge.llm_setup import build_llama_answerer, llm_unavailable
+    from knowledge.llm.setup import build_llama_answerer, llm_unavailable
 
     why = llm_unavailable(s)
     if why:

@@ -17,8 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.decide import Calibration, Decision
 from knowledge.types import Aspect, Hit, Verdict
+from knowledge.understand.decide import Calibration, Decision
 
 SPLITS = ("heldout", "tune", "all")
 

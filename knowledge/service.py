@@ -26,8 +26,9 @@ from knowledge.answer import (
     numbers_not_in_record,
     refer_answer,
 )
-from knowledge.bundle import Bundle, OutOfScope, Record, build_bundle_bytes, read_bundle_dir
-from knowledge.decide import (
+from knowledge.bundle.schema import Bundle, OutOfScope, Record, build_bundle_bytes, read_bundle_dir
+from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Hit, SentenceSink, Verdict
+from knowledge.understand.decide import (
     Decision,
     FollowUpRule,
     Thresholds,
@@ -36,13 +37,12 @@ from knowledge.decide import (
     follow_up,
     is_garbage,
 )
-from knowledge.english import EnglishLexicon, detect_aspect_en
-from knowledge.examples import OOS_PREFIX
-from knowledge.followup import aspect_free, own_evidence
-from knowledge.normalize import normalize_vi
-from knowledge.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
-from knowledge.store import REBUILD_HINT, Index, build_index, open_index
-from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Hit, SentenceSink, Verdict
+from knowledge.understand.english import EnglishLexicon, detect_aspect_en
+from knowledge.understand.examples import OOS_PREFIX
+from knowledge.understand.followup import aspect_free, own_evidence
+from knowledge.understand.normalize import normalize_vi
+from knowledge.understand.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
+from knowledge.understand.store import REBUILD_HINT, Index, build_index, open_index
 
 log = logging.getLogger(__name__)
 

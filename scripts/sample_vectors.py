@@ -14,9 +14,9 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from knowledge.bundle import load_out_of_scope_dir, load_records_dir  # noqa: E402
-from knowledge.importer import SAMPLE_DIR, SAMPLE_VECTORS, SAMPLE_VECTORS_MODEL  # noqa: E402
-from knowledge.store import compute_vectors  # noqa: E402
+from knowledge.bundle.importer import SAMPLE_DIR, SAMPLE_VECTORS, SAMPLE_VECTORS_MODEL  # noqa: E402
+from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir  # noqa: E402
+from knowledge.understand.store import compute_vectors  # noqa: E402
 
 
 def main() -> int:

@@ -85,7 +85,7 @@ def shoot(size: str, names: tuple[str, ...], out: Path) -> int:
     from kiosk_app.core.settings import Settings
     from kiosk_app.ui.app import KioskApp
     from knowledge.answer import TemplateAnswerer, refer_answer
-    from knowledge.bundle import load_records_dir
+    from knowledge.bundle.schema import load_records_dir
     from knowledge.types import Aspect
 
     records = {r.id: r for r in load_records_dir(REPO / "knowledge" / "sample" / "records")}

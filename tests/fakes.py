@@ -14,7 +14,7 @@ from kiosk_app.core.errors import KioskError, TtsError
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
-from knowledge.bundle import Record, parse_record
+from knowledge.bundle.schema import Record, parse_record
 from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Verdict
 from speech.asr.base import Transcript
 from speech.tts.base import AudioChunk

@@ -19,12 +19,12 @@ PACKAGES = ("kiosk_app", "speech", "knowledge")
 # importer, version store and USB watcher itself (issue 18, second half: a small staff service on
 # the worker); until then these are the only knowledge modules the UI may import besides plain data.
 UI_STAFF_ALLOWED = {
-    "knowledge.importer",
-    "knowledge.usbwatch",
-    "knowledge.version_policy",
-    "knowledge.versions",
+    "knowledge.bundle.importer",
+    "knowledge.bundle.usbwatch",
+    "knowledge.bundle.version_policy",
+    "knowledge.bundle.versions",
 }
-UI_DATA_ALLOWED = {"knowledge.types", "knowledge.bundle"}  # plain data the screens show
+UI_DATA_ALLOWED = {"knowledge.types", "knowledge.bundle.schema"}  # plain data the screens show
 # The events carry the answer card (``knowledge.types.Answer``: plain data, no engine).
 CORE_DATA_ALLOWED = {"knowledge.types"}
 

@@ -79,7 +79,7 @@ def _answerer(args: argparse.Namespace, settings: Settings) -> tuple[Any, str]:
     from kiosk_app.commands.base import err
     from kiosk_app.core.settings import AnswererKind
     from kiosk_app.wiring import build_answerer
-    from knowledge.llm_setup import llm_unavailable
+    from knowledge.llm.setup import llm_unavailable
 
     kind = "llm" if getattr(args, "llm", False) else getattr(args, "answerer", None)
     update: dict[str, Any] = {}

@@ -16,7 +16,7 @@ from kiosk_app.core.errors import BundleError, ErrorCode, KioskError
 from kiosk_app.core.settings import Settings
 
 if TYPE_CHECKING:
-    from knowledge.bundle import OutOfScope, Record
+    from knowledge.bundle.schema import OutOfScope, Record
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 
@@ -82,7 +82,7 @@ def register(groups: Subparsers) -> None:
 
 # ---- helpers -------------------------------------------------------------------------------------
 def _refuse(exc: KioskError) -> int:
-    from knowledge.importer import message_vi
+    from knowledge.bundle.importer import message_vi
 
     err(f"kiosk: [{exc.code}] {exc}")
     err(f"  → {message_vi(exc)}")
@@ -90,7 +90,7 @@ def _refuse(exc: KioskError) -> int:
 
 
 def _confirmed(args: argparse.Namespace) -> frozenset[ErrorCode]:
-    """The version anomalies the --allow-… flags confirm (``knowledge.version_policy.FLAGS``)."""
+    """The version anomalies the --allow-… flags confirm (``knowledge.bundle.version_policy.FLAGS``)."""
     flags = {ErrorCode.BUNDLE_DOWNGRADE: args.allow_downgrade,
              ErrorCode.BUNDLE_OTHER_ID: args.allow_other_bundle,
              ErrorCode.BUNDLE_FUTURE_DATE: args.allow_future_date}
@@ -136,7 +136,7 @@ def _print_counts(lint: Any, errors: int | None = None) -> None:
 
 # ---- actions -------------------------------------------------------------------------------------
 def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.signing import fingerprint, generate_keypair, load_public_key
+    from knowledge.bundle.signing import fingerprint, generate_keypair, load_public_key
 
     try:
         priv, pub = generate_keypair(args.out, args.name)
@@ -149,9 +149,9 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.builder import build_bundle_file, collect_records, default_version
-    from knowledge.bundle import load_out_of_scope_dir
-    from knowledge.importer import SAMPLE, SAMPLE_DIR
+    from knowledge.bundle.build import build_bundle_file, collect_records, default_version
+    from knowledge.bundle.importer import SAMPLE, SAMPLE_DIR
+    from knowledge.bundle.schema import load_out_of_scope_dir
 
     try:
         src = SAMPLE_DIR if args.sample else args.src
@@ -160,7 +160,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
         if not oos.kinds:  # the refusal examples are not ward-specific: the built-in ones serve
             oos = load_out_of_scope_dir(SAMPLE_DIR)
         bundle_id = args.bundle_id or (SAMPLE if args.sample else "ward")
-        from knowledge.recordings_bundle import read_source
+        from knowledge.recordings.bundle import read_source
 
         recordings = {} if args.sample else read_source(src)  # <src>/recordings.yaml + recordings/
         rep = build_bundle_file(records, schema_errors, args.out, bundle_id=bundle_id,
@@ -188,7 +188,7 @@ def _vectors(records: list[Record], oos: OutOfScope) -> tuple[str, bytes]:
     """The E5 vectors of every example and name, computed here once instead of on each kiosk."""
     from rich.progress import Progress
 
-    from knowledge.store import compute_vectors
+    from knowledge.understand.store import compute_vectors
 
     with Progress(transient=True) as bar:
         task = bar.add_task("Tính véc-tơ câu hỏi mẫu / embedding examples", total=None)
@@ -197,9 +197,9 @@ def _vectors(records: list[Record], oos: OutOfScope) -> tuple[str, bytes]:
 
 
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.bundle import load_records_dir
-    from knowledge.excel import write_template
-    from knowledge.importer import SAMPLE_DIR
+    from knowledge.bundle.excel import write_template
+    from knowledge.bundle.importer import SAMPLE_DIR
+    from knowledge.bundle.schema import load_records_dir
 
     try:
         records = load_records_dir(args.src or SAMPLE_DIR)
@@ -211,7 +211,7 @@ def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_trust(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.signing import trust_key, trusted_keys
+    from knowledge.bundle.signing import trust_key, trusted_keys
 
     try:
         tk = trust_key(settings, args.public_key)
@@ -222,9 +222,9 @@ def cmd_trust(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.bundle import MANIFEST
-    from knowledge.importer import check_bundle
-    from knowledge.version_policy import import_problems
+    from knowledge.bundle.importer import check_bundle
+    from knowledge.bundle.schema import MANIFEST
+    from knowledge.bundle.version_policy import import_problems
 
     try:
         members, bundle, signed_by, lint = check_bundle(args.file, settings)
@@ -256,9 +256,9 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from knowledge.bundle import MANIFEST
-    from knowledge.importer import SAMPLE, check_bundle, import_bundle, status
-    from knowledge.version_policy import FLAGS, import_problems, policy_error
+    from knowledge.bundle.importer import SAMPLE, check_bundle, import_bundle, status
+    from knowledge.bundle.schema import MANIFEST
+    from knowledge.bundle.version_policy import FLAGS, import_problems, policy_error
 
     source: Path | str = SAMPLE if args.sample else args.file
     try:
@@ -320,7 +320,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.importer import plan_rollback, rollback
+    from knowledge.bundle.importer import plan_rollback, rollback
 
     try:  # checks the target (checksums, index) before asking; rollback() checks again under the lock
         cur, target = plan_rollback(settings, args.to)
@@ -346,7 +346,7 @@ STATE_VI = {"ok": "ok (dùng được)", "damaged": "damaged (HỎNG)", "uncheck
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.importer import status
+    from knowledge.bundle.importer import status
 
     st = status(settings, verify=True)
     cur, prev = st.current, st.previous

@@ -1,6 +1,6 @@
 """``kiosk bundle recordings [BUNDLE]`` and ``kiosk bundle recordings import FOLDER --into SRC`` (issue 20).
 
-The first lists every sentence the kiosk can say (``knowledge.recordings_inventory``) for the
+The first lists every sentence the kiosk can say (``knowledge.recordings.inventory``) for the
 active bundle, a ``.wkb`` file, an unpacked bundle folder or a ward's source folder, each with its
 status (recorded / missing / stale), and exports the list to the Excel template (``--xlsx``, sheet
 "Ghi âm") and to numbered text files (``--txt DIR``). The second checks a folder of WAV takes named
@@ -20,8 +20,8 @@ from kiosk_app.core.errors import BundleError, KioskError
 from kiosk_app.core.settings import Settings
 
 if TYPE_CHECKING:
-    from knowledge.bundle import Record
-    from knowledge.recordings import RecordingSet
+    from knowledge.bundle.schema import Record
+    from knowledge.recordings.lookup import RecordingSet
 
 EXIT_OK, EXIT_REFUSED = 0, 1
 STATUS_MARK = {"recorded": "đã ghi", "missing": "thiếu ", "stale": "CŨ   ", "broken": "HỎNG  "}
@@ -63,8 +63,8 @@ def _refuse(exc: KioskError) -> int:
 
 def open_target(target: str | None, settings: Settings) -> tuple[list[Record], RecordingSet]:
     """Records and recordings of the active bundle, a .wkb file, a bundle folder or a source folder."""
-    from knowledge.bundle import MANIFEST, bundle_from_members, read_bundle_dir
-    from knowledge.recordings import RecordingSet
+    from knowledge.bundle.schema import MANIFEST, bundle_from_members, read_bundle_dir
+    from knowledge.recordings.lookup import RecordingSet
 
     if target is None:
         from knowledge.service import current_bundle_dir
@@ -77,7 +77,7 @@ def open_target(target: str | None, settings: Settings) -> tuple[list[Record], R
     else:
         path = Path(target)
     if path.is_file() and path.suffix.lower() == ".wkb":
-        from knowledge.safezip import ZipLimits, read_bundle_zip
+        from knowledge.bundle.safezip import ZipLimits, read_bundle_zip
 
         members = read_bundle_zip(path, ZipLimits.from_settings(settings))
         bundle = bundle_from_members(members)
@@ -86,8 +86,8 @@ def open_target(target: str | None, settings: Settings) -> tuple[list[Record], R
     if path.is_dir() and (path / MANIFEST).is_file():
         return list(read_bundle_dir(path).records.values()), RecordingSet.open(path)
     if path.exists():
-        from knowledge.builder import collect_records
-        from knowledge.recordings_bundle import read_source
+        from knowledge.bundle.build import collect_records
+        from knowledge.recordings.bundle import read_source
 
         recs, problems = collect_records(path)
         if problems:
@@ -128,11 +128,11 @@ def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
             f"cũ, cần ghi lại {cov.stale} · hỏng {cov.broken} · bản ghi của câu không còn {cov.orphaned}")
     try:
         if args.xlsx is not None:
-            from knowledge.recordings_export import write_sheet
+            from knowledge.recordings.export import write_sheet
 
             out(f"Excel: {write_sheet(args.xlsx, records, rows)} (trang \"Ghi âm\", {len(rows)} câu)")
         if args.txt is not None:
-            from knowledge.recordings_export import write_text_files
+            from knowledge.recordings.export import write_text_files
 
             out(f"Tệp chữ: {write_text_files(args.txt, rows)} tệp trong {args.txt}")
     except OSError as exc:

@@ -30,7 +30,7 @@ def check_file(path: Path, items: dict[str, Any], asr: Any, vad: Any) -> tuple[d
     """(result, (samples, rate) to keep or None) for one take file."""
     import soundfile as sf
 
-    from knowledge.recordings_export import take_id
+    from knowledge.recordings.export import take_id
     from speech.audio.resample import resample
     from speech.audio.wav import decode_wav
     from speech.take_check import LIMITS, MESSAGES_VI, TakeCode, check_take
@@ -76,10 +76,10 @@ def check_file(path: Path, items: dict[str, Any], asr: Any, vad: Any) -> tuple[d
 
 def run_import(folder: Path, into: Path, settings: Settings, *, asr: bool = True, as_json: bool = False,
                recognizer: Any = None, vad: Any = None) -> int:
-    from knowledge.builder import collect_records
-    from knowledge.recordings_bundle import add_take
-    from knowledge.recordings_export import take_id
-    from knowledge.recordings_inventory import inventory
+    from knowledge.bundle.build import collect_records
+    from knowledge.recordings.bundle import add_take
+    from knowledge.recordings.export import take_id
+    from knowledge.recordings.inventory import inventory
 
     folder, into = Path(folder), Path(into)
     try:

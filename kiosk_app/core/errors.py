@@ -165,7 +165,7 @@ class BundleDamagedError(BundleError):
 
 
 class BundleVersionError(BundleError):
-    """The bundle's version, id or date conflicts with what the kiosk holds (``knowledge.version_policy``).
+    """The bundle's version, id or date conflicts with what the kiosk holds (``bundle.version_policy``).
     ``confirmable``: the codes staff may confirm (staff screen, CLI ``--allow-…``) to import it anyway;
     empty when it is refused outright."""
 

@@ -277,7 +277,7 @@ def check_bundle(settings: Settings) -> Check:
 
 def check_recordings(settings: Settings) -> Check:
     """How much of what the kiosk can say (Vietnamese) is the ward's recorded voice (issue 20)."""
-    from knowledge.recordings import RecordingSet
+    from knowledge.recordings.lookup import RecordingSet
     from knowledge.service import current_bundle_dir
 
     current = current_bundle_dir(settings)
@@ -335,7 +335,7 @@ def check_network(settings: Settings) -> Check:
 def check_llm(settings: Settings) -> Check:
     """Which answerer the kiosk will use (issue 16): the LLM choosing facts, or the evidence answerer
     and why (no model, a damaged file, a model process that crashes or hangs)."""
-    from knowledge.llm_setup import probe_llm
+    from knowledge.llm.setup import probe_llm
 
     kind = settings.answer.answerer
     if kind in (AnswererKind.EVIDENCE, AnswererKind.TEMPLATE):

@@ -13,7 +13,7 @@ A pack is a folder with ``pack.toml`` and the model files::
     sha256 = "…"
     size = 63201294
 
-``pack.sig`` (next to ``pack.toml``) is signed like a bundle (``knowledge.signing``, the same keys):
+``pack.sig`` (next to ``pack.toml``) is signed like a bundle (``knowledge.bundle.signing``, the same keys):
 an Ed25519 signature, base64, of ``pack.toml``'s exact bytes; since ``pack.toml`` holds every file's
 size and sha256, one signature covers the pack. The policy is the bundles' one
 (``staff.require_signature``, default true): an unsigned pack is refused (``bundle-unsigned``), a
@@ -96,7 +96,7 @@ def read_pack(pack_dir: Path, settings: Settings | None = None) -> list[PackMode
 
 def verify_pack_signature(pack_dir: Path, raw: bytes, settings: Settings) -> str | None:
     """The bundles' signature policy on ``pack.toml``'s bytes; returns the key fingerprint or None."""
-    from knowledge.signing import verify_manifest
+    from knowledge.bundle.signing import verify_manifest
 
     sig_path = pack_dir / PACK_SIG
     sig = sig_path.read_bytes()[:4096] if sig_path.is_file() else None
@@ -248,7 +248,7 @@ def make_pack(out_dir: Path, entries: Iterable[PackEntry], sign_key: Path | None
     sig = Path(out_dir) / PACK_SIG
     sig.unlink(missing_ok=True)  # a stale signature of an older pack.toml would only confuse
     if sign_key is not None:
-        from knowledge.signing import signer_from_file
+        from knowledge.bundle.signing import signer_from_file
 
         sig.write_bytes(signer_from_file(sign_key)(data))
     read_pack(out_dir)  # what we wrote must read back

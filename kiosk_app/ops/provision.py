@@ -230,7 +230,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
     steps = [user_step(opts, runner), settings_step(opts)]
     settings = Settings.load(opts.config_path, environ={})
     if opts.trust:  # first: model packs are signed with these keys
-        from knowledge.signing import trust_key, trusted_keys
+        from knowledge.bundle.signing import trust_key, trusted_keys
 
         before = {k.fingerprint for k in trusted_keys(settings)}
         fps = [trust_key(settings, p).fingerprint for p in opts.trust]
@@ -242,7 +242,7 @@ def provision(opts: ProvisionOptions, *, run: Callable[[list[str]], None] | None
         steps.append(Step("models", any(d.changed for d in done),
                           ", ".join(f"{d.name}{'' if d.changed else ' (unchanged)'}" for d in done)))
     steps.append(whisper_step(settings))
-    from knowledge.importer import ensure_sample
+    from knowledge.bundle.importer import ensure_sample
 
     activated = ensure_sample(settings)
     steps.append(Step("bundle", bool(activated), "sample bundle activated" if activated

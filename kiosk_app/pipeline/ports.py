@@ -17,7 +17,7 @@ from knowledge.types import AnswerStream, Conversation
 
 if TYPE_CHECKING:
     from kiosk_app.core.settings import EndpointSettings
-    from knowledge.bundle import Record
+    from knowledge.bundle.schema import Record
     from speech.asr.base import Recognizer, Transcript
     from speech.tts.base import AudioChunk
     from speech.vad.base import VoiceDetector

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from kiosk_app.ui.messages import ui_text
-from knowledge.bundle import Fact, Record, Status
+from knowledge.bundle.schema import Fact, Record, Status
 
 
 @dataclass(frozen=True, slots=True)

@@ -23,7 +23,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-from knowledge.normalize import normalize_vi
+from knowledge.understand.normalize import normalize_vi
 
 _FRAME_DUOC = re.compile(r"\b(?:được không|được ko|được hông|được chưa|có được|có thể .+ không|được phép)\b")
 _FRAME_DUNG = re.compile(r"\b(?:phải không|đúng không|có phải|đúng là|có đúng)\b")

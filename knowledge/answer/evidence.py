@@ -38,9 +38,9 @@ from knowledge.answer.template import (
     _end,
     _lower_first,
 )
-from knowledge.bundle import Record, Status
-from knowledge.normalize import fold
+from knowledge.bundle.schema import Record, Status
 from knowledge.types import Answer, Aspect, Verdict
+from knowledge.understand.normalize import fold
 
 log = logging.getLogger(__name__)
 

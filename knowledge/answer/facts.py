@@ -25,7 +25,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from knowledge.bundle import Fact, Record, Status
+from knowledge.bundle.schema import Fact, Record, Status
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ỹ0-9Đ\"“(])")
 MIN_SENTENCE_CHARS = 16  # "Có." alone is no fact: it is joined to the sentence after it

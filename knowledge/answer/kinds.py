@@ -22,7 +22,7 @@ from __future__ import annotations
 import re
 
 from knowledge.answer.facts import FactUnit
-from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 # Vietnamese patterns run on the unit's text normalised (no punctuation: "5.000" → "5000",
 # ".gov.vn" → "gov vn") and folded ("kể từ" → "ke tu"); English ones on the lower-cased text.

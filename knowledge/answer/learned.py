@@ -33,7 +33,7 @@ from pathlib import Path
 
 from knowledge.answer.facts import FactUnit
 from knowledge.answer.kinds import describe
-from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 MODEL_PATH = Path(__file__).with_name("fact_model.json")
 _EN_SKIP = frozenset({"a", "an", "the", "of", "to", "is", "are", "be"})

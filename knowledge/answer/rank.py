@@ -41,9 +41,9 @@ from knowledge.answer.confirm import yes_no_frame
 from knowledge.answer.facts import FactUnit
 from knowledge.answer.learned import FactModel, load_models, pair_scores, question_terms, unit_descriptors
 from knowledge.answer.select import CUE, FIELD_PRIOR, OWN_DEADLINE, SPECIFIC, Ask, lexical_overlap
-from knowledge.bundle import Status, numbers_in
-from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.bundle.schema import Status, numbers_in
 from knowledge.types import Aspect
+from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 FEATURES = ("sem_z", "sem_top", "lex", "lex_fold", "prior", "cue", "own", "aspect", "qnum", "measure", "say",
             "dpen")

@@ -23,8 +23,8 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from knowledge.answer.facts import FactUnit
-from knowledge.bundle import Status, numbers_in
-from knowledge.normalize import fold_diacritics, normalize_vi
+from knowledge.bundle.schema import Status, numbers_in
+from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 
 class Ask(StrEnum):

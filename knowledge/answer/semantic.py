@@ -15,7 +15,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 from knowledge.answer.facts import FactUnit, english_units, fact_units
-from knowledge.bundle import Record
+from knowledge.bundle.schema import Record
 
 log = logging.getLogger(__name__)
 

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from typing import Protocol, runtime_checkable
 
 from knowledge.answer.facts import fact_id_of
-from knowledge.bundle import Fact, Record, Status, numbers_in
-from knowledge.normalize import fold
+from knowledge.bundle.schema import Fact, Record, Status, numbers_in
 from knowledge.types import Answer, Aspect, Verdict
+from knowledge.understand.normalize import fold
 
 MAX_SENTENCES = 3
 MAX_LIST_ITEMS = 3  # documents/steps read aloud; the screen shows all of them

@@ -47,7 +47,7 @@ def grammar_phrases(texts: Iterable[str], *, extra: Iterable[str] = QUESTION_WOR
 
 
 def bundle_texts(records: Iterable[object]) -> list[str]:
-    """Titles and aliases of bundle records (``knowledge.bundle.Record``), Vietnamese only."""
+    """Titles and aliases of bundle records (``knowledge.bundle.schema.Record``), Vietnamese only."""
     out: list[str] = []
     for r in records:
         out.append(str(getattr(r, "title", "")))

@@ -131,7 +131,7 @@ class WhisperRecognizer:
                  compute_type: str = "int8", partial_interval_s: float = 1.0,
                  guard: GuardConfig = DEFAULT) -> None:
         model_dir = _resolve_dir(model_dir)
-        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see knowledge/embedding.py: spinning OpenMP
+        os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")  # see understand/embedding.py: spinning OpenMP
         try:
             from faster_whisper import WhisperModel
             from faster_whisper.tokenizer import Tokenizer

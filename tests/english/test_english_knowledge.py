@@ -8,16 +8,16 @@ from typing import Any
 import pytest
 
 from knowledge.answer import numbers_not_in_record
-from knowledge.bundle import Record
-from knowledge.english import (
+from knowledge.bundle.schema import Record
+from knowledge.evaluation import evaluate, load_rows
+from knowledge.types import Aspect, Verdict
+from knowledge.understand.english import (
     EnglishIndex,
     correct,
     detect_aspect_en,
     stem,
     words,
 )
-from knowledge.evaluation import evaluate, load_rows
-from knowledge.types import Aspect, Verdict
 from tests.english.conftest import EVAL_DIR
 
 

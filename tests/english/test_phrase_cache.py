@@ -6,8 +6,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from knowledge.bundle import Record
-from knowledge.english import english_openers
+from knowledge.bundle.schema import Record
+from knowledge.understand.english import english_openers
 from speech.text.normalize_en import spoken_english
 from speech.tts.base import AudioChunk
 from speech.tts.phrase_cache import PhraseCache

@@ -19,7 +19,7 @@ import pytest
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
-from knowledge.bundle import build_bundle_bytes, load_records_dir
+from knowledge.bundle.schema import build_bundle_bytes, load_records_dir
 from speech.audio import WavSource
 from tests.faults.fault_kit import recording
 
@@ -44,7 +44,7 @@ class Ward:
         return Settings(data_dir=data_dir or self.data_dir, **base)
 
     def bundle_file(self, dest: Path, version: str, ids: tuple[str, ...] = WARD_IDS) -> Path:
-        from knowledge.signing import load_private_key, sign
+        from knowledge.bundle.signing import load_private_key, sign
 
         key = load_private_key(self.private_key)
         by_id = {r.id: r for r in load_records_dir(SAMPLE_RECORDS)}
@@ -60,8 +60,8 @@ class Ward:
 def ward(tmp_path_factory: pytest.TempPathFactory) -> Ward:
     """phuong-1 (27 procedures) then phuong-2 (25) imported for real (signature, index, smoke test):
     current = 2, previous = 1."""
-    from knowledge.importer import import_bundle
-    from knowledge.signing import generate_keypair, trust_key
+    from knowledge.bundle.importer import import_bundle
+    from knowledge.bundle.signing import generate_keypair, trust_key
 
     root = tmp_path_factory.mktemp("ward")
     priv, pub = generate_keypair(root / "office-keys")

@@ -22,8 +22,8 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk_app.core.errors import ErrorCode
-from knowledge.bundle import Record, record_yaml, sha256_bytes
-from knowledge.signing import sign
+from knowledge.bundle.schema import Record, record_yaml, sha256_bytes
+from knowledge.bundle.signing import sign
 
 NEW = datetime(2026, 12, 1, 10, 30, tzinfo=UTC)  # newer than the active bundle (ACTIVE_CREATED)
 ACTIVE_CREATED = datetime(2026, 11, 1, 9, 0, tzinfo=UTC)

@@ -17,10 +17,11 @@ import pytest
 from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleDamagedError, BundleError, DiskFullError, ErrorCode
 from kiosk_app.core.settings import Settings
-from knowledge import importer, store, versions
-from knowledge.bundle import read_bundle_dir, sha256_bytes
+from knowledge.bundle import importer, versions
+from knowledge.bundle.schema import read_bundle_dir, sha256_bytes
 from knowledge.service import open_current
 from knowledge.types import Verdict
+from knowledge.understand import store
 from tests.faults.conftest import Ward
 from tests.staff.staff_cases import fake_indexer
 
@@ -99,7 +100,7 @@ def test_a_downgrade_is_refused_unless_confirmed(ward: Ward, ward_copy: Settings
 def test_a_record_and_its_hash_edited_on_the_sd_card_are_caught_at_start(
         ward_copy: Settings, caplog: pytest.LogCaptureFixture) -> None:
     _tamper_record_and_manifest(ward_copy.bundles_dir / "phuong-2")
-    with caplog.at_level(logging.ERROR, logger="knowledge.versions"):
+    with caplog.at_level(logging.ERROR, logger="knowledge.bundle.versions"):
         importer.ensure_sample(ward_copy)  # what the kiosk runs at start
     assert _current(ward_copy) == "phuong-1"  # the previous good version
     assert "phuong-2 fails its start-up check" in caplog.text and "matches none" in caplog.text

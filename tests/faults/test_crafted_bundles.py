@@ -17,12 +17,12 @@ import pytest
 
 from kiosk_app.core.errors import BundleError
 from kiosk_app.core.settings import Settings
-from knowledge import importer
-from knowledge.bundle import Record, load_records_dir
-from knowledge.retrieval import Mode
+from knowledge.bundle import importer
+from knowledge.bundle.schema import Record, load_records_dir
+from knowledge.bundle.signing import generate_keypair, load_private_key, trust_key
 from knowledge.service import Knowledge
-from knowledge.signing import generate_keypair, load_private_key, trust_key
 from knowledge.types import Verdict
+from knowledge.understand.retrieval import Mode
 from tests.faults.crafted_bundles import (
     ACTIVE_CREATED,
     ACTIVE_VERSION,
@@ -128,8 +128,8 @@ def test_the_optional_members_pass_when_well_formed(kiosk: Kiosk, records: list[
     """Room for the format's additions: out_of_scope.yaml and a real vectors.npz are read, not refused."""
     import numpy as np
 
-    from knowledge.signing import load_private_key
-    from knowledge.vectors import pack as pack_vectors
+    from knowledge.bundle.signing import load_private_key
+    from knowledge.understand.vectors import pack as pack_vectors
 
     key = load_private_key(kiosk.settings.data_dir.parent / "office-keys" / "bundle-signing.key")
     oos = "kinds:\n  chitchat_advice:\n    examples: [hôm nay trời thế nào]\n"

@@ -12,7 +12,7 @@ from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleError, ErrorCode
 from kiosk_app.core.settings import Settings
 from kiosk_app.ops.modelpack import PACK_SIG, PackEntry, install_pack, make_pack
-from knowledge.signing import generate_keypair, trust_key
+from knowledge.bundle.signing import generate_keypair, trust_key
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ from kiosk_app.core.errors import DiskFullError, ErrorCode, StoreCorruptError
 from kiosk_app.core.events import Failed
 from kiosk_app.core.settings import Settings
 from kiosk_app.ui.messages import MAINTENANCE
-from knowledge import importer
+from knowledge.bundle import importer
 from knowledge.service import open_current
 from tests.faults.conftest import Ward
 from tests.faults.fault_kit import IN_SCOPE, EventQueue, run_cli
@@ -143,7 +143,7 @@ def test_disk_full_during_import_keeps_the_old_bundle_answering(
             real_write(path, data)
         monkeypatch.setattr(importer, "_write_file", write)
     else:  # Chroma has written part of the new index when the disk fills up
-        import knowledge.store as store
+        import knowledge.understand.store as store
 
         real_build = store.build_index
 

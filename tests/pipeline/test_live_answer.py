@@ -22,13 +22,13 @@ import pytest
 from kiosk_app.core.events import AnswerFinal, AnswerReady, Speaking, SpeakingFinished
 from kiosk_app.core.settings import Settings
 from knowledge.answer import EvidenceAnswerer
-from knowledge.bundle import build_bundle_bytes, load_records_dir
-from knowledge.decide import detect_aspect
-from knowledge.llm_answerer import LlamaAnswerer
-from knowledge.llm_prompt import numbered_units
-from knowledge.retrieval import Mode
+from knowledge.bundle.schema import build_bundle_bytes, load_records_dir
+from knowledge.llm.answerer import LlamaAnswerer
+from knowledge.llm.prompt import numbered_units
 from knowledge.service import Knowledge
 from knowledge.types import Aspect
+from knowledge.understand.decide import detect_aspect
+from knowledge.understand.retrieval import Mode
 from speech.tts.base import AudioChunk
 from tests.fakes import SAMPLE_RECORDS, FakePlayer, Rig
 from tests.llm.llm_fakes import FakeChild, RealtimeChild, reply
@@ -186,7 +186,7 @@ def test_new_conversation_during_an_answer_wins(bundle_dir: Path, settings: Sett
 
 def test_follow_up_goes_to_the_model_with_the_procedure_just_answered(bundle_dir: Path,
                                                                       settings: Settings) -> None:
-    from knowledge.llm_answerer import system_prompt
+    from knowledge.llm.answerer import system_prompt
 
     child = FakeChild(deque([reply("1"), reply(str(number_of("ket-hon/who")))]))
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))

@@ -94,7 +94,7 @@ def test_ask_audio_says_when_the_turn_ended_and_the_answer_was_ready(
     import json
 
     from kiosk_app.core.settings import Settings
-    from knowledge.importer import ensure_sample
+    from knowledge.bundle.importer import ensure_sample
     from speech.audio import write_wav
 
     ensure_sample(Settings(data_dir=tmp_path / "data"))

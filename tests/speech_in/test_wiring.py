@@ -59,7 +59,7 @@ def _activate_sample_bundle(s: Settings) -> None:
     import io
     import zipfile
 
-    from knowledge.bundle import build_bundle_bytes, load_records_dir
+    from knowledge.bundle.schema import build_bundle_bytes, load_records_dir
 
     records = load_records_dir(Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records")
     data = build_bundle_bytes(records, bundle_id="sample", version="t")

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.bundle import load_records_dir
+from knowledge.bundle.schema import load_records_dir
 from speech.text.normalize_vi import normalize_for_speech
 from speech.text.vi_numbers import read_number
 

@@ -9,9 +9,9 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk_app.core.settings import Settings
-from knowledge import versions
-from knowledge.bundle import Record, build_bundle_bytes, load_records_dir
-from knowledge.signing import generate_keypair, load_private_key, sign, trust_key
+from knowledge.bundle import versions
+from knowledge.bundle.schema import Record, build_bundle_bytes, load_records_dir
+from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]

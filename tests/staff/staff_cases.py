@@ -21,8 +21,8 @@ import yaml
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk_app.core.errors import ErrorCode, StoreCorruptError
-from knowledge.bundle import Bundle, Record, build_bundle_bytes, record_yaml, sha256_bytes
-from knowledge.signing import sign
+from knowledge.bundle.schema import Bundle, Record, build_bundle_bytes, record_yaml, sha256_bytes
+from knowledge.bundle.signing import sign
 
 SMALL_MAX_BYTES = 2 * 1024 * 1024  # settings.staff.max_bundle_bytes used with the "too large" case
 CASE_NAMES = (
@@ -222,7 +222,7 @@ def write_cases(cases: list[Case], out_dir: Path) -> list[Path]:
 
 
 def fake_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int], None] | None) -> None:
-    """Stands in for knowledge.store.build_index where the index content does not matter."""
+    """Stands in for knowledge.understand.store.build_index where the index content does not matter."""
     index_dir.mkdir(parents=True)
     if progress:
         progress(len(bundle.records), len(bundle.records))
@@ -234,7 +234,7 @@ def no_smoke(bundle_dir: Path, bundle: Bundle, settings: object = None) -> None:
 
 
 def fake_index_check(index_dir: Path) -> None:
-    """Stands in for knowledge.versions.open_index_check on an index made by ``fake_indexer``."""
+    """Stands in for knowledge.bundle.versions.open_index_check on an index made by ``fake_indexer``."""
     try:
         json.loads((index_dir / "index.json").read_text(encoding="utf-8"))["records"]
     except (OSError, ValueError, KeyError) as err:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from knowledge import importer, versions
+from knowledge.bundle import importer, versions
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]

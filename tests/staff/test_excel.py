@@ -8,8 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kiosk_app.core.errors import BundleError
-from knowledge.bundle import Fact, Record, Status
-from knowledge.excel import (
+from knowledge.bundle.excel import (
     FIRST_ROW,
     KEY_ROW,
     SHEET,
@@ -18,6 +17,7 @@ from knowledge.excel import (
     read_template,
     write_template,
 )
+from knowledge.bundle.schema import Fact, Record, Status
 
 
 def test_sample_round_trips_through_the_workbook(tmp_path: Path, sample_records: list[Record]) -> None:

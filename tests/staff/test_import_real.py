@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge import importer
-from knowledge.bundle import Record
+from knowledge.bundle import importer
+from knowledge.bundle.schema import Record
 from knowledge.service import open_current
 
 

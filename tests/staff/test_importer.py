@@ -13,8 +13,8 @@ import pytest
 
 from kiosk_app.core.errors import BundleError, DiskFullError, NoRollbackError
 from kiosk_app.core.settings import Settings, StaffSettings
-from knowledge import importer
-from knowledge.bundle import Bundle, read_bundle_dir
+from knowledge.bundle import importer
+from knowledge.bundle.schema import Bundle, read_bundle_dir
 
 
 def current(settings: Settings) -> str:
@@ -67,7 +67,7 @@ def test_same_bundle_again_changes_nothing(settings: Settings, make_bundle: Call
 def test_only_the_configured_number_of_old_versions_is_kept(
         tmp_path: Path, make_bundle: Callable[..., Path], fast: dict[str, Any]) -> None:
     s = Settings(data_dir=tmp_path / "data2", staff=StaffSettings(keep_versions=2))
-    from knowledge.signing import trust_key
+    from knowledge.bundle.signing import trust_key
     trust_key(s, next((tmp_path / "office-keys").glob("*.pub")))
     for v in ("1", "2", "3", "4", "5"):
         importer.import_bundle(make_bundle(v), s, **fast)
@@ -170,7 +170,7 @@ def test_ensure_sample_activates_the_built_in_sample_once(settings: Settings, fa
 
 
 def test_sample_bundle_manifest_is_deterministic() -> None:
-    from knowledge.safezip import read_members
+    from knowledge.bundle.safezip import read_members
 
     first, second = (read_members(importer.sample_bundle_bytes()) for _ in range(2))
     assert first == second

@@ -6,8 +6,8 @@ from datetime import date
 
 import pytest
 
-from knowledge.bundle import Record
-from knowledge.lint import Severity, lint_records
+from knowledge.bundle.lint import Severity, lint_records
+from knowledge.bundle.schema import Record
 
 
 def _with(rec: Record, **fee: object) -> Record:
@@ -54,7 +54,7 @@ def test_future_update_date_is_a_warning(small_records: list[Record]) -> None:
 def test_qr_address_with_a_look_alike_letter_is_refused() -> None:
     """A host that reads as dichvucong.gov.vn but carries a Cyrillic "о" (found by the independent
     crafted set, bench/bench_crafted.py) is not the government's site."""
-    from knowledge.bundle_limits import check_url
+    from knowledge.bundle.limits import check_url
 
     assert check_url("https://dichvucong.gov.vn/p/home", ("gov.vn",), "online_url") is None
     problem = check_url("https://dichvuc\u043eng.gov.vn/p/home", ("gov.vn",), "online_url")

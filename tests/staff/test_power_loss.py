@@ -20,10 +20,10 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge import importer, versions
-from knowledge.bundle import Record, build_bundle_bytes, read_bundle_dir
+from knowledge.bundle import importer, versions
+from knowledge.bundle.schema import Record, build_bundle_bytes, read_bundle_dir
+from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 from knowledge.service import Knowledge
-from knowledge.signing import generate_keypair, load_private_key, sign, trust_key
 
 REPO = Path(__file__).resolve().parents[2]
 TRIALS = 20

@@ -29,9 +29,9 @@ import speech.audio
 from kiosk_app import wiring
 from kiosk_app.cli import main
 from kiosk_app.core.settings import Settings, UiSettings
-from knowledge import importer, versions
-from knowledge.retrieval import Mode
+from knowledge.bundle import importer, versions
 from knowledge.service import Knowledge, current_bundle_dir
+from knowledge.understand.retrieval import Mode
 from speech.audio.wav import read_wav
 from speech.tts.base import AudioChunk
 from speech.tts.recorded import resample_fft, trim_silence

@@ -14,7 +14,7 @@ import pytest
 from kiosk_app import recording_session
 from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.recording_session import RecordingSession
-from knowledge import importer, versions
+from knowledge.bundle import importer, versions
 from speech.audio.wav import WavSource, read_wav
 from speech.vad.energy import EnergyVad
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke

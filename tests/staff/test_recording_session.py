@@ -19,8 +19,8 @@ from kiosk_app.recording_session import (
     should_stop,
     trim,
 )
-from knowledge.bundle import Record
-from knowledge.recordings_inventory import Item, Kind, inventory
+from knowledge.bundle.schema import Record
+from knowledge.recordings.inventory import Item, Kind, inventory
 from speech.audio.wav import WavSource, read_wav
 from speech.vad.energy import EnergyVad
 
@@ -112,7 +112,7 @@ def wait(s: RecordingSession) -> None:
 
 
 def test_take_from_the_mic_is_checked_kept_and_counted(tmp_path: Path, small_records: list[Record]) -> None:
-    from knowledge.recordings_bundle import SOURCE_INDEX, parse_index
+    from knowledge.recordings.bundle import SOURCE_INDEX, parse_index
 
     pcm = speech_pcm()
     lead = b"\x00" * 16000  # 0.5 s of quiet room before the clerk speaks

@@ -16,7 +16,7 @@ import pytest
 
 from kiosk_app.cli import main
 from kiosk_app.core.settings import Settings
-from knowledge import importer, versions
+from knowledge.bundle import importer, versions
 from speech.audio.wav import read_wav, write_wav
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
@@ -161,7 +161,7 @@ def test_built_bundle_carries_recordings_a_broken_one_is_never_played(kiosk: Kio
     code, out, err = kiosk("import", str(wkb), "--yes")
     assert code == 0, err
     from kiosk_app.ops.doctor import Level, check_recordings
-    from knowledge.recordings import RecordingSet
+    from knowledge.recordings.lookup import RecordingSet
     from knowledge.service import current_bundle_dir
 
     settings = Settings(data_dir=tmp_path / "kiosk")

@@ -9,9 +9,9 @@ import pytest
 
 from kiosk_app.core.errors import BundleError
 from kiosk_app.core.settings import Settings, StaffSettings
-from knowledge import importer
-from knowledge.bundle import Record, build_bundle_bytes
-from knowledge.signing import generate_keypair, load_private_key, sign, trust_key
+from knowledge.bundle import importer
+from knowledge.bundle.schema import Record, build_bundle_bytes
+from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 from tests.staff.staff_cases import (
     CASE_NAMES,
     SMALL_MAX_BYTES,

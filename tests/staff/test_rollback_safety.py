@@ -16,7 +16,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleDamagedError, ErrorCode, NoRollbackError
 from kiosk_app.core.settings import Settings
-from knowledge import importer
+from knowledge.bundle import importer
 
 
 @pytest.fixture

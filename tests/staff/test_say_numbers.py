@@ -1,7 +1,7 @@
 """Issue 17, crafted bundle 59: a say-form (what the kiosk speaks) may state only the numbers of its
 fact's text (what the screen shows), whether it says them in digits or in words.
 
-Tables for the number reader (``knowledge.spoken_numbers``), a round trip against the kiosk's own
+Tables for the number reader (``knowledge.bundle.spoken_numbers``), a round trip against the kiosk's own
 number reader-aloud (``speech.text.vi_numbers``), and the lint, builder and importer refusing such a record.
 """
 
@@ -15,10 +15,10 @@ import pytest
 import yaml
 
 from kiosk_app.core.errors import ErrorCode
-from knowledge.builder import build_bundle_file
-from knowledge.bundle import Record, load_records_dir
-from knowledge.lint import lint_records
-from knowledge.spoken_numbers import numbers_stated, unsupported_numbers, vi_value
+from knowledge.bundle.build import build_bundle_file
+from knowledge.bundle.lint import lint_records
+from knowledge.bundle.schema import Record, load_records_dir
+from knowledge.bundle.spoken_numbers import numbers_stated, unsupported_numbers, vi_value
 from speech.text.vi_numbers import read_number
 
 D = Decimal
@@ -155,9 +155,9 @@ def test_the_builder_refuses_it(tmp_path: Path) -> None:
 def test_the_importer_refuses_a_signed_bundle_with_it(tmp_path: Path, settings: Any, key: Any,
                                                       fast: dict[str, Any]) -> None:
     from kiosk_app.core.errors import BundleError
-    from knowledge import importer
-    from knowledge.bundle import build_bundle_bytes
-    from knowledge.signing import sign
+    from knowledge.bundle import importer
+    from knowledge.bundle.schema import build_bundle_bytes
+    from knowledge.bundle.signing import sign
 
     by_id = {r.id: r for r in load_records_dir(REPO / "knowledge" / "sample" / "records")}
     good = [by_id[i] for i in ("khai-sinh", "ket-hon", "khai-tu")]

@@ -9,9 +9,9 @@ import pytest
 
 from kiosk_app.core.errors import BundleSignatureError, BundleUnsignedError
 from kiosk_app.core.settings import Settings, StaffSettings
-from knowledge.bundle import Record, build_bundle_bytes
-from knowledge.importer import check_bundle
-from knowledge.signing import (
+from knowledge.bundle.importer import check_bundle
+from knowledge.bundle.schema import Record, build_bundle_bytes
+from knowledge.bundle.signing import (
     generate_keypair,
     load_private_key,
     sign,

@@ -11,7 +11,7 @@ import pytest
 
 from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.feedback import FeedbackStore
-from knowledge import importer, versions
+from knowledge.bundle import importer, versions
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 

@@ -14,9 +14,9 @@ import pytest
 
 from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.feedback import FeedbackStore
-from knowledge import importer, versions
-from knowledge.bundle import Record, build_bundle_bytes
-from knowledge.signing import sign
+from knowledge.bundle import importer, versions
+from knowledge.bundle.schema import Record, build_bundle_bytes
+from knowledge.bundle.signing import sign
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 from pathlib import Path
 
-from knowledge.usbwatch import UsbWatcher, find_bundles
+from knowledge.bundle.usbwatch import UsbWatcher, find_bundles
 
 
 def test_finds_bundles_on_mounted_sticks_newest_first(tmp_path: Path) -> None:

@@ -1,4 +1,4 @@
-"""The import's version policy as a table (``knowledge.version_policy``, pure): which anomaly each
+"""The import's version policy as a table (``knowledge.bundle.version_policy``, pure): which anomaly each
 situation is, and which a staff confirmation clears."""
 
 from __future__ import annotations
@@ -14,9 +14,9 @@ from kiosk_app.core.errors import (
     BundleVersionReusedError,
     ErrorCode,
 )
-from knowledge.bundle import Manifest
-from knowledge.version_check import BundleInfo, Held
-from knowledge.version_policy import CLOCK_SKEW, policy_error, version_problems
+from knowledge.bundle.schema import Manifest
+from knowledge.bundle.version_check import BundleInfo, Held
+from knowledge.bundle.version_policy import CLOCK_SKEW, policy_error, version_problems
 
 NOW = datetime(2026, 12, 7, 9, 0, tzinfo=UTC)
 DOWN, OTHER = ErrorCode.BUNDLE_DOWNGRADE, ErrorCode.BUNDLE_OTHER_ID

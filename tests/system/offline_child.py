@@ -31,7 +31,7 @@ def main(data_dir: str, wav: str) -> None:
     from kiosk_app.core.settings import Settings
     from kiosk_app.pipeline import Pipeline
     from kiosk_app.wiring import build_recognizer, build_synthesizer, build_vad
-    from knowledge.importer import ensure_sample
+    from knowledge.bundle.importer import ensure_sample
     from knowledge.service import open_current
     from speech.audio import WavSource
     from speech.audio.playback import WavFilePlayer

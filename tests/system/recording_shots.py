@@ -37,7 +37,7 @@ def main(size: str, out: Path) -> int:
     from kiosk_app.core.settings import Settings
     from kiosk_app.pin import hash_pin
     from kiosk_app.ui.app import KioskApp
-    from knowledge import importer, versions
+    from knowledge.bundle import importer, versions
     from speech.audio.wav import WavSource, read_wav
     from speech.vad.energy import EnergyVad
     from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke

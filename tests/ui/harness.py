@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import Record, load_records_dir
+from knowledge.bundle.schema import Record, load_records_dir
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"
 

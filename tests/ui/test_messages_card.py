@@ -12,7 +12,7 @@ from kiosk_app.pin import hash_pin
 from kiosk_app.ui.admin import AdminGesture, PinGate
 from kiosk_app.ui.card import card_sections
 from kiosk_app.ui.messages import ERRORS, STATUS, UI, error_message, status_line
-from knowledge.bundle import Record, Status
+from knowledge.bundle.schema import Record, Status
 
 
 @pytest.mark.parametrize("language", ["vi", "en"])

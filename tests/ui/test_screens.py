@@ -26,7 +26,7 @@ from kiosk_app.core.events import (
 from kiosk_app.core.settings import Settings
 from kiosk_app.ui.qr import qr_matrix
 from knowledge.answer import TemplateAnswerer, refer_answer
-from knowledge.bundle import Status
+from knowledge.bundle.schema import Status
 from knowledge.types import Aspect
 from tests.ui.harness import Kiosk, make_kiosk, sample_records
 

@@ -11,7 +11,7 @@ from kiosk_app.core.errors import BundleUnsignedError, ModelChecksumError
 from kiosk_app.core.models import require, verify
 from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.ops.modelpack import PackEntry, PackError, install_pack, make_pack
-from knowledge.signing import generate_keypair, trust_key
+from knowledge.bundle.signing import generate_keypair, trust_key
 
 
 def _pack(tmp_path: Path) -> Path:

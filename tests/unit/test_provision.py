@@ -93,7 +93,7 @@ def test_kiosk_provision_assembles_whisper_once_and_rebuilds_a_damaged_copy(
 
     from kiosk_app.cli import main
     from kiosk_app.core.models import require, verify
-    from knowledge import importer
+    from knowledge.bundle import importer
     from tests.staff.staff_cases import fake_indexer, no_smoke
 
     monkeypatch.setenv("KIOSK_CONFIG", "")

@@ -37,7 +37,7 @@ from kiosk_app.ui.card import card_sections, card_title
 from kiosk_app.ui.messages import VOICE_ONLY, error_message
 from kiosk_app.ui.qr import qr_texture
 from kiosk_app.ui.theme import THEME
-from knowledge.bundle import Status
+from knowledge.bundle.schema import Status
 from knowledge.types import Answer, Verdict
 
 log = logging.getLogger(__name__)

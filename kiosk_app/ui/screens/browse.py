@@ -15,7 +15,7 @@ from kiosk_app.ui import widgets
 from kiosk_app.ui.card import card_title
 from kiosk_app.ui.messages import group_name
 from kiosk_app.ui.theme import THEME
-from knowledge.bundle import Group
+from knowledge.bundle.schema import Group
 
 
 class BrowseScreen(Screen):

@@ -179,7 +179,7 @@ class RecordingScreen(Screen):
             self.controller.go("staff")
 
     def _mounted_stick(self) -> Path | None:
-        from knowledge.usbwatch import mounted_sticks
+        from knowledge.bundle.usbwatch import mounted_sticks
 
         sticks = mounted_sticks(self.settings.staff.usb_dir)
         return sticks[0] if sticks else None

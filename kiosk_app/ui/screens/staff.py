@@ -1,11 +1,11 @@
 """Staff screen (behind the admin gesture + PIN, owned by the app): the active bundle, import from a USB
 stick, rollback, the questions the kiosk could not answer, satisfaction per procedure, CSV export.
 
-The import runs in a background thread (``knowledge.importer``); progress and the result come back to
+The import runs in a background thread (``knowledge.bundle.importer``); progress and the result come back to
 the UI thread through ``post`` (``Clock.schedule_once``). Nothing is imported without a tap here, and
 the first tap on "Nhập" / "Quay lại" only asks for confirmation. The stick's bundle is shown with its
 version and creation date (read from its manifest, unverified until the import checks it); of several,
-the newest by that date is offered. A version anomaly (``knowledge.version_policy``: older than the
+the newest by that date is offered. A version anomaly (``knowledge.bundle.version_policy``: older than the
 active bundle, another bundle id, a creation date after the kiosk clock) is imported only after a
 confirmation that names it; a reused version with other content is refused outright. A feedback
 store that cannot be read (sqlite errors) is reported on the screen, never raised. Text is
@@ -105,7 +105,7 @@ class StaffScreen(Screen):
     # ---- what the screen shows ------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the bundle state, the USB stick and the feedback (cheap: no index is opened)."""
-        from knowledge.versions import status
+        from knowledge.bundle.versions import status
 
         st = status(self.settings)
         cur = st.current
@@ -164,7 +164,7 @@ class StaffScreen(Screen):
             self.controller.go("recording")
 
     def poll_usb(self) -> None:
-        from knowledge.usbwatch import find_bundles
+        from knowledge.bundle.usbwatch import find_bundles
 
         found = find_bundles(self.settings.staff.usb_dir)
         self.usb_bundles = sorted(found, key=lambda b: self._created(b) or "", reverse=True)  # stable: mtime
@@ -181,7 +181,7 @@ class StaffScreen(Screen):
     def _peek(self, b: Any) -> Any:
         """The bundle file's manifest (cached per path, size and mtime), or the reason it cannot be read."""
         from kiosk_app.core.errors import BundleError
-        from knowledge.importer import peek_manifest
+        from knowledge.bundle.importer import peek_manifest
 
         key = (str(b.path), b.size, b.mtime)
         if key not in self._peeks:
@@ -197,11 +197,11 @@ class StaffScreen(Screen):
         return m.created.isoformat() if not isinstance(m, str) else ""
 
     def _problems(self, b: Any) -> list[Any]:
-        """The version anomalies importing ``b`` would meet (``knowledge.version_policy``), from its
+        """The version anomalies importing ``b`` would meet (``knowledge.bundle.version_policy``), from its
         manifest alone; [] when it cannot be read (the import then says why)."""
         from kiosk_app.core.errors import BundleError
-        from knowledge.version_policy import preview_problems
-        from knowledge.versions import CURRENT, target
+        from knowledge.bundle.version_policy import preview_problems
+        from knowledge.bundle.versions import CURRENT, target
 
         if isinstance(self._peek(b), str):
             return []
@@ -219,7 +219,7 @@ class StaffScreen(Screen):
         m = self._peek(b)
         if isinstance(m, str):
             return m
-        from knowledge.version_policy import SHORT_VI
+        from knowledge.bundle.version_policy import SHORT_VI
 
         tags = "".join(f" · {SHORT_VI[p.code]}" for p in self._problems(b))
         return (f"phiên bản {m.version} · tạo {_when(m.created.isoformat())} · "
@@ -235,7 +235,7 @@ class StaffScreen(Screen):
             self.start_import(b.path, confirmed=self._confirm_codes)
             return
         if self.confirm != "import":
-            from knowledge.version_policy import SHORT_VI
+            from knowledge.bundle.version_policy import SHORT_VI
 
             problems = self._problems(b)
             self.status_text = f"Gói trên USB: {b.name} · {self.describe(b)}"
@@ -270,7 +270,7 @@ class StaffScreen(Screen):
                              daemon=True).start()
 
     def _run_import(self, path: Path | str, confirmed: frozenset[ErrorCode] = frozenset()) -> None:
-        from knowledge.importer import PHASES, import_bundle, message_vi
+        from knowledge.bundle.importer import PHASES, import_bundle, message_vi
 
         def progress(phase: str, done: int, total: int) -> None:
             i = PHASES.index(phase) if phase in PHASES else 0
@@ -304,7 +304,7 @@ class StaffScreen(Screen):
         self.status_text = message
         self.refresh()
         if confirm and self.usb_bundles:  # the next tap confirms what the refusal named
-            from knowledge.version_policy import SHORT_VI
+            from knowledge.bundle.version_policy import SHORT_VI
 
             self.confirm, self._confirm_codes = "version", confirm
             tags = ", ".join(SHORT_VI[c] for c in sorted(confirm))
@@ -320,7 +320,7 @@ class StaffScreen(Screen):
             self.ids.rollback_button.text = "Bấm lần nữa để quay lại phiên bản trước"
             return
         self.confirm = ""
-        from knowledge.importer import message_vi, rollback
+        from knowledge.bundle.importer import message_vi, rollback
 
         try:
             info = rollback(self.settings)
@@ -337,7 +337,7 @@ class StaffScreen(Screen):
         """Where the CSV goes: the folder of the bundle file on the stick, else a mounted stick."""
         if self.usb_bundles:
             return Path(self.usb_bundles[0].path).parent
-        from knowledge.usbwatch import mounted_sticks
+        from knowledge.bundle.usbwatch import mounted_sticks
 
         sticks = mounted_sticks(self.settings.staff.usb_dir)
         return sticks[0] if sticks else None

@@ -1,0 +1,1 @@
+"""The local LLM answerer: prompt, llama.cpp child process, runner and setup."""

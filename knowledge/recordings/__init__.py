@@ -1,0 +1,1 @@
+"""Recorded sentences: find, check, bundle and export the clerk's recordings."""

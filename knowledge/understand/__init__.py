@@ -1,0 +1,1 @@
+"""Understanding a question: normalise, retrieve, decide the procedure, English, follow-ups."""
