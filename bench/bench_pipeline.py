@@ -235,7 +235,7 @@ def knowledge_mode(rig: Rig, mode: str) -> Any:
 def llm_knowledge(rig: Rig, settings: Any, records: list[str]) -> tuple[Any, dict[str, Any]]:
     from kiosk_app.core.settings import Settings
     from knowledge.answer import TemplateAnswerer
-    from knowledge.llm.answerer import build_llama_answerer, llm_unavailable
+    from knowledge.llm.setup import build_llama_answerer, llm_unavailable
     from knowledge.service import Knowledge
 
     s = Settings(**{**settings.model_dump(), "answer": {**settings.answer.model_dump(), "answerer": "llm",

@@ -386,7 +386,7 @@ def _precompute_llm_states(settings: Settings, bundle_dir: Path, bundle: Bundle)
 
     if settings.answer.answerer not in (AnswererKind.AUTO, AnswererKind.LLM):
         return
-    from knowledge.llm.answerer import precompute_states  # llama_cpp runs in a child process
+    from knowledge.llm.setup import precompute_states  # llama_cpp runs in a child process
 
     precompute_states(settings, bundle_dir, bundle.records.values())
 

@@ -42,12 +42,9 @@ from knowledge.answer.rank import rank_units
 from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle.schema import Record
 from knowledge.llm.prompt import MAX_CHOSEN, Choice, grammar, numbered_units, parse_choice, system_prompt
-from knowledge.llm.setup import N_CTX, build_llama_answerer, find_gguf, llm_unavailable, precompute_states
 from knowledge.types import Answer, Aspect
 
-__all__ = ["N_CTX", "POLL_S", "STATE_DIR", "LlamaAnswerer", "LlmClient", "build_llama_answerer",
-           "find_gguf", "llm_unavailable", "merge_choice", "model_key", "precompute_states", "state_path",
-           "system_prompt"]
+__all__ = ["POLL_S", "STATE_DIR", "LlamaAnswerer", "LlmClient", "merge_choice", "model_key", "state_path"]
 
 log = logging.getLogger(__name__)
 

@@ -6,7 +6,7 @@ out and restarted without touching the kiosk. It is started with ``multiprocessi
 fails the same way); ``llama_cpp`` is imported in the child only, so importing this module in the
 kiosk process is cheap and safe.
 
-This module owns the parent side and the protocol: ``ChildConfig``, ``LlmChild`` (start, request,
+This module owns the parent side and the protocol: ``LlmChild`` (start, request,
 next message for a request, cancel, close). The child side is ``knowledge.llm.runner``:
 ``child_main`` loads the GGUF, renders the model's own chat template, and answers:
 
@@ -40,19 +40,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.llm.runner import PREFIX_BATCH, QUESTION_MARK, child_main
+from knowledge.llm.runner import ChildConfig, child_main
 
-__all__ = ["PREFIX_BATCH", "QUESTION_MARK", "ChildConfig", "LlmChild"]
+__all__ = ["LlmChild"]
 
 log = logging.getLogger(__name__)
-
-
-@dataclass(frozen=True, slots=True)
-class ChildConfig:
-    model_path: str
-    n_ctx: int = 4096
-    n_threads: int = 2
-    n_batch: int = 256
 
 
 @dataclass

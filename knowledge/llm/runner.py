@@ -1,8 +1,9 @@
 """The child side of the LLM process: loads the GGUF and answers requests. Runs only in the child.
 
-Owns ``LlamaEngine`` (the loaded model, the model's own chat template split at the question, the
-prompt prefix held in the KV cache, saving and loading its llama.cpp sequence state, greedy token
-generation with cancel checks) and ``child_main``, the spawned process's request loop that turns
+Owns ``ChildConfig`` (what the parent asks the child to load), ``LlamaEngine`` (the loaded model,
+the model's own chat template split at the question, the prompt prefix held in the KV cache, saving
+and loading its llama.cpp sequence state, greedy token generation with cancel checks) and
+``child_main``, the spawned process's request loop that turns
 each request of the protocol described in ``knowledge.llm.child`` into reply messages.
 ``llama_cpp`` is imported inside ``LlamaEngine.__init__`` only, so importing this module (as the
 kiosk process does through ``knowledge.llm.child``) stays cheap and safe (STACK.md §3).
@@ -12,14 +13,22 @@ from __future__ import annotations
 
 import os
 import time
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
-
-if TYPE_CHECKING:
-    from knowledge.llm.child import ChildConfig
+from typing import Any
 
 QUESTION_MARK = "\u2063QUESTION\u2063"  # invisible separators: never in a real prompt
 PREFIX_BATCH = 64  # tokens per decode call while reading the prefix (cancel/progress granularity)
+
+
+@dataclass(frozen=True, slots=True)
+class ChildConfig:
+    """What the child loads: the GGUF and llama.cpp's context, thread and batch sizes."""
+
+    model_path: str
+    n_ctx: int = 4096
+    n_threads: int = 2
+    n_batch: int = 256
 
 
 def rss_peak_mb() -> float:

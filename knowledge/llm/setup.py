@@ -61,7 +61,8 @@ def build_llama_answerer(settings: Any, evidence: EvidenceAnswerer | None = None
     """A ``LlamaAnswerer`` for ``settings.answer.llm_model``; the child starts loading at once.
     ``evidence``: the answerer that speaks the chosen facts and answers when the model cannot."""
     from knowledge.llm.answerer import LlamaAnswerer, model_key
-    from knowledge.llm.child import ChildConfig, LlmChild
+    from knowledge.llm.child import LlmChild
+    from knowledge.llm.runner import ChildConfig
 
     name = settings.answer.llm_model
     gguf = find_gguf(settings, name)
@@ -116,8 +117,9 @@ def probe_llm(settings: Any, *, load_timeout_s: float = 60.0, answer_timeout_s: 
     child reports the file cannot be loaded), ``crashed`` (the child died), ``hung`` (alive but
     silent past the limit), ``slow`` (it answers, too slowly to finish within the limit: a busy
     CPU). Used by ``kiosk doctor``; the kiosk itself never waits like this."""
-    from knowledge.llm.child import ChildConfig, LlmChild
+    from knowledge.llm.child import LlmChild
     from knowledge.llm.prompt import grammar
+    from knowledge.llm.runner import ChildConfig
 
     why = llm_unavailable(settings)
     if why:

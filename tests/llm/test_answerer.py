@@ -208,7 +208,7 @@ def test_without_llama_cpp_the_kiosk_uses_evidence(settings: Settings, monkeypat
     import importlib.util
 
     from kiosk_app.wiring import build_answerer
-    from knowledge.llm.answerer import precompute_states
+    from knowledge.llm.setup import precompute_states
 
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec",

@@ -22,8 +22,9 @@ import pytest
 from knowledge.answer import fact_units
 from knowledge.bundle.schema import Record, load_records_dir
 from knowledge.llm.answerer import LlamaAnswerer
-from knowledge.llm.child import ChildConfig, LlmChild
+from knowledge.llm.child import LlmChild
 from knowledge.llm.prompt import grammar
+from knowledge.llm.runner import ChildConfig
 from knowledge.types import Aspect
 
 pytestmark = pytest.mark.engine

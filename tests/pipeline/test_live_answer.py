@@ -186,7 +186,7 @@ def test_new_conversation_during_an_answer_wins(bundle_dir: Path, settings: Sett
 
 def test_follow_up_goes_to_the_model_with_the_procedure_just_answered(bundle_dir: Path,
                                                                       settings: Settings) -> None:
-    from knowledge.llm.answerer import system_prompt
+    from knowledge.llm.prompt import system_prompt
 
     child = FakeChild(deque([reply("1"), reply(str(number_of("ket-hon/who")))]))
     r = Rig(settings, knowledge=knowledge(bundle_dir, settings, child))
