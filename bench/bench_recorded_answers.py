@@ -159,7 +159,7 @@ def build_and_import(tmp: Path, src: Path, name: str, keys: Path) -> dict[str, A
 
 
 def reason(rs: Any, text: str) -> str:
-    from knowledge.recordings.lookup import decompose, sentence_key
+    from knowledge.recordings.sentences import decompose, sentence_key
 
     if any(sentence_key(i.text) == sentence_key(text) for i in rs.items if i.language == "vi"):
         return "in inventory but not played (stale/broken?)"

@@ -52,10 +52,10 @@ def pct(a: int, b: int) -> str:
 
 def coverage(tmp: Path) -> dict[str, Any]:
     from kiosk_app.core.settings import Settings
-    from knowledge.bundle.importer import sample_vectors
+    from knowledge.bundle.sample import sample_vectors
     from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
-    from knowledge.recordings.inventory import inventory, loose
-    from knowledge.recordings.lookup import decompose
+    from knowledge.recordings.inventory import inventory
+    from knowledge.recordings.sentences import decompose, loose
     from knowledge.service import Knowledge, prepare_bundle_dir
     from knowledge.understand.retrieval import Mode
 
@@ -147,7 +147,8 @@ def recogniser(n_espeak: int) -> dict[str, Any]:
 def bundle(n: int, tmp: Path) -> dict[str, Any]:
     from kiosk_app.core.settings import Settings
     from knowledge.bundle.build import build_bundle_file, collect_records
-    from knowledge.bundle.importer import import_bundle, sample_vectors
+    from knowledge.bundle.importer import import_bundle
+    from knowledge.bundle.sample import sample_vectors
     from knowledge.bundle.schema import load_out_of_scope_dir
     from knowledge.recordings.bundle import add_take, read_source
     from knowledge.recordings.inventory import Kind, inventory

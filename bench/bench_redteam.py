@@ -35,7 +35,7 @@ from kiosk_app.core.settings import Settings
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import unit_by_id
 from knowledge.answer.template import numbers_not_in_record
-from knowledge.bundle.importer import SAMPLE_DIR
+from knowledge.bundle.sample import SAMPLE_DIR
 from knowledge.bundle.schema import load_records_dir
 from knowledge.service import Knowledge
 

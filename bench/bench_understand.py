@@ -29,7 +29,7 @@ from pathlib import Path
 from report import REPO, machine, pct, write_section
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle.importer import sample_vectors
+from knowledge.bundle.sample import sample_vectors
 from knowledge.bundle.schema import OutOfScope, load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import EvalReport, evaluate, in_conversation, load_rows
 from knowledge.service import Knowledge, prepare_bundle_dir

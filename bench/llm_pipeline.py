@@ -38,7 +38,7 @@ class _NoRecognizer:
 
 def kiosk_bundle(dest: Path, records: list[Any]) -> Path:
     """The sample bundle unpacked with its semantic index, as bundle import leaves it (built once)."""
-    from knowledge.bundle.importer import SAMPLE_DIR, sample_vectors
+    from knowledge.bundle.sample import SAMPLE_DIR, sample_vectors
     from knowledge.bundle.schema import load_out_of_scope_dir
     from knowledge.service import prepare_bundle_dir
 

@@ -24,7 +24,7 @@ from clauses import clauses
 from report import REPO
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle.importer import sample_vectors
+from knowledge.bundle.sample import sample_vectors
 from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import load_rows
 from knowledge.service import Knowledge, _clean, prepare_bundle_dir

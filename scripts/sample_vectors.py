@@ -14,7 +14,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from knowledge.bundle.importer import SAMPLE_DIR, SAMPLE_VECTORS, SAMPLE_VECTORS_MODEL  # noqa: E402
+from knowledge.bundle.sample import SAMPLE_DIR, SAMPLE_VECTORS, SAMPLE_VECTORS_MODEL  # noqa: E402
 from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir  # noqa: E402
 from knowledge.understand.store import compute_vectors  # noqa: E402
 

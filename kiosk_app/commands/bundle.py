@@ -150,7 +150,7 @@ def cmd_keygen(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.bundle.build import build_bundle_file, collect_records, default_version
-    from knowledge.bundle.importer import SAMPLE, SAMPLE_DIR
+    from knowledge.bundle.sample import SAMPLE, SAMPLE_DIR
     from knowledge.bundle.schema import load_out_of_scope_dir
 
     try:
@@ -198,7 +198,7 @@ def _vectors(records: list[Record], oos: OutOfScope) -> tuple[str, bytes]:
 
 def cmd_template(args: argparse.Namespace, settings: Settings) -> int:
     from knowledge.bundle.excel import write_template
-    from knowledge.bundle.importer import SAMPLE_DIR
+    from knowledge.bundle.sample import SAMPLE_DIR
     from knowledge.bundle.schema import load_records_dir
 
     try:
@@ -256,7 +256,8 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from knowledge.bundle.importer import SAMPLE, check_bundle, import_bundle, status
+    from knowledge.bundle.importer import check_bundle, import_bundle, status
+    from knowledge.bundle.sample import SAMPLE
     from knowledge.bundle.schema import MANIFEST
     from knowledge.bundle.version_policy import FLAGS, import_problems, policy_error
 

@@ -27,7 +27,6 @@ import uuid
 from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from datetime import time as dtime
 from pathlib import Path
 
 from kiosk_app.core.errors import BundleError, DiskFullError, ErrorCode, KioskError, NoRollbackError
@@ -36,17 +35,15 @@ from knowledge.bundle import versions
 from knowledge.bundle.limits import LIMITS
 from knowledge.bundle.lint import LintReport, lint_records
 from knowledge.bundle.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
+from knowledge.bundle.sample import SAMPLE, sample_bundle_bytes
 from knowledge.bundle.schema import (
     MANIFEST,
     RECORDS_DIR,
     SIGNATURE,
     Bundle,
     Manifest,
-    build_bundle_bytes,
     bundle_from_members,
     check_member_set,
-    load_out_of_scope_dir,
-    load_records_dir,
     parse_manifest,
     sha256_bytes,
 )
@@ -65,7 +62,6 @@ from knowledge.bundle.versions import (  # re-exported: the importer is the API 
     status,
 )
 from knowledge.recordings.bundle import audit_bundle
-from knowledge.understand.vectors import MODEL_FILE, VECTORS, folder_vectors
 
 __all__ = ["CURRENT", "SAMPLE", "BundleInfo", "BundleLintError", "BundleStatus", "ImportResult",
            "KeptVersion", "check_bundle", "downgrade_problem", "ensure_sample", "import_bundle", "message_vi",
@@ -73,10 +69,6 @@ __all__ = ["CURRENT", "SAMPLE", "BundleInfo", "BundleLintError", "BundleStatus",
 
 log = logging.getLogger(__name__)
 
-SAMPLE = "sample"
-SAMPLE_DIR = Path(__file__).resolve().parents[1] / "sample" / "records"
-SAMPLE_VECTORS = VECTORS  # beside records/: the sample's precomputed vectors
-SAMPLE_VECTORS_MODEL = MODEL_FILE  # the embedding model fingerprint that made them
 SMOKE_MAX = 30  # titles queried by the smoke test (evenly spread over the bundle)
 PHASES = ("read", "copy", "index", "smoke", "activate")  # read = read + signature + schema + lint
 
@@ -116,30 +108,6 @@ def message_vi(exc: BaseException) -> str:
     if isinstance(exc, NoRollbackError):
         return exc.message_vi
     return f"Không nhập được gói dữ liệu; {KEEP_OLD_VI}. Xin mời liên hệ kỹ thuật viên."
-
-
-def sample_vectors(records_dir: Path = SAMPLE_DIR) -> tuple[str, bytes] | None:
-    """The sample's precomputed E5 vectors (``sample/vectors.npz`` + the model that made them), so the
-    first start does not embed ~3,600 example questions on the kiosk (about 2 minutes on 2 cores).
-    Rebuilt by ``scripts/sample_vectors.py``; a vector whose text changed since is re-embedded."""
-    return folder_vectors(Path(records_dir).parent)
-
-
-def sample_bundle_bytes(records_dir: Path = SAMPLE_DIR) -> bytes:
-    """Build the sample bundle from package data; deterministic, so re-importing it is a no-op."""
-    records = load_records_dir(records_dir)
-    digest = sha256_bytes(b"".join(p.read_bytes() for p in sorted(Path(records_dir).glob("*.yaml"))))
-    newest = max(r.updated for r in records)
-    return build_bundle_bytes(records, bundle_id=SAMPLE, version=f"{newest:%Y.%m.%d}-{digest[:8]}",
-                              title=f"Dữ liệu mẫu ({len(records)} thủ tục)", sample=True,
-                              created=datetime.combine(newest, dtime(0, 0), tzinfo=UTC),
-                              out_of_scope=load_out_of_scope_dir(records_dir),
-                              vectors=sample_vectors(records_dir))
-
-
-def sample_manifest_bytes() -> bytes:
-    """``manifest.json`` of the built-in sample as this software builds it (start-up re-check)."""
-    return read_members(sample_bundle_bytes(), label="sample")[MANIFEST]
 
 
 def _default_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int], None] | None) -> None:

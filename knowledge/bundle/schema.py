@@ -39,7 +39,7 @@ from knowledge.bundle.limits import LIMITS, ReadLimits, check_npz, load_manifest
 from knowledge.understand.vectors import VECTORS
 
 if TYPE_CHECKING:
-    from knowledge.recordings.bundle import Index as RecordingIndex
+    from knowledge.recordings.members import Index as RecordingIndex
 
 try:  # libyaml's parser (ships in PyYAML wheels) is ~7x faster: matters for 1,000-record bundles
     _YamlLoader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
@@ -396,7 +396,7 @@ def member_problem(name: str) -> str | None:
         return "the manifest cannot list itself or its signature"
     if _RECORD_MEMBER.match(name) or name in OPTIONAL_MEMBERS:
         return None
-    from knowledge.recordings.bundle import is_recording_member
+    from knowledge.recordings.members import is_recording_member
 
     if is_recording_member(name):
         return None
@@ -419,7 +419,7 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
         if sha256_bytes(members[name]) != digest:
             raise BundleError(f"{name}: sha256 does not match the manifest",
                               f"Tệp {name} bị thay đổi hoặc hỏng (sai mã kiểm tra).")
-    from knowledge.recordings.bundle import check_members, is_recording_member
+    from knowledge.recordings.members import check_members, is_recording_member
 
     recordings = check_members(members, manifest.files)  # sizes and index; audio is decoded at import
     text = 0

@@ -104,6 +104,7 @@ def trust_problem(path: Path, settings: Settings) -> tuple[str, str]:
     (the built-in sample: be byte-identical to the one built from package data), and every member it
     lists must exist with its sha256. So a record edited on the SD card together with its hash in the
     manifest is caught at start, not only at import."""
+    from knowledge.bundle.sample import sample_manifest_bytes
     from knowledge.bundle.signing import verify_manifest
 
     try:
@@ -111,10 +112,6 @@ def trust_problem(path: Path, settings: Settings) -> tuple[str, str]:
         manifest = parse_manifest(raw)
         meta = _read_meta(path)
         if manifest.sample and manifest.bundle_id == "sample" and meta.get("signed_by") is None:
-            from knowledge.bundle.importer import (
-                sample_manifest_bytes,  # deferred: importer imports this module
-            )
-
             if raw != sample_manifest_bytes():
                 return (f"{MANIFEST} of the built-in sample differs from the package data",
                         "Dữ liệu mẫu trên máy đã bị thay đổi.")

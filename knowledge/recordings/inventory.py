@@ -4,7 +4,7 @@ An item is one thing a clerk reads aloud once: a fact's spoken form (say-form, o
 sentence) with the fact's stable id, a record's title, a fixed sentence (refusals per kind, the
 closing hedge, "no official information" per record and topic) or a connective ("Theo thông tin
 tham khảo,", "Được.", "Cần mang:"). Answers glue some of these into one spoken sentence
-("Đăng ký khai tử: khai tử làm ở …", "Cần mang: a; b; c."): ``knowledge.recordings.lookup.decompose``
+("Đăng ký khai tử: khai tử làm ở …", "Cần mang: a; b; c."): ``knowledge.recordings.sentences.decompose``
 splits such a sentence back into items, so each is recorded once and the sentence is played as its
 items back to back.
 
@@ -42,6 +42,7 @@ from knowledge.answer.template import (
     _spoken,
 )
 from knowledge.bundle.schema import Record, Status
+from knowledge.recordings.sentences import decompose, loose
 from knowledge.types import Aspect
 
 SENTENCE_ID = re.compile(r"^[a-z0-9][a-z0-9._-]{0,159}$")
@@ -73,12 +74,6 @@ class Item:
     language: str = "vi"
     fact_id: str = ""  # the stable fact id ("khai-tu/documents/1#0") for facts
     record_id: str = ""
-
-
-def loose(text: str) -> str:
-    """The form pieces are matched in: NFC, single spaces, case-folded, no closing punctuation."""
-    s = " ".join(unicodedata.normalize("NFC", text).split()).strip()
-    return s.rstrip(" .;:,!?").casefold()
 
 
 def _sentence(text: str) -> str:
@@ -180,7 +175,6 @@ def composed_sentences(record: Record, language: str = "vi") -> list[str]:
 
 def inventory(records: Iterable[Record], language: str = "vi") -> list[Item]:
     """Every item, fixed ones first, then per record; complete for the composed answers."""
-    from knowledge.recordings.lookup import decompose  # the splitter lives with the player side
 
     recs = list(records)
     items = fixed_items(language)

@@ -15,16 +15,15 @@ back with ``JOIN_GAP_S`` between them; its ``sentence_id`` is the items' ids joi
 
 from __future__ import annotations
 
-import hashlib
 import logging
 import threading
-import unicodedata
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, TypeVar
+from typing import TYPE_CHECKING
 
-from knowledge.recordings.inventory import Item, inventory, loose
+from knowledge.recordings.inventory import Item, inventory
+from knowledge.recordings.sentences import decompose, loose, sentence_key
 
 if TYPE_CHECKING:
     from knowledge.bundle.schema import Bundle, Record
@@ -32,14 +31,6 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 JOIN_GAP_S = 0.12  # between the items of one composed sentence (a comma's pause)
-SEPARATORS = (": ", ", ")
-_T = TypeVar("_T")
-
-
-def sentence_key(text: str) -> str:
-    """sha256 hex of the sentence: NFC, whitespace collapsed, stripped."""
-    norm = " ".join(unicodedata.normalize("NFC", text).split()).strip()
-    return hashlib.sha256(norm.encode("utf-8")).hexdigest()
 
 
 @dataclass(frozen=True, slots=True)
@@ -66,52 +57,12 @@ class Coverage:
         return self.recorded / self.total if self.total else 0.0
 
 
-def decompose(sentence: str, known: Mapping[str, _T]) -> list[_T] | None:
-    """The items ``sentence`` is made of (``known``: loose text -> item), or None.
-
-    An item alone; an item followed by ": " or ", " and the rest; a "; "-separated list of items."""
-    return _split(loose(sentence), known, 0)
-
-
-def _split(s: str, known: Mapping[str, _T], depth: int) -> list[_T] | None:
-    if not s or depth > 6:
-        return None
-    hit = known.get(s)
-    if hit is not None:
-        return [hit]
-    for sep in SEPARATORS:
-        at = s.find(sep)
-        while at > 0:
-            head = known.get(s[:at].rstrip(" .;:,"))
-            if head is not None:
-                rest = _split(s[at + len(sep):], known, depth + 1)
-                if rest is not None:
-                    return [head, *rest]
-            at = s.find(sep, at + 1)
-    if "; " in s:
-        return _list(s.split("; "), known)
-    return None
-
-
-def _list(parts: Sequence[str], known: Mapping[str, _T]) -> list[_T] | None:
-    """Items joined by "; " (an item may itself hold "; ")."""
-    if not parts:
-        return []
-    for n in range(len(parts), 0, -1):
-        hit = known.get("; ".join(parts[:n]).rstrip(" .;:,"))
-        if hit is not None:
-            rest = _list(parts[n:], known)
-            if rest is not None:
-                return [hit, *rest]
-    return None
-
-
 class RecordingSet:
     """The fresh recordings of one bundle. Thread-safe; clips are decoded on first use and kept."""
 
     def __init__(self, items: Sequence[Item], entries: Sequence[object],
                  read: Callable[[str], bytes], *, max_duration_s: float = 30.0) -> None:
-        from knowledge.recordings.bundle import Entry
+        from knowledge.recordings.members import Entry
 
         self.items = list(items)
         self._read = read
@@ -152,7 +103,7 @@ class RecordingSet:
     def of_bundle(cls, bundle_dir: Path, bundle: Bundle,
                   languages: Sequence[str] = ("vi", "en")) -> RecordingSet:
         """``open`` for a bundle already read (the kiosk's open knowledge: no second read)."""
-        from knowledge.recordings.bundle import INDEX, parse_index
+        from knowledge.recordings.members import INDEX, parse_index
 
         items = [i for lang in languages for i in inventory(bundle.records.values(), lang)]
         index_path = bundle_dir / INDEX
@@ -164,7 +115,7 @@ class RecordingSet:
     def from_members(cls, records: Sequence[Record], members: Mapping[str, bytes],
                      languages: Sequence[str] = ("vi", "en")) -> RecordingSet:
         """The recordings of a bundle file's members or a source folder's (``read_source``)."""
-        from knowledge.recordings.bundle import INDEX, parse_index
+        from knowledge.recordings.members import INDEX, parse_index
 
         items = [i for lang in languages for i in inventory(records, lang)]
         entries = parse_index(members[INDEX]).recordings if INDEX in members else ()
@@ -207,7 +158,7 @@ class RecordingSet:
 
     def _decoded(self, entry: object) -> Clip | None:
         from knowledge.recordings.audio import AudioProblem, decode_ogg, prepare
-        from knowledge.recordings.bundle import Entry
+        from knowledge.recordings.members import Entry
 
         assert isinstance(entry, Entry)
         with self._lock:

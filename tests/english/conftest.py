@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle.importer import sample_vectors
+from knowledge.bundle.sample import sample_vectors
 from knowledge.bundle.schema import Record, load_out_of_scope_dir, load_records_dir
 
 REPO = Path(__file__).resolve().parents[2]

@@ -13,9 +13,11 @@ from kiosk_app.core.errors import BundleError, BundleUnsafeError
 from knowledge.answer import EvidenceAnswerer, TemplateAnswerer
 from knowledge.bundle.schema import bundle_from_members, load_records_dir
 from knowledge.recordings.audio import TARGET_DBFS, active_level_db
-from knowledge.recordings.bundle import REC_LIMITS, add_take, audit, check_members, read_source
-from knowledge.recordings.inventory import Kind, inventory, loose
-from knowledge.recordings.lookup import RecordingSet, decompose, sentence_key
+from knowledge.recordings.bundle import add_take, audit, read_source
+from knowledge.recordings.inventory import Kind, inventory
+from knowledge.recordings.lookup import RecordingSet
+from knowledge.recordings.members import REC_LIMITS, check_members
+from knowledge.recordings.sentences import decompose, loose, sentence_key
 from knowledge.types import Aspect
 from tests.conftest import SAMPLE_RECORDS
 

@@ -188,7 +188,7 @@ def test_vectors_of_another_model_are_recomputed(sample_records: list[Record], t
 def test_the_sample_ships_a_fresh_vector_for_every_document() -> None:
     """The first start reuses them instead of embedding every example on the kiosk; after editing the
     sample's names or examples run scripts/sample_vectors.py."""
-    from knowledge.bundle.importer import SAMPLE_DIR, sample_vectors
+    from knowledge.bundle.sample import SAMPLE_DIR, sample_vectors
     from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
     from knowledge.understand import vectors
     from knowledge.understand.embedding import fingerprint

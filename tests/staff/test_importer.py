@@ -14,6 +14,7 @@ import pytest
 from kiosk_app.core.errors import BundleError, DiskFullError, NoRollbackError
 from kiosk_app.core.settings import Settings, StaffSettings
 from knowledge.bundle import importer
+from knowledge.bundle.sample import sample_bundle_bytes
 from knowledge.bundle.schema import Bundle, read_bundle_dir
 
 
@@ -172,7 +173,7 @@ def test_ensure_sample_activates_the_built_in_sample_once(settings: Settings, fa
 def test_sample_bundle_manifest_is_deterministic() -> None:
     from knowledge.bundle.safezip import read_members
 
-    first, second = (read_members(importer.sample_bundle_bytes()) for _ in range(2))
+    first, second = (read_members(sample_bundle_bytes()) for _ in range(2))
     assert first == second
 
 

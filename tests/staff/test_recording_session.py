@@ -112,7 +112,7 @@ def wait(s: RecordingSession) -> None:
 
 
 def test_take_from_the_mic_is_checked_kept_and_counted(tmp_path: Path, small_records: list[Record]) -> None:
-    from knowledge.recordings.bundle import SOURCE_INDEX, parse_index
+    from knowledge.recordings.members import SOURCE_INDEX, parse_index
 
     pcm = speech_pcm()
     lead = b"\x00" * 16000  # 0.5 s of quiet room before the clerk speaks
