@@ -24,19 +24,18 @@ import time
 from pathlib import Path
 
 import numpy as np
+from _common import REPO  # the repository on sys.path, engines quiet
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
 sys.path.insert(0, str(REPO / "bench"))
 
-from report import machine, write_section  # noqa: E402
+from report import machine, write_section
 
-from kiosk_app.core.settings import EndpointSettings, Settings  # noqa: E402
-from speech.asr.wer import word_errors  # noqa: E402
-from speech.audio import SAMPLE_RATE, WavSource, read_wav  # noqa: E402
-from speech.capture import capture_utterance  # noqa: E402
-from speech.vad.endpoint import EndpointConfig  # noqa: E402
-from speech.vad.energy import EnergyVad  # noqa: E402
+from kiosk_app.core.settings import EndpointSettings, Settings
+from speech.asr.wer import word_errors
+from speech.audio import SAMPLE_RATE, WavSource, read_wav
+from speech.capture import capture_utterance
+from speech.vad.endpoint import EndpointConfig
+from speech.vad.energy import EnergyVad
 
 VIENEU = REPO / "tests" / "fixtures" / "vieneu"
 LEAD_S, TAIL_S, PAUSE_S = 1.0, 1.5, 0.4

@@ -17,7 +17,6 @@ from __future__ import annotations
 import argparse
 import json
 import logging
-import os
 import shutil
 import subprocess
 import sys
@@ -26,18 +25,16 @@ import time
 from collections import Counter
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _common import REPO  # the repository on sys.path, engines quiet
 
-from bench.report import write_section  # noqa: E402
-from kiosk_app.core.errors import KioskError  # noqa: E402
-from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge.bundle import importer  # noqa: E402
-from knowledge.bundle.build import build_bundle_file, collect_records  # noqa: E402
-from knowledge.bundle.schema import load_out_of_scope_dir  # noqa: E402
-from knowledge.bundle.signing import generate_keypair, trust_key  # noqa: E402
-from knowledge.service import open_current  # noqa: E402
+from bench.report import write_section
+from kiosk_app.core.errors import KioskError
+from kiosk_app.core.settings import Settings
+from knowledge.bundle import importer
+from knowledge.bundle.build import build_bundle_file, collect_records
+from knowledge.bundle.schema import load_out_of_scope_dir
+from knowledge.bundle.signing import generate_keypair, trust_key
+from knowledge.service import open_current
 
 SAMPLE = REPO / "knowledge" / "sample" / "records"
 LIMIT_S = 5.0

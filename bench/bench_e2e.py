@@ -34,11 +34,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("KIVY_NO_ARGS", "1")
+from _common import REPO  # the repository on sys.path, engines quiet
+
 os.environ.setdefault("KIVY_LOG_MODE", "PYTHON")
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
 FIXTURES = REPO / "tests" / "fixtures" / "vieneu"
 TYPED = [  # in-scope questions as residents type or speak them (from bench/eval, one per procedure kind)

@@ -21,19 +21,17 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _common import REPO  # the repository on sys.path, engines quiet
 
-from bench.report import summary_ms, write_section  # noqa: E402
-from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir  # noqa: E402
-from knowledge.evaluation import (  # noqa: E402
+from bench.report import summary_ms, write_section
+from kiosk_app.core.settings import Settings
+from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
+from knowledge.evaluation import (
     EvalReport,
     evaluate,
     load_rows,

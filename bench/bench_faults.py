@@ -25,11 +25,9 @@ import unicodedata
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _common import REPO  # the repository on sys.path, engines quiet
 
-from bench.report import FIXTURES, kiosk_settings, rss_mb, write_section  # noqa: E402
+from bench.report import FIXTURES, kiosk_settings, rss_mb, write_section
 
 IN_SCOPE = "làm giấy khai sinh cho cháu cần những giấy tờ gì"
 

@@ -25,17 +25,16 @@ import time
 from datetime import date
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-sys.path.insert(0, str(REPO / "tests" / "staff"))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
+from _common import REPO  # the repository on sys.path, engines quiet
 
-from bench.report import write_section  # noqa: E402
-from kiosk_app.core.errors import BundleError  # noqa: E402
-from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge.bundle import importer  # noqa: E402
-from knowledge.bundle.schema import Record, build_bundle_bytes, load_records_dir  # noqa: E402
-from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key  # noqa: E402
+sys.path.insert(0, str(REPO / "tests" / "staff"))
+
+from bench.report import write_section
+from kiosk_app.core.errors import BundleError
+from kiosk_app.core.settings import Settings
+from knowledge.bundle import importer
+from knowledge.bundle.schema import Record, build_bundle_bytes, load_records_dir
+from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 
 # Word lists for distinct synthetic titles: 12 x 12 x 7 = 1,008 combinations.
 _A = ["giấy phép", "xác nhận", "đăng ký", "cấp đổi", "gia hạn", "chứng nhận", "thẩm định", "hỗ trợ",

@@ -21,7 +21,7 @@ import tempfile
 from pathlib import Path
 from typing import Any
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _common  # noqa: F401  (the repository on sys.path, engines quiet)
 
 from bench import bench_facts
 from bench.report import write_section

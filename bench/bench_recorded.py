@@ -32,23 +32,21 @@ import wave
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import numpy as np
+from _common import REPO  # the repository on sys.path, engines quiet
 
-import numpy as np  # noqa: E402
-
-from bench.report import FIXTURES, summary_ms, write_section  # noqa: E402
-from bench.sound_card import bench_player  # noqa: E402
-from knowledge.bundle.schema import load_records_dir  # noqa: E402
-from knowledge.types import Aspect  # noqa: E402
-from speech.audio.resample import resample  # noqa: E402
-from speech.text.normalize_vi import normalize_for_speech  # noqa: E402
-from speech.tts.base import AudioChunk, Synthesizer  # noqa: E402
-from speech.tts.espeak_engine import EspeakSynthesizer  # noqa: E402
-from speech.tts.loudness import integrated_loudness  # noqa: E402
-from speech.tts.recorded import PAUSE_MS, TARGET_LUFS, Clip, RecordedSynthesizer  # noqa: E402
-from speech.tts.sentences import split_sentences  # noqa: E402
-from tests.speech_out.audio_measure import boundary_gaps, f0_hz, speech_s  # noqa: E402
+from bench.report import FIXTURES, summary_ms, write_section
+from bench.sound_card import bench_player
+from knowledge.bundle.schema import load_records_dir
+from knowledge.types import Aspect
+from speech.audio.resample import resample
+from speech.text.normalize_vi import normalize_for_speech
+from speech.tts.base import AudioChunk, Synthesizer
+from speech.tts.espeak_engine import EspeakSynthesizer
+from speech.tts.loudness import integrated_loudness
+from speech.tts.recorded import PAUSE_MS, TARGET_LUFS, Clip, RecordedSynthesizer
+from speech.tts.sentences import split_sentences
+from tests.speech_out.audio_measure import boundary_gaps, f0_hz, speech_s
 
 RECORDS = REPO / "knowledge" / "sample" / "records"
 ASPECTS = (Aspect.GENERAL, Aspect.FEE, Aspect.TIME)

@@ -35,12 +35,10 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+import numpy as np
+from _common import REPO  # the repository on sys.path, engines quiet
 
-import numpy as np  # noqa: E402
-
-from bench.report import write_section  # noqa: E402
+from bench.report import write_section
 
 RECORDS = REPO / "knowledge" / "sample" / "records"
 SETS = (REPO / "bench" / "blind4" / "vi_understand.jsonl", REPO / "bench" / "blind_facts2" / "facts.jsonl")

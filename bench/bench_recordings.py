@@ -20,15 +20,13 @@ import argparse
 import json
 import random
 import subprocess
-import sys
 import tempfile
 import time
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401  (the repository on sys.path, engines quiet)
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.report import REPO, write_section
 

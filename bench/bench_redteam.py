@@ -27,7 +27,7 @@ import unicodedata
 from collections import Counter
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+import _common  # noqa: F401  (the repository on sys.path, engines quiet)
 
 from bench.llm_pipeline import kiosk_bundle
 from bench.report import write_section

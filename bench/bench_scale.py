@@ -21,22 +21,21 @@ import tempfile
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _common import REPO  # the repository on sys.path, engines quiet
+
 sys.path.insert(0, str(REPO / "bench"))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
 
-from bench_import import synthetic_records  # noqa: E402
-from report import machine, pct, write_section  # noqa: E402
+from bench_import import synthetic_records
+from report import machine, pct, write_section
 
-from kiosk_app.core.settings import Settings  # noqa: E402
-from knowledge.bundle import importer  # noqa: E402
-from knowledge.bundle.build import build_bundle_file  # noqa: E402
-from knowledge.bundle.schema import Record, load_out_of_scope_dir, load_records_dir  # noqa: E402
-from knowledge.bundle.signing import generate_keypair, trust_key  # noqa: E402
-from knowledge.evaluation import load_rows  # noqa: E402
-from knowledge.service import open_current  # noqa: E402
-from knowledge.understand.store import compute_vectors  # noqa: E402
+from kiosk_app.core.settings import Settings
+from knowledge.bundle import importer
+from knowledge.bundle.build import build_bundle_file
+from knowledge.bundle.schema import Record, load_out_of_scope_dir, load_records_dir
+from knowledge.bundle.signing import generate_keypair, trust_key
+from knowledge.evaluation import load_rows
+from knowledge.service import open_current
+from knowledge.understand.store import compute_vectors
 
 SAMPLE = REPO / "knowledge" / "sample" / "records"
 

@@ -30,12 +30,9 @@ from collections import Counter
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("KIVY_NO_ARGS", "1")
+import _common  # noqa: F401  (the repository on sys.path, engines quiet)
 
-from bench.report import (  # noqa: E402
+from bench.report import (
     EVAL,
     FIXTURES,
     PLOTS,

@@ -28,8 +28,7 @@ import threading
 import time
 from pathlib import Path
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
+from _common import REPO  # the repository on sys.path, engines quiet
 
 
 def _alsa_file_device() -> Path:

@@ -40,7 +40,6 @@ from __future__ import annotations
 import argparse
 import itertools
 import json
-import os
 import statistics
 import sys
 import tempfile
@@ -48,12 +47,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-os.environ.setdefault("ANONYMIZED_TELEMETRY", "False")
-os.environ.setdefault("KIVY_NO_ARGS", "1")
+import _common  # noqa: F401  (the repository on sys.path, engines quiet)
 
-from bench.report import FIXTURES, kiosk_settings, machine, pct, write_section  # noqa: E402
+from bench.report import FIXTURES, kiosk_settings, machine, pct, write_section
 
 RATE = 16000
 LEAD_S, TAIL_S, PAUSE_S, FILLER_PAUSE_S = 0.5, 2.5, 0.4, 0.8

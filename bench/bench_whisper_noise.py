@@ -25,18 +25,15 @@ from __future__ import annotations
 import argparse
 import math
 import statistics
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+from _common import REPO  # the repository on sys.path, engines quiet
 
-REPO = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(REPO))
-
-from bench.report import summary_ms, write_section  # noqa: E402
-from kiosk_app.core.settings import Settings  # noqa: E402
+from bench.report import summary_ms, write_section
+from kiosk_app.core.settings import Settings
 
 RATE = 16000
 QUESTIONS = (

@@ -28,12 +28,10 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from _common import REPO  # the repository on sys.path, engines quiet
 
 from bench.bench_facts import RECORDS, fact_spoken, load_rows, written_text
 
-REPO = Path(__file__).resolve().parent.parent
 SETS = {"facts_dev": REPO / "bench/eval/facts_dev.jsonl", "facts1": REPO / "bench/blind/facts.jsonl",
         "facts2": REPO / "bench/blind_facts2/facts.jsonl", "facts3": REPO / "bench/blind_facts3/facts.jsonl"}
 MIN_TERMS = [2]  # a question term enters the model when at least this many questions have it (``--min-term``)

@@ -23,9 +23,8 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import _common  # noqa: F401  (the repository on sys.path, engines quiet)
 import numpy as np
-
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench.bench_facts import RECORDS, fact_spoken, load_rows
 
