@@ -15,15 +15,6 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("kiosk_app", "speech", "knowledge")
 
-# knowledge → kiosk_app outside kiosk_app.core: none left. The staff screen still drives the bundle
-# importer, version store and USB watcher itself (issue 18, second half: a small staff service on
-# the worker); until then these are the only knowledge modules the UI may import besides plain data.
-UI_STAFF_ALLOWED = {
-    "knowledge.bundle.importer",
-    "knowledge.bundle.usbwatch",
-    "knowledge.bundle.version_policy",
-    "knowledge.bundle.versions",
-}
 UI_DATA_ALLOWED = {"knowledge.types", "knowledge.bundle.schema"}  # plain data the screens show
 # The events carry the answer card (``knowledge.types.Answer``: plain data, no engine).
 CORE_DATA_ALLOWED = {"knowledge.types"}
@@ -117,7 +108,7 @@ def test_the_ui_imports_no_engine() -> None:
         if _in(target, "speech"):
             return False
         if _in(target, "knowledge"):
-            return target in UI_DATA_ALLOWED or target in UI_STAFF_ALLOWED
+            return target in UI_DATA_ALLOWED
         return True
 
     assert _violations("kiosk_app.ui", allowed) == []

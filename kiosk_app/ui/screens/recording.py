@@ -179,9 +179,9 @@ class RecordingScreen(Screen):
             self.controller.go("staff")
 
     def _mounted_stick(self) -> Path | None:
-        from knowledge.bundle.usbwatch import mounted_sticks
+        from kiosk_app.pipeline.staff import StaffService
 
-        sticks = mounted_sticks(self.settings.staff.usb_dir)
+        sticks = StaffService(self.settings).mounted_sticks()
         return sticks[0] if sticks else None
 
 

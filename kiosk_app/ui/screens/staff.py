@@ -1,15 +1,15 @@
 """Staff screen (behind the admin gesture + PIN, owned by the app): the active bundle, import from a USB
 stick, rollback, the questions the kiosk could not answer, satisfaction per procedure, CSV export.
 
-The import runs in a background thread (``knowledge.bundle.importer``); progress and the result come back to
-the UI thread through ``post`` (``Clock.schedule_once``). Nothing is imported without a tap here, and
-the first tap on "Nhập" / "Quay lại" only asks for confirmation. The stick's bundle is shown with its
-version and creation date (read from its manifest, unverified until the import checks it); of several,
-the newest by that date is offered. A version anomaly (``knowledge.bundle.version_policy``: older than the
-active bundle, another bundle id, a creation date after the kiosk clock) is imported only after a
-confirmation that names it; a reused version with other content is refused outright. A feedback
-store that cannot be read (sqlite errors) is reported on the screen, never raised. Text is
-Vietnamese (ward staff).
+The bundle work is ``kiosk_app.pipeline.staff.StaffService``'s; the import runs in a background
+thread, its progress and result come back to the UI thread through ``post`` (``Clock.schedule_once``).
+Nothing is imported without a tap here, and the first tap on "Nhập" / "Quay lại" only asks for
+confirmation. The stick's bundle is shown with its version and creation date (read from its
+manifest, unverified until the import checks it); of several, the newest by that date is offered. A
+version anomaly (older than the active bundle, another bundle id, a creation date after the kiosk
+clock) is imported only after a confirmation that names it; a reused version with other content is
+refused outright. A feedback store that cannot be read (sqlite errors) is reported on the screen,
+never raised. Text is Vietnamese (ward staff).
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ from kiosk_app.core.errors import ErrorCode, KioskError
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.feedback import RATING_VI, REASONS_VI, FeedbackStore
+from kiosk_app.pipeline.staff import StaffService
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
 
 log = logging.getLogger(__name__)
@@ -79,6 +80,11 @@ class StaffScreen(Screen):
         self.post: Callable[[Callable[[], None]], None] = lambda fn: Clock.schedule_once(lambda _dt: fn(), 0)
         self._poll_event: Any = None
 
+    @property
+    def service(self) -> StaffService:
+        """The bundle work for the current ``settings``."""
+        return StaffService(self.settings)
+
     # ---- screen life ----------------------------------------------------------------------------
     def show(self, ev: Event) -> None:
         return None
@@ -105,9 +111,7 @@ class StaffScreen(Screen):
     # ---- what the screen shows ------------------------------------------------------------------
     def refresh(self) -> None:
         """Re-read the bundle state, the USB stick and the feedback (cheap: no index is opened)."""
-        from knowledge.bundle.versions import status
-
-        st = status(self.settings)
+        st = self.service.status()
         cur = st.current
         if cur is None:
             self.bundle_text = "Chưa có gói dữ liệu nào đang dùng."
@@ -164,9 +168,7 @@ class StaffScreen(Screen):
             self.controller.go("recording")
 
     def poll_usb(self) -> None:
-        from knowledge.bundle.usbwatch import find_bundles
-
-        found = find_bundles(self.settings.staff.usb_dir)
+        found = self.service.find_bundles()
         self.usb_bundles = sorted(found, key=lambda b: self._created(b) or "", reverse=True)  # stable: mtime
         if self.usb_bundles:
             b = self.usb_bundles[0]
@@ -181,12 +183,11 @@ class StaffScreen(Screen):
     def _peek(self, b: Any) -> Any:
         """The bundle file's manifest (cached per path, size and mtime), or the reason it cannot be read."""
         from kiosk_app.core.errors import BundleError
-        from knowledge.bundle.importer import peek_manifest
 
         key = (str(b.path), b.size, b.mtime)
         if key not in self._peeks:
             try:
-                self._peeks[key] = peek_manifest(b.path)
+                self._peeks[key] = self.service.peek(b.path)
             except BundleError as exc:
                 log.info("cannot preview %s: %s", b.name, exc)
                 self._peeks[key] = "không đọc được phiên bản (tệp hỏng?)"
@@ -197,18 +198,16 @@ class StaffScreen(Screen):
         return m.created.isoformat() if not isinstance(m, str) else ""
 
     def _problems(self, b: Any) -> list[Any]:
-        """The version anomalies importing ``b`` would meet (``knowledge.bundle.version_policy``), from its
-        manifest alone; [] when it cannot be read (the import then says why)."""
+        """The version anomalies importing ``b`` would meet, from its manifest alone; [] when it cannot be
+        read (the import then says why)."""
         from kiosk_app.core.errors import BundleError
-        from knowledge.bundle.version_policy import preview_problems
-        from knowledge.bundle.versions import CURRENT, target
 
         if isinstance(self._peek(b), str):
             return []
-        key = (str(b.path), b.size, b.mtime, target(self.settings.bundles_dir, CURRENT))
+        key = (str(b.path), b.size, b.mtime, self.service.active_target())
         if key not in self._problem_cache:  # the stick is polled every 2 s: decide once per file and state
             try:
-                self._problem_cache[key] = preview_problems(b.path, self.settings)
+                self._problem_cache[key] = self.service.preview_problems(b.path)
             except (BundleError, OSError) as exc:
                 log.info("cannot check the version of %s: %s", b.name, exc)
                 self._problem_cache[key] = []
@@ -219,9 +218,7 @@ class StaffScreen(Screen):
         m = self._peek(b)
         if isinstance(m, str):
             return m
-        from knowledge.bundle.version_policy import SHORT_VI
-
-        tags = "".join(f" · {SHORT_VI[p.code]}" for p in self._problems(b))
+        tags = "".join(f" · {self.service.short_vi(p.code)}" for p in self._problems(b))
         return (f"phiên bản {m.version} · tạo {_when(m.created.isoformat())} · "
                 f"{m.record_count} thủ tục{tags}")
 
@@ -235,8 +232,6 @@ class StaffScreen(Screen):
             self.start_import(b.path, confirmed=self._confirm_codes)
             return
         if self.confirm != "import":
-            from knowledge.bundle.version_policy import SHORT_VI
-
             problems = self._problems(b)
             self.status_text = f"Gói trên USB: {b.name} · {self.describe(b)}"
             refused = [p for p in problems if not p.confirmable]
@@ -246,7 +241,7 @@ class StaffScreen(Screen):
             self.confirm = "import"
             if problems:
                 self.confirm, self._confirm_codes = "version", frozenset(p.code for p in problems)
-                tags = ", ".join(SHORT_VI[p.code] for p in problems)
+                tags = ", ".join(self.service.short_vi(p.code) for p in problems)
                 self.ids.import_button.text = f"Gói {b.name} {tags}. Bấm lần nữa để VẪN nhập"
                 self.status_text += "\n" + " ".join(p.message_vi for p in problems)
             else:
@@ -270,15 +265,13 @@ class StaffScreen(Screen):
                              daemon=True).start()
 
     def _run_import(self, path: Path | str, confirmed: frozenset[ErrorCode] = frozenset()) -> None:
-        from knowledge.bundle.importer import PHASES, import_bundle, message_vi
+        message_vi = self.service.message_vi
 
-        def progress(phase: str, done: int, total: int) -> None:
-            i = PHASES.index(phase) if phase in PHASES else 0
-            frac = (i + (done / total if total else 0)) / len(PHASES)
+        def progress(phase: str, frac: float) -> None:
             self.post(lambda: self._on_progress(phase, frac))
 
         try:
-            res = import_bundle(path, self.settings, progress, confirmed=confirmed, **self.import_kwargs)
+            res = self.service.import_bundle(path, progress, confirmed=confirmed, **self.import_kwargs)
         except KioskError as exc:
             log.warning("bundle import from the staff screen refused: %s", exc)
             text = message_vi(exc)
@@ -304,10 +297,8 @@ class StaffScreen(Screen):
         self.status_text = message
         self.refresh()
         if confirm and self.usb_bundles:  # the next tap confirms what the refusal named
-            from knowledge.bundle.version_policy import SHORT_VI
-
             self.confirm, self._confirm_codes = "version", confirm
-            tags = ", ".join(SHORT_VI[c] for c in sorted(confirm))
+            tags = ", ".join(self.service.short_vi(c) for c in sorted(confirm))
             self.ids.import_button.text = f"Bấm để xác nhận VẪN nhập gói này ({tags})"
         if ok and self.controller is not None and hasattr(self.controller, "reload_bundle"):
             self.controller.reload_bundle()
@@ -320,12 +311,10 @@ class StaffScreen(Screen):
             self.ids.rollback_button.text = "Bấm lần nữa để quay lại phiên bản trước"
             return
         self.confirm = ""
-        from knowledge.bundle.importer import message_vi, rollback
-
         try:
-            info = rollback(self.settings)
+            info = self.service.rollback()
         except KioskError as exc:
-            self.status_text = f"Không quay lại được: {message_vi(exc)}"
+            self.status_text = f"Không quay lại được: {self.service.message_vi(exc)}"
             self.refresh()
             return
         self.status_text = f"Đã quay lại gói {info.version} ({info.record_count} thủ tục)."
@@ -337,9 +326,7 @@ class StaffScreen(Screen):
         """Where the CSV goes: the folder of the bundle file on the stick, else a mounted stick."""
         if self.usb_bundles:
             return Path(self.usb_bundles[0].path).parent
-        from knowledge.bundle.usbwatch import mounted_sticks
-
-        sticks = mounted_sticks(self.settings.staff.usb_dir)
+        sticks = self.service.mounted_sticks()
         return sticks[0] if sticks else None
 
     def on_export_press(self) -> None:
