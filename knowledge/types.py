@@ -53,7 +53,7 @@ class Answer:
     answerer: str = "template"
     reason: str = ""  # machine-readable why (e.g. "below-threshold", "out-of-scope", "llm-guard:number")
     sentences: tuple[str, ...] = field(default=())  # ``spoken`` split for streaming TTS
-    # Evidence (issue 16): the stable ids of the record's facts that were spoken
+    # Evidence: the stable ids of the record's facts that were spoken
     # ("khai-tu/summary", "khai-tu/documents/1", "khai-tu/notes/0#1": sentence 1 of that fact).
     facts: tuple[str, ...] = ()
     ask: str = ""  # what exactly was asked ("deadline", "processing", "validity", "age"…; ``select.Ask``)

@@ -1,4 +1,4 @@
-"""Answers composed from the record (issue 3, issue 16): the facade of the answering package.
+"""Answers composed from the record: the facade of the answering package.
 
 * ``template``: the aspect's fields read as a short answer (lists of documents and steps);
 * ``facts``: every fact as sourced sentences with stable ids ("khai-tu/documents/1");

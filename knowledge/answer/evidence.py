@@ -1,4 +1,4 @@
-"""``EvidenceAnswerer``: answer the exact question with the record's own sourced sentences (issue 16).
+"""``EvidenceAnswerer``: answer the exact question with the record's own sourced sentences.
 
 The default answerer. For a specific ask (deadline, processing time, validity, age, amount,
 exemption, copies, who may go instead, online, where, conditions, result), and for any question

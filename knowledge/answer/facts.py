@@ -1,4 +1,4 @@
-"""A record's facts as sourced sentences with stable ids (issue 16). Pure: no I/O.
+"""A record's facts as sourced sentences with stable ids. Pure: no I/O.
 
 Every statement the kiosk may speak is a ``FactUnit`` whose id is derived from the record's field
 path, so it stays the same while the record's wording does not move between fields:

@@ -1,4 +1,4 @@
-"""What kinds of value a fact unit states, read from its own text (issue 16). Pure: no I/O.
+"""What kinds of value a fact unit states, read from its own text. Pure: no I/O.
 
 The learned fact ranker (``knowledge.answer.learned``) pairs the words of a question with these
 descriptions of a unit, so "hạn là mấy ngày" can learn to prefer a unit that states a duration

@@ -1,4 +1,4 @@
-"""Which kind of fact a question asks for, learned from questions (issue 16, ranking method 2). Pure
+"""Which kind of fact a question asks for, learned from questions (ranking method 2). Pure
 apart from reading the fitted weights once (``knowledge/answer/fact_model.json``).
 
 The first ranker named what is asked with first-match regexes (``select.asks``) and scored units by

@@ -1,4 +1,4 @@
-"""Which units answer the question: a learned fusion of similarity, wording and the ask (issue 16). Pure.
+"""Which units answer the question: a learned fusion of similarity, wording and the ask. Pure.
 
 Every unit of the chosen record gets a feature vector (``unit_features``):
 

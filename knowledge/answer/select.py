@@ -1,4 +1,4 @@
-"""Which of a record's facts answer the question (issue 16). Pure: no I/O, no clock.
+"""Which of a record's facts answer the question. Pure: no I/O, no clock.
 
 ``asks(question)`` names what is asked, more precisely than the aspect: a deadline ("phải khai tử
 trong bao lâu") is not the processing time ("bao lâu thì có kết quả"), a validity ("giấy có giá trị

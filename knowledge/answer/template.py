@@ -1,6 +1,6 @@
 """Spoken answers composed only from a record's fields (no LLM): the asked aspect first.
 
-Rules (issue 3): at most three short sentences; every fact comes from the record (``Fact.say``
+Rules: at most three short sentences; every fact comes from the record (``Fact.say``
 when present, else the first sentence of ``Fact.text``); an *uncertain* fact is introduced with
 "Theo thông tin tham khảo," and the answer ends with "Xin hỏi lại cán bộ tại quầy để chắc chắn.";
 for an *unsourced* fact the kiosk says it has no official information and refers to the counter,
@@ -110,7 +110,7 @@ class _Builder:
     language: str
     title: str
     record: Record | None = None
-    facts: list[str] = field(default_factory=list)  # ids of the facts spoken (issue 16)
+    facts: list[str] = field(default_factory=list)  # ids of the facts spoken
     sentences: list[str] = field(default_factory=list)
     sources: list[str] = field(default_factory=list)
     hedged: bool = False

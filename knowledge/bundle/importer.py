@@ -348,7 +348,7 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
 
 
 def _precompute_llm_states(settings: Settings, bundle_dir: Path, bundle: Bundle) -> None:
-    """LLM answerer only (issue 11): save each record's prompt state next to the bundle, after the
+    """LLM answerer only: save each record's prompt state next to the bundle, after the
     swap and outside the lock (minutes on a Pi; states are an optimisation, made lazily otherwise)."""
     from kiosk_app.core.settings import AnswererKind
 

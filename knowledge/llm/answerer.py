@@ -1,4 +1,4 @@
-"""``LlamaAnswerer``: the local LLM chooses the record's facts; the record speaks (issue 16).
+"""``LlamaAnswerer``: the local LLM chooses the record's facts; the record speaks.
 
 * The model (in its spawned child, ``knowledge.llm.child``) reads the rules, the record's numbered
   facts and the question (``knowledge.llm.prompt``) and may reply ONLY with 1–3 fact numbers and an

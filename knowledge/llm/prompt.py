@@ -1,6 +1,6 @@
 """What the local LLM reads and may write: the record's numbered facts in, fact numbers out. Pure.
 
-The model never writes the answer (issue 16). It reads the rules, the record's facts numbered
+The model never writes the answer. It reads the rules, the record's facts numbered
 1..N (``numbered_units``: every sourced or uncertain unit of ``knowledge.answer.facts``; unsourced
 ones are not shown) and the question, and replies ONLY with 1–3 fact numbers and optionally a
 label: ``3,5 yes``. ``grammar(n)`` is the llama.cpp GBNF grammar that makes any other reply

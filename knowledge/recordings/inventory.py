@@ -1,4 +1,4 @@
-"""Every sentence the kiosk can say, as recording items with stable ids (issue 20). Pure: no I/O.
+"""Every sentence the kiosk can say, as recording items with stable ids. Pure: no I/O.
 
 An item is one thing a clerk reads aloud once: a fact's spoken form (say-form, or its sourced
 sentence) with the fact's stable id, a record's title, a fixed sentence (refusals per kind, the

