@@ -17,7 +17,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from knowledge.types import Aspect, Hit, Verdict
+from knowledge.types import Aspect, Hit, ReferReason, Verdict
 from knowledge.understand.decide import Calibration, Decision
 
 SPLITS = ("heldout", "tune", "all")
@@ -199,7 +199,7 @@ def calibration_points(outcomes: Iterable[Outcome]) -> list[tuple[float, float, 
     """
     pts = []
     for o in outcomes:
-        if not o.hits or o.decision.reason.startswith("out-of-scope"):
+        if not o.hits or ReferReason.of(o.decision.reason) is ReferReason.OUT_OF_SCOPE:
             continue
         second = o.hits[1].score if len(o.hits) > 1 else 0.0
         pts.append((o.hits[0].score, second, o.row.expect is not None and o.top1 == o.row.expect))

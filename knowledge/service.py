@@ -27,7 +27,17 @@ from knowledge.answer import (
     refer_answer,
 )
 from knowledge.bundle.schema import Bundle, OutOfScope, Record, build_bundle_bytes, read_bundle_dir
-from knowledge.types import Answer, AnswerStream, Aspect, Conversation, Hit, SentenceSink, Verdict
+from knowledge.types import (
+    Answer,
+    AnswerStream,
+    Aspect,
+    Conversation,
+    GuardReason,
+    Hit,
+    ReferReason,
+    SentenceSink,
+    Verdict,
+)
 from knowledge.understand.decide import (
     Decision,
     FollowUpRule,
@@ -208,7 +218,7 @@ class Knowledge:
         extra = numbers_not_in_record(answer.spoken, record)
         if extra:  # cannot happen with record-worded answers; the last check on whatever is spoken
             log.error("answer for %s had numbers not in the record: %s; referring", record.id, sorted(extra))
-            answer = refer_answer("guard:number", language=language, confidence=decision.confidence,
+            answer = refer_answer(GuardReason.NUMBER, language=language, confidence=decision.confidence,
                                   alternatives=(record.id, *decision.alternatives), aspect=aspect)
         return AnswerStream(answer)
 
@@ -220,11 +230,11 @@ class Knowledge:
 
     def _bad_input(self, q: str) -> str:
         if not normalize_vi(q):
-            return "empty"
+            return ReferReason.EMPTY
         if len(q) > self.settings.retrieval.max_question_chars:
-            return "too-long"
+            return ReferReason.TOO_LONG
         if is_garbage(q):
-            return "garbage"
+            return ReferReason.GARBAGE
         return ""
 
 

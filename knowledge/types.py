@@ -8,6 +8,37 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 
 
+class ReferReason(StrEnum):
+    """Why the kiosk refers to the staff instead of answering (the head of ``reason`` before ":")."""
+
+    NO_MATCH = "no-match"
+    OUT_OF_SCOPE = "out-of-scope"  # "out-of-scope:<kind>" (``knowledge.understand.retrieval``'s kinds)
+    BELOW_THRESHOLD = "below-threshold"
+    AMBIGUOUS = "ambiguous"
+    EMPTY = "empty"
+    TOO_LONG = "too-long"
+    GARBAGE = "garbage"
+
+    @classmethod
+    def of(cls, reason: str) -> ReferReason | None:
+        """The refer reason ``reason`` names ("out-of-scope:harmful" -> OUT_OF_SCOPE), else None."""
+        try:
+            return cls(reason.partition(":")[0])
+        except ValueError:
+            return None
+
+    @classmethod
+    def out_of_scope(cls, kind: str) -> str:
+        return f"{cls.OUT_OF_SCOPE.value}:{kind}"
+
+
+class GuardReason(StrEnum):
+    """The last check on what is spoken refused an answer: it states a number the record does not."""
+
+    NUMBER = "guard:number"  # the composed answer
+    LLM_NUMBER = "llm-guard:number"  # the LLM-chosen facts (the evidence answer is spoken instead)
+
+
 class Aspect(StrEnum):
     """What the person asked about; the answer says that first."""
 

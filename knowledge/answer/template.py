@@ -17,7 +17,7 @@ from typing import Protocol, runtime_checkable
 
 from knowledge.answer.facts import fact_id_of
 from knowledge.bundle.schema import Fact, Record, Status, numbers_in
-from knowledge.types import Answer, Aspect, Verdict
+from knowledge.types import Answer, Aspect, ReferReason, Verdict
 from knowledge.understand.normalize import fold
 
 MAX_SENTENCES = 3
@@ -87,9 +87,10 @@ def refer_answer(reason: str, *, language: str = "vi", confidence: float = 0.0,
                  alternatives: Sequence[str] = (), aspect: Aspect = Aspect.GENERAL) -> Answer:
     """One polite sentence referring the person to the counter staff."""
     table = REFER_EN if language == "en" else REFER_VI
+    why = ReferReason.of(reason)
     key = (reason if reason in table
-           else "out-of-scope" if reason.startswith("out-of-scope")
-           else "unclear" if reason in ("empty", "garbage") else "default")
+           else "out-of-scope" if why is ReferReason.OUT_OF_SCOPE
+           else "unclear" if why in (ReferReason.EMPTY, ReferReason.GARBAGE) else "default")
     text = table[key]
     return Answer(verdict=Verdict.REFER, spoken=text, confidence=round(confidence, 4), aspect=aspect,
                   alternatives=tuple(alternatives), language=language, reason=reason, sentences=(text,))

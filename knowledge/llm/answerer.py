@@ -42,7 +42,7 @@ from knowledge.answer.rank import rank_units
 from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle.schema import Record
 from knowledge.llm.prompt import MAX_CHOSEN, Choice, grammar, numbered_units, parse_choice, system_prompt
-from knowledge.types import Answer, Aspect
+from knowledge.types import Answer, Aspect, GuardReason
 
 __all__ = ["POLL_S", "STATE_DIR", "LlamaAnswerer", "LlmClient", "merge_choice", "model_key", "state_path"]
 
@@ -263,7 +263,7 @@ class LlamaAnswerer:
         extra = numbers_not_in_record(ans.spoken, record)
         if extra:  # cannot happen: every word comes from the record; the last check on what is spoken
             log.error("LLM-chosen answer for %s had numbers not in the record: %s", record.id, sorted(extra))
-            return self._fallback(base, "llm-guard:number", on_sentence, t0)
+            return self._fallback(base, GuardReason.LLM_NUMBER, on_sentence, t0)
         self.last_timings["first_sentence_ms"] = timings["total_ms"]
         self.last_timings["total_ms"] = timings["total_ms"]
         if on_sentence is not None:

@@ -17,7 +17,7 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from knowledge.types import Aspect, Hit, Verdict
+from knowledge.types import Aspect, Hit, ReferReason, Verdict
 from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 
@@ -51,8 +51,8 @@ class Decision:
 def decide(hits: Sequence[Hit], thresholds: Thresholds, *, out_of_scope: str | None = None) -> Decision:
     """ANSWER with the best procedure, or REFER (with a reason) when unsure or out of scope."""
     if not hits:
-        return Decision(Verdict.REFER, 0.0, reason=f"out-of-scope:{out_of_scope}" if out_of_scope
-                        else "no-match")
+        return Decision(Verdict.REFER, 0.0, reason=ReferReason.out_of_scope(out_of_scope) if out_of_scope
+                        else ReferReason.NO_MATCH)
     top = hits[0]
     second = hits[1].score if len(hits) > 1 else 0.0
     conf = round(thresholds.calibration.confidence(top.score, second), 4)
@@ -60,12 +60,12 @@ def decide(hits: Sequence[Hit], thresholds: Thresholds, *, out_of_scope: str | N
     if out_of_scope:  # the ranking already weighed the procedures' words against the kind's examples
         # Someone who asked how to cheat is not shown any procedure, not even as "Chưa đúng ý tôi".
         offered = () if out_of_scope == "harmful" else (top.procedure_id, *alts)
-        return Decision(Verdict.REFER, round(min(conf, 0.2), 4), None, f"out-of-scope:{out_of_scope}",
+        return Decision(Verdict.REFER, round(min(conf, 0.2), 4), None, ReferReason.out_of_scope(out_of_scope),
                         offered)
     if conf < thresholds.min_confidence:
-        return Decision(Verdict.REFER, conf, None, "below-threshold", (top.procedure_id, *alts))
+        return Decision(Verdict.REFER, conf, None, ReferReason.BELOW_THRESHOLD, (top.procedure_id, *alts))
     if top.score - second < thresholds.margin:
-        return Decision(Verdict.REFER, conf, None, "ambiguous", (top.procedure_id, *alts))
+        return Decision(Verdict.REFER, conf, None, ReferReason.AMBIGUOUS, (top.procedure_id, *alts))
     return Decision(Verdict.ANSWER, conf, top.procedure_id, "", alts)
 
 
@@ -114,7 +114,8 @@ class FollowUpRule:
 
 
 # REFER reasons a conversation never overrides: the question is out of scope or not a question.
-_KEEP_REFER = ("out-of-scope", "empty", "garbage", "too-long")
+_KEEP_REFER = frozenset({ReferReason.OUT_OF_SCOPE, ReferReason.EMPTY, ReferReason.GARBAGE,
+                         ReferReason.TOO_LONG})
 
 
 def follow_up(decision: Decision, hits: Sequence[Hit], *, previous: str, words: int,
@@ -128,7 +129,7 @@ def follow_up(decision: Decision, hits: Sequence[Hit], *, previous: str, words: 
     procedure or one retrieval answers with a high probability keeps its decision, unless it is
     aspect-only: ``own`` (``knowledge.understand.followup.own_evidence``) below ``rule.residual``.
     """
-    if decision.procedure_id == previous or decision.reason.startswith(_KEEP_REFER):
+    if decision.procedure_id == previous or ReferReason.of(decision.reason) in _KEEP_REFER:
         return decision
     if any(cov >= rule.named for pid, cov in named.items() if pid != previous):
         return decision

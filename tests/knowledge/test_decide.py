@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.types import Aspect, Hit, Verdict
+from knowledge.types import Aspect, Hit, ReferReason, Verdict
 from knowledge.understand.decide import Calibration, Thresholds, decide, detect_aspect, is_garbage
 
 
@@ -92,3 +92,31 @@ def test_harmful_refusal_offers_no_procedure() -> None:
     assert decide(hits(0.9, 0.5), Thresholds(calibration=CAL), out_of_scope="harmful").alternatives == ()
     assert decide(hits(0.9, 0.5), Thresholds(calibration=CAL),
                   out_of_scope="other_authority").alternatives == ("p0", "p1")
+
+
+@pytest.mark.parametrize(("reason", "expected"), [
+    ("out-of-scope:harmful", ReferReason.OUT_OF_SCOPE),
+    ("out-of-scope", ReferReason.OUT_OF_SCOPE),
+    ("below-threshold", ReferReason.BELOW_THRESHOLD),
+    ("ambiguous", ReferReason.AMBIGUOUS),
+    ("no-match", ReferReason.NO_MATCH),
+    ("empty", ReferReason.EMPTY),
+    ("too-long", ReferReason.TOO_LONG),
+    ("garbage", ReferReason.GARBAGE),
+    ("follow-up", None),  # a reason, but not a referral
+    ("guard:number", None),
+    ("out-of-scopes", None),  # a prefix is not enough
+    ("", None),
+])
+def test_refer_reason_is_read_from_the_head_of_the_reason(reason: str, expected: ReferReason | None) -> None:
+    assert ReferReason.of(reason) is expected
+
+
+def test_decide_refers_with_a_refer_reason_whose_text_the_cli_prints_unchanged() -> None:
+    cal = Calibration()
+    hits = [Hit("khai-sinh", 0.5), Hit("khai-tu", 0.49)]
+    d = decide(hits, Thresholds(min_confidence=0.0, margin=0.1, calibration=cal), out_of_scope="harmful")
+    assert ReferReason.of(d.reason) is ReferReason.OUT_OF_SCOPE
+    assert d.reason == "out-of-scope:harmful" and d.alternatives == ()
+    assert decide([], Thresholds(calibration=cal)).reason == "no-match"
+    assert decide(hits, Thresholds(min_confidence=0.0, margin=0.1, calibration=cal)).reason == "ambiguous"
