@@ -165,6 +165,7 @@ class StopSignals:
         self.requested_at: float | None = None
         self.signal_name = ""
         self._wake = threading.Event()
+        self._cancelled = threading.Event()
         self.stopped = threading.Event()  # set once ``stop()`` has returned (tests)
         threading.Thread(target=self._watch, name="stop-watcher", daemon=True).start()
 
@@ -187,15 +188,23 @@ class StopSignals:
 
     def _watch(self) -> None:
         self._wake.wait()
+        if self._cancelled.is_set():
+            return
         log.info("%s: stopping the kiosk", self.signal_name)
         try:
             self._stop()
         except Exception:
             log.exception("stopping the kiosk failed")
         self.stopped.set()
-        time.sleep(max(0.0, self.budget_s - self.elapsed()))
+        if self._cancelled.wait(max(0.0, self.budget_s - self.elapsed())):
+            return
         self._raw_exit(f"the kiosk did not stop within {self.budget_s:.1f} s of {self.signal_name}: "
                        "exiting anyway")
+
+    def cancel(self) -> None:
+        """The process is ending by itself: the watchdog stands down (no exit, no late log line)."""
+        self._cancelled.set()
+        self._wake.set()
 
     def elapsed(self) -> float:
         return 0.0 if self.requested_at is None else time.monotonic() - self.requested_at

@@ -4,6 +4,7 @@ a stop request is told apart from a resident closing the window, and Kivy's sett
 from __future__ import annotations
 
 import signal
+import time
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -72,6 +73,7 @@ def test_stop_signals_stop_once_then_exit_at_once(monkeypatch: pytest.MonkeyPatc
         sig._on_signal(signal.SIGINT, None)  # a second signal while stopping: leave now, status 0
         assert stops == [1] and exits == [0]
     finally:
+        sig.cancel()  # the 30 s watchdog must not outlive the test (it would log after pytest ends)
         for s, h in old.items():
             signal.signal(s, h)
 
@@ -84,6 +86,16 @@ def test_watchdog_exits_with_status_0_when_the_stop_hangs() -> None:
     sig = StopSignals(lambda: None, budget_s=0.2, exit_=lambda c: (codes.append(c), exited.set()))
     sig._on_signal(signal.SIGTERM, None)
     assert exited.wait(5.0) and codes == [0]
+
+
+def test_a_cancelled_watchdog_never_exits() -> None:
+    codes: list[int] = []
+    sig = StopSignals(lambda: None, budget_s=1.0, exit_=codes.append)
+    sig._on_signal(signal.SIGTERM, None)
+    assert sig.stopped.wait(5.0)
+    sig.cancel()
+    time.sleep(1.3)  # past the budget
+    assert codes == []
 
 
 def test_window_close_is_swallowed_unless_the_service_stops_the_kiosk(tmp_path: Path) -> None:
@@ -149,6 +161,7 @@ def test_a_stop_signal_arriving_inside_a_log_call_does_not_log_from_the_handler(
         assert sig.stopped.wait(5.0) and stops == [1]
         assert not handler.reentered
     finally:
+        sig.cancel()
         root.removeHandler(handler)
         for s, h in old.items():
             signal.signal(s, h)
