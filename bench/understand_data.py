@@ -4,9 +4,10 @@
 
 Used by ``bench/tune_understand.py`` (fit, leave-one-set-out CV, methods 3/4/5 side by side). Per
 question text: the language's lexical scores, the examples' nearness, the E5 head, the typical words
-of the whole question and of each clause (``knowledge.clauses``), the name coverage (follow-up
-rule) and the number of words. The examples are scored out of fold (5 folds: an index built without
-the example's fold), as the refusal kinds have no dev questions but theirs for some kinds.
+of the whole question and of each clause (``bench/clauses.py``; method 7: the clauses'
+E5 views, evaluated and not adopted), the name coverage (follow-up rule) and the number of words. The examples are scored out
+of fold (5 folds: an index built without the example's fold), as the refusal kinds have no dev
+questions but theirs for some kinds.
 Only dev sets are read (``DEV_SETS``); never add the current blind set.
 """
 
@@ -29,6 +30,7 @@ from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
 from knowledge.evaluation import load_rows
 from knowledge.service import Knowledge, _clean, prepare_bundle_dir
 from knowledge.understand.examples import OOS_PREFIX, ExampleIndex, is_out_of_scope
+from knowledge.understand.normalize import strip_fillers
 
 RECORDS = REPO / "knowledge" / "sample" / "records"
 B = REPO / "bench"
@@ -40,7 +42,9 @@ DEV_SETS: dict[str, tuple[list[Path], list[Path]]] = {
     "blind3": ([B / "blind3" / "vi_understand.jsonl"], [B / "blind3" / "en_understand.jsonl"]),
     "blind4": ([B / "blind4" / "vi_understand.jsonl"], [B / "blind4" / "en_understand.jsonl"]),
     "blind5": ([B / "blind5" / "vi_understand.jsonl"], [B / "blind5" / "en_understand.jsonl"]),
+    "blind6": ([B / "blind6" / "vi_understand.jsonl"], [B / "blind6" / "en_understand.jsonl"]),
 }
+ClauseSem = tuple[dict[str, float], dict[str, float], dict[str, float]]  # near, head, words
 KINDS = ("personal_data", "harmful", "other_authority", "chitchat_advice")
 
 
@@ -54,6 +58,8 @@ class TextFeatures:
     named: dict[str, float]  # Vietnamese name coverage (the follow-up rule uses it in both languages)
     nwords: int
     bad: str = ""
+    # method 7: E5's view of each clause of a question of two clauses or more (near, head, words)
+    clause_sem: list[ClauseSem] = field(default_factory=list)
 
 
 @dataclass
@@ -97,7 +103,22 @@ def text_features(kn: Knowledge, text: str, lang: str) -> TextFeatures:
     sem = kn.retriever.semantic(q)
     assert kn.retriever.examples is not None
     return TextFeatures(lexicon.score(q), sem.near, sem.head, sem.words,
-                        clause_words(kn.retriever.examples, q), kn.lexical.name_coverage(q), len(q.split()))
+                        clause_words(kn.retriever.examples, q), kn.lexical.name_coverage(q), len(q.split()),
+                        clause_sem=clause_semantics(kn, q))
+
+
+def clause_semantics(kn: Knowledge, q: str) -> list[ClauseSem]:
+    """E5 nearness, head and typical words of each clause (``bench/clauses.py``), one batch."""
+    parts = clauses(q)
+    ex, emb = kn.retriever.examples, kn.retriever._embedder
+    if len(parts) < 2 or ex is None or emb is None:
+        return []
+    vecs = emb.embed_query([" ".join(strip_fillers(c).split()[:64]) or c for c in parts])
+    out = []
+    for c, v in zip(parts, vecs, strict=True):
+        vec = np.asarray(v, dtype=np.float32)
+        out.append((ex.nearness(vec), ex.head(vec), ex.words(c)))
+    return out
 
 
 def row_target(expect: str | None, also: tuple[str, ...], oos: str | None) -> tuple[list[str], str]:

@@ -49,7 +49,7 @@ from knowledge.understand.decide import (
 )
 from knowledge.understand.english import EnglishLexicon, detect_aspect_en
 from knowledge.understand.examples import OOS_PREFIX
-from knowledge.understand.followup import aspect_free, own_evidence
+from knowledge.understand.followup import aspect_free, named_apart_from_aspects, own_evidence
 from knowledge.understand.normalize import normalize_vi
 from knowledge.understand.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
 from knowledge.understand.store import REBUILD_HINT, Index, build_index, open_index
@@ -164,10 +164,11 @@ class Knowledge:
                 # conversation; "ông bà đi thay" after a birth answer is a proxy question
                 decision = decide(hits, thresholds)
             # aspect-only follow-ups keep the conversation's procedure
-            own = own_evidence(lexicon, aspect_free(q, language), context.procedure_id)
+            pieces = aspect_free(q, language)
+            own = own_evidence(lexicon, pieces, context.procedure_id)
+            named = named_apart_from_aspects(self.lexical, pieces)  # "qua mạng" asks, does not name
             decision = follow_up(decision, hits, previous=context.procedure_id, words=len(q.split()),
-                                 named=self.lexical.name_coverage(q), thresholds=self.thresholds, rule=rule,
-                                 own=own)
+                                 named=named, thresholds=self.thresholds, rule=rule, own=own)
         return decision, aspect, hits
 
     def ask(self, question: str, language: str = "vi", context: Conversation | None = None) -> Answer:

@@ -5,9 +5,9 @@ into ANSWER / REFER with a calibrated confidence:
 ``confidence = sigmoid(slope * (top - center) + margin_gain * (top - second))`` where ``top`` and
 ``second`` are the probabilities of the two best procedures (``knowledge.understand.retrieval``'s softmax over
 every target). The constants were fitted by logistic regression on the dev sets
-(``bench/tune_understand.py --calibrate``), on the questions that reach this test (not those
-refused as out of scope, not follow-ups), so a confidence of 0.8 means roughly "right 8 times in
-10" on questions like those.
+(``bench/tune_understand.py --calibrate``; method 7: seven dev sets, ``bench/tune_understand7.py``),
+on the questions that reach this test (not those refused as out of scope, not follow-ups), so a
+confidence of 0.8 means roughly "right 8 times in 10" on questions like those.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 1.935
-    center: float = 0.0262
-    margin_gain: float = 2.344
+    slope: float = 1.904
+    center: float = 0.0056
+    margin_gain: float = 2.312
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)
@@ -125,9 +125,12 @@ def follow_up(decision: Decision, hits: Sequence[Hit], *, previous: str, words: 
     again (reason "follow-up") when the question is clearly a follow-up, else ``decision`` unchanged.
 
     ``words``: the question's length in words; ``named``: its name coverage per procedure
-    (``LexicalIndex.name_coverage``). An out-of-scope question, a long one, one naming another
-    procedure or one retrieval answers with a high probability keeps its decision, unless it is
-    aspect-only: ``own`` (``knowledge.understand.followup.own_evidence``) below ``rule.residual``.
+    (``LexicalIndex.name_coverage``; the kiosk measures it on the question's aspect-free pieces,
+    ``knowledge.understand.followup.named_apart_from_aspects``, so "làm trên mạng được không" asks
+    about an aspect and does not name the online-submission record whose alias it is). An
+    out-of-scope question, a long one, one naming another procedure or one retrieval answers with a
+    high probability keeps its decision, unless it is aspect-only: ``own``
+    (``knowledge.understand.followup.own_evidence``) below ``rule.residual``.
     """
     if decision.procedure_id == previous or ReferReason.of(decision.reason) in _KEEP_REFER:
         return decision

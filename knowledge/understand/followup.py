@@ -11,6 +11,9 @@ says for a procedure other than the conversation's (IDF x field weight, ``Lexica
 Below ``FollowUpRule.residual`` (fitted by leave-one-set-out CV on the dev follow-ups,
 ``bench/tune_understand.py``) the question names no procedure of its own and the conversation's
 procedure answers. No new phrases: only the existing tables.
+
+``named_apart_from_aspects`` (method 7) measures whether a follow-up names another procedure on
+the same pieces, so the aspect words that are also a procedure's alias do not name it.
 """
 
 from __future__ import annotations
@@ -42,6 +45,10 @@ _EN_STOP = STOP | STOP_SYLLABLES
 
 class Evidence(Protocol):
     def evidence(self, text: str) -> dict[str, float]: ...
+
+
+class Names(Protocol):
+    def name_coverage(self, text: str) -> dict[str, float]: ...
 
 
 _CUT = " | "  # where words were taken out: no word pair is formed across it
@@ -77,3 +84,14 @@ def own_evidence(scorer: Evidence, pieces: Sequence[str], previous: str) -> floa
     (``scorer``: the language's lexical index; 0 when nothing remains)."""
     return max((v for piece in pieces for pid, v in scorer.evidence(piece).items() if pid != previous),
                default=0.0)
+
+
+def named_apart_from_aspects(names: Names, pieces: Sequence[str]) -> dict[str, float]:
+    """Per procedure, the name coverage (``LexicalIndex.name_coverage``) of the best of the
+    question's aspect-free ``pieces``: inside a follow-up, a procedure alias that is also an aspect
+    word ("qua mạng", "trực tuyến") says what is asked, not which procedure (method 7)."""
+    best: dict[str, float] = {}
+    for piece in pieces:
+        for pid, v in names.name_coverage(piece).items():
+            best[pid] = max(best.get(pid, 0.0), v)
+    return best
