@@ -1,26 +1,27 @@
-"""Method 7 = method 6 + clause-level semantic refusal + aspect words never name a procedure in a
+"""Method 7 = method 6 refitted on seven dev sets + aspect words never name a procedure in a
 follow-up; leave-one-set-out CV over the seven dev sets, method 6 and method 7 in the same run.
 
     PYTHONPATH=.:bench .venv/bin/python bench/understand_data.py /tmp/f.pkl   # features, once
     PYTHONPATH=.:bench .venv/bin/python bench/tune_understand7.py /tmp/f.pkl [option=value ...]
 
-(a) Clause guard. A request to cheat that names the procedure it wants to cheat ("đăng ký X mà giấu
-Y") is one clause of intent drowned by the clause that names the procedure: the whole question's E5
-vector sits near the procedure's examples. Each clause of a question of two clauses or more
-(``bench/clauses.py``) gets its own E5 vector (one batched call)
-and the refusal kinds' probabilities from E5 alone (method 6's semantic guard, the same fitted
-model, lexical parts left out); the best clause refuses the question as harmful / personal data
-when it reaches the kind's ``clause_guard``. The guards are chosen in each training fold (grid
-``CLAUSE_GRID``, per kind, most training questions right with harmful / personal-data questions
-counted twice, as ``tune_understand.balanced`` weighs them).
+Adopted (``aspect_named``): method 6 keeps a retrieval answer after an answer when the question's
+name coverage of another procedure reaches ``NAMED`` (0.45); "làm qua mạng được không" covers the
+online-submission record's alias "qua mạng" fully. Method 7 measures the name coverage on the
+question's aspect-free pieces (``knowledge.understand.followup.aspect_free``), so a procedure alias
+that is also an aspect word is an aspect inside a follow-up.
 
-(b) Aspect words never name a procedure in a follow-up. Method 6 keeps a retrieval answer when the
-question's name coverage of another procedure reaches ``NAMED`` (0.45); "làm qua mạng được không"
-covers the online-submission record's alias "qua mạng" fully. Method 7 measures the name coverage
-on the question's aspect-free pieces (``knowledge.understand.followup.aspect_free``), so a procedure
-alias that is also an aspect word is an aspect inside a follow-up.
+Evaluated and NOT adopted (switches, each measured alone; docs/benchmarks.md):
 
-Both are switches (``clause``, ``aspect_named``) so each can be measured alone.
+* ``clause``: each clause of a question of two clauses or more (``bench/clauses.py``) gets its own
+  E5 vector and the refusal kinds' probabilities from E5 alone (method 6's semantic guard, the same
+  model); the best clause refuses as harmful / personal data at ``clause_guard`` (chosen in each
+  training fold, most training questions right with harmful / personal-data questions counted
+  ``weight`` times). Every fold turned it off: the clauses of answered in-scope questions reach
+  the same probabilities as the deceit clauses.
+* ``per_kind``: each refusal kind gets its own weights for nearness, head, typical words and the
+  named-procedure score (16 more parameters of the same conditional logit).
+* ``sem_net``: the semantic guards chosen in each training fold by the same net criterion as the
+  clause guards (instead of method 6's fixed 0.3 / 0.4).
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ from knowledge.understand.examples import OOS_PREFIX
 from knowledge.understand.followup import aspect_free
 
 CLAUSE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
-OPT7: dict[str, Any] = {"sem_net": False, "per_kind": False, "clause": True, "aspect_named": True, "clause_kinds": GUARDED, "weight": 2.0,
-                        "fixed_clause": None, "m6": True}
+OPT7: dict[str, Any] = {"sem_net": False, "per_kind": False, "clause": False, "aspect_named": True,
+                        "clause_kinds": GUARDED, "weight": 2.0, "fixed_clause": None, "m6": True}
 
 
 class Named:
@@ -143,7 +144,8 @@ class Model7(Model6):
                     total += weight * refused
             return total, sum(g)
 
-        self.sem_guard = dict(zip(GUARDED, max(itertools.product(SEM_GRID, SEM_GRID), key=score), strict=True))
+        best = max(itertools.product(SEM_GRID, SEM_GRID), key=score)
+        self.sem_guard = dict(zip(GUARDED, best, strict=True))
 
     def tune7(self, data: Dataset, rows: list[Row]) -> None:
         """Clause guards on the training questions asked alone (each kind in turn, twice)."""

@@ -4,9 +4,9 @@
 
 Used by ``bench/tune_understand.py`` (fit, leave-one-set-out CV, methods 3/4/5 side by side). Per
 question text: the language's lexical scores, the examples' nearness, the E5 head, the typical words
-of the whole question and of each clause (``bench/clauses.py``; method 7: the clauses'
-E5 views, evaluated and not adopted), the name coverage (follow-up rule) and the number of words. The examples are scored out
-of fold (5 folds: an index built without the example's fold), as the refusal kinds have no dev
+of the whole question and of each clause (``bench/clauses.py``; method 7: the clauses' E5 views,
+evaluated and not adopted), the name coverage (follow-up rule) and the number of words. The examples
+are scored out of fold (5 folds: an index built without the example's fold), as the refusal kinds have no dev
 questions but theirs for some kinds.
 Only dev sets are read (``DEV_SETS``); never add the current blind set.
 """

@@ -5,7 +5,7 @@ into ANSWER / REFER with a calibrated confidence:
 ``confidence = sigmoid(slope * (top - center) + margin_gain * (top - second))`` where ``top`` and
 ``second`` are the probabilities of the two best procedures (``knowledge.understand.retrieval``'s softmax over
 every target). The constants were fitted by logistic regression on the dev sets
-(``bench/tune_understand.py --calibrate``; method 7: seven dev sets, ``bench/tune_understand7.py``),
+(``bench/tune_understand.py --calibrate``; method 6: six dev sets, ``bench/tune_understand6.py``),
 on the questions that reach this test (not those refused as out of scope, not follow-ups), so a
 confidence of 0.8 means roughly "right 8 times in 10" on questions like those.
 """
@@ -23,9 +23,9 @@ from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 @dataclass(frozen=True, slots=True)
 class Calibration:
-    slope: float = 1.904
-    center: float = 0.0056
-    margin_gain: float = 2.312
+    slope: float = 1.935
+    center: float = 0.0262
+    margin_gain: float = 2.344
 
     def confidence(self, top: float, second: float) -> float:
         z = self.slope * (top - self.center) + self.margin_gain * (top - second)

@@ -272,18 +272,18 @@ class FusionWeights:
     best procedure, or when a guarded kind alone reaches its guard (harmful and personal-data
     requests name the procedure they want to cheat or the file they want looked up)."""
 
-    # method 7 (bench/tune_understand7.py): method 6's model refitted on the examples and seven dev sets
-    lexical: float = 3.455
-    semantic: float = 3.691  # nearness of the target's nearest documents, scaled by sim_low..sim_high
-    head: float = 3.515  # the linear head over E5 vectors
-    words: float = 4.207  # the target's typical words, max(0, tanh(ratio / words_scale))
-    oos_semantic: float = 3.68
-    oos_head: float = 5.113
-    oos_words: float = 5.372
-    oos_named: float = 1.73
-    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.635), ("harmful", 1.005),
-                                           ("other_authority", 1.228), ("chitchat_advice", 1.788))
-    guards: tuple[tuple[str, float], ...] = (("personal_data", 0.2), ("harmful", 0.2))
+    # method 6 (bench/tune_understand6.py): method 5's model refitted on the examples and six dev sets
+    lexical: float = 3.475
+    semantic: float = 3.711  # nearness of the target's nearest documents, scaled by sim_low..sim_high
+    head: float = 3.518  # the linear head over E5 vectors
+    words: float = 4.224  # the target's typical words, max(0, tanh(ratio / words_scale))
+    oos_semantic: float = 3.649
+    oos_head: float = 5.184
+    oos_words: float = 5.373
+    oos_named: float = 1.715
+    bias: tuple[tuple[str, float], ...] = (("personal_data", 0.69), ("harmful", 1.039),
+                                           ("other_authority", 1.265), ("chitchat_advice", 1.827))
+    guards: tuple[tuple[str, float], ...] = (("personal_data", 0.15), ("harmful", 0.3))
     # method 6: the same kinds' probabilities from E5 alone (the lexical parts left out), so that
     # naming the procedure one wants to cheat cannot outvote the request's meaning (chosen on the
     # leave-one-set-out trade-off curve: the most refusals that keep in-scope accuracy at method 5's)
