@@ -34,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tune_understand import GUARDED, KINDS, MAX_WORDS, NAMED, OPT, TOPIC_WORDS, markdown, show, tally
+from tune_understand import GUARDED, OPT, markdown, show, tally
 from tune_understand6 import OPT6, SEM_GRID, Model6, Residuals
 from understand_data import DEV_SETS, Dataset, Row, TextFeatures
 
@@ -176,7 +176,10 @@ class Model7(Model6):
         g = {k: 1.01 for k in OPT7["clause_kinds"]}
         for _ in range(2):
             for k in OPT7["clause_kinds"]:
-                g[k] = max(CLAUSE_GRID, key=lambda x, k=k: (score({**g, k: x}), x))
+                def key(x: float, k: str = k) -> tuple[float, float]:
+                    return score({**g, k: x}), x
+
+                g[k] = max(CLAUSE_GRID, key=key)
         self.clause_guard = g
 
 
@@ -232,7 +235,6 @@ def main() -> int:
           f"gamma {model.gamma} cal {model.cal} sem guards {model.sem_guard} residual {model.residual} "
           f"clause guards {model.clause_guard}")
     print(f"methods {' · '.join(map(str, methods))}, leave one set out:\n" + markdown(per, methods))
-    _ = (KINDS, MAX_WORDS, NAMED, TOPIC_WORDS, OOS_PREFIX)
     return 0
 
 
