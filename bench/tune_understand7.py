@@ -20,6 +20,8 @@ Evaluated and NOT adopted (switches, each measured alone; docs/benchmarks.md):
   the same probabilities as the deceit clauses.
 * ``per_kind``: each refusal kind gets its own weights for nearness, head, typical words and the
   named-procedure score (16 more parameters of the same conditional logit).
+* ``sem_extra``: E5-only guards for other refusal kinds (other authority, chit-chat), each chosen in
+  its training fold.
 * ``sem_net``: the semantic guards chosen in each training fold by the same net criterion as the
   clause guards (instead of method 6's fixed 0.3 / 0.4).
 """
@@ -42,8 +44,9 @@ from knowledge.understand.examples import OOS_PREFIX
 from knowledge.understand.followup import aspect_free
 
 CLAUSE_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
-OPT7: dict[str, Any] = {"sem_net": False, "per_kind": False, "clause": False, "aspect_named": True,
-                        "clause_kinds": GUARDED, "weight": 2.0, "fixed_clause": None, "m6": True}
+OPT7: dict[str, Any] = {"sem_extra": (), "sem_net": False, "per_kind": False, "clause": False,
+                        "aspect_named": True, "clause_kinds": GUARDED, "weight": 2.0, "fixed_clause": None,
+                        "m6": True}
 
 
 class Named:
@@ -70,6 +73,7 @@ class Model7(Model6):
         self.method = 7
         self.named = named
         self.clause_guard = {k: 1.01 for k in OPT7["clause_kinds"]}
+        self.sem_extra = {k: 1.01 for k in OPT7["sem_extra"]}
 
     def design(self, f: TextFeatures, previous: str | None = None) -> np.ndarray:
         x = super().design(f, previous)
@@ -103,6 +107,11 @@ class Model7(Model6):
 
     def rank(self, f: TextFeatures, lang: str, previous: str | None = None) -> tuple[np.ndarray, str | None]:
         proc, kind = super().rank(f, lang, previous)
+        if kind is None and self.sem_extra and OPT6["sem"]:
+            ps = self.sem_probs(f)
+            for k, x in self.sem_extra.items():
+                if ps[k] >= x:
+                    return proc, k
         if kind is None and OPT7["clause"] and f.clause_sem:
             ps = self.clause_probs(f)
             for k in OPT7["clause_kinds"]:
@@ -146,6 +155,26 @@ class Model7(Model6):
 
         best = max(itertools.product(SEM_GRID, SEM_GRID), key=score)
         self.sem_guard = dict(zip(GUARDED, best, strict=True))
+
+    def tune_extra(self, data: Dataset, rows: list[Row]) -> None:
+        """E5-only guards for the other refusal kinds (``sem_extra``), each chosen on the training
+        questions asked alone: in-scope answers right + that kind's refusals."""
+        alone = [r for r in rows if not r.context and not data.feats[r.lang, r.text].bad]
+        for k in OPT7["sem_extra"]:
+            self.sem_extra[k] = 1.01
+            base = {id(r): self.decide(data.feats[r.lang, r.text], r.lang) for r in alone}
+            sem = {id(r): self.sem_probs(data.feats[r.lang, r.text])[k] for r in alone}
+
+            def score(x: float, base: dict[int, tuple[str | None, str]] = base,
+                      sem: dict[int, float] = sem) -> tuple[float, float]:
+                total = 0.0
+                for r in alone:
+                    ans, _ = base[id(r)]
+                    refused = ans is None or sem[id(r)] >= x
+                    total += (not refused and ans in r.allowed) if r.kind == "in" else refused
+                return total, x
+
+            self.sem_extra[k] = max(SEM_GRID, key=score)
 
     def tune7(self, data: Dataset, rows: list[Row]) -> None:
         """Clause guards on the training questions asked alone (each kind in turn, twice)."""
@@ -196,8 +225,9 @@ def loso(data: Dataset, method: int, residuals: Residuals,
         if isinstance(model, Model7) and OPT7["sem_net"]:
             model.tune_sem(data, train)
         if isinstance(model, Model7):
+            model.tune_extra(data, train)
             model.tune7(data, train)
-            extra = f", clause guards {model.clause_guard}"
+            extra = f", clause guards {model.clause_guard}, extra {model.sem_extra}"
         print(f"  m{method} {held}: sem guards {model.sem_guard}, residual {model.residual}{extra}")
         for lang in ("vi", "en"):
             c = tally(model, data, [r for r in data.rows if r.set == held and r.lang == lang])
