@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.feedback import FeedbackStore
+from kiosk_app.ui.feedback_store import FeedbackStore
 from knowledge.bundle import importer, version_check, versions
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 

@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.feedback import FeedbackStore
+from kiosk_app.ui.feedback_store import FeedbackStore
 from knowledge.bundle import importer, version_check, versions
 from knowledge.bundle.schema import Record, build_bundle_bytes
 from knowledge.bundle.signing import sign

@@ -30,9 +30,9 @@ from kivy.uix.screenmanager import Screen
 from kiosk_app.core.errors import ErrorCode, KioskError
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
-from kiosk_app.feedback import RATING_VI, REASONS_VI, FeedbackStore
 from kiosk_app.pipeline.staff import StaffService
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
+from kiosk_app.ui.feedback_store import RATING_VI, REASONS_VI, FeedbackStore
 
 log = logging.getLogger(__name__)
 
