@@ -11,9 +11,9 @@ from typing import Any
 
 import pytest
 
-from kiosk_app import recording_session
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.recording_session import RecordingSession
+from kiosk_app.pipeline import recording_session
+from kiosk_app.pipeline.recording_session import RecordingSession
 from knowledge.bundle import importer, version_check
 from speech.audio.wav import WavSource, read_wav
 from speech.vad.energy import EnergyVad

@@ -33,9 +33,9 @@ def main(size: str, out: Path) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk_app import recording_session
     from kiosk_app.core.pin import hash_pin
     from kiosk_app.core.settings import Settings
+    from kiosk_app.pipeline import recording_session
     from kiosk_app.ui.app import KioskApp
     from knowledge.bundle import importer, version_check
     from speech.audio.wav import WavSource, read_wav

@@ -148,7 +148,7 @@ class StaffScreen(Screen):
         """"Ghi âm câu nói (X/Y đã ghi)": the bundle's recordings plus takes kept on this kiosk, counted
         off the UI thread (it reads the bundle's recordings index and probes the files)."""
         def run() -> None:
-            from kiosk_app.recording_session import open_for_kiosk
+            from kiosk_app.pipeline.recording_session import open_for_kiosk
             from kiosk_app.ui.messages import rec_count_vi
 
             try:
