@@ -3,7 +3,7 @@
 1. **Inventory coverage**: every Vietnamese question of the dev sets (bench/eval/*.jsonl,
    bench/blind3/*.jsonl) through the real ``Knowledge.ask`` over the sample bundle; each spoken
    sentence (``Answer.sentences``) is an inventory item, splits into items, or is not covered.
-2. **Recogniser check** (``speech.take_check`` with viet-asr): right pairs (a take with its own
+2. **Recogniser check** (``speech.tts.take_check`` with viet-asr): right pairs (a take with its own
    sentence) and swapped pairs (the take with another sentence's text). Stand-ins: the 6 real
    Vietnamese recordings of the vieneu 3.8.3 wheel (tests/fixtures/vieneu, with transcripts;
    ``scripts/fetch_fixtures.py``) and espeak-ng (``-v vi``) renderings of inventory sentences.
@@ -90,7 +90,7 @@ def recogniser(n_espeak: int) -> dict[str, Any]:
     from speech.asr.vietasr_engine import VietAsrRecognizer
     from speech.audio.resample import resample
     from speech.audio.wav import read_wav
-    from speech.take_check import TakeCode, check_take
+    from speech.tts.take_check import TakeCode, check_take
 
     asr = VietAsrRecognizer()
     out: dict[str, Any] = {}

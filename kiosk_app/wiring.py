@@ -13,8 +13,8 @@ if TYPE_CHECKING:
 
     from kiosk_app.core.events import Event
     from kiosk_app.core.settings import Settings
-    from kiosk_app.feedback import FeedbackStore
     from kiosk_app.pipeline import PerLanguage, Pipeline
+    from kiosk_app.ui.feedback_store import FeedbackStore
     from knowledge.answer import Answerer
     from knowledge.recordings.lookup import RecordingSet
     from speech.asr.base import Recognizer
@@ -312,7 +312,7 @@ def _warm_up(synthesizers: PerLanguage[Synthesizer], language: str, knowledge: A
 
 def build_feedback_store(s: Settings) -> FeedbackStore:
     """Anonymous ratings and unanswered questions, under the data directory (issue 6/7)."""
-    from kiosk_app.feedback import FeedbackStore
+    from kiosk_app.ui.feedback_store import FeedbackStore
 
     return FeedbackStore(s.data_dir / "feedback.sqlite3", retention_days=s.feedback.retention_days)
 

@@ -256,10 +256,11 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
 def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-    from knowledge.bundle.importer import check_bundle, import_bundle, status
+    from knowledge.bundle.importer import check_bundle, import_bundle
     from knowledge.bundle.sample import SAMPLE
     from knowledge.bundle.schema import MANIFEST
     from knowledge.bundle.version_policy import FLAGS, import_problems, policy_error
+    from knowledge.bundle.versions import status
 
     source: Path | str = SAMPLE if args.sample else args.file
     try:
@@ -321,7 +322,7 @@ def cmd_import(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_rollback(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.bundle.importer import plan_rollback, rollback
+    from knowledge.bundle.versions import plan_rollback, rollback
 
     try:  # checks the target (checksums, index) before asking; rollback() checks again under the lock
         cur, target = plan_rollback(settings, args.to)
@@ -347,7 +348,7 @@ STATE_VI = {"ok": "ok (dùng được)", "damaged": "damaged (HỎNG)", "uncheck
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
-    from knowledge.bundle.importer import status
+    from knowledge.bundle.versions import status
 
     st = status(settings, verify=True)
     cur, prev = st.current, st.previous

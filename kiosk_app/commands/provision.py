@@ -59,7 +59,7 @@ def read_pin_file(path: Path) -> str:
 
 def prompt_pin(ask: Callable[[str], str] = getpass.getpass, tries: int = 3) -> str:
     """Ask twice on the terminal (nothing echoed, nothing in the shell history)."""
-    from kiosk_app.pin import weak_reason
+    from kiosk_app.core.pin import weak_reason
 
     for _ in range(tries):
         pin = ask("New staff PIN (6-12 digits): ").strip()

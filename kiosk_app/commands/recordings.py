@@ -4,7 +4,7 @@ The first lists every sentence the kiosk can say (``knowledge.recordings.invento
 active bundle, a ``.wkb`` file, an unpacked bundle folder or a ward's source folder, each with its
 status (recorded / missing / stale), and exports the list to the Excel template (``--xlsx``, sheet
 "Ghi âm") and to numbered text files (``--txt DIR``). The second checks a folder of WAV takes named
-by sentence id (``speech.take_check``: format, length, speech, clipping, level, noise, and the
+by sentence id (``speech.tts.take_check``: format, length, speech, clipping, level, noise, and the
 kiosk's own recogniser against the sentence) and stores the good ones in the source folder that
 ``kiosk bundle build`` packs. Exit 0 when every take was kept, 1 when any was refused.
 """

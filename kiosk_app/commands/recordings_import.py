@@ -4,7 +4,7 @@ Each ``<sentence id>.wav`` (or ``0001_<id>.wav`` as the text files are numbered)
 checked in this order, and the first refusal is reported with its code and Vietnamese message:
 the id must be a sentence of SRC's records now; the file must be a WAV of at most 30 s (read from
 its header: a 10-minute file is refused before it is decoded) at 16 kHz or more (any rate from
-16 kHz up is resampled, lower rates are refused); then ``speech.take_check`` (speech, clipping,
+16 kHz up is resampled, lower rates are refused); then ``speech.tts.take_check`` (speech, clipping,
 level, noise, length for the syllables, and the kiosk's recogniser against the sentence). A kept
 take is trimmed, levelled and stored as Ogg/Opus (24 kHz, or 16 kHz for a 16–24 kHz take) in
 ``SRC/recordings/`` with its index entry; ``kiosk bundle build SRC`` then packs it.
@@ -33,7 +33,7 @@ def check_file(path: Path, items: dict[str, Any], asr: Any, vad: Any) -> tuple[d
     from knowledge.recordings.export import take_id
     from speech.audio.resample import resample
     from speech.audio.wav import decode_wav
-    from speech.take_check import LIMITS, MESSAGES_VI, TakeCode, check_take
+    from speech.tts.take_check import LIMITS, MESSAGES_VI, TakeCode, check_take
 
     sid = take_id(path.stem)
     item = items.get(sid)

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kiosk_app.core.errors import PinHashError
+from kiosk_app.core.pin import hash_pin, needs_upgrade, verify_pin
 from kiosk_app.core.settings import Settings
 from kiosk_app.ops.provision_system import (
     DEVICE_GROUPS,
@@ -40,7 +41,6 @@ from kiosk_app.ops.provision_system import (
     unit_text,
     user_commands,
 )
-from kiosk_app.pin import hash_pin, needs_upgrade, verify_pin
 
 log = logging.getLogger(__name__)
 

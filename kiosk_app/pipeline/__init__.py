@@ -4,6 +4,7 @@
 worker thread) and speaks through its ``speaker.Speaker``; ``ports`` declares what it needs from the
 engines, ``speculation`` prepares answers in the resident's pauses, ``conversation`` keeps the last
 answer for follow-up questions. ``kiosk_app.wiring`` builds one from settings.
+The staff screens' slow work runs through ``staff`` (bundles) and ``recording_session`` (takes).
 """
 
 from kiosk_app.pipeline.ports import EventSink, KnowledgeLike, PerLanguage, PlayerLike

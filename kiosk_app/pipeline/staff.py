@@ -55,7 +55,7 @@ class StaffService:
 
     def active_target(self) -> str | None:
         """The folder the active version points to: changes when another version becomes active."""
-        from knowledge.bundle.versions import CURRENT, target
+        from knowledge.bundle.version_folders import CURRENT, target
 
         return target(self.settings.bundles_dir, CURRENT)
 

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from kiosk_app.core.errors import PinHashError, storage_error
-from kiosk_app.pin import needs_upgrade, parse_hash, upgrade_hash, verify_pin
+from kiosk_app.core.pin import needs_upgrade, parse_hash, upgrade_hash, verify_pin
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ English message (logs/CLI) and ``message_vi`` for the screen. ENOSPC anywhere â†
 
 Power loss: a version folder is renamed into place only when complete and synced, and ``current``
 only ever points at such a folder, so the kiosk always finds the old or the new bundle active.
-``ensure_sample`` (start-up) runs ``versions.recover`` and activates the built-in sample if nothing is.
+``ensure_sample`` (start-up) runs ``version_folders.recover`` and activates the built-in sample if nothing is.
 
 The built-in sample (``source=SAMPLE``) is built on the kiosk from package data
 (``knowledge/sample/records``): it never comes from a stick, so it is trusted without a signature.
@@ -31,7 +31,7 @@ from pathlib import Path
 
 from kiosk_app.core.errors import BundleError, DiskFullError, ErrorCode, KioskError, NoRollbackError
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import versions
+from knowledge.bundle import version_check
 from knowledge.bundle.limits import LIMITS
 from knowledge.bundle.lint import LintReport, lint_records
 from knowledge.bundle.safezip import ZipLimits, open_bundle_zip, peek_member, read_members
@@ -47,25 +47,29 @@ from knowledge.bundle.schema import (
     parse_manifest,
     sha256_bytes,
 )
-from knowledge.bundle.version_check import version_key
-from knowledge.bundle.version_folders import is_disk_full
-from knowledge.bundle.version_policy import downgrade_problem, import_problems, policy_error
-from knowledge.bundle.versions import (  # re-exported: the importer is the API the CLI and the UI use
+from knowledge.bundle.version_check import BundleInfo, read_info
+from knowledge.bundle.version_folders import (
     CURRENT,
+    IMPORT_META,
+    INCOMING,
     INDEX_DIR,
-    BundleInfo,
-    BundleStatus,
-    KeptVersion,
-    plan_rollback,
+    PREVIOUS,
+    BundleBusyError,
+    active_dir,
+    complete,
+    fsync_dir,
+    is_disk_full,
+    locked,
+    point,
+    prune,
     recover,
-    rollback,
-    status,
+    recover_locked,
+    target,
+    unique_name,
 )
+from knowledge.bundle.version_policy import import_problems, policy_error
+from knowledge.bundle.versions import check_active
 from knowledge.recordings.bundle import audit_bundle
-
-__all__ = ["CURRENT", "SAMPLE", "BundleInfo", "BundleLintError", "BundleStatus", "ImportResult",
-           "KeptVersion", "check_bundle", "downgrade_problem", "ensure_sample", "import_bundle", "message_vi",
-           "plan_rollback", "recover", "rollback", "status", "version_key"]
 
 log = logging.getLogger(__name__)
 
@@ -158,7 +162,7 @@ def smoke_test(bundle_dir: Path, bundle: Bundle, settings: Settings | None = Non
 def _index_opens(bundle_dir: Path) -> bool:
     """False when the bundle's search index is damaged (``StoreCorruptError``/``StoreMissingError``)."""
     try:
-        versions.open_index_check(bundle_dir / INDEX_DIR)
+        version_check.open_index_check(bundle_dir / INDEX_DIR)
     except KioskError as err:
         log.warning("index of %s cannot be opened: %s", bundle_dir.name, err)
         return False
@@ -225,7 +229,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
            lint: LintReport, indexer: Indexer, smoke: Smoker, report: Progress,
            lap: Callable[[str], None]) -> str:
     """Build the new version in a staging folder and give it its final name. Returns that name."""
-    staging = root / f"{versions.INCOMING}{uuid.uuid4().hex}"
+    staging = root / f"{INCOMING}{uuid.uuid4().hex}"
     try:
         report("copy", 0, len(members))
         (staging / RECORDS_DIR).mkdir(parents=True)
@@ -235,7 +239,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
                 "source": source if isinstance(source, str) else Path(source).name,
                 "manifest_sha256": sha256_bytes(members[MANIFEST]), "warnings": len(lint.warnings),
                 "uncertain_facts": lint.uncertain_count, "unsourced_facts": lint.unsourced_count}
-        _write_file(staging / versions.IMPORT_META, json.dumps(meta, indent=2).encode("utf-8"))
+        _write_file(staging / IMPORT_META, json.dumps(meta, indent=2).encode("utf-8"))
         report("copy", len(members), len(members))
         lap("copy")
         report("index", 0, 1)
@@ -255,9 +259,9 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
         lap("smoke")
         report("activate", 0, 1)
         os.sync()  # everything in the staging folder is on disk before it gets its final name
-        name = versions.unique_name(root, f"{bundle.manifest.bundle_id}-{bundle.manifest.version}")
+        name = unique_name(root, f"{bundle.manifest.bundle_id}-{bundle.manifest.version}")
         os.rename(staging, root / name)
-        versions.fsync_dir(root)
+        fsync_dir(root)
         return name
     except BaseException as err:
         shutil.rmtree(staging, ignore_errors=True)
@@ -272,9 +276,9 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
 
 def _activate(root: Path, name: str, old: str | None, label: str) -> None:
     try:
-        if old and versions.complete(root / old):
-            versions.point(root, versions.PREVIOUS, old)
-        versions.point(root, CURRENT, name)
+        if old and complete(root / old):
+            point(root, PREVIOUS, old)
+        point(root, CURRENT, name)
     except OSError as err:  # the new folder stays unused (pruned later); the old bundle stays active
         if is_disk_full(err):
             raise DiskFullError(f"no space left under {root} while switching to {label}; "
@@ -306,15 +310,15 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         timings[phase] = round(now - t0, 3)
         t0 = now
 
-    with versions.locked(settings) as root:
-        versions.recover_locked(root)
+    with locked(settings) as root:
+        recover_locked(root)
         report("read", 0, 1)
         members, bundle, signed_by, lint = check_bundle(source, settings)
         report("read", 1, 1)
         lap("read")
-        old = versions.target(root, CURRENT)
-        old_info = versions.read_info(root / old) if old else None
-        same = (old is not None and versions.complete(root / old)
+        old = target(root, CURRENT)
+        old_info = read_info(root / old) if old else None
+        same = (old is not None and complete(root / old)
                 and (root / old / MANIFEST).read_bytes() == members[MANIFEST])
         damaged = same and old is not None and indexer is None and not _index_opens(root / old)
         if same and not damaged:
@@ -334,9 +338,9 @@ def import_bundle(source: Path | str, settings: Settings, progress: Progress | N
         name = _stage(root, source, members, bundle, signed_by, lint, indexer or _default_indexer,
                       smoker, report, lap)
         _activate(root, name, None if damaged else old, bundle.manifest.label)
-        versions.prune(root, settings.staff.keep_versions)
+        prune(root, settings.staff.keep_versions)
         lap("activate")
-        info = versions.read_info(root / name)
+        info = read_info(root / name)
         if info is None:  # cannot happen: the manifest was just written and validated
             raise BundleError(f"activated folder {name} has no readable manifest")
         report("activate", 1, 1)
@@ -371,13 +375,13 @@ def ensure_sample(settings: Settings, progress: Progress | None = None, *, index
     try:
         try:
             recover(settings)
-        except versions.BundleBusyError:
-            if versions.active_dir(settings) is None:
+        except BundleBusyError:
+            if active_dir(settings) is None:
                 raise
             log.info("a bundle import is running in another process; using the active bundle")
             return None
-        versions.check_active(settings)
-        if versions.active_dir(settings) is not None:
+        check_active(settings)
+        if active_dir(settings) is not None:
             return None
         log.info("no active bundle: activating the built-in sample")
         return import_bundle(SAMPLE, settings, progress, indexer=indexer, smoke=smoke)

@@ -4,10 +4,9 @@
 opens), under the bundles folder's lock, after ``recover``; the version it leaves becomes
 ``previous``, so a rollback is undoable. ``status`` only reads (no lock).
 
-This module owns choosing the rollback target (``resolve_version``, ``plan_rollback``), the switch
-itself and ``BundleStatus``. The folder layout, lock, symlinks and crash recovery live in
-``version_folders``, reading and checking a version in ``version_check``; their
-public names are importable from here too (``knowledge.bundle.importer`` and the CLI use them so).
+Choosing the rollback target (``resolve_version``, ``plan_rollback``), the switch and
+``BundleStatus`` live here; the folder layout, lock, symlinks and crash recovery in
+``version_folders``; reading and checking one version (``check_version``) in ``version_check``.
 """
 
 from __future__ import annotations
@@ -22,75 +21,24 @@ from kiosk_app.core.settings import Settings
 from knowledge.bundle.version_check import (
     DAMAGED,
     OK,
-    UNCHECKED,
     BundleInfo,
     IndexCheck,
     KeptVersion,
     check_version,
-    open_index_check,
     read_info,
 )
 from knowledge.bundle.version_folders import (
     CURRENT,
-    IMPORT_META,
     INCOMING,
-    INDEX_DIR,
-    INDEX_DONE,
     PREVIOUS,
-    TRASH,
-    BundleBusyError,
-    active_dir,
     complete,
-    fsync_dir,
     imported_mtime,
     locked,
     point,
-    prune,
-    recover,
     recover_locked,
-    remove_tree,
     target,
-    unique_name,
     version_dirs,
 )
-
-__all__ = [
-    "CURRENT",
-    "DAMAGED",
-    "IMPORT_META",
-    "INCOMING",
-    "INDEX_DIR",
-    "INDEX_DONE",
-    "OK",
-    "PREVIOUS",
-    "TRASH",
-    "UNCHECKED",
-    "BundleBusyError",
-    "BundleInfo",
-    "BundleStatus",
-    "IndexCheck",
-    "KeptVersion",
-    "active_dir",
-    "check_active",
-    "check_version",
-    "complete",
-    "fsync_dir",
-    "locked",
-    "open_index_check",
-    "plan_rollback",
-    "point",
-    "prune",
-    "read_info",
-    "recover",
-    "recover_locked",
-    "remove_tree",
-    "resolve_version",
-    "rollback",
-    "status",
-    "target",
-    "unique_name",
-    "version_dirs",
-]
 
 log = logging.getLogger(__name__)
 
@@ -106,12 +54,6 @@ class BundleStatus:
         return {"current": asdict(self.current) if self.current else None,
                 "previous": asdict(self.previous) if self.previous else None,
                 "versions": [v.to_json() for v in self.versions], "problems": list(self.problems)}
-
-
-def _index_check(index_check: IndexCheck | None) -> IndexCheck:
-    """``index_check``, else ``open_index_check`` looked up in this module at call time, so that
-    replacing ``versions.open_index_check`` (the staff tests do) reaches rollback and status."""
-    return index_check or open_index_check
 
 
 def _kept(root: Path) -> list[Path]:
@@ -151,7 +93,7 @@ def _choose(root: Path, to: str | None, remembered: str | None,
             raise NoRollbackError("there is no previous bundle version to roll back to")
     else:
         name = resolve_version(root, to)
-    check = check_version(root / name, _index_check(index_check), settings=settings)
+    check = check_version(root / name, index_check, settings=settings)
     if check.state != OK:
         cur_info = read_info(root / cur) if cur else None
         which = "the previous bundle version" if to is None else "bundle version"
@@ -208,7 +150,7 @@ def status(settings: Settings, *, verify: bool = False, index_check: IndexCheck 
     leftovers = sorted(p.name for p in root.iterdir() if p.name.startswith(INCOMING)) if root.is_dir() else []
     if leftovers:
         problems.append(f"unfinished import folder(s): {', '.join(leftovers)}")
-    kept = tuple(check_version(p, _index_check(index_check), deep=verify, settings=settings)
+    kept = tuple(check_version(p, index_check, deep=verify, settings=settings)
                  for p in _kept(root))
     for v in kept:
         if v.state == DAMAGED:
@@ -241,7 +183,7 @@ def check_active(settings: Settings, *, index_check: IndexCheck | None = None) -
         names = [prev] if prev and prev != cur else []
         names += [p.name for p in _kept(root) if p.name not in (cur, prev)]
         for name in names:
-            check = check_version(root / name, _index_check(index_check), settings=settings)
+            check = check_version(root / name, index_check, settings=settings)
             if check.state == OK:
                 point(root, CURRENT, name)
                 if prev == name:

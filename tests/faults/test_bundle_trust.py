@@ -17,7 +17,7 @@ import pytest
 from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleDamagedError, BundleError, DiskFullError, ErrorCode
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import importer, versions
+from knowledge.bundle import importer, version_folders, versions
 from knowledge.bundle.schema import read_bundle_dir, sha256_bytes
 from knowledge.service import open_current
 from knowledge.types import Verdict
@@ -93,7 +93,7 @@ def test_a_downgrade_is_refused_unless_confirmed(ward: Ward, ward_copy: Settings
     assert main(["--config", str(cfg), "bundle", "import", str(older), "--yes"]) == 1
     assert _current(ward_copy) == "phuong-2"
     assert main(["--config", str(cfg), "bundle", "import", str(older), "--yes", "--allow-downgrade"]) == 0
-    assert importer.status(ward_copy).current.label == "phuong@1"  # type: ignore[union-attr]
+    assert versions.status(ward_copy).current.label == "phuong@1"  # type: ignore[union-attr]
 
 
 # ---- start-up re-check ---------------------------------------------------------------------------
@@ -126,8 +126,8 @@ def test_a_deleted_signature_is_caught_at_start(ward_copy: Settings) -> None:
 def test_rollback_and_status_check_signatures_too(ward_copy: Settings) -> None:
     _tamper_record_and_manifest(ward_copy.bundles_dir / "phuong-1")
     with pytest.raises(BundleDamagedError, match="matches none"):
-        importer.rollback(ward_copy)
-    st = importer.status(ward_copy, verify=True)
+        versions.rollback(ward_copy)
+    st = versions.status(ward_copy, verify=True)
     assert [v.state for v in st.versions if v.name == "phuong-1"] == ["damaged"]
 
 
@@ -161,4 +161,4 @@ def test_full_disk_when_the_index_opens_is_not_a_damaged_bundle(ward_copy: Setti
     with pytest.raises(DiskFullError, match="no space left") as exc:
         open_current(ward_copy)
     assert "damaged" not in str(exc.value) and "kiosk bundle import" not in str(exc.value)
-    assert versions.active_dir(ward_copy) is not None
+    assert version_folders.active_dir(ward_copy) is not None

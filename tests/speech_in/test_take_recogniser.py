@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 from speech.audio.wav import read_wav
-from speech.take_check import TakeCode, check_take
+from speech.tts.take_check import TakeCode, check_take
 
 VIENEU = Path(__file__).resolve().parents[1] / "fixtures" / "vieneu"
 

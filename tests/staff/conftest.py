@@ -9,7 +9,7 @@ import pytest
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import versions
+from knowledge.bundle import version_check
 from knowledge.bundle.schema import Record, build_bundle_bytes, load_records_dir
 from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
@@ -61,5 +61,5 @@ def make_bundle(tmp_path: Path, small_records: list[Record], key: Ed25519Private
 def fast(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
     """Keyword arguments for import_bundle that skip the real (slow) index. Rollback and status check
     a version's index before switching to it: with the fake index, that check is the fake one too."""
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
     return {"indexer": fake_indexer, "smoke": no_smoke}

@@ -234,7 +234,7 @@ def no_smoke(bundle_dir: Path, bundle: Bundle, settings: object = None) -> None:
 
 
 def fake_index_check(index_dir: Path) -> None:
-    """Stands in for knowledge.bundle.versions.open_index_check on an index made by ``fake_indexer``."""
+    """Stands in for knowledge.bundle.version_check.open_index_check on an index made by ``fake_indexer``."""
     try:
         json.loads((index_dir / "index.json").read_text(encoding="utf-8"))["records"]
     except (OSError, ValueError, KeyError) as err:

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.cli import main
-from knowledge.bundle import importer, versions
+from knowledge.bundle import importer, version_check
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]
@@ -25,7 +25,7 @@ def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setenv("KIOSK_CONFIG", "")
     monkeypatch.setattr(importer, "_default_indexer", fake_indexer)  # the real index: test_import_real.py
     monkeypatch.setattr(importer, "smoke_test", no_smoke)
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
 
     def run(*argv: str, stdin: str = "") -> tuple[int, str, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(stdin))

@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from kiosk_app.feedback import FeedbackStore, scrub
+from kiosk_app.ui.feedback_store import FeedbackStore, scrub
 
 
 @pytest.mark.parametrize(("raw", "want"), [

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import importer
+from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import Record
 from knowledge.service import open_current
 
@@ -26,6 +26,6 @@ def test_imported_bundle_answers_and_rollback_restores_the_old_one(
     with open_current(settings) as kn:
         assert kn.bundle.manifest.label == "phuong@2"
         assert kn.ask("làm giấy khai sinh cho con cần gì").procedure_id != "khai-sinh"
-    importer.rollback(settings)
+    versions.rollback(settings)
     with open_current(settings) as kn:
         assert kn.ask("làm giấy khai sinh cho con cần gì").procedure_id == "khai-sinh"

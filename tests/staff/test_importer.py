@@ -13,7 +13,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleError, DiskFullError, NoRollbackError
 from kiosk_app.core.settings import Settings, StaffSettings
-from knowledge.bundle import importer
+from knowledge.bundle import importer, version_folders, versions
 from knowledge.bundle.sample import sample_bundle_bytes
 from knowledge.bundle.schema import Bundle, read_bundle_dir
 
@@ -39,20 +39,20 @@ def test_second_import_keeps_the_first_as_previous_and_rollback_swaps(
     importer.import_bundle(make_bundle("1"), settings, **fast)
     res = importer.import_bundle(make_bundle("2"), settings, **fast)
     assert res.previous == "phuong@1" and current(settings) == "phuong-2"
-    st = importer.status(settings)
+    st = versions.status(settings)
     assert st.current and st.current.label == "phuong@2" and st.previous and st.previous.label == "phuong@1"
-    assert importer.rollback(settings).label == "phuong@1"
+    assert versions.rollback(settings).label == "phuong@1"
     assert current(settings) == "phuong-1"
-    assert importer.rollback(settings).label == "phuong@2"  # rollback is itself undoable
+    assert versions.rollback(settings).label == "phuong@2"  # rollback is itself undoable
 
 
 def test_rollback_without_previous_is_refused(settings: Settings, make_bundle: Callable[..., Path],
                                               fast: dict[str, Any]) -> None:
     with pytest.raises(NoRollbackError):
-        importer.rollback(settings)
+        versions.rollback(settings)
     importer.import_bundle(make_bundle("1"), settings, **fast)
     with pytest.raises(NoRollbackError):
-        importer.rollback(settings)
+        versions.rollback(settings)
     assert current(settings) == "phuong-1"
 
 
@@ -62,7 +62,7 @@ def test_same_bundle_again_changes_nothing(settings: Settings, make_bundle: Call
     importer.import_bundle(path, settings, **fast)
     res = importer.import_bundle(path, settings, **fast)
     assert res.unchanged and current(settings) == "phuong-1"
-    assert importer.status(settings).previous is None
+    assert versions.status(settings).previous is None
 
 
 def test_only_the_configured_number_of_old_versions_is_kept(
@@ -155,12 +155,12 @@ def test_recovery_cleans_staging_and_repoints_a_dangling_current(
     (root / "current.new").symlink_to("phuong-2")  # a crash between symlink() and replace()
     import shutil
     shutil.rmtree(root / "phuong-2")  # the active folder vanished (disk trouble, a technician)
-    assert importer.status(settings).current is None
-    actions = importer.recover(settings)
+    assert versions.status(settings).current is None
+    actions = version_folders.recover(settings)
     assert len(actions) >= 3
     assert current(settings) == "phuong-1"
     assert not (root / ".incoming-dead").exists() and not (root / "current.new").exists()
-    assert importer.status(settings).problems == ()
+    assert versions.status(settings).problems == ()
 
 
 def test_ensure_sample_activates_the_built_in_sample_once(settings: Settings, fast: dict[str, Any]) -> None:

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import importer, versions
+from knowledge.bundle import importer, version_folders
 from knowledge.bundle.schema import Record, build_bundle_bytes, read_bundle_dir
 from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 from knowledge.service import Knowledge
@@ -34,7 +34,7 @@ def _assert_active_bundle_answers(settings: Settings) -> str:
     link = settings.bundles_dir / "current"
     target = os.readlink(link)
     folder = settings.bundles_dir / target
-    assert versions.complete(folder), f"current -> {target} is not a complete bundle"
+    assert version_folders.complete(folder), f"current -> {target} is not a complete bundle"
     bundle = read_bundle_dir(folder)  # every checksum holds
     with Knowledge.open(folder, settings) as kn:
         rec = list(bundle.records.values())[-1]
@@ -90,7 +90,7 @@ def test_sigkill_at_random_moments_never_breaks_the_active_bundle(
             killed_mid_staging += staging
         active = _assert_active_bundle_answers(settings)
         assert active in (before, f"phuong-t{n}")  # the old bundle or the new one, nothing else
-        versions.recover(settings)  # what the kiosk does at start-up: must not change what is active
+        version_folders.recover(settings)  # what the kiosk does at start-up: must not change what is active
         assert os.readlink(settings.bundles_dir / "current") == active
         assert not [p for p in settings.bundles_dir.iterdir() if p.name.startswith((".incoming-", ".trash-"))]
     record_property("import_s", round(duration, 2))

@@ -29,7 +29,7 @@ import speech.audio
 from kiosk_app import wiring
 from kiosk_app.cli import main
 from kiosk_app.core.settings import Settings, UiSettings
-from knowledge.bundle import importer, versions
+from knowledge.bundle import importer, version_check
 from knowledge.service import Knowledge, current_bundle_dir
 from knowledge.understand.retrieval import Mode
 from speech.audio.wav import read_wav
@@ -114,7 +114,7 @@ def staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setenv("KIOSK_CONFIG", "")
     monkeypatch.setattr(importer, "_default_indexer", fake_indexer)
     monkeypatch.setattr(importer, "smoke_test", no_smoke)
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
 
     def run(*argv: str) -> tuple[int, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(""))

@@ -11,10 +11,10 @@ from typing import Any
 
 import pytest
 
-from kiosk_app import recording_session
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.recording_session import RecordingSession
-from knowledge.bundle import importer, versions
+from kiosk_app.pipeline import recording_session
+from kiosk_app.pipeline.recording_session import RecordingSession
+from knowledge.bundle import importer, version_check
 from speech.audio.wav import WavSource, read_wav
 from speech.vad.energy import EnergyVad
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
@@ -54,7 +54,7 @@ class FakeApp:
 @pytest.fixture
 def kiosk(tmp_path: Path, settings: Settings, make_bundle: Callable[..., Path],
           monkeypatch: pytest.MonkeyPatch) -> Settings:
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
     s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
     importer.import_bundle(make_bundle(), s, indexer=fake_indexer, smoke=no_smoke)
     return s

@@ -10,7 +10,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from kiosk_app.recording_session import (
+from kiosk_app.pipeline.recording_session import (
     MAX_TAKE_S,
     Phase,
     RecordingSession,

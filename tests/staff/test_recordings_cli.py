@@ -16,7 +16,7 @@ import pytest
 
 from kiosk_app.cli import main
 from kiosk_app.core.settings import Settings
-from knowledge.bundle import importer, versions
+from knowledge.bundle import importer, version_check
 from speech.audio.wav import read_wav, write_wav
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
@@ -46,7 +46,7 @@ def kiosk(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
     monkeypatch.setenv("KIOSK_CONFIG", "")
     monkeypatch.setattr(importer, "_default_indexer", fake_indexer)
     monkeypatch.setattr(importer, "smoke_test", no_smoke)
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
 
     def run(*argv: str) -> tuple[int, str, str]:
         monkeypatch.setattr("sys.stdin", io.StringIO(""))

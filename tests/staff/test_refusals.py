@@ -9,7 +9,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleError
 from kiosk_app.core.settings import Settings, StaffSettings
-from knowledge.bundle import importer
+from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import Record, build_bundle_bytes
 from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
 from tests.staff.staff_cases import (
@@ -61,7 +61,7 @@ def test_bundle_is_refused_and_old_one_stays(env: Env, name: str) -> None:
     assert case.needle.lower() in str(exc.value).lower()
     assert exc.value.message_vi and exc.value.message_vi != "Gói dữ liệu không hợp lệ."  # a precise reason
     assert os.readlink(env.settings.bundles_dir / "current") == before
-    assert importer.status(env.settings).current == env.active
+    assert versions.status(env.settings).current == env.active
     leftovers = [p.name for p in env.settings.bundles_dir.iterdir() if p.name.startswith(".incoming-")]
     assert leftovers == []
     assert not (env.settings.bundles_dir.parent / "evil.yaml").exists()

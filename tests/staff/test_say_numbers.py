@@ -155,7 +155,7 @@ def test_the_builder_refuses_it(tmp_path: Path) -> None:
 def test_the_importer_refuses_a_signed_bundle_with_it(tmp_path: Path, settings: Any, key: Any,
                                                       fast: dict[str, Any]) -> None:
     from kiosk_app.core.errors import BundleError
-    from knowledge.bundle import importer
+    from knowledge.bundle import importer, versions
     from knowledge.bundle.schema import build_bundle_bytes
     from knowledge.bundle.signing import sign
 
@@ -172,4 +172,4 @@ def test_the_importer_refuses_a_signed_bundle_with_it(tmp_path: Path, settings: 
     assert exc.value.code is ErrorCode.BUNDLE_INVALID
     assert "khai-tu: fee.say states 200,000" in str(exc.value)
     assert "câu đọc (say) nói số 200.000" in exc.value.message_vi
-    assert importer.status(settings).current.label == "phuong@1"  # type: ignore[union-attr]
+    assert versions.status(settings).current.label == "phuong@1"  # type: ignore[union-attr]

@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.feedback import FeedbackStore
-from knowledge.bundle import importer, versions
+from kiosk_app.ui.feedback_store import FeedbackStore
+from knowledge.bundle import importer, version_check, versions
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 
@@ -31,7 +31,7 @@ class FakeApp:
 def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     from kiosk_app.ui.screens.staff import StaffScreen
 
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)  # the index is the fake one
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)  # the index is the fake one
 
     s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
     fb = FeedbackStore(tmp_path / "fb.sqlite3")
@@ -70,11 +70,11 @@ def test_import_from_stick_needs_a_second_tap_then_activates(
     assert "phuong-2.wkb" in staff.usb_text and not staff.ids.import_button.disabled
     staff.on_import_press()  # first tap only asks
     assert "Bấm lần nữa" in staff.ids.import_button.text
-    assert importer.status(staff.settings).current.version == "1"
+    assert versions.status(staff.settings).current.version == "1"
     real_start = staff.start_import
     staff.start_import = lambda path, wait=False: real_start(path, wait=True)
     staff.on_import_press()
-    assert importer.status(staff.settings).current.version == "2"
+    assert versions.status(staff.settings).current.version == "2"
     assert staff.status_text == "Đã nhập và dùng gói 2 (3 thủ tục)."
     assert "phiên bản 2" in staff.ids.bundle_label.text
     assert staff.progress == 1.0 and not staff.busy
@@ -88,7 +88,7 @@ def test_refused_bundle_is_explained_in_vietnamese_and_nothing_changes(
     bad = _stick(tmp_path, make_bundle("2", signed=False))
     staff.start_import(bad, wait=True)
     assert staff.status_text == "Không nhập: Gói dữ liệu chưa được ký."
-    assert importer.status(staff.settings).current.version == "1"
+    assert versions.status(staff.settings).current.version == "1"
     assert staff.controller.reloads == 0 and not staff.busy
 
 
@@ -97,9 +97,9 @@ def test_rollback_from_the_screen(staff: Any, make_bundle: Callable[..., Path]) 
         importer.import_bundle(make_bundle(v), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     staff.refresh()
     staff.on_rollback_press()
-    assert importer.status(staff.settings).current.version == "2"  # first tap only asks
+    assert versions.status(staff.settings).current.version == "2"  # first tap only asks
     staff.on_rollback_press()
-    assert importer.status(staff.settings).current.version == "1"
+    assert versions.status(staff.settings).current.version == "1"
     assert "Đã quay lại gói 1" in staff.status_text and staff.controller.reloads == 1
 
 
@@ -113,7 +113,7 @@ def test_rollback_to_a_damaged_previous_is_refused_on_the_screen(staff: Any, mak
     staff.on_rollback_press()
     assert staff.status_text.startswith("Không quay lại được: Phiên bản phuong@1 trên máy bị hỏng.")
     assert "Gói dữ liệu thiếu tệp records/ket-hon.yaml." in staff.status_text
-    assert importer.status(staff.settings).current.version == "2" and staff.controller.reloads == 0
+    assert versions.status(staff.settings).current.version == "2" and staff.controller.reloads == 0
 
 
 def test_feedback_lists_and_export_to_the_stick(staff: Any, tmp_path: Path,

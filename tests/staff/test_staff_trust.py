@@ -13,8 +13,8 @@ from typing import Any
 import pytest
 
 from kiosk_app.core.settings import Settings, StaffSettings
-from kiosk_app.feedback import FeedbackStore
-from knowledge.bundle import importer, versions
+from kiosk_app.ui.feedback_store import FeedbackStore
+from knowledge.bundle import importer, version_check, versions
 from knowledge.bundle.schema import Record, build_bundle_bytes
 from knowledge.bundle.signing import sign
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
@@ -35,7 +35,7 @@ class FakeApp:
 def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
     from kiosk_app.ui.screens.staff import StaffScreen
 
-    monkeypatch.setattr(versions, "open_index_check", fake_index_check)
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
     s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
     screen = StaffScreen(name="staff", settings=s, feedback=FeedbackStore(tmp_path / "fb.sqlite3"))
     screen.controller = FakeApp()
@@ -84,9 +84,9 @@ def test_a_downgrade_needs_a_confirmation_that_says_so(staff: Any, tmp_path: Pat
     assert "phiên bản 4" in staff.usb_text and "CŨ HƠN gói đang dùng" in staff.usb_text
     staff.on_import_press()
     assert staff.confirm == "version" and "CŨ HƠN" in staff.ids.import_button.text
-    assert importer.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
     staff.on_import_press()  # the confirmation
-    assert importer.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
     assert staff.status_text == "Đã nhập và dùng gói 4 (3 thủ tục)."
 
 
@@ -98,9 +98,9 @@ def test_a_downgrade_found_only_by_the_import_asks_for_the_confirmation(
     staff.start_import(older)  # e.g. started before the preview knew
     assert staff.status_text.startswith("Không nhập: Gói 4") and "cũ hơn gói đang dùng 5" in staff.status_text
     assert staff.confirm == "version"
-    assert importer.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.version == "5"  # type: ignore[union-attr]
     staff.on_import_press()
-    assert importer.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.version == "4"  # type: ignore[union-attr]
 
 
 def test_another_wards_bundle_needs_a_confirmation_that_names_it(
@@ -112,9 +112,9 @@ def test_another_wards_bundle_needs_a_confirmation_that_names_it(
     staff.on_import_press()
     assert staff.confirm == "version" and "ĐƠN VỊ KHÁC" in staff.ids.import_button.text
     assert "khác gói đang dùng \"phuong\"" in staff.status_text
-    assert importer.status(staff.settings).current.label == "phuong@5"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.label == "phuong@5"  # type: ignore[union-attr]
     staff.on_import_press()  # the confirmation
-    assert importer.status(staff.settings).current.label == "phuong-khac@6"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.label == "phuong-khac@6"  # type: ignore[union-attr]
 
 
 def test_a_future_date_found_only_by_the_import_asks_for_the_confirmation(
@@ -129,7 +129,7 @@ def test_a_future_date_found_only_by_the_import_asks_for_the_confirmation(
     assert "đồng hồ của máy bị sai" in staff.status_text
     assert staff.confirm == "version" and "NGÀY TẠO SAU" in staff.ids.import_button.text
     staff.on_import_press()
-    assert importer.status(staff.settings).current.version == "6"  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.version == "6"  # type: ignore[union-attr]
 
 
 def test_a_reused_version_is_refused_without_a_confirmation(
@@ -141,7 +141,7 @@ def test_a_reused_version_is_refused_without_a_confirmation(
     for _ in range(3):  # no tap imports it
         staff.on_import_press()
         assert staff.confirm == "" and "phải mang phiên bản mới" in staff.status_text
-    assert importer.status(staff.settings).current.record_count == 3  # type: ignore[union-attr]
+    assert versions.status(staff.settings).current.record_count == 3  # type: ignore[union-attr]
 
 
 @pytest.mark.parametrize("damage", ["garbage", "unopenable"])

@@ -33,16 +33,16 @@ def main(size: str, out: Path) -> int:
     from kivy.clock import Clock
     from kivy.core.window import Window
 
-    from kiosk_app import recording_session
+    from kiosk_app.core.pin import hash_pin
     from kiosk_app.core.settings import Settings
-    from kiosk_app.pin import hash_pin
+    from kiosk_app.pipeline import recording_session
     from kiosk_app.ui.app import KioskApp
-    from knowledge.bundle import importer, versions
+    from knowledge.bundle import importer, version_check
     from speech.audio.wav import WavSource, read_wav
     from speech.vad.energy import EnergyVad
     from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
-    versions.open_index_check = fake_index_check  # no search index is built for screenshots
+    version_check.open_index_check = fake_index_check  # no search index is built for screenshots
     tmp = Path(tempfile.mkdtemp(prefix="kiosk-rec-shots-"))
     settings = Settings(data_dir=tmp, ui={"fullscreen": False}, staff={"pin_hash": hash_pin(PIN)})
     importer.ensure_sample(settings, indexer=fake_indexer, smoke=no_smoke)

@@ -65,7 +65,7 @@ class Feedback:
     """The real FeedbackStore (sqlite in a temp dir) with helpers to read back what the screen stored."""
 
     def __init__(self, folder: Path) -> None:
-        from kiosk_app.feedback import FeedbackStore
+        from kiosk_app.ui.feedback_store import FeedbackStore
 
         folder.mkdir(parents=True, exist_ok=True)
         self.store = FeedbackStore(folder / "feedback.sqlite3")

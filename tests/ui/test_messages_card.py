@@ -8,7 +8,7 @@ import pytest
 
 from kiosk_app.core.errors import ErrorCode
 from kiosk_app.core.events import EventType
-from kiosk_app.pin import hash_pin
+from kiosk_app.core.pin import hash_pin
 from kiosk_app.ui.admin import AdminGesture, PinGate
 from kiosk_app.ui.card import card_sections
 from kiosk_app.ui.messages import ERRORS, STATUS, UI, error_message, status_line

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.errors import ErrorCode, PinHashError, PinWeakError
-from kiosk_app.pin import hash_pin, needs_upgrade, parse_hash, verify_pin, weak_reason
+from kiosk_app.core.pin import hash_pin, needs_upgrade, parse_hash, verify_pin, weak_reason
 from kiosk_app.ui.admin import PinGate
 
 PIN = "246813"

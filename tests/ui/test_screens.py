@@ -375,7 +375,7 @@ def test_missing_microphone_is_explained_on_home_until_sound_arrives(kiosk: Kios
 def test_admin_gesture_and_pin_open_the_staff_screen(tmp_path: Path) -> None:
     from types import SimpleNamespace
 
-    from kiosk_app.pin import hash_pin
+    from kiosk_app.core.pin import hash_pin
 
     s = Settings(data_dir=tmp_path, staff={"pin_hash": hash_pin("246813")})
     for k in make_kiosk(s):

@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.errors import PinHashError, PinWeakError, SettingsError
+from kiosk_app.core.pin import hash_pin, verify_pin
 from kiosk_app.core.settings import Settings
 from kiosk_app.ops.provision import ProvisionOptions, render_toml, service_step, settings_step
-from kiosk_app.pin import hash_pin, verify_pin
 
 
 def _opts(root: Path, **kw: object) -> ProvisionOptions:

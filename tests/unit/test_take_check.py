@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from speech.take_check import (
+from speech.tts.take_check import (
     MESSAGES_VI,
     TakeCode,
     TakeStats,

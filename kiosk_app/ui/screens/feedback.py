@@ -11,7 +11,7 @@ from kivy.uix.screenmanager import Screen
 from kiosk_app.core.events import Event
 from kiosk_app.ui import widgets  # noqa: F401
 
-RATINGS = ("hai-long", "binh-thuong", "chua-hai-long")  # kiosk_app.feedback rating values
+RATINGS = ("hai-long", "binh-thuong", "chua-hai-long")  # kiosk_app.ui.feedback_store rating values
 
 
 class FeedbackScreen(Screen):

@@ -1,6 +1,6 @@
 """Staff recording page (issue 20, behind the staff PIN): one sentence in large type, a level meter,
 Ghi / Dừng / Nghe lại / Giữ / Ghi lại / Bỏ qua / Xong, the take check's result in Vietnamese, and
-"Xuất ra USB" for the kept takes. All logic is in ``kiosk_app.recording_session``; this widget only
+"Xuất ra USB" for the kept takes. All logic is in ``kiosk_app.pipeline.recording_session``; this widget only
 shows its state. Opening the session (reading the bundle) runs off the UI thread; every session
 callback is posted back to it (``post``).
 """
@@ -19,7 +19,7 @@ from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, St
 from kivy.uix.screenmanager import Screen
 
 from kiosk_app.core.settings import Settings
-from kiosk_app.recording_session import Phase, RecordingSession, open_for_kiosk
+from kiosk_app.pipeline.recording_session import Phase, RecordingSession, open_for_kiosk
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
 from kiosk_app.ui.messages import (
     REC_CHECKING_VI,

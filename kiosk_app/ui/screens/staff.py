@@ -30,9 +30,9 @@ from kivy.uix.screenmanager import Screen
 from kiosk_app.core.errors import ErrorCode, KioskError
 from kiosk_app.core.events import Event
 from kiosk_app.core.settings import Settings
-from kiosk_app.feedback import RATING_VI, REASONS_VI, FeedbackStore
 from kiosk_app.pipeline.staff import StaffService
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
+from kiosk_app.ui.feedback_store import RATING_VI, REASONS_VI, FeedbackStore
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +148,7 @@ class StaffScreen(Screen):
         """"Ghi âm câu nói (X/Y đã ghi)": the bundle's recordings plus takes kept on this kiosk, counted
         off the UI thread (it reads the bundle's recordings index and probes the files)."""
         def run() -> None:
-            from kiosk_app.recording_session import open_for_kiosk
+            from kiosk_app.pipeline.recording_session import open_for_kiosk
             from kiosk_app.ui.messages import rec_count_vi
 
             try:

@@ -4,7 +4,7 @@ No Kivy. ``RecordingSession`` walks the sentences of the active bundle that have
 (facts first, then titles, fixed sentences, connectives, …: the order of ``kiosk bundle recordings
 --kind``), records a take from the microphone (a level value per block for the meter), stops on
 silence after speech or on a stop press, trims the silence with the VAD, checks the take with
-``speech.take_check`` (the kiosk's own recogniser compares it with the sentence) and on "keep" stores
+``speech.tts.take_check`` (the kiosk's own recogniser compares it with the sentence) and on "keep" stores
 it with ``add_take`` in ``data_dir/recordings-takes`` (the layout of a source folder:
 ``recordings/<id>.ogg`` + index) and as ``wav/<id>.wav``, which staff export to a USB stick; signed
 bundles are built on the office PC (``kiosk bundle recordings import``).
@@ -225,7 +225,7 @@ class RecordingSession:
             return self._engines[name]
 
     def _record_and_check(self, item: Item) -> None:
-        from speech.take_check import check_take
+        from speech.tts.take_check import check_take
 
         vad = self._engine("vad", self._vad)
         if hasattr(vad, "reset"):
