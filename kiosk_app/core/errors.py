@@ -46,6 +46,7 @@ class ErrorCode(StrEnum):
     BUNDLE_OTHER_ID = "bundle-other-id"
     BUNDLE_FUTURE_DATE = "bundle-future-date"
     BUNDLE_VERSION_REUSED = "bundle-version-reused"
+    BUNDLE_BUSY = "bundle-busy"  # a bundle import or rollback is already running
     # set-up and service (issue 17)
     PERMISSION_DENIED = "permission-denied"
     PIN_HASH_INVALID = "pin-hash-invalid"
@@ -197,6 +198,12 @@ class BundleVersionReusedError(BundleVersionError):
     """A version already on the kiosk, with other content: refused (a changed bundle needs a new version)."""
 
     code = ErrorCode.BUNDLE_VERSION_REUSED
+
+
+class BundleBusyError(KioskError):
+    """A bundle import or rollback was asked for while another one runs (one at a time)."""
+
+    code = ErrorCode.BUNDLE_BUSY
 
 
 class DiskFullError(KioskError):

@@ -29,6 +29,9 @@ class EventType(StrEnum):
     IDLE = "idle"
     MIC_STATUS = "mic-status"
     BUNDLE_ACTIVATED = "bundle-activated"
+    BUNDLE_PROGRESS = "bundle-progress"
+    BUNDLE_DONE = "bundle-done"
+    BUNDLE_REFUSED = "bundle-refused"
 
 
 @dataclass(frozen=True, slots=True)
@@ -125,5 +128,51 @@ class BundleActivated:
     type: ClassVar[EventType] = EventType.BUNDLE_ACTIVATED
 
 
+class BundleOp(StrEnum):
+    """What the staff screen asked the staff worker to do with the bundles."""
+
+    IMPORT = "import"
+    ROLLBACK = "rollback"
+
+
+@dataclass(frozen=True, slots=True)
+class BundleProgress:
+    """A bundle import advanced: ``phase`` is one of the importer's phases ("read", "copy", "index",
+    "smoke", "activate"); ``fraction`` of the whole import, 0..1."""
+
+    op: BundleOp
+    phase: str
+    fraction: float
+    type: ClassVar[EventType] = EventType.BUNDLE_PROGRESS
+
+
+@dataclass(frozen=True, slots=True)
+class BundleDone:
+    """The bundle ``version`` is active (imported or rolled back to); ``unchanged``: it already was,
+    nothing was switched. The resident pipeline switches to it at its next reload."""
+
+    op: BundleOp
+    version: str
+    record_count: int
+    unchanged: bool = False
+    type: ClassVar[EventType] = EventType.BUNDLE_DONE
+
+
+@dataclass(frozen=True, slots=True)
+class BundleRefused:
+    """A bundle import or rollback did not happen; the active bundle is untouched. ``detail``: English,
+    precise (logs). ``detail_vi``: the checker's own sentence for ward staff when it has one (it names
+    the file, version or field), else empty and the screen shows the sentence for ``code``.
+    ``confirmable``: the version anomalies staff may confirm to import it anyway."""
+
+    op: BundleOp
+    code: ErrorCode
+    detail: str = ""
+    detail_vi: str = ""
+    confirmable: frozenset[ErrorCode] = frozenset()
+    type: ClassVar[EventType] = EventType.BUNDLE_REFUSED
+
+
 Event = (Listening | AudioLevel | PartialTranscript | SpeechEnded | Transcribed | Thinking | AnswerReady
-         | AnswerFinal | Speaking | SpeakingFinished | Failed | Idle | MicStatus | BundleActivated)
+         | AnswerFinal | Speaking | SpeakingFinished | Failed | Idle | MicStatus | BundleActivated
+         | BundleProgress | BundleDone | BundleRefused)

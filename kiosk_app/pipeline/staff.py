@@ -1,34 +1,54 @@
-"""The bundle work behind the staff screen: state, USB sticks, preview, import, rollback.
+"""The bundle work behind the staff screen: ``StaffService`` (what a staff action does to the bundles)
+and ``StaffWorker`` (the one thread that runs the slow part of it, reporting typed events).
 
-The screens call this service, never the knowledge engines, so the UI imports no engine
-(tests/test_import_contract.py) and what a staff action does to the bundles is in one place. The
-engines are imported when first used (the kiosk starts without them). ``import_bundle`` is slow: the
-screen calls it off the UI thread.
+The screens never call the knowledge engines, so the UI imports no engine (tests/test_import_contract.py);
+the engines are imported when first used (the kiosk starts without them).
+
+Why a thread of its own and not the pipeline's: an import builds a search index for tens of seconds
+to minutes. On the pipeline's thread residents could not ask anything meanwhile, and a resident's
+question would cancel the import (barge-in). A ward clerk expects the kiosk to keep answering from
+the bundle it has until the new one is switched in. So the staff worker imports and activates the
+bundle on disk (atomic: ``knowledge.bundle.importer``) while the pipeline keeps the old one open;
+on ``BundleDone`` the app asks the pipeline worker to reload, which it does between questions
+(STYLE rule 14). The staff worker runs at the pipeline worker's lower CPU priority.
 """
 
 from __future__ import annotations
 
+import logging
+import queue
+import threading
 from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
-from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode, KioskError
+from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRefused, Event
 from kiosk_app.core.settings import Settings
+from kiosk_app.pipeline.worker import WORKER_NICE, lower_priority
 
 if TYPE_CHECKING:
-    from knowledge.bundle.importer import ImportResult
+    from knowledge.bundle.importer import Indexer, Smoker
     from knowledge.bundle.schema import Manifest
     from knowledge.bundle.usbwatch import FoundBundle
-    from knowledge.bundle.version_check import BundleInfo
     from knowledge.bundle.version_policy import VersionProblem
     from knowledge.bundle.versions import BundleStatus
 
+log = logging.getLogger(__name__)
+
+PROGRESS_STEP = 0.01  # progress events: at most one per percent (and one per phase)
+
 
 class StaffService:
-    """One kiosk's bundles as the staff screen sees them (``settings``: bundles and USB folders)."""
+    """One kiosk's bundles as the staff screen sees them. ``indexer``/``smoke``: the importer's
+    (tests pass fast fakes; None = the real index build and smoke test)."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, indexer: Indexer | None = None,
+                 smoke: Smoker | None = None) -> None:
         self.settings = settings
+        self._indexer = indexer
+        self._smoke = smoke
 
     def status(self) -> BundleStatus:
         """The active and the previous version (reads only; no index is opened)."""
@@ -66,32 +86,147 @@ class StaffService:
         return preview_problems(Path(path), self.settings)
 
     def import_bundle(self, path: Path | str, progress: Callable[[str, float], None], *,
-                      confirmed: frozenset[ErrorCode] = frozenset(), **kwargs: Any) -> ImportResult:
-        """Import and activate ``path``; ``progress(phase, fraction of the whole import)``."""
+                      confirmed: frozenset[ErrorCode] = frozenset()) -> BundleDone:
+        """Import and activate ``path`` (slow); ``progress(phase, fraction of the whole import)``."""
         from knowledge.bundle.importer import PHASES, import_bundle
 
         def on_phase(phase: str, done: int, total: int) -> None:
             i = PHASES.index(phase) if phase in PHASES else 0
             progress(phase, (i + (done / total if total else 0)) / len(PHASES))
 
-        return import_bundle(path, self.settings, on_phase, confirmed=confirmed, **kwargs)
+        res = import_bundle(path, self.settings, on_phase, confirmed=confirmed, indexer=self._indexer,
+                            smoke=self._smoke)
+        return BundleDone(BundleOp.IMPORT, res.info.version, res.info.record_count, res.unchanged)
 
-    def rollback(self) -> BundleInfo:
+    def rollback(self) -> BundleDone:
         """Switch back to the previous version (checked first; ``NoRollbackError`` when none)."""
         from knowledge.bundle.versions import rollback
 
-        return rollback(self.settings)
+        info = rollback(self.settings)
+        return BundleDone(BundleOp.ROLLBACK, info.version, info.record_count)
 
-    @staticmethod
-    def message_vi(exc: BaseException) -> str:
-        """The Vietnamese sentence for ward staff for any import or rollback failure."""
-        from knowledge.bundle.importer import message_vi
 
-        return message_vi(exc)
+@dataclass(frozen=True, slots=True)
+class _Job:
+    op: BundleOp
+    path: Path | None = None
+    confirmed: frozenset[ErrorCode] = frozenset()
 
-    @staticmethod
-    def short_vi(code: ErrorCode) -> str:
-        """The screen's one-line tag for a version anomaly ("CŨ HƠN gói đang dùng", …)."""
-        from knowledge.bundle.version_policy import SHORT_VI
 
-        return SHORT_VI[code]
+_STOP = object()  # sentinel: ends the thread
+
+
+class StaffWorker:
+    """Runs ``service``'s imports and rollbacks on one thread, one at a time; every outcome reaches
+    ``on_event`` (from that thread) as ``BundleProgress`` … then ``BundleDone`` or ``BundleRefused``.
+
+    The UI-thread methods only enqueue and return at once. A request while an operation runs is
+    refused with ``BundleRefused(code=bundle-busy)``: staff see why, the running import goes on.
+    """
+
+    def __init__(self, service: StaffService, on_event: Callable[[Event], None], *,
+                 name: str = "kiosk-staff") -> None:
+        self.service = service
+        self._on_event = on_event
+        self._name = name
+        self._queue: queue.Queue[object] = queue.Queue()
+        self._lock = threading.Lock()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    # ---- UI thread API (never blocks) -----------------------------------------------------------
+    def import_bundle(self, path: Path | str, *, confirmed: frozenset[ErrorCode] = frozenset()) -> bool:
+        """Import ``path`` and make it active; False (and ``BundleRefused``) when one already runs."""
+        return self._submit(_Job(BundleOp.IMPORT, Path(path), confirmed))
+
+    def rollback(self) -> bool:
+        """Switch back to the previous version; False (and ``BundleRefused``) when one already runs."""
+        return self._submit(_Job(BundleOp.ROLLBACK))
+
+    @property
+    def busy(self) -> bool:
+        with self._lock:
+            return self._busy
+
+    def wait_idle(self, timeout: float) -> bool:
+        """For tests and scripts: wait until the queued operation (if any) has reported its outcome."""
+        with self._lock:
+            if self._thread is None:
+                return True
+        done = threading.Event()
+        self._queue.put(done)
+        return done.wait(timeout)
+
+    def stop(self, timeout: float = 0.0) -> bool:
+        """End the thread after the running operation (an import cannot be interrupted; a half-done
+        one is cleaned up at the next start). True when it ended within ``timeout``."""
+        with self._lock:
+            thread = self._thread
+        if thread is None:
+            return True
+        self._queue.put(_STOP)
+        thread.join(timeout)
+        return not thread.is_alive()
+
+    # ---- internals ------------------------------------------------------------------------------
+    def _submit(self, job: _Job) -> bool:
+        with self._lock:
+            refused = self._busy
+            if not refused:
+                self._busy = True
+                if self._thread is None:
+                    self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
+                    self._thread.start()
+                self._queue.put(job)
+        if refused:
+            log.info("bundle %s refused: another bundle operation is running", job.op)
+            self._emit(BundleRefused(job.op, ErrorCode.BUNDLE_BUSY,
+                                     "another bundle import or rollback is running"))
+        return not refused
+
+    def _emit(self, event: Event) -> None:
+        try:
+            self._on_event(event)
+        except Exception:
+            log.exception("staff event callback failed on %s", event.type)
+
+    def _loop(self) -> None:
+        lower_priority(WORKER_NICE)
+        while True:
+            item = self._queue.get()
+            if item is _STOP:
+                break
+            if isinstance(item, threading.Event):
+                item.set()
+                continue
+            assert isinstance(item, _Job)
+            outcome = self._run(item)
+            with self._lock:  # free before the outcome is announced: the next request is accepted
+                self._busy = False
+            self._emit(outcome)
+
+    def _run(self, job: _Job) -> BundleDone | BundleRefused:
+        last = (-1.0, "")
+
+        def progress(phase: str, fraction: float) -> None:
+            nonlocal last
+            if phase != last[1] or fraction - last[0] >= PROGRESS_STEP:
+                last = (fraction, phase)
+                self._emit(BundleProgress(job.op, phase, min(1.0, max(0.0, fraction))))
+
+        try:
+            if job.op is BundleOp.IMPORT:
+                assert job.path is not None
+                done = self.service.import_bundle(job.path, progress, confirmed=job.confirmed)
+            else:
+                done = self.service.rollback()
+        except KioskError as exc:
+            log.warning("bundle %s refused: [%s] %s", job.op, exc.code, exc)
+            return BundleRefused(job.op, exc.code, str(exc), getattr(exc, "message_vi", ""),
+                                 getattr(exc, "confirmable", frozenset()))
+        except Exception as exc:  # thread boundary: never die silently in the background
+            log.exception("bundle %s crashed", job.op)
+            return BundleRefused(job.op, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")
+        log.info("bundle %s done: version %s (%d procedures)%s", job.op, done.version, done.record_count,
+                 " unchanged" if done.unchanged else "")
+        return done

@@ -190,7 +190,7 @@ class PipelineWorker:
         return built
 
     def _loop(self) -> None:
-        _lower_priority(WORKER_NICE)
+        lower_priority(WORKER_NICE)
         while True:
             item = self._queue.get()
             if item is _STOP:
@@ -238,7 +238,7 @@ class PipelineWorker:
             pipeline.replay(job.answer, slower=job.slower, cancel=cancel)
 
 
-def _lower_priority(nice: int) -> None:
+def lower_priority(nice: int) -> None:
     """Raise this thread's nice value (Linux: per thread). Best effort: other systems keep the default."""
     import os
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 import logging
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from kivy.app import App
 from kivy.clock import Clock
@@ -26,6 +26,9 @@ from kiosk_app.ui.event_router import EventRouter
 from kiosk_app.ui.kiosk_mode import KioskMode, configure_kivy
 from kiosk_app.ui.state import FeedbackLike, UiState, WorkerLike
 from kiosk_app.ui.theme import THEME
+
+if TYPE_CHECKING:
+    from kiosk_app.pipeline.staff import StaffWorker
 
 log = logging.getLogger(__name__)
 
@@ -54,6 +57,7 @@ class KioskApp(App):
         self.router = EventRouter(self.state, self.controller, clock)
         self.kiosk = KioskMode(settings, self.state, self.controller, clock)
         self.pipeline_ready = False
+        self.staff_jobs: StaffWorker | None = None  # with the staff screen
         self.stop_budget_s = 3.0  # on_stop waits at most this long for the worker (SIGTERM: less)
         self._idle_event: Any = None
 
@@ -128,10 +132,13 @@ class KioskApp(App):
             log.info("staff screen disabled (no staff PIN provisioned)")
             return
         try:
+            from kiosk_app.pipeline.staff import StaffService, StaffWorker
             from kiosk_app.ui.screens.staff import StaffScreen
 
-            screen = StaffScreen(name="staff", settings=self.settings,
-                                 feedback=self.feedback)  # type: ignore[arg-type]
+            # imports and rollbacks: their own thread, events through the router like the pipeline's
+            self.staff_jobs = StaffWorker(StaffService(self.settings), self.router.post)
+            screen = StaffScreen(name="staff", settings=self.settings, feedback=self.feedback,  # type: ignore[arg-type]
+                                 jobs=self.staff_jobs)
         except Exception:  # a broken staff screen must never take the resident screens down
             log.exception("staff screen unavailable")
             return
@@ -154,6 +161,9 @@ class KioskApp(App):
         worker = self.state.worker
         if worker is not None and not worker.stop(self.stop_budget_s):
             log.warning("the worker did not stop within %.1f s", self.stop_budget_s)
+        if self.staff_jobs is not None and not self.staff_jobs.stop(0.0):
+            # an import cannot be interrupted; its staging folder is removed at the next start
+            log.warning("a bundle import was still running at stop")
         close = getattr(self.feedback, "close", None)
         if callable(close):
             try:

@@ -4,7 +4,7 @@
 thread; ``on_pipeline_ready`` delivers the bundle's catalogue (``set_catalog``); ``handle`` decides
 which screen shows which event, when the kiosk switches screens, and how a ``Failed`` code is shown
 (on the answer screen when only the voice failed, otherwise the error screen, never over the staff
-screen).
+screen). The staff worker's bundle events go to the staff screen.
 """
 
 from __future__ import annotations
@@ -20,6 +20,9 @@ from kiosk_app.core.events import (
     AnswerReady,
     AudioLevel,
     BundleActivated,
+    BundleDone,
+    BundleProgress,
+    BundleRefused,
     Event,
     Failed,
     Idle,
@@ -105,6 +108,9 @@ class EventRouter:
         elif isinstance(ev, Idle):
             if current == "listening":  # the run ended without an answer or an error to show
                 sm.current = "home"
+        elif isinstance(ev, (BundleProgress, BundleDone, BundleRefused)):  # the staff worker's
+            if sm.has_screen("staff"):
+                sm.get_screen("staff").show(ev)
         elif isinstance(ev, (BundleActivated, MicStatus)):
             sm.get_screen("home").show(ev)
             if isinstance(ev, BundleActivated) and current == "error" and sm.get_screen("error").maintenance:

@@ -66,6 +66,7 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
                                      "Xin mời hỏi cán bộ tại quầy, xin cảm ơn.",
         ErrorCode.PIN_HASH_INVALID: "Mã PIN cán bộ trên máy bị hỏng. Xin mời báo kỹ thuật viên đặt lại.",
         ErrorCode.PIN_WEAK: "Mã PIN quá dễ đoán. Xin chọn mã khác (ít nhất 6 chữ số).",
+        ErrorCode.BUNDLE_BUSY: "Máy đang nhập một gói dữ liệu khác. Xin chờ xong rồi thử lại.",
     },
     "en": {
         ErrorCode.NO_SPEECH: "Sorry, I did not hear a question. Please press the button and speak again, "
@@ -112,6 +113,7 @@ ERRORS: dict[str, dict[ErrorCode, str]] = {
         ErrorCode.PIN_HASH_INVALID: "The staff PIN on this kiosk is damaged. Please ask a technician "
                                     "to set it again.",
         ErrorCode.PIN_WEAK: "That PIN is too easy to guess. Please choose another (at least 6 digits).",
+        ErrorCode.BUNDLE_BUSY: "Another data bundle is being imported. Please wait until it is done.",
     },
 }
 
@@ -141,6 +143,9 @@ STATUS: dict[str, dict[EventType, str]] = {
         EventType.IDLE: "",
         EventType.MIC_STATUS: "",
         EventType.BUNDLE_ACTIVATED: "Đã cập nhật dữ liệu thủ tục.",
+        EventType.BUNDLE_PROGRESS: "Đang nhập gói dữ liệu…",
+        EventType.BUNDLE_DONE: "Đã nhập gói dữ liệu.",
+        EventType.BUNDLE_REFUSED: "Không nhập được gói dữ liệu.",
     },
     "en": {
         EventType.LISTENING: "Please ask your question…",
@@ -157,6 +162,9 @@ STATUS: dict[str, dict[EventType, str]] = {
         EventType.IDLE: "",
         EventType.MIC_STATUS: "",
         EventType.BUNDLE_ACTIVATED: "Procedure data updated.",
+        EventType.BUNDLE_PROGRESS: "Importing a data bundle…",
+        EventType.BUNDLE_DONE: "Data bundle imported.",
+        EventType.BUNDLE_REFUSED: "The data bundle was not imported.",
     },
 }
 
@@ -371,3 +379,100 @@ REC_EXPORT_NONE_VI = "Chưa có bản ghi nào được giữ để xuất."
 def rec_count_vi(done: int, total: int) -> str:
     """"Ghi âm câu nói (12/340 đã ghi)": the staff screen's button and the recording page's heading."""
     return f"Ghi âm câu nói ({done}/{total} đã ghi)"
+
+
+# ---- staff screen: bundles, feedback (issue 18) ---------------------------------------------------
+# Ward staff read these after the staff PIN; Vietnamese only. Keys are the screen's, codes are ErrorCode.
+STAFF_VI: dict[str, str] = {
+    "title": "Quản lý dữ liệu (cán bộ)",
+    "close": "Đóng",
+    "no_bundle": "Chưa có gói dữ liệu nào đang dùng.",
+    "bundle": "Gói đang dùng: {title}{kind} · phiên bản {version} · {count} thủ tục",
+    "sample_kind": " (dữ liệu mẫu)",
+    "bundle_dates": "Tạo ngày {created} · nhập vào máy {imported}",
+    "usb_found": "Trên USB: {name} · {description}{more}",
+    "usb_more": " (và {n} tệp khác)",
+    "usb_none": "Chưa thấy tệp .wkb trên USB (thư mục {folder}).",
+    "usb_unreadable": "không đọc được phiên bản (tệp hỏng?)",
+    "usb_describe": "phiên bản {version} · tạo {created} · {count} thủ tục{tags}",
+    "import": "Nhập gói từ USB",
+    "import_no_usb": "Chưa có USB",
+    "import_confirm": "Bấm lần nữa để nhập {name}",
+    "import_confirm_version": "Gói {name} {tags}. Bấm lần nữa để VẪN nhập",
+    "import_confirm_refused": "Bấm để xác nhận VẪN nhập gói này ({tags})",
+    "stick_bundle": "Gói trên USB: {name} · {description}",
+    "import_not": "Không nhập {name}: {reason}",
+    "import_starting": "Đang bắt đầu nhập…",
+    "import_refused": "Không nhập: {reason}",
+    "import_done": "Đã nhập và dùng gói {version} ({count} thủ tục).",
+    "import_unchanged": "Gói {version} đang được dùng rồi.",
+    "rollback": "Quay lại phiên bản trước ({version})",
+    "rollback_none": "Không có phiên bản trước",
+    "rollback_confirm": "Bấm lần nữa để quay lại phiên bản trước",
+    "rollback_running": "Đang kiểm tra và quay lại phiên bản trước…",
+    "rollback_refused": "Không quay lại được: {reason}",
+    "rollback_done": "Đã quay lại gói {version} ({count} thủ tục).",
+    "recording": "Ghi âm câu nói",
+    "unanswered_heading": "Câu hỏi máy chưa trả lời được / chưa hài lòng",
+    "unanswered_none": "Chưa có câu hỏi nào.",
+    "unknown_procedure": "(không rõ thủ tục)",
+    "ratings_heading": "Mức hài lòng theo thủ tục",
+    "ratings_none": "Chưa có đánh giá nào.",
+    "export": "Xuất phản hồi ra USB (CSV)",
+    "export_no_usb": "Chưa thấy USB để xuất phản hồi. Cắm USB rồi thử lại.",
+    "export_failed": "Không ghi được lên USB (USB đầy hoặc chỉ đọc?).",
+    "export_done": "Đã xuất phản hồi ra USB: {name}",
+    "feedback_broken": "Không đọc được dữ liệu phản hồi trên máy (tệp bị khóa hoặc hỏng). "
+                       "Xin báo kỹ thuật viên.",
+}
+
+BUNDLE_PHASE_VI: dict[str, str] = {  # knowledge.bundle.importer.PHASES
+    "read": "Đang đọc và kiểm tra gói…", "copy": "Đang chép dữ liệu…",
+    "index": "Đang tạo chỉ mục tìm kiếm…", "smoke": "Đang kiểm tra thử…",
+    "activate": "Đang chuyển sang gói mới…",
+}
+
+BUNDLE_TAG_VI: dict[ErrorCode, str] = {  # one-line tag of a bundle on the stick with a version anomaly
+    ErrorCode.BUNDLE_VERSION_REUSED: "TRÙNG PHIÊN BẢN đã có nhưng KHÁC NỘI DUNG",
+    ErrorCode.BUNDLE_FUTURE_DATE: "NGÀY TẠO SAU ngày giờ của máy",
+    ErrorCode.BUNDLE_OTHER_ID: "của ĐƠN VỊ KHÁC",
+    ErrorCode.BUNDLE_DOWNGRADE: "CŨ HƠN gói đang dùng",
+}
+
+_KEEP_OLD_VI = "Máy vẫn dùng gói dữ liệu đang dùng."
+# A bundle import or rollback refused: what staff read when the checker gave no sentence of its own
+# (it does for most refusals: it names the file, field or version). Staff, not residents: never the
+# "máy đang bảo trì" of ERRORS.
+BUNDLE_ERRORS_VI: dict[ErrorCode, str] = {
+    ErrorCode.BUNDLE_BUSY: "Máy đang nhập (hoặc quay lại) một gói dữ liệu. Xin chờ xong rồi thử lại; "
+                           "gói đang nhập vẫn tiếp tục.",
+    ErrorCode.BUNDLE_INVALID: f"Gói dữ liệu không hợp lệ. {_KEEP_OLD_VI} Xin kiểm tra lại tệp trên USB.",
+    ErrorCode.BUNDLE_UNSIGNED: f"Gói dữ liệu chưa được ký. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_SIGNATURE: f"Chữ ký của gói dữ liệu không đúng. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_UNSAFE: f"Tệp trên USB không an toàn. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_DAMAGED: f"Phiên bản dữ liệu đó trên máy bị hỏng. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_DOWNGRADE: f"Gói trên USB cũ hơn gói đang dùng. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_OTHER_ID: f"Gói trên USB là của đơn vị khác. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_FUTURE_DATE: f"Ngày tạo gói sau ngày giờ của máy. {_KEEP_OLD_VI}",
+    ErrorCode.BUNDLE_VERSION_REUSED: f"Gói trùng phiên bản đã có nhưng khác nội dung. {_KEEP_OLD_VI}",
+    ErrorCode.NO_ROLLBACK: "Không có phiên bản trước để quay lại.",
+    ErrorCode.DISK_FULL: "Máy hết dung lượng ổ đĩa; gói dữ liệu chưa được nhập, dữ liệu cũ vẫn dùng "
+                         "bình thường. Xin báo kỹ thuật viên.",
+    ErrorCode.PERMISSION_DENIED: f"Máy không có quyền ghi thư mục dữ liệu. {_KEEP_OLD_VI} "
+                                 "Xin báo kỹ thuật viên.",
+    ErrorCode.STORE_MISSING: f"Không mở được dữ liệu của gói. {_KEEP_OLD_VI} Xin báo kỹ thuật viên.",
+    ErrorCode.STORE_CORRUPT: f"Dữ liệu của gói bị hỏng. {_KEEP_OLD_VI} Xin báo kỹ thuật viên.",
+    ErrorCode.INTERNAL: "Không nhập được gói dữ liệu; dữ liệu cũ vẫn dùng bình thường. "
+                        "Xin mời liên hệ kỹ thuật viên.",
+}
+
+
+def bundle_error_vi(code: ErrorCode | str, detail_vi: str = "") -> str:
+    """The sentence staff read for a refused bundle import or rollback: the checker's own precise
+    sentence when it has one, else the one for ``code``."""
+    if detail_vi:
+        return detail_vi
+    try:
+        return BUNDLE_ERRORS_VI[ErrorCode(code)]
+    except (ValueError, KeyError):
+        return BUNDLE_ERRORS_VI[ErrorCode.INTERNAL]

@@ -57,11 +57,6 @@ _ERRORS: dict[ErrorCode, type[BundleVersionError]] = {
     ErrorCode.BUNDLE_FUTURE_DATE: BundleFutureDateError,
     ErrorCode.BUNDLE_OTHER_ID: BundleOtherIdError,
     ErrorCode.BUNDLE_DOWNGRADE: BundleDowngradeError}
-SHORT_VI: dict[ErrorCode, str] = {  # the staff screen's one-line tag for a bundle on the stick
-    ErrorCode.BUNDLE_VERSION_REUSED: "TRÙNG PHIÊN BẢN đã có nhưng KHÁC NỘI DUNG",
-    ErrorCode.BUNDLE_FUTURE_DATE: "NGÀY TẠO SAU ngày giờ của máy",
-    ErrorCode.BUNDLE_OTHER_ID: "của ĐƠN VỊ KHÁC",
-    ErrorCode.BUNDLE_DOWNGRADE: "CŨ HƠN gói đang dùng"}
 KEEP_VI = "Máy vẫn dùng dữ liệu hiện tại."
 
 

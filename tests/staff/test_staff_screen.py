@@ -3,7 +3,8 @@ background with progress, rolls back, lists unanswered questions and ratings, ex
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.ui.feedback_store import FeedbackStore
 from knowledge.bundle import importer, version_check, versions
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
+from tests.staff.staff_screen_harness import open_staff_screen
 
 
 class FakeApp:
@@ -28,18 +30,12 @@ class FakeApp:
 
 
 @pytest.fixture
-def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from kiosk_app.ui.screens.staff import StaffScreen
-
+def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setattr(version_check, "open_index_check", fake_index_check)  # the index is the fake one
-
     s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
-    fb = FeedbackStore(tmp_path / "fb.sqlite3")
-    screen = StaffScreen(name="staff", settings=s, feedback=fb)
-    screen.controller = FakeApp()
-    screen.import_kwargs = {"indexer": fake_indexer, "smoke": no_smoke}
-    screen.post = lambda fn: fn()  # run UI callbacks inline (no Clock loop in a unit test)
-    return screen
+    screen = open_staff_screen(s, FeedbackStore(tmp_path / "fb.sqlite3"), FakeApp())
+    yield screen
+    screen.jobs.stop(5.0)
 
 
 def _stick(tmp_path: Path, bundle: Path) -> Path:
@@ -71,9 +67,9 @@ def test_import_from_stick_needs_a_second_tap_then_activates(
     staff.on_import_press()  # first tap only asks
     assert "Bấm lần nữa" in staff.ids.import_button.text
     assert versions.status(staff.settings).current.version == "1"
-    real_start = staff.start_import
-    staff.start_import = lambda path, wait=False: real_start(path, wait=True)
     staff.on_import_press()
+    assert staff.busy and staff.ids.import_button.disabled  # returned at once; no second tap meanwhile
+    staff.settle()
     assert versions.status(staff.settings).current.version == "2"
     assert staff.status_text == "Đã nhập và dùng gói 2 (3 thủ tục)."
     assert "phiên bản 2" in staff.ids.bundle_label.text
@@ -86,7 +82,8 @@ def test_refused_bundle_is_explained_in_vietnamese_and_nothing_changes(
         staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
     importer.import_bundle(make_bundle("1"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     bad = _stick(tmp_path, make_bundle("2", signed=False))
-    staff.start_import(bad, wait=True)
+    staff.start_import(bad)
+    staff.settle()
     assert staff.status_text == "Không nhập: Gói dữ liệu chưa được ký."
     assert versions.status(staff.settings).current.version == "1"
     assert staff.controller.reloads == 0 and not staff.busy
@@ -99,6 +96,7 @@ def test_rollback_from_the_screen(staff: Any, make_bundle: Callable[..., Path]) 
     staff.on_rollback_press()
     assert versions.status(staff.settings).current.version == "2"  # first tap only asks
     staff.on_rollback_press()
+    staff.settle()
     assert versions.status(staff.settings).current.version == "1"
     assert "Đã quay lại gói 1" in staff.status_text and staff.controller.reloads == 1
 
@@ -111,6 +109,7 @@ def test_rollback_to_a_damaged_previous_is_refused_on_the_screen(staff: Any, mak
     staff.refresh()
     staff.on_rollback_press()
     staff.on_rollback_press()
+    staff.settle()
     assert staff.status_text.startswith("Không quay lại được: Phiên bản phuong@1 trên máy bị hỏng.")
     assert "Gói dữ liệu thiếu tệp records/ket-hon.yaml." in staff.status_text
     assert versions.status(staff.settings).current.version == "2" and staff.controller.reloads == 0
@@ -137,22 +136,24 @@ def test_close_goes_home(staff: Any) -> None:
     assert staff.controller.went == ["home"]
 
 
-def test_import_runs_in_a_background_thread_and_reports_through_the_clock(
-        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
-    import time
-
+def test_without_the_app_the_screen_runs_its_own_worker_and_hears_back_through_the_clock(
+        tmp_path: Path, settings: Settings, key: Any, make_bundle: Callable[..., Path],
+        monkeypatch: pytest.MonkeyPatch) -> None:
     from kivy.clock import Clock
 
+    from kiosk_app.pipeline.staff import StaffService, StaffWorker
     from kiosk_app.ui.screens.staff import StaffScreen
 
-    staff.post = StaffScreen(name="x", settings=staff.settings).post  # the real Clock-based hand-over
+    monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
+    screen = StaffScreen(name="staff", settings=settings)  # the real Clock-based hand-over
+    screen.jobs = StaffWorker(StaffService(settings, indexer=fake_indexer, smoke=no_smoke), screen.post_event)
     seen: list[str] = []
-    staff.bind(status_text=lambda _w, v: seen.append(v))
-    staff.start_import(_stick(tmp_path, make_bundle("1")))
-    assert staff.busy  # returned at once: the UI thread is free
+    screen.bind(status_text=lambda _w, v: seen.append(v))
+    screen.start_import(_stick(tmp_path, make_bundle("1")))
+    assert screen.busy  # returned at once: the UI thread is free
     deadline = time.monotonic() + 20
-    while staff.busy and time.monotonic() < deadline:
+    while screen.busy and time.monotonic() < deadline:
         Clock.tick()
-    assert not staff.busy
-    assert staff.status_text == "Đã nhập và dùng gói 1 (3 thủ tục)."
-    assert "Đang tạo chỉ mục tìm kiếm…" in seen
+    assert screen.status_text == "Đã nhập và dùng gói 1 (3 thủ tục)."
+    assert "Đang tạo chỉ mục tìm kiếm…" in seen and screen.progress == 1.0
+    assert screen.jobs.stop(5)

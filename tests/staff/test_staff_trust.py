@@ -5,7 +5,7 @@ reported instead of crashing the screen."""
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -18,6 +18,7 @@ from knowledge.bundle import importer, version_check, versions
 from knowledge.bundle.schema import Record, build_bundle_bytes
 from knowledge.bundle.signing import sign
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
+from tests.staff.staff_screen_harness import open_staff_screen
 
 
 class FakeApp:
@@ -32,18 +33,18 @@ class FakeApp:
 
 
 @pytest.fixture
-def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Any:
-    from kiosk_app.ui.screens.staff import StaffScreen
-
+def staff(tmp_path: Path, settings: Settings, key: Any, monkeypatch: pytest.MonkeyPatch) -> Iterator[Any]:
     monkeypatch.setattr(version_check, "open_index_check", fake_index_check)
     s = settings.model_copy(update={"staff": StaffSettings(usb_dir=tmp_path / "media")})
-    screen = StaffScreen(name="staff", settings=s, feedback=FeedbackStore(tmp_path / "fb.sqlite3"))
-    screen.controller = FakeApp()
-    screen.import_kwargs = {"indexer": fake_indexer, "smoke": no_smoke}
-    screen.post = lambda fn: fn()
-    screen.start_import = lambda path, wait=False, _real=screen.start_import, **kw: _real(
-        path, wait=True, **kw)
-    return screen
+    screen = open_staff_screen(s, FeedbackStore(tmp_path / "fb.sqlite3"), FakeApp())
+
+    def start_and_settle(path: Path, _real: Any = screen.start_import, **kw: Any) -> None:
+        _real(path, **kw)  # returns at once; the worker reports through the UI thread's queue
+        screen.settle()
+
+    screen.start_import = start_and_settle
+    yield screen
+    screen.jobs.stop(5.0)
 
 
 def _on_stick(tmp_path: Path, name: str, data: bytes, mtime: float | None = None) -> Path:
@@ -149,7 +150,10 @@ def test_a_broken_feedback_database_is_reported_not_raised(
         tmp_path: Path, settings: Settings, make_bundle: Callable[..., Path], damage: str) -> None:
     import sqlite3
 
-    from kiosk_app.ui.screens.staff import FEEDBACK_BROKEN_VI, StaffScreen
+    from kiosk_app.ui.messages import STAFF_VI
+    from kiosk_app.ui.screens.staff import StaffScreen
+
+    FEEDBACK_BROKEN_VI = STAFF_VI["feedback_broken"]
 
     db = tmp_path / "fb.sqlite3"
     store = FeedbackStore(db)
