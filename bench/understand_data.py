@@ -1,6 +1,7 @@
 """Features of the dev questions and the bundle's examples, computed once (E5 is the slow part).
 
     .venv/bin/python bench/understand_data.py [OUT.pkl]     # default /tmp/understand_features.pkl
+    .venv/bin/python bench/understand_data.py OUT.pkl --add-vectors   # method 8's vectors only
 
 Used by ``bench/tune_understand.py`` (fit, leave-one-set-out CV, methods 3/4/5 side by side). Per
 question text: the language's lexical scores, the examples' nearness, the E5 head, the typical words
@@ -80,6 +81,9 @@ class Dataset:
     rows: list[Row] = field(default_factory=list)
     feats: dict[tuple[str, str], TextFeatures] = field(default_factory=dict)  # (lang, text) -> features
     examples: list[tuple[Row, TextFeatures]] = field(default_factory=list)  # out of fold
+    # method 8: the E5 query vector of every dev text and of every example (aligned with ``examples``)
+    vecs: dict[tuple[str, str], np.ndarray] = field(default_factory=dict)
+    example_vecs: list[np.ndarray] = field(default_factory=list)
 
 
 def clause_words(index: ExampleIndex, text: str) -> dict[str, float]:
@@ -152,14 +156,37 @@ def add_examples_cv(kn: Knowledge, data: Dataset, folds: int = 5) -> None:
             data.examples.append((Row("examples", lang, ids[i], texts[i], [tg[i]], kind), feats))
 
 
+def add_vectors(kn: Knowledge, data: Dataset) -> None:
+    """Method 8: the question vector the kiosk computes (``HybridRetriever.semantic``) for every dev
+    text, and the bundle's stored vector for every example."""
+    emb = kn.retriever._embedder
+    assert emb is not None and kn.retriever.index is not None
+    keys = [k for k, f in data.feats.items() if not f.bad and k not in data.vecs]
+    qs = [" ".join(strip_fillers(_clean(t)).split()[:64]) or _clean(t)[:200] for _, t in keys]
+    for i in range(0, len(qs), 64):
+        for k, v in zip(keys[i:i + 64], emb.embed_query(qs[i:i + 64]), strict=True):
+            data.vecs[k] = np.asarray(v, dtype=np.float32)
+    res = kn.retriever.index._col.get(include=["embeddings"])
+    by_id = dict(zip(res["ids"], np.asarray(res["embeddings"], dtype=np.float32), strict=True))
+    data.example_vecs = [by_id[r.id] for r, _ in data.examples]
+
+
 def main() -> int:
     out = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("/tmp/understand_features.pkl")
+    only_vectors = "--add-vectors" in sys.argv[2:]  # keep OUT's features, add the vectors
     t0 = time.perf_counter()
     with tempfile.TemporaryDirectory() as tmp:
         dest = prepare_bundle_dir(load_records_dir(RECORDS), Path(tmp) / "b",
                                   out_of_scope=load_out_of_scope_dir(RECORDS), vectors=sample_vectors())
         with Knowledge.open(dest, Settings(data_dir=Path(tmp) / "data")) as kn:
             assert kn.retriever.examples is not None
+            if only_vectors:
+                data = pickle.loads(out.read_bytes())
+                data.vecs = getattr(data, "vecs", {})
+                add_vectors(kn, data)
+                out.write_bytes(pickle.dumps(data))
+                print(f"{len(data.vecs)} question vectors added to {out} in {time.perf_counter() - t0:.0f} s")
+                return 0
             data = Dataset(list(kn.retriever.examples.targets))
             for name, (vi, en) in DEV_SETS.items():
                 for lang, files in (("vi", vi), ("en", en)):
@@ -171,6 +198,7 @@ def main() -> int:
                                 data.feats[lang, text] = text_features(kn, text, lang)
             print(f"{len(data.rows)} dev rows, {len(data.feats)} texts, {time.perf_counter() - t0:.0f} s")
             add_examples_cv(kn, data)
+            add_vectors(kn, data)
     out.write_bytes(pickle.dumps(data))
     print(f"{len(data.examples)} examples out of fold; wrote {out} in {time.perf_counter() - t0:.0f} s")
     return 0
