@@ -19,7 +19,14 @@ its own does not end the conversation still applies). The gates are chosen insid
 fold on out-of-fold head probabilities (an inner leave-one-set-out over the training sets: each
 training set scored by a head fitted without it), by the net criterion in-scope answers right +
 ``weight`` x that kind's refusals (``weight_guarded`` for harmful / personal data), one kind at a
-time, twice. The held-out set is scored by the head fitted on all training sets.
+time, twice. The held-out set is scored by the head fitted on all training sets. ``l2`` = 0.01 was
+taken from 0.001 / 0.01 / 0.1 by the head's log-loss with blind set 6 held out (one fold).
+
+Options: ``combine="mean"`` gates on the mean of the head's and method 6's E5-only probabilities;
+``curve=True`` prints what any single gate could add and cost (after the fact); ``write=PATH`` fits
+the head and its gates on every dev set and writes the JSON ``knowledge.understand.refusal_head``
+reads. NOT adopted (docs/benchmarks.md "Method 8, dev figures only"): every variant loses as many
+in-scope answers as it gains refusals or more; no head file ships.
 """
 
 from __future__ import annotations

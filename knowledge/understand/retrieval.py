@@ -321,7 +321,8 @@ class HybridRetriever:
     of its example questions, the linear head over E5 vectors and its typical words
     (``knowledge.understand.examples``), mixed by ``FusionWeights``. ``rank`` returns the procedures most
     probable first and the refusal kind that wins, if any; the decision (answer, refuse, refer) is
-    ``knowledge.understand.decide``'s."""
+    ``knowledge.understand.decide``'s. A learned refusal head over the question's vector
+    (``knowledge.understand.refusal_head``) gates the ranking only when its fitted file ships."""
 
     def __init__(self, lexical: LexicalScorer, index: Index | None, mode: Mode = Mode.HYBRID,
                  weights: FusionWeights | None = None) -> None:
