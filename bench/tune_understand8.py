@@ -24,9 +24,9 @@ taken from 0.001 / 0.01 / 0.1 by the head's log-loss with blind set 6 held out (
 
 Options: ``combine="mean"`` gates on the mean of the head's and method 6's E5-only probabilities;
 ``curve=True`` prints what any single gate could add and cost (after the fact); ``write=PATH`` fits
-the head and its gates on every dev set and writes the JSON ``knowledge.understand.refusal_head``
-reads. NOT adopted (docs/benchmarks.md "Method 8, dev figures only"): every variant loses as many
-in-scope answers as it gains refusals or more; no head file ships.
+the head and its gates on every dev set and writes them as JSON (not read by the kiosk). NOT
+adopted (docs/benchmarks.md "Method 8, dev figures only"): every variant loses as many in-scope
+answers as it gains refusals or more; no head file ships.
 """
 
 from __future__ import annotations
@@ -233,8 +233,8 @@ def curve(data: Dataset, residuals: Residuals, named: Named) -> None:
 
 def write_head(data: Dataset, residuals: Residuals, named: Named, path: Path) -> None:
     """The head fitted on the examples and all dev sets, its gates chosen by the inner
-    leave-one-set-out over them, as ``knowledge.understand.refusal_head`` reads it (the kiosk uses
-    it only when it is saved as ``knowledge/understand/refusal_head.json``)."""
+    leave-one-set-out over them (not adopted: the kiosk has no reader for it; see docs/benchmarks.md
+    "Method 8, dev figures only")."""
     from knowledge.understand.embedding import fingerprint
 
     model = Model8(data.targets, residuals, named)

