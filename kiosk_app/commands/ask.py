@@ -97,7 +97,9 @@ def _answerer(args: argparse.Namespace, settings: Settings) -> tuple[Any, str]:
             why = f"no LLM here ({missing})"
             if kind == "llm":
                 err(f"kiosk ask: the LLM cannot run here, the evidence answerer answers: {missing}")
-    ans = build_answerer(settings)
+    # The answer never depends on how far the fact embeddings warmed up: a question about a record
+    # not embedded yet embeds it first (one question: only that record; --jsonl: the rest warms up).
+    ans = build_answerer(settings, embeddings_first=True, warm_all=getattr(args, "jsonl", None) is not None)
     child = getattr(ans, "child", None)
     if child is not None:
         why = f"LLM {settings.answer.llm_model} chooses the facts"
