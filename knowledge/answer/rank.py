@@ -274,6 +274,8 @@ def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask]
     w = weights or (model.dense if model else (WEIGHTS if cosines else WEIGHTS_LEXICAL))
     feats = unit_features(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
                           language=language)
+    if model is not None and model.dense_en and language == "en":
+        w = {k: w.get(k, 0.0) + model.dense_en.get(k, 0.0) for k in FEATURES}
     scores = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]
     if model is not None and model.pairs:
         terms = question_terms(question, language=language, exclude=exclude,
