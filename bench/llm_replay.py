@@ -2,14 +2,15 @@
 
 The model's reply depends only on the prompt (the record's numbered facts and the question), not on
 what the kiosk does with it, so the rules applied to a reply (``LlamaAnswerer.top_k``: the model
-chooses among the evidence ranker's k best facts) can be compared on the SAME replies: this reads
+chooses among the evidence ranker's k best facts; ``evidence_first``: the model's picks are added
+to the evidence answer's) can be compared on the SAME replies: this reads
 the per-question results of ``bench_facts.py --json`` (an LLM run), replays each recorded reply
 through the real ``Knowledge.ask`` with a stand-in child, and reports per ``--top-k`` the asked fact
 spoken (strict) and chosen. A question the model did not answer in time is replayed as a time-out.
 On a loaded machine time-outs dominate a live run; the replay measures the rule, not the speed.
 
     .venv/bin/python bench/bench_facts.py --questions Q.jsonl --llm-top-k 0 --json /tmp/run.json
-    .venv/bin/python bench/llm_replay.py /tmp/run.json --questions Q.jsonl --top-k 0 3
+    .venv/bin/python bench/llm_replay.py /tmp/run.json --questions Q.jsonl --rules 0:0 3:1
 """
 
 from __future__ import annotations
@@ -64,7 +65,8 @@ def main(argv: list[str]) -> int:
     ap.add_argument("run", type=Path, help="bench_facts.py --json output of an LLM run")
     ap.add_argument("--questions", type=Path, required=True, help="the run's questions (JSONL)")
     ap.add_argument("--answerer", default="", help="which LLM result in the run (default: the first llm*)")
-    ap.add_argument("--top-k", type=int, nargs="+", default=[0, 3])
+    ap.add_argument("--rules", nargs="+", default=["0:0", "3:1"],
+                    help="TOP_K:EVIDENCE_FIRST pairs (0:0 = any fact, the model's merge; 3:1 = method 4)")
     args = ap.parse_args(argv)
 
     from bench.llm_pipeline import kiosk_bundle
@@ -91,10 +93,11 @@ def main(argv: list[str]) -> int:
                            "questions": len(rows)}
     with Knowledge.open(bundle, settings, answerer=ans) as kn:
         scorer.wait()
-        for k in args.top_k:
-            ans.top_k = k
+        for rule in args.rules:
+            k, first = rule.split(":")
+            ans.top_k, ans.evidence_first = int(k), first == "1"
             res = run_questions(kn, rows, lambda _m: None)
-            out[f"top_k={k}"] = {"spoken": sum(r["spoken_ok"] for r in res),
+            out[f"top_k={k} evidence_first={first}"] = {"spoken": sum(r["spoken_ok"] for r in res),
                                  "chosen": sum(r["chosen_ok"] for r in res),
                                  "who": dict(Counter(f"{r['answerer']}:{r['reason']}" for r in res))}
     print(json.dumps(out, ensure_ascii=False, indent=1))

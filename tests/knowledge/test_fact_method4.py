@@ -108,3 +108,43 @@ def test_a_pick_outside_the_top_k_speaks_the_evidence(sample_records: list) -> N
     assert ask(third, 0).answerer == "llm"  # and with no limit
     inside = ask(first, 1)
     assert inside.answerer == "llm" and inside.facts[0].split("#")[0] == base.facts[0].split("#")[0]
+
+
+@pytest.mark.parametrize(("evidence", "model", "want", "agreed"), [
+    (["a/1#0", "a/2"], ["a/1"], ["a/1#0", "a/2"], True),  # the evidence's own unit of a shared fact
+    (["a/1"], ["a/3"], ["a/1", "a/3"], False),  # another fact is added after the evidence's
+    (["a/1", "a/2"], ["a/3", "a/4"], ["a/1", "a/2", "a/3"], False),  # never more than three
+    (["a/1", "a/2", "a/3"], ["a/4"], ["a/1", "a/2", "a/3"], False),  # a full evidence answer stays whole
+    ([], ["a/3#0", "a/3#1"], ["a/3#0"], True),  # nothing found by the ranking: the model's, one per fact
+])
+def test_the_model_adds_to_the_evidence_answer(evidence: list[str], model: list[str], want: list[str],
+                                               agreed: bool) -> None:
+    from knowledge.llm.answerer import add_to_evidence
+
+    got, ok = add_to_evidence([_unit(i, "x") for i in evidence], [_unit(i, "x") for i in model])
+    assert [u.id for u in got] == want and ok is agreed
+
+
+def test_not_in_record_does_not_silence_the_evidence(sample_records: list) -> None:  # type: ignore[type-arg]
+    from pathlib import Path
+
+    from knowledge.answer import EvidenceAnswerer
+    from knowledge.llm.answerer import LlamaAnswerer
+    from knowledge.types import Aspect
+    from tests.llm.llm_fakes import FakeChild, reply
+
+    rec = next(r for r in sample_records if r.id == "khai-sinh")
+    question = "làm giấy khai sinh cho con thì làm thế nào"  # not a specific ask: no older check applies
+    base = EvidenceAnswerer().answer(question, rec, Aspect.STEPS)
+    assert base.facts
+
+    def ask(first: bool):  # type: ignore[no-untyped-def]
+        child = FakeChild(deque([reply("1 not_in_record")]))
+        return LlamaAnswerer(child, evidence=EvidenceAnswerer(), model_key="m", clock=child.clock,
+                             bundle_dir=Path("/kiosk/b"), records=[rec], evidence_first=first).answer(
+            question, rec, Aspect.STEPS)
+
+    kept = ask(True)
+    assert (kept.answerer, kept.reason) == ("evidence", "llm-overruled:not-in-record")
+    assert kept.spoken == base.spoken
+    assert ask(False).spoken.startswith("Máy chưa có thông tin")  # the model's merge: the label silenced it
