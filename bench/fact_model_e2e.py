@@ -12,30 +12,20 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import bench.fit_fact_model as fitting
 from bench.bench_facts import RECORDS, load_rows, run_questions
-from bench.fit_fact_model import SETS, fold_fit, to_model
+from bench.fit_fact_model import SETS
 from bench.report import pct
 
-
-def _fold_models(data: dict[str, list[dict[str, Any]]], group: str, l2: float,
-                 config: tuple[frozenset[str], bool]) -> dict[str, dict[str, Any]]:
-    saved = (set(fitting.EXTRA), fitting.DENSE_EN[0])
-    fitting.EXTRA.clear()
-    fitting.EXTRA.update(config[0])
-    fitting.DENSE_EN[0] = config[1]
-    try:
-        return {name: to_model(*fold_fit(items, group, l2=l2)) for name, items in data.items()}
-    finally:
-        fitting.EXTRA.clear()
-        fitting.EXTRA.update(saved[0])
-        fitting.DENSE_EN[0] = saved[1]
+Config = tuple[frozenset[str], bool]  # (shared question terms, English dense weights)
 
 
-def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str, Any]:
+def end_to_end(fold_models: Callable[[str, Config], dict[str, dict[str, Any]]],
+               configs: dict[str, Config]) -> dict[str, Any]:
+    """``fold_models(held-out set, config)``: {"semantic": model, "lexical": model} fitted without it."""
     import knowledge.answer.rank as rank
     from bench.llm_pipeline import kiosk_bundle
     from kiosk_app.core.settings import Settings, UiSettings
@@ -51,8 +41,6 @@ def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str,
     settings = Settings(data_dir=work / "data", ui=UiSettings(fullscreen=False))
     scorer = E5FactScorer()
     saved = dict(rank.MODELS)
-    configs = {"method 3": (frozenset[str](), False),
-               "method 4": (frozenset(fitting.EXTRA), fitting.DENSE_EN[0])}
     results: dict[str, list[dict[str, Any]]] = {m: [] for m in configs}
     with Knowledge.open(bundle, settings, answerer=EvidenceAnswerer(semantic=scorer)) as kn:
         scorer.wait()
@@ -60,7 +48,7 @@ def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str,
             for group, path in SETS.items():
                 rows = load_rows(path)
                 for method, config in configs.items():
-                    models = _fold_models(data, group, l2, config)
+                    models = fold_models(group, config)
                     rank.MODELS.clear()
                     rank.MODELS.update({k: FactModel(m["dense"], m["pairs"], m.get("dense_en", {}))
                                         for k, m in models.items()})

@@ -337,7 +337,16 @@ def main(argv: list[str]) -> int:
     if args.e2e is not None:
         from bench.fact_model_e2e import end_to_end
 
-        print(json.dumps(end_to_end(data, l2=args.e2e), indent=1))
+        l2 = args.e2e
+
+        def fold_models(group: str, config: tuple[frozenset[str], bool]) -> dict[str, dict[str, Any]]:
+            EXTRA.clear()
+            EXTRA.update(config[0])
+            DENSE_EN[0] = config[1]
+            return {name: to_model(*fold_fit(items, group, l2=l2)) for name, items in data.items()}
+
+        configs = {"method 3": (frozenset[str](), False), "method 4": (frozenset(args.extra), args.dense_en)}
+        print(json.dumps(end_to_end(fold_models, configs), indent=1))
         return 0
     for name, items in data.items():
         dense_only = loso(items, l2=0.0, pairs=False, keep=args.keep)
