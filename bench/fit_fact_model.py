@@ -1,4 +1,4 @@
-"""Fit fact ranking method 2 (``knowledge.answer.learned``) and compare it with method 1, leave one set out.
+"""Fit fact ranking methods 3 and 4 (``knowledge.answer.learned``), compared leave one set out.
 
 Data: fact-question sets (JSONL ``{"id", "lang", "text", "expect", "must_any"}``), each a group:
 every figure printed as held-out comes from weights fitted on the OTHER sets only. For a question
@@ -10,10 +10,13 @@ Vietnamese ``must_any``). Questions with no positive unit are left out of fittin
 
 Model: score = dense weights · ``rank.FEATURES`` + Σ W[question term, unit descriptor]; softmax over
 the record's units; loss −log Σ positives' shares + L2 (pairs ``--l2``, dense 0.001); full-batch Adam
-in numpy. Method 1 is the same fit with the dense features only.
+in numpy. Method 1 is the same fit with the dense features only; method 4 (``--extra qk en
+--dense-en``) adds the question's kinds, the English copies of the shared terms and English dense
+weights of their own.
 
-    .venv/bin/python bench/fit_fact_model.py --e2e                      # LOSO, offline and end to end
-    .venv/bin/python bench/fit_fact_model.py --write                    # fit on all sets, write the model
+    .venv/bin/python bench/fit_fact_model.py --extra qk en --dense-en             # LOSO, offline
+    .venv/bin/python bench/fit_fact_model.py --extra qk en --dense-en --e2e 0.03  # LOSO via Knowledge.ask
+    .venv/bin/python bench/fit_fact_model.py --extra qk en --dense-en --write 0.03  # fit on all, write
 """
 
 from __future__ import annotations
@@ -33,7 +36,8 @@ from _common import REPO  # the repository on sys.path, engines quiet
 from bench.bench_facts import RECORDS, fact_spoken, load_rows, written_text
 
 SETS = {"facts_dev": REPO / "bench/eval/facts_dev.jsonl", "facts1": REPO / "bench/blind/facts.jsonl",
-        "facts2": REPO / "bench/blind_facts2/facts.jsonl", "facts3": REPO / "bench/blind_facts3/facts.jsonl"}
+        "facts2": REPO / "bench/blind_facts2/facts.jsonl", "facts3": REPO / "bench/blind_facts3/facts.jsonl",
+        "facts4": REPO / "bench/blind_facts4/facts.jsonl"}
 MIN_TERMS = [2]  # a question term enters the model when at least this many questions have it (``--min-term``)
 
 
@@ -89,8 +93,15 @@ class Packed:
         di = {d: i for i, d in enumerate(descs)}
         self.items = items
         self.x = np.concatenate([it["x"] for it in items])
-        self.u = np.zeros((len(self.x), len(descs)))
-        self.t = np.zeros((len(items), len(terms)))
+        if DENSE_EN[0]:
+            en = np.concatenate([np.full(len(it["x"]), it["lang"] == "en", dtype=float) for it in items])
+            self.x = np.concatenate([self.x, self.x * en[:, None]], axis=1)
+        self.n_descs = len(descs)
+        ur: list[int] = []
+        ud: list[int] = []
+        self.n_terms = len(terms)
+        tq: list[int] = []  # the question terms and the unit descriptors as (row, column) index pairs
+        tt: list[int] = []
         self.y = np.concatenate([it["y"] for it in items])
         sizes = [len(it["x"]) for it in items]
         self.starts = np.cumsum([0, *sizes[:-1]])
@@ -99,12 +110,19 @@ class Packed:
         for qi, it in enumerate(items):
             for t in it["terms"]:
                 if t in ti:
-                    self.t[qi, ti[t]] = 1.0
+                    tq.append(qi)
+                    tt.append(ti[t])
             for ds in it["descs"]:
                 for d in ds:
                     if d in di:
-                        self.u[row, di[d]] = 1.0
+                        ur.append(row)
+                        ud.append(di[d])
                 row += 1
+
+        self.t = np.zeros((len(items), len(terms)))
+        self.t[tq, tt] = 1.0
+        self.u = np.zeros((len(self.x), len(descs)))
+        self.u[ur, ud] = 1.0
 
     def scores(self, wd: np.ndarray, w: np.ndarray) -> np.ndarray:
         a = self.t @ w  # questions × descriptors
@@ -129,9 +147,10 @@ def fit(p: Packed, *, l2: float, pairs: bool = True, steps: int = 500, lr: float
 
     say = FEATURES.index("say")
     drop = [FEATURES.index(f) for f in DROP]
+    drop += [i + len(FEATURES) for i in drop] if DENSE_EN[0] else []
     l2_dense = L2_DENSE[0] if l2_dense is None else l2_dense
     nq = len(p.items)
-    wd, w = np.zeros(p.x.shape[1]), np.zeros((p.t.shape[1], p.u.shape[1]))
+    wd, w = np.zeros(p.x.shape[1]), np.zeros((p.n_terms, p.n_descs))
     state = [(np.zeros_like(wd), np.zeros_like(wd)), (np.zeros_like(w), np.zeros_like(w))]
     for step in range(1, steps + 1):
         pr = _softmax(p, p.scores(wd, w))
@@ -152,8 +171,21 @@ def fit(p: Packed, *, l2: float, pairs: bool = True, steps: int = 500, lr: float
     return wd, w
 
 
+# Method 4's shared question terms (``--extra``): "qk" the kinds of value the question itself states,
+# "en" the English copies of the shared terms; method 3 uses neither. ``--dense-en``: English questions
+# get dense weights of their own on top of the shared ones.
+EXTRA: set[str] = set()
+DENSE_EN = [False]
+
+
+def _term_on(t: str) -> bool:
+    if t.startswith("en/"):
+        return "en" in EXTRA and _term_on(t[3:])
+    return not t.startswith("qk:") or "qk" in EXTRA
+
+
 def vocab(items: list[dict[str, Any]]) -> tuple[list[str], list[str]]:
-    tc = Counter(t for it in items for t in set(it["terms"]))
+    tc = Counter(t for it in items for t in set(it["terms"]) if _term_on(t))
     terms = sorted(t for t, c in tc.items() if c >= MIN_TERMS[0])
     descs = sorted({d for it in items for ds in it["descs"] for d in ds})
     return terms, descs
@@ -205,13 +237,33 @@ def evaluate(test: list[dict[str, Any]], terms: list[str], descs: list[str], wd:
     return out
 
 
+_CACHE_KEYS: dict[int, str] = {}  # id of a feature data list (``load``) -> its cache name
+
+
+def fold_fit(data: list[dict[str, Any]], group: str | None, *, l2: float,
+             pairs: bool = True) -> tuple[list[str], list[str], np.ndarray, np.ndarray]:
+    """(terms, descriptors, dense weights, pair weights) fitted on every set but ``group`` (None: all),
+    cached on disk per data version and configuration (a fold takes minutes on a busy machine)."""
+    name = _CACHE_KEYS.get(id(data), "")
+    key = (f"{name}.{group}.{'+'.join(sorted(EXTRA)) or '-'}.{int(DENSE_EN[0])}.{l2}.{int(pairs)}"
+           f".{MIN_TERMS[0]}.{L2_DENSE[0]}.{'+'.join(sorted(DROP)) or '-'}")
+    path = Path(tempfile.gettempdir()) / "kiosk-fact-model-folds" / f"{key}.pkl"
+    if name and path.exists():
+        return pickle.loads(path.read_bytes())  # type: ignore[no-any-return]
+    train = [it for it in data if it["group"] != group and it["y"].any()]
+    terms, descs = vocab(train)
+    out = (terms, descs, *fit(Packed(train, terms, descs), l2=l2, pairs=pairs))
+    if name:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(pickle.dumps(out))
+    return out
+
+
 def loso(data: list[dict[str, Any]], *, l2: float, pairs: bool, keep: float) -> dict[str, Any]:
     out = {}
     for group in SETS:
-        train = [it for it in data if it["group"] != group and it["y"].any()]
         test = [it for it in data if it["group"] == group]
-        terms, descs = vocab(train)
-        wd, w = fit(Packed(train, terms, descs), l2=l2, pairs=pairs)
+        terms, descs, wd, w = fold_fit(data, group, l2=l2, pairs=pairs)
         out[group] = evaluate(test, terms, descs, wd, w, keep)
     return out
 
@@ -221,7 +273,12 @@ def to_model(terms: list[str], descs: list[str], wd: np.ndarray, w: np.ndarray) 
 
     pairs = {f"{t}|{d}": round(float(w[i, j]), 3) for i, t in enumerate(terms) for j, d in enumerate(descs)
              if abs(w[i, j]) >= 0.002}
-    return {"dense": {k: round(float(v), 3) for k, v in zip(FEATURES, wd, strict=True)}, "pairs": pairs}
+    n = len(FEATURES)
+    out: dict[str, Any] = {"dense": {k: round(float(v), 3) for k, v in zip(FEATURES, wd[:n], strict=True)},
+                           "pairs": pairs}
+    if len(wd) > n:
+        out["dense_en"] = {k: round(float(v), 3) for k, v in zip(FEATURES, wd[n:], strict=True)}
+    return out
 
 
 def load(cache: Path, use_sem: bool) -> list[dict[str, Any]]:
@@ -234,9 +291,11 @@ def load(cache: Path, use_sem: bool) -> list[dict[str, Any]]:
         h.update((REPO / f).read_bytes())
     path = cache.with_suffix(f".{'semantic' if use_sem else 'lexical'}.{h.hexdigest()[:10]}.pkl")
     if path.exists():
-        return list(pickle.loads(path.read_bytes()))
-    data = build(use_sem)
-    path.write_bytes(pickle.dumps(data))
+        data = list(pickle.loads(path.read_bytes()))
+    else:
+        data = build(use_sem)
+        path.write_bytes(pickle.dumps(data))
+    _CACHE_KEYS[id(data)] = path.stem
     return data
 
 
@@ -246,11 +305,16 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--keep", type=float, default=0.3)
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-fact-model")
     ap.add_argument("--write", type=float, metavar="L2", help="fit on all sets with this L2, write the model")
-    ap.add_argument("--e2e", type=float, metavar="L2", help="LOSO through Knowledge.ask, methods 1 and 2")
+    ap.add_argument("--e2e", type=float, metavar="L2", help="LOSO through Knowledge.ask, methods 3 and 4")
     ap.add_argument("--l2-dense", type=float, default=0.001, help="L2 of the dense weights")
     ap.add_argument("--min-term", type=int, default=2, help="questions a term needs to enter the model")
     ap.add_argument("--drop", nargs="*", default=[], help="dense features to leave out")
+    ap.add_argument("--extra", nargs="*", default=[], choices=["qk", "en"],
+                    help="method 4's shared question terms (none: method 3)")
+    ap.add_argument("--dense-en", action="store_true", help="English dense weights of their own (method 4)")
     args = ap.parse_args(argv)
+    EXTRA.update(args.extra)
+    DENSE_EN[0] = args.dense_en
     DROP.update(args.drop)
     MIN_TERMS[0] = args.min_term
     L2_DENSE[0] = args.l2_dense
@@ -263,7 +327,8 @@ def main(argv: list[str]) -> int:
             train = [it for it in items if it["y"].any()]
             terms, descs = vocab(train)
             model[name] = to_model(terms, descs, *fit(Packed(train, terms, descs), l2=args.write))
-        model["meta"] = {"l2": args.write, "sets": list(SETS), "questions": len(data["semantic"])}
+        model["meta"] = {"l2": args.write, "sets": list(SETS), "questions": len(data["semantic"]),
+                         "extra": sorted(EXTRA), "dense_en": DENSE_EN[0]}
         MODEL_PATH.write_text(json.dumps(model, ensure_ascii=False, sort_keys=True, indent=0) + "\n",
                               encoding="utf-8")
         print(f"wrote {MODEL_PATH}: {len(model['semantic']['pairs'])} + "
@@ -272,7 +337,16 @@ def main(argv: list[str]) -> int:
     if args.e2e is not None:
         from bench.fact_model_e2e import end_to_end
 
-        print(json.dumps(end_to_end(data, l2=args.e2e), indent=1))
+        l2 = args.e2e
+
+        def fold_models(group: str, config: tuple[frozenset[str], bool]) -> dict[str, dict[str, Any]]:
+            EXTRA.clear()
+            EXTRA.update(config[0])
+            DENSE_EN[0] = config[1]
+            return {name: to_model(*fold_fit(items, group, l2=l2)) for name, items in data.items()}
+
+        configs = {"method 3": (frozenset[str](), False), "method 4": (frozenset(args.extra), args.dense_en)}
+        print(json.dumps(end_to_end(fold_models, configs), indent=1))
         return 0
     for name, items in data.items():
         dense_only = loso(items, l2=0.0, pairs=False, keep=args.keep)

@@ -14,6 +14,14 @@ and measure match) and adds a log-linear term over CONJUNCTIONS of
 * the unit's descriptors (``kinds.describe``: its field, the kinds of value its text states, the
   measures it counts, say form or sentence).
 
+Method 4 adds terms shared across languages, so English questions (few to learn from, their word
+terms unseen in Vietnamese) borrow what Vietnamese questions taught: ``qk:<kind>``, the kinds of
+value the question itself states, read with the same patterns as the units (``kinds.unit_kinds``:
+"is it free" and "có miễn phí" both give ``qk:free``), and for an English question a language copy
+``en/<term>`` of every shared term (the asks, the aspect, the kinds, the bias), so English may weigh
+them its own way while sharing the common weight; and English dense weights of their own
+(``FactModel.dense_en``, added to ``dense``).
+
 A pair such as ``p:han_la|k:deadline`` says "a question with 'hạn là' wants a unit that states a
 duration counted from an event". The weights are fitted by ``bench/fit_fact_model.py`` (softmax over
 the record's units, L2, chosen by leave-one-set-out cross-validation) and stored as
@@ -32,7 +40,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from knowledge.answer.facts import FactUnit
-from knowledge.answer.kinds import describe
+from knowledge.answer.kinds import describe, unit_kinds
 from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 MODEL_PATH = Path(__file__).with_name("fact_model.json")
@@ -44,6 +52,7 @@ _DIGITS = re.compile(r"\d+")
 class FactModel:
     dense: Mapping[str, float]
     pairs: Mapping[str, float] = field(default_factory=dict)
+    dense_en: Mapping[str, float] = field(default_factory=dict)  # added to ``dense`` for English questions
 
 
 def _vi_words(question: str, exclude: Iterable[str]) -> list[str | None]:
@@ -61,7 +70,9 @@ def question_terms(question: str, *, language: str = "vi", exclude: Iterable[str
                    asks: Sequence[str] = (), aspect: str = "") -> frozenset[str]:
     """The question's terms: folded syllables and adjacent pairs (Vietnamese; ``exclude``: the
     procedure's own name words), word stems and pairs (English), the regex asks, the retrieval's
-    aspect, and "*" (bias)."""
+    aspect, the kinds of value the question states, "*" (bias), and for English a copy of each
+    shared term (not the word terms) under ``en/``. A model knows only the terms it was fitted
+    with; the others weigh nothing."""
     en = language == "en"
     words = _en_words(question) if en else _vi_words(question, exclude)
     w_tag, p_tag = ("ew:", "ep:") if en else ("w:", "p:")
@@ -70,6 +81,9 @@ def question_terms(question: str, *, language: str = "vi", exclude: Iterable[str
     terms |= {f"a:{a}" for a in asks[:2]}
     if aspect:
         terms.add(f"asp:{aspect}")
+    terms |= {f"qk:{k}" for k in unit_kinds(question, english=en)}
+    if en:  # a language copy of every shared term: English may weigh a shared term its own way
+        terms |= {f"en/{t}" for t in terms if t[:3] not in ("ew:", "ep:")}
     return frozenset(terms)
 
 
@@ -100,5 +114,5 @@ def load_models(path: Path = MODEL_PATH) -> dict[str, FactModel]:
         raw = json.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         return {}
-    return {name: FactModel(dict(m["dense"]), dict(m.get("pairs", {})))
+    return {name: FactModel(dict(m["dense"]), dict(m.get("pairs", {})), dict(m.get("dense_en", {})))
             for name, m in raw.items() if name in ("semantic", "lexical")}

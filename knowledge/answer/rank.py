@@ -20,7 +20,9 @@ Every unit of the chosen record gets a feature vector (``unit_features``):
 Method 2 (``learned``, the default when ``fact_model.json`` ships): the dense weights come from that
 file, and the score adds learned weights for pairs of a question term and a unit descriptor
 (``kinds``: the kinds of value the unit states), fitted by ``bench/fit_fact_model.py``
-leave-one-set-out; the regex asks are one more question term there. Method 1 (below) is the fallback.
+leave-one-set-out; the regex asks are one more question term there. Method 4 adds question terms
+shared across languages and English dense weights of their own (``FactModel.dense_en``, added to
+the dense weights for an English question; see ``learned``). Method 1 (below) is the fallback.
 
 The score is the weighted sum; the weights (``WEIGHTS``, ``WEIGHTS_LEXICAL``) are fitted by
 ``bench/fit_fact_ranker.py`` (softmax over a record's units; the label is "the unit says one of the
@@ -274,6 +276,8 @@ def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask]
     w = weights or (model.dense if model else (WEIGHTS if cosines else WEIGHTS_LEXICAL))
     feats = unit_features(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
                           language=language)
+    if model is not None and model.dense_en and language == "en":
+        w = {k: w.get(k, 0.0) + model.dense_en.get(k, 0.0) for k in FEATURES}
     scores = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]
     if model is not None and model.pairs:
         terms = question_terms(question, language=language, exclude=exclude,

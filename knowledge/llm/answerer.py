@@ -9,6 +9,9 @@
 * The prefix (rules + numbered facts) is evaluated once per record and saved as llama.cpp state
   under ``<bundle>/llm_state/<model key>/<record id>.bin`` (bundle import, ``kiosk ask
   --llm-prepare``, or lazily), so at answer time only the question is read.
+* The model chooses among candidates only (method 4): the facts of the evidence answer and the
+  evidence ranker's ``TOP_K`` best facts (``candidate_facts``); a pick outside them is dropped, and
+  when none is left the evidence answer speaks ("llm-outside-top-k").
 * When the model did not choose the evidence answer's first fact, that fact is spoken first and the
   model's choices follow (``merge_choice``; ``reason`` "…+evidence-best"): a model can add a fact the
   ranking missed but not drop the one it found. A "not_in_record" label is overruled when the
@@ -44,13 +47,17 @@ from knowledge.bundle.schema import Record
 from knowledge.llm.prompt import MAX_CHOSEN, Choice, grammar, numbered_units, parse_choice, system_prompt
 from knowledge.types import Answer, Aspect, GuardReason
 
-__all__ = ["POLL_S", "STATE_DIR", "LlamaAnswerer", "LlmClient", "merge_choice", "model_key", "state_path"]
+__all__ = ["EVIDENCE_FIRST", "POLL_S", "STATE_DIR", "TOP_K", "LlamaAnswerer", "LlmClient", "add_to_evidence",
+           "candidate_facts", "merge_choice",
+           "model_key", "state_path", "within_candidates"]
 
 log = logging.getLogger(__name__)
 
 STATE_DIR = "llm_state"
 POLL_S = 0.1  # longest wait for a child message before cancel and deadline are checked again
 SURE_SCORE = 0.6  # a fact with the ask's cue and field scoring this is an answer, whatever the model says
+EVIDENCE_FIRST = True  # the evidence answer's units lead and the model's picks are added (method 4)
+TOP_K = 3  # the model's picks must be among the evidence ranker's this many best facts (0: any fact)
 MAX_TOKENS = 32  # "12,13,27 not_in_record": SmolLM2 spends a token per digit (16 cut the label)
 
 
@@ -112,6 +119,39 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
     return ""
 
 
+def candidate_facts(question: str, record: Record, k: int = TOP_K) -> frozenset[str]:
+    """The fact ids of the evidence ranker's ``k`` best facts (wording, ask and learned pairs; no E5)."""
+    units = numbered_units(record)
+    ranked = rank_units(question, units, asks(question, record.title), exclude=name_words(record, units))
+    out: list[str] = []
+    for r in ranked:
+        if r.unit.fact_id not in out:
+            out.append(r.unit.fact_id)
+        if len(out) >= k:
+            break
+    return frozenset(out)
+
+
+def within_candidates(model: Sequence[FactUnit], evidence: Sequence[FactUnit],
+                      candidates: frozenset[str]) -> list[FactUnit]:
+    """The model's picks that are among the candidates: the evidence answer's facts or ``candidates``."""
+    allowed = candidates | {u.fact_id for u in evidence}
+    return [u for u in model if u.fact_id in allowed]
+
+
+def add_to_evidence(evidence: Sequence[FactUnit], model: Sequence[FactUnit],
+                    limit: int = MAX_CHOSEN) -> tuple[list[FactUnit], bool]:
+    """Evidence-first merge (method 4): the evidence answer's units, in its order and its choice of
+    unit for each fact, then the model's picks of other facts, one unit per fact, at most ``limit``;
+    and whether the model chose the evidence answer's first fact. The model adds, never replaces."""
+    out: list[FactUnit] = []
+    for u in [*evidence, *model]:
+        if all(u.fact_id != o.fact_id for o in out):
+            out.append(u)
+    agreed = not evidence or any(u.fact_id == evidence[0].fact_id for u in model)
+    return out[: max(limit, len(evidence))], agreed
+
+
 def merge_choice(evidence: Sequence[FactUnit], model: Sequence[FactUnit],
                  limit: int = MAX_CHOSEN) -> tuple[list[FactUnit], bool]:
     """The units to speak, and whether the model chose the evidence answer's first fact itself.
@@ -137,8 +177,11 @@ class LlamaAnswerer:
                  first_sentence_timeout_s: float = 2.5, total_timeout_s: float = 8.0,
                  bundle_dir: Path | None = None, records: Iterable[Record] = (),
                  prompt: Callable[[Record], str] = system_prompt,
-                 clock: Callable[[], float] = time.monotonic) -> None:
+                 clock: Callable[[], float] = time.monotonic, top_k: int = TOP_K,
+                 evidence_first: bool = EVIDENCE_FIRST) -> None:
         self.child = child
+        self.top_k = top_k
+        self.evidence_first = evidence_first
         self.evidence = evidence or EvidenceAnswerer()
         self.prompt = prompt
         self.model_key = model_key
@@ -246,11 +289,19 @@ class LlamaAnswerer:
         if verdict:  # the deterministic selection contradicts the model: the evidence answer speaks
             return self._fallback(base, verdict, on_sentence, t0)
         agreed = True
+        evidence_units = [u for u in (unit_by_id(record, fid) for fid in base.facts) if u is not None]
+        if choice.label == "not_in_record" and self.evidence_first and evidence_units:
+            # the evidence answer spoke sourced facts: a model's "not in the record" does not silence them
+            return self._fallback(base, "llm-overruled:not-in-record", on_sentence, t0)
         if choice.label == "not_in_record":
             units = []
         else:
-            evidence_units = [u for u in (unit_by_id(record, fid) for fid in base.facts) if u is not None]
-            units, agreed = merge_choice(evidence_units, units)
+            if self.top_k > 0:
+                top = candidate_facts(question, record, self.top_k)
+                units = within_candidates(units, evidence_units, top)
+                if not units:
+                    return self._fallback(base, "llm-outside-top-k", on_sentence, t0)
+            units, agreed = (add_to_evidence if self.evidence_first else merge_choice)(evidence_units, units)
         proposed = choice.label if choice.label in ("yes", "no") else ""
         timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
         ans = self.evidence.compose(question, record, aspect, units, ask=asks(question, record.title)[0],

@@ -47,12 +47,15 @@ def evidence_of(question: str, rec: Record, aspect: Aspect = Aspect.TIME) -> lis
 
 def test_chosen_facts_are_spoken_in_the_records_words(records: dict[str, Record]) -> None:
     rec = records["khai-tu"]
-    n = number_of(rec, "khai-tu/summary")
+    first = EvidenceAnswerer().answer(DEADLINE, rec, Aspect.TIME).facts[0]  # the 15-day deadline
+    n = number_of(rec, first)
     child = FakeChild(deque([reply(f"{n}")]))
     heard: list[str] = []
-    ans = make(child, records).answer_stream(DEADLINE, rec, Aspect.TIME, on_sentence=heard.append)
-    assert (ans.answerer, ans.reason, ans.facts) == ("llm", "llm", ("khai-tu/summary",))
-    assert "trong 15 ngày kể từ ngày mất" in ans.spoken and "03 ngày làm việc" not in ans.spoken
+    # the model's own merge (``evidence_first=False``); the evidence-first default: test_fact_method4.py
+    ans = make(child, records, evidence_first=False).answer_stream(DEADLINE, rec, Aspect.TIME,
+                                                                   on_sentence=heard.append)
+    assert (ans.answerer, ans.reason, ans.facts) == ("llm", "llm", (first,))
+    assert "15 ngày kể từ ngày" in ans.spoken and "03 ngày làm việc" not in ans.spoken
     assert heard == list(ans.sentences)
     sent = child.sent[0]
     assert sent["op"] == "ask" and sent["question"] == DEADLINE and sent["system"] == system_prompt(rec)
@@ -73,7 +76,8 @@ def test_yes_no_word_only_when_the_fact_confirms_it(records: dict[str, Record], 
     n = number_of(rec, "ket-hon/notes/0")
     child = FakeChild(deque([reply(f"{n} {label}".strip())]))
     ans = make(child, records).answer(GIRL_17, rec, Aspect.WHO)
-    assert ans.facts == ("ket-hon/notes/0",) and "nữ từ đủ 18 tuổi" in ans.spoken
+    # evidence first: the evidence answer's unit of the fact the model chose
+    assert [f.split("#")[0] for f in ans.facts] == ["ket-hon/notes/0"] and "nữ từ đủ 18 tuổi" in ans.spoken
     if first_words is None:
         assert ans.verdict_word == "" and not ans.spoken.startswith(("Được", "Không", "Có"))
     else:
@@ -82,7 +86,7 @@ def test_yes_no_word_only_when_the_fact_confirms_it(records: dict[str, Record], 
 
 def test_not_in_record_says_so_and_never_guesses(records: dict[str, Record]) -> None:
     rec = records["khai-tu"]
-    ans = make(FakeChild(deque([reply("1 not_in_record")])), records).answer(
+    ans = make(FakeChild(deque([reply("1 not_in_record")])), records, evidence_first=False).answer(
         "giấy khai tử có giá trị bao lâu", rec, Aspect.TIME)
     assert ans.answerer == "llm" and ans.facts == ()
     assert ans.spoken.startswith("Máy chưa có thông tin chính thức") and "hỏi cán bộ" in ans.spoken
