@@ -32,6 +32,7 @@ from knowledge.types import (
     AnswerStream,
     Aspect,
     Conversation,
+    FallbackReason,
     GuardReason,
     Hit,
     ReferReason,
@@ -209,7 +210,7 @@ class Knowledge:
                     log.exception("LLM answer for %s failed; the evidence answer speaks", record.id)
                     for sentence in card.sentences:
                         on_sentence(sentence)
-                    return replace(card, reason="llm-failed")
+                    return replace(card, reason=FallbackReason.FAILED)
 
             return AnswerStream(card, generate)
         answer = ans.answer(q, record, aspect, confidence=conf, alternatives=alts, language=language)

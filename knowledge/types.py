@@ -32,6 +32,30 @@ class ReferReason(StrEnum):
         return f"{cls.OUT_OF_SCOPE.value}:{kind}"
 
 
+class FallbackReason(StrEnum):
+    """Why the evidence answer speaks although the LLM path was configured (``Answer.reason``)."""
+
+    LANGUAGE = "evidence-language"  # the model is not asked in this language
+    EMPTY = "llm-empty"  # the reply named no fact of the record
+    NOT_IN_RECORD = "llm-overruled:not-in-record"  # "not in the record", but a fact answers it
+    UNSUPPORTED = "llm-overruled:unsupported"  # no chosen fact has the ask's cue, field or words
+    OUTSIDE_TOP_K = "llm-outside-top-k"  # every pick was outside the evidence ranker's best
+    TIMEOUT = "llm-timeout"
+    NOT_READY = "llm-not-ready"
+    HUNG = "llm-hung"  # killed and restarted
+    CRASHED = "llm-crashed"  # restarted
+    ERROR = "llm-error"
+    UNPARSABLE = "llm-unparsable"
+    FAILED = "llm-failed"  # an unexpected error around the answerer (last resort)
+
+    @classmethod
+    def of(cls, reason: str) -> FallbackReason | None:
+        try:
+            return cls(reason)
+        except ValueError:
+            return None
+
+
 class GuardReason(StrEnum):
     """The last check on what is spoken refused an answer: it states a number the record does not."""
 

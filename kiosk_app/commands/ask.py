@@ -175,11 +175,13 @@ def answer_json(answer: Any, qid: Any = None, *, full: bool = False, why: str = 
 
 def _why(answer: Any, configured: str) -> str:
     """Why this answerer chose: the refer reason, the LLM's fallback reason, or the configuration."""
+    from knowledge.types import FallbackReason
+
     if answer.refer_to_staff:
         return f"refer: {answer.reason}"
     if answer.answerer == "llm":
         return f"{configured}; label {answer.reason.partition(':')[2] or '-'}"
-    if answer.reason.startswith(("llm-", "evidence-")):
+    if FallbackReason.of(answer.reason) is not None:
         return f"{configured}; fell back: {answer.reason}"
     return configured
 

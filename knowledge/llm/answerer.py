@@ -45,7 +45,7 @@ from knowledge.answer.rank import rank_units
 from knowledge.answer.select import SPECIFIC, asks, name_words, score_units
 from knowledge.bundle.schema import Record
 from knowledge.llm.prompt import MAX_CHOSEN, Choice, grammar, numbered_units, parse_choice, system_prompt
-from knowledge.types import Answer, Aspect, GuardReason
+from knowledge.types import Answer, Aspect, FallbackReason, GuardReason
 
 __all__ = ["EVIDENCE_FIRST", "POLL_S", "STATE_DIR", "TOP_K", "LlamaAnswerer", "LlmClient", "add_to_evidence",
            "candidate_facts", "merge_choice",
@@ -101,7 +101,7 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
       field or a word of the question, nor is among the evidence ranker's three best units
       (``rank.rank_units``; a small model naming fact 1 for everything)."""
     if not units:
-        return "llm-empty"
+        return FallbackReason.EMPTY
     ask_list = asks(question, record.title)
     all_units = numbered_units(record)
     exclude = name_words(record, all_units)
@@ -110,12 +110,12 @@ def check_choice(question: str, record: Record, units: Sequence[FactUnit], label
         sure = bool(ranked) and ranked[0].cue and ranked[0].score >= SURE_SCORE
         lexical = rank_units(question, all_units, ask_list, exclude=exclude)
         sure = sure or (bool(lexical) and lexical[0].share >= SURE_SHARE)
-        return "llm-overruled:not-in-record" if ask_list[0] in SPECIFIC and sure else ""
+        return FallbackReason.NOT_IN_RECORD if ask_list[0] in SPECIFIC and sure else ""
     if ask_list[0] in SPECIFIC:
         scored = {sc.unit.id: sc for sc in ranked}
         best = {r.unit.fact_id for r in rank_units(question, all_units, ask_list, exclude=exclude)[:3]}
         if not any((u.id in scored and scored[u.id].cue) or u.fact_id in best for u in units):
-            return "llm-overruled:unsupported"
+            return FallbackReason.UNSUPPORTED
     return ""
 
 
@@ -266,22 +266,22 @@ class LlamaAnswerer:
                                         alternatives=alternatives, language=language)
 
         if language != "vi":
-            return self._fallback(evidence(), "evidence-language", on_sentence, t0)
+            return self._fallback(evidence(), FallbackReason.LANGUAGE, on_sentence, t0)
         if self.child.alive and self.child.silent_for() > self.hang_timeout:
             log.warning("LLM child silent for %.1f s on a request: killing and restarting it",
                         self.child.silent_for())
             self._restart()
-            return self._fallback(evidence(), "llm-hung", on_sentence, t0)
+            return self._fallback(evidence(), FallbackReason.HUNG, on_sentence, t0)
         if not self.child.ready:
             if not self.child.alive:
                 self._restart()
-            return self._fallback(evidence(), "llm-not-ready", on_sentence, t0)
+            return self._fallback(evidence(), FallbackReason.NOT_READY, on_sentence, t0)
         with self._lock:
             rid = self._send(question, record)
             base = evidence()  # worked out while the child reads the question
             choice, reason = self._wait(rid, record, cancel, t0)
         if choice is None:
-            if reason == "llm-crashed":
+            if reason == FallbackReason.CRASHED:
                 self._restart()
             return self._fallback(base, reason, on_sentence, t0)
         units = [u for u in (unit_by_id(record, uid) for uid in choice.ids) if u is not None]
@@ -292,7 +292,7 @@ class LlamaAnswerer:
         evidence_units = [u for u in (unit_by_id(record, fid) for fid in base.facts) if u is not None]
         if choice.label == "not_in_record" and self.evidence_first and evidence_units:
             # the evidence answer spoke sourced facts: a model's "not in the record" does not silence them
-            return self._fallback(base, "llm-overruled:not-in-record", on_sentence, t0)
+            return self._fallback(base, FallbackReason.NOT_IN_RECORD, on_sentence, t0)
         if choice.label == "not_in_record":
             units = []
         else:
@@ -300,7 +300,7 @@ class LlamaAnswerer:
                 top = candidate_facts(question, record, self.top_k)
                 units = within_candidates(units, evidence_units, top)
                 if not units:
-                    return self._fallback(base, "llm-outside-top-k", on_sentence, t0)
+                    return self._fallback(base, FallbackReason.OUTSIDE_TOP_K, on_sentence, t0)
             units, agreed = (add_to_evidence if self.evidence_first else merge_choice)(evidence_units, units)
         proposed = choice.label if choice.label in ("yes", "no") else ""
         timings = {**self.last_timings, "total_ms": (self.clock() - t0) * 1000}
@@ -362,7 +362,7 @@ class LlamaAnswerer:
                 if now >= deadline:
                     self.child.cancel(rid)
                     self.last_timings["llm_ms"] = (now - t0) * 1000
-                    return None, "llm-timeout"
+                    return None, FallbackReason.TIMEOUT
                 msg = self.child.next_message(rid, min(deadline - now, POLL_S))
                 if msg is None:
                     continue
@@ -375,9 +375,9 @@ class LlamaAnswerer:
                     self.last_timings["llm_ms"] = (self.clock() - t0) * 1000
                     choice = parse_choice("".join(text), record)
                     self.last_timings["reply"] = "".join(text)
-                    return (choice, "") if choice is not None else (None, "llm-unparsable")
+                    return (choice, "") if choice is not None else (None, FallbackReason.UNPARSABLE)
                 elif op == "error":
                     log.warning("LLM child error: %s", msg.get("message"))
-                    return None, "llm-crashed" if msg.get("fatal") else "llm-error"
+                    return None, FallbackReason.CRASHED if msg.get("fatal") else FallbackReason.ERROR
         finally:
             self._current = None
