@@ -26,10 +26,12 @@ from knowledge.service import Knowledge
 
 pytestmark = pytest.mark.slow
 
-# English questions whose facts the wording alone ranks differently from wording + E5 (bench/eval);
-# their records come last in the warm-up's order, so a slow warm-up reaches them late.
+# English questions whose facts the wording alone ranks differently from wording + E5 (en-x-015 from
+# bench/eval; en-w-001 written when every sample fact got its text_en, which let the wording alone find
+# bench/eval's p2-142 hotline fact); their records come last in the warm-up's order, so a slow warm-up
+# reaches them late.
 QUESTIONS = {
-    "p2-142": ("Is there a hotline to give feedbak about ward officers?", "phan-anh-kien-nghi"),
+    "en-w-001": ("my father 76 no pension, he get money from state?", "tro-cap-xa-hoi-nguoi-cao-tuoi"),
     "en-x-015": ("single status paper for marry foreigner, what i need", "xac-nhan-tinh-trang-hon-nhan"),
 }
 DELAY_S = 1.0
