@@ -10,7 +10,9 @@ resident waits for.
 
 from __future__ import annotations
 
+import hashlib
 import re
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -42,9 +44,19 @@ def kiosk_bundle(dest: Path, records: list[Any]) -> Path:
     from knowledge.bundle.schema import load_out_of_scope_dir
     from knowledge.service import prepare_bundle_dir
 
-    if not (dest / "manifest.json").is_file() or not (dest / "index").is_dir():
+    out_of_scope = load_out_of_scope_dir(SAMPLE_DIR)
+    # Reused only while the records it was built from are unchanged: a bundle kept from older
+    # records would answer from their facts (a stale /tmp copy once hid a records change).
+    text = "\n".join([r.model_dump_json() for r in records] + [repr(out_of_scope)])
+    digest = hashlib.sha256(text.encode()).hexdigest()
+    stamp = dest / "records.sha256"
+    fresh = (dest / "manifest.json").is_file() and (dest / "index").is_dir()
+    if not fresh or not stamp.is_file() or stamp.read_text() != digest:
+        if dest.exists():
+            shutil.rmtree(dest)
         prepare_bundle_dir(records, dest, bundle_id="sample", version="bench",
-                           out_of_scope=load_out_of_scope_dir(SAMPLE_DIR), vectors=sample_vectors())
+                           out_of_scope=out_of_scope, vectors=sample_vectors())
+        stamp.write_text(digest)
     return dest
 
 
