@@ -10,6 +10,7 @@ Nothing is recorded or stored. Also home of ``audio_question`` (``kiosk ask --au
 from __future__ import annotations
 
 import argparse
+import signal
 import threading
 import time
 from collections.abc import Callable
@@ -45,6 +46,10 @@ def cmd_listen(args: argparse.Namespace, settings: Settings) -> int:
     from speech.capture import capture_utterance
     from speech.vad.endpoint import EndpointConfig
 
+    # "Ctrl+C stops" whatever this process inherited: a parent may have left SIGINT ignored or
+    # blocked (both survive exec), and then the technician could not stop the listening loop.
+    signal.pthread_sigmask(signal.SIG_UNBLOCK, {signal.SIGINT})
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     audio = settings.audio
     if args.device is not None:
         audio = audio.model_copy(update={"input_device": _device(args.device)})
