@@ -47,14 +47,20 @@ def test_listen_unknown_device_lists_the_real_ones(kiosk_env: Path,
     assert "'Blue Yeti'" in err and "kiosk_file" in err
 
 
+def _block_sigint() -> None:  # what a parent can leave behind: the mask survives exec
+    signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+
+
 @pytest.mark.engine
-def test_listen_prints_partials_and_levels(tmp_path: Path) -> None:
+@pytest.mark.parametrize("blocked", [False, True], ids=["plain", "sigint-blocked-by-the-parent"])
+def test_listen_prints_partials_and_levels(tmp_path: Path, blocked: bool) -> None:
     fm = FileMic(tmp_path)
     fm.set_audio(noise(0.8) + read_wav(VIENEU / "Ly (nữ miền Bắc).wav")[0] + noise(1.5, seed=1))
     env = {**os.environ, **fm.env, "KIOSK_DATA_DIR": str(tmp_path / "data")}
     env.pop("KIOSK_CONFIG", None)
     proc = subprocess.Popen([sys.executable, "-m", "kiosk_app", "listen", "--seconds", "60"], cwd=REPO,
-                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            preexec_fn=_block_sigint if blocked else None)
     lines: list[str] = []
     watchdog = threading.Timer(90, proc.kill)  # never hang the suite
     watchdog.start()
