@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -118,6 +119,8 @@ class StaffWorker:
 
     The UI-thread methods only enqueue and return at once. A request while an operation runs is
     refused with ``BundleRefused(code=bundle-busy)``: staff see why, the running import goes on.
+    Looking at the USB stick (``scan_usb``) runs on a second thread: a slow or hung mount never
+    freezes the screen nor holds up a rollback, and an import never delays the stick's listing.
     """
 
     def __init__(self, service: StaffService, on_event: Callable[[Event], None], *,
@@ -125,6 +128,8 @@ class StaffWorker:
         self.service = service
         self._on_event = on_event
         self._jobs: JobQueue[_Job] = JobQueue(self._handle, name=name, nice=WORKER_NICE)
+        self._usb: JobQueue[Callable[[list[FoundBundle]], None]] = JobQueue(
+            self._scan, name=f"{name}-usb", nice=WORKER_NICE)
         self._lock = threading.Lock()
         self._busy = False
 
@@ -137,22 +142,33 @@ class StaffWorker:
         """Switch back to the previous version; False (and ``BundleRefused``) when one already runs."""
         return self._submit(_Job(BundleOp.ROLLBACK))
 
+    def scan_usb(self, on_found: Callable[[list[FoundBundle]], None]) -> None:
+        """Find the bundle files on the USB stick(s) and call ``on_found(files)`` with them, both on
+        the USB thread (``on_found`` may read the files too, then hands its result to the UI thread)."""
+        with self._lock:
+            if not self._usb.started:
+                self._usb.start()
+            self._usb.put(on_found)
+
     @property
     def busy(self) -> bool:
         with self._lock:
             return self._busy
 
     def wait_idle(self, timeout: float) -> bool:
-        """For tests and scripts: wait until the queued operation (if any) has reported its outcome."""
+        """For tests and scripts: wait until the queued operation and USB scan (if any) have reported."""
         with self._lock:
-            if not self._jobs.started:
-                return True
-        return self._jobs.wait_idle(timeout)
+            queues = [q for q in (self._usb, self._jobs) if q.started]
+        deadline = time.monotonic() + timeout
+        return all(q.wait_idle(max(0.0, deadline - time.monotonic())) for q in queues)
 
     def stop(self, timeout: float = 0.0) -> bool:
         """End the thread after the running operation (an import cannot be interrupted; a half-done
-        one is cleaned up at the next start). True when it ended within ``timeout``."""
+        one is cleaned up at the next start). True when it ended within ``timeout``. The USB thread
+        is told to stop and not waited for (a scan on a hung mount may never return)."""
         with self._lock:
+            if self._usb.started:
+                self._usb.stop(0.0)
             if not self._jobs.started:
                 return True
         return self._jobs.stop(timeout)
@@ -177,6 +193,14 @@ class StaffWorker:
             self._on_event(event)
         except Exception:
             log.exception("staff event callback failed on %s", event.type)
+
+    def _scan(self, on_found: Callable[[list[FoundBundle]], None]) -> None:
+        try:
+            found = self.service.find_bundles()
+        except Exception:  # thread boundary: the screen still hears back (nothing found)
+            log.exception("cannot look for bundle files under %s", self.service.settings.staff.usb_dir)
+            found = []
+        on_found(found)
 
     def _handle(self, job: _Job) -> None:
         """Staff thread: run one operation (``_run`` turns every exception into an outcome)."""
