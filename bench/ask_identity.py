@@ -11,7 +11,7 @@ commits): bench/eval/*.jsonl, bench/blind*/*_understand.jsonl and bench/blind*/f
 the sets not run yet (``UNSPENT``). The CLI takes no conversation context, so follow-ups are asked
 alone, in file order.
 
-Fact embeddings warm up in a background thread and, before the fix in ``kiosk_app.wiring.
+Fact embeddings warm up in a background thread and, before the fix in ``knowledge.answer.semantic.
 EmbeddingsFirst``, a question about a record not embedded yet was answered from the wording alone.
 So each process first answers one throw-away question, then the harness waits until the log says
 "fact embeddings ready" before it sends the rest: old commits are compared warmed up too.

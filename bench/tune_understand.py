@@ -33,6 +33,7 @@ import itertools
 import pickle
 import sys
 from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -52,6 +53,19 @@ OPT: dict[str, Any] = {"hinges": (), "clause_hinges": (), "clause_tanh": False, 
                           "own_guarded": 2.0, "strong_lex": 9.0, "strong_prob": 0.7,
                           "guards_per_lang": False, "short_all": False, "guard_max_words": 15,
                           "gammas": (1.0,)}
+
+
+@dataclass(frozen=True, slots=True)
+class Verdict:
+    """One question's decision before the conversation rules (``Model.verdict``). ``final``: nothing
+    more to decide (a bad text, no match, or no conversation); ``top``: the best procedure's score."""
+
+    ans: str | None
+    reason: str
+    final: bool = True
+    kind: str | None = None
+    best: str | None = None
+    top: float = 0.0
 
 
 class Model:
@@ -146,37 +160,46 @@ class Model:
             return s, guarded[1].removeprefix(OOS_PREFIX)
         return s, None
 
-    def decide(self, f: TextFeatures, lang: str, previous: str | None = None) -> tuple[str | None, str]:
-        """(answered procedure or None, reason) for one question, optionally after ``previous``."""
+    def verdict(self, f: TextFeatures, lang: str, previous: str | None, *, short_all: bool) -> Verdict:
+        """The question's own decision; after ``previous``, a refusal kind the question has no words of
+        its own for is dropped (``short_all``: for any kind, however long the question)."""
         if f.bad:
-            return None, f.bad
+            return Verdict(None, f.bad)
         s, kind = self.rank(f, lang, previous if self.method >= 5 else None)
         order = np.argsort(-s)
         top, second = s[order[0]], max(0.0, s[order[1]])
         best = self.targets[order[0]] if top >= 0 else None
         if best is None:
-            return None, "no-match"
+            return Verdict(None, "no-match")
         ans, reason = best, ""
         if kind:
             ans, reason = None, "out-of-scope:" + kind
         elif self.cal[lang].confidence(top, second) < 0.5:
             ans, reason = None, "below-threshold"
         if previous is None:
-            return ans, reason
+            return Verdict(ans, reason)
         own = TOPIC_WORDS if kind not in GUARDED else float(OPT["own_guarded"]) if self.method >= 5 else -1e9
         short = (self.method < 5 or f.nwords <= int(OPT["guard_max_words"])
-                 or (kind not in GUARDED and not OPT["short_all"]))
+                 or (kind not in GUARDED and not short_all))
         if kind and short and f.words.get(OOS_PREFIX + kind, 0.0) < own:
             # a refusal kind the question has no words of its own for does not end the conversation
             kind, ans, reason = None, best, ""
             if self.cal[lang].confidence(top, second) < 0.5:
                 ans, reason = None, "below-threshold"
-        if ans == previous or kind or f.nwords > MAX_WORDS:
+        return Verdict(ans, reason, False, kind, best, top)
+
+    def decide(self, f: TextFeatures, lang: str, previous: str | None = None) -> tuple[str | None, str]:
+        """(answered procedure or None, reason) for one question, optionally after ``previous``."""
+        v = self.verdict(f, lang, previous, short_all=bool(OPT["short_all"]))
+        ans, reason = v.ans, v.reason
+        if v.final or ans == previous or v.kind or f.nwords > MAX_WORDS:
             return ans, reason
         if any(cov >= NAMED for pid, cov in f.named.items() if pid != previous):
             return ans, reason
+        best = v.best
+        assert best is not None  # not final: a procedure matched
         strong = (f.lex.get(best, 0.0) >= STRONG_LEX if self.method < 5 else
-                  f.lex.get(best, 0.0) >= float(OPT["strong_lex"]) or top >= float(OPT["strong_prob"]))
+                  f.lex.get(best, 0.0) >= float(OPT["strong_lex"]) or v.top >= float(OPT["strong_prob"]))
         if ans is not None and strong:
             return ans, reason
         return previous, "follow-up"

@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-from tune_understand import GUARDED, MAX_WORDS, NAMED, OPT, TOPIC_WORDS, Model, markdown, show, tally
+from tune_understand import GUARDED, MAX_WORDS, NAMED, OPT, Model, markdown, show, tally
 from understand_data import DEV_SETS, RECORDS, Dataset, Row, TextFeatures
 
 from knowledge.bundle.schema import load_records_dir
@@ -92,29 +92,11 @@ class Model6(Model):
     def decide6(self, f: TextFeatures, lang: str, text: str,
                 previous: str | None = None) -> tuple[str | None, str]:
         """Method 5's decision with the aspect-only follow-up rule in front of its conversation rules."""
-        if f.bad:
-            return None, f.bad
-        s, kind = self.rank(f, lang, previous)
-        order = np.argsort(-s)
-        top, second = s[order[0]], max(0.0, s[order[1]])
-        best = self.targets[order[0]] if top >= 0 else None
-        if best is None:
-            return None, "no-match"
-        ans, reason = best, ""
-        if kind:
-            ans, reason = None, "out-of-scope:" + kind
-        elif self.cal[lang].confidence(top, second) < 0.5:
-            ans, reason = None, "below-threshold"
-        if previous is None:
+        v = self.verdict(f, lang, previous, short_all=False)
+        ans, reason = v.ans, v.reason
+        if v.final or ans == previous or v.kind:
             return ans, reason
-        own = TOPIC_WORDS if kind not in GUARDED else float(OPT["own_guarded"])
-        short = f.nwords <= int(OPT["guard_max_words"]) or kind not in GUARDED
-        if kind and short and f.words.get(OOS_PREFIX + kind, 0.0) < own:
-            kind, ans, reason = None, best, ""
-            if self.cal[lang].confidence(top, second) < 0.5:
-                ans, reason = None, "below-threshold"
-        if ans == previous or kind:
-            return ans, reason
+        assert previous is not None  # not final: a conversation
         if any(cov >= NAMED for pid, cov in f.named.items() if pid != previous):
             return ans, reason
         if (OPT6["residual"] and f.nwords <= int(OPT6["residual_max_words"])
@@ -122,7 +104,7 @@ class Model6(Model):
             return previous, "follow-up"
         if f.nwords > MAX_WORDS:
             return ans, reason
-        if ans is not None and top >= float(OPT["strong_prob"]):
+        if ans is not None and v.top >= float(OPT["strong_prob"]):
             return ans, reason
         return previous, "follow-up"
 
@@ -229,6 +211,9 @@ def curve(data: Dataset, residuals: Residuals) -> None:
 
 
 def main() -> int:
+    if len(sys.argv) < 2 or sys.argv[1] in ("-h", "--help"):
+        print(__doc__)
+        return 0
     data: Dataset = pickle.loads(Path(sys.argv[1]).read_bytes())
     for arg in sys.argv[2:]:
         key, _, value = arg.partition("=")

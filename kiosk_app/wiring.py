@@ -8,7 +8,7 @@ import threading
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
-    from collections.abc import Callable, Iterable, Mapping, Sequence
+    from collections.abc import Callable
     from pathlib import Path
 
     from kiosk_app.core.events import Event
@@ -17,8 +17,6 @@ if TYPE_CHECKING:
     from kiosk_app.ui.feedback_store import FeedbackStore
     from knowledge.answer import Answerer
     from knowledge.answer.evidence import SemanticScorer
-    from knowledge.answer.facts import FactUnit
-    from knowledge.bundle.schema import Record
     from knowledge.recordings.lookup import RecordingSet
     from speech.asr.base import Recognizer
     from speech.audio.playback import Player
@@ -341,7 +339,7 @@ def build_answerer(s: Settings, *, embeddings_first: bool = False, warm_all: boo
 
         return TemplateAnswerer()
     from knowledge.answer import EvidenceAnswerer
-    from knowledge.answer.semantic import E5FactScorer
+    from knowledge.answer.semantic import E5FactScorer, EmbeddingsFirst
 
     scorer: SemanticScorer = E5FactScorer()
     if embeddings_first:
@@ -357,35 +355,3 @@ def build_answerer(s: Settings, *, embeddings_first: bool = False, warm_all: boo
         log.log(level, "LLM fact chooser unavailable, the evidence answerer answers: %s", why)
         return evidence
     return build_llama_answerer(s, evidence)
-
-
-class EmbeddingsFirst:
-    """The E5 fact scorer of a command (``kiosk ask``): answers as the kiosk does once its warm-up is done.
-
-    The kiosk embeds the bundle's fact units in a background thread and, until a record is embedded,
-    ranks that record's facts by wording alone: its first answers after boot depend on timing. A
-    command answers at once, so here a question about a record not embedded yet embeds that record
-    first (one batch, ~0.5 s, once), the same batch the warm-up would embed. ``warm_all``: the rest
-    of the bundle is still embedded in the background (many questions); False: only what is asked.
-    If embedding fails, the record is ranked by wording, as on the kiosk when its warm-up fails.
-    """
-
-    def __init__(self, scorer: SemanticScorer, *, warm_all: bool = True) -> None:
-        self._scorer = scorer
-        self._warm_all = warm_all
-        self._failed = False
-
-    def warm(self, records: Iterable[Record]) -> None:
-        if self._warm_all:
-            self._scorer.warm(records)
-
-    def ready_for(self, units: Sequence[FactUnit]) -> bool:
-        return not self._failed  # cosines() embeds the record first
-
-    def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
-        try:
-            return self._scorer.cosines(question, units)
-        except Exception:  # an optional score: the wording ranks, as when the kiosk's warm-up fails
-            log.exception("fact embeddings failed; ranking facts by wording")
-            self._failed = True
-            return {}

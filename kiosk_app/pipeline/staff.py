@@ -16,8 +16,8 @@ on ``BundleDone`` the app asks the pipeline worker to reload, which it does betw
 from __future__ import annotations
 
 import logging
-import queue
 import threading
+import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING
 from kiosk_app.core.errors import ErrorCode, KioskError
 from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRefused, Event
 from kiosk_app.core.settings import Settings
-from kiosk_app.pipeline.worker import WORKER_NICE, lower_priority
+from kiosk_app.pipeline.jobqueue import WORKER_NICE, JobQueue
 
 if TYPE_CHECKING:
     from knowledge.bundle.importer import Indexer, Smoker
@@ -113,26 +113,25 @@ class _Job:
     confirmed: frozenset[ErrorCode] = frozenset()
 
 
-_STOP = object()  # sentinel: ends the thread
-
-
 class StaffWorker:
     """Runs ``service``'s imports and rollbacks on one thread, one at a time; every outcome reaches
     ``on_event`` (from that thread) as ``BundleProgress`` … then ``BundleDone`` or ``BundleRefused``.
 
     The UI-thread methods only enqueue and return at once. A request while an operation runs is
     refused with ``BundleRefused(code=bundle-busy)``: staff see why, the running import goes on.
+    Looking at the USB stick (``scan_usb``) runs on a second thread: a slow or hung mount never
+    freezes the screen nor holds up a rollback, and an import never delays the stick's listing.
     """
 
     def __init__(self, service: StaffService, on_event: Callable[[Event], None], *,
                  name: str = "kiosk-staff") -> None:
         self.service = service
         self._on_event = on_event
-        self._name = name
-        self._queue: queue.Queue[object] = queue.Queue()
+        self._jobs: JobQueue[_Job] = JobQueue(self._handle, name=name, nice=WORKER_NICE)
+        self._usb: JobQueue[Callable[[list[FoundBundle]], None]] = JobQueue(
+            self._scan, name=f"{name}-usb", nice=WORKER_NICE)
         self._lock = threading.Lock()
         self._busy = False
-        self._thread: threading.Thread | None = None
 
     # ---- UI thread API (never blocks) -----------------------------------------------------------
     def import_bundle(self, path: Path | str, *, confirmed: frozenset[ErrorCode] = frozenset()) -> bool:
@@ -143,30 +142,36 @@ class StaffWorker:
         """Switch back to the previous version; False (and ``BundleRefused``) when one already runs."""
         return self._submit(_Job(BundleOp.ROLLBACK))
 
+    def scan_usb(self, on_found: Callable[[list[FoundBundle]], None]) -> None:
+        """Find the bundle files on the USB stick(s) and call ``on_found(files)`` with them, both on
+        the USB thread (``on_found`` may read the files too, then hands its result to the UI thread)."""
+        with self._lock:
+            if not self._usb.started:
+                self._usb.start()
+            self._usb.put(on_found)
+
     @property
     def busy(self) -> bool:
         with self._lock:
             return self._busy
 
     def wait_idle(self, timeout: float) -> bool:
-        """For tests and scripts: wait until the queued operation (if any) has reported its outcome."""
+        """For tests and scripts: wait until the queued operation and USB scan (if any) have reported."""
         with self._lock:
-            if self._thread is None:
-                return True
-        done = threading.Event()
-        self._queue.put(done)
-        return done.wait(timeout)
+            queues = [q for q in (self._usb, self._jobs) if q.started]
+        deadline = time.monotonic() + timeout
+        return all(q.wait_idle(max(0.0, deadline - time.monotonic())) for q in queues)
 
     def stop(self, timeout: float = 0.0) -> bool:
         """End the thread after the running operation (an import cannot be interrupted; a half-done
-        one is cleaned up at the next start). True when it ended within ``timeout``."""
+        one is cleaned up at the next start). True when it ended within ``timeout``. The USB thread
+        is told to stop and not waited for (a scan on a hung mount may never return)."""
         with self._lock:
-            thread = self._thread
-        if thread is None:
-            return True
-        self._queue.put(_STOP)
-        thread.join(timeout)
-        return not thread.is_alive()
+            if self._usb.started:
+                self._usb.stop(0.0)
+            if not self._jobs.started:
+                return True
+        return self._jobs.stop(timeout)
 
     # ---- internals ------------------------------------------------------------------------------
     def _submit(self, job: _Job) -> bool:
@@ -174,10 +179,9 @@ class StaffWorker:
             refused = self._busy
             if not refused:
                 self._busy = True
-                if self._thread is None:
-                    self._thread = threading.Thread(target=self._loop, name=self._name, daemon=True)
-                    self._thread.start()
-                self._queue.put(job)
+                if not self._jobs.started:
+                    self._jobs.start()
+                self._jobs.put(job)
         if refused:
             log.info("bundle %s refused: another bundle operation is running", job.op)
             self._emit(BundleRefused(job.op, ErrorCode.BUNDLE_BUSY,
@@ -190,20 +194,20 @@ class StaffWorker:
         except Exception:
             log.exception("staff event callback failed on %s", event.type)
 
-    def _loop(self) -> None:
-        lower_priority(WORKER_NICE)
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            if isinstance(item, threading.Event):
-                item.set()
-                continue
-            assert isinstance(item, _Job)
-            outcome = self._run(item)
-            with self._lock:  # free before the outcome is announced: the next request is accepted
-                self._busy = False
-            self._emit(outcome)
+    def _scan(self, on_found: Callable[[list[FoundBundle]], None]) -> None:
+        try:
+            found = self.service.find_bundles()
+        except Exception:  # thread boundary: the screen still hears back (nothing found)
+            log.exception("cannot look for bundle files under %s", self.service.settings.staff.usb_dir)
+            found = []
+        on_found(found)
+
+    def _handle(self, job: _Job) -> None:
+        """Staff thread: run one operation (``_run`` turns every exception into an outcome)."""
+        outcome = self._run(job)
+        with self._lock:  # free before the outcome is announced: the next request is accepted
+            self._busy = False
+        self._emit(outcome)
 
     def _run(self, job: _Job) -> BundleDone | BundleRefused:
         last = (-1.0, "")

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import gc
 import logging
-import queue
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from enum import StrEnum
 from kiosk_app.core.errors import ErrorCode, KioskError
 from kiosk_app.core.events import Event, Failed, Idle
 from kiosk_app.pipeline import EventSink, Pipeline
+from kiosk_app.pipeline.jobqueue import WORKER_NICE, JobQueue
 from knowledge.types import Answer
 
 log = logging.getLogger(__name__)
@@ -41,11 +41,6 @@ class _Job:
     slower: bool = False
 
 
-_STOP = object()  # sentinel: ends the thread
-# The worker (and every thread it starts: recogniser, synthesiser and player threads inherit it on
-# Linux) runs at a lower CPU priority than the UI thread, so the screen keeps drawing on 2 cores.
-WORKER_NICE = 5
-
 PipelineBuilder = Callable[[EventSink], Pipeline]
 
 
@@ -57,8 +52,8 @@ class PipelineWorker:
         self._build = build
         self._on_event = on_event
         self._on_ready = on_ready
-        self._queue: queue.Queue[object] = queue.Queue()
-        self._thread = threading.Thread(target=self._loop, name=name, daemon=True)
+        self._jobs: JobQueue[_Job] = JobQueue(self._handle, name=name, nice=WORKER_NICE,
+                                              on_error=self._crashed, on_exit=self._close)
         self._pipeline: Pipeline | None = None
         self._busy = threading.Event()
         self._lock = threading.Lock()
@@ -67,9 +62,9 @@ class PipelineWorker:
     # ---- UI thread API (never blocks) -----------------------------------------------------------
     def start(self, *, preload: bool = True) -> None:
         """Start the thread; with ``preload`` the pipeline is built right away (models, store)."""
-        self._thread.start()
+        self._jobs.start()
         if preload:
-            self._queue.put(_Job(Command.RELOAD))
+            self._jobs.put(_Job(Command.RELOAD))
 
     def ask_voice(self, language: str = "vi") -> None:
         self._submit(_Job(Command.ASK_VOICE, language=language))
@@ -85,7 +80,7 @@ class PipelineWorker:
 
     def reload(self) -> None:
         """Rebuild the pipeline after the current question (e.g. a new bundle was imported)."""
-        self._queue.put(_Job(Command.RELOAD))
+        self._jobs.put(_Job(Command.RELOAD))
 
     def cancel(self) -> None:
         """Stop whatever runs now and drop queued questions ("Dừng", idle reset)."""
@@ -103,10 +98,7 @@ class PipelineWorker:
         """End the thread (after cancelling); True when it ended within ``timeout``."""
         self._drain()
         self._cancel_current()
-        self._queue.put(_STOP)
-        if self._thread.is_alive():
-            self._thread.join(timeout)
-        return not self._thread.is_alive()
+        return self._jobs.stop(timeout)
 
     @property
     def busy(self) -> bool:
@@ -114,20 +106,18 @@ class PipelineWorker:
 
     @property
     def alive(self) -> bool:
-        return self._thread.is_alive()
+        return self._jobs.alive
 
     def wait_idle(self, timeout: float) -> bool:
         """For tests and benchmarks: wait until no command is queued or running."""
-        done = threading.Event()
-        self._queue.put(done)
-        return done.wait(timeout)
+        return self._jobs.wait_idle(timeout)
 
     # ---- internals ------------------------------------------------------------------------------
     def _submit(self, job: _Job) -> None:
         if self._busy.is_set():  # barge-in: a new question replaces the running one
             self._drain()
             self._cancel_current()
-        self._queue.put(job)
+        self._jobs.put(job)
 
     def _cancel_current(self) -> None:
         with self._lock:
@@ -138,17 +128,7 @@ class PipelineWorker:
                 pipeline.cancel()  # also stops the player at once
 
     def _drain(self) -> None:
-        kept: list[object] = []
-        while True:
-            try:
-                item = self._queue.get_nowait()
-            except queue.Empty:
-                break
-            if item is _STOP or isinstance(item, threading.Event) or (
-                    isinstance(item, _Job) and item.command is Command.RELOAD):
-                kept.append(item)
-        for item in kept:
-            self._queue.put(item)
+        self._jobs.drain(lambda job: job.command is Command.RELOAD)  # questions go, reloads stay
 
     def _emit(self, event: Event) -> None:
         try:
@@ -189,30 +169,29 @@ class PipelineWorker:
                 log.exception("on_ready callback failed")
         return built
 
-    def _loop(self) -> None:
-        lower_priority(WORKER_NICE)
-        while True:
-            item = self._queue.get()
-            if item is _STOP:
-                break
-            if isinstance(item, threading.Event):
-                item.set()
-                continue
-            assert isinstance(item, _Job)
-            cancel = threading.Event()
-            with self._lock:
-                self._job_cancel = cancel
-            self._busy.set()
-            try:
-                self._run(item, cancel)
-            except Exception:  # the pipeline reports its own errors; this is a last resort
-                log.exception("worker command %s failed", item.command)
-                self._emit(Failed(ErrorCode.INTERNAL, "worker"))
-                self._emit(Idle())
-            finally:
-                with self._lock:
-                    self._job_cancel = None
-                self._busy.clear()
+    def _handle(self, job: _Job) -> None:
+        """Worker thread: run one command (``_crashed`` when it raises)."""
+        cancel = threading.Event()
+        with self._lock:
+            self._job_cancel = cancel
+        self._busy.set()
+        self._run(job, cancel)
+        self._job_ended()
+
+    def _crashed(self, job: _Job, exc: Exception) -> None:
+        """Worker thread: the pipeline reports its own errors; this is a last resort."""
+        log.error("worker command %s failed", job.command, exc_info=exc)
+        self._emit(Failed(ErrorCode.INTERNAL, "worker"))
+        self._emit(Idle())
+        self._job_ended()
+
+    def _job_ended(self) -> None:
+        with self._lock:
+            self._job_cancel = None
+        self._busy.clear()
+
+    def _close(self) -> None:
+        """Worker thread, once stopped: close the pipeline it built."""
         with self._lock:
             pipeline, self._pipeline = self._pipeline, None
         if pipeline is not None:
@@ -236,14 +215,3 @@ class PipelineWorker:
             pipeline.explain(job.text, job.language, cancel=cancel)
         elif job.command is Command.REPLAY and job.answer is not None:
             pipeline.replay(job.answer, slower=job.slower, cancel=cancel)
-
-
-def lower_priority(nice: int) -> None:
-    """Raise this thread's nice value (Linux: per thread). Best effort: other systems keep the default."""
-    import os
-
-    try:
-        tid = threading.get_native_id()
-        os.setpriority(os.PRIO_PROCESS, tid, os.getpriority(os.PRIO_PROCESS, tid) + nice)
-    except (AttributeError, OSError) as exc:
-        log.debug("could not lower the worker's priority: %s", exc)

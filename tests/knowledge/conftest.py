@@ -22,6 +22,12 @@ def sample_records() -> list[Record]:
 
 
 @pytest.fixture(scope="session")
+def records(sample_records: list[Record]) -> dict[str, Record]:
+    """The sample records by id."""
+    return {r.id: r for r in sample_records}
+
+
+@pytest.fixture(scope="session")
 def sample_bundle_dir(tmp_path_factory: pytest.TempPathFactory, sample_records: list[Record]) -> Path:
     """An unpacked sample bundle with its Chroma index, built once per session."""
     from knowledge.service import prepare_bundle_dir

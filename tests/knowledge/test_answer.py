@@ -21,11 +21,6 @@ from knowledge.understand.normalize import fold
 ANSWERER = TemplateAnswerer()
 
 
-@pytest.fixture(scope="module")
-def records(sample_records: list[Record]) -> dict[str, Record]:
-    return {r.id: r for r in sample_records}
-
-
 def test_every_record_and_aspect_speaks_only_numbers_from_its_record(sample_records: list[Record]) -> None:
     bad = []
     for rec, aspect, lang in itertools.product(sample_records, Aspect, ("vi", "en")):

@@ -10,13 +10,12 @@ from pathlib import Path
 import pytest
 
 import knowledge.answer.rank as rank
-from knowledge.answer import EvidenceAnswerer, numbers_not_in_record
+from knowledge.answer import numbers_not_in_record
 from knowledge.answer.facts import FactUnit
 from knowledge.answer.kinds import describe, unit_kinds
 from knowledge.answer.learned import load_models, pair_scores, question_terms
 from knowledge.bundle.schema import Record, Status
-from knowledge.understand.decide import detect_aspect
-from knowledge.understand.english import detect_aspect_en
+from tests.knowledge.fact_answers import ask_about
 
 
 # Phrasings method 2 still answers wrongly (lexical model, no E5): kept so a better method shows.
@@ -25,19 +24,6 @@ def known_miss(why: str) -> pytest.MarkDecorator:
 
 
 REGEX_WINS = "the regex ask (processing) and the time aspect outweigh the learned pairs"
-
-
-EVIDENCE = EvidenceAnswerer()  # no embeddings: the lexical model (what speaks while E5 warms up)
-
-
-@pytest.fixture(scope="module")
-def records(sample_records: list[Record]) -> dict[str, Record]:
-    return {r.id: r for r in sample_records}
-
-
-def _ask(records: dict[str, Record], rid: str, question: str, language: str = "vi"):  # type: ignore[no-untyped-def]
-    aspect = detect_aspect_en(question) if language == "en" else detect_aspect(question)
-    return EVIDENCE.answer(question, records[rid], aspect, language=language)
 
 
 @pytest.mark.parametrize(("rid", "question", "must", "must_not"), [
@@ -66,7 +52,7 @@ def _ask(records: dict[str, Record], rid: str, question: str, language: str = "v
 ])
 def test_the_asked_kind_of_fact_is_spoken(records: dict[str, Record], rid: str, question: str, must: str,
                                           must_not: str | None) -> None:
-    a = _ask(records, rid, question)
+    a = ask_about(records, rid, question)
     assert must in a.spoken, a.spoken
     assert must_not is None or must_not not in a.spoken, a.spoken
     assert not numbers_not_in_record(a.spoken, records[rid]), a.spoken
@@ -80,7 +66,7 @@ def test_the_asked_kind_of_fact_is_spoken(records: dict[str, Record], rid: str, 
 ])
 def test_english_questions_hear_the_asked_kind_of_fact(records: dict[str, Record], rid: str, question: str,
                                                        must: str) -> None:
-    a = _ask(records, rid, question, language="en")
+    a = ask_about(records, rid, question, language="en")
     assert must in a.spoken, a.spoken
 
 

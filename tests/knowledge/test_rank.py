@@ -21,19 +21,7 @@ from knowledge.answer.rank import Ranked, choose, measures, rank_units, wants_on
 from knowledge.answer.select import asks, name_words
 from knowledge.bundle.schema import Record, Status
 from knowledge.understand.decide import detect_aspect
-from knowledge.understand.english import detect_aspect_en
-
-EVIDENCE = EvidenceAnswerer()  # no embeddings: the lexical weights (what speaks while E5 warms up)
-
-
-@pytest.fixture(scope="module")
-def records(sample_records: list[Record]) -> dict[str, Record]:
-    return {r.id: r for r in sample_records}
-
-
-def _ask(records: dict[str, Record], rid: str, question: str, language: str = "vi"):  # type: ignore[no-untyped-def]
-    aspect = detect_aspect_en(question) if language == "en" else detect_aspect(question)
-    return EVIDENCE.answer(question, records[rid], aspect, language=language)
+from tests.knowledge.fact_answers import EVIDENCE, ask_about
 
 
 @pytest.mark.parametrize(("rid", "question", "must", "must_not"), [
@@ -55,7 +43,7 @@ def _ask(records: dict[str, Record], rid: str, question: str, language: str = "v
 ])
 def test_the_asked_fact_is_spoken(records: dict[str, Record], rid: str, question: str, must: str,
                                   must_not: str | None) -> None:
-    a = _ask(records, rid, question)
+    a = ask_about(records, rid, question)
     assert must in a.spoken, a.spoken
     assert must_not is None or must_not not in a.spoken, a.spoken
     assert a.answerer == "evidence" and a.facts and all(f.startswith(f"{rid}/") for f in a.facts)
@@ -70,7 +58,7 @@ def test_the_asked_fact_is_spoken(records: dict[str, Record], rid: str, question
 ])
 def test_english_question_hears_the_english_fact(records: dict[str, Record], rid: str, question: str,
                                                  must: str) -> None:
-    a = _ask(records, rid, question, "en")
+    a = ask_about(records, rid, question, "en")
     assert must.lower() in a.spoken.lower(), a.spoken
     assert a.language == "en" and a.verdict_word == ""  # no yes/no word in English
     assert all("@en" in f for f in a.facts)
@@ -78,7 +66,7 @@ def test_english_question_hears_the_english_fact(records: dict[str, Record], rid
 
 
 def test_english_uncertain_fact_gets_english_hedges(records: dict[str, Record]) -> None:
-    a = _ask(records, "khai-tu", "how much is the fee for a late death registration in Hanoi", "en")
+    a = ask_about(records, "khai-tu", "how much is the fee for a late death registration in Hanoi", "en")
     assert "5,000" in a.spoken, a.spoken
     assert HEDGE_PREFIX_EN.strip(", ").lower() in a.spoken.lower() and HEDGE_END_EN in a.sentences
 
@@ -101,7 +89,7 @@ def test_which_questions_ask_for_one_value(question: str, language: str, want: b
 
 
 def test_documents_list_question_still_gets_the_list(records: dict[str, Record]) -> None:
-    a = _ask(records, "khai-tu", "hồ sơ đăng ký khai tử gồm những gì")
+    a = ask_about(records, "khai-tu", "hồ sơ đăng ký khai tử gồm những gì")
     assert "Cần mang" in a.spoken and "giấy báo tử" in a.spoken
 
 
@@ -229,5 +217,5 @@ def test_a_form_number_is_not_cut_at_its_abbreviation(text: str, sentences: list
 
 def test_the_social_pension_form_is_spoken_with_its_number(records: dict[str, Record]) -> None:
     q = "Which form do I fill in to ask for the social pension?"
-    a = _ask(records, "tro-cap-xa-hoi-nguoi-cao-tuoi", q, "en")
+    a = ask_about(records, "tro-cap-xa-hoi-nguoi-cao-tuoi", q, "en")
     assert re.search(r"Form No\. 0?1\b", a.spoken), a.spoken

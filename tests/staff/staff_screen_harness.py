@@ -1,6 +1,6 @@
 """The staff screen with its real staff worker (a thread running the real importer with the fast fake
-index) and the test's thread playing the UI thread: the worker's events wait in a queue until
-``settle`` delivers them, as ``Clock.schedule_once`` would."""
+index) and the test's thread playing the UI thread: the worker's events (and USB scans) wait in a
+queue until ``settle`` delivers them, as ``Clock.schedule_once`` would."""
 
 from __future__ import annotations
 
@@ -25,13 +25,17 @@ def open_staff_screen(settings: Settings, feedback: FeedbackStore | None, contro
                               screen.post_event)
 
     def settle(timeout: float = 30.0) -> None:
-        """Wait until the worker is idle, then run the UI callbacks it posted, in order."""
-        assert screen.jobs.wait_idle(timeout), "the staff worker did not finish"
+        """Wait until the worker is idle, then run the UI callbacks it posted, in order; again while
+        those started more work (a USB scan asked for while one was out)."""
         while True:
-            try:
-                pending.get_nowait()()
-            except queue.Empty:
+            assert screen.jobs.wait_idle(timeout), "the staff worker did not finish"
+            if pending.empty():
                 return
+            while True:
+                try:
+                    pending.get_nowait()()
+                except queue.Empty:
+                    break
 
     screen.settle = settle
     return screen

@@ -108,6 +108,7 @@ def test_the_kiosk_answers_from_the_old_bundle_while_staff_import_and_switches_a
     k.app.controller.go("staff")
     _stick(k.settings, "phuong-2.wkb", make_bundle("2").read_bytes())
     k.staff.refresh()
+    assert pump(lambda: bool(k.staff.usb_bundles))  # the USB scan runs off the UI thread
     k.staff.on_import_press()
     k.staff.on_import_press()
     assert k.staff.busy  # the tap returned at once
@@ -140,6 +141,7 @@ def test_a_broken_file_leaves_the_active_bundle_answering_and_says_precisely_why
         importer.import_bundle(bad, k.settings, indexer=fake_indexer, smoke=no_smoke)
     k.app.controller.go("staff")
     k.staff.refresh()
+    assert pump(lambda: bool(k.staff.usb_bundles))  # the USB scan runs off the UI thread
     k.staff.on_import_press()
     k.staff.on_import_press()
     assert pump(lambda: not k.staff.busy and k.staff.status_text.startswith("Không nhập"))

@@ -3,6 +3,7 @@ background with progress, rolls back, lists unanswered questions and ratings, ex
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -61,6 +62,7 @@ def test_import_from_stick_needs_a_second_tap_then_activates(
     importer.import_bundle(make_bundle("1"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     _stick(tmp_path, make_bundle("2"))
     staff.refresh()
+    staff.settle()  # the USB scan runs on the staff worker's USB thread
     assert "phiên bản 1" in staff.ids.bundle_label.text and "3 thủ tục" in staff.ids.bundle_label.text
     assert staff.ids.bundle_date.text.startswith("Tạo ngày")
     assert "phuong-2.wkb" in staff.usb_text and not staff.ids.import_button.disabled
@@ -123,12 +125,38 @@ def test_feedback_lists_and_export_to_the_stick(staff: Any, tmp_path: Path,
     fb.add_unanswered("nuôi chó có phải đăng ký không, gọi 0912345678", "no-match")
     stick = _stick(tmp_path, make_bundle("1")).parent
     staff.refresh()
+    staff.settle()
     listed = staff.ids.unanswered_list.text
     assert "• nuôi chó có phải đăng ký không, gọi …  (không tìm thấy thủ tục" in listed
     assert staff.ids.ratings_list.text == "• khai-sinh: Hài lòng 1 · Bình thường 0 · Chưa hài lòng 1"
     staff.on_export_press()
     assert len(list(stick.glob("phan-hoi-kiosk-*.csv"))) == 1
     assert staff.status_text.startswith("Đã xuất phản hồi ra USB")
+
+
+def test_a_hung_usb_mount_never_freezes_the_screen(staff: Any, tmp_path: Path,
+                                                   make_bundle: Callable[..., Path]) -> None:
+    _stick(tmp_path, make_bundle("2"))
+    real_find, gate, scans = staff.service.find_bundles, threading.Event(), []
+
+    def hung_find() -> Any:  # the stick's mount answers only when the gate opens
+        scans.append(threading.current_thread().name)
+        assert gate.wait(30)
+        return real_find()
+
+    staff.service.find_bundles = hung_find
+    t0 = time.monotonic()
+    staff.refresh()  # the screen's entry, and the 2 s poll below while the scan hangs
+    staff.poll_usb()
+    staff.poll_usb()
+    assert time.monotonic() - t0 < 1.0  # returned while the scan is still hanging
+    assert staff.usb_bundles == [] and staff.ids.import_button.disabled
+    assert "phuong-2.wkb" not in staff.usb_text
+    gate.set()
+    staff.settle()  # the scan's result is delivered to the UI thread
+    assert "phuong-2.wkb" in staff.usb_text and "phiên bản 2" in staff.usb_text
+    assert not staff.ids.import_button.disabled
+    assert scans == ["kiosk-staff-usb", "kiosk-staff-usb"]  # one scan out at a time, one more after it
 
 
 def test_close_goes_home(staff: Any) -> None:

@@ -5,6 +5,7 @@ reported instead of crashing the screen."""
 from __future__ import annotations
 
 import os
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
@@ -69,6 +70,7 @@ def test_stick_bundle_shows_version_and_date_and_the_newest_by_date_is_offered(
     _on_stick(tmp_path, "phuong-moi.wkb", newer, mtime=1_000_000)
     _on_stick(tmp_path, "phuong-cu-chep-sau.wkb", older, mtime=2_000_000)  # copied later: newest mtime
     staff.refresh()
+    staff.settle()  # the USB scan's result reaches the screen
     assert staff.usb_bundles[0].name == "phuong-moi.wkb"
     assert "phuong-moi.wkb · phiên bản 2026.12.01-1030 · tạo " in staff.usb_text
     assert "3 thủ tục" in staff.usb_text and "(và 1 tệp khác)" in staff.usb_text
@@ -82,6 +84,7 @@ def test_a_downgrade_needs_a_confirmation_that_says_so(staff: Any, tmp_path: Pat
     importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     _on_stick(tmp_path, "phuong-4.wkb", make_bundle("4").read_bytes())
     staff.refresh()
+    staff.settle()  # the USB scan's result reaches the screen
     assert "phiên bản 4" in staff.usb_text and "CŨ HƠN gói đang dùng" in staff.usb_text
     staff.on_import_press()
     assert staff.confirm == "version" and "CŨ HƠN" in staff.ids.import_button.text
@@ -96,6 +99,7 @@ def test_a_downgrade_found_only_by_the_import_asks_for_the_confirmation(
     importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     older = _on_stick(tmp_path, "phuong-4.wkb", make_bundle("4").read_bytes())
     staff.refresh()
+    staff.settle()  # the USB scan's result reaches the screen
     staff.start_import(older)  # e.g. started before the preview knew
     assert staff.status_text.startswith("Không nhập: Gói 4") and "cũ hơn gói đang dùng 5" in staff.status_text
     assert staff.confirm == "version"
@@ -109,6 +113,7 @@ def test_another_wards_bundle_needs_a_confirmation_that_names_it(
     importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     _on_stick(tmp_path, "khac.wkb", make_bundle("6", bundle_id="phuong-khac").read_bytes())
     staff.refresh()
+    staff.settle()  # the USB scan's result reaches the screen
     assert "của ĐƠN VỊ KHÁC" in staff.usb_text
     staff.on_import_press()
     assert staff.confirm == "version" and "ĐƠN VỊ KHÁC" in staff.ids.import_button.text
@@ -125,6 +130,7 @@ def test_a_future_date_found_only_by_the_import_asks_for_the_confirmation(
     future = _bundle(small_records, key, "6", datetime(2099, 1, 1, tzinfo=UTC))
     path = _on_stick(tmp_path, "tuong-lai.wkb", future)
     staff.refresh()
+    staff.settle()  # the USB scan's result reaches the screen
     staff.start_import(path)
     assert staff.status_text.startswith("Không nhập: Gói 6 ghi ngày tạo 01/01/2099, sau ngày giờ của máy")
     assert "đồng hồ của máy bị sai" in staff.status_text
@@ -138,6 +144,7 @@ def test_a_reused_version_is_refused_without_a_confirmation(
     importer.import_bundle(make_bundle("5"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
     _on_stick(tmp_path, "sua.wkb", make_bundle("5", records=small_records[:2]).read_bytes())
     staff.refresh()
+    staff.settle()  # the USB scan's result reaches the screen
     assert "TRÙNG PHIÊN BẢN" in staff.usb_text
     for _ in range(3):  # no tap imports it
         staff.on_import_press()
@@ -149,6 +156,8 @@ def test_a_reused_version_is_refused_without_a_confirmation(
 def test_a_broken_feedback_database_is_reported_not_raised(
         tmp_path: Path, settings: Settings, make_bundle: Callable[..., Path], damage: str) -> None:
     import sqlite3
+
+    from kivy.clock import Clock
 
     from kiosk_app.ui.messages import STAFF_VI
     from kiosk_app.ui.screens.staff import StaffScreen
@@ -171,5 +180,10 @@ def test_a_broken_feedback_database_is_reported_not_raised(
     assert screen.unanswered_text == FEEDBACK_BROKEN_VI and screen.ratings_text == FEEDBACK_BROKEN_VI
     _on_stick(tmp_path, "phuong-1.wkb", make_bundle("1").read_bytes())
     screen.poll_usb()
+    assert screen.jobs.wait_idle(10)  # the scan ran on the USB thread; its result comes through the Clock
+    deadline = time.monotonic() + 10
+    while not screen.usb_bundles and time.monotonic() < deadline:
+        Clock.tick()
     screen.on_export_press()
     assert screen.status_text == FEEDBACK_BROKEN_VI
+    assert screen.jobs.stop(5.0)

@@ -4,9 +4,12 @@ a stop request is told apart from a resident closing the window, and Kivy's sett
 from __future__ import annotations
 
 import signal
+import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
+from typing import Any
 
 import pytest
 
@@ -57,40 +60,63 @@ def test_plan_is_written_into_kivy_config_and_sdl_env() -> None:
     assert env == {"SDL_VIDEODRIVER": "kmsdrm"} and seen[("graphics", "fullscreen")] == "auto"
 
 
-def test_stop_signals_stop_once_then_exit_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+_SIGNALS = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)
+
+
+@pytest.fixture
+def stop_signals() -> Iterator[Callable[..., StopSignals]]:
+    """``StopSignals(...)`` for a test: at teardown every watchdog it made stands down and its watcher
+    thread has ended, and the signal handlers are restored. A 30 s watchdog left running fired after
+    pytest had closed its streams ("Logging error" after the summary of a full run)."""
+    made: list[StopSignals] = []
+    before = set(threading.enumerate())
+    handlers = {s: signal.getsignal(s) for s in _SIGNALS}
+
+    def make(*args: Any, **kwargs: Any) -> StopSignals:
+        made.append(StopSignals(*args, **kwargs))
+        return made[-1]
+
+    yield make
+    for sig in made:
+        sig.cancel()
+    for s, h in handlers.items():
+        signal.signal(s, h)
+    watchers = [t for t in threading.enumerate() if t.name == "stop-watcher" and t not in before]
+    for t in watchers:
+        t.join(5.0)
+    assert not [t for t in watchers if t.is_alive()], "a stop watchdog outlived its test"
+
+
+def test_stop_signals_stop_once_then_exit_at_once(stop_signals: Callable[..., StopSignals]) -> None:
     stops: list[int] = []
     exits: list[int] = []
     env: dict[str, str] = {}
-    sig = StopSignals(lambda: stops.append(1), budget_s=30.0, exit_=exits.append)
-    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
-    try:
-        sig.install(env)
-        assert env["SDL_NO_SIGNAL_HANDLERS"] == "1"  # SDL would make SIGTERM a swallowed close
-        assert signal.getsignal(signal.SIGTERM) == sig._on_signal
-        sig._on_signal(signal.SIGTERM, None)
-        assert sig.stopped.wait(5.0)  # stopped from the watcher thread, not inside the handler
-        assert stops == [1] and exits == [] and sig.requested and sig.signal_name == "SIGTERM"
-        sig._on_signal(signal.SIGINT, None)  # a second signal while stopping: leave now, status 0
-        assert stops == [1] and exits == [0]
-    finally:
-        sig.cancel()  # the 30 s watchdog must not outlive the test (it would log after pytest ends)
-        for s, h in old.items():
-            signal.signal(s, h)
+    sig = stop_signals(lambda: stops.append(1), budget_s=30.0, exit_=exits.append)
+    sig.install(env)
+    assert env["SDL_NO_SIGNAL_HANDLERS"] == "1"  # SDL would make SIGTERM a swallowed close
+    assert signal.getsignal(signal.SIGTERM) == sig._on_signal
+    sig._on_signal(signal.SIGTERM, None)
+    assert sig.stopped.wait(5.0)  # stopped from the watcher thread, not inside the handler
+    assert stops == [1] and exits == [] and sig.requested and sig.signal_name == "SIGTERM"
+    sig._on_signal(signal.SIGINT, None)  # a second signal while stopping: leave now, status 0
+    assert stops == [1] and exits == [0]
 
 
-def test_watchdog_exits_with_status_0_when_the_stop_hangs() -> None:
-    import threading
-
+def test_watchdog_exits_with_status_0_when_the_stop_hangs(stop_signals: Callable[..., StopSignals]) -> None:
     exited = threading.Event()
     codes: list[int] = []
-    sig = StopSignals(lambda: None, budget_s=0.2, exit_=lambda c: (codes.append(c), exited.set()))
+    def exit_(code: int) -> None:
+        codes.append(code)
+        exited.set()
+
+    sig = stop_signals(lambda: None, budget_s=0.2, exit_=exit_)
     sig._on_signal(signal.SIGTERM, None)
     assert exited.wait(5.0) and codes == [0]
 
 
-def test_a_cancelled_watchdog_never_exits() -> None:
+def test_a_cancelled_watchdog_never_exits(stop_signals: Callable[..., StopSignals]) -> None:
     codes: list[int] = []
-    sig = StopSignals(lambda: None, budget_s=1.0, exit_=codes.append)
+    sig = stop_signals(lambda: None, budget_s=1.0, exit_=codes.append)
     sig._on_signal(signal.SIGTERM, None)
     assert sig.stopped.wait(5.0)
     sig.cancel()
@@ -125,11 +151,11 @@ def test_no_kivy_settings_panel_and_no_app_ini(tmp_path: Path) -> None:
     assert not list(Path(app.directory).glob("*.ini"))
 
 
-def test_a_stop_signal_arriving_inside_a_log_call_does_not_log_from_the_handler() -> None:
+def test_a_stop_signal_arriving_inside_a_log_call_does_not_log_from_the_handler(
+        stop_signals: Callable[..., StopSignals]) -> None:
     """Kivy's stderr logger is not re-entrant: a handler that logged while the main thread was in the
     middle of a log call looped on a RecursionError and never exited (seen in CI, SIGTERM at start)."""
     import logging
-    import threading
 
     class NonReentrant(logging.Handler):
         def __init__(self) -> None:
@@ -152,8 +178,7 @@ def test_a_stop_signal_arriving_inside_a_log_call_does_not_log_from_the_handler(
     handler = NonReentrant()
     root = logging.getLogger()
     stops: list[int] = []
-    sig = StopSignals(lambda: stops.append(1), budget_s=30.0, exit_=lambda c: None)
-    old = {s: signal.getsignal(s) for s in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP)}
+    sig = stop_signals(lambda: stops.append(1), budget_s=30.0, exit_=lambda c: None)
     root.addHandler(handler)
     try:
         sig.install({})
@@ -161,7 +186,4 @@ def test_a_stop_signal_arriving_inside_a_log_call_does_not_log_from_the_handler(
         assert sig.stopped.wait(5.0) and stops == [1]
         assert not handler.reentered
     finally:
-        sig.cancel()
         root.removeHandler(handler)
-        for s, h in old.items():
-            signal.signal(s, h)

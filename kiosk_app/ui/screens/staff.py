@@ -75,6 +75,8 @@ class StaffScreen(Screen):
         self.post: Callable[[Callable[[], None]], None] = lambda fn: Clock.schedule_once(lambda _dt: fn(), 0)
         self.jobs = jobs or StaffWorker(StaffService(self.settings), self.post_event)
         self._poll_event: Any = None
+        self._scanning = False  # a USB scan is out (UI thread): one at a time, a hung mount holds one
+        self._rescan = False  # asked for meanwhile: scan again when it is back (the state may have changed)
 
     @property
     def service(self) -> StaffService:
@@ -176,7 +178,28 @@ class StaffScreen(Screen):
             self.controller.go("recording")
 
     def poll_usb(self) -> None:
-        found = self.service.find_bundles()
+        """Look at the USB stick(s) off the UI thread (a slow or hung mount must not freeze the screen):
+        the staff worker's USB thread finds the files and reads their manifests, ``_show_usb`` shows them."""
+        if self._scanning:
+            self._rescan = True
+            return
+        self._scanning = True
+        self.jobs.scan_usb(self._scanned)
+
+    def _scanned(self, found: list[Any]) -> None:
+        """USB thread: read what the screen shows of each file (cached), then hand the files to the UI."""
+        try:
+            for b in found:
+                self._problems(b)  # reads the manifest too (``_peek``)
+        finally:
+            self.post(lambda: self._show_usb(found))
+
+    def _show_usb(self, found: list[Any]) -> None:
+        """UI thread: the files a USB scan found (their manifests are cached by then)."""
+        self._scanning = False
+        if self._rescan:
+            self._rescan = False
+            self.poll_usb()
         self.usb_bundles = sorted(found, key=lambda b: self._created(b) or "", reverse=True)  # stable: mtime
         if self.usb_bundles:
             b = self.usb_bundles[0]
