@@ -17,6 +17,7 @@ answer carries the ids of the facts it spoke (``Answer.facts``) and its timings.
 from __future__ import annotations
 
 import logging
+import re
 import time
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import replace
@@ -24,8 +25,9 @@ from pathlib import Path
 from typing import Protocol
 
 from knowledge.answer.confirm import spoken_word
-from knowledge.answer.facts import FactUnit, english_units, fact_units
-from knowledge.answer.rank import Ranked, asks_en, choose, rank_units, wants_one_value
+from knowledge.answer.facts import FactUnit, english_units, fact_units, legal_units, sentences_of
+from knowledge.answer.legal import choose_legal
+from knowledge.answer.rank import KEEP, Ranked, asks_en, choose, rank_units, wants_one_value
 from knowledge.answer.select import SPECIFIC, Ask, asks, name_words
 from knowledge.answer.template import (
     HEDGE_END_EN,
@@ -58,8 +60,13 @@ ASK_TOPIC_VI: dict[Ask, str] = {
     Ask.EXEMPT: "việc miễn lệ phí", Ask.COPIES: "số bản giấy tờ", Ask.PROXY: "việc làm thay",
     Ask.ONLINE: "việc nộp trực tuyến", Ask.WHERE: "nơi làm", Ask.CONDITION: "điều kiện",
     Ask.RESULT: "kết quả nhận được", Ask.DOCUMENTS: "giấy tờ", Ask.STEPS: "các bước",
-    Ask.GENERAL: "việc này",
+    Ask.LEGAL: "căn cứ pháp lý", Ask.GENERAL: "việc này",
 }
+REFER_END_VI = "Xin mời hỏi cán bộ tại quầy."
+REFER_END_EN = "Please ask the staff at the counter."
+# An unsourced fact that says what is missing ("Chưa tìm được nguồn cho …"): the kiosk may say so.
+_ABSENCE = re.compile(r"^(?:hiện )?chưa (?:tìm được|tìm thấy|có) (?:nguồn|thông tin|văn bản)|"
+                      r"^no (?:official )?source|^not found", re.IGNORECASE)
 
 
 class SemanticScorer(Protocol):
@@ -77,15 +84,23 @@ def no_info_sentence(record: Record, ask: Ask) -> str:
             "xin mời hỏi cán bộ tại quầy.")
 
 
+def no_info_sentence_en(record: Record, ask: Ask) -> str:
+    title = record.title_en or record.title
+    which = title if len(title) <= MAX_TITLE_PREFIX else "this procedure"
+    topic = "the legal basis" if ask is Ask.LEGAL else "this"
+    return f"The kiosk has no official information about {topic} for {which}; please ask the staff at the counter."
+
+
 def speak_units(question: str, record: Record, units: Sequence[FactUnit], *,
-                proposed: str | None = None, language: str = "vi") -> tuple[list[str], list[str], list[str],
-                                                                           bool, str]:
+                proposed: str | None = None, language: str = "vi",
+                lead: bool = True) -> tuple[list[str], list[str], list[str], bool, str]:
     """Compose the spoken sentences from chosen units (best first).
 
     Returns (sentences, fact ids, sources, hedged, yes/no word). Fixed connectives only: the
     title before the first fact, "Theo thông tin tham khảo," before an uncertain one, the closing
     "Xin hỏi lại cán bộ…" after it, and the yes/no word the check confirmed (Vietnamese only; an
-    English answer of English units gets the English hedges and no yes/no word)."""
+    English answer of English units gets the English hedges and no yes/no word). ``lead``: the
+    units open the answer (False: something is said before them, so no title and no yes/no word)."""
     en = language == "en"
     title = (record.title_en or record.title) if en else record.title
     prefix, closing = (HEDGE_PREFIX_EN, HEDGE_END_EN) if en else (HEDGE_PREFIX_VI, HEDGE_END_VI)
@@ -95,7 +110,7 @@ def speak_units(question: str, record: Record, units: Sequence[FactUnit], *,
     hedged = False
     usable = [u for u in units if u.status is not Status.UNSOURCED and u.spoken]
     word = ""
-    if usable and not en:
+    if usable and not en and lead:
         first = usable[0]
         word = spoken_word(question, first.spoken, proposed)
         if not word and "#" not in first.id:
@@ -112,7 +127,7 @@ def speak_units(question: str, record: Record, units: Sequence[FactUnit], *,
         if not sentences:
             if word:
                 text = f"{word[:-1]}, {_lower_first(text)}"
-            elif len(title) <= MAX_TITLE_PREFIX and fold(title) not in fold(text) and not hedge:
+            elif lead and len(title) <= MAX_TITLE_PREFIX and fold(title) not in fold(text) and not hedge:
                 text = f"{title}: {_lower_first(text)}"
         sentences.append(_end(text))
         ids.append(u.id)
@@ -120,6 +135,15 @@ def speak_units(question: str, record: Record, units: Sequence[FactUnit], *,
     if hedged:
         sentences.append(closing)
     return sentences, ids, sources, hedged, word
+
+
+def _absence_sentence(record: Record, unit: FactUnit, en: bool) -> str:
+    """What the record has no source for, in its own words, after the procedure's name."""
+    text = unit.spoken_en if en else (sentences_of(unit.text) or [unit.text])[0]
+    title = (record.title_en or record.title) if en else record.title
+    if len(title) <= MAX_TITLE_PREFIX and fold(title) not in fold(text):
+        return f"{title}: {_lower_first(text)}"
+    return text
 
 
 class EvidenceAnswerer:
@@ -147,6 +171,11 @@ class EvidenceAnswerer:
         t0 = self.clock()
         en = language == "en"
         ask_list = asks_en(question) if en else asks(question, record.title)
+        if ask_list[0] is Ask.LEGAL:  # "which decree": the record's legal basis, in its own words
+            legal = choose_legal(question, record, legal_units(record, english=en), english=en)
+            ms = (self.clock() - t0) * 1000
+            return (ask_list, [Ranked(u, 1.0, 1.0) for u in legal], None,
+                    {"e5_ms": 0.0, "select_ms": ms, "choose_ms": ms})
         units = english_units(record) if en else fact_units(record)
         exclude = frozenset() if en else name_words(record, units)
         t1 = self.clock()
@@ -162,6 +191,8 @@ class EvidenceAnswerer:
                                     exclude=exclude, language=language)
         chosen = choose(ranked)
         unsourced = ranked[0].unit if ranked and ranked[0].unit.status is Status.UNSOURCED else None
+        if unsourced is not None:  # what is asked is unsourced: a sourced fact only if nearly as likely
+            chosen = [r for r in chosen if r.share >= KEEP * ranked[0].share][:1]
         timings = {"e5_ms": e5_ms, "select_ms": (self.clock() - t1) * 1000,
                    "choose_ms": (self.clock() - t0) * 1000}
         return ask_list, chosen, unsourced, timings
@@ -172,10 +203,19 @@ class EvidenceAnswerer:
         en = language == "en"
         ask_list = (Ask.GENERAL,) if en else asks(question, record.title)
         specific = not en and ask_list[0] in SPECIFIC
+        if en and asks_en(question)[0] is Ask.LEGAL:  # "which decree …" is no list, however worded
+            ask_list, specific = (Ask.LEGAL,), True
         lists = ask_list[0] in (Ask.DOCUMENTS, Ask.STEPS)
         if specific or wants_one_value(question, language, lists=lists):
             ask_list, chosen, unsourced, timings = self.choose(question, record, aspect=aspect,
                                                                language=language)
+            if unsourced is not None and _ABSENCE.search(unsourced.spoken_en if en else unsourced.text):
+                # the record says it has no source for what is asked: say that (hedged), then the
+                # sourced fact that ranks nearly as well, if any
+                return self.compose(question, record, aspect, [r.unit for r in chosen], ask=ask_list[0],
+                                    unsourced=unsourced, speak_unsourced=True, confidence=confidence,
+                                    alternatives=alternatives, language=language,
+                                    timings={**timings, "answer_ms": (self.clock() - t0) * 1000})
             if chosen and (specific or chosen[0].share >= FLOOR_SHARE):
                 # certain facts first (the title leads them), hedged ones after
                 units = sorted((r.unit for r in chosen), key=lambda u: u.status is Status.UNCERTAIN)
@@ -196,15 +236,25 @@ class EvidenceAnswerer:
                 ask: Ask, unsourced: FactUnit | None = None, proposed: str | None = None,
                 confidence: float = 1.0, alternatives: Sequence[str] = (), reason: str = "",
                 answerer: str | None = None, timings: Mapping[str, float] | None = None,
-                language: str = "vi") -> Answer:
-        """The answer that speaks ``units`` (or says the record has no information on ``ask``)."""
+                language: str = "vi", speak_unsourced: bool = False) -> Answer:
+        """The answer that speaks ``units`` (or says the record has no information on ``ask``).
+        ``speak_unsourced``: ``unsourced`` says what the record has no source for; it is said first
+        (its own words, "Chưa tìm được nguồn cho …"), ``units`` follow, and the counter is named."""
         en = language == "en"
-        sentences, ids, sources, hedged, word = speak_units(question, record, units, proposed=proposed,
-                                                            language=language)
+        said = unsourced if speak_unsourced else None
+        sentences, ids, sources, hedged, word = speak_units(question, record, units[:1] if said else units,
+                                                            proposed=proposed, language=language,
+                                                            lead=said is None)
+        if said is not None:
+            sentences.insert(0, _end(_absence_sentence(record, said, en)))
+            ids.insert(0, said.id)
+            if not hedged:
+                sentences.append(REFER_END_EN if en else REFER_END_VI)
+            hedged = True
         if en and sentences and len(sentences) < MAX_SENTENCES:
             sentences.append(CARD_SHOWN_EN)
         if not sentences:
-            sentences = [no_info_sentence(record, ask)]
+            sentences = [no_info_sentence_en(record, ask) if en else no_info_sentence(record, ask)]
             ids = [unsourced.id] if unsourced is not None else []
             hedged = True
         return Answer(verdict=Verdict.ANSWER, spoken=" ".join(sentences), confidence=round(confidence, 4),

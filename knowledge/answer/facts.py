@@ -10,7 +10,11 @@ path, so it stays the same while the record's wording does not move between fiel
 * ``…#i`` (``khai-tu/summary#1``): sentence ``i`` of the fact's written text, for a fact whose
   text holds several sentences or that has a ``say`` form;
 * ``…@en`` / ``…@en<i>`` (``english_units``): the fact's English ``say_en``, or sentence ``i`` of its
-  ``text_en``, for questions asked in English.
+  ``text_en``, for questions asked in English;
+* ``khai-tu/legal_basis/0`` (``legal_units``, ``…@en`` in English): one entry of the record's
+  ``legal_basis`` list ("Luật Hộ tịch 2014 (60/2014/QH13) Điều 11, 32"), spoken only for a question
+  about the legal basis (``select.Ask.LEGAL``); an entry the record marks "chưa chắc chắn" /
+  "chưa đối chiếu" is uncertain (spoken hedged), its sources are the entry itself.
 
 A fact with a ``say`` form gives a unit spoken as ``say``; its written sentences give units too
 (spoken as written), so a question about what the say form leaves out ("trong 15 ngày") or about
@@ -166,6 +170,56 @@ def english_units(record: Record) -> tuple[FactUnit, ...]:
         return _english(record)
 
 
+LEGAL_FIELD = "legal_basis"
+# an entry's own remark that it was not checked: the entry is spoken hedged, the remark left out
+_UNCHECKED = re.compile(r"\s*\((?=[^()]*chưa)[^()]*\)|[;,]?\s*chưa (?:chắc chắn|đối chiếu|đọc)[^()]*$")
+_EN_WORDS = (("văn bản sửa đổi", "amending documents"), ("Bộ luật", "Code"), ("Luật", "Law on"),
+             ("Nghị định", "Decree"), ("Thông tư", "Circular"), ("Quyết định", "Decision"),
+             ("Nghị quyết", "Resolution"), ("Điều", "Article"), ("Mẫu số", "Form No."), ("sửa đổi", "amending"),
+             ("sửa bởi", "amended by"), ("thay", "replacing"), ("từ", "from"), ("và", "and"),
+             ("hiệu lực", "in force from"), ("ngày", ""))
+# a descriptive tail in Vietnamese ("về định danh…", "quy định chuẩn nghèo…"): not read in English
+_EN_TAIL = re.compile(r"\s+(?:về|quy định|phân định|công bố|thủ tục|nhóm|lĩnh vực)\b[^()]*")
+
+
+def _legal_en(entry: str) -> str:
+    text = _EN_TAIL.sub(" ", _UNCHECKED.sub("", entry))
+    text = re.sub(r"\s*\((?![^()]*\d)[^()]*\)", "", text)  # remarks without a number: Vietnamese words
+    for vi, en in _EN_WORDS:
+        text = re.sub(rf"\b{vi}\b", en, text)
+    return " ".join(text.replace("(", " (").split()).strip(" ;,")
+
+
+def _legal(record: Record, english: bool) -> tuple[FactUnit, ...]:
+    units: list[FactUnit] = []
+    for i, entry in enumerate(record.legal_basis):
+        entry = " ".join(entry.split())
+        status = Status.UNCERTAIN if re.search(r"chưa (?:chắc chắn|đối chiếu|đọc)", entry) else Status.SOURCED
+        vi = _UNCHECKED.sub("", entry).strip(" ;,")
+        uid = f"{record.id}/{LEGAL_FIELD}/{i}"
+        if english:
+            en = _legal_en(entry)
+            units.append(FactUnit(f"{uid}@en", LEGAL_FIELD, f"The legal basis is {en}", en, status, (entry,),
+                                  entry, f"The legal basis is {en}"))
+        else:
+            units.append(FactUnit(uid, LEGAL_FIELD, f"Căn cứ pháp lý là {vi}", vi, status, (entry,), entry))
+    return tuple(units)
+
+
+@lru_cache(maxsize=256)
+def _cached_legal(record: Record, english: bool) -> tuple[FactUnit, ...]:
+    return _legal(record, english)
+
+
+def legal_units(record: Record, *, english: bool = False) -> tuple[FactUnit, ...]:
+    """One unit per entry of the record's ``legal_basis`` (English: the entry with its document types
+    in English, "Nghị định" → "Decree", its Vietnamese description left out)."""
+    try:
+        return _cached_legal(record, english)
+    except TypeError:
+        return _legal(record, english)
+
+
 def fact_id_of(record: Record, fact: Fact) -> str:
     """The stable id of ``fact`` (an object of ``record``): "khai-tu/fee/details/0"."""
     for path, _field, f in fact_paths(record):
@@ -175,5 +229,8 @@ def fact_id_of(record: Record, fact: Fact) -> str:
 
 
 def unit_by_id(record: Record, uid: str) -> FactUnit | None:
-    pool = english_units(record) if "@" in uid else fact_units(record)
+    en = "@" in uid
+    pool = english_units(record) if en else fact_units(record)
+    if f"/{LEGAL_FIELD}/" in uid:
+        pool = legal_units(record, english=en)
     return next((u for u in pool if u.id == uid), None)

@@ -143,7 +143,17 @@ def measures(text: str, *, question: bool) -> frozenset[str]:
 
 
 # English questions: the same asks, read from English wording (the field priors are shared).
+_LEGAL_DOC_EN = (r"(?:(?<!-)laws?|decrees?|circulars?|articles?|regulations?|decisions?|resolutions?|"
+                 r"legislation|legal documents?|statutes?)")
 _ASKS_EN: tuple[tuple[Ask, re.Pattern[str]], ...] = (
+    # which document the procedure rests on ("which decree governs …", "the legal basis")
+    (Ask.LEGAL, re.compile(rf"\b(?:which|what) (?:[\w'-]+ ){{0,3}}?{_LEGAL_DOC_EN}\b"
+                           r"(?! (?:do|will|can) (?:i|we)\b)|"
+                           r"\blegal (?:basis|grounds?)\b|"
+                           rf"\b{_LEGAL_DOC_EN} (?:number|no\.?) ")),
+    # who pays nothing: an exemption, or a waiver for a group ("are poor households exempt")
+    (Ask.EXEMPT, re.compile(r"\bexempt|\bwaive|\bfree of charge\b|\b(?:do(?:es)?n't|do(?:es)? not|never) "
+                            r"(?:have to |need to )?pay\b|\bpay nothing\b|\bfee (?:exemption|waiver)")),
     (Ask.VALIDITY, re.compile(r"\bvalid|\bexpir|\bvalidity\b")),
     (Ask.AMOUNT, re.compile(r"\bhow much\b|\bfee\b|\bcost\b|\bpay\b|\bprice\b|\bfree\b")),
     (Ask.DEADLINE, re.compile(r"\b(?:have to|must|deadline|within|too late|late|overdue|fine)\b")),
@@ -162,6 +172,7 @@ CUE_EN: dict[Ask, re.Pattern[str]] = {
     Ask.VALIDITY: re.compile(r"\bvalid\b|\bexpir"),
     Ask.AGE: re.compile(r"\b\d+ years? old\b|\baged? \d+|\bunder \d+|\bfrom \d+\b"),
     Ask.AMOUNT: re.compile(r"\bvnd\b|\bfee\b|\bfree\b|\bexempt"),
+    Ask.EXEMPT: re.compile(r"\bexempt|\bfree\b|\bno fee\b|\bwaive|\bnot charged\b"),
     Ask.PROXY: re.compile(r"\bauthori[sz]|\bon behalf\b|\brelative\b|\bgrandparent"),
     Ask.ONLINE: re.compile(r"\bonline\b|\bportal\b|\bvneid\b|\bdichvucong\b"),
     Ask.WHERE: re.compile(r"\bpeople's committee\b|\bpolice\b|\bcentre\b|\boffice\b"),
@@ -178,6 +189,8 @@ def asks_en(question: str) -> tuple[Ask, ...]:
         found.remove(Ask.PROCESSING)
     if Ask.VALIDITY in found:
         found = [a for a in found if a not in (Ask.PROCESSING, Ask.DEADLINE)]
+    if Ask.EXEMPT in found and Ask.AMOUNT in found:
+        found.remove(Ask.AMOUNT)
     return tuple(found) or (Ask.GENERAL,)
 
 

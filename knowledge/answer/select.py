@@ -43,6 +43,7 @@ class Ask(StrEnum):
     RESULT = "result"  # what one receives
     DOCUMENTS = "documents"
     STEPS = "steps"
+    LEGAL = "legal"  # which law, decree, circular or article the procedure rests on
     GENERAL = "general"
 
 
@@ -51,7 +52,17 @@ def _rx(*parts: str) -> re.Pattern[str]:
 
 
 # Question patterns (on ``normalize_vi`` text: lower case, no punctuation). First match wins per ask.
+_LEGAL_DOC = r"(?:bộ luật|luật|nghị định|thông tư|nghị quyết|văn bản(?: pháp luật| pháp lý)?)"
 _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
+    # the legal basis: the document is what is asked ("nghị định nào", "theo văn bản nào"), not a
+    # paper to bring ("nộp văn bản gì") nor a rule's content ("luật quy định phải … bao lâu")
+    (Ask.LEGAL, _rx(r"(?:bộ luật|luật|nghị định|thông tư|nghị quyết) (?:nào|gì|số mấy|số bao nhiêu|mấy)",
+                    r"(?:theo|căn cứ|căn cứ vào|dựa vào|dựa trên|do) " + _LEGAL_DOC + r" (?:nào|gì|số mấy)",
+                    r"(?:quyết định|văn bản) (?:số mấy|nào quy định|nào ban hành)",
+                    r"(?:căn cứ|cơ sở) pháp lý", r"văn bản (?:pháp luật|pháp lý|quy phạm)",
+                    r"điều (?:mấy|nào|số mấy|bao nhiêu) (?:của |trong |thuộc )?" + _LEGAL_DOC,
+                    r"(?:quy định|ghi) (?:ở|tại|trong) (?:điều|văn bản|luật|nghị định|thông tư) "
+                    r"(?:nào|mấy)")),
     (Ask.VALIDITY, _rx(r"giá trị", r"hiệu lực", r"hết hạn", r"dùng được (?:bao lâu|mấy|bao nhiêu)",
                        r"sử dụng được", r"bao lâu (?:thì )?(?:phải )?(?:đổi|làm lại)",
                        r"thời hạn (?:của )?(?:giấy|thẻ)")),
@@ -101,7 +112,7 @@ _FOLDED_PATTERNS = tuple((ask, re.compile(fold_diacritics(rx.pattern))) for ask,
 
 # Asks the unit-by-unit selection answers; the others (documents, steps, general) read lists.
 SPECIFIC = frozenset({Ask.DEADLINE, Ask.PROCESSING, Ask.VALIDITY, Ask.AGE, Ask.AMOUNT, Ask.BENEFIT,
-                      Ask.EXEMPT,
+                      Ask.EXEMPT, Ask.LEGAL,
                       Ask.COPIES, Ask.PROXY, Ask.ONLINE, Ask.WHERE, Ask.CONDITION, Ask.RESULT})
 
 FIELD_PRIOR: dict[Ask, dict[str, float]] = {
