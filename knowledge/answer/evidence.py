@@ -88,7 +88,8 @@ def no_info_sentence_en(record: Record, ask: Ask) -> str:
     title = record.title_en or record.title
     which = title if len(title) <= MAX_TITLE_PREFIX else "this procedure"
     topic = "the legal basis" if ask is Ask.LEGAL else "this"
-    return f"The kiosk has no official information about {topic} for {which}; please ask the staff at the counter."
+    return (f"The kiosk has no official information about {topic} for {which}; "
+            "please ask the staff at the counter.")
 
 
 def speak_units(question: str, record: Record, units: Sequence[FactUnit], *,
