@@ -176,8 +176,8 @@ _UNCHECKED = re.compile(r"\s*\((?=[^()]*chưa)[^()]*\)|[;,]?\s*chưa (?:chắc c
 _EN_WORDS = (("văn bản sửa đổi", "amending documents"), ("Bộ luật", "Code"), ("Luật", "Law on"),
              ("Nghị định", "Decree"), ("Thông tư", "Circular"), ("Quyết định", "Decision"),
              ("Nghị quyết", "Resolution"), ("Điều", "Article"), ("Mẫu số", "Form No."),
-             ("sửa đổi", "amending"), ("sửa bởi", "amended by"), ("thay", "replacing"), ("từ", "from"), ("và", "and"),
-             ("hiệu lực", "in force from"), ("ngày", ""))
+             ("sửa đổi", "amending"), ("sửa bởi", "amended by"), ("thay", "replacing"), ("từ", "from"),
+             ("và", "and"), ("hiệu lực", "in force from"), ("ngày", ""))
 # a descriptive tail in Vietnamese ("về định danh…", "quy định chuẩn nghèo…"): not read in English
 _EN_TAIL = re.compile(r"\s+(?:về|quy định|phân định|công bố|thủ tục|nhóm|lĩnh vực)\b[^()]*")
 
