@@ -27,8 +27,8 @@ from typing import Protocol
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import FactUnit, english_units, fact_units, legal_units, sentences_of
 from knowledge.answer.legal import choose_legal
-from knowledge.answer.rank import KEEP, Ranked, asks_en, choose, rank_units, wants_one_value
-from knowledge.answer.select import SPECIFIC, Ask, asks, name_words
+from knowledge.answer.rank import CUE_EN, KEEP, Ranked, asks_en, choose, rank_units, wants_one_value
+from knowledge.answer.select import CUE, FIELD_PRIOR, SPECIFIC, Ask, asks, name_words
 from knowledge.answer.template import (
     HEDGE_END_EN,
     HEDGE_END_VI,
@@ -42,7 +42,7 @@ from knowledge.answer.template import (
 )
 from knowledge.bundle.schema import Record, Status
 from knowledge.types import Answer, Aspect, Verdict
-from knowledge.understand.normalize import fold
+from knowledge.understand.normalize import fold, normalize_vi
 
 log = logging.getLogger(__name__)
 
@@ -138,6 +138,20 @@ def speak_units(question: str, record: Record, units: Sequence[FactUnit], *,
     return sentences, ids, sources, hedged, word
 
 
+def _unsourced_own_field(ask: Ask, ranked: Sequence[Ranked], best: FactUnit, en: bool) -> FactUnit | None:
+    """The unsourced unit of the ask's own field (the processing time for "how long does it take"),
+    when every unit of that field is unsourced and the best sourced unit does not state what is
+    asked (no cue of the ask in it): the record says it does not know, so the kiosk says that."""
+    fields = {f for f, w in FIELD_PRIOR.get(ask, {}).items() if w >= 1.0}
+    own = [r.unit for r in ranked if r.unit.field in fields]
+    if not own or any(u.status is not Status.UNSOURCED for u in own):
+        return None
+    cue = (CUE_EN if en else CUE).get(ask)
+    if cue is None or cue.search(best.match.lower() if en else normalize_vi(best.match)):
+        return None
+    return own[0]
+
+
 def _absence_sentence(record: Record, unit: FactUnit, en: bool) -> str:
     """What the record has no source for, in its own words, after the procedure's name."""
     text = unit.spoken_en if en else (sentences_of(unit.text) or [unit.text])[0]
@@ -194,6 +208,8 @@ class EvidenceAnswerer:
         unsourced = ranked[0].unit if ranked and ranked[0].unit.status is Status.UNSOURCED else None
         if unsourced is not None:  # what is asked is unsourced: a sourced fact only if nearly as likely
             chosen = [r for r in chosen if r.share >= KEEP * ranked[0].share][:1]
+        elif chosen and (own := _unsourced_own_field(ask_list[0], ranked, chosen[0].unit, en)) is not None:
+            unsourced, chosen = own, []  # the asked field is marked unsourced and no fact states the ask
         timings = {"e5_ms": e5_ms, "select_ms": (self.clock() - t1) * 1000,
                    "choose_ms": (self.clock() - t0) * 1000}
         return ask_list, chosen, unsourced, timings

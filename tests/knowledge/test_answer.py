@@ -207,13 +207,15 @@ def test_uncertain_fact_is_hedged_and_unsourced_never_said(records: dict[str, Re
     a = EVIDENCE.answer("khai tử quá hạn mất bao nhiêu tiền", records["khai-tu"], Aspect.FEE)
     if any("fee/details/0" in f for f in a.facts):
         assert HEDGE_PREFIX_VI in a.spoken and a.sentences[-1] == HEDGE_END_VI
-    # the only fact about free certification for the elderly is unsourced: say so, never guess
+    # the only fact about free certification for the elderly is unsourced: say that no source was
+    # found (hedged, the counter named), never guess a yes or a no
     b = EVIDENCE.answer("người cao tuổi chứng thực bản sao có được miễn phí không",
                         records["chung-thuc-ban-sao"], Aspect.FEE)
-    assert "Chưa tìm được nguồn" not in b.spoken
-    for fid in b.facts:
+    assert "chưa tìm được nguồn" in b.spoken.lower() and b.hedged and "cán bộ" in b.sentences[-1]
+    assert b.verdict_word == "" and not b.spoken.startswith(("Được", "Không"))
+    for fid in b.facts[1:]:
         unit = next(u for u in fact_units(records["chung-thuc-ban-sao"]) if u.id == fid)
-        assert unit.status is not Status.UNSOURCED or b.spoken.startswith("Máy chưa có thông tin")
+        assert unit.status is not Status.UNSOURCED
 
 
 KET_HON = "Nam từ đủ 20 tuổi, nữ từ đủ 18 tuổi, hai bên tự nguyện."
