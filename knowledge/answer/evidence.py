@@ -27,7 +27,16 @@ from typing import Protocol
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import FactUnit, english_units, fact_units, legal_units, sentences_of
 from knowledge.answer.legal import choose_legal
-from knowledge.answer.rank import CUE_EN, KEEP, Ranked, asks_en, choose, rank_units, wants_one_value
+from knowledge.answer.rank import (
+    CUE_EN,
+    KEEP,
+    Ranked,
+    asks_en,
+    choose,
+    name_stems_en,
+    rank_units,
+    wants_one_value,
+)
 from knowledge.answer.select import CUE, FIELD_PRIOR, SPECIFIC, Ask, asks, name_words
 from knowledge.answer.template import (
     HEDGE_END_EN,
@@ -185,14 +194,14 @@ class EvidenceAnswerer:
         (``rank``)."""
         t0 = self.clock()
         en = language == "en"
-        ask_list = asks_en(question) if en else asks(question, record.title)
+        ask_list = asks_en(question, record.title_en or "") if en else asks(question, record.title)
         if ask_list[0] is Ask.LEGAL:  # "which decree": the record's legal basis, in its own words
             legal = choose_legal(question, record, legal_units(record, english=en), english=en)
             ms = (self.clock() - t0) * 1000
             return (ask_list, [Ranked(u, 1.0, 1.0) for u in legal], None,
                     {"e5_ms": 0.0, "select_ms": ms, "choose_ms": ms})
         units = english_units(record) if en else fact_units(record)
-        exclude = frozenset() if en else name_words(record, units)
+        exclude = name_stems_en(record.title_en or "", units) if en else name_words(record, units)
         t1 = self.clock()
         ranked = rank_units(question, units, ask_list, aspect=aspect, exclude=exclude, language=language)
         e5_ms = 0.0

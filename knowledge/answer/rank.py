@@ -180,11 +180,24 @@ CUE_EN: dict[Ask, re.Pattern[str]] = {
 }
 
 
-def asks_en(question: str) -> tuple[Ask, ...]:
+# The groups fee rules exempt (poor households, people with disabilities, people with meritorious
+# service, ethnic minorities, students, the elderly): a fee question naming one asks about its exemption.
+_EXEMPT_GROUP_EN = re.compile(
+    r"\b(?:poor|near-poor|low-income) (?:households?|famil\w*|people|persons?)\b|\bdisab\w*|\bhandicap\w*|"
+    r"\bveterans?\b|\bwar (?:invalids?|martyrs?)\b|\bmeritorious\b|\bethnic minorit\w*|\bstudents?\b|"
+    r"\b(?:elderly|old|senior) (?:people|persons?|citizens?)\b")
+
+
+def asks_en(question: str, title: str = "") -> tuple[Ask, ...]:
     """What an English question asks, most specific first; ``(GENERAL,)`` when nothing specific.
-    An amount comes before a deadline: "how much is the fee for a late registration"."""
+    An amount comes before a deadline: "how much is the fee for a late registration". A fee question
+    that names a group fee rules exempt asks about the exemption, unless the group names the
+    procedure (``title``: "poor household recognition")."""
     q = question.lower()
     found = [ask for ask, rx in _ASKS_EN if rx.search(q)]
+    group = _EXEMPT_GROUP_EN.search(q)
+    if Ask.AMOUNT in found and Ask.EXEMPT not in found and group and group.group(0) not in title.lower():
+        found.insert(0, Ask.EXEMPT)
     if Ask.DEADLINE in found and Ask.PROCESSING in found:
         found.remove(Ask.PROCESSING)
     if Ask.VALIDITY in found:
@@ -194,15 +207,30 @@ def asks_en(question: str) -> tuple[Ask, ...]:
     return tuple(found) or (Ask.GENERAL,)
 
 
-def english_overlap(question: str, text: str) -> float:
+def english_overlap(question: str, text: str, exclude: frozenset[str] = frozenset()) -> float:
     """Share of the question's content word stems (first five letters) found in ``text``; two words
-    of the text written as one count too ("Hà Nội" / "Hanoi", "e-mail" / "email")."""
-    q = set(_en_stems(question))
+    of the text written as one count too ("Hà Nội" / "Hanoi", "e-mail" / "email"). ``exclude``: the
+    stems of the procedure's own name (``name_stems_en``): they name the record, not one of its facts."""
+    q = set(_en_stems(question)) - exclude
     if not q:
         return 0.0
     words = re.findall(r"[a-z0-9]+", fold_diacritics(text).lower())
     t = {w[:5] for w in words if w not in _EN_STOP} | {(a + b)[:5] for a, b in itertools.pairwise(words)}
     return len(q & t) / len(q)
+
+
+NAME_STEM_SHARE = 0.2  # as ``select.NAME_WORD_SHARE``
+
+
+def name_stems_en(title: str, units: Sequence[FactUnit]) -> frozenset[str]:
+    """The word stems of the procedure's English title found in at least ``NAME_STEM_SHARE`` of its
+    English units ("certi", "contr" for "Certification of contracts"): they do not tell its facts
+    apart ("fee to fix an error in a certified contract" is about the error, not the contract)."""
+    stems = set(_en_stems(title))
+    if not stems or not units:
+        return frozenset()
+    texts = [{w[:5] for w in re.findall(r"[a-z0-9]+", fold_diacritics(u.match).lower())} for u in units]
+    return frozenset(s for s in stems if sum(s in t for t in texts) >= NAME_STEM_SHARE * len(texts))
 
 
 def asks_quantity(question: str, language: str = "vi") -> bool:
@@ -257,7 +285,7 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
                 cue = cue or rank == 0 or ask is primary
                 prior = max(prior, weight * 0.3)
         if en:
-            lex = english_overlap(question, u.match)
+            lex = english_overlap(question, u.match, exclude)
             lex_fold = lex
         else:
             lex = lexical_overlap(question, u.match, exclude)
