@@ -161,9 +161,16 @@ def _unsourced_own_field(ask: Ask, ranked: Sequence[Ranked], best: FactUnit, en:
     return own[0]
 
 
+def absence_text(unit: FactUnit, en: bool = False) -> str:
+    """The sentence of an unsourced unit that says what has no source ("Chưa tìm được nguồn cho …"),
+    or "" when its text says something else (then it is never spoken)."""
+    text = unit.spoken_en if en else (sentences_of(unit.text) or [unit.text])[0]
+    return text if unit.status is Status.UNSOURCED and _ABSENCE.search(text) else ""
+
+
 def _absence_sentence(record: Record, unit: FactUnit, en: bool) -> str:
     """What the record has no source for, in its own words, after the procedure's name."""
-    text = unit.spoken_en if en else (sentences_of(unit.text) or [unit.text])[0]
+    text = absence_text(unit, en)
     title = (record.title_en or record.title) if en else record.title
     if len(title) <= MAX_TITLE_PREFIX and fold(title) not in fold(text):
         return f"{title}: {_lower_first(text)}"
@@ -235,7 +242,7 @@ class EvidenceAnswerer:
         if specific or wants_one_value(question, language, lists=lists):
             ask_list, chosen, unsourced, timings = self.choose(question, record, aspect=aspect,
                                                                language=language)
-            if unsourced is not None and _ABSENCE.search(unsourced.spoken_en if en else unsourced.text):
+            if unsourced is not None and absence_text(unsourced, en):
                 # the record says it has no source for what is asked: say that (hedged), then the
                 # sourced fact that ranks nearly as well, if any
                 return self.compose(question, record, aspect, [r.unit for r in chosen], ask=ask_list[0],

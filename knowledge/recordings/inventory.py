@@ -28,8 +28,17 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from knowledge.answer.confirm import FRAMES
-from knowledge.answer.evidence import ASK_TOPIC_VI, no_info_sentence, speak_units
-from knowledge.answer.facts import fact_paths, fact_units
+from knowledge.answer.evidence import (
+    ASK_TOPIC_VI,
+    REFER_END_EN,
+    REFER_END_VI,
+    EvidenceAnswerer,
+    absence_text,
+    no_info_sentence,
+    speak_units,
+)
+from knowledge.answer.facts import english_units, fact_paths, fact_units, legal_units
+from knowledge.answer.select import Ask
 from knowledge.answer.template import (
     ASPECT_VI,
     HEDGE_END_EN,
@@ -106,6 +115,7 @@ def fixed_items(language: str = "vi") -> list[Item]:
     refer = REFER_EN if en else REFER_VI
     items = [Item(f"fixed.refer-{_slug(k)}", Kind.FIXED, v, language) for k, v in refer.items()]
     items.append(Item("fixed.hedge-end", Kind.FIXED, HEDGE_END_EN if en else HEDGE_END_VI, language))
+    items.append(Item("fixed.refer-end", Kind.FIXED, REFER_END_EN if en else REFER_END_VI, language))
     items.append(Item("connective.hedge", Kind.CONNECTIVE,
                       (HEDGE_PREFIX_EN if en else HEDGE_PREFIX_VI).strip(), language))
     intros = LIST_INTROS_EN if en else LIST_INTROS_VI
@@ -126,11 +136,23 @@ def record_items(record: Record, language: str = "vi") -> list[Item]:
     title = (record.title_en or "") if en else record.title
     items = [Item(f"{rid}.title", Kind.TITLE, _sentence(title), language, record_id=rid)] if title else []
     for u in fact_units(record):
-        if u.status is Status.UNSOURCED:
-            continue  # never spoken
+        if u.status is Status.UNSOURCED:  # spoken only as what has no source
+            text = absence_text(u)
+            if text and not en:
+                items.append(Item(unit_sentence_id(u.id), Kind.NO_INFO, _sentence(text), language, u.id, rid))
+            continue
         text = u.spoken_en if en else u.spoken
         if text:
             items.append(Item(unit_sentence_id(u.id), Kind.FACT, _sentence(text), language, u.id, rid))
+    if en:
+        for u in english_units(record):
+            text = absence_text(u, True)
+            if text:
+                items.append(Item(unit_sentence_id(u.id.replace("@", ".")), Kind.NO_INFO, _sentence(text),
+                                  language, u.id, rid))
+    for u in legal_units(record, english=en):  # said for a question about the legal basis
+        items.append(Item(unit_sentence_id(u.id.replace("@", ".")), Kind.FACT, _sentence(u.spoken), language,
+                          u.id, rid))
     if en:  # the template speaks a fact's say_en, else the first sentence of its text_en
         for path, _field, fact in fact_paths(record):
             text = _spoken(fact, "en") if fact.status is not Status.UNSOURCED else ""
@@ -170,6 +192,12 @@ def composed_sentences(record: Record, language: str = "vi") -> list[str]:
     for u in fact_units(record):  # first: title-prefixed or hedged; later ones are the unit alone
         if u.status is not Status.UNSOURCED:
             out.extend(speak_units("", record, [u])[0])
+        elif absence_text(u):  # what has no source, said first, then the counter named
+            said = EvidenceAnswerer().compose("", record, Aspect.GENERAL, [], ask=Ask.GENERAL, unsourced=u,
+                                              speak_unsourced=True)
+            out.extend(said.sentences)
+    for u in legal_units(record):
+        out.extend(speak_units("", record, [u])[0])
     return out
 
 
