@@ -152,13 +152,16 @@ def _unsourced_own_field(ask: Ask, ranked: Sequence[Ranked], best: FactUnit, en:
     when every unit of that field is unsourced and the best sourced unit does not state what is
     asked (no cue of the ask in it): the record says it does not know, so the kiosk says that."""
     fields = {f for f, w in FIELD_PRIOR.get(ask, {}).items() if w >= 1.0}
-    own = [r.unit for r in ranked if r.unit.field in fields]
-    if not own or any(u.status is not Status.UNSOURCED for u in own):
+    own = [r for r in ranked if r.unit.field in fields]
+    if not own or any(r.unit.status is not Status.UNSOURCED for r in own):
+        return None
+    top = next((r for r in ranked if r.unit is best), None)
+    if top is None or own[0].share < KEEP * top.share:  # the ask may be misread: the ranking disagrees
         return None
     cue = (CUE_EN if en else CUE).get(ask)
     if cue is None or cue.search(best.match.lower() if en else normalize_vi(best.match)):
         return None
-    return own[0]
+    return own[0].unit
 
 
 def absence_text(unit: FactUnit, en: bool = False) -> str:

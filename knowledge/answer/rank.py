@@ -210,7 +210,8 @@ def asks_en(question: str, title: str = "") -> tuple[Ask, ...]:
 def english_overlap(question: str, text: str, exclude: frozenset[str] = frozenset()) -> float:
     """Share of the question's content word stems (first five letters) found in ``text``; two words
     of the text written as one count too ("Hà Nội" / "Hanoi", "e-mail" / "email"). ``exclude``: the
-    stems of the procedure's own name (``name_stems_en``): they name the record, not one of its facts."""
+    stems of the procedure's own name (``name_stems_en``): they name the record, not one of its facts
+    (left out for the fee lines only: other facts use the name as their subject)."""
     q = set(_en_stems(question)) - exclude
     if not q:
         return 0.0
@@ -285,7 +286,8 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
                 cue = cue or rank == 0 or ask is primary
                 prior = max(prior, weight * 0.3)
         if en:
-            lex = english_overlap(question, u.match, exclude)
+            # among the fee lines the procedure's own name prices every line: the case asked decides
+            lex = english_overlap(question, u.match, exclude if u.field.startswith("fee") else frozenset())
             lex_fold = lex
         else:
             lex = lexical_overlap(question, u.match, exclude)
