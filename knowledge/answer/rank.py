@@ -187,6 +187,8 @@ _EXEMPT_GROUP_EN = re.compile(
     r"\bveterans?\b|\bwar (?:invalids?|martyrs?)\b|\bmeritorious\b|\bethnic minorit\w*|\bstudents?\b|"
     r"\b(?:elderly|old|senior) (?:people|persons?|citizens?)\b")
 
+_FEE_WORD_EN = re.compile(r"\bfees?\b|\bcharge|\bpay\b|\bfree\b|\bcost")
+
 
 def asks_en(question: str, title: str = "") -> tuple[Ask, ...]:
     """What an English question asks, most specific first; ``(GENERAL,)`` when nothing specific.
@@ -196,7 +198,8 @@ def asks_en(question: str, title: str = "") -> tuple[Ask, ...]:
     q = question.lower()
     found = [ask for ask, rx in _ASKS_EN if rx.search(q)]
     group = _EXEMPT_GROUP_EN.search(q)
-    if Ask.AMOUNT in found and Ask.EXEMPT not in found and group and group.group(0) not in title.lower():
+    if (Ask.AMOUNT in found and Ask.EXEMPT not in found and group and group.group(0) not in title.lower()
+            and _FEE_WORD_EN.search(q)):  # a fee, not an allowance ("how much is the pension for old people")
         found.insert(0, Ask.EXEMPT)
     if Ask.DEADLINE in found and Ask.PROCESSING in found:
         found.remove(Ask.PROCESSING)

@@ -39,6 +39,8 @@ def test_legal_basis_question_is_told_apart(question: str, legal: bool) -> None:
     ("What is the legal basis for it?", Ask.LEGAL),
     ("Are war veterans exempt from the fee?", Ask.EXEMPT),
     ("Is the fee waived for students?", Ask.EXEMPT),
+    ("Do people with disabilities pay the fee too?", Ask.EXEMPT),
+    ("How much is the allowance for elderly people?", Ask.AMOUNT),  # a benefit, not a fee
     ("How much is the fee?", Ask.AMOUNT),
     ("What documents do I need?", Ask.GENERAL),
     ("Can my daughter-in-law go instead of me?", Ask.PROXY),
