@@ -261,7 +261,7 @@ class EvidenceAnswerer:
                                     timings={**timings, "answer_ms": (self.clock() - t0) * 1000})
             if specific:  # nothing sourced answers the ask: say so, never guess
                 return self.compose(question, record, aspect, [], ask=ask_list[0], unsourced=unsourced,
-                                    confidence=confidence, alternatives=alternatives,
+                                    confidence=confidence, alternatives=alternatives, language=language,
                                     timings={**timings, "answer_ms": (self.clock() - t0) * 1000})
         base = self.template.answer(question, record, aspect, confidence=confidence,
                                     alternatives=alternatives, language=language)

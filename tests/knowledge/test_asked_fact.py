@@ -111,3 +111,12 @@ def test_unsourced_processing_time_in_english_is_said_as_not_found(records: dict
     assert "no source found" in a.spoken.lower(), a.spoken
     assert a.hedged and "staff" in a.spoken
     assert not any(s.startswith("Máy") for s in a.sentences)  # an English answer stays English
+
+
+def test_record_without_legal_basis_says_it_has_none(records: dict[str, Record]) -> None:
+    rec = records["khai-tu"].model_copy(update={"legal_basis": ()})
+    a = EVIDENCE.answer("khai tử theo nghị định nào", rec, Aspect.GENERAL)
+    assert a.spoken.startswith("Máy chưa có thông tin chính thức về căn cứ pháp lý"), a.spoken
+    assert a.facts == () and a.hedged
+    b = EVIDENCE.answer("Which decree governs death registration?", rec, Aspect.GENERAL, language="en")
+    assert b.spoken.startswith("The kiosk has no official information about the legal basis"), b.spoken
