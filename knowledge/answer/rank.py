@@ -33,6 +33,7 @@ best's, up to ``MAX_FACTS``.
 
 from __future__ import annotations
 
+import functools
 import itertools
 import math
 import re
@@ -227,6 +228,12 @@ NAME_STEM_SHARE = 0.2  # as ``select.NAME_WORD_SHARE``
 
 
 def name_stems_en(title: str, units: Sequence[FactUnit]) -> frozenset[str]:
+    """As ``_name_stems_en``, cached per record (its title and units)."""
+    return _name_stems_en(title, tuple(units))
+
+
+@functools.lru_cache(maxsize=256)
+def _name_stems_en(title: str, units: tuple[FactUnit, ...]) -> frozenset[str]:
     """The word stems of the procedure's English title found in at least ``NAME_STEM_SHARE`` of its
     English units ("certi", "contr" for "Certification of contracts"): they do not tell its facts
     apart ("fee to fix an error in a certified contract" is about the error, not the contract)."""
