@@ -168,6 +168,8 @@ def absence_text(unit: FactUnit, en: bool = False) -> str:
     """The sentence of an unsourced unit that says what has no source ("Chưa tìm được nguồn cho …"),
     or "" when its text says something else (then it is never spoken)."""
     text = unit.spoken_en if en else (sentences_of(unit.text) or [unit.text])[0]
+    # only what has no source: a remark in brackets or a further clause is no statement to speak
+    text = re.split(r"\s*[(;]", text, maxsplit=1)[0].strip()
     return text if unit.status is Status.UNSOURCED and _ABSENCE.search(text) else ""
 
 
