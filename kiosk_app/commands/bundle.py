@@ -82,10 +82,10 @@ def register(groups: Subparsers) -> None:
 
 # ---- helpers -------------------------------------------------------------------------------------
 def _refuse(exc: KioskError) -> int:
-    from knowledge.bundle.importer import message_vi
+    from kiosk_app.ui.bundle_messages import staff_vi
 
     err(f"kiosk: [{exc.code}] {exc}")
-    err(f"  → {message_vi(exc)}")
+    err(f"  → {staff_vi(exc)}")
     return EXIT_REFUSED
 
 
@@ -118,13 +118,15 @@ def _print_issues(issues: list[Any], title: str) -> None:
     from rich.markup import escape
     from rich.table import Table
 
+    from kiosk_app.ui.bundle_messages import staff_vi
+
     table = Table(title=title, show_lines=False, expand=False)
     table.add_column("mức", no_wrap=True)
     table.add_column("bản ghi", no_wrap=True)
     table.add_column("vấn đề (tiếng Việt) / detail")
     for i in issues:
         sev = "[red]LỖI[/]" if i.severity == "error" else "[yellow]cảnh báo[/]"
-        table.add_row(sev, i.record_id or "", f"{escape(i.message_vi)}\n[dim]{escape(i.message)}[/]")
+        table.add_row(sev, i.record_id or "", f"{escape(staff_vi(i))}\n[dim]{escape(i.message)}[/]")
     _console().print(table)
 
 
@@ -170,7 +172,7 @@ def cmd_build(args: argparse.Namespace, settings: Settings) -> int:
                                 recordings=recordings)
     except (BundleError, OSError) as exc:
         if isinstance(exc, OSError):
-            exc = BundleError(f"cannot write {args.out}: {exc}", f"Không ghi được tệp {args.out}.")
+            exc = BundleError(f"cannot write {args.out}: {exc}", "cli-write-failed", path=str(args.out))
         return _refuse(exc)
     _print_issues(list(rep.errors) + list(rep.lint.warnings), "Báo cáo kiểm tra")
     _print_counts(rep.lint, len(rep.errors))
@@ -222,6 +224,7 @@ def cmd_trust(args: argparse.Namespace, settings: Settings) -> int:
 
 
 def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk_app.ui.bundle_messages import staff_vi
     from knowledge.bundle.importer import check_bundle
     from knowledge.bundle.schema import MANIFEST
     from knowledge.bundle.version_policy import import_problems
@@ -233,14 +236,14 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         if report is not None and not args.json:
             _print_issues(list(report.errors) + list(report.warnings), "Báo cáo kiểm tra")
         if args.json:
-            out_json({"ok": False, "code": str(exc.code), "error": str(exc), "message_vi": exc.message_vi})
+            out_json({"ok": False, "code": str(exc.code), "error": str(exc), "message_vi": staff_vi(exc)})
         return _refuse(exc)
     m = bundle.manifest
     problems = import_problems(settings, members[MANIFEST])  # what importing it here would meet
     if args.json:
         out_json({"ok": True, "label": m.label, "records": m.record_count, "signed_by": signed_by,
                   "created": m.created.isoformat(), "warnings": [str(w) for w in lint.warnings],
-                  "version_problems": [{"code": str(p.code), "error": p.message, "message_vi": p.message_vi,
+                  "version_problems": [{"code": str(p.code), "error": p.message, "message_vi": staff_vi(p),
                                         "confirmable": p.confirmable} for p in problems]})
         return EXIT_OK
     _print_issues(list(lint.warnings), "Cảnh báo")
@@ -249,7 +252,7 @@ def cmd_verify(args: argparse.Namespace, settings: Settings) -> int:
         + (f"ký bởi khóa {signed_by}" if signed_by else "chưa ký (máy này cho phép)"))
     for p in problems:
         err(f"kiosk: importing it on this kiosk: [{p.code}] {p.message}")
-        err(f"  → {p.message_vi}")
+        err(f"  → {staff_vi(p)}")
     return EXIT_OK
 
 
@@ -348,13 +351,17 @@ STATE_VI = {"ok": "ok (dùng được)", "damaged": "damaged (HỎNG)", "uncheck
 
 
 def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
+    from kiosk_app.ui.bundle_messages import staff_vi
     from knowledge.bundle.versions import status
 
     st = status(settings, verify=True)
     cur, prev = st.current, st.previous
     cur_ok = cur is not None and all(v.state == "ok" for v in st.versions if v.name == cur.name)
     if args.json:
-        out_json(st.to_json())
+        data = st.to_json()
+        for v, row in zip(st.versions, data["versions"], strict=True):
+            row["problem_vi"] = staff_vi(v.note) if v.note else ""
+        out_json(data)
         return EXIT_OK if cur_ok else EXIT_REFUSED
     out(f"Đang dùng: {cur.label if cur else '(chưa có gói nào)'}"
         + (f" · {cur.record_count} thủ tục · nhập lúc {cur.imported_at} · "
@@ -371,7 +378,7 @@ def cmd_status(args: argparse.Namespace, settings: Settings) -> int:
         detail = (f"{i.label} · {i.record_count} thủ tục · nhập {i.imported_at[:16].replace('T', ' ')}"
                   if i else "(không đọc được tệp mô tả)")
         out(f"  {v.name}  {detail}{role} · {STATE_VI.get(v.state, v.state)}"
-            + (f": {v.problem_vi}" if v.problem_vi else ""))
+            + (f": {staff_vi(v.note)}" if v.note else ""))
     for p in st.problems:
         err(f"problem: {p}")
     return EXIT_OK if cur_ok else EXIT_REFUSED

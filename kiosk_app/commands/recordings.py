@@ -54,10 +54,11 @@ def register(acts: Any) -> None:
 
 
 def _refuse(exc: KioskError) -> int:
+    from kiosk_app.ui.bundle_messages import staff_vi
+
     err(f"kiosk: [{exc.code}] {exc}")
-    vi = getattr(exc, "message_vi", "")
-    if vi:
-        err(f"  → {vi}")
+    if isinstance(exc, BundleError):
+        err(f"  → {staff_vi(exc)}")
     return EXIT_REFUSED
 
 
@@ -72,7 +73,7 @@ def open_target(target: str | None, settings: Settings) -> tuple[list[Record], R
         path = current_bundle_dir(settings)
         if not path.exists():
             raise BundleError(f"no active bundle at {path}; give a bundle file or folder",
-                              "Máy chưa có gói dữ liệu nào đang dùng.")
+                              "cli-no-active-bundle")
         path = path.resolve()
     else:
         path = Path(target)
@@ -91,9 +92,9 @@ def open_target(target: str | None, settings: Settings) -> tuple[list[Record], R
 
         recs, problems = collect_records(path)
         if problems:
-            raise BundleError(f"{path}: {problems[0].message}", problems[0].message_vi)
+            raise BundleError(f"{path}: {problems[0].message}", problems[0].reason, **problems[0].details)
         return recs, RecordingSet.from_members(recs, read_source(path))
-    raise BundleError(f"{path}: no such bundle file or folder", f"Không tìm thấy {path}.")
+    raise BundleError(f"{path}: no such bundle file or folder", "cli-not-found", path=str(path))
 
 
 def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
@@ -108,7 +109,7 @@ def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
         records, rset = open_target(args.target, settings)
     except (KioskError, OSError) as exc:
         if isinstance(exc, OSError):
-            exc = BundleError(f"cannot read {args.target}: {exc}", f"Không đọc được {args.target}.")
+            exc = BundleError(f"cannot read {args.target}: {exc}", "cli-unreadable", path=str(args.target))
         return _refuse(exc)
     rset.probe()  # a recording whose file is not a playable Ogg/Opus is "broken", not "recorded"
     items = [i for i in rset.items if i.language == args.lang]
@@ -136,5 +137,5 @@ def cmd_recordings(args: argparse.Namespace, settings: Settings) -> int:
 
             out(f"Tệp chữ: {write_text_files(args.txt, rows)} tệp trong {args.txt}")
     except OSError as exc:
-        return _refuse(BundleError(f"cannot write the export: {exc}", "Không ghi được tệp xuất ra."))
+        return _refuse(BundleError(f"cannot write the export: {exc}", "cli-export-failed"))
     return EXIT_OK

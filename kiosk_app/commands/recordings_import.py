@@ -22,42 +22,41 @@ from kiosk_app.core.errors import KioskError
 from kiosk_app.core.settings import Settings
 
 
-def _problem(code: str, detail: str, vi: str) -> dict[str, Any]:
-    return {"ok": False, "code": code, "detail": detail, "message_vi": vi}
+def _problem(code: str, detail: str) -> dict[str, Any]:
+    from kiosk_app.ui.recording_messages import TAKE_VI
+
+    return {"ok": False, "code": code, "detail": detail, "message_vi": TAKE_VI[code]}
 
 
 def check_file(path: Path, items: dict[str, Any], asr: Any, vad: Any) -> tuple[dict[str, Any], Any]:
     """(result, (samples, rate) to keep or None) for one take file."""
     import soundfile as sf
 
+    from kiosk_app.ui.recording_messages import takes_vi
     from knowledge.recordings.export import take_id
     from speech.audio.resample import resample
     from speech.audio.wav import decode_wav
-    from speech.tts.take_check import LIMITS, MESSAGES_VI, TakeCode, check_take
+    from speech.tts.take_check import LIMITS, TakeCode, check_take
 
     sid = take_id(path.stem)
     item = items.get(sid)
     if item is None:
-        return _problem(TakeCode.UNKNOWN_ID, f"{path.name}: no sentence with id {sid!r} in the records",
-                        MESSAGES_VI[TakeCode.UNKNOWN_ID]), None
+        return _problem(TakeCode.UNKNOWN_ID, f"{path.name}: no sentence with id {sid!r} in the records"), None
     try:
         info = sf.info(str(path))
     except Exception as exc:  # libsndfile: LibsndfileError / RuntimeError
-        return _problem(TakeCode.FORMAT, f"{path.name}: not a readable audio file ({exc})",
-                        MESSAGES_VI[TakeCode.FORMAT]), None
+        return _problem(TakeCode.FORMAT, f"{path.name}: not a readable audio file ({exc})"), None
     if info.format != "WAV":
-        return _problem(TakeCode.FORMAT, f"{path.name}: is {info.format}, expected WAV",
-                        MESSAGES_VI[TakeCode.FORMAT]), None
+        return _problem(TakeCode.FORMAT, f"{path.name}: is {info.format}, expected WAV"), None
     if info.duration > LIMITS.max_duration_s:
         return _problem(TakeCode.TOO_LONG_FILE, f"{path.name}: lasts {info.duration:.0f} s "
-                        f"(limit {LIMITS.max_duration_s:.0f} s)", MESSAGES_VI[TakeCode.TOO_LONG_FILE]), None
+                        f"(limit {LIMITS.max_duration_s:.0f} s)"), None
     try:
         samples, rate = decode_wav(path.read_bytes(), path.name)
     except (KioskError, OSError) as exc:
-        return _problem(TakeCode.FORMAT, str(exc), MESSAGES_VI[TakeCode.FORMAT]), None
+        return _problem(TakeCode.FORMAT, str(exc)), None
     if rate < 16000:
-        return _problem(TakeCode.FORMAT, f"{path.name}: {rate} Hz is too low (16 kHz or more)",
-                        MESSAGES_VI[TakeCode.FORMAT]), None
+        return _problem(TakeCode.FORMAT, f"{path.name}: {rate} Hz is too low (16 kHz or more)"), None
     x16 = resample(samples, rate, 16000)
     stats, heard, findings = check_take(x16, item.text, asr, vad)
     result: dict[str, Any] = {"ok": not findings, "id": sid, "duration_s": round(stats.duration_s, 2),
@@ -66,7 +65,7 @@ def check_file(path: Path, items: dict[str, Any], asr: Any, vad: Any) -> tuple[d
     if findings:
         f = findings[0]
         result.update(code=f.code.value, detail="; ".join(x.detail for x in findings),
-                      message_vi=" ".join(x.message_vi for x in findings),
+                      message_vi=takes_vi(findings),
                       codes=[x.code.value for x in findings],
                       differing=[list(p) for x in findings for p in x.differing])
         return result, None

@@ -9,6 +9,9 @@ personal data (no question text, no audio).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
 from typing import ClassVar
@@ -137,14 +140,34 @@ class StoreCorruptError(KioskError):
     code = ErrorCode.STORE_CORRUPT
 
 
+@dataclass(frozen=True, slots=True)
+class StaffNote:
+    """What ward staff are told, as data: a stable kebab-case ``reason`` (API, like ``ErrorCode``:
+    never rename one) and the values its sentence needs. The Vietnamese sentences live in the UI
+    (``kiosk_app/ui/bundle_messages.py``, keyed by ``reason``); engines never build them."""
+
+    reason: str
+    details: Mapping[str, Detail] = field(default_factory=dict, hash=False)
+
+
+# a value in a staff sentence: plain values, or nested notes (rendered in turn, several joined by " ")
+Detail = str | int | float | date | StaffNote | tuple[StaffNote, ...]
+
+
 class BundleError(KioskError):
-    """A bundle was refused. ``message_vi`` is the sentence shown to ward staff."""
+    """A bundle was refused. ``reason`` + ``details`` say why for ward staff (the UI renders them in
+    Vietnamese); ``str(err)`` is the precise English message."""
 
     code = ErrorCode.BUNDLE_INVALID
 
-    def __init__(self, message: str, message_vi: str = "Gói dữ liệu không hợp lệ.") -> None:
+    def __init__(self, message: str, reason: str = "invalid", **details: Detail) -> None:
         super().__init__(message)
-        self.message_vi = message_vi
+        self.reason = reason
+        self.details: dict[str, Detail] = details
+
+    @property
+    def note(self) -> StaffNote:
+        return StaffNote(self.reason, self.details)
 
 
 class BundleUnsignedError(BundleError):
@@ -170,9 +193,9 @@ class BundleVersionError(BundleError):
     ``confirmable``: the codes staff may confirm (staff screen, CLI ``--allow-…``) to import it anyway;
     empty when it is refused outright."""
 
-    def __init__(self, message: str, message_vi: str = "Gói dữ liệu không hợp lệ.",
-                 confirmable: frozenset[ErrorCode] = frozenset()) -> None:
-        super().__init__(message, message_vi)
+    def __init__(self, message: str, reason: str = "invalid",
+                 confirmable: frozenset[ErrorCode] = frozenset(), **details: Detail) -> None:
+        super().__init__(message, reason, **details)
         self.confirmable = confirmable
 
 
@@ -215,9 +238,14 @@ class NoRollbackError(KioskError):
 
     code = ErrorCode.NO_ROLLBACK
 
-    def __init__(self, message: str, message_vi: str = "Không có phiên bản trước để quay lại.") -> None:
+    def __init__(self, message: str, reason: str = "no-previous", **details: Detail) -> None:
         super().__init__(message)
-        self.message_vi = message_vi
+        self.reason = reason
+        self.details: dict[str, Detail] = details
+
+    @property
+    def note(self) -> StaffNote:
+        return StaffNote(self.reason, self.details)
 
 
 class PermissionDeniedError(KioskError):

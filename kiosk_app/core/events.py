@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import ClassVar
 
-from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode, StaffNote
 from knowledge.types import Answer
 
 
@@ -161,14 +161,15 @@ class BundleDone:
 @dataclass(frozen=True, slots=True)
 class BundleRefused:
     """A bundle import or rollback did not happen; the active bundle is untouched. ``detail``: English,
-    precise (logs). ``detail_vi``: the checker's own sentence for ward staff when it has one (it names
-    the file, version or field), else empty and the screen shows the sentence for ``code``.
+    precise (logs). ``note``: the checker's own reason + details for ward staff when it has one (it
+    names the file, version or field; the screen renders it), else None and the screen shows the
+    sentence for ``code``.
     ``confirmable``: the version anomalies staff may confirm to import it anyway."""
 
     op: BundleOp
     code: ErrorCode
     detail: str = ""
-    detail_vi: str = ""
+    note: StaffNote | None = None
     confirmable: frozenset[ErrorCode] = frozenset()
     type: ClassVar[EventType] = EventType.BUNDLE_REFUSED
 

@@ -23,11 +23,14 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
-from typing import Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
 from knowledge.recordings.inventory import Item, Kind
+
+if TYPE_CHECKING:
+    from speech.tts.take_check import Finding
 
 log = logging.getLogger(__name__)
 
@@ -94,7 +97,7 @@ def trim(samples: np.ndarray, speech: Sequence[bool], chunk: int = VAD_CHUNK,
 @dataclass(frozen=True, slots=True)
 class TakeResult:
     ok: bool
-    message_vi: str  # "" when the take is good
+    findings: tuple[Finding, ...]  # () when the take is good; the screen says them in Vietnamese
     detail: str  # English figures, for the log
     heard: str | None
     differing: tuple[tuple[str, str], ...] = ()
@@ -263,7 +266,7 @@ class RecordingSession:
         stats, heard, findings = check_take(samples, item.text, self._engine("asr", self._recognizer),
                                             vad if getattr(vad, "chunk_samples", VAD_CHUNK) == VAD_CHUNK
                                             else None)
-        result = TakeResult(ok=not findings, message_vi=" ".join(f.message_vi for f in findings),
+        result = TakeResult(ok=not findings, findings=tuple(findings),
                             detail="; ".join(f.detail for f in findings), heard=heard,
                             differing=tuple(p for f in findings for p in f.differing),
                             duration_s=round(stats.duration_s, 2))

@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk_app.core.errors import ErrorCode, KioskError
+from kiosk_app.core.errors import BundleError, ErrorCode, KioskError, NoRollbackError
 from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRefused, Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.jobqueue import WORKER_NICE, JobQueue
@@ -226,8 +226,8 @@ class StaffWorker:
                 done = self.service.rollback()
         except KioskError as exc:
             log.warning("bundle %s refused: [%s] %s", job.op, exc.code, exc)
-            return BundleRefused(job.op, exc.code, str(exc), getattr(exc, "message_vi", ""),
-                                 getattr(exc, "confirmable", frozenset()))
+            note = exc.note if isinstance(exc, BundleError | NoRollbackError) else None
+            return BundleRefused(job.op, exc.code, str(exc), note, getattr(exc, "confirmable", frozenset()))
         except Exception as exc:  # thread boundary: never die silently in the background
             log.exception("bundle %s crashed", job.op)
             return BundleRefused(job.op, ErrorCode.INTERNAL, f"{type(exc).__name__}: {exc}")

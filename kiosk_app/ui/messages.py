@@ -7,7 +7,7 @@
 
 from __future__ import annotations
 
-from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode, StaffNote
 from kiosk_app.core.events import EventType
 
 LANGUAGES = ("vi", "en")
@@ -467,11 +467,14 @@ BUNDLE_ERRORS_VI: dict[ErrorCode, str] = {
 }
 
 
-def bundle_error_vi(code: ErrorCode | str, detail_vi: str = "") -> str:
+def bundle_error_vi(code: ErrorCode | str, note: StaffNote | None = None) -> str:
     """The sentence staff read for a refused bundle import or rollback: the checker's own precise
-    sentence when it has one, else the one for ``code``."""
-    if detail_vi:
-        return detail_vi
+    sentence (``note``, rendered by ``bundle_messages.staff_vi``) when it has one, else the one for
+    ``code``."""
+    if note is not None:
+        from kiosk_app.ui.bundle_messages import staff_vi
+
+        return staff_vi(note)
     try:
         return BUNDLE_ERRORS_VI[ErrorCode(code)]
     except (ValueError, KeyError):

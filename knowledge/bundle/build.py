@@ -49,7 +49,7 @@ class BuildReport:
 
 
 def _issue(err: BundleError, record_id: str | None = None) -> Issue:
-    return Issue(Severity.ERROR, record_id, str(err), err.message_vi)
+    return Issue(Severity.ERROR, record_id, str(err), err.reason, err.details)
 
 
 def collect_records(src: Path) -> tuple[list[Record], list[Issue]]:
@@ -65,7 +65,7 @@ def collect_records(src: Path) -> tuple[list[Record], list[Issue]]:
     elif src.is_dir():
         files = sorted(p for p in src.glob("*.yaml") if p.is_file() and p.name != OUT_OF_SCOPE)
         if not files:
-            raise BundleError(f"{src}: no *.yaml records found", f"Thư mục {src} không có bản ghi nào.")
+            raise BundleError(f"{src}: no *.yaml records found", "records-dir-empty", dir=str(src))
         for p in files:
             try:
                 records.append(parse_record(p.name, p.read_bytes()))
@@ -73,7 +73,7 @@ def collect_records(src: Path) -> tuple[list[Record], list[Issue]]:
                 issues.append(_issue(err, p.stem))
     else:
         raise BundleError(f"{src}: not a folder of records or an .xlsx workbook",
-                          f"{src.name} không phải thư mục bản ghi hoặc tệp Excel (.xlsx).")
+                          "build-source-kind", name=src.name)
     return records, issues + [_issue(e) for e in errors]
 
 

@@ -257,7 +257,7 @@ def _read_date(raw: Any, where: str) -> dt.date | None:
         return dt.date.fromisoformat(text)
     except ValueError as err:
         raise BundleError(f"{where}: column updated: '{raw}' is not a date like 2026-11-23",
-                          f"{where}, cột Ngày cập nhật: \"{raw}\" không đúng dạng 2026-11-23.") from err
+                          "excel-bad-date", where=where, value=str(raw)) from err
 
 
 def _read_sources(raw: Any) -> list[dict[str, str]]:
@@ -287,7 +287,7 @@ def _read_facts(row: dict[str, Any], col: Column, where: str) -> list[dict[str, 
         if len(vals) > len(facts):
             raise BundleError(
                 f"{where}: column {col.key}.{side} has {len(vals)} lines, {col.key} has {len(facts)}",
-                f"{where}, cột {col.label} ({side}): số dòng nhiều hơn cột chính.")
+                "excel-side-lines", where=where, column=col.label, side=side)
         for f, v in zip(facts, vals, strict=False):
             if v:
                 f[side] = v
@@ -337,23 +337,22 @@ def read_template(path: Path, errors: list[BundleError] | None = None) -> list[R
         wb = load_workbook(path, read_only=True, data_only=True)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile, InvalidFileException) as err:
         raise BundleError(f"{path}: cannot open as an Excel workbook: {err}",
-                          f"Không mở được tệp Excel {path.name}.") from err
+                          "excel-unreadable", name=path.name) from err
     try:
         if SHEET not in wb.sheetnames:
             raise BundleError(f"{path}: no sheet named '{SHEET}'",
-                              f"Tệp Excel {path.name} không có trang \"{SHEET}\".")
+                              "excel-no-sheet", name=path.name, sheet=SHEET)
         rows = list(wb[SHEET].iter_rows(values_only=True))
     finally:
         wb.close()
     if len(rows) < KEY_ROW:
         raise BundleError(f"{path}: sheet '{SHEET}' has no header rows",
-                          f"Trang \"{SHEET}\" thiếu dòng tiêu đề.")
+                          "excel-no-header", sheet=SHEET)
     keys = [str(k).strip() if k is not None else "" for k in rows[KEY_ROW - 1]]
     missing = [c.key for c in COLUMNS if c.required and c.key not in keys]
     if missing:
         raise BundleError(f"{path}: row {KEY_ROW} lacks the column key(s) {', '.join(missing)}",
-                          f"Dòng {KEY_ROW} của trang \"{SHEET}\" thiếu cột: {', '.join(missing)} "
-                          "(không được sửa dòng này).")
+                          "excel-missing-columns", row=KEY_ROW, sheet=SHEET, columns=", ".join(missing))
     records: list[Record] = []
     for ri, values in enumerate(rows[FIRST_ROW - 1:], start=FIRST_ROW):
         row = {k: v for k, v in zip(keys, values, strict=False) if k}
@@ -373,7 +372,7 @@ def read_template(path: Path, errors: list[BundleError] | None = None) -> list[R
         return records
     if not records:
         raise BundleError(f"{path}: no procedures in sheet '{SHEET}'",
-                          f"Trang \"{SHEET}\" chưa có thủ tục nào.")
+                          "excel-empty", sheet=SHEET)
     if errors is None:
         check_unique(records)
     log.info("read %d records from %s", len(records), path)

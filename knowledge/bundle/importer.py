@@ -6,7 +6,8 @@ build the index there (``knowledge.understand.store.build_index``) → smoke tes
 find their own id in the new index) → ``os.sync`` → rename to ``<bundle_id>-<version>/`` → point
 ``previous`` at the old target → swap ``current`` (``os.replace``) → prune old versions.
 Any failure removes the staging folder and leaves ``current`` untouched; each refusal carries an
-English message (logs/CLI) and ``message_vi`` for the screen. ENOSPC anywhere → ``DiskFullError``.
+English message (logs/CLI) and a ``reason`` key + details that the UI renders for staff.
+ENOSPC anywhere → ``DiskFullError``.
 
 Power loss: a version folder is renamed into place only when complete and synced, and ``current``
 only ever points at such a folder, so the kiosk always finds the old or the new bundle active.
@@ -29,7 +30,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from kiosk_app.core.errors import BundleError, DiskFullError, ErrorCode, KioskError, NoRollbackError
+from kiosk_app.core.errors import BundleError, DiskFullError, ErrorCode, KioskError
 from kiosk_app.core.settings import Settings
 from knowledge.bundle import version_check
 from knowledge.bundle.limits import LIMITS
@@ -80,17 +81,13 @@ Progress = Callable[[str, int, int], None]  # phase, done, total
 Indexer = Callable[[Bundle, Path, Callable[[int, int], None] | None], None]
 Smoker = Callable[[Path, Bundle], None]
 
-DISK_FULL_VI = "Máy hết dung lượng ổ đĩa; gói dữ liệu chưa được nhập, dữ liệu cũ vẫn dùng bình thường."
-KEEP_OLD_VI = "dữ liệu cũ vẫn dùng bình thường"
-
-
 class BundleLintError(BundleError):
     """The records break content rules (``report`` lists every issue)."""
 
     def __init__(self, report: LintReport) -> None:
         first = report.errors[0]
         more = f" (+{len(report.errors) - 1} more)" if len(report.errors) > 1 else ""
-        super().__init__(f"{first}{more}", first.message_vi)
+        super().__init__(f"{first}{more}", first.reason, **first.details)
         self.report = report
 
 
@@ -101,17 +98,6 @@ class ImportResult:
     unchanged: bool  # the very same bundle was already active: nothing changed
     lint: LintReport
     timings: dict[str, float] = field(default_factory=dict)  # seconds per phase
-
-
-def message_vi(exc: BaseException) -> str:
-    """The Vietnamese sentence for ward staff for any import/rollback failure."""
-    if isinstance(exc, BundleError):
-        return exc.message_vi
-    if isinstance(exc, DiskFullError):
-        return DISK_FULL_VI
-    if isinstance(exc, NoRollbackError):
-        return exc.message_vi
-    return f"Không nhập được gói dữ liệu; {KEEP_OLD_VI}. Xin mời liên hệ kỹ thuật viên."
 
 
 def _default_indexer(bundle: Bundle, index_dir: Path, progress: Callable[[int, int], None] | None) -> None:
@@ -136,25 +122,24 @@ def smoke_test(bundle_dir: Path, bundle: Bundle, settings: Settings | None = Non
         if is_disk_full(err):
             raise
         raise BundleError(f"smoke test: the kiosk cannot open the imported bundle: {err}",
-                          "Kiểm tra thử thất bại: máy không mở được gói dữ liệu vừa nhập; "
-                          f"{KEEP_OLD_VI}.") from err
+                          "smoke-cannot-open") from err
     try:
         for i, rid in enumerate(ids[::step][:SMOKE_MAX]):
             title = bundle.records[rid].title
             if rid not in {h.procedure_id for h in kn.search(title, 3)}:
                 raise BundleError(f"smoke test: the title of '{rid}' does not find it in the new bundle",
-                                  f"Kiểm tra thử thất bại: không tìm thấy thủ tục {rid} theo tên của nó.")
+                                  "smoke-title-not-found", rid=rid)
             if i == 0:
                 answer = kn.ask(title)
                 if answer.verdict is not Verdict.ANSWER or not answer.spoken:
                     raise BundleError(f"smoke test: asking '{title[:60]}' gives no answer "
                                       f"({answer.reason or answer.verdict})",
-                                      "Kiểm tra thử thất bại: máy không trả lời được câu hỏi thử.")
+                                      "smoke-no-answer")
     except KioskError as err:
         if isinstance(err, BundleError) or is_disk_full(err):
             raise
         raise BundleError(f"smoke test: a question to the imported bundle failed: {err}",
-                          f"Kiểm tra thử thất bại: máy lỗi khi trả lời câu hỏi thử; {KEEP_OLD_VI}.") from err
+                          "smoke-failed") from err
     finally:
         kn.close()
 
@@ -207,7 +192,7 @@ def _read_verified(path: Path, settings: Settings) -> tuple[dict[str, bytes], st
 
     with open_bundle_zip(path, ZipLimits.from_settings(settings)) as bz:
         if MANIFEST not in bz.names:
-            raise BundleError(f"{MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
+            raise BundleError(f"{MANIFEST} is missing", "manifest-missing")
         manifest_bytes = bz.read(MANIFEST, LIMITS.max_manifest_bytes)
         signature = bz.read(SIGNATURE, LIMITS.max_signature_bytes) if SIGNATURE in bz.names else None
         signed_by = verify_manifest(path.name, manifest_bytes, signature, settings)
@@ -251,7 +236,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
             if is_disk_full(err):
                 raise
             raise BundleError(f"building the search index failed: {type(err).__name__}: {err}",
-                              "Không tạo được chỉ mục tìm kiếm cho gói dữ liệu này.") from err
+                              "index-failed") from err
         lap("index")
         report("smoke", 0, 1)
         smoke(staging, bundle)
@@ -270,7 +255,7 @@ def _stage(root: Path, source: Path | str, members: dict[str, bytes], bundle: Bu
                                 f"{bundle.manifest.label}; the active bundle is unchanged") from err
         if isinstance(err, OSError):
             raise BundleError(f"cannot write the bundle under {root}: {err}",
-                              f"Không ghi được dữ liệu lên máy; {KEEP_OLD_VI}.") from err
+                              "write-failed") from err
         raise
 
 
@@ -284,7 +269,7 @@ def _activate(root: Path, name: str, old: str | None, label: str) -> None:
             raise DiskFullError(f"no space left under {root} while switching to {label}; "
                                 "the active bundle is unchanged") from err
         raise BundleError(f"cannot switch the active bundle under {root}: {err}",
-                          f"Không chuyển được sang gói dữ liệu mới; {KEEP_OLD_VI}.") from err
+                          "activate-failed") from err
 
 
 def import_bundle(source: Path | str, settings: Settings, progress: Progress | None = None, *,

@@ -12,8 +12,8 @@ Pure (no I/O). ``knowledge.bundle.schema`` calls these before it builds any Pyth
   LLM answerer would read as instructions. Only then is the YAML loaded (``yaml.load``);
 - ``check_url``: ``https`` only, no user-info or port, host equal to or under an allowed domain.
 
-Every refusal is a ``BundleError`` naming the member and the field (English) with a Vietnamese
-sentence for ward staff.
+Every refusal is a ``BundleError`` naming the member and the field (English) with a ``reason`` key
+and details (``member``, …) that the UI renders as a Vietnamese sentence for ward staff.
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ from urllib.parse import urlsplit
 
 import yaml
 
-from kiosk_app.core.errors import BundleError, BundleUnsafeError
+from kiosk_app.core.errors import BundleError, BundleUnsafeError, Detail
 
 try:
     _Loader: type[yaml.SafeLoader] | type[yaml.CSafeLoader] = yaml.CSafeLoader
@@ -71,9 +71,9 @@ _CHAT_TOKENS = re.compile(
 _ALLOWED_CONTROL = frozenset("\n\t")
 
 
-def _refuse(member: str, en: str, vi: str, *, unsafe: bool = False) -> BundleError:
+def _refuse(member: str, en: str, reason: str, *, unsafe: bool = False, **details: Detail) -> BundleError:
     cls = BundleUnsafeError if unsafe else BundleError
-    return cls(f"{member}: {en}", vi)
+    return cls(f"{member}: {en}", reason, member=member, **details)
 
 
 def bad_character(text: str) -> str | None:
@@ -99,13 +99,11 @@ def text_problem(member: str, where: str, text: str) -> BundleError | None:
     bad = bad_character(text)
     if bad:
         return _refuse(member, f"{where}: invisible or direction-changing character {bad}",
-                       f"Tệp {member}, mục {where}: có ký tự ẩn hoặc ký tự đảo chiều chữ ({bad}); "
-                       "xin gõ lại đoạn này.", unsafe=True)
+                       "text-invisible-char", unsafe=True, where=where, char=bad)
     tok = chat_token(text)
     if tok:
         return _refuse(member, f"{where}: chat-template control token {tok!r} in record text",
-                       f"Tệp {member}, mục {where}: có chuỗi điều khiển mô hình ngôn ngữ ({tok}); "
-                       "không được phép trong nội dung.", unsafe=True)
+                       "text-chat-token", unsafe=True, where=where, token=tok)
     return None
 
 
@@ -144,11 +142,11 @@ def load_manifest_json(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> 
 
     if len(raw) > limits.max_manifest_bytes:
         raise _refuse(member, f"is {len(raw):,} bytes (limit {limits.max_manifest_bytes:,})",
-                      "Tệp mô tả gói dữ liệu quá lớn (nghi ngờ gói độc hại); không nhập.", unsafe=True)
+                      "manifest-too-large", unsafe=True)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise _refuse(member, f"not UTF-8: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+        raise _refuse(member, f"not UTF-8: {err}", "manifest-corrupt") from err
     depth = deepest = 0
     in_str = esc = False
     for ch in text:  # ~30 ms per MB; JSON strings cannot hide brackets from this scan
@@ -164,15 +162,14 @@ def load_manifest_json(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> 
         elif ch in "[{":
             depth += 1
             if depth > 16:
-                raise _refuse(member, "JSON nested deeper than 16 levels", "Tệp mô tả gói dữ liệu bị hỏng "
-                              "(cấu trúc lồng nhau bất thường); không nhập.", unsafe=True)
+                raise _refuse(member, "JSON nested deeper than 16 levels", "manifest-too-deep", unsafe=True)
             deepest = max(deepest, depth)
         elif ch in "]}":
             depth -= 1
     try:
         return json.loads(text)
     except (json.JSONDecodeError, RecursionError) as err:
-        raise _refuse(member, f"not valid JSON: {err}", "Tệp mô tả gói dữ liệu bị hỏng.") from err
+        raise _refuse(member, f"not valid JSON: {err}", "manifest-corrupt") from err
 
 
 _NPZ_ARRAYS = frozenset({"ids.npy", "sha.npy", "vectors.npy"})
@@ -189,22 +186,20 @@ def check_npz(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> None:
         with zipfile.ZipFile(io.BytesIO(raw)) as zf:
             infos = zf.infolist()
     except (zipfile.BadZipFile, ValueError, EOFError) as err:
-        raise _refuse(member, f"not a .npz archive: {err}", f"Tệp {member} trong gói bị hỏng.") from err
+        raise _refuse(member, f"not a .npz archive: {err}", "npz-corrupt") from err
     names = {i.filename for i in infos}
     if names != _NPZ_ARRAYS or len(infos) != len(_NPZ_ARRAYS):
         raise _refuse(member, f"holds {sorted(names)[:5]}, expected {sorted(_NPZ_ARRAYS)}",
-                      f"Tệp {member} trong gói có nội dung lạ; không nhập.", unsafe=True)
+                      "npz-odd-content", unsafe=True)
     size = sum(i.file_size for i in infos)
     if size > limits.max_npz_unpacked_bytes or any(
             i.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED) for i in infos):
         raise _refuse(member, f"unpacks to {size:,} bytes (limit {limits.max_npz_unpacked_bytes:,}) or uses "
-                      "an unsupported compression", f"Tệp {member} trong gói lớn bất thường; không nhập.",
-                      unsafe=True)
+                      "an unsupported compression", "npz-too-large", unsafe=True)
     for info in infos:
         problem = _npy_problem(zf_open(raw, info.filename), info.file_size)
         if problem:
-            raise _refuse(member, f"{info.filename}: {problem}",
-                          f"Tệp {member} trong gói có nội dung lạ; không nhập.", unsafe=True)
+            raise _refuse(member, f"{info.filename}: {problem}", "npz-odd-content", unsafe=True)
 
 
 def zf_open(raw: bytes, name: str) -> bytes:
@@ -300,12 +295,11 @@ def load_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> tuple[obj
     alias can never be expanded (it is refused, as is every anchor)."""
     if len(raw) > limits.max_record_bytes:
         raise _refuse(member, f"is {len(raw):,} bytes (limit {limits.max_record_bytes:,})",
-                      f"Tệp {member} quá lớn; không nhập.", unsafe=True)
+                      "yaml-too-large", unsafe=True)
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as err:
-        raise _refuse(member, f"not valid UTF-8: {err}",
-                      f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+        raise _refuse(member, f"not valid UTF-8: {err}", "yaml-unreadable") from err
     stack: list[_Frame] = []
     nodes = docs = total = 0
     root: object = None
@@ -320,17 +314,15 @@ def load_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> tuple[obj
                 nodes += 1
                 if nodes > limits.max_nodes:
                     raise _refuse(member, f"more than {limits.max_nodes:,} YAML nodes",
-                                  f"Tệp {member} quá phức tạp (nghi ngờ gói độc hại); không nhập.",
-                                  unsafe=True)
+                                  "yaml-too-many-nodes", unsafe=True)
                 if ev.tag is not None and _explicit_tag(ev):
                     raise _refuse(member, f"{_where(stack)}: explicit YAML tag {ev.tag} is not allowed",
-                                  f"Tệp {member} dùng kiểu YAML đặc biệt ({ev.tag}); không nhập.",
-                                  unsafe=True)
+                                  "yaml-tag", unsafe=True, tag=str(ev.tag))
                 parent = stack[-1] if stack else None
                 if parent is not None and parent.want_key and parent.is_map:
                     if kind is not _SCALAR:
                         raise _refuse(member, f"{_where(stack)}: a mapping key must be plain text",
-                                      f"Tệp {member} có khóa YAML không hợp lệ.")
+                                      "yaml-bad-key")
                     _key(parent, ev.value, member, limits)
                     parent.key = _construct(loader, ev)
                 elif kind is _SCALAR:
@@ -345,8 +337,7 @@ def load_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> tuple[obj
                 else:
                     if len(stack) >= limits.max_depth:
                         raise _refuse(member, f"{_where(stack)}: nested deeper than {limits.max_depth} "
-                                      "levels", f"Tệp {member} lồng nhau quá sâu (nghi ngờ gói độc hại); "
-                                      "không nhập.", unsafe=True)
+                                      "levels", "yaml-too-deep", unsafe=True)
                     stack.append(_Frame(kind is _MAP_START, parent.field() if parent else None))
             elif kind is _MAP_END or kind is _SEQ_END:
                 done = stack.pop()
@@ -360,13 +351,11 @@ def load_yaml(raw: bytes, member: str, limits: ReadLimits = LIMITS) -> tuple[obj
             elif kind is _DOC_START:
                 docs += 1
                 if docs > 1:
-                    raise _refuse(member, "more than one YAML document", f"Tệp {member} chứa nhiều bản ghi.")
+                    raise _refuse(member, "more than one YAML document", "yaml-several-docs")
     except yaml.YAMLError as err:
-        raise _refuse(member, f"not valid YAML: {err}",
-                      f"Tệp {member} bị lỗi định dạng, không đọc được.") from err
+        raise _refuse(member, f"not valid YAML: {err}", "yaml-unreadable") from err
     except (ValueError, TypeError) as err:  # a plain scalar that resolves to a bad int/date/…
-        raise _refuse(member, f"{_where(stack)}: bad value: {err}",
-                      f"Tệp {member} có giá trị không đọc được.") from err
+        raise _refuse(member, f"{_where(stack)}: bad value: {err}", "yaml-bad-value") from err
     finally:
         loader.dispose()
     return root, total
@@ -398,21 +387,20 @@ _MAP_END, _SEQ_END = yaml.MappingEndEvent, yaml.SequenceEndEvent
 
 def _too_much_text(member: str, limits: ReadLimits) -> BundleError:
     return _refuse(member, f"more than {limits.max_record_text_chars:,} characters of text",
-                   f"Tệp {member} có quá nhiều chữ (trên {limits.max_record_text_chars:,} ký tự); "
-                   "không nhập.")
+                   "yaml-too-much-text", limit=limits.max_record_text_chars)
 
 
 def _alias(member: str, stack: list[_Frame]) -> BundleError:
     return _refuse(member, f"{_where(stack)}: YAML anchors/aliases (&, *) are not allowed",
-                   f"Tệp {member} dùng tham chiếu YAML (& hoặc *), không được phép; không nhập.", unsafe=True)
+                   "yaml-alias", unsafe=True)
 
 
 def _key(frame: _Frame, key: str, member: str, limits: ReadLimits) -> None:
     if len(key) > limits.max_key_chars:
-        raise _refuse(member, f"a key of {len(key)} characters", f"Tệp {member} có khóa YAML quá dài.")
+        raise _refuse(member, f"a key of {len(key)} characters", "yaml-key-too-long")
     if key in frame.keys:
         raise _refuse(member, f"duplicate key '{key}' (YAML would silently keep the last one)",
-                      f"Tệp {member}: trường \"{key}\" được ghi hai lần; xin chỉ ghi một lần.")
+                      "yaml-duplicate-key", key=key)
     frame.keys.add(key)
     frame.value_key = key
     frame.want_key = False
@@ -423,8 +411,7 @@ def _value(stack: list[_Frame], value: str, member: str, limits: ReadLimits) -> 
     if len(value) > limit:
         where = _where(stack)
         raise _refuse(member, f"{where}: {kind} is {len(value):,} characters (limit {limit:,})",
-                      f"Tệp {member}, mục {where}: nội dung quá dài ({len(value):,} ký tự, "
-                      f"tối đa {limit:,}).")
+                      "text-too-long", where=where, length=len(value), limit=limit)
     if not _clean(value):  # the path is built only for a refusal
         err = text_problem(member, _where(stack), value)
         if err is not None:
@@ -445,4 +432,4 @@ def _consumed(frame: _Frame, member: str, limits: ReadLimits) -> None:
     frame.items += 1
     if frame.items > limits.max_list_items:
         raise _refuse(member, f"list '{frame.name}' has more than {limits.max_list_items} items",
-                      f"Tệp {member}: danh sách {frame.name} quá dài; không nhập.", unsafe=True)
+                      "yaml-list-too-long", unsafe=True, list=str(frame.name))

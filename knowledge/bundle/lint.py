@@ -19,11 +19,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections import Counter
-from collections.abc import Iterable
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 from datetime import date
 from enum import StrEnum
 
+from kiosk_app.core.errors import Detail
 from knowledge.bundle.limits import DEFAULT_URL_HOSTS, check_url
 from knowledge.bundle.schema import Fact, Record, Status, numbers_in
 from knowledge.bundle.spoken_numbers import format_number, unsupported_numbers
@@ -43,7 +44,8 @@ class Issue:
     severity: Severity
     record_id: str | None
     message: str  # English, for logs and the CLI
-    message_vi: str  # for ward staff
+    reason: str  # stable key of the staff sentence (kiosk_app/ui/bundle_messages.py)
+    details: Mapping[str, Detail] = field(default_factory=dict, hash=False)
 
     def __str__(self) -> str:
         where = f"{self.record_id}: " if self.record_id else ""
@@ -116,14 +118,13 @@ def say_number_issues(r: Record) -> list[Issue]:
             if not extra or spoken is None:
                 continue
             nums = ", ".join(format_number(v) for v in extra)
-            nums_vi = ", ".join(format_number(v).replace(",", ".") for v in extra)
+            nums_vi = ", ".join(format_number(v).replace(",", ".") for v in extra)  # 200.000
             issues.append(Issue(
                 Severity.ERROR, r.id,
                 f"{path}.{name} states {nums}, which {path}.text"
                 f"{' and text_en do' if fact.text_en else ' does'} not contain (a spoken form may only use "
                 f"the numbers of its text, in digits or words): {spoken[:80]!r}",
-                f"Bản ghi {r.id}, mục {path}: câu đọc ({name}) nói số {nums_vi} mà nội dung của mục "
-                "không có. Câu đọc chỉ được dùng đúng các con số có trong nội dung; xin sửa lại."))
+                "say-numbers", {"rid": r.id, "path": path, "form": name, "numbers": nums_vi}))
     return issues
 
 
@@ -133,67 +134,65 @@ def lint_records(records: Iterable[Record], *, today: date | None = None,
     today = today or date.today()
     issues: list[Issue] = []
 
-    def add(sev: Severity, rid: str | None, en: str, vi: str) -> None:
-        issues.append(Issue(sev, rid, en, vi))
+    def add(sev: Severity, rid: str, en: str, reason: str, **details: Detail) -> None:
+        issues.append(Issue(sev, rid, en, reason, {"rid": rid, **details}))
 
     for rid, n in Counter(r.id for r in recs).items():
         if n > 1:
-            add(Severity.ERROR, rid, f"procedure id used by {n} records", f"Mã thủ tục {rid} bị trùng.")
+            add(Severity.ERROR, rid, f"procedure id used by {n} records", "duplicate-id")
     titles = Counter(_norm(r.title) for r in recs)
     for r in recs:
         if titles[_norm(r.title)] > 1:
             add(Severity.ERROR, r.id, f"title '{r.title}' is used by another record",
-                f"Bản ghi {r.id}: tên thủ tục \"{r.title}\" trùng với bản ghi khác.")
+                "duplicate-title", title=r.title)
     alias_owner: dict[str, str] = {}
     for r in recs:
         for a in {_norm(x) for x in (r.title, *r.aliases)}:
             other = alias_owner.setdefault(a, r.id)
             if other != r.id:
                 add(Severity.WARNING, r.id, f"alias '{a}' is also used by {other}",
-                    f"Bản ghi {r.id}: tên gọi \"{a}\" trùng với bản ghi {other}; máy có thể nhầm.")
+                    "duplicate-alias", alias=a, other=other)
 
     for r in recs:
         if len(r.examples) < MIN_EXAMPLES:
             add(Severity.WARNING, r.id, f"only {len(r.examples)} example questions (want {MIN_EXAMPLES}+)",
-                f"Bản ghi {r.id} chỉ có {len(r.examples)} câu hỏi mẫu; nên có ít nhất {MIN_EXAMPLES} "
-                "câu người dân hay hỏi để máy nhận ra thủ tục.")
+                "few-examples", count=len(r.examples), min=MIN_EXAMPLES)
         if r.online_url:
             problem = check_url(r.online_url, url_hosts, "online_url")
             if problem:
-                add(Severity.ERROR, r.id, problem, f"Bản ghi {r.id}: địa chỉ trực tuyến (mã QR) không được "
-                    f"phép: phải là https:// trên trang {', '.join(url_hosts)}.")
+                add(Severity.ERROR, r.id, problem, "online-url-host", hosts=", ".join(url_hosts))
         for src in r.sources:
             problem = source_url_problem(src.url) if src.url else None
             if problem:
                 add(Severity.ERROR, r.id, f"source {src.key}: {problem}",
-                    f"Bản ghi {r.id}: địa chỉ của nguồn {src.key} không hợp lệ.")
+                    "source-url", source=src.key)
 
     facts = uncertain = unsourced = 0
     for r in recs:
         fee = r.fee.text.strip()
         if not fee:
-            add(Severity.ERROR, r.id, "fee text is empty", f"Bản ghi {r.id} thiếu trường lệ phí.")
+            add(Severity.ERROR, r.id, "fee text is empty", "fee-missing")
         elif (r.fee.status is Status.SOURCED and not numbers_in(fee)
               and not any(w in fee.casefold() for w in _FREE_WORDS)):
             add(Severity.WARNING, r.id, f"fee '{fee[:60]}' states no amount and no exemption",
-                f"Bản ghi {r.id}: lệ phí không có số tiền cũng không ghi \"miễn\"; xin kiểm tra lại.")
+                "fee-no-amount")
         for fact in r.facts():
             if not fact.text.strip():
-                add(Severity.ERROR, r.id, "a fact has empty text", f"Bản ghi {r.id} có một mục để trống.")
+                add(Severity.ERROR, r.id, "a fact has empty text", "empty-fact")
         pt = r.processing_time
         if (pt.status is Status.SOURCED and not numbers_in(pt.text)
                 and not any(w in pt.text.casefold() for w in _TIME_WORDS)):
             add(Severity.WARNING, r.id, "processing time states no duration",
-                f"Bản ghi {r.id}: thời hạn giải quyết không có số ngày; xin kiểm tra lại.")
+                "time-no-duration")
         cited = {s for f in r.facts() for s in f.sources} | set(r.legal_basis)
         for src in r.sources:
             if not any(c.startswith(src.key) for c in cited):
                 add(Severity.WARNING, r.id, f"source {src.key} is listed but never cited",
-                    f"Bản ghi {r.id}: nguồn {src.key} có trong danh sách nhưng không mục nào dùng.")
+                    "source-uncited", source=src.key)
         issues.extend(say_number_issues(r))
         if r.updated > today:
             add(Severity.WARNING, r.id, f"updated date {r.updated} is in the future",
-                f"Bản ghi {r.id}: ngày cập nhật {r.updated:%d/%m/%Y} ở tương lai.")
+                "updated-future", updated=r.updated)
         for fact in r.facts():
             facts += 1
             uncertain += fact.status is Status.UNCERTAIN

@@ -14,7 +14,8 @@ decompressed, and decompression itself is capped:
   sizes are not trusted: reading stops one byte past the cap, and the CRC is checked.
 
 Every refusal is a ``BundleUnsafeError`` (or ``BundleError`` for an unreadable file) with an English
-message for logs and ``message_vi`` for ward staff. The result is the ``members`` dict that
+message for logs and a ``reason`` key (+ details) that the UI turns into a sentence for ward staff.
+The result is the ``members`` dict that
 ``knowledge.bundle.schema.bundle_from_members`` validates (schema, checksums).
 """
 
@@ -63,31 +64,27 @@ class ZipLimits:
         return cls(max_file_bytes=int(getattr(staff, "max_bundle_bytes", DEFAULT_MAX_FILE_BYTES)))
 
 
-def _mb(n: int) -> str:
-    return f"{n / (1024 * 1024):.1f} MB"
-
-
 def read_file_limited(path: Path, limits: ZipLimits) -> bytes:
     """Read a bundle file into memory, refusing one larger than the limit (checked while reading)."""
     path = Path(path)
     try:
         if path.exists() and not path.is_dir() and not stat.S_ISREG(path.stat().st_mode):
             raise BundleUnsafeError(f"{path}: not a regular file (device, FIFO or socket)",
-                                    f"{path.name} không phải tệp gói dữ liệu thông thường; không nhập.")
+                                    "file-not-regular", name=path.name)
         with path.open("rb") as fh:
             data = fh.read(limits.max_file_bytes + 1)
     except FileNotFoundError as err:
-        raise BundleError(f"{path}: file not found", f"Không tìm thấy tệp {path.name}.") from err
+        raise BundleError(f"{path}: file not found", "file-not-found", name=path.name) from err
     except IsADirectoryError as err:
         raise BundleError(f"{path}: is a directory, not a bundle file",
-                          f"{path.name} là thư mục, không phải tệp gói dữ liệu.") from err
+                          "file-is-dir", name=path.name) from err
     except OSError as err:
         raise BundleError(f"{path}: cannot read: {err.strerror or err}",
-                          f"Không đọc được tệp {path.name} (USB bị rút ra hoặc hỏng?).") from err
+                          "file-unreadable", name=path.name) from err
     if len(data) > limits.max_file_bytes:
         raise BundleUnsafeError(
             f"{path}: file is larger than the limit of {limits.max_file_bytes} bytes",
-            f"Tệp gói dữ liệu quá lớn (trên {_mb(limits.max_file_bytes)}).")
+            "file-too-large", limit_mb=limits.max_file_bytes / (1024 * 1024))
     return data
 
 
@@ -100,7 +97,7 @@ def check_member_name(name: str) -> None:
         bad = any(p in ("", ".", "..") or not _COMPONENT.match(p) for p in parts)
     if bad:
         raise BundleUnsafeError(f"unsafe member path {name!r} (absolute, '..', backslash or odd characters)",
-                                "Gói dữ liệu chứa đường dẫn tệp không an toàn; không nhập.")
+                                "zip-unsafe-path")
 
 
 def _check_info(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
@@ -110,25 +107,25 @@ def _check_info(info: zipfile.ZipInfo, limits: ZipLimits) -> None:
     if info.create_system == 3 and mode and stat.S_IFMT(mode):  # unix attributes present
         if stat.S_ISLNK(mode):
             raise BundleUnsafeError(f"member {name!r} is a symbolic link",
-                                    "Gói dữ liệu chứa liên kết (symlink); không nhập.")
+                                    "zip-symlink")
         if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
             raise BundleUnsafeError(f"member {name!r} is not a regular file (mode {oct(mode)})",
-                                    "Gói dữ liệu chứa tệp đặc biệt không được phép; không nhập.")
+                                    "zip-special-file")
     if info.flag_bits & 0x1:
-        raise BundleUnsafeError(f"member {name!r} is encrypted", "Gói dữ liệu có tệp bị mã hoá; không nhập.")
+        raise BundleUnsafeError(f"member {name!r} is encrypted", "zip-encrypted")
     if info.compress_type not in (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED):
         raise BundleUnsafeError(f"member {name!r} uses unsupported compression {info.compress_type}",
-                                "Gói dữ liệu dùng kiểu nén không hỗ trợ; không nhập.")
+                                "zip-compression")
     if info.file_size > limits.member_cap(name):
         raise BundleUnsafeError(
             f"member {name!r} unpacks to {info.file_size} bytes (limit {limits.member_cap(name)})",
-            f"Tệp {name} trong gói quá lớn khi giải nén (nghi ngờ gói độc hại); không nhập.")
+            "zip-member-too-large", name=name)
     if (info.file_size > limits.ratio_floor_bytes
             and info.file_size > limits.max_ratio * max(info.compress_size, 1)):
         raise BundleUnsafeError(
             f"member {name!r} has compression ratio {info.file_size / max(info.compress_size, 1):.0f}:1 "
             f"(limit {limits.max_ratio:.0f}:1): zip bomb?",
-            "Gói dữ liệu có tỉ lệ nén bất thường (nghi ngờ zip bomb); không nhập.")
+            "zip-ratio")
 
 
 def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
@@ -144,13 +141,12 @@ def _read_member(zf: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
                 raise BundleUnsafeError(
                     f"member {info.filename!r} unpacks past its limit of {cap} bytes "
                     "(sizes in the header lie)",
-                    f"Tệp {info.filename} trong gói lớn bất thường khi giải nén (nghi ngờ zip bomb); "
-                    "không nhập.")
+                    "zip-member-overflow", name=info.filename)
     data = buf.getvalue()
     if len(data) != info.file_size:
         raise BundleUnsafeError(
             f"member {info.filename!r} unpacked to {len(data)} bytes, header says {info.file_size}",
-            f"Tệp {info.filename} trong gói bị hỏng hoặc bị sửa; không nhập.")
+            "zip-member-size-mismatch", name=info.filename)
     return data
 
 
@@ -166,7 +162,7 @@ class BundleZip:
             self._zf = zipfile.ZipFile(io.BytesIO(data))
         except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError) as err:
             raise BundleError(f"{label}: not a zip file or truncated ({err})",
-                              "Tệp không phải gói dữ liệu hợp lệ hoặc bị chép thiếu; không nhập.") from err
+                              "not-a-zip") from err
         try:
             self._infos = self._check_directory()
         except BaseException:
@@ -179,21 +175,21 @@ class BundleZip:
         infos = self._zf.infolist()
         if len(infos) > limits.max_members:
             raise BundleUnsafeError(f"{label}: {len(infos)} members (limit {limits.max_members})",
-                                    "Gói dữ liệu có quá nhiều tệp; không nhập.")
+                                    "zip-too-many-members")
         seen: set[str] = set()
         for info in infos:
             key = info.filename.rstrip("/").casefold()
             if key in seen:
                 raise BundleUnsafeError(f"{label}: duplicate member {info.filename!r}",
-                                        f"Gói dữ liệu có hai tệp trùng tên {info.filename}; không nhập.")
+                                        "zip-duplicate", name=info.filename)
             seen.add(key)
             _check_info(info, limits)
             if info.is_dir() and info.filename not in _ALLOWED_DIRS:
                 raise BundleUnsafeError(f"{label}: unexpected directory {info.filename!r}",
-                                        f"Gói dữ liệu có thư mục lạ {info.filename}; không nhập.")
+                                        "zip-odd-dir", name=info.filename)
         if sum(i.file_size for i in infos) > limits.max_total_bytes:
             raise BundleUnsafeError(f"{label}: members unpack to more than {limits.max_total_bytes} bytes",
-                                    "Gói dữ liệu quá lớn khi giải nén (nghi ngờ zip bomb); không nhập.")
+                                    "zip-total-too-large")
         return {i.filename: i for i in infos if not i.is_dir()}
 
     @property
@@ -208,13 +204,13 @@ class BundleZip:
         limit = min(cap or member_cap, member_cap, self.limits.max_total_bytes - self._total)
         if info.file_size > limit:
             raise BundleUnsafeError(f"{self.label}: member {name!r} is {info.file_size:,} bytes "
-                                    f"(limit {limit:,})", f"Tệp {name} trong gói quá lớn; không nhập.")
+                                    f"(limit {limit:,})", "zip-member-over-limit", name=name)
         try:
             raw = _read_member(self._zf, info, limit)
         except (zipfile.BadZipFile, zipfile.LargeZipFile, zlib.error, EOFError, OSError, ValueError) as err:
             # BadZipFile covers "Bad CRC-32"; a damaged deflate stream raises zlib.error
             raise BundleError(f"{self.label}: member {name!r} is corrupt ({err})",
-                              f"Tệp {name} trong gói bị hỏng; không nhập.") from err
+                              "zip-member-corrupt", name=name) from err
         self._total += len(raw)
         return raw
 
@@ -248,12 +244,12 @@ def peek_member(path: Path, name: str, cap: int) -> bytes:
             info = zf.getinfo(name)
             if info.file_size > cap:
                 raise BundleUnsafeError(f"{path.name}: {name} is {info.file_size:,} bytes (limit {cap:,})",
-                                        f"Tệp {name} trong gói quá lớn.")
+                                        "peek-too-large", name=name)
             return _read_member(zf, info, cap)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, KeyError, zlib.error, EOFError, OSError,
             ValueError) as err:
         raise BundleError(f"{path.name}: cannot read {name} ({err})",
-                          "Không đọc được tệp gói dữ liệu.") from err
+                          "peek-unreadable") from err
 
 
 def open_bundle_zip(path: Path, limits: ZipLimits = ZipLimits()) -> BundleZip:

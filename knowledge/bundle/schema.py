@@ -226,16 +226,6 @@ class Manifest(_Model):
         return f"{self.bundle_id}@{self.version}"
 
 
-# Vietnamese names of record fields, for the messages ward staff read.
-FIELD_VI: dict[str, str] = {
-    "id": "mã thủ tục", "title": "tên thủ tục", "group": "nhóm", "aliases": "tên gọi thường dùng",
-    "summary": "tóm tắt", "who": "người đi làm", "where": "nơi giải quyết", "documents": "giấy tờ",
-    "steps": "các bước", "processing_time": "thời hạn", "fee": "lệ phí", "online": "nộp trực tuyến",
-    "online_url": "địa chỉ trực tuyến", "legal_basis": "căn cứ pháp lý", "sources": "nguồn",
-    "updated": "ngày cập nhật", "text": "nội dung", "status": "mức chắc chắn",
-}
-
-
 @dataclass(frozen=True, slots=True)
 class Bundle:
     manifest: Manifest
@@ -266,15 +256,15 @@ def parse_out_of_scope(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> 
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise BundleError(f"{member}: field {loc}: {first['msg']}",
-                          f"Tệp {member} (câu hỏi ngoài phạm vi) sai ở trường {loc}.") from err
+                          "out-of-scope-field", member=member, loc=loc) from err
 
 
 def parse_record(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> Record:
     """Parse one YAML record (bounded: ``_load_yaml``); errors name the member, record and field
-    (English + Vietnamese)."""
+    (English; ``reason`` + details for staff)."""
     data = _load_yaml(member, raw, limits)
     if not isinstance(data, dict):
-        raise BundleError(f"{member}: a record must be a mapping", f"Tệp {member} không phải một bản ghi.")
+        raise BundleError(f"{member}: a record must be a mapping", "record-not-mapping", member=member)
     rid = str(data.get("id", Path(member).stem))
     try:
         return Record.model_validate(data)
@@ -286,17 +276,15 @@ def parse_record(member: str, raw: bytes, limits: ReadLimits = LIMITS) -> Record
         en = f"{member}: record '{rid}': field {loc}: {first['msg']}"
         if len(err.errors()) > 1:
             en += f" (+{len(err.errors()) - 1} more)"
-        vi_field = FIELD_VI.get(field, field)
-        vi = (f"Bản ghi {rid} thiếu trường {vi_field}." if missing and "." not in loc
-              else f"Bản ghi {rid}: trường {vi_field} không hợp lệ ({loc}).")
-        raise BundleError(en, vi) from err
+        reason = "record-missing-field" if missing and "." not in loc else "record-bad-field"
+        raise BundleError(en, reason, rid=rid, field=field, loc=loc) from err
 
 
 def load_records_dir(src: Path) -> list[Record]:
     """Read every ``*.yaml`` record in a folder (sorted by file name)."""
     files = sorted(p for p in Path(src).glob("*.yaml") if p.is_file() and p.name != OUT_OF_SCOPE)
     if not files:
-        raise BundleError(f"{src}: no *.yaml records found", f"Thư mục {src} không có bản ghi nào.")
+        raise BundleError(f"{src}: no *.yaml records found", "records-dir-empty", dir=str(src))
     records = [parse_record(p.name, p.read_bytes()) for p in files]
     check_unique(records)
     return records
@@ -318,7 +306,7 @@ def check_unique(records: Iterable[Record]) -> None:
     seen: set[str] = set()
     for r in records:
         if r.id in seen:
-            raise BundleError(f"duplicate procedure id '{r.id}'", f"Mã thủ tục {r.id} bị trùng.")
+            raise BundleError(f"duplicate procedure id '{r.id}'", "duplicate-id", rid=r.id)
         seen.add(r.id)
 
 
@@ -373,15 +361,15 @@ def parse_manifest(raw: bytes, limits: ReadLimits = LIMITS) -> Manifest:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise BundleError(f"{MANIFEST}: field {loc}: {first['msg']}",
-                          f"Tệp mô tả gói dữ liệu sai ở trường {loc}.") from err
+                          "manifest-field", loc=loc) from err
     for name in manifest.files:
         problem = member_problem(name)
         if problem:
             raise BundleUnsafeError(f"{MANIFEST} lists {name!r}: {problem}",
-                                    f"Gói dữ liệu có tệp {name[:80]} mà máy không dùng tới; không nhập.")
+                                    "manifest-odd-member", name=name[:80])
     if manifest.record_count > limits.max_records:
         raise BundleUnsafeError(f"{MANIFEST}: {manifest.record_count} records (limit {limits.max_records})",
-                                "Gói dữ liệu có quá nhiều thủ tục; không nhập.")
+                                "too-many-records")
     return manifest
 
 
@@ -409,7 +397,7 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
 
     The members must be exactly the manifest, its optional signature and the files it lists."""
     if MANIFEST not in members:
-        raise BundleError(f"{MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
+        raise BundleError(f"{MANIFEST} is missing", "manifest-missing")
     manifest_bytes = members[MANIFEST]
     manifest = parse_manifest(manifest_bytes, limits)
     check_member_set(members, manifest)
@@ -418,7 +406,7 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
     for name, digest in manifest.files.items():
         if sha256_bytes(members[name]) != digest:
             raise BundleError(f"{name}: sha256 does not match the manifest",
-                              f"Tệp {name} bị thay đổi hoặc hỏng (sai mã kiểm tra).")
+                              "checksum", name=name)
     from knowledge.recordings.members import check_members, is_recording_member
 
     recordings = check_members(members, manifest.files)  # sizes and index; audio is decoded at import
@@ -430,9 +418,9 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
             rec = parse_record(name, members[name], limits)
             if Path(name).stem != rec.id:
                 raise BundleError(f"{name}: file name does not match record id '{rec.id}'",
-                                  f"Tệp {name} không khớp mã thủ tục {rec.id}.")
+                                  "record-name-mismatch", name=name, rid=rec.id)
             if rec.id in records:
-                raise BundleError(f"duplicate procedure id '{rec.id}'", f"Mã thủ tục {rec.id} bị trùng.")
+                raise BundleError(f"duplicate procedure id '{rec.id}'", "duplicate-id", rid=rec.id)
             records[rec.id] = rec
         elif name == OUT_OF_SCOPE:
             out_of_scope = parse_out_of_scope(name, members[name], limits)
@@ -442,10 +430,10 @@ def bundle_from_members(members: dict[str, bytes], limits: ReadLimits = LIMITS) 
         text += len(members[name])
         if text > limits.max_bundle_text_chars:
             raise BundleUnsafeError(f"records hold more than {limits.max_bundle_text_chars:,} bytes",
-                                    "Gói dữ liệu có quá nhiều chữ; không nhập.")
+                                    "too-much-text")
     if len(records) != manifest.record_count:
         raise BundleError(f"manifest says {manifest.record_count} records, bundle has {len(records)}",
-                          "Số bản ghi trong gói không khớp với tệp mô tả.")
+                          "record-count")
     return Bundle(manifest=manifest, records=records, signature=members.get(SIGNATURE),
                   manifest_bytes=manifest_bytes, out_of_scope=out_of_scope,
                   vectors=members.get(VECTORS) if VECTORS in manifest.files else None,
@@ -459,11 +447,11 @@ def check_member_set(members: Iterable[str], manifest: Manifest) -> None:
     if extra:
         name = sorted(extra)[0]
         raise BundleError(f"member {name} is not listed in the manifest",
-                          f"Tệp {name} không có trong danh sách của gói.")
+                          "member-not-listed", name=name)
     missing = set(manifest.files) - names
     if missing:
         name = sorted(missing)[0]
-        raise BundleError(f"{name} is listed in the manifest but missing", f"Gói dữ liệu thiếu tệp {name}.")
+        raise BundleError(f"{name} is listed in the manifest but missing", "member-missing", name=name)
 
 
 def read_bundle_dir(path: Path, limits: ReadLimits = LIMITS) -> Bundle:
@@ -474,7 +462,7 @@ def read_bundle_dir(path: Path, limits: ReadLimits = LIMITS) -> Bundle:
     path = Path(path)
     manifest_bytes = (path / MANIFEST).read_bytes() if (path / MANIFEST).is_file() else None
     if manifest_bytes is None:
-        raise BundleError(f"{path / MANIFEST} is missing", "Gói dữ liệu thiếu tệp mô tả (manifest).")
+        raise BundleError(f"{path / MANIFEST} is missing", "manifest-missing")
     manifest = parse_manifest(manifest_bytes, limits)
     members: dict[str, bytes] = {MANIFEST: manifest_bytes}
     if (path / SIGNATURE).is_file():

@@ -61,7 +61,7 @@ def generate_keypair(out_dir: Path, name: str = "bundle-signing") -> tuple[Path,
     for p in (priv_path, pub_path):
         if p.exists():
             raise BundleSignatureError(f"{p} already exists; refusing to overwrite a key",
-                                       f"Tệp khóa {p.name} đã có; không ghi đè.")
+                                       "key-exists", name=p.name)
     key = Ed25519PrivateKey.generate()
     priv_pem = key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
                                  serialization.NoEncryption())
@@ -82,13 +82,13 @@ def load_private_key(path: Path) -> Ed25519PrivateKey:
         key = serialization.load_pem_private_key(path.read_bytes(), password=None)
     except OSError as err:
         raise BundleSignatureError(f"cannot read private key {path}: {err.strerror or err}",
-                                   f"Không đọc được tệp khóa {path.name}.") from err
+                                   "key-unreadable", name=path.name) from err
     except (ValueError, TypeError) as err:
         raise BundleSignatureError(f"{path} is not an unencrypted PEM private key: {err}",
-                                   f"Tệp {path.name} không phải khóa ký hợp lệ.") from err
+                                   "key-not-pem", name=path.name) from err
     if not isinstance(key, Ed25519PrivateKey):
         raise BundleSignatureError(f"{path} is not an Ed25519 key",
-                                   f"Tệp {path.name} không phải khóa Ed25519.")
+                                   "key-not-ed25519", name=path.name)
     return key
 
 
@@ -98,13 +98,13 @@ def load_public_key(path: Path) -> Ed25519PublicKey:
         key = serialization.load_pem_public_key(path.read_bytes())
     except OSError as err:
         raise BundleSignatureError(f"cannot read public key {path}: {err.strerror or err}",
-                                   f"Không đọc được tệp khóa công khai {path.name}.") from err
+                                   "pubkey-unreadable", name=path.name) from err
     except (ValueError, TypeError) as err:
         raise BundleSignatureError(f"{path} is not a PEM public key: {err}",
-                                   f"Tệp {path.name} không phải khóa công khai hợp lệ.") from err
+                                   "pubkey-not-pem", name=path.name) from err
     if not isinstance(key, Ed25519PublicKey):
         raise BundleSignatureError(f"{path} is not an Ed25519 public key",
-                                   f"Tệp {path.name} không phải khóa công khai Ed25519.")
+                                   "pubkey-not-ed25519", name=path.name)
     return key
 
 
@@ -123,10 +123,10 @@ def decode_signature(sig: bytes) -> bytes:
     try:
         raw = base64.b64decode(sig.strip(), validate=True)
     except (binascii.Error, ValueError) as err:
-        raise BundleSignatureError("manifest.sig is not base64", "Chữ ký của gói dữ liệu bị hỏng.") from err
+        raise BundleSignatureError("manifest.sig is not base64", "sig-not-base64") from err
     if len(raw) != 64:
         raise BundleSignatureError(f"manifest.sig holds {len(raw)} bytes, an Ed25519 signature has 64",
-                                   "Chữ ký của gói dữ liệu bị hỏng.")
+                                   "sig-wrong-length")
     return raw
 
 
@@ -163,7 +163,7 @@ def verify_signature(manifest_bytes: bytes, signature: bytes, keys: list[Trusted
     if not keys:
         raise BundleSignatureError(
             "the bundle is signed but this kiosk trusts no public key; run: kiosk bundle trust PUBLIC_KEY",
-            "Máy chưa được cài khóa công khai để kiểm tra chữ ký. Xin mời liên hệ kỹ thuật viên.")
+            "no-trusted-key")
     for tk in keys:
         try:
             tk.key.verify(raw, manifest_bytes)
@@ -173,7 +173,7 @@ def verify_signature(manifest_bytes: bytes, signature: bytes, keys: list[Trusted
     raise BundleSignatureError(
         f"the signature matches none of the {len(keys)} trusted key(s) in the keys folder "
         "(bundle changed after signing, or signed with another key)",
-        "Chữ ký của gói dữ liệu không hợp lệ (gói đã bị sửa hoặc ký bằng khóa khác); không nhập.")
+        "sig-mismatch")
 
 
 def verify_manifest(label: str, manifest_bytes: bytes, signature: bytes | None,
@@ -184,14 +184,14 @@ def verify_manifest(label: str, manifest_bytes: bytes, signature: bytes | None,
     names what is signed in messages ("bundle", "model pack": packs use the same keys and policy)."""
     if signature is None:
         if settings.staff.require_signature:
-            vi = "Gói dữ liệu chưa được ký." if kind == "bundle" else "Gói mô hình chưa được ký."
+            reason = "unsigned" if kind == "bundle" else "model-pack-unsigned"
             raise BundleUnsignedError(f"{kind} {label} is not signed and this kiosk requires signed "
-                                      f"{kind}s", vi)
+                                      f"{kind}s", reason)
         log.warning("%s %s is not signed (signatures are optional in the settings)", kind, label)
         return None
     if len(signature) > 4096:
         raise BundleSignatureError(f"{kind} {label}: signature file of {len(signature)} bytes",
-                                   "Chữ ký bị hỏng.")
+                                   "sig-too-large")
     tk = verify_signature(manifest_bytes, signature, trusted_keys(settings))
     log.info("%s %s signed by trusted key %s", kind, label, tk.fingerprint)
     return tk.fingerprint

@@ -18,7 +18,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
-from kiosk_app.core.errors import BundleError, KioskError
+from kiosk_app.core.errors import BundleError, KioskError, StaffNote
 from kiosk_app.core.settings import Settings
 from knowledge.bundle.schema import (
     MANIFEST,
@@ -57,7 +57,7 @@ class KeptVersion:
     info: BundleInfo | None  # None: the manifest cannot be read
     state: str  # OK, DAMAGED, or UNCHECKED (only the cheap checks ran)
     problem: str = ""  # English, for logs and technicians
-    problem_vi: str = ""  # the sentence for ward staff
+    note: StaffNote | None = None  # what ward staff are told (the UI renders it); None when usable
 
     @property
     def label(self) -> str:
@@ -65,7 +65,7 @@ class KeptVersion:
 
     def to_json(self) -> dict[str, Any]:
         base = asdict(self.info) if self.info else {"name": self.name, "label": None}
-        return {**base, "state": self.state, "problem": self.problem, "problem_vi": self.problem_vi}
+        return {**base, "state": self.state, "problem": self.problem}
 
 
 def read_info(path: Path) -> BundleInfo | None:
@@ -97,8 +97,9 @@ def _read_meta(path: Path) -> dict[str, Any]:
     return {}
 
 
-def trust_problem(path: Path, settings: Settings) -> tuple[str, str]:
-    """Is the version folder still what was imported and trusted? ("", "") when it is.
+def trust_problem(path: Path, settings: Settings) -> tuple[str, StaffNote | None]:
+    """Is the version folder still what was imported and trusted? (English problem, staff note);
+    ("", None) when it is.
 
     Cheap (no record is parsed): ``manifest.json`` must still carry a valid signature of a trusted key
     (the built-in sample: be byte-identical to the one built from package data), and every member it
@@ -114,60 +115,59 @@ def trust_problem(path: Path, settings: Settings) -> tuple[str, str]:
         if manifest.sample and manifest.bundle_id == "sample" and meta.get("signed_by") is None:
             if raw != sample_manifest_bytes():
                 return (f"{MANIFEST} of the built-in sample differs from the package data",
-                        "Dữ liệu mẫu trên máy đã bị thay đổi.")
+                        StaffNote("kept-sample-changed"))
         else:
             sig = (path / SIGNATURE).read_bytes() if (path / SIGNATURE).is_file() else None
             if sig is None and meta.get("signed_by"):
                 return (f"{SIGNATURE} is missing but the bundle was signed when imported",
-                        "Chữ ký của gói dữ liệu trên máy đã bị xoá.")
+                        StaffNote("kept-signature-removed"))
             verify_manifest(manifest.label, raw, sig, settings)
         for name, digest in manifest.files.items():
             if sha256_bytes((path / name).read_bytes()) != digest:
                 return (f"{name}: sha256 does not match {MANIFEST}",
-                        f"Tệp {name} trên máy đã bị thay đổi hoặc hỏng.")
+                        StaffNote("kept-member-changed", {"name": name}))
     except BundleError as err:
-        return f"signature/manifest check: {err}", err.message_vi
+        return f"signature/manifest check: {err}", err.note
     except OSError as err:
-        return (f"cannot read {err.filename or path}: {err.strerror or err}",
-                "Không đọc được dữ liệu của phiên bản này trên thẻ nhớ của máy.")
-    return "", ""
+        return (f"cannot read {err.filename or path}: {err.strerror or err}", StaffNote("kept-unreadable"))
+    return "", None
 
 
-def _damage(path: Path, index_check: IndexCheck | None, settings: Settings | None = None) -> tuple[str, str]:
-    """(English problem, Vietnamese sentence) for a version folder, ("", "") when it is usable.
+def _damage(path: Path, index_check: IndexCheck | None, settings: Settings | None = None
+            ) -> tuple[str, StaffNote | None]:
+    """(English problem, staff note) for a version folder, ("", None) when it is usable.
 
     ``index_check`` None runs only the cheap checks (folder complete, manifest readable);
     ``settings`` given: the signature and member hashes too (``trust_problem``)."""
     if not path.is_dir():
-        return "the version folder is missing", "Thư mục của phiên bản này không còn trên máy."
+        return "the version folder is missing", StaffNote("kept-folder-missing")
     if not complete(path):
         missing = [n for n in (MANIFEST, RECORDS_DIR, f"{INDEX_DIR}/{INDEX_DONE}") if not (path / n).exists()]
         return (f"incomplete folder ({', '.join(missing)} missing)",
-                "Phiên bản này thiếu tệp (nhập chưa xong hoặc mất chỉ mục tìm kiếm).")
+                StaffNote("kept-incomplete"))
     try:
         if index_check is None:
             parse_manifest((path / MANIFEST).read_bytes())
-            return "", ""
+            return "", None
         manifest = (path / MANIFEST).read_bytes()
         read_bundle_dir(path)  # manifest schema, sha256 of every member, every record parses
     except BundleError as err:
-        return str(err), err.message_vi
+        return str(err), err.note
     except OSError as err:
-        return (f"cannot read {err.filename or path}: {err.strerror or err}",
-                "Không đọc được dữ liệu của phiên bản này trên thẻ nhớ của máy.")
+        return (f"cannot read {err.filename or path}: {err.strerror or err}", StaffNote("kept-unreadable"))
     if settings is not None:
-        problem, vi = trust_problem(path, settings)
+        problem, note = trust_problem(path, settings)
         if problem:
-            return problem, vi
+            return problem, note
     expected = _read_meta(path).get("manifest_sha256")
     if expected and sha256_bytes(manifest) != expected:
         return (f"{MANIFEST} changed after the import (sha256 differs from {IMPORT_META})",
-                "Tệp mô tả gói (manifest.json) đã bị thay đổi sau khi nhập.")
+                StaffNote("kept-manifest-changed"))
     try:
         index_check(path / INDEX_DIR)
     except (KioskError, OSError) as err:
-        return (f"search index: {err}", "Chỉ mục tìm kiếm của phiên bản này bị hỏng.")
-    return "", ""
+        return (f"search index: {err}", StaffNote("kept-index-damaged"))
+    return "", None
 
 
 def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bool = True,
@@ -176,9 +176,9 @@ def check_version(path: Path, index_check: IndexCheck | None = None, *, deep: bo
     (what ``Knowledge.open`` needs), and with ``settings`` the signature; otherwise only whether
     the folder is complete and readable."""
     check = (index_check or open_index_check) if deep else None
-    problem, vi = _damage(path, check, settings if deep else None)
+    problem, note = _damage(path, check, settings if deep else None)
     state = DAMAGED if problem else (OK if deep else UNCHECKED)
-    return KeptVersion(path.name, read_info(path) if path.is_dir() else None, state, problem, vi)
+    return KeptVersion(path.name, read_info(path) if path.is_dir() else None, state, problem, note)
 
 
 @dataclass(frozen=True, slots=True)

@@ -68,8 +68,7 @@ def locked(settings: Settings) -> Iterator[Path]:
         try:
             fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError as err:
-            raise BundleBusyError("another bundle import or rollback is running",
-                              "Đang nhập một gói dữ liệu khác; xin chờ một chút.") from err
+            raise BundleBusyError("another bundle import or rollback is running", "busy") from err
         yield root
     finally:
         os.close(fd)  # releases the lock; the kernel also releases it when the process dies

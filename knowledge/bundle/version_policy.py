@@ -27,8 +27,8 @@ so the message says the kiosk clock may be the wrong one and how to check it.
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
@@ -38,7 +38,9 @@ from kiosk_app.core.errors import (
     BundleOtherIdError,
     BundleVersionError,
     BundleVersionReusedError,
+    Detail,
     ErrorCode,
+    StaffNote,
 )
 from kiosk_app.core.settings import Settings
 from knowledge.bundle.limits import LIMITS
@@ -57,22 +59,26 @@ _ERRORS: dict[ErrorCode, type[BundleVersionError]] = {
     ErrorCode.BUNDLE_FUTURE_DATE: BundleFutureDateError,
     ErrorCode.BUNDLE_OTHER_ID: BundleOtherIdError,
     ErrorCode.BUNDLE_DOWNGRADE: BundleDowngradeError}
-KEEP_VI = "Máy vẫn dùng dữ liệu hiện tại."
 
 
 @dataclass(frozen=True, slots=True)
 class VersionProblem:
     code: ErrorCode
     message: str  # English, precise (logs, CLI)
-    message_vi: str  # for ward staff
+    details: Mapping[str, Detail] = field(default_factory=dict, hash=False)  # for the staff sentence
 
     @property
     def confirmable(self) -> bool:
         return self.code in CONFIRMABLE
 
+    @property
+    def reason(self) -> str:
+        """The staff sentence's key (kiosk_app/ui/bundle_messages.py): the problem's code."""
+        return str(self.code)
 
-def _d(when: datetime) -> str:
-    return when.strftime("%d/%m/%Y")
+    @property
+    def note(self) -> StaffNote:
+        return StaffNote(self.reason, self.details)
 
 
 def version_problems(new: Manifest, active: Held | None, held: Sequence[Held], now: datetime, *,
@@ -94,8 +100,7 @@ def version_problems(new: Manifest, active: Held | None, held: Sequence[Held], n
                     f"{new.label} is already on this kiosk (folder {h.info.name}) with different content "
                     f"({', '.join(changed[:3])}{more} {verb}); a changed bundle needs a new version: "
                     "rebuild it with kiosk bundle build --version NEWER",
-                    f"Gói có phiên bản {new.version} giống gói đã có trên máy nhưng nội dung khác. Gói đã "
-                    f"sửa phải mang phiên bản mới: xin tạo lại gói với phiên bản mới hơn. {KEEP_VI}"))
+                    {"version": new.version}))
                 break
         if new.created > now + CLOCK_SKEW:
             ahead = new.created - now
@@ -105,9 +110,7 @@ def version_problems(new: Manifest, active: Held | None, held: Sequence[Held], n
                 f"clock ({now.isoformat(timespec='seconds')}); either the bundle's date is wrong or the "
                 "kiosk clock is (a Raspberry Pi has no real-time clock: check it with `date`, set it "
                 "with `sudo date -s` or `timedatectl set-time`)",
-                f"Gói {new.version} ghi ngày tạo {_d(new.created)}, sau ngày giờ của máy ({_d(now)}). "
-                "Có thể đồng hồ của máy bị sai (máy không có pin giữ giờ khi tắt): xin kiểm tra ngày giờ "
-                "của máy. Nếu ngày giờ của máy sai mà gói đúng là gói mới, xin xác nhận để vẫn nhập."))
+                {"version": new.version, "created": new.created, "now": now}))
     if active is None:
         return out
     if active.info.bundle_id != new.bundle_id:
@@ -117,15 +120,13 @@ def version_problems(new: Manifest, active: Held | None, held: Sequence[Held], n
                 f"{new.label} has bundle id '{new.bundle_id}' but the active bundle is "
                 f"'{active.info.bundle_id}' ({active.info.label}): another office's bundle? "
                 "switching replaces every answer",
-                f"Gói này mang tên \"{new.bundle_id}\", khác gói đang dùng \"{active.info.bundle_id}\" "
-                "(có thể là gói của đơn vị khác). Nếu đúng là muốn đổi sang gói này, xin xác nhận."))
+                {"bundle_id": new.bundle_id, "active_id": active.info.bundle_id}))
         return out
     down = downgrade_problem(new, active.info)
     if down:
         out.append(VersionProblem(
             ErrorCode.BUNDLE_DOWNGRADE, down,
-            f"Gói {new.version} (tạo ngày {_d(new.created)}) cũ hơn gói đang dùng {active.info.version}; "
-            "chưa nhập. Nếu đúng là muốn quay về gói cũ, xin xác nhận lại."))
+            {"version": new.version, "created": new.created, "active_version": active.info.version}))
     return out
 
 
@@ -161,14 +162,14 @@ def policy_error(problems: Sequence[VersionProblem], confirmed: Collection[Error
     hard = [p for p in problems if not p.confirmable]
     if hard:
         p = hard[0]
-        return _ERRORS[p.code](f"{p.message}; refused (this cannot be confirmed)", p.message_vi)
+        return _ERRORS[p.code](f"{p.message}; refused (this cannot be confirmed)", p.reason, **p.details)
     open_ = [p for p in problems if p.code not in confirmed]
     if not open_:
         return None
     flags = " ".join(FLAGS[p.code] for p in open_)
     return _ERRORS[open_[0].code](
         "; ".join(p.message for p in open_) + f"; not imported (confirm on the staff screen or pass {flags})",
-        " ".join(p.message_vi for p in open_), frozenset(p.code for p in open_))
+        "version-problems", frozenset(p.code for p in open_), problems=tuple(p.note for p in open_))
 
 
 def import_problems(settings: Settings, manifest_bytes: bytes, *, builtin_sample: bool = False,

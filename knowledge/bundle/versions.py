@@ -70,13 +70,14 @@ def resolve_version(root: Path, wanted: str) -> str:
     if len(matches) == 1:
         return matches[0]
     listing = ", ".join(f"{n} ({i.label})" if i else n for n, i in infos) or "none"
-    listing_vi = ", ".join(i.version if i else n for n, i in infos) or "(không có)"
+    versions = ", ".join(i.version if i else n for n, i in infos)
     if matches:
         raise NoRollbackError(f"'{wanted}' matches several kept versions ({', '.join(matches)}); "
-                              "give the folder name", f"Có nhiều phiên bản khớp với {wanted}: "
-                              f"{', '.join(matches)}. Xin ghi đúng tên thư mục.")
+                              "give the folder name", "version-ambiguous", wanted=wanted,
+                              matches=", ".join(matches))
     raise NoRollbackError(f"no kept bundle version '{wanted}'; kept: {listing}",
-                          f"Không có phiên bản {wanted} trên máy. Các phiên bản đang lưu: {listing_vi}.")
+                          "no-such-version" if versions else "no-such-version-none-kept",
+                          wanted=wanted, versions=versions)
 
 
 def _choose(root: Path, to: str | None, remembered: str | None,
@@ -98,11 +99,10 @@ def _choose(root: Path, to: str | None, remembered: str | None,
         cur_info = read_info(root / cur) if cur else None
         which = "the previous bundle version" if to is None else "bundle version"
         keep_en = f"{cur_info.label} stays active" if cur_info else "the active bundle is unchanged"
-        keep_vi = f"Máy vẫn dùng {cur_info.label} như cũ" if cur_info else "Máy vẫn dùng dữ liệu hiện tại"
         raise BundleDamagedError(
             f"{which} {name} ({check.label}) is damaged: {check.problem}; not switching to it, {keep_en}",
-            f"Phiên bản {check.label} trên máy bị hỏng. {check.problem_vi} {keep_vi}; muốn dùng lại "
-            "phiên bản đó thì nhập lại tệp gói của nó từ USB.")
+            "kept-damaged" if cur_info else "kept-damaged-no-active", label=check.label,
+            problem=check.note or (), **({"active": cur_info.label} if cur_info else {}))
     return cur, check
 
 
@@ -174,7 +174,7 @@ def check_active(settings: Settings, *, index_check: IndexCheck | None = None) -
     cur = target(root, CURRENT)
     if cur is None or not complete(root / cur):
         return None
-    problem, vi = trust_problem(root / cur, settings)
+    problem, note = trust_problem(root / cur, settings)
     if not problem:
         return None
     log.error("active bundle %s fails its start-up check: %s", cur, problem)
@@ -194,5 +194,4 @@ def check_active(settings: Settings, *, index_check: IndexCheck | None = None) -
     raise BundleDamagedError(
         f"the active bundle {cur} fails its start-up check ({problem}) and no kept version passes; "
         "import a signed bundle again: kiosk bundle import FILE",
-        f"Gói dữ liệu đang dùng trên máy đã bị thay đổi ({vi}) và không có phiên bản cũ nào dùng được. "
-        "Xin mời nhập lại gói dữ liệu có chữ ký từ USB.")
+        "active-damaged", problem=note or ())

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kiosk_app.core.errors import BundleError
+from kiosk_app.core.errors import BundleError, Detail
 
 OPUS_RATES = (8000, 12000, 16000, 24000, 48000)
 STORE_RATE = 24000  # what takes are encoded at (Opus super-wide-band)
@@ -35,13 +35,12 @@ PAD_S = 0.06
 
 
 class AudioProblem(BundleError):
-    """A recording that cannot be played: a stable ``reason`` code, the detail in English and a
-    Vietnamese sentence (never played). Codes: recording-format, recording-channels,
-    recording-too-long, recording-undecodable, recording-empty."""
+    """A recording that cannot be played (never played): a stable ``reason`` code, the detail in
+    English and the values of the staff sentence (``name``, …). Codes: recording-format,
+    recording-channels, recording-too-long, recording-undecodable, recording-empty."""
 
-    def __init__(self, reason: str, message: str, message_vi: str) -> None:
-        super().__init__(f"[{reason}] {message}", message_vi)
-        self.reason = reason
+    def __init__(self, reason: str, message: str, **details: Detail) -> None:
+        super().__init__(f"[{reason}] {message}", reason, **details)
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,15 +63,14 @@ def decode_ogg(data: bytes, name: str, *, max_duration_s: float, header_only: bo
             fmt, sub, sr, ch, frames = f.format, f.subtype, f.samplerate, f.channels, f.frames
             if fmt != "OGG" or sub != "OPUS":
                 raise AudioProblem("recording-format", f"{name}: is {fmt}/{sub}, expected Ogg/Opus",
-                                   f"Bản ghi âm {name} không phải định dạng Ogg/Opus; không phát.")
+                                   name=name)
             if ch != 1:
                 raise AudioProblem("recording-channels", f"{name}: has {ch} channels, expected mono",
-                                   f"Bản ghi âm {name} không phải âm thanh một kênh (mono); không phát.")
+                                   name=name)
             if frames > max_duration_s * sr:
                 raise AudioProblem("recording-too-long",
                                    f"{name}: lasts {frames / sr:.1f} s (limit {max_duration_s:.0f} s)",
-                                   f"Bản ghi âm {name} dài {frames / sr:.0f} giây, quá giới hạn "
-                                   f"{max_duration_s:.0f} giây; không phát.")
+                                   name=name, seconds=frames / sr, limit_s=max_duration_s)
             if header_only:
                 return Decoded(np.zeros(0, dtype=np.int16), int(sr))
             samples = f.read(dtype="int16")
@@ -81,13 +79,13 @@ def decode_ogg(data: bytes, name: str, *, max_duration_s: float, header_only: bo
     except Exception as err:  # libsndfile's errors are RuntimeError/LibsndfileError/ValueError
         raise AudioProblem("recording-undecodable",
                            f"{name}: cannot be decoded ({getattr(err, 'error_string', None) or err})",
-                           f"Bản ghi âm {name} bị hỏng, không đọc được; không phát.") from err
+                           name=name) from err
     if samples.ndim != 1:
         samples = samples[:, 0]
     if len(samples) < sr // 10:
         raise AudioProblem("recording-empty",
                            f"{name}: holds {len(samples)} samples (less than 0.1 s of audio)",
-                           f"Bản ghi âm {name} không có âm thanh; không phát.")
+                           name=name)
     return Decoded(np.ascontiguousarray(samples, dtype=np.int16), int(sr))
 
 

@@ -22,7 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from kiosk_app.core.errors import BundleError
+from kiosk_app.core.errors import BundleError, Detail
 from knowledge.bundle.lint import Issue, LintReport, Severity
 from knowledge.recordings.members import (
     AUDIO_DIR,
@@ -54,22 +54,19 @@ def audit(index: Index | None, members: Mapping[str, bytes], current: Mapping[tu
     for e in entries:
         if sentence_key(e.text) != e.text_sha256:
             issues.append(_warn(e.id, f"[recording-key-mismatch] {e.file}: text_sha256 does not match "
-                                "its text",
-                                f"Bản ghi âm {e.id}: mã kiểm tra câu không khớp; không phát."))
+                                "its text", "recording-key-mismatch"))
         elif (e.language, e.id) not in current:
             issues.append(_warn(e.id, f"[recording-orphaned] recording {e.id} is bound to a sentence that no "
-                                "longer exists",
-                                f"Bản ghi âm {e.id} ứng với câu không còn trong dữ liệu; không phát."))
+                                "longer exists", "recording-orphaned"))
         elif current[(e.language, e.id)] != e.text_sha256:
             issues.append(_warn(e.id, f"[recording-stale] recording {e.id} is stale: its sentence was edited",
-                                f"Bản ghi âm {e.id} đã cũ: câu đã được sửa, cần ghi âm lại; "
-                                "máy đọc câu mới bằng giọng máy."))
+                                "recording-stale"))
 
     def decode(e: Entry) -> Issue | None:
         try:
             decode_ogg(members[e.file], e.file, max_duration_s=limits.max_duration_s)
         except AudioProblem as err:
-            return _warn(e.id, str(err), err.message_vi)
+            return _warn(e.id, str(err), err.reason, **err.details)
         return None
 
     # libsndfile runs without the GIL (cffi): decode on every core (400 clips: ~8 s of CPU)
@@ -78,9 +75,10 @@ def audit(index: Index | None, members: Mapping[str, bytes], current: Mapping[tu
     return issues
 
 
-def _warn(sentence_id: str, en: str, vi: str) -> Issue:
+def _warn(sentence_id: str, en: str, reason: str, **details: Detail) -> Issue:
     head = sentence_id.split(".", 1)[0]
-    return Issue(Severity.WARNING, None if head in ("fixed", "word", "connective", "en") else head, en, vi)
+    return Issue(Severity.WARNING, None if head in ("fixed", "word", "connective", "en") else head, en,
+                 reason, {"id": sentence_id, **details})
 
 
 def with_issues(lint: LintReport, issues: list[Issue]) -> LintReport:
@@ -104,7 +102,7 @@ def read_source(src: Path) -> dict[str, bytes]:
         path = folder / e.file
         if not path.is_file():
             raise BundleError(f"{path}: listed in {index_path} but missing",
-                              f"Thiếu tệp ghi âm {e.file} (có trong danh sách recordings.yaml).")
+                              "recording-file-missing", name=e.file)
         members[e.file] = path.read_bytes()
     return members
 

@@ -77,7 +77,7 @@ def is_recording_member(name: str) -> bool:
 def parse_index(raw: bytes, limits: RecordingLimits = REC_LIMITS) -> Index:
     if len(raw) > limits.max_index_bytes:
         raise BundleUnsafeError(f"{INDEX}: {len(raw):,} bytes (limit {limits.max_index_bytes:,})",
-                                "Danh sách bản ghi âm quá lớn; không nhập.")
+                                "recordings-index-too-large")
     data, _chars = load_yaml(raw, INDEX, ReadLimits(max_record_bytes=limits.max_index_bytes,
                                                    max_list_items=limits.max_count,
                                                    max_nodes=limits.max_count * 8 + 10,
@@ -88,12 +88,12 @@ def parse_index(raw: bytes, limits: RecordingLimits = REC_LIMITS) -> Index:
         first = err.errors()[0]
         loc = ".".join(str(p) for p in first["loc"])
         raise BundleError(f"{INDEX}: field {loc}: {first['msg']}",
-                          f"Danh sách bản ghi âm sai ở trường {loc}.") from err
+                          "recordings-index-field", loc=loc) from err
     ids = [e.id for e in index.recordings]
     if len(set(ids)) != len(ids):
         dup = next(i for i in ids if ids.count(i) > 1)
         raise BundleError(f"{INDEX}: recording id {dup} is listed twice",
-                          f"Bản ghi âm {dup} được ghi hai lần trong danh sách.")
+                          "recordings-index-duplicate", id=dup)
     return index
 
 
@@ -113,11 +113,11 @@ def check_members(members: Mapping[str, bytes], files: Iterable[str],
         return None
     if INDEX not in files:
         raise BundleError(f"{audio[0]}: recordings without {INDEX}",
-                          "Gói có bản ghi âm nhưng thiếu danh sách recordings.yaml.")
+                          "recordings-index-missing")
     index = parse_index(members[INDEX], limits)
     if len(audio) > limits.max_count:
         raise BundleUnsafeError(f"{len(audio)} recordings (limit {limits.max_count})",
-                                "Gói có quá nhiều bản ghi âm; không nhập.")
+                                "recordings-too-many")
     listed = index.by_file()
     total = 0
     for name in audio:
@@ -125,15 +125,15 @@ def check_members(members: Mapping[str, bytes], files: Iterable[str],
         total += size
         if size > limits.max_file_bytes:
             raise BundleUnsafeError(f"{name}: {size:,} bytes (limit {limits.max_file_bytes:,})",
-                                    f"Bản ghi âm {name} quá lớn; không nhập.")
+                                    "recording-too-large", name=name)
         if name not in listed:
             raise BundleError(f"{name} is not listed in {INDEX}",
-                              f"Bản ghi âm {name} không có trong danh sách recordings.yaml.")
+                              "recording-not-listed", name=name)
     if total > limits.max_total_bytes:
         raise BundleUnsafeError(f"recordings hold {total:,} bytes (limit {limits.max_total_bytes:,})",
-                                "Các bản ghi âm trong gói quá lớn; không nhập.")
+                                "recordings-too-large")
     missing = sorted(set(listed) - set(audio))
     if missing:
         raise BundleError(f"{INDEX} lists {missing[0]}, which is not in the bundle",
-                          f"Danh sách bản ghi âm có {missing[0]} nhưng gói không có tệp này.")
+                          "recording-listed-missing", name=missing[0])
     return index

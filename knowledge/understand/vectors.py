@@ -53,9 +53,9 @@ def unpack(raw: bytes) -> dict[str, tuple[str, NDArray[np.float32]]]:
             ids, sha, vectors = npz["ids"], npz["sha"], npz["vectors"].astype(np.float32)
     except (ValueError, KeyError, OSError, EOFError) as err:
         raise BundleError(f"{VECTORS}: not a vectors archive: {err}",
-                          f"Tệp {VECTORS} trong gói bị hỏng.") from err
+                          "vectors-corrupt", name=VECTORS) from err
     if not (ids.ndim == 1 and sha.shape == ids.shape and vectors.ndim == 2 and len(vectors) == len(ids)):
-        raise BundleError(f"{VECTORS}: arrays do not match", f"Tệp {VECTORS} trong gói bị hỏng.")
+        raise BundleError(f"{VECTORS}: arrays do not match", "vectors-corrupt", name=VECTORS)
     norms = np.linalg.norm(vectors, axis=1, keepdims=True)
     vectors = vectors / np.where(norms > 0, norms, 1.0)  # float16 storage: renormalise
     return {str(i): (str(s), v) for i, s, v in zip(ids, sha, vectors, strict=True)}

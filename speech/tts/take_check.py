@@ -2,8 +2,8 @@
 
 ``measure(samples, rate)`` turns a take (int16 mono, 16 kHz for the recogniser) into ``TakeStats``;
 ``judge(stats, text, heard, limits)`` turns the figures and the recogniser's transcript into
-``Finding``s, each with a stable ``TakeCode`` and a Vietnamese sentence for the clerk. ``check_take``
-runs both with a recogniser (the kiosk's own: viet-asr) and, if given, a VAD.
+``Finding``s, each with a stable ``TakeCode`` (the UI turns it into a Vietnamese sentence for the
+clerk). ``check_take`` runs both with a recogniser (the kiosk's own: viet-asr) and, if given, a VAD.
 
 Documented limits (``TakeLimits``, docs/recordings.md):
 
@@ -46,24 +46,6 @@ class TakeCode(StrEnum):
     WRONG_WORDS = "take-wrong-words"  # the recogniser heard other words
 
 
-MESSAGES_VI: dict[TakeCode, str] = {
-    TakeCode.FORMAT: "Tệp không đọc được hoặc không đúng định dạng WAV (cần 16 kHz trở lên); xin ghi lại.",
-    TakeCode.UNKNOWN_ID: "Tên tệp không ứng với câu nào trong dữ liệu hiện tại (câu đã bị xóa hoặc đổi "
-                         "mã); xin kiểm tra lại danh sách câu.",
-    TakeCode.TOO_LONG_FILE: "Tệp quá dài so với một câu; xin ghi riêng từng câu.",
-    TakeCode.NO_SPEECH: "Không nghe thấy tiếng nói trong bản ghi; xin ghi lại.",
-    TakeCode.CLIPPED: "Tiếng bị vỡ (thu quá to); xin để micro xa hơn hoặc nói nhỏ hơn rồi ghi lại.",
-    TakeCode.TOO_QUIET: "Tiếng quá nhỏ; xin nói to hơn hoặc để micro gần hơn rồi ghi lại.",
-    TakeCode.TOO_NOISY: "Tiếng ồn xung quanh quá lớn; xin ghi lại ở nơi yên tĩnh hơn.",
-    TakeCode.TOO_SHORT: "Bản ghi ngắn hơn nhiều so với câu (có thể thiếu chữ); xin đọc đủ cả câu.",
-    TakeCode.TOO_SLOW: "Bản ghi dài hơn nhiều so với câu (ngắt quãng lâu hoặc đọc thêm); xin ghi lại.",
-    TakeCode.WRONG_WORDS: "Máy nghe thấy những từ khác với câu cần đọc; xin đọc đúng câu rồi ghi lại.",
-}
-
-
-MAX_PAIRS_SHOWN = 6  # more differing words than this: the message quotes what was heard instead
-
-
 @dataclass(frozen=True, slots=True)
 class TakeLimits:
     min_speech_s: float = 0.3
@@ -102,14 +84,9 @@ class Finding:
     heard: str = ""  # what the recogniser wrote (WRONG_WORDS)
 
     @property
-    def message_vi(self) -> str:
-        if self.code is TakeCode.WRONG_WORDS and 0 < len(self.differing) <= MAX_PAIRS_SHOWN:
-            pairs = "; ".join(f"“{a or '—'}” → “{b or '—'}”" for a, b in self.differing)
-            return f"{MESSAGES_VI[self.code]} Khác nhau: {pairs}."
-        if self.code is TakeCode.WRONG_WORDS and self.heard:  # another sentence altogether
-            heard = self.heard if len(self.heard) <= 90 else self.heard[:87] + "…"
-            return f"{MESSAGES_VI[self.code]} Máy nghe thấy: “{heard}”."
-        return MESSAGES_VI[self.code]
+    def reason(self) -> str:
+        """The staff sentence's key (``kiosk_app/ui/recording_messages.py``): the finding's code."""
+        return str(self.code)
 
 
 def _frames_db(x: np.ndarray, frame: int) -> np.ndarray:

@@ -17,6 +17,7 @@ import pytest
 from kiosk_app.cli import main
 from kiosk_app.core.errors import BundleDamagedError, BundleError, DiskFullError, ErrorCode
 from kiosk_app.core.settings import Settings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle import importer, version_folders, versions
 from knowledge.bundle.schema import read_bundle_dir, sha256_bytes
 from knowledge.service import open_current
@@ -57,7 +58,7 @@ def test_an_import_the_kiosk_could_not_open_is_refused_and_the_old_bundle_answer
     before = _current(ward_copy)
     with pytest.raises(BundleError, match="smoke test: the kiosk cannot open the imported bundle") as exc:
         importer.import_bundle(ward.bundle_file(tmp_path / "usb", "3"), ward_copy, indexer=fake_indexer)
-    assert "Kiểm tra thử thất bại" in exc.value.message_vi
+    assert "Kiểm tra thử thất bại" in staff_vi(exc.value)
     assert _current(ward_copy) == before
     assert not [p for p in ward_copy.bundles_dir.iterdir() if p.name.startswith(".incoming-")]
     assert _answers(ward_copy)
@@ -83,7 +84,7 @@ def test_a_downgrade_is_refused_unless_confirmed(ward: Ward, ward_copy: Settings
         importer.import_bundle(older, ward_copy)
     assert exc.value.code is ErrorCode.BUNDLE_DOWNGRADE
     assert "phuong@1" in str(exc.value) and "older than the active phuong@2" in str(exc.value)
-    assert "cũ hơn gói đang dùng 2" in exc.value.message_vi
+    assert "cũ hơn gói đang dùng 2" in staff_vi(exc.value)
     assert _current(ward_copy) == "phuong-2"
     # kiosk bundle import: refused without the flag, imported with it
     cfg = tmp_path / "kiosk.toml"
@@ -114,7 +115,7 @@ def test_with_no_good_version_left_the_start_reports_precisely(ward_copy: Settin
         importer.ensure_sample(ward_copy)
     assert "active bundle phuong-2 fails its start-up check" in str(exc.value)
     assert "kiosk bundle import FILE" in str(exc.value)
-    assert "không có phiên bản cũ nào dùng được" in exc.value.message_vi
+    assert "không có phiên bản cũ nào dùng được" in staff_vi(exc.value)
 
 
 def test_a_deleted_signature_is_caught_at_start(ward_copy: Settings) -> None:
@@ -142,7 +143,7 @@ def test_full_disk_while_importing(ward: Ward, ward_copy: Settings, tmp_path: Pa
     with pytest.raises(DiskFullError, match="no space left") as exc:
         importer.import_bundle(ward.bundle_file(tmp_path / "usb", "3"), ward_copy)
     assert exc.value.code is ErrorCode.DISK_FULL
-    assert importer.message_vi(exc.value).startswith("Máy hết dung lượng ổ đĩa")
+    assert staff_vi(exc.value).startswith("Máy hết dung lượng ổ đĩa")
     assert _current(ward_copy) == "phuong-2" and _answers(ward_copy)
 
 

@@ -17,6 +17,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleError
 from kiosk_app.core.settings import Settings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle import importer
 from knowledge.bundle.schema import Record, load_records_dir
 from knowledge.bundle.signing import generate_keypair, load_private_key, trust_key
@@ -113,7 +114,7 @@ def test_every_crafted_bundle_is_refused_fast_precisely_and_the_old_one_answers(
         err = exc.value
         assert err.code is case.code, f"{name}: [{err.code}] {err}"
         assert case.needle.lower() in str(err).lower(), f"{name}: {err}"
-        assert err.message_vi and err.message_vi != GENERIC_VI, name
+        assert staff_vi(err) and staff_vi(err) != GENERIC_VI, name
         assert timings[name] < LIMIT_S, f"{name} took {timings[name]:.2f} s"
         assert tree(data_dir) == before_data, f"{name} changed the data folder"
         assert tree(kiosk.usb) == before_usb, f"{name} wrote next to the bundle file"

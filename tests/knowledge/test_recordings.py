@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from kiosk_app.core.errors import BundleError, BundleUnsafeError
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.answer import EvidenceAnswerer, TemplateAnswerer
 from knowledge.bundle.schema import bundle_from_members, load_records_dir
 from knowledge.recordings.audio import TARGET_DBFS, active_level_db
@@ -153,7 +154,7 @@ def test_corrupt_audio_member_is_a_warning_never_played_rest_works(tmp_path: Pat
     lint = audit_bundle(lint_records(bundle.records.values()), members, bundle)
     bad = [w for w in lint.warnings if "fixed.hedge-end" in w.message]
     assert len(bad) == 1 and bad[0].message.startswith("[recording-undecodable]")
-    assert "cannot be decoded" in bad[0].message and "không phát" in bad[0].message_vi
+    assert "cannot be decoded" in bad[0].message and "không phát" in staff_vi(bad[0])
     rs = RecordingSet.from_members(list(bundle.records.values()), members)
     assert rs.clip(_item("fixed.hedge-end").text) is None and "fixed.hedge-end" in rs.broken
     assert rs.clip(_item("khai-tu.title").text) is not None  # the rest still plays

@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 
 from kiosk_app.core.settings import Settings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle.lint import MIN_EXAMPLES, lint_records
 from knowledge.bundle.schema import (
     OUT_OF_SCOPE,
@@ -114,7 +115,7 @@ def test_builder_warns_when_a_record_has_too_few_examples(sample_records: list[R
     bare = sample_records[0].model_copy(update={"examples": ("một câu",)})
     report = lint_records([bare, *sample_records[1:3]])
     warned = [i for i in report.warnings if i.record_id == bare.id and "example" in i.message]
-    assert warned and "câu hỏi mẫu" in warned[0].message_vi
+    assert warned and "câu hỏi mẫu" in staff_vi(warned[0])
     assert not report.errors
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from kiosk_app.ui.bundle_messages import staff_vi
 from speech.audio.wav import read_wav
 from speech.tts.take_check import TakeCode, check_take
 
@@ -28,4 +29,4 @@ def test_real_take_right_and_swapped(vietasr, speaker: str) -> None:  # type: ig
              "trong 15 ngày kể từ ngày mất.")
     _stats, _heard, found = check_take(x, other, vietasr)
     wrong = [f for f in found if f.code is TakeCode.WRONG_WORDS]
-    assert wrong and len(wrong[0].differing) >= 5 and "Máy nghe thấy: “" in wrong[0].message_vi
+    assert wrong and len(wrong[0].differing) >= 5 and "Máy nghe thấy: “" in staff_vi(wrong[0])

@@ -8,6 +8,7 @@ import pytest
 from openpyxl import load_workbook
 
 from kiosk_app.core.errors import BundleError
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle.excel import (
     FIRST_ROW,
     KEY_ROW,
@@ -70,7 +71,7 @@ def test_a_deleted_fee_is_named_in_vietnamese(tmp_path: Path, small_records: lis
     _edit(path, "khai-sinh", "fee", None)
     with pytest.raises(BundleError) as exc:
         read_template(path)
-    assert exc.value.message_vi == "Bản ghi khai-sinh thiếu trường lệ phí."
+    assert staff_vi(exc.value) == "Bản ghi khai-sinh thiếu trường lệ phí."
     errors: list[BundleError] = []
     assert [r.id for r in read_template(path, errors)] == ["ket-hon", "khai-tu"]  # report mode goes on
     assert len(errors) == 1
@@ -89,4 +90,4 @@ def test_not_a_workbook_is_refused(tmp_path: Path) -> None:
     bad.write_text("not excel")
     with pytest.raises(BundleError) as exc:
         read_template(bad)
-    assert "Excel" in exc.value.message_vi
+    assert "Excel" in staff_vi(exc.value)

@@ -13,6 +13,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleError, DiskFullError, NoRollbackError
 from kiosk_app.core.settings import Settings, StaffSettings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle import importer, version_folders, versions
 from knowledge.bundle.sample import sample_bundle_bytes
 from knowledge.bundle.schema import Bundle, read_bundle_dir
@@ -87,7 +88,7 @@ def test_index_failure_leaves_current_and_no_staging(settings: Settings, make_bu
 
     with pytest.raises(BundleError, match="search index failed") as exc:
         importer.import_bundle(make_bundle("2"), settings, indexer=broken, smoke=fast["smoke"])
-    assert "chỉ mục" in exc.value.message_vi
+    assert "chỉ mục" in staff_vi(exc.value)
     assert current(settings) == "phuong-1"
     assert sorted(p.name for p in settings.bundles_dir.iterdir() if not p.name.startswith(".lock")) == [
         "current", "phuong-1"]
@@ -127,7 +128,7 @@ def test_disk_full_is_named_and_nothing_is_lost(settings: Settings, make_bundle:
     with pytest.raises(DiskFullError) as exc:
         importer.import_bundle(make_bundle("2"), settings, indexer=indexer, smoke=fast["smoke"])
     assert "unchanged" in str(exc.value)
-    assert "hết dung lượng" in importer.message_vi(exc.value)
+    assert "hết dung lượng" in staff_vi(exc.value)
     assert current(settings) == "phuong-1"
     assert not [p for p in settings.bundles_dir.iterdir() if p.name.startswith(".incoming-")]
 
@@ -140,7 +141,7 @@ def test_a_second_writer_is_refused_while_one_holds_the_lock(
         fcntl.flock(fd, fcntl.LOCK_EX)
         with pytest.raises(BundleError, match="another bundle import") as exc:
             importer.import_bundle(make_bundle("1"), settings, **fast)
-        assert "xin chờ" in exc.value.message_vi
+        assert "xin chờ" in staff_vi(exc.value)
     finally:
         os.close(fd)
     importer.import_bundle(make_bundle("1"), settings, **fast)

@@ -6,6 +6,7 @@ from datetime import date
 
 import pytest
 
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle.lint import Severity, lint_records
 from knowledge.bundle.schema import Record
 
@@ -33,7 +34,7 @@ def test_fee_checks(small_records: list[Record], fee_text: str, severity: Severi
     issues = [i for i in lint_records([rec], today=date(2026, 11, 23)).issues if "fee" in i.message]
     assert [i.severity for i in issues] == ([severity] if severity else [])
     if severity is Severity.ERROR:
-        assert issues[0].message_vi == "Bản ghi khai-sinh thiếu trường lệ phí."
+        assert staff_vi(issues[0]) == "Bản ghi khai-sinh thiếu trường lệ phí."
 
 
 def test_duplicates_are_errors_and_shared_aliases_warnings(small_records: list[Record]) -> None:

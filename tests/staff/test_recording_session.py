@@ -19,6 +19,7 @@ from kiosk_app.pipeline.recording_session import (
     should_stop,
     trim,
 )
+from kiosk_app.ui.recording_messages import takes_vi
 from knowledge.bundle.schema import Record
 from knowledge.recordings.inventory import Item, Kind, inventory
 from speech.audio.wav import WavSource, read_wav
@@ -129,7 +130,8 @@ def test_take_from_the_mic_is_checked_kept_and_counted(tmp_path: Path, small_rec
     res = s.state.result
     assert res is not None and not res.ok
     assert res.differing == (("khai", "kết"), ("tử", "hôn"), ("được", "phải"), ("miễn", "nộp"))
-    assert "Máy nghe thấy những từ khác" in res.message_vi and "“tử” → “hôn”" in res.message_vi
+    said = takes_vi(res.findings)
+    assert "Máy nghe thấy những từ khác" in said and "“tử” → “hôn”" in said
     assert not s.keep()  # a refused take is never kept
     # it stopped on the silence after the speech, and the trim cut the quiet lead and tail
     assert res.duration_s < len(pcm) / 32000 + 1.0
@@ -163,7 +165,7 @@ def test_silence_is_refused_as_no_speech_and_a_stop_press_ends_a_take(tmp_path: 
     s.stop()
     wait(s)
     res = s.state.result
-    assert res is not None and not res.ok and res.message_vi.startswith("Không nghe thấy tiếng nói")
+    assert res is not None and not res.ok and takes_vi(res.findings).startswith("Không nghe thấy tiếng nói")
     assert res.duration_s < 5 and endless.closed  # stopped by the press, not by the 20 s file
     assert not s.keep() and not (tmp_path / "takes" / "wav").exists()
 

@@ -9,6 +9,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleError
 from kiosk_app.core.settings import Settings, StaffSettings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import Record, build_bundle_bytes
 from knowledge.bundle.signing import generate_keypair, load_private_key, sign, trust_key
@@ -59,7 +60,7 @@ def test_bundle_is_refused_and_old_one_stays(env: Env, name: str) -> None:
         importer.import_bundle(env.paths[name], env.settings, indexer=fake_indexer, smoke=no_smoke)
     assert exc.value.code is case.code, str(exc.value)
     assert case.needle.lower() in str(exc.value).lower()
-    assert exc.value.message_vi and exc.value.message_vi != "Gói dữ liệu không hợp lệ."  # a precise reason
+    assert staff_vi(exc.value) and staff_vi(exc.value) != "Gói dữ liệu không hợp lệ."  # a precise reason
     assert os.readlink(env.settings.bundles_dir / "current") == before
     assert versions.status(env.settings).current == env.active
     leftovers = [p.name for p in env.settings.bundles_dir.iterdir() if p.name.startswith(".incoming-")]
@@ -70,13 +71,13 @@ def test_bundle_is_refused_and_old_one_stays(env: Env, name: str) -> None:
 def test_missing_fee_says_so_in_vietnamese(env: Env) -> None:
     with pytest.raises(BundleError) as exc:
         importer.check_bundle(env.paths["missing-fee"], env.settings)
-    assert exc.value.message_vi == "Bản ghi khai-sinh thiếu trường lệ phí."
+    assert staff_vi(exc.value) == "Bản ghi khai-sinh thiếu trường lệ phí."
 
 
 def test_unsigned_says_so_in_vietnamese(env: Env) -> None:
     with pytest.raises(BundleError) as exc:
         importer.check_bundle(env.paths["unsigned"], env.settings)
-    assert exc.value.message_vi == "Gói dữ liệu chưa được ký."
+    assert staff_vi(exc.value) == "Gói dữ liệu chưa được ký."
 
 
 def test_unsigned_bundle_accepted_when_signatures_are_optional(env: Env, tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleDamagedError, ErrorCode, NoRollbackError
 from kiosk_app.core.settings import Settings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle import importer, versions
 
 
@@ -54,7 +55,7 @@ def test_rollback_refuses_a_damaged_previous_and_keeps_the_current_bundle(
     e = exc.value
     assert e.code is ErrorCode.BUNDLE_DAMAGED
     assert "phuong-2" in str(e) and "phuong@3 stays active" in str(e)
-    assert "bị hỏng" in importer.message_vi(e) and "Máy vẫn dùng phuong@3" in importer.message_vi(e)
+    assert "bị hỏng" in staff_vi(e) and "Máy vẫn dùng phuong@3" in staff_vi(e)
     assert current(three) == "phuong-3"
     assert versions.status(settings).current is not None
 
@@ -64,7 +65,7 @@ def test_damage_is_named_precisely(settings: Settings, three: Path) -> None:
     with pytest.raises(BundleDamagedError) as exc:
         versions.rollback(settings)
     assert "records/khai-sinh.yaml: sha256 does not match the manifest" in str(exc.value)
-    assert "Tệp records/khai-sinh.yaml bị thay đổi hoặc hỏng" in exc.value.message_vi
+    assert "Tệp records/khai-sinh.yaml bị thay đổi hoặc hỏng" in staff_vi(exc.value)
 
 
 def test_a_good_previous_still_rolls_back_and_back_again(settings: Settings, three: Path) -> None:
@@ -85,7 +86,7 @@ def test_rollback_to_a_damaged_or_unknown_version_is_refused(settings: Settings,
         versions.rollback(settings, to="1")
     with pytest.raises(NoRollbackError) as exc:
         versions.rollback(settings, to="7")
-    assert "phuong@2" in str(exc.value) and "Không có phiên bản 7" in importer.message_vi(exc.value)
+    assert "phuong@2" in str(exc.value) and "Không có phiên bản 7" in staff_vi(exc.value)
     assert current(three) == "phuong-3"
 
 

@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from kiosk_app.core.errors import ErrorCode
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle.build import build_bundle_file
 from knowledge.bundle.lint import lint_records
 from knowledge.bundle.schema import Record, load_records_dir
@@ -140,8 +141,8 @@ def test_lint_names_the_record_field_and_number(record: Any, field: str, number:
     assert len(errors) == 1, report.errors
     issue = errors[0]
     assert issue.record_id == "khai-tu" and f"{field} states {number}" in issue.message
-    assert f"Bản ghi khai-tu, mục {field.rsplit('.', 1)[0]}" in issue.message_vi
-    assert number.replace(",", ".") in issue.message_vi
+    assert f"Bản ghi khai-tu, mục {field.rsplit('.', 1)[0]}" in staff_vi(issue)
+    assert number.replace(",", ".") in staff_vi(issue)
 
 
 def test_the_builder_refuses_it(tmp_path: Path) -> None:
@@ -171,5 +172,5 @@ def test_the_importer_refuses_a_signed_bundle_with_it(tmp_path: Path, settings: 
         importer.import_bundle(path, settings, **fast)
     assert exc.value.code is ErrorCode.BUNDLE_INVALID
     assert "khai-tu: fee.say states 200,000" in str(exc.value)
-    assert "câu đọc (say) nói số 200.000" in exc.value.message_vi
+    assert "câu đọc (say) nói số 200.000" in staff_vi(exc.value)
     assert versions.status(settings).current.label == "phuong@1"  # type: ignore[union-attr]

@@ -9,6 +9,7 @@ import pytest
 
 from kiosk_app.core.errors import BundleSignatureError, BundleUnsignedError
 from kiosk_app.core.settings import Settings, StaffSettings
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle.importer import check_bundle
 from knowledge.bundle.schema import Record, build_bundle_bytes
 from knowledge.bundle.signing import (
@@ -73,7 +74,7 @@ def test_policy_unsigned_refused_only_when_required(tmp_path: Path, small_record
     strict = Settings(data_dir=tmp_path / "a")
     with pytest.raises(BundleUnsignedError) as exc:
         check_bundle(path, strict)
-    assert exc.value.message_vi == "Gói dữ liệu chưa được ký."
+    assert staff_vi(exc.value) == "Gói dữ liệu chưa được ký."
     relaxed = Settings(data_dir=tmp_path / "b", staff=StaffSettings(require_signature=False))
     assert check_bundle(path, relaxed)[2] is None
 

@@ -18,6 +18,7 @@ from kiosk_app.core.settings import Settings, StaffSettings
 from kiosk_app.pipeline import Pipeline
 from kiosk_app.pipeline.staff import StaffService
 from kiosk_app.pipeline.worker import PipelineWorker
+from kiosk_app.ui.bundle_messages import staff_vi
 from kiosk_app.ui.messages import BUNDLE_ERRORS_VI
 from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import Bundle
@@ -145,7 +146,7 @@ def test_a_broken_file_leaves_the_active_bundle_answering_and_says_precisely_why
     k.staff.on_import_press()
     k.staff.on_import_press()
     assert pump(lambda: not k.staff.busy and k.staff.status_text.startswith("Không nhập"))
-    assert k.staff.status_text == f"Không nhập: {refused.value.message_vi}"  # type: ignore[attr-defined]
+    assert k.staff.status_text == f"Không nhập: {staff_vi(refused.value)}"  # type: ignore[attr-defined]
     assert k.staff.status_text != f"Không nhập: {BUNDLE_ERRORS_VI[case.code]}"  # the file's own reason
     assert versions.status(k.settings).current.label == "phuong@1"  # type: ignore[union-attr]
     assert k.staff.progress == 0.0 and k.sm.current == "staff"

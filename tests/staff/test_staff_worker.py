@@ -15,6 +15,7 @@ from kiosk_app.core.errors import ErrorCode
 from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRefused, Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.staff import StaffService, StaffWorker
+from kiosk_app.ui.bundle_messages import staff_vi
 from kiosk_app.ui.messages import BUNDLE_ERRORS_VI, ERRORS, bundle_error_vi
 from knowledge.bundle import versions
 from knowledge.bundle.importer import PHASES
@@ -137,7 +138,7 @@ def test_a_broken_file_is_refused_with_its_code_and_the_checkers_sentence(
     refused = events.until_outcome()[-1]
     assert isinstance(refused, BundleRefused) and refused.op is BundleOp.IMPORT
     assert refused.code is case.code
-    assert refused.detail_vi and bundle_error_vi(refused.code, refused.detail_vi) == refused.detail_vi
+    assert refused.note and bundle_error_vi(refused.code, refused.note) == staff_vi(refused.note)
     assert refused.detail  # English, for the log
     assert _active(settings) == "1"
 
@@ -152,7 +153,7 @@ def test_a_crash_inside_the_import_is_reported_not_lost(settings: Settings, make
     assert w.import_bundle(make_bundle("1"))
     refused = events.until_outcome()[-1]
     assert refused == BundleRefused(BundleOp.IMPORT, ErrorCode.INTERNAL, "RuntimeError: smoke test exploded")
-    said = bundle_error_vi(refused.code, refused.detail_vi)
+    said = bundle_error_vi(refused.code, refused.note)
     assert said.startswith("Không nhập được gói dữ liệu; dữ liệu cũ")
     assert _active(settings) == "" and not w.busy
     assert w.import_bundle(make_bundle("2"))  # the thread survived: it still takes work

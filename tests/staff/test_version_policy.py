@@ -14,6 +14,7 @@ from kiosk_app.core.errors import (
     BundleVersionReusedError,
     ErrorCode,
 )
+from kiosk_app.ui.bundle_messages import staff_vi
 from knowledge.bundle.schema import Manifest
 from knowledge.bundle.version_check import BundleInfo, Held
 from knowledge.bundle.version_policy import CLOCK_SKEW, policy_error, version_problems
@@ -83,7 +84,7 @@ def test_version_problems(new: Manifest, active: Held | None, held: list[Held], 
                           want: list[ErrorCode]) -> None:
     got = version_problems(new, active, held, NOW, builtin_sample=builtin)
     assert [p.code for p in got] == want
-    assert all(p.message and p.message_vi for p in got)
+    assert all(p.message and staff_vi(p) for p in got)
 
 
 def test_the_future_date_message_blames_the_clock_too() -> None:
@@ -91,7 +92,7 @@ def test_the_future_date_message_blames_the_clock_too() -> None:
     [p] = version_problems(_manifest(created=created), None, [], NOW)
     assert f"{(created - NOW).days} days after this kiosk's clock (2026-12-07T09:00:00+00:00)" in p.message
     assert "Raspberry Pi has no real-time clock" in p.message
-    assert "đồng hồ của máy bị sai" in p.message_vi and "31/12/2099" in p.message_vi
+    assert "đồng hồ của máy bị sai" in staff_vi(p) and "31/12/2099" in staff_vi(p)
 
 
 @pytest.mark.parametrize(("codes", "confirmed", "error", "confirmable"), [

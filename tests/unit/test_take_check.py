@@ -5,8 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from kiosk_app.ui.bundle_messages import staff_vi
+from kiosk_app.ui.recording_messages import TAKE_VI
 from speech.tts.take_check import (
-    MESSAGES_VI,
     TakeCode,
     TakeStats,
     check_take,
@@ -43,7 +44,7 @@ def stats(**kw: float) -> TakeStats:
 def test_judge(take: TakeStats, heard: str | None, codes: list[TakeCode]) -> None:
     found = judge(take, TEXT, heard)
     assert [f.code for f in found] == codes
-    assert all(f.message_vi and f.detail for f in found)
+    assert all(staff_vi(f) and f.detail for f in found)
 
 
 @pytest.mark.parametrize(("speech_s", "codes"), [
@@ -56,7 +57,7 @@ def test_a_one_word_sentence_needs_only_one_syllable_of_speech(speech_s: float, 
 
 
 def test_every_code_has_a_vietnamese_message() -> None:
-    assert set(MESSAGES_VI) == set(TakeCode)
+    assert set(TAKE_VI) == {c.value for c in TakeCode}
 
 
 @pytest.mark.parametrize(("text", "n"), [
@@ -73,7 +74,7 @@ def test_wrong_words_lists_what_differs() -> None:
     assert errors == 2 and pairs == (("mười", "ba"), ("lăm", "mươi"))
     f = judge(GOOD, "Khai tử trong 15 ngày kể từ ngày mất.", "khai sinh trong sáu mươi ngày kể từ ngày sinh")
     assert [x.code for x in f] == [TakeCode.WRONG_WORDS]
-    assert "“tử” → “sinh”" in f[0].message_vi and ("mất", "sinh") in f[0].differing
+    assert "“tử” → “sinh”" in staff_vi(f[0]) and ("mất", "sinh") in f[0].differing
 
 
 def _voiced(seconds: float, amp: float, rate: int = 16000, noise: float = 0.0) -> np.ndarray:

@@ -35,6 +35,7 @@ from kiosk_app.ui.messages import (
     REC_USB_FAILED_VI,
     rec_count_vi,
 )
+from kiosk_app.ui.recording_messages import takes_vi
 
 log = logging.getLogger(__name__)
 
@@ -114,7 +115,7 @@ class RecordingScreen(Screen):
         elif st.phase is Phase.CHECKED and st.result is not None:
             r = st.result
             heard = f"\nMáy nghe thấy: “{r.heard}”" if r.ok and r.heard else ""
-            self.status_text = (REC_GOOD_VI if r.ok else f"Chưa đạt: {r.message_vi}") + heard
+            self.status_text = (REC_GOOD_VI if r.ok else f"Chưa đạt: {takes_vi(r.findings)}") + heard
             if was != Phase.CHECKED.value:  # the result just came: bring it into view (small screens)
                 Clock.schedule_once(lambda _dt: self.ids.scroll.scroll_to(self.ids.status_label), 0)
         else:

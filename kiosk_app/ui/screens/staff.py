@@ -33,6 +33,7 @@ from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRe
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.staff import StaffService, StaffWorker
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
+from kiosk_app.ui.bundle_messages import staff_vi
 from kiosk_app.ui.feedback_store import RATING_VI, REASONS_VI, FeedbackStore
 from kiosk_app.ui.messages import BUNDLE_PHASE_VI, BUNDLE_TAG_VI, STAFF_VI, bundle_error_vi
 
@@ -267,7 +268,7 @@ class StaffScreen(Screen):
             self.status_text = STAFF_VI["stick_bundle"].format(name=b.name, description=self.describe(b))
             refused = [p for p in problems if not p.confirmable]
             if refused:  # nothing to confirm: say why and stay as before
-                self.status_text = STAFF_VI["import_not"].format(name=b.name, reason=refused[0].message_vi)
+                self.status_text = STAFF_VI["import_not"].format(name=b.name, reason=staff_vi(refused[0]))
                 return
             self.confirm = "import"
             if problems:
@@ -275,7 +276,7 @@ class StaffScreen(Screen):
                 tags = ", ".join(BUNDLE_TAG_VI[p.code] for p in problems)
                 button = STAFF_VI["import_confirm_version"]
                 self.ids.import_button.text = button.format(name=b.name, tags=tags)
-                self.status_text += "\n" + " ".join(p.message_vi for p in problems)
+                self.status_text += "\n" + " ".join(staff_vi(p) for p in problems)
             else:
                 self.ids.import_button.text = STAFF_VI["import_confirm"].format(name=b.name)
             return
@@ -305,7 +306,7 @@ class StaffScreen(Screen):
             self.controller.reload_bundle()  # the pipeline switches between questions
 
     def _on_refused(self, ev: BundleRefused) -> None:
-        reason = bundle_error_vi(ev.code, ev.detail_vi)
+        reason = bundle_error_vi(ev.code, ev.note)
         if ev.code is ErrorCode.BUNDLE_BUSY:  # the running operation goes on and reports itself
             self.busy = self.busy or self.jobs.busy
             self.status_text = reason
