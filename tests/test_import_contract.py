@@ -125,6 +125,54 @@ def test_the_ui_imports_no_engine() -> None:
     assert _violations("kiosk_app.ui", allowed) == []
 
 
+_VI_LETTERS = frozenset("ăâđêôơưàáảãạằắẳẵặầấẩẫậèéẻẽẹềếểễệìíỉĩịòóỏõọồốổỗộờớởỡợùúủũụừứửữựỳýỷỹỵ")
+_STAFF_SENTENCE_NAMES = frozenset({"message_vi", "problem_vi", "detail_vi", "error_vi"})
+
+
+def _bound_names(node: ast.AST) -> list[str]:
+    """The identifiers a node names or binds (a variable, attribute, function, parameter, field)."""
+    if isinstance(node, ast.Name | ast.arg):
+        return [node.id if isinstance(node, ast.Name) else node.arg]
+    if isinstance(node, ast.Attribute):
+        return [node.attr]
+    if isinstance(node, ast.FunctionDef):
+        return [node.name]
+    return []
+
+
+def _strings(node: ast.AST) -> str:
+    return "".join(c.value for c in ast.walk(node)
+                   if isinstance(c, ast.Constant) and isinstance(c.value, str))
+
+
+def _staff_sentences(source: str, where: str) -> list[str]:
+    """Engine code that builds a Vietnamese sentence for staff: a ``message_vi``-like name, or a
+    Vietnamese string handed to an exception (``raise X(..., "…")``). Sentences live in the UI
+    (``kiosk_app/ui/bundle_messages.py``), keyed by the error's ``reason``."""
+    out: list[str] = []
+    for node in ast.walk(ast.parse(source)):
+        line = getattr(node, "lineno", 0)
+        out += [f"{where}:{line}: {n}" for n in _bound_names(node) if n in _STAFF_SENTENCE_NAMES]
+        if isinstance(node, ast.Raise) and isinstance(node.exc, ast.Call):
+            args = [*node.exc.args, *(k.value for k in node.exc.keywords)]
+            if any(_VI_LETTERS & set(_strings(a).lower()) for a in args):
+                out.append(f"{where}:{line}: Vietnamese text in a raised error")
+    return out
+
+
+@pytest.mark.parametrize("package", ["speech", "knowledge"])
+def test_engines_build_no_staff_sentences(package: str) -> None:
+    found = [v for mod, path in MODULES.items() if _in(mod, package)
+             for v in _staff_sentences(path.read_text(encoding="utf-8"), mod)]
+    assert found == []
+
+
+def test_the_staff_sentence_check_sees_them() -> None:
+    assert _staff_sentences("class I:\n    message_vi: str\n", "m") == ["m:2: message_vi"]
+    assert _staff_sentences("raise E('bad', f'Tệp {n} bị hỏng.')\n", "m") != []
+    assert _staff_sentences("raise E('bad', 'zip-odd-dir', name=n)\n", "m") == []
+
+
 def _cycles(package: str) -> list[list[str]]:
     """Strongly connected components of more than one module (Tarjan), inside ``package``."""
     nodes = [m for m in GRAPH if _in(m, package)]
