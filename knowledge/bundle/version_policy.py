@@ -162,7 +162,8 @@ def policy_error(problems: Sequence[VersionProblem], confirmed: Collection[Error
     hard = [p for p in problems if not p.confirmable]
     if hard:
         p = hard[0]
-        return _ERRORS[p.code](f"{p.message}; refused (this cannot be confirmed)", p.reason, **p.details)
+        return _ERRORS[p.code](f"{p.message}; refused (this cannot be confirmed)", p.reason, frozenset(),
+                               **p.details)
     open_ = [p for p in problems if p.code not in confirmed]
     if not open_:
         return None
