@@ -6,16 +6,20 @@ staff sentence: a ``BundleError``/``NoRollbackError``, a lint ``Issue``, a ``Ver
 ``staff_vi`` renders any of them (and take findings, ``recording_messages``) with ``str.format``
 templates: ``{name}``, ``{limit:,}``, ``{created:%d/%m/%Y}``; a nested ``StaffNote`` (or a tuple of
 them, joined by spaces) renders in turn; ``field`` also gives ``field_vi`` (the field's Vietnamese name).
-An unknown reason falls back to a generic sentence. No Kivy, no engine import (the CLI uses it too).
+An unknown reason (or a template its details cannot fill) falls back to a generic sentence.
+No Kivy, no engine import (the CLI uses it too).
 """
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from typing import Protocol
 
 from kiosk_app.core.errors import Detail, DiskFullError, NoRollbackError, StaffNote
 from kiosk_app.ui.recording_messages import RECORDING_VI, TakeFindingLike, take_vi
+
+log = logging.getLogger(__name__)
 
 FALLBACK_VI = "Gói dữ liệu không hợp lệ."
 NO_ROLLBACK_VI = "Không có phiên bản trước để quay lại."
@@ -209,11 +213,6 @@ class Keyed(Protocol):
     def details(self) -> Mapping[str, Detail]: ...
 
 
-class _Blank(dict[str, object]):
-    def __missing__(self, key: str) -> str:
-        return ""
-
-
 def _value(v: Detail) -> object:
     if isinstance(v, StaffNote):
         return render(v.reason, v.details)
@@ -227,11 +226,15 @@ def render(reason: str, details: Mapping[str, Detail], fallback: str = FALLBACK_
     template = STAFF_VI.get(reason)
     if template is None:
         return fallback
-    values = _Blank({k: _value(v) for k, v in details.items()})
+    values = {k: _value(v) for k, v in details.items()}
     field = details.get("field")
     if isinstance(field, str):
         values["field_vi"] = FIELD_VI.get(field, field)
-    return template.format_map(values)
+    try:
+        return template.format_map(values)
+    except (KeyError, ValueError, IndexError, AttributeError) as err:  # a detail missing or of another type
+        log.warning("staff sentence %s cannot be filled (%s: %s)", reason, type(err).__name__, err)
+        return fallback
 
 
 def staff_vi(item: Keyed | TakeFindingLike | StaffNote | BaseException) -> str:

@@ -243,6 +243,8 @@ def test_staff_vi_renders(item: object, expected: str) -> None:
 def test_an_unknown_reason_falls_back_to_the_generic_sentence(item: object) -> None:
     assert staff_vi(item) == FALLBACK_VI  # type: ignore[arg-type]
     assert render("no-such-reason-yet", {}, fallback="khác") == "khác"
+    assert render("zip-duplicate", {}, fallback="khác") == "khác"  # a detail missing: never half a sentence
+    assert render("text-too-long", {"member": "m", "where": "w", "length": "x", "limit": 5}) == FALLBACK_VI
 
 
 def test_unknown_take_code_and_missing_note_fall_back() -> None:
