@@ -11,7 +11,7 @@ from typing import Any
 
 import pytest
 
-from kiosk_app.core.errors import ErrorCode
+from kiosk_app.core.errors import ErrorCode, StaffNote
 from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRefused, Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.staff import StaffService, StaffWorker
@@ -168,5 +168,7 @@ def test_every_code_a_bundle_operation_can_end_with_has_a_staff_sentence() -> No
     assert staff_codes <= set(BUNDLE_ERRORS_VI)
     for code in staff_codes:  # staff never read the residents' "máy đang bảo trì"
         assert bundle_error_vi(code) != ERRORS["vi"][ErrorCode.MODEL_MISSING]
-    assert bundle_error_vi(ErrorCode.BUNDLE_UNSIGNED, "Gói 2 chưa được ký.") == "Gói 2 chưa được ký."
+    # the checker's own reason wins over the code's sentence
+    said = bundle_error_vi(ErrorCode.BUNDLE_SIGNATURE, StaffNote("key-not-pem", {"name": "a.key"}))
+    assert said == "Tệp a.key không phải khóa ký hợp lệ."
     assert bundle_error_vi("no-such-code") == BUNDLE_ERRORS_VI[ErrorCode.INTERNAL]
