@@ -100,10 +100,11 @@ def test_smoke_failure_refuses(settings: Settings, make_bundle: Callable[..., Pa
 
     def smoke(bundle_dir: Path, bundle: Bundle) -> None:
         raise BundleError("smoke test: the title of 'khai-sinh' does not find it",
-                          "Kiểm tra thử thất bại: không tìm thấy thủ tục khai-sinh theo tên của nó.")
+                          "smoke-title-not-found", rid="khai-sinh")
 
-    with pytest.raises(BundleError, match="smoke"):
+    with pytest.raises(BundleError, match="smoke") as exc:
         importer.import_bundle(make_bundle("2"), settings, indexer=fast["indexer"], smoke=smoke)
+    assert staff_vi(exc.value) == "Kiểm tra thử thất bại: không tìm thấy thủ tục khai-sinh theo tên của nó."
     assert current(settings) == "phuong-1"
 
 

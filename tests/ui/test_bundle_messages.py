@@ -2,7 +2,7 @@
 placeholders the raise site fills, the renderer composes nested notes, and an unknown reason
 falls back to a generic sentence instead of a key or a crash.
 
-The reasons are found from the source (AST): every refusal constructor (``BundleError`` family,
+The reasons are found from the source (AST; tests' fakes too): every refusal constructor (``BundleError`` family,
 ``NoRollbackError``, ``AudioProblem``), ``StaffNote``, lint ``Issue``s and the helpers that wrap them
 (``_refuse``, ``add``, ``_warn``) in ``knowledge/``, ``speech/`` and the CLI.
 """
@@ -42,7 +42,9 @@ from kiosk_app.ui.recording_messages import RECORDING_VI, TAKE_VI, take_vi
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = [*sorted((ROOT / "knowledge").rglob("*.py")), *sorted((ROOT / "speech").rglob("*.py")),
-           *sorted((ROOT / "kiosk_app" / "commands").rglob("*.py"))]
+           *sorted((ROOT / "kiosk_app" / "commands").rglob("*.py")),
+           # fakes in tests raise too: a sentence passed where the reason goes would render the fallback
+           *(p for p in sorted((ROOT / "tests").rglob("*.py")) if p != Path(__file__).resolve())]
 
 # callee name -> (index of the reason argument, details every call gets implicitly, the only file
 # where the name means this; "" = any file)
