@@ -111,7 +111,11 @@ class State:
     level: float = 0.0
     result: TakeResult | None = None
     kept: set[str] = field(default_factory=set)
-    error_vi: str = ""
+    error: str = ""  # what went wrong, a reason key (ERRORS); the screen says it in Vietnamese
+
+
+ERROR_MIC, ERROR_FAILED, ERROR_SAVE = "take-mic-failed", "take-failed", "take-save-failed"
+ERRORS = (ERROR_MIC, ERROR_FAILED, ERROR_SAVE)
 
 
 class RecordingSession:
@@ -149,7 +153,7 @@ class RecordingSession:
         if self.item is None or self.state.phase in (Phase.RECORDING, Phase.CHECKING):
             return
         self._stop.clear()
-        self.state.phase, self.state.result, self.state.error_vi = Phase.RECORDING, None, ""
+        self.state.phase, self.state.result, self.state.error = Phase.RECORDING, None, ""
         self._spawn(self._record_and_check, self.item)
 
     def stop(self) -> None:
@@ -175,7 +179,7 @@ class RecordingSession:
             write_wav(self.takes_dir / WAV_DIR / f"{item.id}.wav", take.tobytes(), RATE)
         except OSError as exc:
             log.warning("cannot store the take of %s: %s", item.id, exc)
-            self.state.error_vi = "Không lưu được bản ghi (bộ nhớ máy đầy?). Xin báo kỹ thuật viên."
+            self.state.error = ERROR_SAVE
             self._changed()
             return False
         self.state.kept.add(item.id)
@@ -218,7 +222,7 @@ class RecordingSession:
         except Exception as exc:  # thread boundary: say it on the page, never die silently
             log.exception("staff recording failed")
             self.state.phase = Phase.READY
-            self.state.error_vi = _error_vi(exc)
+            self.state.error = _error(exc)
             self._changed()
 
     def _engine(self, name: str, factory: Callable[[], Any]) -> Any:
@@ -290,12 +294,10 @@ class RecordingSession:
         self.on_change()
 
 
-def _error_vi(exc: BaseException) -> str:
+def _error(exc: BaseException) -> str:
     from kiosk_app.core.errors import MicError, MicMissingError
 
-    if isinstance(exc, (MicError, MicMissingError)):
-        return "Không mở được micro. Xin kiểm tra dây micro rồi bấm Ghi lại."
-    return "Có lỗi khi ghi hoặc kiểm tra bản ghi. Xin thử lại; nếu vẫn lỗi, báo kỹ thuật viên."
+    return ERROR_MIC if isinstance(exc, (MicError, MicMissingError)) else ERROR_FAILED
 
 
 def kept_ids(takes_dir: Path) -> list[str]:

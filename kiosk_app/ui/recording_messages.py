@@ -28,6 +28,10 @@ TAKE_FALLBACK_VI = "Bản ghi chưa đạt; xin ghi lại."
 MAX_PAIRS_SHOWN = 6  # more differing words than this: the sentence quotes what was heard instead
 
 RECORDING_VI: dict[str, str] = {
+    # kiosk_app/pipeline/recording_session.py (State.error)
+    "take-mic-failed": "Không mở được micro. Xin kiểm tra dây micro rồi bấm Ghi lại.",
+    "take-failed": "Có lỗi khi ghi hoặc kiểm tra bản ghi. Xin thử lại; nếu vẫn lỗi, báo kỹ thuật viên.",
+    "take-save-failed": "Không lưu được bản ghi (bộ nhớ máy đầy?). Xin báo kỹ thuật viên.",
     # knowledge/recordings/audio.py (AudioProblem; lint warnings also carry ``id``)
     "recording-format": "Bản ghi âm {name} không phải định dạng Ogg/Opus; không phát.",
     "recording-channels": "Bản ghi âm {name} không phải âm thanh một kênh (mono); không phát.",

@@ -19,7 +19,7 @@ from kiosk_app.pipeline.recording_session import (
     should_stop,
     trim,
 )
-from kiosk_app.ui.recording_messages import takes_vi
+from kiosk_app.ui.recording_messages import RECORDING_VI, takes_vi
 from knowledge.bundle.schema import Record
 from knowledge.recordings.inventory import Item, Kind, inventory
 from speech.audio.wav import WavSource, read_wav
@@ -180,4 +180,5 @@ def test_a_missing_microphone_is_said_on_the_page(tmp_path: Path, small_records:
                          recognizer=QueueAsr, vad=EnergyVad, player=FakePlayer)
     s.record()
     wait(s)
-    assert s.state.phase is Phase.READY and "micro" in s.state.error_vi
+    assert s.state.phase is Phase.READY and s.state.error == "take-mic-failed"
+    assert RECORDING_VI[s.state.error] == "Không mở được micro. Xin kiểm tra dây micro rồi bấm Ghi lại."

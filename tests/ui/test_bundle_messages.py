@@ -2,9 +2,9 @@
 placeholders the raise site fills, the renderer composes nested notes, and an unknown reason
 falls back to a generic sentence instead of a key or a crash.
 
-The reasons are found from the source (AST; tests' fakes too): every refusal constructor (``BundleError`` family,
+The reasons are found from the source (AST): every refusal constructor (``BundleError`` family,
 ``NoRollbackError``, ``AudioProblem``), ``StaffNote``, lint ``Issue``s and the helpers that wrap them
-(``_refuse``, ``add``, ``_warn``) in ``knowledge/``, ``speech/`` and the CLI.
+(``_refuse``, ``add``, ``_warn``) in ``knowledge/``, ``speech/``, the CLI and the tests' fakes.
 """
 
 from __future__ import annotations
@@ -177,6 +177,12 @@ def test_version_problems_and_take_codes_have_templates() -> None:
 
     assert {str(code) for code in _ERRORS} <= set(STAFF_VI)
     assert set(TAKE_VI) == {c.value for c in TakeCode}
+
+
+def test_the_recording_page_errors_have_templates() -> None:
+    from kiosk_app.pipeline.recording_session import ERRORS
+
+    assert set(ERRORS) <= set(RECORDING_VI) and not set(ERRORS) & set(TAKE_VI)
 
 
 def test_no_reason_is_in_both_tables() -> None:

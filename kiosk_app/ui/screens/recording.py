@@ -35,7 +35,7 @@ from kiosk_app.ui.messages import (
     REC_USB_FAILED_VI,
     rec_count_vi,
 )
-from kiosk_app.ui.recording_messages import takes_vi
+from kiosk_app.ui.recording_messages import RECORDING_VI, takes_vi
 
 log = logging.getLogger(__name__)
 
@@ -104,8 +104,8 @@ class RecordingScreen(Screen):
             self.ids.scroll.scroll_y = 1
         self.can_play = st.phase is Phase.CHECKED
         self.can_keep = st.phase is Phase.CHECKED and st.result is not None and st.result.ok
-        if st.error_vi:
-            self.status_text = st.error_vi
+        if st.error:
+            self.status_text = RECORDING_VI.get(st.error, RECORDING_VI["take-failed"])
         elif st.phase is Phase.DONE:
             self.status_text = REC_DONE_VI
         elif st.phase is Phase.RECORDING:
