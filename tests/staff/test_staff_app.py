@@ -146,7 +146,7 @@ def test_a_broken_file_leaves_the_active_bundle_answering_and_says_precisely_why
     k.staff.on_import_press()
     k.staff.on_import_press()
     assert pump(lambda: not k.staff.busy and k.staff.status_text.startswith("Không nhập"))
-    assert k.staff.status_text == f"Không nhập: {staff_vi(refused.value)}"  # type: ignore[attr-defined]
+    assert k.staff.status_text == f"Không nhập: {staff_vi(refused.value)}"
     assert k.staff.status_text != f"Không nhập: {BUNDLE_ERRORS_VI[case.code]}"  # the file's own reason
     assert versions.status(k.settings).current.label == "phuong@1"  # type: ignore[union-attr]
     assert k.staff.progress == 0.0 and k.sm.current == "staff"
