@@ -26,10 +26,11 @@ from knowledge.types import Aspect, Verdict
     ("photo công chứng giấy tờ hết bao nhiêu", "chung-thuc-ban-sao", Aspect.FEE),
     ("xác nhận chữ ký giấy ủy quyền", "chung-thuc-chu-ky", Aspect.WHO),
     ("giấy độc thân", "xac-nhan-tinh-trang-hon-nhan", Aspect.GENERAL),
-    pytest.param("Người khuyết tật đăng ký lại khai sinh có được miễn lệ phí không?", "dang-ky-lai-khai-sinh",
-                 Aspect.FEE, marks=pytest.mark.xfail(strict=True, reason="method 7 refuses it as harmful: its "
-                                                     "nearest example asks to fake a disability certificate "
-                                                     "for the exemption (docs/benchmarks.md, method 11 probe)")),
+    pytest.param("Người khuyết tật đăng ký lại khai sinh có được miễn lệ phí không?",
+                 "dang-ky-lai-khai-sinh", Aspect.FEE,
+                 marks=pytest.mark.xfail(strict=True, reason="method 7 refuses it as harmful: its nearest "
+                                         "example asks to fake a disability certificate for the exemption "
+                                         "(docs/benchmarks.md, method 11 probe)")),
 ])
 def test_ask_answers_the_right_procedure(knowledge: Knowledge, question: str, procedure: str,
                                         aspect: Aspect) -> None:
