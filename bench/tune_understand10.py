@@ -17,15 +17,15 @@ from pathlib import Path
 from typing import ClassVar
 
 import numpy as np
-from tune_understand import show, tally
+from tune_understand import tally
 from tune_understand6 import Residuals
 from tune_understand7 import Model7, Named
-from understand_data import DEV_SETS, RECORDS, Dataset, Row, TextFeatures
+from tune_understand9 import FACT_SETS, fitted, totals
+from understand_data import DEV_SETS, RECORDS, Dataset, Row, TextFeatures  # noqa: F401  (unpickling)
 
 from knowledge.answer.facts import english_units, fact_units
 from knowledge.bundle.schema import load_records_dir
 
-FACT_SETS = tuple(name for name in DEV_SETS if name.startswith("facts"))
 LO, SPAN = 0.78, 0.12
 
 
@@ -57,14 +57,6 @@ def fact_similarity(data: Dataset) -> dict[int, float]:
     return out
 
 
-def fitted(cls: type[Model7], data: Dataset, rows: list[Row], residuals: Residuals, named: Named) -> Model7:
-    model = cls(data.targets, residuals, named)
-    model.fit(data, rows)
-    model.tune(data, rows)
-    model.tune6(data, rows)
-    return model
-
-
 def main() -> int:
     data: Dataset = pickle.loads(Path(sys.argv[1]).read_bytes())
     opts = dict(a.split("=") for a in sys.argv[2:])
@@ -84,20 +76,13 @@ def main() -> int:
     for held in DEV_SETS:
         train = [r for r in data.rows if r.set != held and (with_facts or r.set not in FACT_SETS)]
         for method, cls in ((7, Model7), (10, Model10)):
-            model = fitted(cls, data, train, residuals, named)
+            model = fitted(data, train, residuals, named, cls)
             for lang in ("vi", "en"):
                 rows = [r for r in data.rows if r.set == held and r.lang == lang]
                 per[method, held, lang] = tally(model, data, rows)
             if method == 10:
                 print(f"{held}: theta[-1] {model.theta[-1]:.3f} guards {model.guards['vi']}", flush=True)
-    understanding = [s for s in DEV_SETS if s not in FACT_SETS]
-    for method in (7, 10):
-        for part, names in (("understanding", understanding), ("facts", FACT_SETS)):
-            for lang in ("vi", "en"):
-                c = sum((per[method, h, lang] for h in names), Counter())
-                print(f"m{method} LOSO {part} {lang}: {show(c)}; "
-                      f"follow-ups {c['follow/in']}/{c['follow/in/']}; "
-                      f"misses { {k[5:]: v for k, v in c.items() if k.startswith('miss:')} }")
+    totals(per, (7, 10))
     return 0
 
 

@@ -28,15 +28,14 @@ from pathlib import Path
 import numpy as np
 from tune_understand import show, tally
 from tune_understand6 import Residuals
-from tune_understand7 import Model7, Named
+from tune_understand7 import Named
+from tune_understand9 import FACT_SETS, fitted, totals
 from understand_data import DEV_SETS, RECORDS, Dataset, Row, TextFeatures  # noqa: F401  (unpickling)
 
 from knowledge.answer.facts import english_units, fact_units
 from knowledge.bundle.schema import load_out_of_scope_dir, load_records_dir
 from knowledge.service import _clean
 from knowledge.understand.examples import _word_ratios, is_out_of_scope, word_features
-
-FACT_SETS = tuple(name for name in DEV_SETS if name.startswith("facts"))
 
 
 def words_with(table: dict[str, list[tuple[str, float]]], text: str) -> dict[str, float]:
@@ -115,14 +114,6 @@ def rewrite(data: Dataset) -> Dataset:
     return new
 
 
-def fitted(data: Dataset, rows: list[Row], residuals: Residuals, named: Named) -> Model7:
-    model = Model7(data.targets, residuals, named)
-    model.fit(data, rows)
-    model.tune(data, rows)
-    model.tune6(data, rows)
-    return model
-
-
 def main() -> int:
     data: Dataset = pickle.loads(Path(sys.argv[1]).read_bytes())
     opts = dict(a.split("=") for a in sys.argv[2:])
@@ -141,14 +132,7 @@ def main() -> int:
                 per[method, held, lang] = c = tally(model, d, rows)
                 print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}",
                       flush=True)
-    understanding = [s for s in DEV_SETS if s not in FACT_SETS]
-    for method in (7, 11):
-        for part, names in (("understanding", understanding), ("facts", FACT_SETS)):
-            for lang in ("vi", "en"):
-                c = sum((per[method, h, lang] for h in names), Counter())
-                print(f"m{method} LOSO {part} {lang}: {show(c)}; "
-                      f"follow-ups {c['follow/in']}/{c['follow/in/']}; "
-                      f"misses { {k[5:]: v for k, v in c.items() if k.startswith('miss:')} }")
+    totals(per, (7, 11))
     model = fitted(new, [r for r in new.rows if with_facts or r.set not in FACT_SETS], residuals, named)
     print(f"m11 all dev: theta {[round(float(v), 3) for v in model.theta]} guards {model.guards} "
           f"cal {model.cal} sem guards {model.sem_guard} residual {model.residual}")

@@ -34,12 +34,29 @@ def training(rows: list[Row], held: str, method: int) -> list[Row]:
     return [r for r in rows if r.set != held and (method == 9 or r.set not in FACT_SETS)]
 
 
-def fitted(data: Dataset, rows: list[Row], residuals: Residuals, named: Named) -> Model7:
-    model = Model7(data.targets, residuals, named)
+def fitted(data: Dataset, rows: list[Row], residuals: Residuals, named: Named,
+           cls: type[Model7] = Model7) -> Model7:
+    """Method 7's fit, guards and semantic guards on ``rows`` (methods 9-11 differ in data or columns)."""
+    model = cls(data.targets, residuals, named)
     model.fit(data, rows)
     model.tune(data, rows)
     model.tune6(data, rows)
     return model
+
+
+def misses(c: Counter[str]) -> dict[str, int]:
+    return {k[5:]: v for k, v in c.items() if k.startswith("miss:")}
+
+
+def totals(per: dict[tuple[int, str, str], Counter[str]], methods: tuple[int, ...]) -> None:
+    """The leave-one-set-out sums, understanding sets and fact sets apart, per method and language."""
+    understanding = [s for s in DEV_SETS if s not in FACT_SETS]
+    for method in methods:
+        for part, names in (("understanding", understanding), ("facts", FACT_SETS)):
+            for lang in ("vi", "en"):
+                c = sum((per[method, h, lang] for h in names), Counter())
+                print(f"m{method} LOSO {part} {lang}: {show(c)}; "
+                      f"follow-ups {c['follow/in']}/{c['follow/in/']}; misses {misses(c)}")
 
 
 def main() -> int:
@@ -54,15 +71,8 @@ def main() -> int:
                 c = tally(model, data, [r for r in data.rows if r.set == held and r.lang == lang])
                 per[method, held, lang] = c
                 print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}; "
-                      f"misses { {k[5:]: v for k, v in c.items() if k.startswith('miss:')} }", flush=True)
-    for method in (7, 9):
-        understanding = [s for s in DEV_SETS if s not in FACT_SETS]
-        for part, names in (("understanding", understanding), ("facts", FACT_SETS)):
-            for lang in ("vi", "en"):
-                c = sum((per[method, h, lang] for h in names), Counter())
-                print(f"m{method} LOSO {part} {lang}: {show(c)}; "
-                      f"follow-ups {c['follow/in']}/{c['follow/in/']}; "
-                      f"misses { {k[5:]: v for k, v in c.items() if k.startswith('miss:')} }")
+                      f"misses {misses(c)}", flush=True)
+    totals(per, (7, 9))
     model = fitted(data, data.rows, residuals, named)
     print(f"m9 all dev: theta {[round(float(v), 3) for v in model.theta]} targets "
           f"{[t for t, o in zip(data.targets, model.oos, strict=True) if o]} guards {model.guards} "
