@@ -128,8 +128,8 @@ class StaffWorker:
         self.service = service
         self._on_event = on_event
         self._jobs: JobQueue[_Job] = JobQueue(self._handle, name=name, nice=WORKER_NICE)
-        self._usb: JobQueue[Callable[[list[FoundBundle]], None]] = JobQueue(
-            self._scan, name=f"{name}-usb", nice=WORKER_NICE)
+        self._usb: JobQueue[Callable[[], None]] = JobQueue(self._on_usb, name=f"{name}-usb",
+                                                           nice=WORKER_NICE)
         self._lock = threading.Lock()
         self._busy = False
 
@@ -145,10 +145,16 @@ class StaffWorker:
     def scan_usb(self, on_found: Callable[[list[FoundBundle]], None]) -> None:
         """Find the bundle files on the USB stick(s) and call ``on_found(files)`` with them, both on
         the USB thread (``on_found`` may read the files too, then hands its result to the UI thread)."""
+        self.on_usb_thread(lambda: on_found(self._find()))
+
+    def on_usb_thread(self, job: Callable[[], None]) -> None:
+        """Run ``job`` on the USB thread, after the scans and reads asked for before it: anything that
+        touches the stick (a hung mount blocks there, not on the screen). ``job`` hands its result to
+        the UI thread itself; an exception it raises is logged."""
         with self._lock:
             if not self._usb.started:
                 self._usb.start()
-            self._usb.put(on_found)
+            self._usb.put(job)
 
     @property
     def busy(self) -> bool:
@@ -194,13 +200,18 @@ class StaffWorker:
         except Exception:
             log.exception("staff event callback failed on %s", event.type)
 
-    def _scan(self, on_found: Callable[[list[FoundBundle]], None]) -> None:
+    def _find(self) -> list[FoundBundle]:
         try:
-            found = self.service.find_bundles()
+            return self.service.find_bundles()
         except Exception:  # thread boundary: the screen still hears back (nothing found)
             log.exception("cannot look for bundle files under %s", self.service.settings.staff.usb_dir)
-            found = []
-        on_found(found)
+            return []
+
+    def _on_usb(self, job: Callable[[], None]) -> None:
+        try:
+            job()
+        except Exception:  # thread boundary: the USB thread goes on with the next job
+            log.exception("USB job failed")
 
     def _handle(self, job: _Job) -> None:
         """Staff thread: run one operation (``_run`` turns every exception into an outcome)."""

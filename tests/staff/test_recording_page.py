@@ -5,6 +5,8 @@ take and the count goes up on the page and on the staff screen; "Xuất ra USB" 
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -80,6 +82,44 @@ def drain(page: Any, pending: list[Callable[[], None]]) -> None:
         pending.pop(0)()
 
 
+def _delivered(pending: list[Callable[[], None]], timeout: float = 10.0) -> None:
+    """Wait for a background thread's post, then run the posted UI callbacks."""
+    deadline = time.monotonic() + timeout
+    while not pending and time.monotonic() < deadline:
+        time.sleep(0.01)
+    assert pending, "nothing was posted back to the UI thread"
+    while pending:
+        pending.pop(0)()
+
+
+def test_a_hung_usb_mount_never_freezes_the_take_export(kiosk: Settings) -> None:
+    from kiosk_app.ui.screens.recording import RecordingScreen
+
+    page = RecordingScreen(name="recording", settings=kiosk)
+    pending: list[Callable[[], None]] = []
+    page.post = pending.append
+    page.opener = fake_opener(Engines())
+    page.open(wait=True)
+    drain(page, pending)
+    gate, lookups = threading.Event(), []
+
+    def hung_usb() -> Path | None:  # the mount answers only when the gate opens (5 s: fail fast)
+        lookups.append(threading.current_thread().name)
+        gate.wait(5)
+        return None
+
+    page.usb_dir = hung_usb
+    shown = page.status_text
+    t0 = time.monotonic()
+    page.ids.export_button.dispatch("on_release")
+    assert time.monotonic() - t0 < 1.0  # returned while the stick lookup is still hanging
+    assert page.status_text == shown and not pending
+    gate.set()
+    _delivered(pending)
+    assert "Chưa thấy USB" in page.status_text
+    assert lookups == ["recording-export"]
+
+
 def test_record_check_keep_export_on_the_page(kiosk: Settings, tmp_path: Path) -> None:
     from kiosk_app.ui.screens.recording import RecordingScreen
     from kiosk_app.ui.screens.staff import StaffScreen
@@ -144,6 +184,7 @@ def test_record_check_keep_export_on_the_page(kiosk: Settings, tmp_path: Path) -
 
     # export: no stick -> said; a stick -> the WAV named by sentence id is on it
     page.ids.export_button.dispatch("on_release")
+    _delivered(pending)  # the stick is looked for off the UI thread
     assert "Chưa thấy USB" in page.status_text
     stick = tmp_path / "media" / "USB"
     page.usb_dir = lambda: stick

@@ -54,6 +54,7 @@ def test_empty_kiosk_shows_what_is_missing(staff: Any) -> None:
     assert staff.ids.unanswered_list.text == "Chưa có câu hỏi nào."
     assert staff.ids.ratings_list.text == "Chưa có đánh giá nào."
     staff.on_export_press()
+    staff.settle()  # the stick is looked for on the USB thread
     assert "Chưa thấy USB" in staff.status_text
 
 
@@ -130,6 +131,7 @@ def test_feedback_lists_and_export_to_the_stick(staff: Any, tmp_path: Path,
     assert "• nuôi chó có phải đăng ký không, gọi …  (không tìm thấy thủ tục" in listed
     assert staff.ids.ratings_list.text == "• khai-sinh: Hài lòng 1 · Bình thường 0 · Chưa hài lòng 1"
     staff.on_export_press()
+    staff.settle()  # written on the USB thread
     assert len(list(stick.glob("phan-hoi-kiosk-*.csv"))) == 1
     assert staff.status_text.startswith("Đã xuất phản hồi ra USB")
 
@@ -157,6 +159,60 @@ def test_a_hung_usb_mount_never_freezes_the_screen(staff: Any, tmp_path: Path,
     assert "phuong-2.wkb" in staff.usb_text and "phiên bản 2" in staff.usb_text
     assert not staff.ids.import_button.disabled
     assert scans == ["kiosk-staff-usb", "kiosk-staff-usb"]  # one scan out at a time, one more after it
+
+
+def test_a_hung_usb_mount_never_freezes_the_export_tap(staff: Any, tmp_path: Path) -> None:
+    staff.feedback.add_rating("khai-sinh", "hai-long")
+    stick = tmp_path / "media" / "USB-PHUONG"
+    stick.mkdir(parents=True)  # a stick without a bundle file: the export lists the mounts
+    staff.refresh()
+    staff.settle()
+    gate, lookups = threading.Event(), []
+
+    def hung_sticks() -> Any:  # the mount answers only when the gate opens (5 s: fail fast on the UI thread)
+        lookups.append(threading.current_thread().name)
+        gate.wait(5)
+        return [stick]  # a tmp folder is no mount point: say it is one
+
+    staff.service.mounted_sticks = hung_sticks
+    t0 = time.monotonic()
+    staff.on_export_press()
+    staff.on_export_press()  # a second tap while the first is out does not queue another export
+    assert time.monotonic() - t0 < 1.0  # returned while the stick lookup is still hanging
+    assert not staff.status_text.startswith("Đã xuất") and not list(stick.glob("*.csv"))
+    gate.set()
+    staff.settle()  # the export's outcome is delivered to the UI thread
+    assert staff.status_text.startswith("Đã xuất phản hồi ra USB: phan-hoi-kiosk-")
+    assert len(list(stick.glob("phan-hoi-kiosk-*.csv"))) == 1
+    assert lookups == ["kiosk-staff-usb"]
+
+
+def test_a_hung_manifest_read_never_freezes_the_import_tap(
+        staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    _stick(tmp_path, make_bundle("2"))
+    staff.refresh()
+    staff.settle()  # the scan cached the stick file's version check against "no active bundle"
+    importer.import_bundle(make_bundle("1"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    real_preview, gate, reads = staff.service.preview_problems, threading.Event(), []
+
+    def hung_preview(path: Any) -> Any:  # the active bundle changed: the check reads the stick again
+        reads.append(threading.current_thread().name)
+        gate.wait(5)  # 5 s: fail fast when it runs on the UI thread
+        return real_preview(path)
+
+    staff.service.preview_problems = hung_preview
+    before = staff.ids.import_button.text
+    t0 = time.monotonic()
+    staff.on_import_press()
+    staff.on_import_press()  # tapped again while the check hangs: still only the first tap
+    assert time.monotonic() - t0 < 1.0  # returned while the manifest read is still hanging
+    assert staff.confirm == "" and staff.ids.import_button.text == before
+    gate.set()
+    staff.settle()  # the check's result is delivered: the first tap's answer, as before
+    assert staff.status_text.startswith("Gói trên USB: phuong-2.wkb · phiên bản 2")
+    assert staff.confirm == "import" and staff.ids.import_button.text == "Bấm lần nữa để nhập phuong-2.wkb"
+    assert reads == ["kiosk-staff-usb"]
+    assert versions.status(staff.settings).current.version == "1"  # nothing imported without the 2nd tap
 
 
 def test_close_goes_home(staff: Any) -> None:

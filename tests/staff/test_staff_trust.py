@@ -185,5 +185,9 @@ def test_a_broken_feedback_database_is_reported_not_raised(
     while not screen.usb_bundles and time.monotonic() < deadline:
         Clock.tick()
     screen.on_export_press()
+    assert screen.jobs.wait_idle(10)  # the export ran on the USB thread; its outcome comes through the Clock
+    deadline = time.monotonic() + 10
+    while screen.status_text != FEEDBACK_BROKEN_VI and time.monotonic() < deadline:
+        Clock.tick()
     assert screen.status_text == FEEDBACK_BROKEN_VI
     assert screen.jobs.stop(5.0)

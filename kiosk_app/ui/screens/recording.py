@@ -152,14 +152,21 @@ class RecordingScreen(Screen):
             self.render()
 
     def on_export_press(self, *, wait: bool = False) -> None:
-        session, dest = self.session, self.usb_dir()
+        """Copy the kept takes to the stick off the UI thread: finding the stick (listing the mounts)
+        and writing to it may hang on a bad mount."""
+        session = self.session
         if session is None:
-            return
-        if dest is None:
-            self.status_text = REC_NO_USB_VI
             return
 
         def run() -> None:
+            try:
+                dest = self.usb_dir()
+            except OSError as exc:
+                log.warning("cannot look for a USB stick: %s", exc)
+                dest = None
+            if dest is None:
+                self.post(lambda: setattr(self, "status_text", REC_NO_USB_VI))
+                return
             try:
                 n = session.export(dest)
             except OSError as exc:

@@ -78,6 +78,8 @@ class StaffScreen(Screen):
         self._poll_event: Any = None
         self._scanning = False  # a USB scan is out (UI thread): one at a time, a hung mount holds one
         self._rescan = False  # asked for meanwhile: scan again when it is back (the state may have changed)
+        self._checking: Any = None  # the stick file whose manifest the import tap reads off the UI thread
+        self._exporting = False  # a CSV export is out on the USB thread (UI thread): one at a time
 
     @property
     def service(self) -> StaffService:
@@ -264,24 +266,54 @@ class StaffScreen(Screen):
             self.start_import(b.path, confirmed=self._confirm_codes)
             return
         if self.confirm != "import":
-            problems = self._problems(b)
-            self.status_text = STAFF_VI["stick_bundle"].format(name=b.name, description=self.describe(b))
-            refused = [p for p in problems if not p.confirmable]
-            if refused:  # nothing to confirm: say why and stay as before
-                self.status_text = STAFF_VI["import_not"].format(name=b.name, reason=staff_vi(refused[0]))
+            if self._checking is not None:  # its version check is still reading the stick
                 return
-            self.confirm = "import"
-            if problems:
-                self.confirm, self._confirm_codes = "version", frozenset(p.code for p in problems)
-                tags = ", ".join(BUNDLE_TAG_VI[p.code] for p in problems)
-                button = STAFF_VI["import_confirm_version"]
-                self.ids.import_button.text = button.format(name=b.name, tags=tags)
-                self.status_text += "\n" + " ".join(staff_vi(p) for p in problems)
-            else:
-                self.ids.import_button.text = STAFF_VI["import_confirm"].format(name=b.name)
+            if not self._known(b):  # a cache miss reads the stick's manifest: not on the UI thread
+                self._checking = b
+                self.jobs.on_usb_thread(lambda: self._check(b))
+                return
+            self._first_tap(b)
             return
         self.confirm = ""
         self.start_import(b.path)
+
+    def _known(self, b: Any) -> bool:
+        """UI thread: the manifest and the version check of ``b`` are cached (nothing to read)."""
+        peek = self._peeks.get((str(b.path), b.size, b.mtime))
+        return peek is not None and (
+            isinstance(peek, str) or (str(b.path), b.size, b.mtime, self.service.active_target())
+            in self._problem_cache)
+
+    def _check(self, b: Any) -> None:
+        """USB thread: read ``b``'s manifest and version check into the caches, then answer the tap."""
+        try:
+            self._problems(b)
+        finally:
+            self.post(lambda: self._checked(b))
+
+    def _checked(self, b: Any) -> None:
+        """UI thread: the import tap's version check is back; answer it unless the screen moved on."""
+        self._checking = None
+        if not self.busy and self.confirm not in ("import", "version") and self.usb_bundles[:1] == [b]:
+            self._first_tap(b)
+
+    def _first_tap(self, b: Any) -> None:
+        """UI thread: the first import tap on ``b`` (cached): show it, refuse or ask to confirm."""
+        problems = self._problems(b)
+        self.status_text = STAFF_VI["stick_bundle"].format(name=b.name, description=self.describe(b))
+        refused = [p for p in problems if not p.confirmable]
+        if refused:  # nothing to confirm: say why and stay as before
+            self.status_text = STAFF_VI["import_not"].format(name=b.name, reason=staff_vi(refused[0]))
+            return
+        self.confirm = "import"
+        if problems:
+            self.confirm, self._confirm_codes = "version", frozenset(p.code for p in problems)
+            tags = ", ".join(BUNDLE_TAG_VI[p.code] for p in problems)
+            button = STAFF_VI["import_confirm_version"]
+            self.ids.import_button.text = button.format(name=b.name, tags=tags)
+            self.status_text += "\n" + " ".join(staff_vi(p) for p in problems)
+        else:
+            self.ids.import_button.text = STAFF_VI["import_confirm"].format(name=b.name)
 
     def start_import(self, path: Path | str, *, confirmed: frozenset[ErrorCode] = frozenset()) -> None:
         """Hand the import to the staff worker and return at once; ``confirmed``: the version
@@ -332,29 +364,53 @@ class StaffScreen(Screen):
         self._begin(STAFF_VI["rollback_running"])
         self.jobs.rollback()
 
-    def export_dir(self) -> Path | None:
-        """Where the CSV goes: the folder of the bundle file on the stick, else a mounted stick."""
-        if self.usb_bundles:
-            return Path(self.usb_bundles[0].path).parent
+    def export_dir(self, bundles: list[Any] | None = None) -> Path | None:
+        """Where the CSV goes: the folder of the bundle file on the stick, else a mounted stick (this
+        lists the mounts: call it off the UI thread)."""
+        bundles = self.usb_bundles if bundles is None else bundles
+        if bundles:
+            return Path(bundles[0].path).parent
         sticks = self.service.mounted_sticks()
         return sticks[0] if sticks else None
 
     def on_export_press(self) -> None:
-        fb, dest = self._feedback(), self.export_dir()
-        if fb is None or dest is None:
+        """Export the feedback CSV to the stick on the USB thread (finding the stick and writing to it
+        may hang on a bad mount); the outcome comes back to ``status_text``."""
+        fb = self._feedback()
+        if fb is None:
             self.status_text = STAFF_VI["export_no_usb"]
             return
+        if self._exporting:
+            return
+        self._exporting = True
+        bundles = list(self.usb_bundles)
+        self.jobs.on_usb_thread(lambda: self._export(fb, bundles))
+
+    def _export(self, fb: FeedbackStore, bundles: list[Any]) -> None:
+        """USB thread: find the stick, write the CSV, post what staff see."""
+        status = STAFF_VI["export_failed"]
+        try:
+            status = self._export_status(fb, bundles)
+        finally:
+            self.post(lambda: self._exported(status))
+
+    def _export_status(self, fb: FeedbackStore, bundles: list[Any]) -> str:
+        dest = self.export_dir(bundles)
+        if dest is None:
+            return STAFF_VI["export_no_usb"]
         try:
             path = fb.export_csv(dest)
         except sqlite3.Error as exc:
             log.warning("feedback store cannot be read for export: %s: %s", type(exc).__name__, exc)
-            self.status_text = STAFF_VI["feedback_broken"]
-            return
+            return STAFF_VI["feedback_broken"]
         except OSError as exc:
             log.warning("feedback export to %s failed: %s", dest, exc)
-            self.status_text = STAFF_VI["export_failed"]
-            return
-        self.status_text = STAFF_VI["export_done"].format(name=path.name)
+            return STAFF_VI["export_failed"]
+        return STAFF_VI["export_done"].format(name=path.name)
+
+    def _exported(self, status: str) -> None:
+        self._exporting = False
+        self.status_text = status
 
     def on_close_press(self) -> None:
         self.confirm = ""
