@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import struct
 import threading
+import time
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -261,3 +262,15 @@ class Rig:
 
     def of(self, cls: type) -> list[Any]:
         return [e for e in self.events if isinstance(e, cls)]
+
+
+def pump_clock(until: Callable[[], bool], timeout: float = 10.0) -> bool:
+    """Run Kivy's clock (the UI thread's half of every hand-over) until ``until()`` or the timeout."""
+    from kivy.clock import Clock
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        Clock.tick()
+        if until():
+            return True
+    return False

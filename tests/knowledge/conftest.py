@@ -50,3 +50,14 @@ def knowledge(sample_bundle_dir: Path, kn_settings: Settings) -> Iterator[object
     kn = Knowledge.open(sample_bundle_dir, kn_settings)
     yield kn
     kn.close()
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path, sample_bundle_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """A data dir whose active bundle is the session's sample bundle (the CLI finds it by env)."""
+    bundles = tmp_path / "data" / "bundles"
+    bundles.mkdir(parents=True)
+    (bundles / "current").symlink_to(sample_bundle_dir)
+    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
+    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+    return tmp_path / "data"

@@ -10,17 +10,6 @@ import pytest
 from kiosk_app.cli import main
 
 
-@pytest.fixture
-def data_dir(tmp_path: Path, sample_bundle_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """A data dir whose active bundle is the session's sample bundle."""
-    bundles = tmp_path / "data" / "bundles"
-    bundles.mkdir(parents=True)
-    (bundles / "current").symlink_to(sample_bundle_dir)
-    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
-    return tmp_path / "data"
-
-
 def test_ask_prints_answer_procedure_confidence_sources(data_dir: Path,
                                                        capsys: pytest.CaptureFixture[str]) -> None:
     assert main(["ask", "làm giấy khai sinh cho cháu mất bao nhiêu tiền"]) == 0

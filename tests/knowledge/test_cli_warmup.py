@@ -67,14 +67,10 @@ def slow_e5(monkeypatch: pytest.MonkeyPatch) -> Iterator[SlowE5]:
 
 
 @pytest.fixture
-def data_dir(tmp_path: Path, sample_bundle_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    bundles = tmp_path / "data" / "bundles"
-    bundles.mkdir(parents=True)
-    (bundles / "current").symlink_to(sample_bundle_dir)
-    monkeypatch.setenv("KIOSK_DATA_DIR", str(tmp_path / "data"))
-    monkeypatch.delenv("KIOSK_CONFIG", raising=False)
+def data_dir(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """The shared sample data dir, answering with the evidence answerer."""
     monkeypatch.setenv("KIOSK_ANSWER__ANSWERER", "evidence")
-    return tmp_path / "data"
+    return data_dir
 
 
 class _Warmed(E5FactScorer):

@@ -4,8 +4,8 @@ from the old one, switches between questions once it is active, and a broken fil
 
 from __future__ import annotations
 
+import functools
 import threading
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from types import SimpleNamespace
@@ -22,20 +22,10 @@ from kiosk_app.ui.bundle_messages import staff_vi
 from kiosk_app.ui.messages import BUNDLE_ERRORS_VI
 from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import Bundle
-from tests.fakes import FakeKnowledge, Rig, answer_for, records
+from tests.fakes import FakeKnowledge, Rig, answer_for, pump_clock, records
 from tests.staff.staff_cases import fake_indexer, make_cases, no_smoke
 
-
-def pump(until: Callable[[], bool], timeout: float = 20.0) -> bool:
-    """Run Kivy's clock (the UI thread's half of every hand-over) until ``until()`` or the timeout."""
-    from kivy.clock import Clock
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        Clock.tick()
-        if until():
-            return True
-    return False
+pump = functools.partial(pump_clock, timeout=20.0)  # a step may wait on a real index build
 
 
 class Gate:

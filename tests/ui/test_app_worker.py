@@ -3,7 +3,6 @@ at start shows the maintenance screen instead of crashing, and a working pipelin
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,19 +13,7 @@ from kiosk_app.core.errors import StoreMissingError
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline import Pipeline
 from kiosk_app.pipeline.worker import PipelineWorker
-from tests.fakes import FakeKnowledge, Rig, answer_for, records
-
-
-def pump(until: Callable[[], bool], timeout: float = 10.0) -> bool:
-    """Run Kivy's clock (the UI thread's half of ``post``) until ``until()`` or the timeout."""
-    from kivy.clock import Clock
-
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        Clock.tick()
-        if until():
-            return True
-    return False
+from tests.fakes import FakeKnowledge, Rig, answer_for, pump_clock, records
 
 
 @pytest.fixture
@@ -53,7 +40,7 @@ def test_missing_store_at_start_shows_maintenance(app_with: Callable[..., Any]) 
         raise StoreMissingError("no active knowledge bundle at /x/bundles/current")
 
     app = app_with(build)
-    assert pump(lambda: app.state.sm.current == "error")
+    assert pump_clock(lambda: app.state.sm.current == "error")
     err = app.state.sm.get_screen("error")
     assert err.maintenance and err.ids.message.text.startswith("Máy đang bảo trì")
 
@@ -77,8 +64,9 @@ def test_typed_question_answered_through_the_worker(app_with: Callable[..., Any]
 
     app = app_with(build)
     home = app.state.sm.get_screen("home")
-    assert pump(lambda: home.ready)  # BundleActivated arrived: the big button works
+    assert pump_clock(lambda: home.ready)  # BundleActivated arrived: the big button works
     assert app.state.catalog.keys() == recs.keys()
     app.controller.ask_text("khai sinh")
-    assert pump(lambda: app.state.sm.current == "answer" and not app.state.sm.get_screen("answer").speaking
-                and app.state.sm.get_screen("answer").title == "Đăng ký khai sinh")
+    answer = app.state.sm.get_screen("answer")
+    assert pump_clock(lambda: app.state.sm.current == "answer" and not answer.speaking
+                      and answer.title == "Đăng ký khai sinh")
