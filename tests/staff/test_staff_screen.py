@@ -189,10 +189,13 @@ def test_a_hung_usb_mount_never_freezes_the_export_tap(staff: Any, tmp_path: Pat
 
 def test_a_hung_manifest_read_never_freezes_the_import_tap(
         staff: Any, tmp_path: Path, make_bundle: Callable[..., Path]) -> None:
+    # bundle 1 is made first, so bundle 2 is newer in version and in creation time (made the other way
+    # round, a second boundary between them made 2 "older by date" and asked to confirm a downgrade)
+    active = make_bundle("1")
     _stick(tmp_path, make_bundle("2"))
     staff.refresh()
     staff.settle()  # the scan cached the stick file's version check against "no active bundle"
-    importer.import_bundle(make_bundle("1"), staff.settings, indexer=fake_indexer, smoke=no_smoke)
+    importer.import_bundle(active, staff.settings, indexer=fake_indexer, smoke=no_smoke)
     real_preview, gate, reads = staff.service.preview_problems, threading.Event(), []
 
     def hung_preview(path: Any) -> Any:  # the active bundle changed: the check reads the stick again
