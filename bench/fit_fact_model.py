@@ -37,7 +37,9 @@ from bench.bench_facts import RECORDS, fact_spoken, load_rows, written_text
 
 SETS = {"facts_dev": REPO / "bench/eval/facts_dev.jsonl", "facts1": REPO / "bench/blind/facts.jsonl",
         "facts2": REPO / "bench/blind_facts2/facts.jsonl", "facts3": REPO / "bench/blind_facts3/facts.jsonl",
-        "facts4": REPO / "bench/blind_facts4/facts.jsonl"}
+        "facts4": REPO / "bench/blind_facts4/facts.jsonl",
+        "facts5": REPO / "bench/blind_facts5/facts.jsonl", "facts6": REPO / "bench/blind_facts6/facts.jsonl",
+        "facts7": REPO / "bench/blind_facts7/facts.jsonl"}
 MIN_TERMS = [2]  # a question term enters the model when at least this many questions have it (``--min-term``)
 
 
@@ -80,7 +82,8 @@ def build(use_sem: bool) -> list[dict[str, Any]]:
                                                asks=[a.value for a in ask_list if a is not Ask.GENERAL],
                                                aspect=aspect.value)),
                 "descs": [sorted(d) for d in unit_descriptors(units)],
-                "fact": [u.fact_id for u in units], "sourced": [u.status.value != "unsourced" for u in units],
+                "fact": [u.fact_id for u in units], "fields": [u.field for u in units],
+                "sourced": [u.status.value != "unsourced" for u in units],
                 "nums": [u.spoken for u in units]})
     return data
 

@@ -24,6 +24,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Protocol
 
+from knowledge.answer.asked import Asked, AskedModel, load_asked
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import FactUnit, english_units, fact_units, legal_units, sentences_of
 from knowledge.answer.legal import choose_legal
@@ -82,6 +83,7 @@ class SemanticScorer(Protocol):
     """E5 similarity of a question with fact units (``knowledge.answer.semantic``; none in tests)."""
 
     def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]: ...
+    def question_vector(self, question: str) -> Sequence[float] | None: ...
     def ready_for(self, units: Sequence[FactUnit]) -> bool: ...
     def warm(self, records: Iterable[Record]) -> None: ...
 
@@ -188,10 +190,18 @@ class EvidenceAnswerer:
     name = "evidence"
 
     def __init__(self, template: TemplateAnswerer | None = None, semantic: SemanticScorer | None = None,
-                 clock: Callable[[], float] = time.perf_counter) -> None:
+                 clock: Callable[[], float] = time.perf_counter, asked: AskedModel | None = None) -> None:
         self.template = template or TemplateAnswerer()
         self.semantic = semantic
         self.clock = clock
+        self.asked = asked if asked is not None else load_asked()
+
+    def _asked(self, question: str) -> Asked | None:
+        """What the question's E5 vector says it asks for (the vector ``cosines`` just computed)."""
+        if self.asked is None or self.semantic is None:
+            return None
+        vector = self.semantic.question_vector(question)
+        return self.asked.read(vector) if vector is not None else None
 
     def bind(self, bundle_dir: Path, records: Iterable[Record]) -> None:
         """The bundle's records: their fact embeddings are computed in the background."""
@@ -224,7 +234,7 @@ class EvidenceAnswerer:
             e5_ms = (self.clock() - t2) * 1000
             if cosines:
                 ranked = rank_units(question, units, ask_list, aspect=aspect, cosines=cosines,
-                                    exclude=exclude, language=language)
+                                    exclude=exclude, language=language, asked=self._asked(question))
         chosen = choose(ranked)
         unsourced = ranked[0].unit if ranked and ranked[0].unit.status is Status.UNSOURCED else None
         if unsourced is not None:  # what is asked is unsourced: a sourced fact only if nearly as likely

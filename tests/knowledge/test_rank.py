@@ -164,6 +164,9 @@ class FakeE5:
         self.queries += 1
         return {u.id: 0.9 if self.near in u.spoken else 0.8 for u in units}
 
+    def question_vector(self, question: str) -> None:
+        return None  # no vector: the asked-kind features stay 0 (method 5's ranking)
+
     def ready_for(self, units: Sequence[FactUnit]) -> bool:
         return self.ready
 
