@@ -70,13 +70,7 @@ def _adam(x: np.ndarray, y: np.ndarray, *, softmax: bool, l2: float, steps: int 
         else:
             p = 1.0 / (1.0 + np.exp(-z))
         g = p - y
-        grads = (xs.T @ g / len(x) + 2 * l2 * w, g.mean(0))
-        for param, grad, (m, v) in zip((w, b), grads, state, strict=True):
-            m *= 0.9
-            m += 0.1 * grad
-            v *= 0.999
-            v += 0.001 * grad * grad
-            param -= lr * (m / (1 - 0.9 ** t)) / (np.sqrt(v / (1 - 0.999 ** t)) + 1e-8)
+        F.adam_step((w, b), (xs.T @ g / len(x) + 2 * l2 * w, g.mean(0)), state, t, lr)
     return w / sd[:, None], b - (mu / sd) @ w
 
 

@@ -144,6 +144,17 @@ DROP: set[str] = set()  # dense features left out (``--drop``): their weight sta
 L2_DENSE = [0.001]  # the dense weights' L2 (``--l2-dense``)
 
 
+def adam_step(params: tuple[np.ndarray, ...], grads: list[np.ndarray] | tuple[np.ndarray, ...],
+              state: list[tuple[np.ndarray, np.ndarray]], step: int, lr: float) -> None:
+    """One Adam update of ``params`` in place (``state``: each parameter's moment estimates)."""
+    for param, g, (m, v) in zip(params, grads, state, strict=True):
+        m *= 0.9
+        m += 0.1 * g
+        v *= 0.999
+        v += 0.001 * g * g
+        param -= lr * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+
+
 def fit(p: Packed, *, l2: float, pairs: bool = True, steps: int = 500, lr: float = 0.05,
         l2_dense: float | None = None) -> tuple[np.ndarray, np.ndarray]:
     from knowledge.answer.rank import FEATURES
@@ -163,12 +174,7 @@ def fit(p: Packed, *, l2: float, pairs: bool = True, steps: int = 500, lr: float
         grads = [p.x.T @ r / nq + 2 * l2_dense * wd,
                  (p.t.T @ np.add.reduceat(p.u * r[:, None], p.starts)) / nq + 2 * l2 * w if pairs
                  else np.zeros_like(w)]
-        for param, g, (m, v) in zip((wd, w), grads, state, strict=True):
-            m *= 0.9
-            m += 0.1 * g
-            v *= 0.999
-            v += 0.001 * g * g
-            param -= lr * (m / (1 - 0.9 ** step)) / (np.sqrt(v / (1 - 0.999 ** step)) + 1e-8)
+        adam_step((wd, w), grads, state, step, lr)
         wd[say] = max(wd[say], 0.0)
         wd[drop] = 0.0
     return wd, w
