@@ -64,6 +64,7 @@ def scored(features: Callable[[str], list[str]]) -> Callable[[Table, str], dict[
 
 OLD = scored(lambda text: sorted(word_features(text)))
 NEW = scored(question_word_features)
+RATIOS = [_word_ratios]  # the word table (method 13 swaps in one with a minimum document frequency)
 
 
 def rewrite(data: Dataset, words: Callable[[Table, str], dict[str, float]]) -> Dataset:
@@ -71,7 +72,7 @@ def rewrite(data: Dataset, words: Callable[[Table, str], dict[str, float]]) -> D
     tg, texts, is_ex, ids = documents()
     new = copy.copy(data)
     new.feats = {k: copy.copy(f) for k, f in data.feats.items()}
-    table = _word_ratios(tg, texts)
+    table = RATIOS[0](tg, texts)
     for (_lang, text), f in new.feats.items():
         if not f.bad:
             f.words = words(table, _clean(text))
@@ -83,7 +84,7 @@ def rewrite(data: Dataset, words: Callable[[Table, str], dict[str, float]]) -> D
         k = int(fold[by_id[row.id]])
         if k not in tables:
             keep = [n for n in range(len(ids)) if not (is_ex[n] and fold[n] == k)]
-            tables[k] = _word_ratios([tg[n] for n in keep], [texts[n] for n in keep])
+            tables[k] = RATIOS[0]([tg[n] for n in keep], [texts[n] for n in keep])
         g = copy.copy(f)
         g.words = words(tables[k], row.text)
         new.examples.append((row, g))

@@ -31,6 +31,10 @@ from knowledge.types import Aspect, Verdict
                  marks=pytest.mark.xfail(strict=True, reason="method 7 refuses it as harmful: its nearest "
                                          "example asks to fake a disability certificate for the exemption "
                                          "(docs/benchmarks.md, method 11 probe)")),
+    pytest.param("dang ky ket hon o dau vay moi nguoi", "ket-hon", Aspect.WHERE,
+                 marks=pytest.mark.xfail(strict=True, reason="method 7 refuses it as harmful: typed without "
+                                         "diacritics, 'vay moi nguoi' ('vậy mọi người') is typical of two "
+                                         "unaccented harmful examples (docs/benchmarks.md, methods 12 and 13)")),
 ])
 def test_ask_answers_the_right_procedure(knowledge: Knowledge, question: str, procedure: str,
                                         aspect: Aspect) -> None:
