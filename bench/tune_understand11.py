@@ -23,6 +23,7 @@ import pickle
 import sys
 import tempfile
 from collections import Counter
+from collections.abc import Callable, Collection, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -38,8 +39,10 @@ from knowledge.service import _clean
 from knowledge.understand.examples import _word_ratios, is_out_of_scope, word_features
 
 
-def words_with(table: dict[str, list[tuple[str, float]]], text: str) -> dict[str, float]:
-    feats = word_features(text)
+def words_with(table: dict[str, list[tuple[str, float]]], text: str,
+               features: Callable[[str], Collection[str]] = word_features) -> dict[str, float]:
+    """``ExampleIndex.words`` with another table (and ``features``: the question's word features)."""
+    feats = features(text)
     out: dict[str, float] = {}
     for f in feats:
         for t, r in table.get(f, ()):
@@ -84,21 +87,21 @@ def merged(tg: list[str], texts: list[str], extra_t: list[str],
     return out
 
 
-def rewrite(data: Dataset) -> Dataset:
-    """A copy of ``data`` whose typical words come from the table with the records' sentences."""
+Table = dict[str, list[tuple[str, float]]]
+
+
+def retable(data: Dataset, table: Callable[[list[str], list[str]], Table],
+            words: Callable[[Table, str], dict[str, float]] = words_with) -> Dataset:
+    """A copy of ``data`` whose typical words are recomputed: ``table`` builds the word table from
+    (targets, texts) of the index's documents, ``words`` scores a text with it; dev texts against the
+    whole index, the examples out of fold (5 folds, as ``understand_data``)."""
     tg, texts, is_ex, ids = documents()
-    extra_t, extra_x = [], []
-    for r in load_records_dir(RECORDS):
-        for u in (*fact_units(r), *english_units(r)):
-            extra_t.append(r.id)
-            extra_x.append(u.match)
-    print(f"{len(texts)} index documents, {len(extra_x)} record sentences added", flush=True)
     new = copy.copy(data)
     new.feats = {k: copy.copy(f) for k, f in data.feats.items()}
-    table = merged(tg, texts, extra_t, extra_x)
+    whole = table(tg, texts)
     for (_lang, text), f in new.feats.items():
         if not f.bad:
-            f.words = words_with(table, _clean(text))
+            f.words = words(whole, _clean(text))
     fold = np.random.default_rng(0).integers(0, 5, len(ids))
     by_id = {i: n for n, i in enumerate(ids)}
     new.examples = []
@@ -107,11 +110,40 @@ def rewrite(data: Dataset) -> Dataset:
         k = int(fold[by_id[row.id]])
         if k not in tables:
             keep = [n for n in range(len(ids)) if not (is_ex[n] and fold[n] == k)]
-            tables[k] = merged([tg[n] for n in keep], [texts[n] for n in keep], extra_t, extra_x)
+            tables[k] = table([tg[n] for n in keep], [texts[n] for n in keep])
         g = copy.copy(f)
-        g.words = words_with(tables[k], row.text)
+        g.words = words(tables[k], row.text)
         new.examples.append((row, g))
     return new
+
+
+def rewrite(data: Dataset) -> Dataset:
+    """A copy of ``data`` whose typical words come from the table with the records' sentences."""
+    extra_t, extra_x = [], []
+    for r in load_records_dir(RECORDS):
+        for u in (*fact_units(r), *english_units(r)):
+            extra_t.append(r.id)
+            extra_x.append(u.match)
+    print(f"{len(extra_x)} record sentences added", flush=True)
+    return retable(data, lambda tg, texts: merged(tg, texts, extra_t, extra_x))
+
+
+def compare(methods: Sequence[tuple[int, Dataset]], with_facts: bool) -> tuple[Residuals, Named]:
+    """Leave one set out over every dev set, each method's dataset fitted on the same rows."""
+    residuals = Residuals()
+    named = Named(residuals)
+    per: dict[tuple[int, str, str], Counter[str]] = {}
+    for held in DEV_SETS:
+        for method, d in methods:
+            train = [r for r in d.rows if r.set != held and (with_facts or r.set not in FACT_SETS)]
+            model = fitted(d, train, residuals, named)
+            for lang in ("vi", "en"):
+                rows = [r for r in d.rows if r.set == held and r.lang == lang]
+                per[method, held, lang] = c = tally(model, d, rows)
+                print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}",
+                      flush=True)
+    totals(per, tuple(m for m, _ in methods))
+    return residuals, named
 
 
 def main() -> int:
@@ -120,19 +152,7 @@ def main() -> int:
     with_facts = opts.get("fact_rows", "0") == "1"
     OPT11["oos_only"] = opts.get("oos_only", "0") == "1"
     new = rewrite(data)
-    residuals = Residuals()
-    named = Named(residuals)
-    per: dict[tuple[int, str, str], Counter[str]] = {}
-    for held in DEV_SETS:
-        for method, d in ((7, data), (11, new)):
-            train = [r for r in d.rows if r.set != held and (with_facts or r.set not in FACT_SETS)]
-            model = fitted(d, train, residuals, named)
-            for lang in ("vi", "en"):
-                rows = [r for r in d.rows if r.set == held and r.lang == lang]
-                per[method, held, lang] = c = tally(model, d, rows)
-                print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}",
-                      flush=True)
-    totals(per, (7, 11))
+    residuals, named = compare(((7, data), (11, new)), with_facts)
     model = fitted(new, [r for r in new.rows if with_facts or r.set not in FACT_SETS], residuals, named)
     print(f"m11 all dev: theta {[round(float(v), 3) for v in model.theta]} guards {model.guards} "
           f"cal {model.cal} sem guards {model.sem_guard} residual {model.residual}")

@@ -18,26 +18,15 @@ examples (out of fold, 5 folds) recomputed for both from the same table.
 
 from __future__ import annotations
 
-import copy
 import pickle
 import sys
-from collections import Counter
-from collections.abc import Callable
 from pathlib import Path
 
-import numpy as np
-from tune_understand import show, tally
-from tune_understand6 import Residuals
-from tune_understand7 import Named
-from tune_understand9 import FACT_SETS, fitted, totals
-from tune_understand11 import documents
-from understand_data import DEV_SETS, Dataset, Row, TextFeatures  # noqa: F401  (unpickling)
+from tune_understand11 import Table, compare, retable, words_with
+from understand_data import Dataset, Row, TextFeatures  # noqa: F401  (unpickling)
 
-from knowledge.service import _clean
 from knowledge.understand.examples import _word_ratios, word_features
 from knowledge.understand.normalize import fold, normalize_vi
-
-Table = dict[str, list[tuple[str, float]]]
 
 
 def question_word_features(text: str) -> list[str]:
@@ -50,68 +39,18 @@ def question_word_features(text: str) -> list[str]:
     return [f"f:{f[2:]}" if f.startswith("d:") else f for f in feats]
 
 
-def scored(features: Callable[[str], list[str]]) -> Callable[[Table, str], dict[str, float]]:
-    def words(table: Table, text: str) -> dict[str, float]:
-        feats = features(text)
-        out: dict[str, float] = {}
-        for f in feats:
-            for t, r in table.get(f, ()):
-                out[t] = out.get(t, 0.0) + r
-        scale = float(np.sqrt(max(1, len(feats))))
-        return {t: v / scale for t, v in out.items()}
-    return words
-
-
-OLD = scored(lambda text: sorted(word_features(text)))
-NEW = scored(question_word_features)
-RATIOS = [_word_ratios]  # the word table (method 13 swaps in one with a minimum document frequency)
-
-
-def rewrite(data: Dataset, words: Callable[[Table, str], dict[str, float]]) -> Dataset:
-    """A copy of ``data`` whose typical words are recomputed with ``words``."""
-    tg, texts, is_ex, ids = documents()
-    new = copy.copy(data)
-    new.feats = {k: copy.copy(f) for k, f in data.feats.items()}
-    table = RATIOS[0](tg, texts)
-    for (_lang, text), f in new.feats.items():
-        if not f.bad:
-            f.words = words(table, _clean(text))
-    fold = np.random.default_rng(0).integers(0, 5, len(ids))
-    by_id = {i: n for n, i in enumerate(ids)}
-    new.examples = []
-    tables = {}
-    for row, f in data.examples:
-        k = int(fold[by_id[row.id]])
-        if k not in tables:
-            keep = [n for n in range(len(ids)) if not (is_ex[n] and fold[n] == k)]
-            tables[k] = RATIOS[0]([tg[n] for n in keep], [texts[n] for n in keep])
-        g = copy.copy(f)
-        g.words = words(tables[k], row.text)
-        new.examples.append((row, g))
-    return new
+def words_folded(table: Table, text: str) -> dict[str, float]:
+    return words_with(table, text, question_word_features)
 
 
 def main() -> int:
     data: Dataset = pickle.loads(Path(sys.argv[1]).read_bytes())
     opts = dict(a.split("=") for a in sys.argv[2:])
-    with_facts = opts.get("fact_rows", "0") == "1"
-    old, new = rewrite(data, OLD), rewrite(data, NEW)
+    old, new = retable(data, _word_ratios), retable(data, _word_ratios, words_folded)
     same = sum(all(abs(a.words.get(t, 0.0) - v) < 1e-6 for t, v in b.words.items())
                for a, b in zip(data.feats.values(), old.feats.values(), strict=True))
     print(f"method 7 recomputed: {same}/{len(data.feats)} texts with the stored typical words", flush=True)
-    residuals = Residuals()
-    named = Named(residuals)
-    per: dict[tuple[int, str, str], Counter[str]] = {}
-    for held in DEV_SETS:
-        for method, d in ((7, old), (12, new)):
-            train = [r for r in d.rows if r.set != held and (with_facts or r.set not in FACT_SETS)]
-            model = fitted(d, train, residuals, named)
-            for lang in ("vi", "en"):
-                rows = [r for r in d.rows if r.set == held and r.lang == lang]
-                per[method, held, lang] = c = tally(model, d, rows)
-                print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}",
-                      flush=True)
-    totals(per, (7, 12))
+    compare(((7, old), (12, new)), opts.get("fact_rows", "0") == "1")
     return 0
 
 

@@ -19,71 +19,36 @@ recomputed for both, each from its own table.
 
 from __future__ import annotations
 
-import math
 import pickle
 import sys
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
 from pathlib import Path
 
-import tune_understand12 as t12
-from tune_understand import show, tally
-from tune_understand6 import Residuals
-from tune_understand7 import Named
-from tune_understand9 import FACT_SETS, fitted, totals
-from understand_data import DEV_SETS, Dataset, Row, TextFeatures  # noqa: F401  (unpickling)
+from tune_understand11 import Table, compare, retable
+from understand_data import Dataset, Row, TextFeatures  # noqa: F401  (unpickling)
 
-from knowledge.understand.examples import word_features
-
-MIN_DOCS = [2]
+from knowledge.understand.examples import _word_ratios, word_features
 
 
-def ratios(targets: Sequence[str], texts: Sequence[str], alpha: float = 0.5) -> t12.Table:
-    """``examples._word_ratios`` with a minimum document frequency per (word, target)."""
-    count: dict[str, Counter[str]] = defaultdict(Counter)
-    docs: Counter[str] = Counter()
-    for t, text in zip(targets, texts, strict=True):
-        count[t].update(word_features(text))
-        docs[t] += 1
-    total: Counter[str] = Counter()
-    spread: Counter[str] = Counter()
-    for c in count.values():
-        total.update(c)
-        spread.update(c.keys())
-    n = sum(docs.values())
-    n_targets = max(2, len(count))
-    out: dict[str, list[tuple[str, float]]] = defaultdict(list)
-    for t, c in count.items():
-        for f, k in c.items():
-            if k < MIN_DOCS[0]:
-                continue
-            inside = (k + alpha) / (docs[t] + 2 * alpha)
-            outside = (total[f] - k + alpha) / (n - docs[t] + 2 * alpha)
-            specific = math.log(n_targets / spread[f]) / math.log(n_targets)
-            out[f].append((t, math.log(inside / outside) * specific))
-    return dict(out)
+def ratios(min_docs: int) -> Callable[[list[str], list[str]], Table]:
+    """``examples._word_ratios`` without the (word, target) pairs fewer than ``min_docs`` of the
+    target's documents contain."""
+    def table(targets: list[str], texts: list[str]) -> Table:
+        docs: dict[str, Counter[str]] = defaultdict(Counter)
+        for t, text in zip(targets, texts, strict=True):
+            docs[t].update(word_features(text))
+        return {f: kept for f, pairs in _word_ratios(targets, texts).items()
+                if (kept := [(t, r) for t, r in pairs if docs[t][f] >= min_docs])}
+    return table
 
 
 def main() -> int:
     data: Dataset = pickle.loads(Path(sys.argv[1]).read_bytes())
     opts = dict(a.split("=") for a in sys.argv[2:])
-    MIN_DOCS[0] = int(opts.get("min_docs", "2"))
-    old = t12.rewrite(data, t12.OLD)
-    t12.RATIOS[0] = ratios
-    new = t12.rewrite(data, t12.OLD)
-    residuals = Residuals()
-    named = Named(residuals)
-    per: dict[tuple[int, str, str], Counter[str]] = {}
-    for held in DEV_SETS:
-        for method, d in ((7, old), (13, new)):
-            train = [r for r in d.rows if r.set != held and r.set not in FACT_SETS]
-            model = fitted(d, train, residuals, named)
-            for lang in ("vi", "en"):
-                rows = [r for r in d.rows if r.set == held and r.lang == lang]
-                per[method, held, lang] = c = tally(model, d, rows)
-                print(f"m{method} {held:7} {lang}: {show(c)}; follow-ups {c['follow/in']}/{c['follow/in/']}",
-                      flush=True)
-    totals(per, (7, 13))
+    old = retable(data, _word_ratios)
+    new = retable(data, ratios(int(opts.get("min_docs", "2"))))
+    compare(((7, old), (13, new)), with_facts=False)
     return 0
 
 
