@@ -75,7 +75,9 @@ def _adam(x: np.ndarray, y: np.ndarray, *, softmax: bool, l2: float, steps: int 
 
 
 def _kinds(it: dict[str, Any]) -> list[frozenset[str]]:
-    return [frozenset(d for d in ds if d.startswith("k:")) for ds in it["descs"]]
+    from knowledge.answer.asked import value_kinds
+
+    return [value_kinds(ds) for ds in it["descs"]]
 
 
 def fit_asked(items: list[dict[str, Any]], qvec: dict[str, np.ndarray], l2: float) -> Any:
@@ -90,9 +92,10 @@ def fit_asked(items: list[dict[str, Any]], qvec: dict[str, np.ndarray], l2: floa
         if not len(pos):
             continue
         f, k = np.zeros(len(fields)), np.zeros(len(kinds))
+        unit_kinds = _kinds(it)
         for j in pos:
             f[fi[it["fields"][j]]] += 1
-            k[[ki[x] for x in _kinds(it)[j]]] = 1
+            k[[ki[x] for x in unit_kinds[j]]] = 1
         xs.append(qvec[it["id"]])
         yf.append(f / f.sum())
         yk.append(k)

@@ -24,7 +24,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -41,6 +41,11 @@ FIELD_FLOOR = 0.01  # log(p + floor): a field the model rules out still ranks by
 KIND_FLOOR = 0.001
 
 
+def value_kinds(descriptors: Iterable[str]) -> frozenset[str]:
+    """The value kinds (``k:deadline``…) among a unit's descriptors (``learned.unit_descriptors``)."""
+    return frozenset(d for d in descriptors if d.startswith("k:"))
+
+
 @dataclass(frozen=True, slots=True)
 class Asked:
     """What one question asks: field probabilities and value-kind probabilities."""
@@ -50,8 +55,7 @@ class Asked:
 
     def unit_values(self, units: Sequence[FactUnit]) -> list[tuple[float, float]]:
         """(ask_field, ask_kinds) per unit; ask_kinds is relative to the best unit of the record."""
-        kinds = [frozenset(d for d in ds if d.startswith("k:")) for ds in unit_descriptors(units)]
-        return self.values([u.field for u in units], kinds)
+        return self.values([u.field for u in units], [value_kinds(ds) for ds in unit_descriptors(units)])
 
     def values(self, fields: Sequence[str], kinds: Sequence[frozenset[str]]) -> list[tuple[float, float]]:
         """``unit_values`` from the units' fields and value kinds (what the fitting script stores)."""
