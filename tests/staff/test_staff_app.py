@@ -19,7 +19,7 @@ from kiosk_app.pipeline import Pipeline
 from kiosk_app.pipeline.staff import StaffService
 from kiosk_app.pipeline.worker import PipelineWorker
 from kiosk_app.ui.bundle_messages import staff_vi
-from kiosk_app.ui.messages import BUNDLE_ERRORS_VI
+from kiosk_app.ui.staff_messages import BUNDLE_ERRORS_VI
 from knowledge.bundle import importer, versions
 from knowledge.bundle.schema import Bundle
 from tests.fakes import FakeKnowledge, Rig, answer_for, pump_clock, records

@@ -159,8 +159,8 @@ def test_a_broken_feedback_database_is_reported_not_raised(
 
     from kivy.clock import Clock
 
-    from kiosk_app.ui.messages import STAFF_VI
     from kiosk_app.ui.screens.staff import StaffScreen
+    from kiosk_app.ui.staff_messages import STAFF_VI
 
     FEEDBACK_BROKEN_VI = STAFF_VI["feedback_broken"]
 

@@ -16,7 +16,8 @@ from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRe
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.staff import StaffService, StaffWorker
 from kiosk_app.ui.bundle_messages import staff_vi
-from kiosk_app.ui.messages import BUNDLE_ERRORS_VI, ERRORS, bundle_error_vi
+from kiosk_app.ui.messages import ERRORS
+from kiosk_app.ui.staff_messages import BUNDLE_ERRORS_VI, bundle_error_vi
 from knowledge.bundle import versions
 from knowledge.bundle.importer import PHASES
 from knowledge.bundle.schema import Bundle

@@ -37,8 +37,8 @@ from kiosk_app.ui.bundle_messages import (
     render,
     staff_vi,
 )
-from kiosk_app.ui.messages import bundle_error_vi
 from kiosk_app.ui.recording_messages import RECORDING_VI, TAKE_VI, take_vi
+from kiosk_app.ui.staff_messages import bundle_error_vi
 
 ROOT = Path(__file__).resolve().parents[2]
 SCANNED = [*sorted((ROOT / "knowledge").rglob("*.py")), *sorted((ROOT / "speech").rglob("*.py")),

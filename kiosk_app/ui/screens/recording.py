@@ -21,7 +21,8 @@ from kivy.uix.screenmanager import Screen
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.recording_session import Phase, RecordingSession, open_for_kiosk
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
-from kiosk_app.ui.messages import (
+from kiosk_app.ui.recording_messages import RECORDING_VI, takes_vi
+from kiosk_app.ui.staff_messages import (
     REC_CHECKING_VI,
     REC_DONE_VI,
     REC_EXPORT_NONE_VI,
@@ -35,7 +36,6 @@ from kiosk_app.ui.messages import (
     REC_USB_FAILED_VI,
     rec_count_vi,
 )
-from kiosk_app.ui.recording_messages import RECORDING_VI, takes_vi
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ creation date (read from its manifest, unverified until the import checks it); o
 by that date is offered. A version anomaly (older than the active bundle, another bundle id, a
 creation date after the kiosk clock) is imported only after a confirmation that names it; a reused
 version with other content is refused outright. A feedback store that cannot be read (sqlite errors)
-is reported on the screen, never raised. Text: ``kiosk_app.ui.messages`` (Vietnamese, ward staff).
+is reported on the screen, never raised. Text: ``kiosk_app.ui.staff_messages`` (Vietnamese, ward staff).
 """
 
 from __future__ import annotations
@@ -35,7 +35,7 @@ from kiosk_app.pipeline.staff import StaffService, StaffWorker
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
 from kiosk_app.ui.bundle_messages import staff_vi
 from kiosk_app.ui.feedback_store import RATING_VI, REASONS_VI, FeedbackStore
-from kiosk_app.ui.messages import BUNDLE_PHASE_VI, BUNDLE_TAG_VI, STAFF_VI, bundle_error_vi
+from kiosk_app.ui.staff_messages import BUNDLE_PHASE_VI, BUNDLE_TAG_VI, STAFF_VI, bundle_error_vi
 
 log = logging.getLogger(__name__)
 
@@ -162,7 +162,7 @@ class StaffScreen(Screen):
         off the UI thread (it reads the bundle's recordings index and probes the files)."""
         def run() -> None:
             from kiosk_app.pipeline.recording_session import open_for_kiosk
-            from kiosk_app.ui.messages import rec_count_vi
+            from kiosk_app.ui.staff_messages import rec_count_vi
 
             try:
                 s = open_for_kiosk(self.settings, lambda: None)
