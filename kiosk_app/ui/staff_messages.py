@@ -1,6 +1,7 @@
 """Everything the staff screens say, for ward staff after the staff PIN. Vietnamese only; no Kivy
 import (tests read it). Residents' texts (vi/en) are in ``kiosk_app.ui.messages``.
 
+* ``when_vi``: a date and time as staff read it.
 * ``REC_*_VI``, ``rec_count_vi``: the recording page (issue 20).
 * ``STAFF_VI``: the staff screen's labels and status lines (bundles, feedback; issue 18).
 * ``BUNDLE_PHASE_VI`` / ``BUNDLE_TAG_VI``: an import's phases / a stick bundle's version anomaly.
@@ -8,6 +9,8 @@ import (tests read it). Residents' texts (vi/en) are in ``kiosk_app.ui.messages`
 """
 
 from __future__ import annotations
+
+from datetime import datetime
 
 from kiosk_app.core.errors import ErrorCode, StaffNote
 from kiosk_app.ui.bundle_messages import staff_vi
@@ -26,6 +29,15 @@ REC_NO_USB_VI = "Chưa thấy USB. Cắm USB rồi bấm “Xuất ra USB” l�
 REC_USB_FAILED_VI = "Không ghi được lên USB (USB đầy hoặc chỉ đọc?)."
 REC_EXPORTED_VI = "Đã chép {n} bản ghi (WAV) vào thư mục recordings-takes trên USB {dest}."
 REC_EXPORT_NONE_VI = "Chưa có bản ghi nào được giữ để xuất."
+
+
+def when_vi(iso: str) -> str:
+    """An ISO time as staff read it, in the kiosk's time zone: "01/12/2026 10:30" (``iso`` itself when it
+    is not one, "?" when empty)."""
+    try:
+        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
+    except ValueError:
+        return iso or "?"
 
 
 def rec_count_vi(done: int, total: int) -> str:

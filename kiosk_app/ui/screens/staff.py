@@ -6,11 +6,12 @@ enqueues, the outcome comes back as typed events (``BundleProgress``, ``BundleDo
 ``BundleRefused``) to ``show`` on the UI thread, and the kiosk keeps answering from the active
 bundle until the new one is switched in. Nothing is imported without a tap here, and the first tap on
 "Nhập" / "Quay lại" only asks for confirmation. The stick's bundle is shown with its version and
-creation date (read from its manifest, unverified until the import checks it); of several, the newest
-by that date is offered. A version anomaly (older than the active bundle, another bundle id, a
-creation date after the kiosk clock) is imported only after a confirmation that names it; a reused
-version with other content is refused outright. A feedback store that cannot be read (sqlite errors)
-is reported on the screen, never raised. Text: ``kiosk_app.ui.staff_messages`` (Vietnamese, ward staff).
+creation date (read from its manifest, unverified until the import checks it; ``stick_preview``); of
+several, the newest by that date is offered. A version anomaly (older than the active bundle, another
+bundle id, a creation date after the kiosk clock) is imported only after a confirmation that names
+it; a reused version with other content is refused outright. A feedback store that cannot be read
+(sqlite errors) is reported on the screen, never raised. Text: ``kiosk_app.ui.staff_messages``
+(Vietnamese, ward staff).
 """
 
 from __future__ import annotations
@@ -19,7 +20,6 @@ import logging
 import sqlite3
 import threading
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -28,23 +28,17 @@ from kivy.lang import Builder
 from kivy.properties import BooleanProperty, NumericProperty, ObjectProperty, StringProperty
 from kivy.uix.screenmanager import Screen
 
-from kiosk_app.core.errors import BundleError, ErrorCode
+from kiosk_app.core.errors import ErrorCode
 from kiosk_app.core.events import BundleDone, BundleOp, BundleProgress, BundleRefused, Event
 from kiosk_app.core.settings import Settings
 from kiosk_app.pipeline.staff import StaffService, StaffWorker
 from kiosk_app.ui import widgets  # noqa: F401  (KLabel, KButton … rules)
 from kiosk_app.ui.bundle_messages import staff_vi
 from kiosk_app.ui.feedback_store import RATING_VI, REASONS_VI, FeedbackStore
-from kiosk_app.ui.staff_messages import BUNDLE_PHASE_VI, BUNDLE_TAG_VI, STAFF_VI, bundle_error_vi
+from kiosk_app.ui.staff_messages import BUNDLE_PHASE_VI, BUNDLE_TAG_VI, STAFF_VI, bundle_error_vi, when_vi
+from kiosk_app.ui.stick_preview import StickPreview
 
 log = logging.getLogger(__name__)
-
-
-def _when(iso: str) -> str:
-    try:
-        return datetime.fromisoformat(iso).astimezone().strftime("%d/%m/%Y %H:%M")
-    except ValueError:
-        return iso or "?"
 
 
 class StaffScreen(Screen):
@@ -70,9 +64,8 @@ class StaffScreen(Screen):
         self.settings = settings or Settings.model_validate({})
         self.feedback = feedback
         self.usb_bundles: list[Any] = []
-        self._peeks: dict[tuple[str, int, float], Any] = {}  # (path, size, mtime) -> Manifest | str
+        self.stick = StickPreview(lambda: self.service)  # what the screen shows of each file found
         self._confirm_codes: frozenset[ErrorCode] = frozenset()  # what the "version" confirmation clears
-        self._problem_cache: dict[tuple[str, int, float, str | None], list[Any]] = {}
         self.post: Callable[[Callable[[], None]], None] = lambda fn: Clock.schedule_once(lambda _dt: fn(), 0)
         self.jobs = jobs or StaffWorker(StaffService(self.settings), self.post_event)
         self._poll_event: Any = None
@@ -132,8 +125,8 @@ class StaffScreen(Screen):
             self.bundle_text = STAFF_VI["bundle"].format(
                 title=cur.title or cur.bundle_id, kind=STAFF_VI["sample_kind"] if cur.sample else "",
                 version=cur.version, count=cur.record_count)
-            self.date_text = STAFF_VI["bundle_dates"].format(created=_when(cur.created),
-                                                             imported=_when(cur.imported_at))
+            self.date_text = STAFF_VI["bundle_dates"].format(created=when_vi(cur.created),
+                                                             imported=when_vi(cur.imported_at))
         self.can_rollback = st.previous is not None and not self.busy
         self.ids.rollback_button.text = (STAFF_VI["rollback"].format(version=st.previous.version)
                                          if st.previous else STAFF_VI["rollback_none"])
@@ -150,7 +143,7 @@ class StaffScreen(Screen):
             self.unanswered_text = self.ratings_text = STAFF_VI["feedback_broken"]
             return
         self.unanswered_text = "\n".join(
-            f"• {u.question}  ({REASONS_VI.get(u.reason, u.reason)}, {_when(u.at)})" for u in rows
+            f"• {u.question}  ({REASONS_VI.get(u.reason, u.reason)}, {when_vi(u.at)})" for u in rows
         ) or STAFF_VI["unanswered_none"]
         self.ratings_text = "\n".join(
             f"• {c.procedure_id or STAFF_VI['unknown_procedure']}: {RATING_VI['hai-long']} {c.hai_long} · "
@@ -193,7 +186,7 @@ class StaffScreen(Screen):
         """USB thread: read what the screen shows of each file (cached), then hand the files to the UI."""
         try:
             for b in found:
-                self._problems(b)  # reads the manifest too (``_peek``)
+                self.stick.problems(b)  # reads the manifest too
         finally:
             self.post(lambda: self._show_usb(found))
 
@@ -203,55 +196,19 @@ class StaffScreen(Screen):
         if self._rescan:
             self._rescan = False
             self.poll_usb()
-        self.usb_bundles = sorted(found, key=lambda b: self._created(b) or "", reverse=True)  # stable: mtime
+        self.usb_bundles = sorted(found, key=lambda b: self.stick.created(b) or "",  # stable: mtime
+                                  reverse=True)
         if self.usb_bundles:
             b = self.usb_bundles[0]
             n = len(self.usb_bundles) - 1
             more = STAFF_VI["usb_more"].format(n=n) if n else ""
-            self.usb_text = STAFF_VI["usb_found"].format(name=b.name, description=self.describe(b), more=more)
+            self.usb_text = STAFF_VI["usb_found"].format(name=b.name, description=self.stick.describe(b),
+                                                         more=more)
         else:
             self.usb_text = STAFF_VI["usb_none"].format(folder=self.settings.staff.usb_dir)
         self.can_import = bool(self.usb_bundles) and not self.busy
         if self.confirm not in ("import", "version"):
             self.ids.import_button.text = STAFF_VI["import" if self.usb_bundles else "import_no_usb"]
-
-    def _peek(self, b: Any) -> Any:
-        """The bundle file's manifest (cached per path, size and mtime), or the reason it cannot be read."""
-        key = (str(b.path), b.size, b.mtime)
-        if key not in self._peeks:
-            try:
-                self._peeks[key] = self.service.peek(b.path)
-            except BundleError as exc:
-                log.info("cannot preview %s: %s", b.name, exc)
-                self._peeks[key] = STAFF_VI["usb_unreadable"]
-        return self._peeks[key]
-
-    def _created(self, b: Any) -> str:
-        m = self._peek(b)
-        return m.created.isoformat() if not isinstance(m, str) else ""
-
-    def _problems(self, b: Any) -> list[Any]:
-        """The version anomalies importing ``b`` would meet, from its manifest alone; [] when it cannot be
-        read (the import then says why)."""
-        if isinstance(self._peek(b), str):
-            return []
-        key = (str(b.path), b.size, b.mtime, self.service.active_target())
-        if key not in self._problem_cache:  # the stick is polled every 2 s: decide once per file and state
-            try:
-                self._problem_cache[key] = self.service.preview_problems(b.path)
-            except (BundleError, OSError) as exc:
-                log.info("cannot check the version of %s: %s", b.name, exc)
-                self._problem_cache[key] = []
-        return list(self._problem_cache[key])
-
-    def describe(self, b: Any) -> str:
-        """"phiên bản 2 · tạo 01/12/2026 10:30 · 3 thủ tục" (+ "CŨ HƠN gói đang dùng") for a found file."""
-        m = self._peek(b)
-        if isinstance(m, str):
-            return m
-        tags = "".join(f" · {BUNDLE_TAG_VI[p.code]}" for p in self._problems(b))
-        return STAFF_VI["usb_describe"].format(version=m.version, created=_when(m.created.isoformat()),
-                                               count=m.record_count, tags=tags)
 
     # ---- actions --------------------------------------------------------------------------------
     def on_import_press(self) -> None:
@@ -268,7 +225,7 @@ class StaffScreen(Screen):
         if self.confirm != "import":
             if self._checking is not None:  # its version check is still reading the stick
                 return
-            if not self._known(b):  # a cache miss reads the stick's manifest: not on the UI thread
+            if not self.stick.known(b):  # a cache miss reads the stick's manifest: not on the UI thread
                 self._checking = b
                 self.jobs.on_usb_thread(lambda: self._check(b))
                 return
@@ -277,17 +234,10 @@ class StaffScreen(Screen):
         self.confirm = ""
         self.start_import(b.path)
 
-    def _known(self, b: Any) -> bool:
-        """UI thread: the manifest and the version check of ``b`` are cached (nothing to read)."""
-        peek = self._peeks.get((str(b.path), b.size, b.mtime))
-        return peek is not None and (
-            isinstance(peek, str) or (str(b.path), b.size, b.mtime, self.service.active_target())
-            in self._problem_cache)
-
     def _check(self, b: Any) -> None:
         """USB thread: read ``b``'s manifest and version check into the caches, then answer the tap."""
         try:
-            self._problems(b)
+            self.stick.problems(b)
         finally:
             self.post(lambda: self._checked(b))
 
@@ -299,8 +249,8 @@ class StaffScreen(Screen):
 
     def _first_tap(self, b: Any) -> None:
         """UI thread: the first import tap on ``b`` (cached): show it, refuse or ask to confirm."""
-        problems = self._problems(b)
-        self.status_text = STAFF_VI["stick_bundle"].format(name=b.name, description=self.describe(b))
+        problems = self.stick.problems(b)
+        self.status_text = STAFF_VI["stick_bundle"].format(name=b.name, description=self.stick.describe(b))
         refused = [p for p in problems if not p.confirmable]
         if refused:  # nothing to confirm: say why and stay as before
             self.status_text = STAFF_VI["import_not"].format(name=b.name, reason=staff_vi(refused[0]))
