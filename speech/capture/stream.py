@@ -1,40 +1,6 @@
-"""Capture one spoken question: audio source → VAD → endpointer → streaming recogniser.
-
-``capture_utterance`` reads chunks from an ``AudioSource`` from the button press on, scores each VAD
-frame, and streams the utterance (with ``PREROLL_S`` of audio before the onset, so the first syllable
-is not clipped) into a recogniser session, reporting partial text and the input level as it goes.
-
-Timings (seconds) in ``Utterance.timings`` are latencies as a live microphone would see them: audio
-time between two moments of the stream plus the processing lag at the later one. They are therefore
-meaningful for a file read faster than real time too (as long as processing keeps up):
-
-- ``speech_start_s``: onset of speech after the button press (audio time)
-- ``first_partial_s``: onset → first non-empty partial transcript
-- ``end_detected_s``: end of the last speech frame → end of utterance decided
-- ``final_s``: time the recogniser's ``final()`` took
-- ``asr_s`` / ``vad_s``: processing time spent in the recogniser / VAD; ``audio_s``: audio consumed;
-  ``asr_audio_s``: audio fed to the recogniser (pre-roll + utterance + hang-over)
-- ``speech_end_t`` / ``turn_end_t``: audio time (since the button press) of the end of the last
-  speech frame / of the frame on which the turn was declared over; ``ready_t``: the moment, on the
-  same clock as a live microphone, the final transcript (and a speculative answer) was ready
-- ``decided_mono``: ``time.monotonic()`` when the turn was declared over (benchmarks)
-- ``speculations`` / ``dropped``: pauses that were decoded (and answered) ahead / how many of those
-  the speaker talked over
-
-End of turn (``turn`` given, or ``[endpoint] turn_end = "words"``): 0.1 s before ``short_wait_s`` of
-silence is over (``TurnContext.speculate_s``) the recogniser's transcript so far is settled
-(decoded to the end without closing the session), the
-``Speculation`` prepares an answer for it in a thread of its own while listening goes on, and
-``speech.vad.turn.decide`` ends the turn after the wait those words call for (short after "…
-không", long after "… thì", ``complete_s`` after an open ending the classifier calls complete when
-``turn.model``, middle otherwise). The answer may also end an open turn at the short wait (it
-names a procedure and an aspect): live as soon as it is made, from a file read faster than real time
-waited for at the short wait. ``RESETTLE_AFTER_S`` later the pause is decoded again (viet-asr may
-give the last word only then) and the answer prepared again if the words changed; when the turn
-ends the prepared answer is waited for, and a final transcript that adds words wins. Speech that
-resumes drops the speculation (``Speculation.drop``) and the session goes on. A pause whose
-transcript has no words at all was noise (a door, a cough, a chair): it is forgotten and listening
-goes on until the button-press timeout.
+"""The stream loop of ``capture_utterance``: audio source → VAD frames → endpointer → recogniser
+session, with the end of the turn decided from the words. What ``Utterance.timings`` holds and how the
+turn ends: the ``speech.capture`` package notes.
 """
 
 from __future__ import annotations
@@ -46,19 +12,19 @@ import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kiosk_app.core.errors import CancelledError, MicError, NoSpeechError
 from speech.asr.base import Recognizer, RecognizerSession, Transcript
-from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, WavSource, read_wav, seconds
+from speech.audio import SAMPLE_RATE, SAMPLE_WIDTH, AudioSource, seconds
+from speech.capture.preparing import Preparing
 from speech.vad.base import VoiceDetector
 from speech.vad.endpoint import EndpointConfig, Endpointer, EndpointKind
 from speech.vad.energy import level_db, level_meter
-from speech.vad.turn import Speculation, Turn, TurnContext, decide, turn_wait, words_of
+from speech.vad.turn import Turn, TurnContext, decide, turn_wait, words_of
 
 if TYPE_CHECKING:
-    from kiosk_app.core.settings import EndpointSettings, Settings
+    from kiosk_app.core.settings import EndpointSettings
 
 log = logging.getLogger(__name__)
 
@@ -66,36 +32,6 @@ PREROLL_S = 0.3  # audio before the onset fed to the recogniser; an engine may a
 READ_TIMEOUT_S = 0.1
 STALL_S = 2.0  # a source that delivers nothing for this long has failed
 RESETTLE_AFTER_S = 0.15  # after the pause's first decode, decode again this much later (last word)
-LEAD_SILENCE_S = 0.5  # transcribe_file: recordings often start on the first word; a live mic never does
-
-
-class _Preparing:
-    """``Speculation.prepare`` running in its own thread, so listening goes on meanwhile (the
-    recogniser keeps up with the audio and English detection starts on time; issue 19)."""
-
-    def __init__(self, speculation: Speculation, transcript: Transcript) -> None:
-        self.matched = False
-        self.spent_s = 0.0
-        self.ended_at = 0.0  # perf_counter when prepare returned
-        self._thread = threading.Thread(target=self._run, args=(speculation, transcript),
-                                        name="turn-speculation", daemon=True)
-        self._thread.start()
-
-    def _run(self, speculation: Speculation, transcript: Transcript) -> None:
-        t0 = time.perf_counter()
-        try:
-            self.matched = bool(speculation.prepare(transcript))
-        except Exception:  # the normal path after the turn meets it again and reports it
-            log.warning("speculative answer failed", exc_info=True)
-        self.ended_at = time.perf_counter()
-        self.spent_s = self.ended_at - t0
-
-    @property
-    def done(self) -> bool:
-        return not self._thread.is_alive()
-
-    def wait(self) -> None:
-        self._thread.join()
 
 
 @dataclass(frozen=True, slots=True)
@@ -151,7 +87,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
     fed: list[bytes] = []  # audio given to the session (to re-feed one that final() closed)
     session_spent = False  # final() closed the session: a resumed utterance needs a new one
     spec: Transcript | None = None  # settled during the current pause (None: none, or speech resumed)
-    preparing: _Preparing | None = None  # the answer for ``spec``, made in its own thread
+    preparing: Preparing | None = None  # the answer for ``spec``, made in its own thread
     live = bool(getattr(source, "realtime", True))  # False: a file read as fast as it goes
     resettled = False  # the current pause was decoded a second time
     preparing_from_t = 0.0  # when it started (audio clock, as a live microphone would see it)
@@ -271,7 +207,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         if turn.speculation is not None:
             timings["speculations"] += 1
             preparing_from_t = clock.audio_t + (time.perf_counter() - clock.read_at)
-            preparing = _Preparing(turn.speculation, settled)
+            preparing = Preparing(turn.speculation, settled)
         return over()
 
     def resettle() -> None:
@@ -289,7 +225,7 @@ def capture_utterance(source: AudioSource, vad: VoiceDetector, recognizer: Recog
         if turn.speculation is not None:
             timings["speculations"] += 1
             preparing_from_t = clock.audio_t + (time.perf_counter() - clock.read_at)
-            preparing = _Preparing(turn.speculation, again)
+            preparing = Preparing(turn.speculation, again)
 
     def matters_if_matched(text: str) -> bool:
         assert turn is not None
@@ -384,40 +320,3 @@ def _extends(longer: Transcript, shorter: Transcript) -> bool:
 
 def _nothing_said(why: str, wordless_s: float) -> str:
     return f"{why}; {wordless_s:.1f} s of sound but no words recognised (noise?)" if wordless_s else why
-
-
-def transcribe_file(path: Path | str, settings: Settings, *, recognizer: Recognizer, vad: VoiceDetector,
-                    language: str = "vi", speculation: Speculation | None = None
-                    ) -> tuple[Transcript, dict[str, float]]:
-    """A WAV file (any rate/channels) through the kiosk's own VAD → endpointing → ASR (for the CLI).
-
-    The button-press timeout is stretched to the file's length; the hang-over and the maximum length
-    are the configured ones, so a long pause ends the question and endless talk (a 10-minute file) is
-    cut exactly as at the kiosk, in bounded time and memory. Half a
-    second of silence goes before the audio, so the pre-roll exists as it would at the kiosk.
-    The end of the turn is decided as the kiosk decides it (``[endpoint] turn_end``), with
-    ``speculation`` preparing the answer in pauses. The timings add ``speech_end_s`` / ``turn_end_s``
-    (file time of the last word's end / of the end-of-turn decision) and ``ready_s`` (when the final
-    transcript and any speculative answer were ready, as a live microphone would have seen it).
-    The caller builds (and closes) ``recognizer`` and ``vad`` (``kiosk_app.wiring``).
-    Raises ``AudioInvalidError`` for non-audio files, ``NoSpeechError`` when nothing is said.
-    """
-    pcm, _ = read_wav(path)
-    duration = seconds(pcm)
-    lead = b"\x00" * (round(LEAD_SILENCE_S * SAMPLE_RATE) * SAMPLE_WIDTH)  # room before the first word
-    ep = settings.endpoint
-    cfg = EndpointConfig(threshold=ep.speech_threshold, hangover_s=ep.hangover_s,
-                         min_speech_s=ep.min_speech_s,
-                         max_utterance_s=ep.max_utterance_s,
-                         no_speech_timeout_s=max(ep.no_speech_timeout_s, duration + 1.0))
-    turn = TurnContext.from_settings(ep, language=language, speculation=speculation)
-    tail = max(ep.hangover_s, turn.waits.long_s if turn is not None else 0.0) + 0.2
-    t0 = time.perf_counter()
-    utt = capture_utterance(WavSource(pcm16=lead + pcm, tail_silence_s=tail), vad, recognizer, cfg, turn=turn)
-    wall = time.perf_counter() - t0
-    timings = dict(utt.timings)
-    timings.update(file_s=duration, speech_s=utt.speech_s, wall_s=wall, rtf=wall / max(duration, 1e-6))
-    for key in ("speech_end", "turn_end", "ready"):  # button-press clock → file clock
-        if f"{key}_t" in timings:
-            timings[f"{key}_s"] = timings[f"{key}_t"] - LEAD_SILENCE_S
-    return utt.transcript, timings
