@@ -16,9 +16,24 @@ from pathlib import Path
 import pytest
 
 from kiosk_app.core.settings import Settings
+from tests import needs
 
 REPO = Path(__file__).resolve().parent.parent
 SAMPLE_RECORDS = REPO / "knowledge" / "sample" / "records"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line("markers", "needs(reason): cannot run because of reason (tests/needs.py)")
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        needs.skip_marked(item)  # a test marked with what is missing skips…
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    needs.fail_marked(item)  # …or fails, before its set-up, under KIOSK_REQUIRE_SYSTEM_TESTS=1
 
 
 @pytest.fixture

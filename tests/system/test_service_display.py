@@ -18,8 +18,9 @@ from typing import Any
 
 import pytest
 
+from tests.needs import STRICT_ENV
 from tests.system.sessions import SESSIONS, TOOLS
-from tests.system.xserver import REPO, STRICT_ENV, XK_ESCAPE, XK_F1, X, require, start_kiosk, xvfb
+from tests.system.xserver import REPO, XK_ESCAPE, XK_F1, X, require, start_kiosk, xvfb
 
 STOP_LIMIT_S = 3.0
 READY = "pipeline ready"  # every engine loaded, the store open

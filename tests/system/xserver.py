@@ -21,26 +21,20 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from tests.needs import missing
+
 REPO = Path(__file__).resolve().parents[2]
-
-
-STRICT_ENV = "KIOSK_REQUIRE_SYSTEM_TESTS"  # scripts/test.sh sets it: a missing package fails
 
 
 def require(*tools: str) -> None:
     """Skip when a program (or libX11) is missing, but fail where the packages must be there: under
     scripts/test.sh (CI), which installs them first, a skip would hide a display test that never ran."""
-    import pytest
-
-    missing = [t for t in tools if shutil.which(t) is None]
+    __tracebackhide__ = True
+    gone = [t for t in tools if shutil.which(t) is None]
     if ctypes.util.find_library("X11") is None:
-        missing.append("libX11")
-    if not missing:
-        return
-    message = f"{', '.join(missing)} not installed (scripts/test.sh installs the test packages)"
-    if os.environ.get(STRICT_ENV) == "1":
-        pytest.fail(f"{message}; {STRICT_ENV}=1: the display tests must run here")
-    pytest.skip(message)
+        gone.append("libX11")
+    if gone:
+        missing(f"{', '.join(gone)} not installed (scripts/test.sh installs the test packages)")
 
 
 @contextlib.contextmanager
