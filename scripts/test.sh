@@ -5,8 +5,9 @@ cd "$(dirname "$0")/.."
 ./scripts/install.sh --no-start
 # Packages only the tests use (install.sh brings Xvfb): a window manager (openbox, as in Raspberry Pi
 # OS's X11 desktop) and the Wayland kiosk compositor with its Xwayland, screenshot tool and xhost,
-# for the display-session tests (tests/system/test_service_display.py).
-TEST_PKGS="openbox cage xwayland grim x11-xserver-utils"
+# for the display-session tests (tests/system/test_service_display.py); systemd-analyze scores the
+# service unit's hardening (tests/system/test_provision_service.py).
+TEST_PKGS="openbox cage xwayland grim x11-xserver-utils systemd"
 if ! dpkg -s $TEST_PKGS >/dev/null 2>&1; then
   echo "==> test packages ($TEST_PKGS)"
   SUDO=""; [ "$(id -u)" -ne 0 ] && SUDO="sudo"

