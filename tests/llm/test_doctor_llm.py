@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import importlib.util
 import json
+from importlib.machinery import ModuleSpec
 from pathlib import Path
 from typing import Any
 
@@ -18,9 +19,6 @@ from kiosk_app.core.settings import Settings
 from kiosk_app.ops.doctor import Level, check_llm
 from knowledge.llm import setup as llm_setup
 from knowledge.llm.setup import probe_llm
-
-needs_llama = pytest.mark.skipif(importlib.util.find_spec("llama_cpp") is None,
-                                 reason="needs llama-cpp-python")
 
 
 @pytest.fixture
@@ -57,7 +55,19 @@ class FakeChild:
         self.closed = True
 
 
-@needs_llama
+@pytest.fixture
+def llama_cpp_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The probe first checks that llama-cpp-python is installed; the children here are fakes, so these
+    tests run (and mean the same) where it is not."""
+    real = importlib.util.find_spec
+
+    def find_spec(name: str, package: str | None = None) -> ModuleSpec | None:
+        return ModuleSpec("llama_cpp", None) if name == "llama_cpp" else real(name, package)
+
+    monkeypatch.setattr(importlib.util, "find_spec", find_spec)
+
+
+@pytest.mark.usefixtures("llama_cpp_installed")
 @pytest.mark.parametrize(("child", "state"), [
     ({"answer": {"op": "done", "stop": "eog"}}, "ok"),
     ({"loads": False, "error": "model still loading"}, "hung"),  # alive, silent while loading
