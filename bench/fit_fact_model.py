@@ -39,7 +39,8 @@ SETS = {"facts_dev": REPO / "bench/eval/facts_dev.jsonl", "facts1": REPO / "benc
         "facts2": REPO / "bench/blind_facts2/facts.jsonl", "facts3": REPO / "bench/blind_facts3/facts.jsonl",
         "facts4": REPO / "bench/blind_facts4/facts.jsonl",
         "facts5": REPO / "bench/blind_facts5/facts.jsonl", "facts6": REPO / "bench/blind_facts6/facts.jsonl",
-        "facts7": REPO / "bench/blind_facts7/facts.jsonl"}
+        "facts7": REPO / "bench/blind_facts7/facts.jsonl",
+        "facts8": REPO / "bench/blind_facts8/facts.jsonl"}
 MIN_TERMS = [2]  # a question term enters the model when at least this many questions have it (``--min-term``)
 
 

@@ -28,6 +28,7 @@ from knowledge.answer.asked import Asked, AskedModel, load_asked
 from knowledge.answer.confirm import spoken_word
 from knowledge.answer.facts import FactUnit, english_units, fact_units, legal_units, sentences_of
 from knowledge.answer.legal import choose_legal
+from knowledge.answer.match import MatchModel, load_match
 from knowledge.answer.rank import (
     CUE_EN,
     KEEP,
@@ -84,6 +85,7 @@ class SemanticScorer(Protocol):
 
     def cosines(self, question: str, units: Sequence[FactUnit]) -> Mapping[str, float]: ...
     def question_vector(self, question: str) -> Sequence[float] | None: ...
+    def unit_vectors(self, units: Sequence[FactUnit]) -> Mapping[str, Sequence[float]]: ...
     def ready_for(self, units: Sequence[FactUnit]) -> bool: ...
     def warm(self, records: Iterable[Record]) -> None: ...
 
@@ -190,11 +192,13 @@ class EvidenceAnswerer:
     name = "evidence"
 
     def __init__(self, template: TemplateAnswerer | None = None, semantic: SemanticScorer | None = None,
-                 clock: Callable[[], float] = time.perf_counter, asked: AskedModel | None = None) -> None:
+                 clock: Callable[[], float] = time.perf_counter, asked: AskedModel | None = None,
+                 match: MatchModel | None = None) -> None:
         self.template = template or TemplateAnswerer()
         self.semantic = semantic
         self.clock = clock
         self.asked = asked if asked is not None else load_asked()
+        self.match = match if match is not None else load_match()
 
     def _asked(self, question: str) -> Asked | None:
         """What the question's E5 vector says it asks for (the vector ``cosines`` just computed)."""
@@ -202,6 +206,16 @@ class EvidenceAnswerer:
             return None
         vector = self.semantic.question_vector(question)
         return self.asked.read(vector) if vector is not None else None
+
+    def _matches(self, question: str, units: Sequence[FactUnit]) -> list[float] | None:
+        """Method 7's learned match of the question with each unit (None without the model or vectors)."""
+        if self.match is None or self.semantic is None:
+            return None
+        vector = self.semantic.question_vector(question)
+        vectors = self.semantic.unit_vectors(units)
+        if vector is None or any(u.id not in vectors for u in units):
+            return None
+        return self.match.values(vector, [vectors[u.id] for u in units])
 
     def bind(self, bundle_dir: Path, records: Iterable[Record]) -> None:
         """The bundle's records: their fact embeddings are computed in the background."""
@@ -234,7 +248,8 @@ class EvidenceAnswerer:
             e5_ms = (self.clock() - t2) * 1000
             if cosines:
                 ranked = rank_units(question, units, ask_list, aspect=aspect, cosines=cosines,
-                                    exclude=exclude, language=language, asked=self._asked(question))
+                                    exclude=exclude, language=language, asked=self._asked(question),
+                                    matches=self._matches(question, units))
         chosen = choose(ranked)
         unsourced = ranked[0].unit if ranked and ranked[0].unit.status is Status.UNSOURCED else None
         if unsourced is not None:  # what is asked is unsourced: a sourced fact only if nearly as likely

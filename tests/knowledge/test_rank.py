@@ -165,7 +165,10 @@ class FakeE5:
         return {u.id: 0.9 if self.near in u.spoken else 0.8 for u in units}
 
     def question_vector(self, question: str) -> None:
-        return None  # no vector: the asked-kind features stay 0 (method 5's ranking)
+        return None  # no vector: the asked-kind and match features stay 0 (method 5's ranking)
+
+    def unit_vectors(self, units: Sequence[FactUnit]) -> Mapping[str, Sequence[float]]:
+        return {}
 
     def ready_for(self, units: Sequence[FactUnit]) -> bool:
         return self.ready
