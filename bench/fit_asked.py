@@ -15,7 +15,8 @@ held-out set and language: the asked fact spoken, with and without the two featu
     .venv/bin/python bench/fit_asked.py                 # LOSO, method 4 refit vs method 6
     .venv/bin/python bench/fit_asked.py --write         # fit on all sets, write both model files
 
-``--write`` refits the semantic ranker only; the wording-only ranker (used when the wording alone is
+``--write`` (method 6 only: refused once method 7's ``match_model.json`` ships, since
+``bench/fit_adapt.py --write`` writes all three files) refits the semantic ranker only; the wording-only ranker (used when the wording alone is
 sure, or without E5) keeps method 4's fit, so the change is the one measured here.
 """
 
@@ -34,6 +35,7 @@ import fit_fact_model as F
 import numpy as np
 
 from bench.bench_facts import load_rows
+from knowledge.answer.match import load_match
 
 L2_RANKER = 0.03
 
@@ -157,6 +159,9 @@ def main(argv: list[str]) -> int:
     if not args.write:
         loso(data, qvec, args.l2)
         return 0
+    if load_match() is not None:  # method 7's fit writes this file and the ranker with its feature
+        print("the kiosk ranks with fact method 7: write the models with bench/fit_adapt.py --write")
+        return 2
     from knowledge.answer.asked import MODEL_PATH as ASKED_PATH
     from knowledge.answer.learned import MODEL_PATH
 
