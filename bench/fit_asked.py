@@ -15,9 +15,9 @@ held-out set and language: the asked fact spoken, with and without the two featu
     .venv/bin/python bench/fit_asked.py                 # LOSO, method 4 refit vs method 6
     .venv/bin/python bench/fit_asked.py --write         # fit on all sets, write both model files
 
-``--write`` (method 6 only: refused once method 7's ``match_model.json`` ships, since
-``bench/fit_adapt.py --write`` writes all three files) refits the semantic ranker only; the wording-only ranker (used when the wording alone is
-sure, or without E5) keeps method 4's fit, so the change is the one measured here.
+``--write`` refits the semantic ranker only; the wording-only ranker (used when the wording alone is
+sure, or without E5) keeps method 4's fit, so the change is the one measured here. It is refused
+once method 7's ``match_model.json`` ships: ``bench/fit_adapt.py --write`` writes all three files.
 """
 
 from __future__ import annotations
