@@ -26,8 +26,15 @@ from typing import Protocol
 
 from knowledge.answer.asked import Asked, AskedModel, load_asked
 from knowledge.answer.confirm import spoken_word
-from knowledge.answer.facts import FactUnit, english_units, fact_units, legal_units, sentences_of
-from knowledge.answer.legal import choose_legal
+from knowledge.answer.facts import (
+    FactUnit,
+    citation_unit,
+    english_units,
+    fact_units,
+    legal_units,
+    sentences_of,
+)
+from knowledge.answer.legal import asks_article, choose_legal
 from knowledge.answer.match import MatchModel, load_match
 from knowledge.answer.rank import (
     CUE_EN,
@@ -222,6 +229,22 @@ class EvidenceAnswerer:
         if self.semantic is not None:
             self.semantic.warm(records)
 
+    def _rank(self, question: str, units: Sequence[FactUnit], ask_list: tuple[Ask, ...], aspect: Aspect,
+              exclude: frozenset[str], language: str) -> tuple[list[Ranked], float]:
+        """The record's units ranked (``rank``), and the time E5 took (0 when the wording was sure)."""
+        ranked = rank_units(question, units, ask_list, aspect=aspect, exclude=exclude, language=language)
+        if (self.semantic is None or not ranked or ranked[0].share >= SURE_SHARE
+                or not self.semantic.ready_for(units)):  # never wait for the warm-up: wording answers
+            return ranked, 0.0
+        t0 = self.clock()  # the wording alone is unsure: E5 similarity joins the fusion
+        cosines = self.semantic.cosines(question, units)
+        e5_ms = (self.clock() - t0) * 1000
+        if cosines:
+            ranked = rank_units(question, units, ask_list, aspect=aspect, cosines=cosines, exclude=exclude,
+                                language=language, asked=self._asked(question),
+                                matches=self._matches(question, units))
+        return ranked, e5_ms
+
     def choose(self, question: str, record: Record, *, aspect: Aspect = Aspect.GENERAL,
                language: str = "vi") -> tuple[tuple[Ask, ...], list[Ranked], FactUnit | None,
                                               dict[str, float]]:
@@ -231,25 +254,25 @@ class EvidenceAnswerer:
         t0 = self.clock()
         en = language == "en"
         ask_list = asks_en(question, record.title_en or "") if en else asks(question, record.title)
-        if ask_list[0] is Ask.LEGAL:  # "which decree": the record's legal basis, in its own words
-            legal = choose_legal(question, record, legal_units(record, english=en), english=en)
-            ms = (self.clock() - t0) * 1000
-            return (ask_list, [Ranked(u, 1.0, 1.0) for u in legal], None,
-                    {"e5_ms": 0.0, "select_ms": ms, "choose_ms": ms})
         units = english_units(record) if en else fact_units(record)
         exclude = name_stems_en(record.title_en or "", units) if en else name_words(record, units)
         t1 = self.clock()
-        ranked = rank_units(question, units, ask_list, aspect=aspect, exclude=exclude, language=language)
-        e5_ms = 0.0
-        if (self.semantic is not None and ranked and ranked[0].share < SURE_SHARE
-                and self.semantic.ready_for(units)):  # never wait for the warm-up: wording answers
-            t2 = self.clock()  # the wording alone is unsure: E5 similarity joins the fusion
-            cosines = self.semantic.cosines(question, units)
-            e5_ms = (self.clock() - t2) * 1000
-            if cosines:
-                ranked = rank_units(question, units, ask_list, aspect=aspect, cosines=cosines,
-                                    exclude=exclude, language=language, asked=self._asked(question),
-                                    matches=self._matches(question, units))
+        if ask_list[0] is Ask.LEGAL:  # "which decree": the record's legal basis, in its own words
+            legal: list[Ranked] = []
+            e5_ms = 0.0
+            if asks_article(question, en):  # "which article sets this": the asked fact and its citation
+                rest = tuple(a for a in ask_list if a is not Ask.LEGAL) or (Ask.GENERAL,)
+                ranked, e5_ms = self._rank(question, units, rest, aspect, exclude, language)
+                best = next((r for r in ranked if r.unit.status is not Status.UNSOURCED), None)
+                cited = citation_unit(best.unit, english=en) if best is not None else None
+                if best is not None and cited is not None:
+                    legal = [best, Ranked(cited, best.score, best.share)]
+            if not legal:
+                legal = [Ranked(u, 1.0, 1.0) for u in
+                         choose_legal(question, record, legal_units(record, english=en), english=en)]
+            ms = (self.clock() - t0) * 1000
+            return ask_list, legal, None, {"e5_ms": e5_ms, "select_ms": ms, "choose_ms": ms}
+        ranked, e5_ms = self._rank(question, units, ask_list, aspect, exclude, language)
         chosen = choose(ranked)
         unsourced = ranked[0].unit if ranked and ranked[0].unit.status is Status.UNSOURCED else None
         if unsourced is not None:  # what is asked is unsourced: a sourced fact only if nearly as likely

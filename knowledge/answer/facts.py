@@ -220,6 +220,27 @@ def legal_units(record: Record, *, english: bool = False) -> tuple[FactUnit, ...
         return _legal(record, english)
 
 
+CITED = "/cited"  # the id suffix of a fact's citation unit ("khai-tu/fee/cited", "…/cited@en")
+_SOURCE_KEY = re.compile(r"^S\d+$")
+
+
+def citation_unit(unit: FactUnit, *, english: bool = False) -> FactUnit | None:
+    """What the record cites for the fact ``unit`` speaks: its sources that are legal citations
+    ("Luật Cư trú 2020, Điều 28"), not source keys ("S10"); None when it cites none. Spoken for
+    "which article sets this" (fact method 8), with the fact's own status (an uncertain fact's
+    citation is hedged too)."""
+    cites = tuple(c for c in unit.sources if not _SOURCE_KEY.match(c))
+    if not cites:
+        return None
+    vi = "; ".join(" ".join(c.split()) for c in cites)
+    uid = f"{unit.fact_id}{CITED}"
+    if english:
+        en = _legal_en(vi)
+        return FactUnit(f"{uid}@en", LEGAL_FIELD, f"This is set by {en}", en, unit.status, cites, vi,
+                        f"This is set by {en}")
+    return FactUnit(uid, LEGAL_FIELD, f"Việc này được quy định tại {vi}", vi, unit.status, cites, vi)
+
+
 def fact_id_of(record: Record, fact: Fact) -> str:
     """The stable id of ``fact`` (an object of ``record``): "khai-tu/fee/details/0"."""
     for path, _field, f in fact_paths(record):
@@ -230,6 +251,10 @@ def fact_id_of(record: Record, fact: Fact) -> str:
 
 def unit_by_id(record: Record, uid: str) -> FactUnit | None:
     en = "@" in uid
+    if CITED in uid:
+        fid = uid.split(CITED, 1)[0]
+        cited = next((u for u in fact_units(record) if u.fact_id == fid), None)
+        return citation_unit(cited, english=en) if cited is not None else None
     pool = english_units(record) if en else fact_units(record)
     if f"/{LEGAL_FIELD}/" in uid:
         pool = legal_units(record, english=en)

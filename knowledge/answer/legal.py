@@ -39,6 +39,21 @@ W_TYPE, W_NUMBER, W_WORDS = 2.0, 1.0, 1.0
 MAX_LEGAL = 2
 
 
+# "which article": the ``select`` / ``rank`` legal-ask wording for an article (fact method 8)
+_ARTICLE_VI = re.compile(r"\bđiều (?:mấy|nào|số mấy|bao nhiêu)\b")
+_ARTICLE_FOLDED = re.compile(r"\bdieu (?:may|nao|so may|bao nhieu)\b")
+_ARTICLE_EN = re.compile(r"\barticles?\b")
+
+
+def asks_article(question: str, english: bool = False) -> bool:
+    """The question asks which article sets a rule ("điều mấy", "which article"): answered by the
+    asked fact's own citation (``facts.citation_unit``), not by the record's list of laws."""
+    if english:
+        return bool(_ARTICLE_EN.search(question.lower()))
+    q = normalize_vi(question)
+    return bool(_ARTICLE_VI.search(q) or (fold_diacritics(q) == q and _ARTICLE_FOLDED.search(q)))
+
+
 def _named_types(question: str, english: bool) -> set[str]:
     if english:
         q = question.lower()

@@ -187,6 +187,7 @@ class Record(_Model):
         parts = [self.title, *self.aliases, *self.legal_basis]
         for f in self.facts():
             parts += [f.text, f.say or "", f.note or "", f.text_en or "", f.say_en or ""]
+            parts += [c for c in f.sources if not _SOURCE_KEY.match(c)]  # a cited law: "…, Điều 28"
         return "\n".join(p for p in parts if p)
 
 
