@@ -34,7 +34,7 @@ from knowledge.answer.facts import (
     legal_units,
     sentences_of,
 )
-from knowledge.answer.legal import asks_article, choose_legal
+from knowledge.answer.legal import asks_article, choose_legal, cites_what_is_named
 from knowledge.answer.match import MatchModel, load_match
 from knowledge.answer.rank import (
     CUE_EN,
@@ -265,7 +265,8 @@ class EvidenceAnswerer:
                 ranked, e5_ms = self._rank(question, units, rest, aspect, exclude, language)
                 best = next((r for r in ranked if r.unit.status is not Status.UNSOURCED), None)
                 cited = citation_unit(best.unit, english=en) if best is not None else None
-                if best is not None and cited is not None:
+                if (best is not None and cited is not None  # unless the question names another document
+                        and cites_what_is_named(question, record, cited.sources, english=en)):
                     legal = [best, Ranked(cited, best.score, best.share)]
             if not legal:
                 legal = [Ranked(u, 1.0, 1.0) for u in

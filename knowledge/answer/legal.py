@@ -54,6 +54,20 @@ def asks_article(question: str, english: bool = False) -> bool:
     return bool(_ARTICLE_VI.search(q) or (fold_diacritics(q) == q and _ARTICLE_FOLDED.search(q)))
 
 
+def cites_what_is_named(question: str, record: Record, citations: Sequence[str], *,
+                        english: bool = False) -> bool:
+    """Whether a fact's ``citations`` name the document the question names, if it names one (fact
+    method 9): "which article of Decree 123/2015 …" is not answered by a fact that cites another
+    decree; the record's legal-basis entry for Decree 123/2015 is. The question names a document by
+    its kind ("nghị định", "law") and by a number of three or more digits that one of the record's
+    legal-basis entries states ("123", "2015")."""
+    types = _named_types(question, english)
+    known = {n for entry in record.legal_basis for n in numbers_in(entry)}
+    quoted = {n for n in numbers_in(question) if len(n) >= 3} & known
+    return any((not types or any(c.startswith(t) for t in types))
+               and (not quoted or bool(quoted & numbers_in(c))) for c in citations)
+
+
 def _named_types(question: str, english: bool) -> set[str]:
     if english:
         q = question.lower()

@@ -8,7 +8,7 @@ import pytest
 
 from knowledge.answer.evidence import EvidenceAnswerer
 from knowledge.answer.facts import FactUnit, citation_unit, unit_by_id
-from knowledge.answer.legal import asks_article
+from knowledge.answer.legal import asks_article, cites_what_is_named
 from knowledge.answer.template import numbers_not_in_record
 from knowledge.bundle.schema import Record, Status
 from knowledge.types import Aspect
@@ -64,3 +64,30 @@ def test_a_which_law_question_still_gets_the_records_legal_basis(records: dict[s
 def test_the_records_citations_count_as_its_text_and_source_keys_do_not(records: dict[str, Record]) -> None:
     text = records["dang-ky-tam-tru"].all_text()  # what an answer's numbers are checked against
     assert "Luật Cư trú 2020, Điều 28" in text and "S10" not in text
+
+
+# Fact method 9: the document the question names decides between the fact's citation and the entry.
+
+def test_a_question_naming_another_document_gets_that_documents_entry(records: dict[str, Record]) -> None:
+    record = records["khai-tu"]  # the deadline fact cites the Law; the legal basis also lists the Decree
+    law = EvidenceAnswerer().answer("hạn 15 ngày đi khai tử là điều mấy của luật hộ tịch", record,
+                                    Aspect.GENERAL)
+    decree = EvidenceAnswerer().answer("hạn 15 ngày đi khai tử nằm ở điều mấy của nghị định 123/2015", record,
+                                       Aspect.GENERAL)
+    assert "Việc này được quy định tại Luật Hộ tịch 2014" in law.spoken
+    assert "Nghị định 123/2015" in decree.spoken and "Việc này được quy định" not in decree.spoken
+
+
+@pytest.mark.parametrize(("question", "citations", "english", "expect"), [
+    ("điều mấy quy định việc này", ("Luật Cư trú 2020, Điều 28",), False, True),  # names no document
+    ("điều mấy của luật cư trú", ("Luật Cư trú 2020, Điều 28",), False, True),
+    ("điều mấy của nghị định", ("Luật Cư trú 2020, Điều 28",), False, False),
+    ("which article of Decree 123/2015", ("Nghị định 18/2026/NĐ-CP",), True, False),  # another decree
+    ("which article of Decree 123/2015", ("Nghị định 123/2015/NĐ-CP, Điều 23",), True, True),
+    ("which article sets the 15 day limit", ("Luật Hộ tịch 2014, Điều 33",), True, True),  # 15 is no document
+])
+def test_a_citation_answers_only_for_the_document_the_question_names(
+        records: dict[str, Record], question: str, citations: tuple[str, ...], english: bool,
+        expect: bool) -> None:
+    record = records["khai-tu"]  # its legal basis states 60/2014, 123/2015, 04/2020
+    assert cites_what_is_named(question, record, citations, english=english) is expect
