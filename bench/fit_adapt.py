@@ -179,16 +179,13 @@ def loso(data: list[dict[str, Any]], qvec: dict[str, np.ndarray], uvec: np.ndarr
 def main(argv: list[str]) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--rank", type=int, nargs="*", default=[16])
-    ap.add_argument("--l2", type=float, nargs="*", default=[0.01])
+    ap.add_argument("--l2", type=float, nargs="*", default=[0.0001])  # the shipped fit: rank 16, L2 1e-4
     ap.add_argument("--l2-asked", type=float, default=0.1)
     ap.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "kiosk-fact-model")
     ap.add_argument("--write", action="store_true",
                     help="fit on all sets (first --rank and --l2), write match, asked and fact models")
     args = ap.parse_args(argv)
-    F.EXTRA.update(["qk", "en"])  # method 4's configuration
-    F.DENSE_EN[0] = True
-    data = F.load(args.cache, True)
-    qvec = A.query_vectors(args.cache)
+    data, qvec = A.load_data(args.cache)
     uvec, unit_rows = unit_vectors(data, args.cache)
     rows = {it["id"]: r for it, r in zip(data, unit_rows, strict=True)}
     if args.write:

@@ -57,6 +57,13 @@ def query_vectors(cache: Path) -> dict[str, np.ndarray]:
     return out
 
 
+def load_data(cache: Path) -> tuple[list[dict[str, Any]], dict[str, np.ndarray]]:
+    """The fact sets' feature data in method 4's configuration, and each question's E5 query vector."""
+    F.EXTRA.update(["qk", "en"])
+    F.DENSE_EN[0] = True
+    return F.load(cache, True), query_vectors(cache)
+
+
 def _adam(x: np.ndarray, y: np.ndarray, *, softmax: bool, l2: float, steps: int = 300,
           lr: float = 0.05) -> tuple[np.ndarray, np.ndarray]:
     """Weights and bias on the raw vector (the standardisation folded in)."""
@@ -152,10 +159,7 @@ def main(argv: list[str]) -> int:
     ap.add_argument("--write", action="store_true",
                     help="fit on all sets, write asked_model.json and fact_model.json")
     args = ap.parse_args(argv)
-    F.EXTRA.update(["qk", "en"])  # method 4's configuration
-    F.DENSE_EN[0] = True
-    data = F.load(args.cache, True)
-    qvec = query_vectors(args.cache)
+    data, qvec = load_data(args.cache)
     if not args.write:
         loso(data, qvec, args.l2)
         return 0
