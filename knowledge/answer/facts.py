@@ -29,7 +29,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from functools import lru_cache
 
-from knowledge.bundle.schema import Fact, Record, Status
+from knowledge.bundle.schema import Fact, Record, Status, citations
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ỹ0-9Đ\"“(])")
 MIN_SENTENCE_CHARS = 16  # "Có." alone is no fact: it is joined to the sentence after it
@@ -221,7 +221,6 @@ def legal_units(record: Record, *, english: bool = False) -> tuple[FactUnit, ...
 
 
 CITED = "/cited"  # the id suffix of a fact's citation unit ("khai-tu/fee/cited", "…/cited@en")
-_SOURCE_KEY = re.compile(r"^S\d+$")
 
 
 def citation_unit(unit: FactUnit, *, english: bool = False) -> FactUnit | None:
@@ -229,7 +228,7 @@ def citation_unit(unit: FactUnit, *, english: bool = False) -> FactUnit | None:
     ("Luật Cư trú 2020, Điều 28"), not source keys ("S10"); None when it cites none. Spoken for
     "which article sets this" (fact method 8), with the fact's own status (an uncertain fact's
     citation is hedged too)."""
-    cites = tuple(c for c in unit.sources if not _SOURCE_KEY.match(c))
+    cites = citations(unit.sources)
     if not cites:
         return None
     vi = "; ".join(" ".join(c.split()) for c in cites)

@@ -22,7 +22,7 @@ from collections.abc import Sequence
 
 from knowledge.answer.facts import FactUnit, fact_paths
 from knowledge.answer.rank import english_overlap
-from knowledge.answer.select import lexical_overlap
+from knowledge.answer.select import ARTICLE_ASK, lexical_overlap
 from knowledge.bundle.schema import Record, numbers_in
 from knowledge.understand.normalize import fold_diacritics, normalize_vi
 
@@ -40,8 +40,8 @@ MAX_LEGAL = 2
 
 
 # "which article": the ``select`` / ``rank`` legal-ask wording for an article (fact method 8)
-_ARTICLE_VI = re.compile(r"\bđiều (?:mấy|nào|số mấy|bao nhiêu)\b")
-_ARTICLE_FOLDED = re.compile(r"\bdieu (?:may|nao|so may|bao nhieu)\b")
+_ARTICLE_VI = re.compile(rf"\b{ARTICLE_ASK}\b")
+_ARTICLE_FOLDED = re.compile(rf"\b{fold_diacritics(ARTICLE_ASK)}\b")
 _ARTICLE_EN = re.compile(r"\barticles?\b")
 
 

@@ -52,6 +52,7 @@ def _rx(*parts: str) -> re.Pattern[str]:
 
 
 # Question patterns (on ``normalize_vi`` text: lower case, no punctuation). First match wins per ask.
+ARTICLE_ASK = r"điều (?:mấy|nào|số mấy|bao nhiêu)"  # which article (also ``legal.asks_article``)
 _LEGAL_DOC = r"(?:bộ luật|luật|nghị định|thông tư|nghị quyết|văn bản(?: pháp luật| pháp lý)?)"
 _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
     # the legal basis: the document is what is asked ("nghị định nào", "theo văn bản nào"), not a
@@ -60,7 +61,7 @@ _ASK_PATTERNS: tuple[tuple[Ask, re.Pattern[str]], ...] = (
                     r"(?:theo|căn cứ|căn cứ vào|dựa vào|dựa trên|do) " + _LEGAL_DOC + r" (?:nào|gì|số mấy)",
                     r"(?:quyết định|văn bản) (?:số mấy|nào quy định|nào ban hành)",
                     r"(?:căn cứ|cơ sở) pháp lý", r"văn bản (?:pháp luật|pháp lý|quy phạm)",
-                    r"điều (?:mấy|nào|số mấy|bao nhiêu) (?:của |trong |thuộc )?" + _LEGAL_DOC,
+                    ARTICLE_ASK + r" (?:của |trong |thuộc )?" + _LEGAL_DOC,
                     r"(?:quy định|ghi) (?:ở|tại|trong) (?:điều|văn bản|luật|nghị định|thông tư) "
                     r"(?:nào|mấy)")),
     (Ask.VALIDITY, _rx(r"giá trị", r"hiệu lực", r"hết hạn", r"dùng được (?:bao lâu|mấy|bao nhiêu)",

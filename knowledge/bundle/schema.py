@@ -59,6 +59,11 @@ _SOURCE_KEY = re.compile(r"^S\d+$")
 _NUMBER = re.compile(r"\d+(?:[.,]\d+)*")
 
 
+def citations(sources: Iterable[str]) -> tuple[str, ...]:
+    """The legal citations among a fact's sources ("Luật Cư trú 2020, Điều 28"), not its keys ("S10")."""
+    return tuple(c for c in sources if not _SOURCE_KEY.match(c))
+
+
 class Status(StrEnum):
     SOURCED = "sourced"
     UNCERTAIN = "uncertain"  # "(chưa chắc chắn …)": hedge and ask to confirm at the counter
@@ -187,7 +192,7 @@ class Record(_Model):
         parts = [self.title, *self.aliases, *self.legal_basis]
         for f in self.facts():
             parts += [f.text, f.say or "", f.note or "", f.text_en or "", f.say_en or ""]
-            parts += [c for c in f.sources if not _SOURCE_KEY.match(c)]  # a cited law: "…, Điều 28"
+            parts += citations(f.sources)  # a cited law: "…, Điều 28"
         return "\n".join(p for p in parts if p)
 
 
