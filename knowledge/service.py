@@ -152,7 +152,7 @@ class Knowledge:
         if language == "en":
             english = self.english()
             aspect, lexicon, thresholds = detect_aspect_en(q), english.index, english.thresholds
-        ranked, oos = self.retriever.rank(q, lexicon)
+        ranked, oos = self.retriever.rank(q, lexicon, language)
         hits = ranked[: self.settings.retrieval.top_k]
         decision = decide(hits, thresholds, out_of_scope=oos)
         if (context is not None and context.language == language

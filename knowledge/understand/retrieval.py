@@ -288,6 +288,14 @@ class FusionWeights:
     # naming the procedure one wants to cheat cannot outvote the request's meaning (chosen on the
     # leave-one-set-out trade-off curve: the most refusals that keep in-scope accuracy at method 5's)
     sem_guards: tuple[tuple[str, float], ...] = (("personal_data", 0.3), ("harmful", 0.4))
+    # method 15: a harmful or personal-data refusal by the fused model also needs words of the
+    # question's own typical of that kind (``Semantic.words``, "làm giả", "lót tay", "hồ sơ của ông")
+    # at least this high, per language, unless E5 alone refuses it (``sem_guards``). Nearness and the
+    # head see the topic: an honest "Tờ khai để nhập khẩu là mẫu gì?" is as close to the requests to
+    # fake a residence registration as to the residence record. Chosen on the dev sets
+    # (``bench/tune_understand15.py``): the most harmful and personal-data refusals, then the most
+    # in-scope answers; English has few examples of its own for the words to learn from.
+    own_words: tuple[tuple[str, float], ...] = (("vi", 3.0), ("en", 1.0))
     words_scale: float = 4.0
     sim_low: float = 0.80  # E5 cosine at or below this -> 0 (unrelated Vietnamese text scores ~0.8)
     sim_high: float = 0.92  # at or above -> 1
@@ -349,10 +357,11 @@ class HybridRetriever:
                                       self.examples.words(text)))
         return self._last[1]
 
-    def rank(self, text: str, lexicon: LexicalScorer | None = None) -> tuple[list[Hit], str | None]:
+    def rank(self, text: str, lexicon: LexicalScorer | None = None,
+             language: str = "vi") -> tuple[list[Hit], str | None]:
         """Every procedure that scores, most probable first (``Hit.score``: its probability), and
         the refusal kind that wins, if any. ``lexicon``: the question language's lexical index
-        (default: the Vietnamese one)."""
+        (default: the Vietnamese one); ``language`` chooses ``FusionWeights.own_words``."""
         lex = (lexicon or self.lexical).score(text) if self.mode is not Mode.SEMANTIC else {}
         sem = self.semantic(text) if self.mode is not Mode.LEXICAL else Semantic({}, {})
         w = self.weights
@@ -388,17 +397,26 @@ class HybridRetriever:
                                 semantic=round(sem.near.get(t, floor), 6)))
         hits.sort(key=lambda h: (-h.score, h.procedure_id))
         best = hits[0].score if hits else 0.0
+        kind: str | None = None
         if refusal and sum(refusal.values()) > best:
-            return hits, max(refusal, key=lambda k: refusal[k])
-        for kind, guard in w.guards:
-            if refusal.get(kind, 0.0) >= guard:
-                return hits, kind
-        if use_sem:
-            alone = dict(zip(targets, np.exp(e5 - e5.max()) / np.exp(e5 - e5.max()).sum(), strict=True))
-            for kind, guard in w.sem_guards:
-                if float(alone.get(OOS_PREFIX + kind, 0.0)) >= guard:
-                    return hits, kind
-        return hits, None
+            kind = max(refusal, key=lambda k: refusal[k])
+        else:
+            kind = next((k for k, guard in w.guards if refusal.get(k, 0.0) >= guard), None)
+        if not use_sem:
+            return hits, kind
+        alone = dict(zip(targets, np.exp(e5 - e5.max()) / np.exp(e5 - e5.max()).sum(), strict=True))
+        sem_guards = dict(w.sem_guards)
+
+        def e5_refuses(k: str) -> bool:
+            return k in sem_guards and float(alone.get(OOS_PREFIX + k, 0.0)) >= sem_guards[k]
+
+        if kind is None:
+            return hits, next((k for k, _ in w.sem_guards if e5_refuses(k)), None)
+        own = dict(w.own_words).get(language, 0.0)
+        if (kind in w.guarded and sem.words.get(OOS_PREFIX + kind, 0.0) < own
+                and not e5_refuses(kind)):
+            return hits, None  # the topic of a request to cheat, without the request
+        return hits, kind
 
     def search(self, query: str, k: int = 5) -> list[Hit]:
         return self.rank(query)[0][:k]
