@@ -11,7 +11,7 @@ are scored out of fold (5 folds: an index built without the example's fold), as 
 questions but theirs for some kinds.
 Only dev sets are read (``DEV_SETS``); never add the current blind set. Methods 6-8 were measured
 when ``DEV_SETS`` held eval and blind1-6 (their scripts now fold over every set listed); method 9
-added blind7-8 and the spent fact sets.
+added blind7-8 and the spent fact sets 1-6, method 15 fact sets 7-11.
 """
 
 from __future__ import annotations
@@ -49,9 +49,10 @@ DEV_SETS: dict[str, tuple[list[Path], list[Path]]] = {
     "blind6": ([B / "blind6" / "vi_understand.jsonl"], [B / "blind6" / "en_understand.jsonl"]),
     "blind7": ([B / "blind7" / "vi_understand.jsonl"], [B / "blind7" / "en_understand.jsonl"]),
     "blind8": ([B / "blind8" / "vi_understand.jsonl"], [B / "blind8" / "en_understand.jsonl"]),
-    # method 9: the spent fact sets, in-scope questions of both languages in one file each
+    # method 9: the spent fact sets, in-scope questions of both languages in one file each (method
+    # 15 added blind fact sets 7-11, spent by fact methods 5-9)
     "facts1": ([B / "eval" / "facts_dev.jsonl"],) * 2,
-    **{f"facts{n}": ([B / f"blind_facts{n}" / "facts.jsonl"],) * 2 for n in range(2, 7)},
+    **{f"facts{n}": ([B / f"blind_facts{n}" / "facts.jsonl"],) * 2 for n in range(2, 12)},
 }
 ClauseSem = tuple[dict[str, float], dict[str, float], dict[str, float]]  # near, head, words
 KINDS = ("personal_data", "harmful", "other_authority", "chitchat_advice")
