@@ -42,8 +42,9 @@ from knowledge.evaluation import (
 from knowledge.service import Knowledge, prepare_bundle_dir
 from knowledge.types import Aspect
 from knowledge.understand.decide import Thresholds
+from knowledge.understand.lexical import LexicalIndex, LexicalWeights
 from knowledge.understand.normalize import fold, syllables
-from knowledge.understand.retrieval import FusionWeights, HybridRetriever, LexicalIndex, LexicalWeights, Mode
+from knowledge.understand.retrieval import FusionWeights, HybridRetriever, Mode
 
 EVAL = REPO / "bench" / "eval"
 RECORDS = REPO / "knowledge" / "sample" / "records"

@@ -39,7 +39,7 @@ from knowledge.bundle.schema import load_records_dir
 from knowledge.understand.english import EnglishIndex
 from knowledge.understand.examples import OOS_PREFIX
 from knowledge.understand.followup import Evidence, aspect_free, own_evidence
-from knowledge.understand.retrieval import LexicalIndex
+from knowledge.understand.lexical import LexicalIndex
 
 SEM_GRID = (0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.01)
 RESIDUAL_GRID = (0.0, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0, 2.5, 3.0)

@@ -51,8 +51,9 @@ from knowledge.understand.decide import (
 from knowledge.understand.english import EnglishLexicon, detect_aspect_en
 from knowledge.understand.examples import OOS_PREFIX
 from knowledge.understand.followup import aspect_free, named_apart_from_aspects, own_evidence
+from knowledge.understand.lexical import LexicalIndex, LexicalScorer
 from knowledge.understand.normalize import normalize_vi
-from knowledge.understand.retrieval import HybridRetriever, LexicalIndex, LexicalScorer, Mode
+from knowledge.understand.retrieval import HybridRetriever, Mode
 from knowledge.understand.store import REBUILD_HINT, Index, build_index, open_index
 
 log = logging.getLogger(__name__)

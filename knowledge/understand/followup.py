@@ -4,7 +4,7 @@ only say *what* is asked are taken out.
 "Có làm qua điện thoại được không?" after an answer about a birth registration asks about an aspect
 (online) of that procedure; its aspect words also score the online-submission record, so retrieval
 alone may move the conversation there. ``aspect_free`` removes the aspect and ask vocabulary the
-code already has (``decide.ASPECT_PHRASES``, ``retrieval.ASPECT_PHRASES``,
+code already has (``decide.ASPECT_PHRASES``, ``lexical.ASPECT_PHRASES``,
 ``knowledge.answer.select``'s ask patterns, ``knowledge.understand.english.ASPECTS_EN``) and function words;
 ``own_evidence`` is the most a single remaining word (or word pair, never across a removed span)
 says for a procedure other than the conversation's (IDF x field weight, ``LexicalIndex.evidence``).
@@ -25,9 +25,9 @@ from typing import Protocol
 from knowledge.answer.select import _ASK_PATTERNS, _FOLDED_PATTERNS
 from knowledge.understand.decide import _FIRST, ASPECT_PHRASES, _compile
 from knowledge.understand.english import ASPECTS_EN, STOP, words
+from knowledge.understand.lexical import ASPECT_PHRASES as RETRIEVAL_ASPECTS
+from knowledge.understand.lexical import STOP_SYLLABLES
 from knowledge.understand.normalize import fold_diacritics, normalize_vi
-from knowledge.understand.retrieval import ASPECT_PHRASES as RETRIEVAL_ASPECTS
-from knowledge.understand.retrieval import STOP_SYLLABLES
 
 
 def _alternation(phrases: Iterable[str]) -> re.Pattern[str]:

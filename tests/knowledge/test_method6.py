@@ -16,7 +16,7 @@ from knowledge.service import Knowledge
 from knowledge.types import Conversation, Hit, Verdict
 from knowledge.understand.decide import Decision, FollowUpRule, Thresholds, follow_up
 from knowledge.understand.followup import aspect_free, own_evidence
-from knowledge.understand.retrieval import LexicalIndex
+from knowledge.understand.lexical import LexicalIndex
 
 # ---- aspect-only follow-ups ------------------------------------------------------------------------
 

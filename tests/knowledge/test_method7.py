@@ -13,7 +13,7 @@ from knowledge.bundle.schema import Record
 from knowledge.service import Knowledge
 from knowledge.types import Conversation, Verdict
 from knowledge.understand.followup import aspect_free, named_apart_from_aspects
-from knowledge.understand.retrieval import LexicalIndex
+from knowledge.understand.lexical import LexicalIndex
 
 # ---- online / by phone inside a follow-up ------------------------------------------------------------
 

@@ -6,6 +6,7 @@ import unicodedata
 
 import pytest
 
+from knowledge.understand.lexical import query_syllables
 from knowledge.understand.normalize import (
     features,
     fold_diacritics,
@@ -15,7 +16,6 @@ from knowledge.understand.normalize import (
     strip_fillers,
     syllables,
 )
-from knowledge.understand.retrieval import query_syllables
 
 NFD = lambda s: unicodedata.normalize("NFD", s)  # noqa: E731 - decomposed input, as some keyboards send
 
