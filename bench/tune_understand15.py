@@ -24,6 +24,7 @@ from __future__ import annotations
 import pickle
 import sys
 from collections import Counter
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -67,6 +68,27 @@ class Model15(Model7):
             self.own[lang] = max((t for t in GRID if res[t][0] == most), key=lambda t: (res[t][1], -t))
 
 
+Tallies = dict[tuple[int, str, str], Counter[str]]
+
+
+def loso(data: Dataset, fits: dict[int, Callable[[list[Row]], Model7]],
+         note: Callable[[dict[int, Model7]], str] = lambda _models: "", with_facts: bool = False) -> Tallies:
+    """Leave one set out over every dev set: each method fitted on the held-out set's training rows
+    (``fits``: method number -> fit on rows; the fact sets only ``with_facts``), tallied on it per
+    language; ``note``: one line per fold."""
+    per: Tallies = {}
+    for held in DEV_SETS:
+        train = [r for r in data.rows if r.set != held and (with_facts or r.set not in FACT_SETS)]
+        models = {m: fit(train) for m, fit in fits.items()}
+        for m, model in models.items():
+            for lang in ("vi", "en"):
+                rows = [r for r in data.rows if r.set == held and r.lang == lang]
+                per[m, held, lang] = tally(model, data, rows)
+        print(f"{held}: {note(models)}", flush=True)
+    totals(per, tuple(fits))
+    return per
+
+
 def main() -> int:
     data: Dataset = pickle.loads(Path(sys.argv[1]).read_bytes())
     opts = dict(a.split("=") for a in sys.argv[2:])
@@ -74,7 +96,6 @@ def main() -> int:
     fixed = [float(x) for x in opts["fixed"].split(",")] if "fixed" in opts else None
     residuals = Residuals()
     named = Named(residuals)
-    per: dict[tuple[int, str, str], Counter[str]] = {}
 
     def model15(rows: list[Row]) -> Model7:
         model = fitted(data, rows, residuals, named, Model15)
@@ -85,15 +106,8 @@ def main() -> int:
             model.tune_own(data, rows)
         return model
 
-    for held in DEV_SETS:
-        train = [r for r in data.rows if r.set != held and (with_facts or r.set not in FACT_SETS)]
-        models = {7: fitted(data, train, residuals, named), 15: model15(train)}
-        for m, model in models.items():
-            for lang in ("vi", "en"):
-                rows = [r for r in data.rows if r.set == held and r.lang == lang]
-                per[m, held, lang] = tally(model, data, rows)
-        print(f"{held}: own words {getattr(models[15], 'own', None)}", flush=True)
-    totals(per, (7, 15))
+    loso(data, {7: lambda rows: fitted(data, rows, residuals, named), 15: model15},
+         lambda models: f"own words {getattr(models[15], 'own', None)}", with_facts)
     model = model15([r for r in data.rows if with_facts or r.set not in FACT_SETS])
     print(f"m15 all dev: own words {getattr(model, 'own', None)}")
     return 0

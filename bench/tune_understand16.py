@@ -14,16 +14,15 @@ from __future__ import annotations
 
 import pickle
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
 from tune_understand import GUARDED, tally
 from tune_understand6 import Residuals
 from tune_understand7 import Named
-from tune_understand9 import FACT_SETS, fitted, totals
-from tune_understand15 import GRID, Model15
-from understand_data import DEV_SETS, KINDS, Dataset, Row, TextFeatures
+from tune_understand9 import fitted
+from tune_understand15 import GRID, Model15, loso
+from understand_data import KINDS, Dataset, Row, TextFeatures
 
 from knowledge.understand.examples import OOS_PREFIX
 
@@ -63,7 +62,6 @@ def main() -> int:
     fixed = [float(x) for x in opts["fixed"].split(",")] if "fixed" in opts else None
     residuals = Residuals()
     named = Named(residuals)
-    per: dict[tuple[int, str, str], Counter[str]] = {}
 
     def fit(cls: type[Model15], rows: list[Row]) -> Model15:
         model = fitted(data, rows, residuals, named, cls)
@@ -76,15 +74,8 @@ def main() -> int:
                 model.tune_other(data, rows)
         return model
 
-    for held in DEV_SETS:
-        train = [r for r in data.rows if r.set != held and r.set not in FACT_SETS]
-        models = {15: fit(Model15, train), 16: fit(Model16, train)}
-        for m, model in models.items():
-            for lang in ("vi", "en"):
-                rows = [r for r in data.rows if r.set == held and r.lang == lang]
-                per[m, held, lang] = tally(model, data, rows)
-        print(f"{held}: other kinds' own words {getattr(models[16], 'other', None)}", flush=True)
-    totals(per, (15, 16))
+    loso(data, {15: lambda rows: fit(Model15, rows), 16: lambda rows: fit(Model16, rows)},
+         lambda models: f"other kinds' own words {getattr(models[16], 'other', None)}")
     return 0
 
 

@@ -15,16 +15,14 @@ from __future__ import annotations
 
 import pickle
 import sys
-from collections import Counter
 from pathlib import Path
 
 import numpy as np
-from tune_understand import tally
 from tune_understand6 import Residuals
 from tune_understand7 import Named
-from tune_understand9 import FACT_SETS, fitted, totals
-from tune_understand15 import Model15
-from understand_data import DEV_SETS, Dataset, TextFeatures
+from tune_understand9 import fitted
+from tune_understand15 import Model15, loso
+from understand_data import Dataset, Row, TextFeatures
 
 PER_KIND = {"on": False}
 
@@ -48,18 +46,15 @@ def main() -> int:
         f.lang = r.lang  # type: ignore[attr-defined]
     residuals = Residuals()
     named = Named(residuals)
-    per: dict[tuple[int, str, str], Counter[str]] = {}
-    for held in DEV_SETS:
-        train = [r for r in data.rows if r.set != held and r.set not in FACT_SETS]
-        for m, cls in ((15, Model15), (18, Model18)):
-            model = fitted(data, train, residuals, named, cls)
-            assert isinstance(model, Model15)
-            model.own = {"vi": 3.0, "en": 1.0}
-            for lang in ("vi", "en"):
-                rows = [r for r in data.rows if r.set == held and r.lang == lang]
-                per[m, held, lang] = tally(model, data, rows)
-        print(f"{held}: English offsets {[round(float(v), 3) for v in model.theta[12:]]}", flush=True)
-    totals(per, (15, 18))
+
+    def fit(cls: type[Model15], rows: list[Row]) -> Model15:
+        model = fitted(data, rows, residuals, named, cls)
+        assert isinstance(model, Model15)
+        model.own = {"vi": 3.0, "en": 1.0}
+        return model
+
+    loso(data, {15: lambda rows: fit(Model15, rows), 18: lambda rows: fit(Model18, rows)},
+         lambda models: f"English offsets {[round(float(v), 3) for v in models[18].theta[12:]]}")
     return 0
 
 
