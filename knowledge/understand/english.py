@@ -20,7 +20,6 @@ Pure: no I/O.
 from __future__ import annotations
 
 import itertools
-import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
@@ -29,6 +28,7 @@ from dataclasses import dataclass, field
 from knowledge.bundle.schema import Record
 from knowledge.types import Aspect
 from knowledge.understand.decide import Calibration, Thresholds
+from knowledge.understand.lexical import CoverageIndex
 from knowledge.understand.normalize import fold
 
 _STOPWORDS = """
@@ -174,6 +174,7 @@ def detect_aspect_en(question: str) -> Aspect:
 
 # ---- the English lexical index -------------------------------------------------------------------
 FIELD_WEIGHTS_EN: dict[str, float] = {"name": 1.0, "name_vi": 0.8, "summary": 0.6, "body": 0.3}
+_NAME_KINDS_EN = frozenset({"name", "name_vi"})
 
 
 def _record_fields_en(rec: Record) -> Iterable[tuple[str, str]]:
@@ -220,74 +221,31 @@ def _features(stems: list[str]) -> list[str]:
     return list(dict.fromkeys(feats))
 
 
-class EnglishIndex:
-    """IDF-weighted coverage of the question by each record's English (and Vietnamese-name) fields."""
+class EnglishIndex(CoverageIndex):
+    """English: stems and stem pairs of the records' English (and Vietnamese-name) fields, scored by
+    the shared coverage (``knowledge.understand.lexical.CoverageIndex``)."""
+
+    weights: EnglishWeights
 
     def __init__(self, records: Iterable[Record], weights: EnglishWeights | None = None) -> None:
-        self.weights = weights or EnglishWeights()
-        self.ids: list[str] = []
-        vocab: dict[str, int] = defaultdict(int)
-        fields: list[tuple[int, str, frozenset[str]]] = []
-        for i, rec in enumerate(records):
-            self.ids.append(rec.id)
-            for kind, text in _record_fields_en(rec):
-                for w in words(text):
-                    if w not in STOP:
-                        vocab[w] += 1
-                fields.append((i, kind, frozenset(_features(content_stems(text)))))
-        self.vocab = dict(vocab)
-        df: dict[str, set[int]] = defaultdict(set)
-        for rec_i, _kind, feats in fields:
-            for f in feats:
-                df[f].add(rec_i)
-        n = max(1, len(self.ids))
-        self._idf = {f: math.log1p((n - len(d) + 0.5) / (len(d) + 0.5)) for f, d in df.items()}
-        self._idf_oov = math.log1p((n + 0.5) / 0.5)
-        self._post: dict[str, dict[int, float]] = defaultdict(dict)
-        self._names: dict[int, list[tuple[frozenset[str], float]]] = defaultdict(list)
-        for rec_i, kind, feats in fields:
-            fw = FIELD_WEIGHTS_EN[kind]
-            for f in feats:
-                if self._post[f].get(rec_i, 0.0) < fw:
-                    self._post[f][rec_i] = fw
-            if kind in ("name", "name_vi") and feats:
-                self._names[rec_i].append((feats, sum(self._weight(f) for f in feats)))
+        self._vocab: dict[str, int] = defaultdict(int)
+        super().__init__(records, weights or EnglishWeights(), FIELD_WEIGHTS_EN, _NAME_KINDS_EN)
+        self.vocab = dict(self._vocab)
 
-    def _weight(self, f: str) -> float:
+    def _fields(self, rec: Record) -> Iterable[tuple[str, list[str]]]:
+        for kind, text in _record_fields_en(rec):
+            for w in words(text):
+                if w not in STOP:
+                    self._vocab[w] += 1
+            yield kind, _features(content_stems(text))
+
+    def _feature_weight(self, f: str) -> float:
         idf = self._idf.get(f)
         base = self._idf_oov * self.weights.oov if idf is None else idf
         return base * (self.weights.bigram if f.startswith("b:") else 1.0)
 
     def query_features(self, question: str) -> list[str]:
         return _features(content_stems(question, self.vocab))
-
-    def evidence(self, question: str) -> dict[str, float]:
-        """procedure id -> the most its best single feature of the question says for it (IDF x field)."""
-        out: dict[str, float] = {}
-        for f in self.query_features(question):
-            w = self._weight(f)
-            for rec_i, fw in self._post.get(f, {}).items():
-                out[self.ids[rec_i]] = max(out.get(self.ids[rec_i], 0.0), w * fw)
-        return out
-
-    def score(self, question: str) -> dict[str, float]:
-        q = self.query_features(question)
-        if not q:
-            return {}
-        qw = {f: self._weight(f) for f in q}
-        total = sum(qw.values())
-        cov: dict[int, float] = defaultdict(float)
-        for f, qf in qw.items():
-            for rec_i, fw in self._post.get(f, {}).items():
-                cov[rec_i] += qf * fw
-        qset = frozenset(q)
-        out: dict[str, float] = {}
-        for rec_i, c in cov.items():
-            name_cov = max((sum(self._weight(f) for f in feats & qset) / t
-                            for feats, t in self._names.get(rec_i, ()) if t > 0), default=0.0)
-            w = self.weights
-            out[self.ids[rec_i]] = w.query_coverage * c / total + w.name_coverage * name_cov
-        return out
 
 
 # Fitted on the English dev questions (bench/tune_understand.py); see docs/benchmarks.md.

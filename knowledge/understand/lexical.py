@@ -106,13 +106,29 @@ def query_syllables(text: str, vocab: frozenset[str] | set[str] = frozenset()) -
     return out
 
 
-class LexicalIndex:
-    """BM25-like, diacritic-insensitive scoring of records; pure Python, built in memory at open."""
+class CoverageWeights(Protocol):
+    @property
+    def oov(self) -> float: ...
 
-    def __init__(self, records: Iterable[Record], weights: LexicalWeights | None = None) -> None:
-        self.weights = weights or LexicalWeights()
+    @property
+    def query_coverage(self) -> float: ...
+
+    @property
+    def name_coverage(self) -> float: ...
+
+
+class CoverageIndex:
+    """A language's lexical index: IDF-weighted coverage of the question by each record's fields plus
+    how much of its best name the question contains, 0..1; pure Python, built in memory at open.
+
+    One scorer for both languages: a language gives its record fields as features (``_fields``), the
+    question's features (``query_features``) and a feature's weight (``_feature_weight``); the IDF,
+    the postings, the coverage, the name coverage and the evidence are shared."""
+
+    def __init__(self, records: Iterable[Record], weights: CoverageWeights,
+                 field_weights: dict[str, float], name_kinds: frozenset[str]) -> None:
+        self.weights = weights
         self.ids: list[str] = []
-        vocab: set[str] = set()
         df: dict[str, int] = defaultdict(int)
         # feature -> {record index: best field weight}; per record its name fields for name coverage
         self._post: dict[str, dict[int, float]] = defaultdict(dict)
@@ -120,20 +136,16 @@ class LexicalIndex:
         for i, rec in enumerate(records):
             self.ids.append(rec.id)
             best: dict[str, float] = {}
-            for kind, text in _record_fields(rec):
-                sylls = syllables(fold(text))
-                vocab.update(sylls)
-                feats = features(sylls, STOP_SYLLABLES)
-                w = FIELD_WEIGHTS[kind]
+            for kind, feats in self._fields(rec):
+                w = field_weights[kind]
                 for f in feats:
                     if best.get(f, 0.0) < w:
                         best[f] = w
-                if kind in _NAME_KINDS and feats:
+                if kind in name_kinds and feats:
                     names.append((i, frozenset(feats)))
             for f, w in best.items():
                 df[f] += 1
                 self._post[f][i] = w
-        self.vocab = frozenset(vocab)
         n = max(1, len(self.ids))
         self._idf = {f: math.log1p((n - d + 0.5) / (d + 0.5)) for f, d in df.items()}
         self._idf_oov = math.log1p((n + 0.5) / 0.5)
@@ -148,30 +160,21 @@ class LexicalIndex:
             for f in name_feats:
                 self._name_post[f].append(nid)
 
-    def idf(self, feature: str) -> float:
-        idf = self._idf.get(feature)
-        if idf is None and feature[0] in "uj":
-            idf = self._idf.get(("j:" if feature[0] == "u" else "u:") + feature[2:])
-        return self._idf_oov * self.weights.oov if idf is None else idf
-
-    def _feature_weight(self, f: str) -> float:
-        kind = f[0]
-        factor = self.weights.bigram if kind == "b" else self.weights.joined if kind == "j" else 1.0
-        if kind == "b":
-            left, _, right = f[2:].partition("_")
-            if left in STOP_SYLLABLES or right in STOP_SYLLABLES:
-                factor *= self.weights.stop_pair
-        return self.idf(f) * factor
-
-    def _postings(self, f: str) -> dict[int, float]:
-        post = self._post.get(f)
-        if post is None and f[0] in "uj":  # "khaisinh" as a word matches "khai sinh" and back
-            post = self._post.get(("j:" if f[0] == "u" else "u:") + f[2:])
-        return post or {}
+    # ---- what a language gives ----------------------------------------------------------------------
+    def _fields(self, rec: Record) -> Iterable[tuple[str, list[str]]]:
+        """(field kind, its features) of one record."""
+        raise NotImplementedError
 
     def query_features(self, text: str) -> list[str]:
-        return list(dict.fromkeys(features(query_syllables(text, self.vocab), STOP_SYLLABLES)))
+        raise NotImplementedError
 
+    def _feature_weight(self, f: str) -> float:
+        raise NotImplementedError
+
+    def _postings(self, f: str) -> dict[int, float]:
+        return self._post.get(f) or {}
+
+    # ---- shared ------------------------------------------------------------------------------------
     def score(self, text: str) -> dict[str, float]:
         """procedure id -> lexical score in 0..1, for records sharing at least one feature."""
         q = self.query_features(text)
@@ -214,6 +217,48 @@ class LexicalIndex:
             if ftotal > 0 and m / ftotal > name_cov[rec]:
                 name_cov[rec] = m / ftotal
         return name_cov
+
+
+class LexicalIndex(CoverageIndex):
+    """Vietnamese: diacritic-insensitive syllables, syllable pairs and joined pairs ("khaisinh")."""
+
+    weights: LexicalWeights
+
+    def __init__(self, records: Iterable[Record], weights: LexicalWeights | None = None) -> None:
+        self._vocab: set[str] = set()
+        super().__init__(records, weights or LexicalWeights(), FIELD_WEIGHTS, _NAME_KINDS)
+        self.vocab = frozenset(self._vocab)
+
+    def _fields(self, rec: Record) -> Iterable[tuple[str, list[str]]]:
+        for kind, text in _record_fields(rec):
+            sylls = syllables(fold(text))
+            self._vocab.update(sylls)
+            yield kind, features(sylls, STOP_SYLLABLES)
+
+    def idf(self, feature: str) -> float:
+        idf = self._idf.get(feature)
+        if idf is None and feature[0] in "uj":
+            idf = self._idf.get(("j:" if feature[0] == "u" else "u:") + feature[2:])
+        return self._idf_oov * self.weights.oov if idf is None else idf
+
+    def _feature_weight(self, f: str) -> float:
+        w = self.weights
+        kind = f[0]
+        factor = w.bigram if kind == "b" else w.joined if kind == "j" else 1.0
+        if kind == "b":
+            left, _, right = f[2:].partition("_")
+            if left in STOP_SYLLABLES or right in STOP_SYLLABLES:
+                factor *= w.stop_pair
+        return self.idf(f) * factor
+
+    def _postings(self, f: str) -> dict[int, float]:
+        post = self._post.get(f)
+        if post is None and f[0] in "uj":  # "khaisinh" as a word matches "khai sinh" and back
+            post = self._post.get(("j:" if f[0] == "u" else "u:") + f[2:])
+        return post or {}
+
+    def query_features(self, text: str) -> list[str]:
+        return list(dict.fromkeys(features(query_syllables(text, self.vocab), STOP_SYLLABLES)))
 
 
 class LexicalScorer(Protocol):
