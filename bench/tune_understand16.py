@@ -20,8 +20,7 @@ import numpy as np
 from tune_understand import GUARDED, tally
 from tune_understand6 import Residuals
 from tune_understand7 import Named
-from tune_understand9 import fitted
-from tune_understand15 import GRID, Model15, loso
+from tune_understand15 import GRID, Model15, loso, shipped
 from understand_data import KINDS, Dataset, Row, TextFeatures
 
 from knowledge.understand.examples import OOS_PREFIX
@@ -64,9 +63,7 @@ def main() -> int:
     named = Named(residuals)
 
     def fit(cls: type[Model15], rows: list[Row]) -> Model15:
-        model = fitted(data, rows, residuals, named, cls)
-        assert isinstance(model, Model15)
-        model.own = {"vi": 3.0, "en": 1.0}  # method 15 as shipped
+        model = shipped(data, rows, residuals, named, cls)
         if isinstance(model, Model16):
             if fixed:
                 model.other = dict(zip(("vi", "en"), fixed, strict=True))

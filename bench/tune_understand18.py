@@ -20,9 +20,8 @@ from pathlib import Path
 import numpy as np
 from tune_understand6 import Residuals
 from tune_understand7 import Named
-from tune_understand9 import fitted
-from tune_understand15 import Model15, loso
-from understand_data import Dataset, Row, TextFeatures
+from tune_understand15 import Model15, loso, shipped
+from understand_data import Dataset, TextFeatures
 
 PER_KIND = {"on": False}
 
@@ -47,13 +46,8 @@ def main() -> int:
     residuals = Residuals()
     named = Named(residuals)
 
-    def fit(cls: type[Model15], rows: list[Row]) -> Model15:
-        model = fitted(data, rows, residuals, named, cls)
-        assert isinstance(model, Model15)
-        model.own = {"vi": 3.0, "en": 1.0}
-        return model
-
-    loso(data, {15: lambda rows: fit(Model15, rows), 18: lambda rows: fit(Model18, rows)},
+    loso(data, {15: lambda rows: shipped(data, rows, residuals, named),
+                18: lambda rows: shipped(data, rows, residuals, named, Model18)},
          lambda models: f"English offsets {[round(float(v), 3) for v in models[18].theta[12:]]}")
     return 0
 
