@@ -10,6 +10,7 @@ with E5 is ``knowledge.understand.retrieval``'s.
 from __future__ import annotations
 
 import math
+from abc import ABC, abstractmethod
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -117,7 +118,7 @@ class CoverageWeights(Protocol):
     def name_coverage(self) -> float: ...
 
 
-class CoverageIndex:
+class CoverageIndex(ABC):
     """A language's lexical index: IDF-weighted coverage of the question by each record's fields plus
     how much of its best name the question contains, 0..1; pure Python, built in memory at open.
 
@@ -161,15 +162,17 @@ class CoverageIndex:
                 self._name_post[f].append(nid)
 
     # ---- what a language gives ----------------------------------------------------------------------
+    @abstractmethod
     def _fields(self, rec: Record) -> Iterable[tuple[str, list[str]]]:
         """(field kind, its features) of one record."""
-        raise NotImplementedError
 
+    @abstractmethod
     def query_features(self, text: str) -> list[str]:
-        raise NotImplementedError
+        """The question's features, in the index's vocabulary."""
 
+    @abstractmethod
     def _feature_weight(self, f: str) -> float:
-        raise NotImplementedError
+        """A feature's weight (IDF times its kind's factor)."""
 
     def _postings(self, f: str) -> dict[int, float]:
         return self._post.get(f) or {}
