@@ -187,14 +187,12 @@ class HybridRetriever:
                                 semantic=round(sem.near.get(t, floor), 6)))
         hits.sort(key=lambda h: (-h.score, h.procedure_id))
         best = hits[0].score if hits else 0.0
-        kind: str | None = None
-        if refusal and sum(refusal.values()) > best:
-            kind = max(refusal, key=lambda k: refusal[k])
-        else:
-            kind = next((k for k, guard in w.guards if refusal.get(k, 0.0) >= guard), None)
+        kind: str | None = (max(refusal, key=lambda k: refusal[k]) if refusal and sum(refusal.values()) > best
+                            else next((k for k, guard in w.guards if refusal.get(k, 0.0) >= guard), None))
         if not use_sem:
             return hits, kind
-        alone = dict(zip(targets, np.exp(e5 - e5.max()) / np.exp(e5 - e5.max()).sum(), strict=True))
+        odds = np.exp(e5 - e5.max())
+        alone = dict(zip(targets, odds / odds.sum(), strict=True))
         sem_guards = dict(w.sem_guards)
 
         def e5_refuses(k: str) -> bool:
