@@ -39,6 +39,14 @@ from knowledge.understand.examples import OOS_PREFIX
 GRID = (0.0, 1.0, 1.5, 2.0, 2.5, 3.0, 3.5, 4.0)
 
 
+def choose(score: Callable[[float], tuple[int, int]]) -> float:
+    """The threshold of ``GRID`` with the most harmful and personal-data refusals (``score``'s first
+    count), then the most of its second count, then the lowest."""
+    res = {t: score(t) for t in GRID}
+    most = max(g for g, _ in res.values())
+    return max((t for t in GRID if res[t][0] == most), key=lambda t: (res[t][1], -t))
+
+
 class Model15(Model7):
     """Method 7's model and decision, plus the own-words test of a guarded refusal."""
 
@@ -63,9 +71,7 @@ class Model15(Model7):
                 c = tally(self, data, mine)
                 return sum(c[k] for k in GUARDED), c["in"] + c["follow/in"]
 
-            res = {t: score(t) for t in GRID}
-            most = max(g for g, _ in res.values())
-            self.own[lang] = max((t for t in GRID if res[t][0] == most), key=lambda t: (res[t][1], -t))
+            self.own[lang] = choose(score)
 
 
 Tallies = dict[tuple[int, str, str], Counter[str]]

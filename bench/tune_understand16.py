@@ -20,7 +20,7 @@ import numpy as np
 from tune_understand import GUARDED, tally
 from tune_understand6 import Residuals
 from tune_understand7 import Named
-from tune_understand15 import GRID, Model15, loso, shipped
+from tune_understand15 import Model15, choose, loso, shipped
 from understand_data import KINDS, Dataset, Row, TextFeatures
 
 from knowledge.understand.examples import OOS_PREFIX
@@ -50,9 +50,7 @@ class Model16(Model15):
                 return (sum(c[k] for k in GUARDED),
                         c["in"] + c["follow/in"] + sum(c[k] for k in (*OTHER, "other")))
 
-            res = {t: score(t) for t in GRID}
-            most = max(g for g, _ in res.values())
-            self.other[lang] = max((t for t in GRID if res[t][0] == most), key=lambda t: (res[t][1], -t))
+            self.other[lang] = choose(score)
 
 
 def main() -> int:
